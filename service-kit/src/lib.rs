@@ -1,0 +1,25 @@
+//! The one small library every Hippodrome service shares.
+//!
+//! Layout:
+//! - [`serve`]: bind a listener with a clear "port in use" error, serve a router until shutdown;
+//! - [`shutdown`]: SIGINT | SIGTERM as one future, and a cloneable token for background work;
+//! - [`health`]: the `/healthz` contract (200 + JSON only once ready, 503 + JSON otherwise);
+//! - [`error`]: the JSON error body used by every API;
+//! - [`state_file`]: atomic whole-file writes (unique temp file, fsync, rename, fsync dir) and safe loads;
+//! - [`journal`]: an append-only, group-committed write journal, so an acknowledged write survives `kill -9`;
+//! - [`telemetry`]: tracing to stdout in a form the orchestrator can prefix per service.
+//!
+//! Rule of thumb: if only one crate needs it, it lives in that crate, not here.
+
+pub mod error;
+pub mod health;
+pub mod journal;
+pub mod serve;
+pub mod shutdown;
+pub mod state_file;
+pub mod telemetry;
+
+pub use error::json_error;
+pub use health::{HealthState, health_router};
+pub use serve::{BindError, bind_listener, serve};
+pub use shutdown::{Shutdown, shutdown_signal};
