@@ -1,0 +1,87 @@
+//! The one clap `Config` for the cell (also what `orchestrator serve fake-cell ...` passes through).
+
+use std::net::IpAddr;
+use std::ops::RangeInclusive;
+use std::path::PathBuf;
+use std::str::FromStr;
+
+/// Command-line configuration.
+#[derive(clap::Parser, Debug, Clone)]
+#[command(
+    name = "fake-cell",
+    version,
+    about = "Marqo-compatible cell: cloud control plane on :9001 and one HTTP server per index."
+)]
+pub struct Config {
+    /// Address to bind (main port and index servers). Loopback by default.
+    #[arg(long, env = "HIPPODROME_BIND", default_value = "127.0.0.1")]
+    pub bind: IpAddr,
+    /// Port of the control plane (and single-URL data plane).
+    #[arg(long, default_value_t = 9001)]
+    pub port: u16,
+    /// Where all state lives (snapshot; journal files sit beside it).
+    #[arg(
+        long,
+        env = "FAKE_CELL_STATE_FILE",
+        default_value = "/tmp/fake_cell_state.json"
+    )]
+    pub state_file: PathBuf,
+    /// Port range for the per-index servers, `LOW-HIGH` inclusive.
+    #[arg(long, default_value = "9100-9199")]
+    pub index_ports: PortRange,
+    /// Host written into each index's `marqoEndpoint`.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub public_host: String,
+    /// Accept every request without an API key; indexes then belong to the account `open`.
+    #[arg(long)]
+    pub open: bool,
+    /// How long a new (or modified) index reports CREATING (MODIFYING) before READY.
+    #[arg(long, default_value_t = 0)]
+    pub creation_delay_ms: u64,
+    /// Watchdog probe interval.
+    #[arg(long, default_value_t = 5000)]
+    pub watchdog_interval_ms: u64,
+    /// Consecutive failed probe rounds before the watchdog saves state and exits with code 1.
+    #[arg(long, default_value_t = 2)]
+    pub watchdog_failures: u32,
+    /// Do not start the watchdog thread.
+    #[arg(long)]
+    pub no_watchdog: bool,
+    /// Most documents one index may hold; adds beyond it answer 400 `bad_request`.
+    #[arg(long, default_value_t = 100_000)]
+    pub max_docs_per_index: usize,
+    /// Journal bytes after which a new snapshot is written and old journal files are removed.
+    #[arg(long, default_value_t = 16 * 1024 * 1024)]
+    pub compact_after_bytes: u64,
+}
+
+/// An inclusive port range given as `LOW-HIGH`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PortRange {
+    pub low: u16,
+    pub high: u16,
+}
+
+impl PortRange {
+    pub fn ports(&self) -> RangeInclusive<u16> {
+        self.low..=self.high
+    }
+}
+
+impl FromStr for PortRange {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let (a, b) = s
+            .split_once('-')
+            .ok_or_else(|| format!("expected LOW-HIGH, got {s:?}"))?;
+        let low: u16 = a.trim().parse().map_err(|e| format!("bad low port: {e}"))?;
+        let high: u16 = b
+            .trim()
+            .parse()
+            .map_err(|e| format!("bad high port: {e}"))?;
+        if low == 0 || low > high {
+            return Err(format!("empty or invalid port range {s:?}"));
+        }
+        Ok(PortRange { low, high })
+    }
+}

@@ -1,0 +1,154 @@
+//! Reindex jobs: copy every document of one index into another in the background
+//! (`POST /api/v2/reindex` `{"sourceIndexName","targetIndexName"}`), list and get them. The job list
+//! keeps the newest [`crate::state::MAX_JOBS`]; creation and listing take one short mutex.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use crate::auth::{Scope, authorize};
+use crate::body::JsonBody;
+use crate::error::{CellError, CellResult};
+use crate::index_server::store;
+use crate::persist::Record;
+use crate::state::{Cell, Index, Job, now_rfc3339};
+
+const BATCH: usize = 128;
+
+pub async fn create(
+    State(cell): State<Arc<Cell>>,
+    headers: HeaderMap,
+    JsonBody(body): JsonBody,
+) -> CellResult<Response> {
+    let caller = authorize(&cell, &headers, Scope::Admin)?;
+    let field = |k: &str| -> CellResult<String> {
+        body.get(k)
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .ok_or_else(|| CellError::unprocessable(&["body", k], "field required"))
+    };
+    let (source, target) = (field("sourceIndexName")?, field("targetIndexName")?);
+    let src = cell.index_for(&caller, &source)?;
+    let dst = cell.index_for(&caller, &target)?;
+    if Arc::ptr_eq(&src, &dst) {
+        return Err(CellError::InvalidArgument(
+            "source and target must differ".into(),
+        ));
+    }
+    cell.check_writable()?;
+    let job = Job {
+        id: format!("job_{}", uuid::Uuid::new_v4().simple()),
+        account_id: caller.account_id.clone(),
+        source,
+        target,
+        status: "queued".into(),
+        copied: 0,
+        total: src.data.read().len() as u64,
+        created_at: now_rfc3339(),
+        finished_at: None,
+        error: None,
+    };
+    let ticket = {
+        let mut jobs = cell.jobs.lock();
+        let t = cell.submit(&Record::Job { v: job.clone() });
+        jobs.push_back(job.clone());
+        while jobs.len() > crate::state::MAX_JOBS {
+            jobs.pop_front();
+        }
+        t
+    };
+    cell.commit(ticket).await?;
+    tokio::spawn(run_job(cell.clone(), job.clone(), src, dst));
+    Ok((StatusCode::ACCEPTED, Json(json!(job))).into_response())
+}
+
+async fn update(cell: &Cell, job: &Job) {
+    let ticket = {
+        let mut jobs = cell.jobs.lock();
+        if let Some(j) = jobs.iter_mut().find(|j| j.id == job.id) {
+            *j = job.clone();
+        }
+        cell.submit(&Record::Job { v: job.clone() })
+    };
+    let _ = cell.commit(ticket).await;
+}
+
+async fn run_job(cell: Arc<Cell>, mut job: Job, src: Arc<Index>, dst: Arc<Index>) {
+    job.status = "running".into();
+    update(&cell, &job).await;
+    let records = src.data.read().records();
+    job.total = records.len() as u64;
+    for batch in records.chunks(BATCH) {
+        let prepared: Vec<_> = batch
+            .iter()
+            .map(|r| store::prepare(r.clone(), &dst.settings))
+            .collect();
+        let result = {
+            let mut data = dst.data.write();
+            if dst.deleted.load(Ordering::SeqCst) {
+                Err("target index was deleted".to_string())
+            } else if data.len() + prepared.len() > cell.cfg.max_docs_per_index {
+                Err("target index reached its document limit".to_string())
+            } else {
+                for p in prepared {
+                    data.put(p);
+                }
+                Ok(cell.submit(&Record::Docs {
+                    index: dst.name.clone(),
+                    put: batch.to_vec(),
+                    del: Vec::new(),
+                }))
+            }
+        };
+        let outcome = match result {
+            Ok(t) => cell.commit(t).await.map_err(|e| e.to_string()),
+            Err(e) => Err(e),
+        };
+        if let Err(e) = outcome {
+            job.status = "failed".into();
+            job.error = Some(e);
+            job.finished_at = Some(now_rfc3339());
+            update(&cell, &job).await;
+            return;
+        }
+        job.copied += batch.len() as u64;
+        // Let other tasks run between batches.
+        tokio::task::yield_now().await;
+    }
+    job.status = "succeeded".into();
+    job.finished_at = Some(now_rfc3339());
+    update(&cell, &job).await;
+}
+
+pub async fn list(State(cell): State<Arc<Cell>>, headers: HeaderMap) -> CellResult<Json<Value>> {
+    let caller = authorize(&cell, &headers, Scope::Read)?;
+    let jobs: Vec<Job> = cell
+        .jobs
+        .lock()
+        .iter()
+        .filter(|j| caller.open || j.account_id == caller.account_id)
+        .cloned()
+        .collect();
+    Ok(Json(json!({ "results": jobs })))
+}
+
+pub async fn get_one(
+    State(cell): State<Arc<Cell>>,
+    headers: HeaderMap,
+    Path(job_id): Path<String>,
+) -> CellResult<Json<Value>> {
+    let caller = authorize(&cell, &headers, Scope::Read)?;
+    let job = cell
+        .jobs
+        .lock()
+        .iter()
+        .find(|j| j.id == job_id && (caller.open || j.account_id == caller.account_id))
+        .cloned()
+        .ok_or_else(|| CellError::NotFound(format!("reindex job {job_id} not found")))?;
+    Ok(Json(json!(job)))
+}

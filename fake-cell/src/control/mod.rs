@@ -1,0 +1,55 @@
+//! The control plane on the main port: Marqo Cloud's `/api/v2/...` (indexes, aliases, reindex
+//! jobs) and the local admin API under `/_fake/` (accounts, keys, state dump, reset).
+
+pub mod accounts;
+pub mod aliases;
+pub mod indexes;
+pub mod jobs;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::{get, post};
+
+use crate::state::Cell;
+
+pub fn routes() -> Router<Arc<Cell>> {
+    Router::new()
+        .route("/api/v2/indexes", get(indexes::cloud_list))
+        .route(
+            "/api/v2/indexes/{name}",
+            get(indexes::cloud_describe)
+                .post(indexes::cloud_create)
+                .put(indexes::cloud_update)
+                .delete(indexes::cloud_delete),
+        )
+        .route("/api/v2/indexes/{name}/status", get(indexes::cloud_status))
+        .route("/api/v2/indexes/{name}/fork", post(indexes::cloud_fork))
+        .route("/api/v2/aliases", get(aliases::list))
+        .route(
+            "/api/v2/aliases/{alias}",
+            get(aliases::get_one)
+                .put(aliases::put)
+                .post(aliases::put)
+                .delete(aliases::remove),
+        )
+        .route("/api/v2/reindex", get(jobs::list).post(jobs::create))
+        .route("/api/v2/reindex/{job_id}", get(jobs::get_one))
+        .route(
+            "/_fake/accounts",
+            get(accounts::list_accounts).post(accounts::create_account),
+        )
+        .route("/_fake/accounts/{account_id}", get(accounts::get_account))
+        .route(
+            "/_fake/accounts/{account_id}/keys",
+            get(accounts::list_keys).post(accounts::create_key),
+        )
+        .route("/_fake/keys/validate", post(accounts::validate_key))
+        .route("/_fake/keys/{key_id}/revoke", post(accounts::revoke_key))
+        .route("/_fake/state", get(accounts::dump_state))
+        .route("/_fake/reset", post(accounts::reset))
+        .route(
+            "/_fake/indexes/{name}/stop-server",
+            post(accounts::stop_index_server),
+        )
+}

@@ -1,0 +1,137 @@
+//! `CellError`: every failure the cell reports, rendered in Marqo's error shape
+//! `{"message","code","type","link","status"}` (422 adds FastAPI's `detail`).
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+#[derive(Debug, thiserror::Error)]
+pub enum CellError {
+    #[error("{0}")]
+    InvalidArgument(String),
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    InvalidFieldName(String),
+    #[error("{0}")]
+    InvalidDocumentId(String),
+    #[error("{0}")]
+    IllegalDocCount(String),
+    #[error("malformed JSON body: {0}")]
+    MalformedJson(String),
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("Index {0} not found")]
+    IndexNotFound(String),
+    #[error("Document with ID {id} not found in index {index}")]
+    DocumentNotFound { id: String, index: String },
+    #[error("{0}")]
+    NotFound(String),
+    #[error("Index {0} already exists")]
+    IndexExists(String),
+    #[error("{message}")]
+    Conflict { code: &'static str, message: String },
+    #[error("request body too large (limit {0} bytes)")]
+    TooLarge(usize),
+    #[error("{message}")]
+    Unprocessable { loc: Vec<String>, message: String },
+    #[error("state could not be persisted: {0}")]
+    Persistence(String),
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl CellError {
+    pub fn status(&self) -> StatusCode {
+        use CellError::*;
+        match self {
+            InvalidArgument(_) | BadRequest(_) | InvalidFieldName(_) | InvalidDocumentId(_)
+            | IllegalDocCount(_) | MalformedJson(_) => StatusCode::BAD_REQUEST,
+            Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Forbidden(_) => StatusCode::FORBIDDEN,
+            IndexNotFound(_) | DocumentNotFound { .. } | NotFound(_) => StatusCode::NOT_FOUND,
+            IndexExists(_) | Conflict { .. } => StatusCode::CONFLICT,
+            TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Persistence(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        use CellError::*;
+        match self {
+            InvalidArgument(_) | MalformedJson(_) => "invalid_argument",
+            BadRequest(_) => "bad_request",
+            InvalidFieldName(_) => "invalid_field_name",
+            InvalidDocumentId(_) => "invalid_document_id",
+            IllegalDocCount(_) => "illegal_requested_doc_count",
+            Unauthorized(_) => "unauthorized",
+            Forbidden(_) => "forbidden",
+            IndexNotFound(_) => "index_not_found",
+            DocumentNotFound { .. } => "document_not_found",
+            NotFound(_) => "not_found",
+            IndexExists(_) => "index_already_exists",
+            Conflict { code, .. } => code,
+            TooLarge(_) => "request_too_large",
+            Unprocessable { .. } => "unprocessable_entity",
+            Persistence(_) => "persistence_unavailable",
+            Internal(_) => "internal",
+        }
+    }
+
+    fn kind(&self) -> &'static str {
+        match self {
+            CellError::Internal(_) => "internal",
+            _ => "invalid_request",
+        }
+    }
+
+    pub fn unprocessable(loc: &[&str], message: impl Into<String>) -> Self {
+        CellError::Unprocessable {
+            loc: loc.iter().map(|s| s.to_string()).collect(),
+            message: message.into(),
+        }
+    }
+
+    /// The JSON body, also used for per-item errors.
+    pub fn body(&self) -> Value {
+        let status = self.status().as_u16();
+        match self {
+            CellError::Unprocessable { loc, message } => json!({
+                "detail": [{"loc": loc, "msg": message, "type": "value_error"}],
+                "message": message,
+                "code": self.code(), "type": self.kind(), "link": "", "status": status,
+            }),
+            _ => json!({
+                "message": self.to_string(), "code": self.code(), "type": self.kind(),
+                "link": "", "status": status,
+            }),
+        }
+    }
+}
+
+impl IntoResponse for CellError {
+    fn into_response(self) -> Response {
+        if matches!(self, CellError::Internal(_) | CellError::Persistence(_)) {
+            tracing::error!(error = %self, "request failed");
+        }
+        (self.status(), Json(self.body())).into_response()
+    }
+}
+
+impl From<service_kit::journal::JournalError> for CellError {
+    fn from(e: service_kit::journal::JournalError) -> Self {
+        CellError::Persistence(e.0)
+    }
+}
+
+pub type CellResult<T> = Result<T, CellError>;
+
+/// JSON 404 in Marqo's shape for unknown routes.
+pub async fn route_not_found() -> Response {
+    CellError::NotFound("no such route".into()).into_response()
+}

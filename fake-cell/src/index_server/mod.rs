@@ -1,0 +1,136 @@
+//! Per-index HTTP servers: one OS thread with its own single-threaded tokio runtime and listener
+//! per index, so load on one index never stalls the main API or another index. Each serves the same
+//! data-plane routes as the main port (`GET /`, `/indexes/{name}/...`).
+
+pub mod documents;
+pub mod routes;
+pub mod search;
+pub mod store;
+
+use std::collections::HashSet;
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use service_kit::Shutdown;
+
+use crate::error::{CellError, CellResult};
+use crate::state::Cell;
+
+/// A running index server.
+pub struct ServerHandle {
+    pub port: u16,
+    pub shutdown: Shutdown,
+    pub thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl ServerHandle {
+    pub fn stop(mut self) {
+        self.shutdown.trigger();
+        // The thread exits within moments; do not block the caller on it.
+        drop(self.thread.take());
+    }
+}
+
+/// Ports already assigned to indexes (other than `except`).
+fn assigned_ports(cell: &Cell, except: Option<&str>) -> HashSet<u16> {
+    cell.indexes
+        .read()
+        .values()
+        .filter(|i| Some(i.name.as_str()) != except)
+        .map(|i| i.meta.read().port)
+        .collect()
+}
+
+/// Bind `preferred` if given and free, else the first free port of the range not assigned to
+/// another index. The OS arbitrates races between concurrent creations.
+pub fn bind_port(
+    cell: &Cell,
+    preferred: Option<u16>,
+    owner: Option<&str>,
+) -> CellResult<(u16, TcpListener)> {
+    let taken = assigned_ports(cell, owner);
+    let ip = cell.cfg.bind;
+    if let Some(p) = preferred
+        && let Ok(l) = service_kit::serve::bind_std_listener(ip, p)
+    {
+        return Ok((p, l));
+    }
+    for p in cell.cfg.index_ports.ports() {
+        if taken.contains(&p) || Some(p) == preferred {
+            continue;
+        }
+        if let Ok(l) = service_kit::serve::bind_std_listener(ip, p) {
+            return Ok((p, l));
+        }
+    }
+    Err(CellError::Conflict {
+        code: "no_free_index_port",
+        message: format!(
+            "no free port left in the index port range {}-{}; delete an index or widen --index-ports",
+            cell.cfg.index_ports.low, cell.cfg.index_ports.high
+        ),
+    })
+}
+
+/// Start serving `index` on an already bound listener (so it is accepting when this returns).
+pub fn start(cell: &Arc<Cell>, index: &str, port: u16, listener: TcpListener) -> CellResult<()> {
+    let shutdown = Shutdown::new();
+    let router = routes::data_router(cell.clone());
+    let wait = shutdown.wait();
+    let name = index.to_string();
+    let thread = std::thread::Builder::new()
+        .name(format!("index-{port}"))
+        .spawn(move || {
+            let rt = match tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(rt) => rt,
+                Err(e) => {
+                    tracing::error!(index = %name, error = %e, "cannot start index server runtime");
+                    return;
+                }
+            };
+            rt.block_on(async move {
+                let listener = match tokio::net::TcpListener::from_std(listener) {
+                    Ok(l) => l,
+                    Err(e) => {
+                        tracing::error!(index = %name, error = %e, "cannot adopt index listener");
+                        return;
+                    }
+                };
+                if let Err(e) = service_kit::serve(listener, router, wait).await {
+                    tracing::error!(index = %name, error = %e, "index server failed");
+                }
+            });
+        })
+        .map_err(|e| CellError::Internal(format!("cannot spawn index server thread: {e}")))?;
+    let old = cell.servers.lock().insert(
+        index.to_string(),
+        ServerHandle {
+            port,
+            shutdown,
+            thread: Some(thread),
+        },
+    );
+    if let Some(old) = old {
+        old.stop();
+    }
+    tracing::info!(index, port, "index server listening");
+    Ok(())
+}
+
+/// Stop an index's server (delete, reset, shutdown).
+pub fn stop(cell: &Cell, index: &str) {
+    let handle = cell.servers.lock().remove(index);
+    if let Some(h) = handle {
+        h.stop();
+    }
+}
+
+pub fn stop_all(cell: &Cell) {
+    let all: Vec<ServerHandle> = cell.servers.lock().drain().map(|(_, h)| h).collect();
+    for h in all {
+        h.stop();
+    }
+}

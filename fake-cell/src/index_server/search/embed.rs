@@ -1,0 +1,205 @@
+//! Deterministic local embeddings: no model download, same text → same vector on every machine.
+//!
+//! Method (feature hashing): the text is lower-cased and split into alphanumeric words. Features
+//! are every word (weight 1.0), every adjacent word pair (0.5) and every character trigram of
+//! `#word#` (0.25). Each feature is hashed with 64-bit FNV-1a; `hash % dim` picks the dimension and
+//! the top bit the sign (so collisions cancel on average). The sum is L2-normalised, so cosine
+//! similarity is a dot product. Texts sharing words or word pieces land close; unrelated texts sit
+//! near cosine 0. Vectors stay sparse (a few hundred non-zeros), which lets search use an inverted
+//! index over dimensions instead of scanning every document.
+
+use std::collections::HashMap;
+
+/// Sorted-by-dimension sparse vector.
+pub type SparseVec = Vec<(u32, f32)>;
+
+fn fnv1a(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in bytes {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+/// Lower-cased alphanumeric words (shared with lexical search).
+pub fn tokenize(text: &str) -> Vec<String> {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect()
+}
+
+fn add_feature(acc: &mut HashMap<u32, f32>, feature: &[u8], weight: f32, dim: usize) {
+    let h = fnv1a(feature);
+    let d = (h % dim as u64) as u32;
+    let sign = if h >> 63 == 1 { -1.0 } else { 1.0 };
+    *acc.entry(d).or_insert(0.0) += sign * weight;
+}
+
+fn finish(acc: HashMap<u32, f32>) -> SparseVec {
+    let norm: f32 = acc.values().map(|v| v * v).sum::<f32>().sqrt();
+    let mut v: SparseVec = acc
+        .into_iter()
+        .filter(|(_, w)| *w != 0.0)
+        .map(|(d, w)| (d, if norm > 0.0 { w / norm } else { w }))
+        .collect();
+    v.sort_unstable_by_key(|(d, _)| *d);
+    v
+}
+
+/// Embed one text into `dim` dimensions.
+pub fn embed_text(text: &str, dim: usize) -> SparseVec {
+    let dim = dim.max(1);
+    let words = tokenize(text);
+    let mut acc: HashMap<u32, f32> = HashMap::new();
+    for (i, w) in words.iter().enumerate() {
+        add_feature(&mut acc, format!("w:{w}").as_bytes(), 1.0, dim);
+        if let Some(next) = words.get(i + 1) {
+            add_feature(&mut acc, format!("b:{w} {next}").as_bytes(), 0.5, dim);
+        }
+        let padded: Vec<char> = format!("#{w}#").chars().collect();
+        for tri in padded.windows(3) {
+            let s: String = tri.iter().collect();
+            add_feature(&mut acc, format!("c:{s}").as_bytes(), 0.25, dim);
+        }
+    }
+    finish(acc)
+}
+
+/// Weighted sum of vectors, re-normalised.
+pub fn combine(parts: &[(&SparseVec, f32)]) -> SparseVec {
+    let mut acc: HashMap<u32, f32> = HashMap::new();
+    for (v, w) in parts {
+        for (d, x) in v.iter() {
+            *acc.entry(*d).or_insert(0.0) += x * w;
+        }
+    }
+    finish(acc)
+}
+
+/// A dense vector (custom vectors, context vectors) in sparse form, normalised when asked.
+pub fn from_dense(v: &[f32], normalize: bool) -> SparseVec {
+    let acc: HashMap<u32, f32> = v
+        .iter()
+        .enumerate()
+        .filter(|(_, x)| **x != 0.0)
+        .map(|(i, x)| (i as u32, *x))
+        .collect();
+    if normalize {
+        finish(acc)
+    } else {
+        let mut out: SparseVec = acc.into_iter().collect();
+        out.sort_unstable_by_key(|(d, _)| *d);
+        out
+    }
+}
+
+/// The dense form, for `_embedding` and the embed route.
+pub fn dense(v: &SparseVec, dim: usize) -> Vec<f32> {
+    let mut out = vec![0.0f32; dim];
+    for (d, x) in v {
+        if let Some(slot) = out.get_mut(*d as usize) {
+            *slot = *x;
+        }
+    }
+    out
+}
+
+/// Dot product of two sorted sparse vectors.
+pub fn dot(a: &SparseVec, b: &SparseVec) -> f32 {
+    let (mut i, mut j, mut s) = (0, 0, 0.0);
+    while i < a.len() && j < b.len() {
+        match a[i].0.cmp(&b[j].0) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                s += a[i].1 * b[j].1;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    s
+}
+
+/// Split text per `textPreprocessing` (sentence / word / character / passage).
+pub fn chunk_text(text: &str, method: &str, length: usize, overlap: usize) -> Vec<String> {
+    let units: Vec<String> = match method {
+        "character" => text.chars().map(|c| c.to_string()).collect(),
+        "word" => text.split_whitespace().map(str::to_string).collect(),
+        "passage" => text
+            .split("\n\n")
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(str::to_string)
+            .collect(),
+        _ => split_sentences(text),
+    };
+    if units.is_empty() {
+        return vec![text.to_string()];
+    }
+    let sep = match method {
+        "character" => "",
+        "passage" => "\n\n",
+        _ => " ",
+    };
+    let length = length.max(1);
+    let step = length.saturating_sub(overlap).max(1);
+    let mut out = Vec::new();
+    let mut start = 0;
+    while start < units.len() {
+        let end = (start + length).min(units.len());
+        out.push(units[start..end].join(sep));
+        if end == units.len() {
+            break;
+        }
+        start += step;
+    }
+    out
+}
+
+fn split_sentences(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let chars: Vec<char> = text.chars().collect();
+    for (i, c) in chars.iter().enumerate() {
+        cur.push(*c);
+        let at_end =
+            matches!(c, '.' | '!' | '?') && chars.get(i + 1).is_none_or(|n| n.is_whitespace());
+        if at_end {
+            let s = cur.trim();
+            if !s.is_empty() {
+                out.push(s.to_string());
+            }
+            cur.clear();
+        }
+    }
+    let s = cur.trim();
+    if !s.is_empty() {
+        out.push(s.to_string());
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn same_text_same_vector_and_similar_text_closer() {
+        let a = embed_text("fresh green apples", 768);
+        assert_eq!(a, embed_text("fresh green apples", 768));
+        let near = embed_text("green apple", 768);
+        let far = embed_text("quantum chromodynamics lecture", 768);
+        assert!((dot(&a, &a) - 1.0).abs() < 1e-4);
+        assert!(dot(&a, &near) > dot(&a, &far));
+    }
+
+    #[test]
+    fn sentence_chunks_with_overlap() {
+        let c = chunk_text("One. Two! Three? Four.", "sentence", 2, 1);
+        assert_eq!(c, vec!["One. Two!", "Two! Three?", "Three? Four."]);
+        assert_eq!(chunk_text("a b c", "word", 2, 0), vec!["a b", "c"]);
+    }
+}

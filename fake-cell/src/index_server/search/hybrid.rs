@@ -1,0 +1,227 @@
+//! HYBRID search (§5.4/§5.5): `disjunction` retrieval fused with reciprocal rank fusion
+//! (`alpha/(rrfK + rank_tensor) + (1 − alpha)/(rrfK + rank_lexical)`, ranks from 1), or retrieval
+//! by one side ranked by the other.
+
+use std::collections::HashMap;
+
+use serde_json::Value;
+
+use super::{Cand, Modifiers, parse_modifiers, top_k};
+use crate::error::{CellError, CellResult};
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Side {
+    Disjunction,
+    Rrf,
+    Tensor,
+    Lexical,
+}
+
+#[derive(Debug, Clone)]
+pub struct Params {
+    pub retrieval: Side,
+    pub ranking: Side,
+    pub alpha: f32,
+    pub rrf_k: f32,
+    pub searchable_lexical: Option<Vec<String>>,
+    pub searchable_tensor: Option<Vec<String>>,
+    pub modifiers_lexical: Option<Modifiers>,
+    pub modifiers_tensor: Option<Modifiers>,
+}
+
+fn bad(key: &str, msg: &str) -> CellError {
+    CellError::unprocessable(&["body", "hybridParameters", key], msg)
+}
+
+impl Params {
+    pub fn parse(v: Option<&Value>) -> CellResult<Params> {
+        let mut p = Params {
+            retrieval: Side::Disjunction,
+            ranking: Side::Rrf,
+            alpha: 0.5,
+            rrf_k: 60.0,
+            searchable_lexical: None,
+            searchable_tensor: None,
+            modifiers_lexical: None,
+            modifiers_tensor: None,
+        };
+        let Some(o) = v.filter(|v| !v.is_null()) else {
+            return Ok(p);
+        };
+        let o = o
+            .as_object()
+            .ok_or_else(|| bad("", "hybridParameters must be an object"))?;
+        let side = |key: &str, allowed: &[(&str, Side)]| -> CellResult<Option<Side>> {
+            match o.get(key) {
+                None | Some(Value::Null) => Ok(None),
+                Some(Value::String(s)) => allowed
+                    .iter()
+                    .find(|(n, _)| n.eq_ignore_ascii_case(s))
+                    .map(|(_, side)| Some(*side))
+                    .ok_or_else(|| bad(key, "invalid value")),
+                Some(_) => Err(bad(key, "must be a string")),
+            }
+        };
+        if let Some(r) = side(
+            "retrievalMethod",
+            &[
+                ("disjunction", Side::Disjunction),
+                ("tensor", Side::Tensor),
+                ("lexical", Side::Lexical),
+            ],
+        )? {
+            p.retrieval = r;
+            if r != Side::Disjunction {
+                p.ranking = r;
+            }
+        }
+        if let Some(r) = side(
+            "rankingMethod",
+            &[
+                ("rrf", Side::Rrf),
+                ("tensor", Side::Tensor),
+                ("lexical", Side::Lexical),
+            ],
+        )? {
+            p.ranking = r;
+        }
+        match (p.retrieval, p.ranking) {
+            (Side::Disjunction, Side::Rrf) => {}
+            (Side::Disjunction, _) => {
+                return Err(bad(
+                    "rankingMethod",
+                    "disjunction retrieval requires rrf ranking",
+                ));
+            }
+            (_, Side::Rrf) => {
+                return Err(bad(
+                    "rankingMethod",
+                    "rrf ranking requires disjunction retrieval",
+                ));
+            }
+            _ => {}
+        }
+        for (key, slot) in [("alpha", 0), ("rrfK", 1)] {
+            match o.get(key) {
+                None | Some(Value::Null) => {}
+                Some(v) => {
+                    if p.ranking != Side::Rrf {
+                        return Err(bad(key, "only valid with rrf ranking"));
+                    }
+                    let x = v.as_f64().ok_or_else(|| bad(key, "must be a number"))?;
+                    if slot == 0 {
+                        if !(0.0..=1.0).contains(&x) {
+                            return Err(bad(key, "alpha must be between 0 and 1"));
+                        }
+                        p.alpha = x as f32;
+                    } else {
+                        if x < 0.0 || v.as_i64().is_none() {
+                            return Err(bad(key, "rrfK must be an integer >= 0"));
+                        }
+                        p.rrf_k = x as f32;
+                    }
+                }
+            }
+        }
+        let list = |key: &str| -> CellResult<Option<Vec<String>>> {
+            match o.get(key) {
+                None | Some(Value::Null) => Ok(None),
+                Some(Value::Array(a)) => a
+                    .iter()
+                    .map(|x| {
+                        x.as_str()
+                            .map(str::to_string)
+                            .ok_or_else(|| bad(key, "must be strings"))
+                    })
+                    .collect::<CellResult<Vec<_>>>()
+                    .map(Some),
+                Some(_) => Err(bad(key, "must be a list")),
+            }
+        };
+        p.searchable_lexical = list("searchableAttributesLexical")?;
+        p.searchable_tensor = list("searchableAttributesTensor")?;
+        p.modifiers_lexical =
+            parse_modifiers(o.get("scoreModifiersLexical"), "scoreModifiersLexical")?;
+        p.modifiers_tensor =
+            parse_modifiers(o.get("scoreModifiersTensor"), "scoreModifiersTensor")?;
+        Ok(p)
+    }
+}
+
+/// Fuse or re-rank; returns the top `need` candidates, sorted.
+pub fn run(
+    p: &Params,
+    need: usize,
+    lexical: impl FnOnce() -> Vec<Cand>,
+    tensor: impl FnOnce() -> Vec<Cand>,
+    tensor_rank: impl Fn(u32) -> Option<(f32, u32)>,
+) -> Vec<Cand> {
+    match (p.retrieval, p.ranking) {
+        (Side::Lexical, Side::Tensor) => {
+            let cands = top_k(lexical(), need);
+            let ranked: Vec<Cand> = cands
+                .into_iter()
+                .map(|mut c| {
+                    match tensor_rank(c.slot) {
+                        Some((s, cid)) => {
+                            c.score = s;
+                            c.tensor = Some(s);
+                            c.chunk = Some(cid);
+                        }
+                        None => c.score = 0.0,
+                    }
+                    c
+                })
+                .collect();
+            top_k(ranked, need)
+        }
+        (Side::Tensor, Side::Lexical) => {
+            let lex: HashMap<u32, f32> = lexical().into_iter().map(|c| (c.slot, c.score)).collect();
+            let ranked: Vec<Cand> = top_k(tensor(), need)
+                .into_iter()
+                .map(|mut c| {
+                    let l = lex.get(&c.slot).copied();
+                    c.lexical = l;
+                    c.score = l.unwrap_or(0.0);
+                    c
+                })
+                .collect();
+            top_k(ranked, need)
+        }
+        (Side::Lexical, _) => top_k(lexical(), need),
+        (Side::Tensor, _) => top_k(tensor(), need),
+        _ => {
+            let lex = if p.alpha < 1.0 {
+                top_k(lexical(), need)
+            } else {
+                Vec::new()
+            };
+            let ten = if p.alpha > 0.0 {
+                top_k(tensor(), need)
+            } else {
+                Vec::new()
+            };
+            let cut = lex.len().max(ten.len());
+            let mut fused: HashMap<u32, Cand> = HashMap::new();
+            for (rank, c) in ten.into_iter().enumerate() {
+                let s = p.alpha / (p.rrf_k + rank as f32 + 1.0);
+                fused.insert(c.slot, Cand { score: s, ..c });
+            }
+            for (rank, c) in lex.into_iter().enumerate() {
+                let s = (1.0 - p.alpha) / (p.rrf_k + rank as f32 + 1.0);
+                fused
+                    .entry(c.slot)
+                    .and_modify(|f| {
+                        f.score += s;
+                        f.lexical = c.lexical;
+                    })
+                    .or_insert(Cand {
+                        score: s,
+                        chunk: None,
+                        ..c
+                    });
+            }
+            top_k(fused.into_values().collect(), cut.min(need))
+        }
+    }
+}

@@ -1,0 +1,352 @@
+//! One index's documents plus the structures search reads: a BM25 inverted index per lexical field
+//! and an inverted index over embedding dimensions for tensor chunks. Everything expensive
+//! (tokenising, chunking, embedding) happens in [`prepare`], outside the index lock; [`IndexData::put`]
+//! only moves prepared pieces into maps.
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::search::embed::{self, SparseVec};
+use crate::settings::Settings;
+
+/// The persisted form of a document (journal records and snapshots).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DocRecord {
+    #[serde(rename = "_id")]
+    pub id: String,
+    pub fields: Map<String, Value>,
+    #[serde(default, rename = "tensorFields")]
+    pub tensor_fields: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mappings: Option<Map<String, Value>>,
+}
+
+pub struct StoredDoc {
+    pub rec: DocRecord,
+    chunks: Vec<u32>,
+    lex_fields: Vec<String>,
+}
+
+pub struct Chunk {
+    pub slot: u32,
+    pub field: String,
+    pub text: String,
+    pub vec: SparseVec,
+}
+
+/// One lexical field: postings `(slot, term frequency)` per term and token counts by slot. Dense
+/// vectors by slot keep the BM25 loop to array reads.
+#[derive(Default)]
+pub struct FieldLex {
+    pub postings: HashMap<String, Vec<(u32, u32)>>,
+    len: Vec<u32>,
+    pub count: usize,
+    pub total: u64,
+}
+
+const ABSENT: u32 = u32::MAX;
+
+impl FieldLex {
+    /// Token count of the field in `slot`, if the document has the field.
+    pub fn doc_len(&self, slot: u32) -> Option<u32> {
+        self.len
+            .get(slot as usize)
+            .copied()
+            .filter(|l| *l != ABSENT)
+    }
+}
+
+/// A document ready to insert: the expensive work already done.
+pub struct Prepared {
+    pub rec: DocRecord,
+    chunks: Vec<(String, String, SparseVec)>,
+    lex: Vec<(String, Vec<String>)>,
+}
+
+#[derive(Default)]
+pub struct IndexData {
+    ids: HashMap<String, u32>,
+    slots: Vec<Option<StoredDoc>>,
+    free: Vec<u32>,
+    pub lex: HashMap<String, FieldLex>,
+    pub chunks: Vec<Option<Chunk>>,
+    chunk_free: Vec<u32>,
+    /// embedding dimension → `(chunk id, weight)`
+    pub vpost: HashMap<u32, Vec<(u32, f32)>>,
+    pub n_vectors: usize,
+}
+
+/// Text a structured or unstructured field contributes to lexical search.
+fn lexical_text(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Array(a) if a.iter().all(Value::is_string) && !a.is_empty() => Some(
+            a.iter()
+                .filter_map(Value::as_str)
+                .collect::<Vec<_>>()
+                .join(" "),
+        ),
+        _ => None,
+    }
+}
+
+/// Tokenise, chunk and embed a document for `settings`.
+pub fn prepare(rec: DocRecord, s: &Settings) -> Prepared {
+    let mut lex = Vec::new();
+    for (k, v) in &rec.fields {
+        let lexical = if s.structured {
+            s.field(k).is_some_and(|f| f.lexical)
+        } else {
+            true
+        };
+        if lexical && let Some(text) = lexical_text(v) {
+            lex.push((k.clone(), embed::tokenize(&text)));
+        }
+    }
+    let tensor_fields: Vec<String> = if s.structured {
+        s.tensor_fields.clone()
+    } else {
+        rec.tensor_fields.clone()
+    };
+    let mut chunks = Vec::new();
+    for tf in &tensor_fields {
+        let mapping_kind = if s.structured {
+            s.field(tf).map(|f| f.kind.clone())
+        } else {
+            rec.mappings
+                .as_ref()
+                .and_then(|m| m.get(tf))
+                .and_then(|m| m.get("type"))
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        };
+        match mapping_kind.as_deref() {
+            Some("multimodal_combination") => {
+                let weights = if s.structured {
+                    s.field(tf).and_then(|f| f.dependent.clone())
+                } else {
+                    rec.mappings
+                        .as_ref()
+                        .and_then(|m| m.get(tf))
+                        .and_then(|m| m.get("weights"))
+                        .and_then(Value::as_object)
+                        .cloned()
+                };
+                let mut parts = Vec::new();
+                let mut texts = Vec::new();
+                for (child, w) in weights.unwrap_or_default() {
+                    if let Some(text) = rec.fields.get(&child).and_then(Value::as_str) {
+                        parts.push((
+                            embed::embed_text(text, s.dim),
+                            w.as_f64().unwrap_or(1.0) as f32,
+                        ));
+                        texts.push(text.to_string());
+                    }
+                }
+                if !parts.is_empty() {
+                    let refs: Vec<(&SparseVec, f32)> = parts.iter().map(|(v, w)| (v, *w)).collect();
+                    chunks.push((tf.clone(), texts.join(" "), embed::combine(&refs)));
+                }
+            }
+            Some("custom_vector") => {
+                if let Some(obj) = rec.fields.get(tf).and_then(Value::as_object) {
+                    let vector: Vec<f32> = obj
+                        .get("vector")
+                        .and_then(Value::as_array)
+                        .map(|a| {
+                            a.iter()
+                                .filter_map(Value::as_f64)
+                                .map(|x| x as f32)
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    let content = obj
+                        .get("content")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default();
+                    chunks.push((
+                        tf.clone(),
+                        content.to_string(),
+                        embed::from_dense(&vector, s.normalize),
+                    ));
+                }
+            }
+            _ => {
+                if let Some(text) = rec.fields.get(tf).and_then(Value::as_str) {
+                    for c in
+                        embed::chunk_text(text, &s.split_method, s.split_length, s.split_overlap)
+                    {
+                        let v = embed::embed_text(&c, s.dim);
+                        chunks.push((tf.clone(), c, v));
+                    }
+                }
+            }
+        }
+    }
+    Prepared { rec, chunks, lex }
+}
+
+impl IndexData {
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+
+    pub fn contains(&self, id: &str) -> bool {
+        self.ids.contains_key(id)
+    }
+
+    pub fn get(&self, id: &str) -> Option<&StoredDoc> {
+        self.ids.get(id).and_then(|s| self.slot(*s))
+    }
+
+    /// One past the highest slot ever used (size for dense per-slot arrays).
+    pub fn slot_capacity(&self) -> usize {
+        self.slots.len()
+    }
+
+    pub fn slot_of(&self, id: &str) -> Option<u32> {
+        self.ids.get(id).copied()
+    }
+
+    pub fn slot(&self, slot: u32) -> Option<&StoredDoc> {
+        self.slots.get(slot as usize).and_then(Option::as_ref)
+    }
+
+    /// Live documents with their slots, in slot order.
+    pub fn iter(&self) -> impl Iterator<Item = (u32, &StoredDoc)> {
+        self.slots
+            .iter()
+            .enumerate()
+            .filter_map(|(i, d)| d.as_ref().map(|d| (i as u32, d)))
+    }
+
+    pub fn chunks_of(&self, doc: &StoredDoc) -> impl Iterator<Item = &Chunk> {
+        doc.chunks
+            .iter()
+            .filter_map(|c| self.chunks.get(*c as usize).and_then(Option::as_ref))
+    }
+
+    pub fn chunk_ids_of<'a>(&self, doc: &'a StoredDoc) -> impl Iterator<Item = u32> + 'a {
+        doc.chunks.iter().copied()
+    }
+
+    /// Insert or replace a whole document.
+    pub fn put(&mut self, p: Prepared) {
+        self.remove(&p.rec.id);
+        let slot = match self.free.pop() {
+            Some(s) => s,
+            None => {
+                self.slots.push(None);
+                (self.slots.len() - 1) as u32
+            }
+        };
+        let mut lex_fields = Vec::with_capacity(p.lex.len());
+        for (field, tokens) in p.lex {
+            let fl = self.lex.entry(field.clone()).or_default();
+            if fl.len.len() <= slot as usize {
+                fl.len.resize(slot as usize + 1, ABSENT);
+            }
+            fl.len[slot as usize] = tokens.len() as u32;
+            fl.count += 1;
+            fl.total += tokens.len() as u64;
+            let mut tf: HashMap<String, u32> = HashMap::new();
+            for t in tokens {
+                *tf.entry(t).or_insert(0) += 1;
+            }
+            for (t, n) in tf {
+                fl.postings.entry(t).or_default().push((slot, n));
+            }
+            lex_fields.push(field);
+        }
+        let mut chunk_ids = Vec::with_capacity(p.chunks.len());
+        for (field, text, vec) in p.chunks {
+            let cid = match self.chunk_free.pop() {
+                Some(c) => c,
+                None => {
+                    self.chunks.push(None);
+                    (self.chunks.len() - 1) as u32
+                }
+            };
+            for (d, w) in &vec {
+                self.vpost.entry(*d).or_default().push((cid, *w));
+            }
+            self.chunks[cid as usize] = Some(Chunk {
+                slot,
+                field,
+                text,
+                vec,
+            });
+            chunk_ids.push(cid);
+        }
+        self.n_vectors += chunk_ids.len();
+        self.ids.insert(p.rec.id.clone(), slot);
+        self.slots[slot as usize] = Some(StoredDoc {
+            rec: p.rec,
+            chunks: chunk_ids,
+            lex_fields,
+        });
+    }
+
+    /// Remove a document; true if it existed.
+    pub fn remove(&mut self, id: &str) -> bool {
+        let Some(slot) = self.ids.remove(id) else {
+            return false;
+        };
+        let Some(doc) = self.slots.get_mut(slot as usize).and_then(Option::take) else {
+            return false;
+        };
+        for field in &doc.lex_fields {
+            if let Some(fl) = self.lex.get_mut(field) {
+                if let Some(n) = fl.doc_len(slot) {
+                    fl.total = fl.total.saturating_sub(u64::from(n));
+                    fl.count = fl.count.saturating_sub(1);
+                    fl.len[slot as usize] = ABSENT;
+                }
+                if let Some(text) = doc.rec.fields.get(field).and_then(lexical_text) {
+                    let mut terms = embed::tokenize(&text);
+                    terms.sort_unstable();
+                    terms.dedup();
+                    for t in terms {
+                        if let Some(p) = fl.postings.get_mut(&t) {
+                            if let Some(pos) = p.iter().position(|(s, _)| *s == slot) {
+                                p.swap_remove(pos);
+                            }
+                            if p.is_empty() {
+                                fl.postings.remove(&t);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        for cid in &doc.chunks {
+            if let Some(chunk) = self.chunks.get_mut(*cid as usize).and_then(Option::take) {
+                for (d, _) in &chunk.vec {
+                    if let Some(p) = self.vpost.get_mut(d) {
+                        if let Some(pos) = p.iter().position(|(c, _)| c == cid) {
+                            p.swap_remove(pos);
+                        }
+                        if p.is_empty() {
+                            self.vpost.remove(d);
+                        }
+                    }
+                }
+                self.chunk_free.push(*cid);
+            }
+        }
+        self.n_vectors = self.n_vectors.saturating_sub(doc.chunks.len());
+        self.free.push(slot);
+        true
+    }
+
+    /// Every document's persisted form.
+    pub fn records(&self) -> Vec<DocRecord> {
+        self.iter().map(|(_, d)| d.rec.clone()).collect()
+    }
+}

@@ -1,0 +1,159 @@
+//! Marqo-compatible cell: cloud control plane on :9001 and one HTTP server per index.
+//!
+//! Layout:
+//! - [`config`]: the clap `Config`;
+//! - [`state`]: accounts, keys, indexes, aliases, jobs, running index servers;
+//! - [`persist`]: snapshot + journal (every acknowledged write survives `kill -9`);
+//! - [`auth`]: `x-api-key` → account and scopes;
+//! - [`error`]: `CellError`, rendered in Marqo's error shape;
+//! - [`settings`]: index settings validation, defaults and list-entry shapes;
+//! - [`control`]: `/api/v2/...` (indexes, aliases, reindex jobs) and the `/_fake/` admin API;
+//! - [`index_server`]: per-index servers, documents, search (filter, BM25, embeddings, hybrid);
+//! - [`watchdog`]: the probing thread that exits with code 1 when the cell stops answering;
+//! - [`openapi`]: serves `/openapi.json`.
+
+pub mod auth;
+pub mod body;
+pub mod config;
+pub mod control;
+pub mod error;
+pub mod index_server;
+pub mod openapi;
+pub mod persist;
+pub mod settings;
+pub mod state;
+pub mod watchdog;
+
+use std::ffi::OsString;
+use std::future::Future;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::routing::get;
+use clap::Parser;
+use service_kit::{HealthState, Shutdown};
+use tokio::net::TcpListener;
+
+pub use config::Config;
+pub use state::Cell;
+
+pub const SERVICE: &str = "fake-cell";
+
+/// The main port's HTTP API: health, OpenAPI, control plane, admin and the data plane.
+pub fn router(cell: Arc<Cell>) -> Router {
+    let routes = Router::new()
+        .merge(service_kit::health_router(cell.health.clone()))
+        .route("/openapi.json", get(openapi::openapi))
+        .merge(control::routes())
+        .merge(index_server::routes::cloud_misc_routes())
+        .merge(index_server::routes::data_routes());
+    index_server::routes::finish(routes, cell)
+}
+
+/// Restore state from disk into a new cell (no servers started yet).
+pub fn restore(config: Config, health: HealthState) -> anyhow::Result<Arc<Cell>> {
+    let (snap, journal, records) = persist::open(&config.state_file)?;
+    let cell = Arc::new(Cell::new(config, health, journal));
+    let n = records.len();
+    persist::load_snapshot(&cell, snap);
+    for r in records {
+        persist::apply(&cell, r);
+    }
+    tracing::info!(
+        indexes = cell.indexes.read().len(),
+        replayed = n,
+        state_file = %cell.cfg.state_file.display(),
+        "state restored"
+    );
+    Ok(cell)
+}
+
+/// Start a server for every restored index, on its remembered port when it is free.
+async fn start_index_servers(cell: &Arc<Cell>) -> anyhow::Result<()> {
+    let mut list: Vec<Arc<state::Index>> = cell.indexes.read().values().cloned().collect();
+    list.sort_by(|a, b| a.name.cmp(&b.name));
+    for idx in list {
+        let remembered = idx.meta.read().port;
+        let (port, listener) = index_server::bind_port(cell, Some(remembered), Some(&idx.name))
+            .map_err(|e| anyhow::anyhow!("index {}: {e}", idx.name))?;
+        if port != remembered {
+            tracing::warn!(index = %idx.name, remembered, port, "remembered index port is taken; using another one");
+            let ticket = {
+                let mut meta = idx.meta.write();
+                meta.port = port;
+                cell.submit(&persist::Record::Index { v: meta.clone() })
+            };
+            cell.commit(ticket).await?;
+        }
+        index_server::start(cell, &idx.name, port, listener)?;
+    }
+    Ok(())
+}
+
+/// Serve on an already bound listener until `shutdown` resolves.
+pub async fn run(
+    config: Config,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let health = HealthState::new(SERVICE, env!("CARGO_PKG_VERSION"));
+    let no_watchdog = config.no_watchdog;
+    let cell = tokio::task::spawn_blocking(move || restore(config, health)).await??;
+    start_index_servers(&cell).await?;
+    cell.health
+        .check_ok("persistence", serde_json::json!({"journal_bytes": 0}));
+    let stop = Shutdown::new();
+    tokio::spawn(persist::maintain(cell.clone(), stop.clone()));
+    let addr = listener.local_addr()?;
+    if !no_watchdog {
+        watchdog::spawn(cell.clone(), addr, stop.clone())?;
+    }
+    cell.health.set_ready();
+    tracing::info!(%addr, open = cell.cfg.open, "{SERVICE} ready");
+    let served = service_kit::serve(listener, router(cell.clone()), shutdown).await;
+    stop.trigger();
+    index_server::stop_all(&cell);
+    // The journal already holds every acknowledged write, so a final snapshot only saves replay
+    // time. Write it when the journal is large, within a budget, so shutdown stays under ~1 s.
+    if cell.journal.bytes_in_generation() > cell.cfg.compact_after_bytes / 4 {
+        match tokio::time::timeout(Duration::from_millis(700), persist::compact(cell.clone())).await
+        {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "final snapshot failed; the journal still holds every acknowledged write")
+            }
+            Err(_) => tracing::warn!(
+                "final snapshot did not finish in time; the journal still holds every acknowledged write"
+            ),
+        }
+    }
+    served?;
+    Ok(())
+}
+
+/// Parse arguments, set up logging and a runtime, bind, and run until SIGINT or SIGTERM.
+pub fn cli_main<I: IntoIterator<Item = OsString>>(args: I) -> ExitCode {
+    let config = Config::parse_from(args);
+    service_kit::telemetry::init_tracing("info");
+    let rt = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot start the async runtime");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = rt.block_on(async {
+        let listener = service_kit::bind_listener(config.bind, config.port).await?;
+        run(config, listener, service_kit::shutdown_signal()).await
+    });
+    rt.shutdown_timeout(Duration::from_millis(200));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(error = %format!("{e:#}"), "{SERVICE} failed");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,288 @@
+//! Everything the cell knows: accounts and keys, indexes (settings, status, port, documents),
+//! aliases, reindex jobs and the running index servers. Locks are `parking_lot` and never held
+//! across `.await` or I/O; lock order is `indexes` → an index's `meta` → its `data`.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use parking_lot::{Mutex, RwLock};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use service_kit::HealthState;
+use service_kit::journal::{Journal, Ticket};
+
+use crate::config::Config;
+use crate::error::{CellError, CellResult};
+use crate::index_server::ServerHandle;
+use crate::index_server::store::IndexData;
+use crate::persist::Record;
+use crate::settings::{self, Settings};
+
+/// Recently deleted index names kept so status polls can answer DELETED.
+const TOMBSTONES: usize = 1000;
+/// Reindex jobs kept; the oldest is evicted beyond this.
+pub const MAX_JOBS: usize = 100;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Account {
+    pub account_id: String,
+    pub system_account_id: String,
+    pub name: String,
+    pub created_at: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ApiKey {
+    pub key_id: String,
+    pub key: String,
+    pub account_id: String,
+    pub name: String,
+    pub scopes: Vec<String>,
+    pub revoked: bool,
+    pub created_at: String,
+}
+
+#[derive(Default, Debug, Clone, Serialize, Deserialize)]
+pub struct Directory {
+    pub accounts: BTreeMap<String, Account>,
+    /// key_id → key
+    pub keys: BTreeMap<String, ApiKey>,
+    /// key string → key_id
+    #[serde(skip)]
+    pub by_secret: HashMap<String, String>,
+}
+
+impl Directory {
+    pub fn put_key(&mut self, k: ApiKey) {
+        self.by_secret.insert(k.key.clone(), k.key_id.clone());
+        self.keys.insert(k.key_id.clone(), k);
+    }
+    pub fn lookup(&self, secret: &str) -> Option<&ApiKey> {
+        self.by_secret.get(secret).and_then(|id| self.keys.get(id))
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct IndexMeta {
+    pub name: String,
+    pub account_id: String,
+    pub settings: Value,
+    pub cloud: Map<String, Value>,
+    /// `Created` as the control plane shows it.
+    pub created_at: String,
+    pub port: u16,
+    /// CREATING or MODIFYING until `ready_at_ms`, then READY.
+    #[serde(default)]
+    pub pending: Option<String>,
+    #[serde(default)]
+    pub ready_at_ms: u64,
+}
+
+impl IndexMeta {
+    pub fn status(&self) -> &str {
+        match &self.pending {
+            Some(p) if now_ms() < self.ready_at_ms => p,
+            _ => "READY",
+        }
+    }
+}
+
+pub struct Index {
+    pub name: String,
+    pub settings: Arc<Settings>,
+    pub meta: RwLock<IndexMeta>,
+    pub data: RwLock<IndexData>,
+    /// Set (under the data lock) when the index is deleted, so late writers see it.
+    pub deleted: AtomicBool,
+    pub searches: AtomicU64,
+}
+
+impl Index {
+    pub fn new(meta: IndexMeta) -> Self {
+        Index {
+            name: meta.name.clone(),
+            settings: Arc::new(settings::derive(&meta.settings)),
+            meta: RwLock::new(meta),
+            data: RwLock::new(IndexData::default()),
+            deleted: AtomicBool::new(false),
+            searches: AtomicU64::new(0),
+        }
+    }
+    pub fn account_id(&self) -> String {
+        self.meta.read().account_id.clone()
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Job {
+    #[serde(rename = "jobId")]
+    pub id: String,
+    #[serde(rename = "accountId")]
+    pub account_id: String,
+    #[serde(rename = "sourceIndexName")]
+    pub source: String,
+    #[serde(rename = "targetIndexName")]
+    pub target: String,
+    pub status: String,
+    #[serde(rename = "documentsCopied")]
+    pub copied: u64,
+    #[serde(rename = "documentsTotal")]
+    pub total: u64,
+    #[serde(rename = "createdAt")]
+    pub created_at: String,
+    #[serde(rename = "finishedAt")]
+    pub finished_at: Option<String>,
+    pub error: Option<String>,
+}
+
+pub struct Cell {
+    pub cfg: Config,
+    pub health: HealthState,
+    pub dir: RwLock<Directory>,
+    pub indexes: RwLock<HashMap<String, Arc<Index>>>,
+    pub aliases: RwLock<BTreeMap<String, String>>,
+    pub tombstones: Mutex<VecDeque<String>>,
+    pub jobs: Mutex<VecDeque<Job>>,
+    pub journal: Journal,
+    pub persist_ok: AtomicBool,
+    pub servers: Mutex<HashMap<String, ServerHandle>>,
+    pub compacting: AtomicBool,
+    /// Serialises index creation/deletion/fork so port choice and name checks do not race.
+    pub lifecycle: tokio::sync::Mutex<()>,
+}
+
+pub fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+/// RFC 3339 UTC with microseconds, e.g. `2024-06-01T10:00:00.000000Z`.
+pub fn now_rfc3339() -> String {
+    let t = time::OffsetDateTime::now_utc();
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        t.microsecond()
+    )
+}
+
+/// Who is calling: an account with scopes, or anyone when the cell runs `--open`.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub account_id: String,
+    pub open: bool,
+}
+
+impl Cell {
+    pub fn new(cfg: Config, health: HealthState, journal: Journal) -> Self {
+        Cell {
+            cfg,
+            health,
+            dir: RwLock::new(Directory::default()),
+            indexes: RwLock::new(HashMap::new()),
+            aliases: RwLock::new(BTreeMap::new()),
+            tombstones: Mutex::new(VecDeque::new()),
+            jobs: Mutex::new(VecDeque::new()),
+            journal,
+            persist_ok: AtomicBool::new(true),
+            servers: Mutex::new(HashMap::new()),
+            compacting: AtomicBool::new(false),
+            lifecycle: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    /// Refuse writes up front while the journal is failing (reads keep working).
+    pub fn check_writable(&self) -> CellResult<()> {
+        if self.persist_ok.load(Ordering::SeqCst) {
+            Ok(())
+        } else {
+            Err(CellError::Persistence(
+                "the state journal cannot be written (disk full or directory unwritable); writes are refused until it recovers".into(),
+            ))
+        }
+    }
+
+    /// Queue a record; call while holding the lock that ordered the mutation.
+    pub fn submit(&self, rec: &Record) -> Ticket {
+        self.journal.submit_json(rec)
+    }
+
+    /// Wait for durability; the write is acknowledged only if this succeeds.
+    pub async fn commit(&self, ticket: Ticket) -> CellResult<()> {
+        match ticket.wait().await {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                self.persistence_failed(&e.0);
+                Err(e.into())
+            }
+        }
+    }
+
+    pub fn persistence_failed(&self, msg: &str) {
+        if self.persist_ok.swap(false, Ordering::SeqCst) {
+            tracing::error!(error = %msg, "state journal write failed; refusing writes until it recovers");
+        }
+        self.health.check_failed("persistence", msg.to_string());
+    }
+
+    /// Resolve an index or alias name.
+    pub fn resolve(&self, name: &str) -> Option<Arc<Index>> {
+        if let Some(i) = self.indexes.read().get(name) {
+            return Some(i.clone());
+        }
+        let target = self.aliases.read().get(name).cloned()?;
+        self.indexes.read().get(&target).cloned()
+    }
+
+    /// Resolve for a data-plane call and check the caller may use it.
+    pub fn index_for(&self, caller: &Caller, name: &str) -> CellResult<Arc<Index>> {
+        let idx = self
+            .resolve(name)
+            .ok_or_else(|| CellError::IndexNotFound(name.to_string()))?;
+        if !caller.open && idx.account_id() != caller.account_id {
+            return Err(CellError::Forbidden(format!(
+                "index {name} belongs to another account"
+            )));
+        }
+        Ok(idx)
+    }
+
+    pub fn add_tombstone(&self, name: &str) {
+        let mut t = self.tombstones.lock();
+        t.retain(|n| n != name);
+        t.push_back(name.to_string());
+        while t.len() > TOMBSTONES {
+            t.pop_front();
+        }
+    }
+
+    pub fn is_tombstoned(&self, name: &str) -> bool {
+        self.tombstones.lock().iter().any(|n| n == name)
+    }
+
+    /// Put (insert or replace) a job, evicting the oldest beyond [`MAX_JOBS`].
+    pub fn put_job(&self, job: Job) {
+        let mut jobs = self.jobs.lock();
+        if let Some(j) = jobs.iter_mut().find(|j| j.id == job.id) {
+            *j = job;
+        } else {
+            jobs.push_back(job);
+            while jobs.len() > MAX_JOBS {
+                jobs.pop_front();
+            }
+        }
+    }
+
+    pub fn endpoint(&self, port: u16) -> String {
+        format!("http://{}:{port}", self.cfg.public_host)
+    }
+}

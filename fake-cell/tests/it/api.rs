@@ -1,0 +1,568 @@
+//! Every route family over real HTTP against the real binary.
+
+use std::time::{Duration, Instant};
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::support::*;
+
+#[tokio::test]
+async fn control_plane_data_plane_aliases_fork_and_jobs() {
+    let dir = tempfile::tempdir().unwrap();
+    let cell = CellProc::start(dir.path(), &[]).await;
+    let url = cell.url.clone();
+    let (_, key) = account_with_key(&url, "acme", &["read", "write", "admin"]).await;
+    let k = Some(key.as_str());
+
+    // root, openapi, healthz
+    let (s, root) = get(&format!("{url}/"), None).await;
+    assert_eq!((s, root["version"].as_str()), (200, Some("2.23.1")));
+    let (s, spec) = get(&format!("{url}/openapi.json"), None).await;
+    assert_eq!(s, 200);
+    assert!(spec["paths"]["/indexes/{name}/search"]["post"].is_object());
+
+    // create (cloud) with settings; list entry passes the strict shape; describe; status
+    let created = create_index(&url, &key, "products", json!({"model": "hf/e5-small-v2", "numberOfShards": 2, "textPreprocessing": {"splitLength": 1, "splitOverlap": 0, "splitMethod": "sentence"}})).await;
+    let endpoint = created["marqoEndpoint"].as_str().unwrap().to_string();
+    let (s, list) = get(&format!("{url}/api/v2/indexes"), k).await;
+    assert_eq!(s, 200);
+    let entry = &list["results"][0];
+    assert_eq!(entry["indexName"], "products");
+    assert_eq!(entry["indexStatus"], "READY");
+    assert_eq!(entry["marqoEndpoint"], endpoint);
+    assert_eq!(entry["numberOfShards"], 2);
+    assert_eq!(entry["imagePreprocessing"], json!({"patchMethod": null}));
+    assert!(entry["Created"].is_string() && entry["docs.count"] == "0");
+    let (s, desc) = get(&format!("{url}/api/v2/indexes/products"), k).await;
+    assert_eq!((s, desc["model"].as_str()), (200, Some("hf/e5-small-v2")));
+    let (s, st) = get(&format!("{url}/api/v2/indexes/products/status"), k).await;
+    assert_eq!((s, st["indexStatus"].as_str()), (200, Some("READY")));
+    let (s, _) = call(
+        Method::PUT,
+        &format!("{url}/api/v2/indexes/products"),
+        k,
+        Some(&json!({"numberOfReplicas": 1})),
+    )
+    .await;
+    assert_eq!(s, 200);
+    let (_, desc) = get(&format!("{url}/api/v2/indexes/products"), k).await;
+    assert_eq!(desc["numberOfReplicas"], 1);
+    let (s, e) = call(
+        Method::PUT,
+        &format!("{url}/api/v2/indexes/products"),
+        k,
+        Some(&json!({"model": "x"})),
+    )
+    .await;
+    assert_eq!((s, e["code"].as_str()), (400, Some("invalid_argument")));
+
+    // the index server answers GET / and the data routes
+    let (s, root) = get(&format!("{endpoint}/"), None).await;
+    assert_eq!(
+        (s, root["message"].as_str()),
+        (200, Some("Welcome to Marqo"))
+    );
+    let docs = vec![
+        json!({"_id": "a", "title": "Fresh green apples. Crisp and sweet.", "cat": "fruit", "price": 3, "tags": ["red", "green"]}),
+        json!({"_id": "b", "title": "Ripe bananas", "cat": "fruit", "price": 1.5}),
+        json!({"_id": "c", "title": "Cheddar cheese", "cat": "dairy", "price": 8, "ok": true}),
+        json!({"title": "generated id"}),
+        json!({"_id": 5, "title": "bad id"}),
+        json!({"_id": "c", "title": "Aged cheddar cheese", "cat": "dairy", "price": 9, "ok": true}),
+    ];
+    let (s, add) = add_docs(&endpoint, &key, "products", &docs).await;
+    assert_eq!(s, 200, "{add}");
+    assert_eq!(add["errors"], true);
+    let items = add["items"].as_array().unwrap();
+    // duplicate "c": only the last one gets an item
+    assert_eq!(items.len(), 5);
+    assert_eq!(items[3]["code"], "invalid_document_id");
+    assert_eq!(items[4]["_id"], "c");
+    assert_eq!(items.iter().filter(|i| i["_id"] == "c").count(), 1);
+    assert_eq!(add["index_name"], "products");
+
+    let base = format!("{endpoint}/indexes/products");
+    let (s, d) = get(&format!("{base}/documents/c"), k).await;
+    assert_eq!(
+        (s, d["title"].as_str(), d["price"].as_i64()),
+        (200, Some("Aged cheddar cheese"), Some(9))
+    );
+    let (s, d) = get(&format!("{base}/documents/a?expose_facets=True"), k).await;
+    assert_eq!(s, 200);
+    let facets = d["_tensor_facets"].as_array().unwrap();
+    assert_eq!(facets.len(), 2, "one chunk per sentence with splitLength 1");
+    assert_eq!(facets[0]["_embedding"].as_array().unwrap().len(), 384);
+    let (s, e) = get(&format!("{base}/documents/zzz"), k).await;
+    assert_eq!((s, e["code"].as_str()), (404, Some("document_not_found")));
+    // GET with a body and no Content-Type
+    let (s, batch) = call(
+        Method::GET,
+        &format!("{base}/documents"),
+        k,
+        Some(&json!(["b", "nope", "a"])),
+    )
+    .await;
+    assert_eq!(s, 200);
+    assert_eq!(batch["errors"], true);
+    let found: Vec<bool> = batch["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["_found"].as_bool().unwrap())
+        .collect();
+    assert_eq!(found, vec![true, false, true]);
+    // PATCH without Content-Type
+    let (s, upd) = call(
+        Method::PATCH,
+        &format!("{base}/documents"),
+        k,
+        Some(&json!({"documents": [{"_id": "b", "price": 2.5}, {"_id": "nope", "x": 1}]})),
+    )
+    .await;
+    assert_eq!(s, 200, "{upd}");
+    assert_eq!(upd["items"][1]["status"], 404);
+    let (_, d) = get(&format!("{base}/documents/b"), k).await;
+    assert_eq!(
+        (d["price"].as_f64(), d["title"].as_str()),
+        (Some(2.5), Some("Ripe bananas"))
+    );
+
+    // search: literal ?& in the query string, all three methods, filters, bounds
+    let (s, r) = post(&format!("{base}/search?&device=cpu"), k, json!({"q": "green apples", "limit": 10, "offset": 0, "searchMethod": "TENSOR", "showHighlights": true, "someNewKey": 1})).await;
+    assert_eq!(s, 200, "{r}");
+    assert_eq!(r["hits"][0]["_id"], "a");
+    assert!(
+        r["hits"][0]["_highlights"][0]["title"]
+            .as_str()
+            .unwrap()
+            .contains("apples")
+    );
+    assert_eq!(r["query"], "green apples");
+    let (_, r) = post(
+        &format!("{base}/search"),
+        k,
+        json!({"q": "cheese", "searchMethod": "lexical", "filter": "cat:dairy AND price:[5 TO *]"}),
+    )
+    .await;
+    assert_eq!(r["hits"].as_array().unwrap().len(), 1);
+    assert_eq!(r["hits"][0]["_highlights"], json!([]));
+    let (_, r) = post(&format!("{base}/search"), k, json!({"q": "*", "searchMethod": "LEXICAL", "filter": "tags:red OR ok:true", "attributesToRetrieve": ["cat"]})).await;
+    let mut ids: Vec<&str> = r["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["_id"].as_str().unwrap())
+        .collect();
+    ids.sort();
+    assert_eq!(ids, vec!["a", "c"]);
+    assert!(r["hits"][0].get("title").is_none() && r["hits"][0].get("cat").is_some());
+    let (_, r) = post(&format!("{base}/search"), k, json!({"q": "cheddar", "searchMethod": "HYBRID", "hybridParameters": {"alpha": 0.5, "rrfK": 60}})).await;
+    assert_eq!(r["hits"][0]["_id"], "c");
+    assert!(r["hits"][0]["_lexical_score"].is_number());
+    let (_, r) = post(&format!("{base}/search"), k, json!({"q": "fruit", "searchMethod": "TENSOR", "scoreModifiers": {"add_to_score": [{"field_name": "price", "weight": 1.0}]}, "showHighlights": false})).await;
+    assert_eq!(
+        r["hits"][0]["_id"], "c",
+        "the highest price wins after add_to_score"
+    );
+    assert!(r["hits"][0].get("_highlights").is_none());
+    let (_, r) = post(
+        &format!("{base}/search"),
+        k,
+        json!({"q": "anything", "limit": 2, "offset": 2}),
+    )
+    .await;
+    assert_eq!(r["hits"].as_array().unwrap().len(), 2);
+    let (s, e) = post(&format!("{base}/search"), k, json!({"q": "x", "limit": 0})).await;
+    assert_eq!(
+        (s, e["code"].as_str()),
+        (400, Some("illegal_requested_doc_count"))
+    );
+    let (s, e) = post(
+        &format!("{base}/search"),
+        k,
+        json!({"q": "x", "searchMethod": "FUZZY"}),
+    )
+    .await;
+    assert_eq!((s, e["code"].as_str()), (422, Some("unprocessable_entity")));
+    let (s, e) = post(
+        &format!("{base}/search"),
+        k,
+        json!({"q": "x", "filter": "cat:dairy AND"}),
+    )
+    .await;
+    assert_eq!((s, e["code"].as_str()), (400, Some("invalid_argument")));
+    let (s, e) = post(
+        &format!("{base}/search"),
+        k,
+        json!({"q": "x", "searchMethod": "LEXICAL", "efSearch": 10}),
+    )
+    .await;
+    assert_eq!(s, 400, "{e}");
+
+    // recommend, embed, stats, settings, health
+    let (s, r) = post(
+        &format!("{base}/recommend"),
+        k,
+        json!({"documents": ["a"], "limit": 2}),
+    )
+    .await;
+    assert_eq!(s, 200, "{r}");
+    assert!(
+        r["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|h| h["_id"] != "a")
+    );
+    let (s, r) = post(
+        &format!("{base}/embed"),
+        k,
+        json!({"content": ["hello", {"a b": 1.0}], "content_type": "query"}),
+    )
+    .await;
+    assert_eq!(s, 200);
+    assert_eq!(r["embeddings"].as_array().unwrap().len(), 2);
+    let (_, st) = get(&format!("{base}/stats"), k).await;
+    assert_eq!(st["numberOfDocuments"], 4);
+    assert!(st["numberOfVectors"].as_u64().unwrap() >= 5);
+    let (_, set) = get(&format!("{base}/settings"), k).await;
+    assert_eq!(set["textPreprocessing"]["splitLength"], 1);
+    let (_, h) = get(&format!("{base}/health"), k).await;
+    assert_eq!(h["status"], "green");
+    let (_, h) = get(&format!("{endpoint}/indexes/products/status"), k).await;
+    assert_eq!(h["indexStatus"], "READY");
+
+    // the main port serves the same data plane (single-URL clients)
+    let (s, l) = get(&format!("{url}/indexes"), k).await;
+    assert_eq!(
+        (s, l["results"][0]["indexName"].as_str()),
+        (200, Some("products"))
+    );
+    let (s, _) = get(&format!("{url}/indexes/products/documents/a"), k).await;
+    assert_eq!(s, 200);
+
+    // aliases
+    let (s, _) = call(
+        Method::PUT,
+        &format!("{url}/api/v2/aliases/shop"),
+        k,
+        Some(&json!({"indexName": "products"})),
+    )
+    .await;
+    assert_eq!(s, 200);
+    let (s, d) = get(&format!("{url}/indexes/shop/documents/a"), k).await;
+    assert_eq!((s, d["_id"].as_str()), (200, Some("a")));
+    let (_, al) = get(&format!("{url}/api/v2/aliases"), k).await;
+    assert_eq!(
+        al["results"][0],
+        json!({"alias": "shop", "indexName": "products"})
+    );
+    let (s, _) = call(
+        Method::PUT,
+        &format!("{url}/api/v2/aliases/products"),
+        k,
+        Some(&json!({"indexName": "products"})),
+    )
+    .await;
+    assert_eq!(s, 409);
+
+    // fork copies settings and documents
+    let (s, f) = post(
+        &format!("{url}/api/v2/indexes/products/fork"),
+        k,
+        json!({"targetIndexName": "products-copy"}),
+    )
+    .await;
+    assert_eq!(s, 200, "{f}");
+    let (_, st) = get(&format!("{url}/indexes/products-copy/stats"), k).await;
+    assert_eq!(st["numberOfDocuments"], 4);
+    let (_, set) = get(&format!("{url}/indexes/products-copy/settings"), k).await;
+    assert_eq!(set["model"], "hf/e5-small-v2");
+
+    // reindex job into a fresh index
+    create_index(&url, &key, "target", json!({"model": "hf/e5-small-v2"})).await;
+    let (s, job) = post(
+        &format!("{url}/api/v2/reindex"),
+        k,
+        json!({"sourceIndexName": "products", "targetIndexName": "target"}),
+    )
+    .await;
+    assert_eq!(s, 202, "{job}");
+    let id = job["jobId"].as_str().unwrap().to_string();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let (_, j) = get(&format!("{url}/api/v2/reindex/{id}"), k).await;
+        if j["status"] == "succeeded" {
+            assert_eq!(j["documentsCopied"], 4);
+            break;
+        }
+        assert_ne!(j["status"], "failed", "{j}");
+        assert!(Instant::now() < deadline, "job did not finish: {j}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let (_, jobs) = get(&format!("{url}/api/v2/reindex"), k).await;
+    assert_eq!(jobs["results"].as_array().unwrap().len(), 1);
+    let (_, st) = get(&format!("{url}/indexes/target/stats"), k).await;
+    assert_eq!(st["numberOfDocuments"], 4);
+
+    // delete batch / delete all
+    let (s, del) = post(
+        &format!("{base}/documents/delete-batch"),
+        k,
+        json!(["a", "ghost"]),
+    )
+    .await;
+    assert_eq!(s, 200);
+    assert_eq!(del["details"]["deletedDocuments"], 1);
+    assert_eq!(del["items"][1]["result"], "not_found");
+    let (s, e) = post(&format!("{base}/documents/delete-batch"), k, json!([])).await;
+    assert_eq!((s, e["code"].as_str()), (400, Some("invalid_document_id")));
+    let (s, all) = call(
+        Method::DELETE,
+        &format!("{url}/indexes/target/documents/delete-all"),
+        k,
+        None,
+    )
+    .await;
+    assert_eq!((s, all["documentCount"].as_u64()), (200, Some(4)));
+
+    // state dump, delete (status DELETED), duplicate, missing
+    let (s, dump) = get(&format!("{url}/_fake/state"), None).await;
+    assert_eq!(s, 200);
+    assert_eq!(dump["indexes"].as_array().unwrap().len(), 3);
+    let (s, e) = post(&format!("{url}/api/v2/indexes/products-copy"), k, json!({})).await;
+    assert_eq!((s, e["code"].as_str()), (409, Some("index_already_exists")));
+    let (s, _) = call(
+        Method::DELETE,
+        &format!("{url}/api/v2/indexes/products-copy"),
+        k,
+        None,
+    )
+    .await;
+    assert_eq!(s, 200);
+    let (s, st) = get(&format!("{url}/api/v2/indexes/products-copy/status"), k).await;
+    assert_eq!((s, st["indexStatus"].as_str()), (200, Some("DELETED")));
+    let (s, e) = get(&format!("{url}/indexes/products-copy/stats"), k).await;
+    assert_eq!((s, e["code"].as_str()), (404, Some("index_not_found")));
+    let (s, e) = call(
+        Method::DELETE,
+        &format!("{url}/indexes/products-copy"),
+        k,
+        None,
+    )
+    .await;
+    assert_eq!((s, e["code"].as_str()), (404, Some("index_not_found")));
+
+    // reset wipes everything and stops index servers
+    let (s, _) = post(&format!("{url}/_fake/reset"), None, json!({})).await;
+    assert_eq!(s, 200);
+    let (_, dump) = get(&format!("{url}/_fake/state"), None).await;
+    assert_eq!(dump["indexes"], json!([]));
+    assert_eq!(dump["accounts"], json!([]));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while client().get(format!("{endpoint}/")).send().await.is_ok() {
+        assert!(
+            Instant::now() < deadline,
+            "index server still answering after reset"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn structured_index_rules() {
+    let dir = tempfile::tempdir().unwrap();
+    let cell = CellProc::start(dir.path(), &["--open"]).await;
+    let url = &cell.url;
+    let settings = json!({
+        "type": "structured", "model": "hf/e5-small-v2",
+        "allFields": [
+            {"name": "title", "type": "text", "features": ["lexical_search"]},
+            {"name": "brand", "type": "text", "features": ["filter"]},
+            {"name": "price", "type": "float", "features": ["filter", "score_modifier"]},
+            {"name": "combo", "type": "multimodal_combination", "dependentFields": {"title": 0.6, "brand": 0.4}}
+        ],
+        "tensorFields": ["title", "combo"]
+    });
+    let (s, v) = post(&format!("{url}/indexes/shop"), None, settings).await;
+    assert_eq!(s, 200, "{v}");
+    let (s, e) = post(
+        &format!("{url}/indexes/bad"),
+        None,
+        json!({"type": "structured", "allFields": [], "tensorFields": ["nope"]}),
+    )
+    .await;
+    assert_eq!(s, 400, "{e}");
+    let (s, e) = post(
+        &format!("{url}/indexes/bad"),
+        None,
+        json!({"text_preprocessing": {}}),
+    )
+    .await;
+    assert_eq!((s, e["code"].as_str()), (422, Some("unprocessable_entity")));
+    let (s, e) = post(&format!("{url}/indexes/marqo__x"), None, json!({})).await;
+    assert_eq!((s, e["code"].as_str()), (400, Some("invalid_argument")));
+    let (s, e) = post(
+        &format!("{url}/indexes/shop/documents"),
+        None,
+        json!({"documents": [{"title": "x"}], "tensorFields": ["title"]}),
+    )
+    .await;
+    assert_eq!(
+        s, 400,
+        "structured indexes take tensor fields from settings: {e}"
+    );
+    let (s, r) = post(
+        &format!("{url}/indexes/shop/documents"),
+        None,
+        json!({"documents": [
+            {"_id": "1", "title": "green tea", "brand": "Leaf", "price": 4.0},
+            {"_id": "2", "title": "black tea", "brand": "Bold", "price": 2.0},
+            {"_id": "3", "title": "x", "unknown": 1}
+        ]}),
+    )
+    .await;
+    assert_eq!(s, 200);
+    assert_eq!(r["items"][2]["code"], "invalid_field_name");
+    let (_, r) = post(
+        &format!("{url}/indexes/shop/search"),
+        None,
+        json!({"q": "tea", "searchMethod": "LEXICAL", "filter": "brand:leaf"}),
+    )
+    .await;
+    assert_eq!(r["hits"].as_array().unwrap().len(), 1);
+    let (s, e) = post(
+        &format!("{url}/indexes/shop/search"),
+        None,
+        json!({"q": "tea", "filter": "title:tea"}),
+    )
+    .await;
+    assert_eq!((s, e["code"].as_str()), (400, Some("invalid_field_name")));
+    let (_, r) = post(
+        &format!("{url}/indexes/shop/search"),
+        None,
+        json!({"q": "green tea", "searchableAttributes": ["combo"]}),
+    )
+    .await;
+    assert_eq!(r["hits"][0]["_id"], "1");
+    assert!(r["hits"][0]["_highlights"][0]["combo"].is_string());
+    let (_, st) = get(&format!("{url}/indexes/shop/stats"), None).await;
+    assert_eq!(st["numberOfVectors"], 4, "two tensor fields x two docs");
+}
+
+#[tokio::test]
+async fn errors_are_marqo_shaped_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let cell = CellProc::start(dir.path(), &["--open"]).await;
+    let url = &cell.url;
+    post(&format!("{url}/indexes/i1"), None, json!({})).await;
+    // malformed JSON → 400, never a panic or 500
+    for path in [
+        "/indexes/i1/documents",
+        "/indexes/i1/search",
+        "/api/v2/indexes/x",
+        "/_fake/accounts",
+    ] {
+        let r = client()
+            .post(format!("{url}{path}"))
+            .body("{\"documents\": [")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 400, "{path}");
+        let v: Value = r.json().await.unwrap();
+        assert_eq!(v["code"], "invalid_argument", "{path}");
+        assert_eq!(v["type"], "invalid_request");
+        assert!(v["message"].is_string() && v["link"].is_string() && v["status"] == 400);
+    }
+    let (s, e) = get(&format!("{url}/no/such/route"), None).await;
+    assert_eq!((s, e["type"].as_str()), (404, Some("invalid_request")));
+    let (s, e) = post(
+        &format!("{url}/indexes/i1/documents"),
+        None,
+        json!({"documents": [{"a": "b"}]}),
+    )
+    .await;
+    assert_eq!(
+        (s, e["code"].as_str()),
+        (400, Some("bad_request")),
+        "tensorFields is required"
+    );
+    let (s, e) = post(
+        &format!("{url}/indexes/i1/documents"),
+        None,
+        json!({"documents": [], "tensorFields": []}),
+    )
+    .await;
+    assert_eq!((s, e["code"].as_str()), (400, Some("bad_request")));
+    let many: Vec<Value> = (0..129).map(|i| json!({"_id": i.to_string()})).collect();
+    let (s, _) = post(
+        &format!("{url}/indexes/i1/documents"),
+        None,
+        json!({"documents": many, "tensorFields": []}),
+    )
+    .await;
+    assert_eq!(s, 400);
+    let (s, e) = post(
+        &format!("{url}/indexes/missing/documents"),
+        None,
+        json!({"documents": [{"a": "b"}], "tensorFields": []}),
+    )
+    .await;
+    assert_eq!((s, e["code"].as_str()), (404, Some("index_not_found")));
+    // 413 with a JSON body
+    let big = "x".repeat(33 * 1024 * 1024);
+    let r = client()
+        .post(format!("{url}/indexes/i1/documents"))
+        .body(big)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 413);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["code"], "request_too_large");
+    // per-item size limit
+    let doc = json!({"_id": "big", "t": "y".repeat(100_001)});
+    let (s, r) = post(
+        &format!("{url}/indexes/i1/documents"),
+        None,
+        json!({"documents": [doc], "tensorFields": []}),
+    )
+    .await;
+    assert_eq!(
+        (s, r["items"][0]["code"].as_str()),
+        (200, Some("doc_too_large"))
+    );
+}
+
+#[tokio::test]
+async fn document_cap_is_a_clear_400() {
+    let dir = tempfile::tempdir().unwrap();
+    let cell = CellProc::start(dir.path(), &["--open", "--max-docs-per-index", "5"]).await;
+    let url = &cell.url;
+    post(&format!("{url}/indexes/small"), None, json!({})).await;
+    let (s, _) = post(
+        &format!("{url}/indexes/small/documents"),
+        None,
+        json!({"documents": docs("d", 5), "tensorFields": []}),
+    )
+    .await;
+    assert_eq!(s, 200);
+    let (s, e) = post(
+        &format!("{url}/indexes/small/documents"),
+        None,
+        json!({"documents": docs("e", 1), "tensorFields": []}),
+    )
+    .await;
+    assert_eq!((s, e["code"].as_str()), (400, Some("bad_request")), "{e}");
+    assert!(e["message"].as_str().unwrap().contains("limit of 5"));
+    // replacing an existing document is still fine
+    let (s, _) = post(
+        &format!("{url}/indexes/small/documents"),
+        None,
+        json!({"documents": docs("d", 1), "tensorFields": []}),
+    )
+    .await;
+    assert_eq!(s, 200);
+}

@@ -1,0 +1,10 @@
+//! Integration tests for fake-cell: the real binary over real HTTP (process behaviour: kill -9,
+//! restart, watchdog exit, disk errors), the router in-process where no process matters, and
+//! property tests for the filter parser.
+
+mod api;
+mod auth;
+mod filter_props;
+mod in_process;
+mod lifecycle;
+mod support;

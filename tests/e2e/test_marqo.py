@@ -1,0 +1,181 @@
+"""End-to-end: the official `marqo` Python client against fake-cell, unchanged.
+
+Runs in single-URL mode (every call to one URL) and in cloud mode (MARQO_CLOUD_URL points at the
+fake control plane; index calls go to each index's own `marqoEndpoint`). See cell_support.py for
+how the cell is found or started.
+"""
+
+import pytest
+import marqo
+from marqo.errors import MarqoCloudIndexNotFoundError, MarqoWebError
+
+from cell_support import start_cell, unique_name
+
+DOCS = [
+    {"_id": "p1", "title": "Fresh green apples from the orchard", "category": "fruit", "price": 3.5, "in_stock": True},
+    {"_id": "p2", "title": "Ripe yellow bananas", "category": "fruit", "price": 1.2, "in_stock": True},
+    {"_id": "p3", "title": "Whole milk in a glass bottle", "category": "dairy", "price": 2.0, "in_stock": False},
+    {"_id": "p4", "title": "Aged cheddar cheese", "category": "dairy", "price": 7.9, "in_stock": True},
+    {"_id": "p5", "title": "Sourdough bread loaf", "category": "bakery", "price": 4.5, "in_stock": True},
+    {"_id": "p6", "title": "Green apple pie with cinnamon", "category": "bakery", "price": 9.0, "in_stock": True},
+]
+
+
+@pytest.fixture(scope="module")
+def cell():
+    handle = start_cell()
+    yield handle
+    handle.stop()
+
+
+@pytest.fixture(params=["single", "cloud"])
+def client_factory(request, cell, monkeypatch):
+    """Returns a function building a fresh client (cloud mode caches index endpoints for 15 s)."""
+    if request.param == "cloud":
+        monkeypatch.setenv("MARQO_CLOUD_URL", cell.url)
+    else:
+        monkeypatch.delenv("MARQO_CLOUD_URL", raising=False)
+
+    def make():
+        return marqo.Client(url=cell.url, api_key=cell.api_key)
+
+    make.mode = request.param
+    return make
+
+
+def test_full_flow(client_factory):
+    mq = client_factory()
+    name = unique_name("e2e")
+    mq.create_index(name, model="hf/e5-small-v2")
+    try:
+        # a fresh client sees the new index in cloud mode without waiting for the cache window
+        mq = client_factory()
+        assert name in [i["indexName"] for i in mq.get_indexes()["results"]]
+        index = mq.index(name)
+        base = mq.config.instance_mapping.get_index_base_url(name)
+        if client_factory.mode == "cloud":
+            # index calls go to the index's own server, not the control plane
+            assert base.startswith("http://") and base.rstrip("/") != cell_url(mq)
+        res = index.add_documents(DOCS, tensor_fields=["title"])
+        assert res["errors"] is False, res
+        assert [i["_id"] for i in res["items"]] == [d["_id"] for d in DOCS]
+
+        batched = index.add_documents(DOCS[:2], tensor_fields=["title"], client_batch_size=1)
+        assert isinstance(batched, list) and len(batched) == 2
+        if client_factory.mode == "cloud":
+            assert index.get_status()["indexStatus"] == "READY"
+
+        doc = index.get_document("p1")
+        assert doc["title"] == DOCS[0]["title"] and doc["price"] == 3.5 and doc["in_stock"] is True
+        facets = index.get_document("p1", expose_facets=True)["_tensor_facets"]
+        assert len(facets[0]["_embedding"]) == 384
+
+        got = index.get_documents(["p2", "missing", "p3"])
+        assert [r["_found"] for r in got["results"]] == [True, False, True]
+        assert got["results"][0]["_id"] == "p2"
+
+        # lexical with a filter, and pagination
+        lex = index.search("green apple", search_method="LEXICAL", filter_string="category:bakery")
+        assert [h["_id"] for h in lex["hits"]] == ["p6"]
+        page1 = index.search("*", search_method="LEXICAL", limit=2, offset=0)
+        page2 = index.search("*", search_method="LEXICAL", limit=2, offset=2)
+        ids1 = [h["_id"] for h in page1["hits"]]
+        ids2 = [h["_id"] for h in page2["hits"]]
+        assert len(ids1) == 2 and len(ids2) == 2 and not set(ids1) & set(ids2)
+
+        # tensor: lexically similar text ranks first; filters and highlights apply
+        ten = index.search("green apples", limit=3)
+        assert ten["hits"][0]["_id"] in ("p1", "p6")
+        assert "title" in ten["hits"][0]["_highlights"][0]
+        ten_f = index.search("green apples", filter_string="price:[0 TO 5] AND in_stock:true")
+        assert {h["_id"] for h in ten_f["hits"]} <= {"p1", "p2", "p5"}
+        assert ten_f["hits"][0]["_id"] == "p1"
+        ten_p = index.search("green apples", limit=2, offset=1)
+        assert len(ten_p["hits"]) == 2 and ten_p["offset"] == 1
+
+        # hybrid (RRF)
+        hyb = index.search("cheddar cheese", search_method="HYBRID", filter_string="category:(dairy)")
+        assert hyb["hits"][0]["_id"] == "p4"
+        assert all(h["category"] == "dairy" for h in hyb["hits"])
+
+        upd = index.update_documents([{"_id": "p2", "price": 0.99}])
+        assert upd["errors"] is False
+        assert index.get_document("p2")["price"] == 0.99
+
+        deleted = index.delete_documents(["p5", "p6"])
+        assert deleted["details"]["deletedDocuments"] == 2
+        assert index.get_stats()["numberOfDocuments"] == 4
+        with pytest.raises(MarqoWebError) as e:
+            index.get_document("p5")
+        assert e.value.code == "document_not_found" and e.value.status_code == 404
+
+        assert index.get_settings()["model"] == "hf/e5-small-v2"
+        assert index.health()["status"] == "green"
+    finally:
+        client_factory().delete_index(name)
+
+    # duplicate create → 409 index_already_exists
+    name2 = unique_name("dup")
+    mq = client_factory()
+    mq.create_index(name2)
+    try:
+        with pytest.raises(MarqoWebError) as e:
+            mq.create_index(name2)
+        assert e.value.code == "index_already_exists" and e.value.status_code == 409
+    finally:
+        client_factory().delete_index(name2)
+
+
+def test_structured_index_with_settings_dict(client_factory):
+    name = unique_name("structured")
+    mq = client_factory()
+    mq.create_index(name, settings_dict={
+        "type": "structured",
+        "model": "hf/e5-small-v2",
+        "allFields": [
+            {"name": "title", "type": "text", "features": ["lexical_search"]},
+            {"name": "brand", "type": "text", "features": ["filter"]},
+            {"name": "price", "type": "float", "features": ["filter", "score_modifier"]},
+        ],
+        "tensorFields": ["title"],
+    })
+    try:
+        index = client_factory().index(name)
+        res = index.add_documents([
+            {"_id": "1", "title": "green tea leaves", "brand": "Leaf", "price": 4.0},
+            {"_id": "2", "title": "black tea bags", "brand": "Bold", "price": 2.0},
+        ])
+        assert res["errors"] is False, res
+        hits = index.search("tea", filter_string="brand:Leaf")["hits"]
+        assert [h["_id"] for h in hits] == ["1"]
+        boosted = index.search("tea", search_method="LEXICAL", score_modifiers={
+            "add_to_score": [{"field_name": "price", "weight": 10}]})["hits"]
+        assert boosted[0]["_id"] == "1"
+        assert index.get_settings()["allFields"][0]["name"] == "title"
+    finally:
+        client_factory().delete_index(name)
+
+
+def cell_url(mq):
+    return mq.config.instance_mapping.get_control_base_url().rstrip("/").removesuffix("/api")
+
+
+def test_missing_index(client_factory):
+    mq = client_factory()
+    if client_factory.mode == "cloud":
+        with pytest.raises(MarqoCloudIndexNotFoundError):
+            mq.index("no-such-index-e2e").search("x")
+    else:
+        with pytest.raises(MarqoWebError) as e:
+            mq.index("no-such-index-e2e").search("x")
+        assert e.value.code == "index_not_found" and e.value.status_code == 404
+
+
+def test_malformed_and_unknown_keys(cell):
+    import requests
+
+    h = {"x-api-key": cell.api_key}
+    r = requests.post(f"{cell.url}/indexes/whatever/search", data=b"{not json", headers=h, timeout=10)
+    assert r.status_code == 400 and r.json()["code"] == "invalid_argument"
+    r = requests.get(f"{cell.url}/indexes", headers={"x-api-key": "nope"}, timeout=10)
+    assert r.status_code == 401 and "code" in r.json()
