@@ -1,0 +1,310 @@
+//! Test harness: the router binary as a child process, target servers that record / hang /
+//! answer junk, and moto_server on a free port.
+
+use std::net::{SocketAddr, TcpListener as StdListener};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::response::IntoResponse;
+use parking_lot::Mutex;
+use serde_json::{Value, json};
+
+/// How long polls wait before failing; raise on slow machines.
+pub fn patience() -> Duration {
+    let ms = std::env::var("HIPPODROME_TEST_PATIENCE_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20_000);
+    Duration::from_millis(ms)
+}
+
+/// Poll `f` until it returns `Some`, or panic naming `what` after the patience runs out.
+pub async fn wait_for<T, F, Fut>(what: &str, mut f: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + patience();
+    loop {
+        if let Some(v) = f().await {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+pub fn free_port() -> u16 {
+    StdListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .no_proxy()
+        .build()
+        .expect("client")
+}
+
+/// The router binary, killed on drop.
+pub struct RouterProc {
+    pub child: Child,
+    pub base: String,
+}
+
+impl RouterProc {
+    pub async fn start(args: &[String]) -> RouterProc {
+        let port = free_port();
+        let child = Command::new(env!("CARGO_BIN_EXE_webhook-router"))
+            .args(["--port", &port.to_string()])
+            .args(args)
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start webhook-router");
+        let base = format!("http://127.0.0.1:{port}");
+        let c = client();
+        let url = format!("{base}/healthz");
+        wait_for("router /healthz", || {
+            let c = c.clone();
+            let url = url.clone();
+            async move {
+                match c.get(&url).send().await {
+                    Ok(r) if r.status() == 200 => Some(()),
+                    _ => None,
+                }
+            }
+        })
+        .await;
+        RouterProc { child, base }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn get_json(&self, path: &str) -> Value {
+        client()
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("GET")
+            .json()
+            .await
+            .expect("JSON")
+    }
+
+    /// POST a raw body; returns status and the JSON answer (Null if not JSON).
+    pub async fn post(&self, body: impl Into<reqwest::Body>) -> (u16, Value) {
+        let r = client()
+            .post(self.url("/webhook/eventbridge"))
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .expect("POST");
+        let status = r.status().as_u16();
+        let bytes = r.bytes().await.expect("body");
+        (
+            status,
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        )
+    }
+}
+
+impl Drop for RouterProc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// What a target received.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub path: String,
+    pub content_type: String,
+    pub body: Value,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub enum Mode {
+    /// Record and answer `{"ok": true, "n": <count>}`.
+    Record,
+    /// Never answer.
+    Hang,
+    /// Answer 200 with `Content-Type: application/json` and a body that is not JSON.
+    NotJson,
+}
+
+/// An in-process HTTP target on a free port.
+pub struct Target {
+    pub addr: SocketAddr,
+    pub got: Arc<Mutex<Vec<Received>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Target {
+    pub async fn start(mode: Mode) -> Target {
+        let got: Arc<Mutex<Vec<Received>>> = Arc::default();
+        let app = Router::new()
+            .fallback(handle)
+            .with_state((mode, got.clone()));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind target");
+        let addr = listener.local_addr().expect("addr");
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Target { addr, got, task }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    pub fn received(&self) -> Vec<Received> {
+        self.got.lock().clone()
+    }
+}
+
+impl Drop for Target {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+async fn handle(
+    State((mode, got)): State<(Mode, Arc<Mutex<Vec<Received>>>)>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> axum::response::Response {
+    match mode {
+        Mode::Hang => {
+            tokio::time::sleep(Duration::from_secs(120)).await;
+            StatusCode::OK.into_response()
+        }
+        Mode::NotJson => (
+            [("content-type", "application/json")],
+            "<html>definitely not json</html>",
+        )
+            .into_response(),
+        Mode::Record => {
+            let rec = Received {
+                path: uri.path().to_owned(),
+                content_type: headers
+                    .get("content-type")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("")
+                    .to_owned(),
+                body: serde_json::from_slice(&body).unwrap_or(Value::Null),
+            };
+            let n = {
+                let mut g = got.lock();
+                g.push(rec);
+                g.len()
+            };
+            (StatusCode::OK, axum::Json(json!({"ok": true, "n": n}))).into_response()
+        }
+    }
+}
+
+/// moto_server on a free port, killed on drop; `restart` keeps the port and loses all state.
+pub struct Moto {
+    child: Option<Child>,
+    pub port: u16,
+}
+
+fn moto_program() -> PathBuf {
+    if let Some(p) = std::env::var_os("HIPPODROME_MOTO_SERVER") {
+        return PathBuf::from(p);
+    }
+    let cache = std::env::var_os("HIPPODROME_CACHE_DIR")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/hippodrome")))
+        .expect("HOME or HIPPODROME_CACHE_DIR");
+    cache.join("moto-5.2.5/bin/moto_server")
+}
+
+impl Moto {
+    pub async fn start() -> Moto {
+        let mut m = Moto {
+            child: None,
+            port: free_port(),
+        };
+        m.spawn().await;
+        m
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    async fn spawn(&mut self) {
+        let program = moto_program();
+        let child = Command::new(&program)
+            .args(["-H", "127.0.0.1", "-p", &self.port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!(
+                    "cannot start {} ({e}); create the moto venv (see CONTRIBUTING.md) or set HIPPODROME_MOTO_SERVER",
+                    program.display()
+                )
+            });
+        self.child = Some(child);
+        let c = client();
+        let url = format!("{}/moto-api/", self.url());
+        wait_for("moto /moto-api/", || {
+            let c = c.clone();
+            let url = url.clone();
+            async move {
+                match c.get(&url).send().await {
+                    Ok(r) if r.status() == 200 => Some(()),
+                    _ => None,
+                }
+            }
+        })
+        .await;
+    }
+
+    pub fn stop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    pub async fn restart(&mut self) {
+        self.stop();
+        self.spawn().await;
+    }
+
+    pub async fn sdk(&self) -> aws_config::SdkConfig {
+        webhook_router::aws_mode::moto_sdk_config(&self.url(), "us-east-1").await
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// A unique table prefix per test, so tests sharing nothing still never collide.
+pub fn unique_prefix(tag: &str) -> String {
+    format!("t{}-{tag}-", std::process::id())
+}
