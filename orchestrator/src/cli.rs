@@ -1,0 +1,182 @@
+//! The command line (clap). Each subcommand's work lives in `commands/<name>.rs`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::config::{Cell, Profile};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "orchestrator",
+    version,
+    about = "Hippodrome: the local fake-cloud stack (Marqo cell, Cognito, EventBridge router, moto) in one command",
+    after_help = "Start with `orchestrator up`; `orchestrator status` and `orchestrator logs <service>` from another shell."
+)]
+pub struct Cli {
+    /// Project root (where hippodrome.toml and .hippodrome/ live). Default: the git top level, else the current directory.
+    #[arg(long, global = true, env = "HIPPODROME_PROJECT_ROOT")]
+    pub project_root: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Start the stack in dependency layers, seed it, and supervise it until Ctrl+C.
+    Up(UpArgs),
+    /// Show every service's status (reads the dashboard API; never starts anything).
+    Status(StatusArgs),
+    /// Print a service's log from the newest run.
+    Logs(LogsArgs),
+    /// Stop the running stack from another terminal.
+    Stop(FindArgs),
+    /// Kill every process and free every port of this project's stack, even after the orchestrator died.
+    Kill(FindArgs),
+    /// Restart, stop or start one service (or all), or shut the stack down.
+    Control(ControlArgs),
+    /// Wait until the running stack is ready (every blocking service healthy, seed done); exit 1 with the reason otherwise.
+    Wait(WaitArgs),
+    /// Seed a running stack on demand (the same seed `up` runs after layer 0).
+    Seed(SeedArgs),
+    /// Encrypted API keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// Delete the stack's saved state (.hippodrome/state); asks first.
+    Reset(ResetArgs),
+    /// Find every known way the local stack goes wrong, each with its fix.
+    Doctor(crate::commands::doctor::DoctorArgs),
+    /// Run one built-in service in this process (how `up` starts them; also handy for debugging).
+    #[command(hide = true)]
+    Serve(ServeArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct UpArgs {
+    /// Which services to run.
+    #[arg(long, value_enum, default_value = "full")]
+    pub profile: Profile,
+    /// Which Marqo cell to use; staging and prod skip fake_cell and use the URL from hippodrome.toml.
+    #[arg(long, value_enum, default_value = "local")]
+    pub cell: Cell,
+    /// DynamoDB table prefix. Default: dev-{git branch}- (sanitised).
+    #[arg(long)]
+    pub table_prefix: Option<String>,
+    /// Shift every port by N, to run a second stack beside another.
+    #[arg(long, default_value_t = 0, env = "HIPPODROME_PORT_OFFSET")]
+    pub port_offset: u16,
+    /// Do not seed after layer 0.
+    #[arg(long)]
+    pub no_seed: bool,
+    /// Start only these services (comma-separated names).
+    #[arg(long, value_delimiter = ',')]
+    pub only: Option<Vec<String>>,
+    /// Return once the stack is ready and leave it running in the background.
+    #[arg(long)]
+    pub detach: bool,
+    /// Start from empty state (deletes .hippodrome/state first).
+    #[arg(long)]
+    pub fresh: bool,
+    /// Answer yes to confirmations (needed for --cell prod without a terminal).
+    #[arg(long)]
+    pub yes: bool,
+    /// Seconds a layer may take to become healthy before the next layer starts anyway.
+    #[arg(long, default_value_t = 60)]
+    pub layer_timeout: u64,
+    /// Milliseconds between liveness probes of a running service.
+    #[arg(long, default_value_t = 10_000)]
+    pub health_interval_ms: u64,
+    /// Seed size: accounts.
+    #[arg(long)]
+    pub seed_accounts: Option<usize>,
+    /// Seed size: documents per index.
+    #[arg(long)]
+    pub seed_docs_per_index: Option<usize>,
+}
+
+#[derive(Args, Debug, Clone, Default)]
+pub struct FindArgs {
+    /// Port offset of the stack, used when .hippodrome/run.json is missing.
+    #[arg(long, default_value_t = 0, env = "HIPPODROME_PORT_OFFSET")]
+    pub port_offset: u16,
+}
+
+#[derive(Args, Debug)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    pub find: FindArgs,
+    /// Print the raw JSON of /api/status.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct LogsArgs {
+    /// Service name (e.g. fake_cell).
+    pub service: String,
+    /// Keep printing new lines as they are written.
+    #[arg(short, long)]
+    pub follow: bool,
+    /// How many lines from the end to print first.
+    #[arg(long, default_value_t = 100)]
+    pub tail: usize,
+}
+
+#[derive(Args, Debug)]
+pub struct ControlArgs {
+    #[arg(value_parser = ["restart", "stop", "start", "shutdown"])]
+    pub action: String,
+    /// One service; the whole stack when absent.
+    pub service: Option<String>,
+    #[command(flatten)]
+    pub find: FindArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct WaitArgs {
+    /// Give up after this many seconds.
+    #[arg(long, default_value_t = 120)]
+    pub timeout: u64,
+    #[command(flatten)]
+    pub find: FindArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct SeedArgs {
+    #[command(flatten)]
+    pub find: FindArgs,
+    /// Seed number (default: HIPPODROME_RANDOM_SEED, else the running stack's seed).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// The standard benchmark data set (50 accounts, 500 users, 5 indexes × 2,000 documents).
+    #[arg(long)]
+    pub standard: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum KeysCommand {
+    /// Print the system_account_id, cell and token inside an encrypted API key.
+    Decode {
+        key: String,
+        /// Secret the key was encrypted with.
+        #[arg(long, env = "HIPPODROME_ENCRYPTION_SECRET", default_value = "1234567890ABCDEF")]
+        secret: String,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct ResetArgs {
+    /// Do not ask.
+    #[arg(long)]
+    pub yes: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// fake-cell, fake-cognito or webhook-router.
+    #[arg(value_parser = ["fake-cell", "fake-cognito", "webhook-router"])]
+    pub service: String,
+    /// The service's own flags.
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    pub args: Vec<std::ffi::OsString>,
+}

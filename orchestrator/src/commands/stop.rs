@@ -1,0 +1,37 @@
+//! `stop`: asks the running orchestrator to shut down (so it stops services in reverse layer order)
+//! and waits until it is gone; if the orchestrator is already dead, falls back to `kill`.
+
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use crate::cli::FindArgs;
+use crate::process::signal::pid_alive;
+
+pub async fn run(root: Option<&Path>, find: FindArgs) -> anyhow::Result<ExitCode> {
+    let l = super::stack::locate(root, &find);
+    let Some(run) = l.run.clone() else {
+        eprintln!("{}", super::stack::not_running(&l));
+        return Ok(ExitCode::FAILURE);
+    };
+    if !run.orchestrator_alive() {
+        println!("the orchestrator (pid {}) is gone; cleaning up its services", run.orchestrator_pid);
+        return super::kill::run(root, find).await;
+    }
+    let url = format!("{}/api/control/shutdown", l.dashboard_url);
+    if let Err(e) = super::stack::client().post(&url).send().await {
+        eprintln!("dashboard unreachable ({e}); sending SIGTERM to the orchestrator (pid {})", run.orchestrator_pid);
+        let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(run.orchestrator_pid as i32), nix::sys::signal::Signal::SIGTERM);
+    }
+    // Services get 5 s each to stop, layer by layer; allow for that.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while pid_alive(run.orchestrator_pid) {
+        if Instant::now() > deadline {
+            eprintln!("the orchestrator did not stop within 60 s; use `orchestrator kill`");
+            return Ok(ExitCode::FAILURE);
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    println!("stopped the stack for {}", l.paths.project_root.display());
+    Ok(ExitCode::SUCCESS)
+}

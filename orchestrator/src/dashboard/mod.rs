@@ -1,0 +1,82 @@
+//! The dashboard on :9000: the page a person keeps open (`/`) and the JSON API the CLI, the page and
+//! scripts use (`/api/*`), plus `POST /webhook/eventbridge` forwarded to the webhook router.
+
+mod api;
+mod page;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Instant;
+
+use axum::Router;
+use axum::routing::{get, post};
+use parking_lot::Mutex;
+use serde::Serialize;
+use serde_json::Value;
+use service_kit::Shutdown;
+
+use crate::supervisor::Supervisor;
+
+/// What the stack is, for the header and `/api/stack`.
+#[derive(Clone, Debug, Serialize)]
+pub struct StackInfo {
+    pub profile: String,
+    pub cell: String,
+    pub cell_url: String,
+    pub table_prefix: String,
+    pub seed: u64,
+    pub project_root: String,
+    pub port_offset: u16,
+    pub dashboard_port: u16,
+    pub router_url: String,
+    pub started_at_ms: u64,
+    pub manifest_path: String,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase", tag = "state", content = "detail")]
+pub enum SeedStatus {
+    Pending,
+    Running,
+    Done,
+    Skipped,
+    Failed(String),
+}
+
+/// Shared by every dashboard handler.
+#[derive(Clone)]
+pub struct AppState {
+    pub sup: Arc<Supervisor>,
+    pub info: Arc<StackInfo>,
+    pub seed: Arc<Mutex<SeedStatus>>,
+    pub manifest: Arc<Mutex<Option<Value>>>,
+    pub shutdown: Shutdown,
+    pub started: Instant,
+    pub startup_ms: Arc<AtomicU64>,
+    pub ready: Arc<AtomicBool>,
+    pub http: reqwest::Client,
+}
+
+impl AppState {
+    pub fn set_ready(&self) {
+        self.startup_ms.store(self.started.elapsed().as_millis() as u64, Ordering::SeqCst);
+        self.ready.store(true, Ordering::SeqCst);
+    }
+}
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/", get(page::index))
+        .route("/healthz", get(api::healthz))
+        .route("/api/status", get(api::status))
+        .route("/api/stack", get(api::stack))
+        .route("/api/health", get(api::health))
+        .route("/api/control/{action}", post(api::control))
+        .route("/api/logs/{service}", get(api::logs))
+        .route("/api/seed", get(api::seed))
+        .route("/api/events", get(api::events))
+        .route("/webhook/eventbridge", post(api::webhook))
+        .fallback(service_kit::error::not_found)
+        .method_not_allowed_fallback(service_kit::error::method_not_allowed)
+        .with_state(state)
+}

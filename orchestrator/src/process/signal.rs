@@ -1,0 +1,54 @@
+//! Stopping a whole process group: SIGTERM, wait up to a grace period, then SIGKILL — so
+//! grandchildren that ignore SIGTERM die too. "Already gone" counts as success.
+
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::{Signal, killpg};
+use nix::unistd::Pid;
+
+/// True while any process of the group exists (zombies included until reaped).
+pub fn group_alive(pgid: u32) -> bool {
+    match killpg(Pid::from_raw(pgid as i32), None) {
+        Ok(()) => true,
+        Err(nix::errno::Errno::ESRCH) => false,
+        Err(_) => true,
+    }
+}
+
+/// Send `sig` to the group, ignoring "no such process".
+pub fn signal_group(pgid: u32, sig: Signal) {
+    let _ = killpg(Pid::from_raw(pgid as i32), sig);
+}
+
+/// True while the process exists.
+pub fn pid_alive(pid: u32) -> bool {
+    match nix::sys::signal::kill(Pid::from_raw(pid as i32), None) {
+        Ok(()) => true,
+        Err(nix::errno::Errno::ESRCH) => false,
+        Err(_) => true,
+    }
+}
+
+/// SIGTERM the group, wait up to `grace`, then SIGKILL it and wait until it is gone (at most 2 s
+/// more). Returns true if the group had to be killed.
+pub async fn terminate_group(pgid: u32, grace: Duration) -> bool {
+    if !group_alive(pgid) {
+        return false;
+    }
+    signal_group(pgid, Signal::SIGTERM);
+    // A stopped (SIGSTOP) group cannot act on SIGTERM until continued.
+    signal_group(pgid, Signal::SIGCONT);
+    let deadline = Instant::now() + grace;
+    while Instant::now() < deadline {
+        if !group_alive(pgid) {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    signal_group(pgid, Signal::SIGKILL);
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while group_alive(pgid) && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    true
+}

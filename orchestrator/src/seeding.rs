@@ -1,0 +1,72 @@
+//! Runs the `seed` crate against the stack: automatically after layer 0 in `up`, and on demand in
+//! `orchestrator seed`. Progress lines go to the terminal as `[seed] …`; the manifest is kept for
+//! `GET /api/seed`, and the Cognito ids it yields are injected into the later layers' environment.
+
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::config::Paths;
+use crate::config::env::Context;
+use crate::dashboard::{AppState, SeedStatus};
+
+/// The DynamoDB table suffixes the seed creates (one env var each for the services).
+pub fn table_suffixes() -> Vec<String> {
+    seed::fixtures::get().map(|f| f.tables.iter().map(|t| t.base_name().to_owned()).collect()).unwrap_or_default()
+}
+
+pub fn config(ctx: &Context, paths: &Paths, moto: bool, cell: bool, sizes: (Option<usize>, Option<usize>)) -> seed::SeedConfig {
+    let mut s = seed::Sizes::default();
+    if let Some(a) = sizes.0 {
+        s.accounts = a;
+    }
+    if let Some(d) = sizes.1 {
+        s.docs_per_index = d;
+    }
+    seed::SeedConfig {
+        seed: Some(ctx.seed),
+        cell_url: cell.then(|| ctx.cell_url.clone()),
+        cognito_url: Some(ctx.cognito_url.clone()),
+        moto_url: moto.then(|| ctx.moto_url.clone()),
+        table_prefix: ctx.table_prefix.clone(),
+        out_dir: paths.hippodrome_dir.clone(),
+        sizes: s,
+        encryption_secret: ctx.encryption_secret.clone(),
+        region: ctx.region.clone(),
+        cell_name: ctx.cell.clone(),
+        wait_timeout: Duration::from_secs(30),
+    }
+}
+
+/// `up`'s seed step. A failed seed is reported (and makes `wait` fail) but does not stop the stack.
+pub async fn run_after_layer0(st: &AppState, ctx: &Context, paths: &Paths, sizes: (Option<usize>, Option<usize>)) {
+    let running = |name: &str| st.sup.get(name).is_some_and(|s| s.spec.skip.is_none());
+    let cfg = config(ctx, paths, running("moto"), running("fake_cell"), sizes);
+    *st.seed.lock() = SeedStatus::Running;
+    let started = Instant::now();
+    println!("[seed] seeding with HIPPODROME_RANDOM_SEED={}", ctx.seed);
+    match seed::run(&cfg, |line| println!("[seed] {line}")).await {
+        Ok(manifest) => {
+            let v = serde_json::to_value(&manifest).unwrap_or(Value::Null);
+            if let Some(pool) = v["cognito"]["pool_id"].as_str() {
+                st.sup.options.late_env.lock().insert("COGNITO_USER_POOL_ID".into(), pool.into());
+            }
+            if let Some(client) = v["cognito"]["clients"]["public"]["client_id"].as_str() {
+                st.sup.options.late_env.lock().insert("COGNITO_CLIENT_ID".into(), client.into());
+            }
+            println!(
+                "[seed] done in {:.2}s: {} accounts, {} users; manifest {}",
+                started.elapsed().as_secs_f64(),
+                v["accounts"].as_array().map_or(0, Vec::len),
+                v["cognito"]["users"].as_array().map_or(0, Vec::len),
+                paths.hippodrome_dir.join("seed.json").display()
+            );
+            *st.manifest.lock() = Some(v);
+            *st.seed.lock() = SeedStatus::Done;
+        }
+        Err(e) => {
+            eprintln!("[seed] failed: {e:#} (see TROUBLESHOOTING.md#seed-failed; rerun with `orchestrator seed`)");
+            *st.seed.lock() = SeedStatus::Failed(format!("{e:#}"));
+        }
+    }
+}

@@ -1,0 +1,617 @@
+//! The supervisor: one actor task per service owns its process and its state machine
+//! (`pending → starting → running ⇄ unhealthy`, `restarting`, `crash-looping`, `failed`, `stopped`,
+//! `skipped`); the stack starts layer by layer, gated on health, and stops in reverse layer order.
+//!
+//! Health has two phases. *Startup*: probes every 25 ms, failures don't count, until the first
+//! success or the layer timeout. *Liveness*: every `health_interval`; three consecutive failures
+//! restart the service (when `auto_restart`). A process that exits is restarted with exponential
+//! backoff; one that keeps dying soon after start is `crash-looping`, with its exit code and log tail.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use parking_lot::Mutex;
+use serde::Serialize;
+use serde_json::{Value, json};
+use tokio::process::Child;
+use tokio::sync::{mpsc, oneshot, watch};
+
+use crate::logs::{LogSink, RunLogs};
+use crate::plan::{Health, ServiceSpec};
+use crate::probe::{self, Probe};
+use crate::process::{preflight, signal, spawn};
+use crate::runfile::{RunFile, RunService};
+
+/// Grace period between SIGTERM and SIGKILL.
+pub const STOP_GRACE: Duration = Duration::from_secs(5);
+/// A process that dies sooner than this after starting counts towards crash-looping.
+const QUICK_DEATH: Duration = Duration::from_secs(10);
+/// Quick deaths in a row before the service is reported as crash-looping.
+const CRASH_LOOP_AFTER: u32 = 3;
+const STARTUP_PROBE_EVERY: Duration = Duration::from_millis(25);
+const LIVENESS_FAILURES: u32 = 3;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Status {
+    Pending,
+    Starting,
+    Running,
+    Unhealthy,
+    Restarting,
+    CrashLooping,
+    Failed,
+    Stopped,
+    Skipped,
+}
+
+/// The live state of one service. Locked briefly, never across I/O or `.await`.
+#[derive(Clone, Debug)]
+pub struct ServiceState {
+    pub status: Status,
+    pub pid: Option<u32>,
+    pub restarts: u32,
+    pub started_at: Option<Instant>,
+    pub last_exit_code: Option<i32>,
+    pub reason: Option<String>,
+    pub last_probe: Option<Probe>,
+}
+
+enum Event {
+    Exited(Option<std::process::ExitStatus>),
+    Command(Option<Cmd>),
+    Probe,
+}
+
+enum Cmd {
+    Start,
+    Stop(oneshot::Sender<()>),
+    Restart(oneshot::Sender<()>),
+}
+
+pub struct Service {
+    pub spec: ServiceSpec,
+    pub state: Mutex<ServiceState>,
+    pub sink: LogSink,
+    pub log_file: std::path::PathBuf,
+    tx: mpsc::UnboundedSender<Cmd>,
+}
+
+impl Service {
+    fn set(&self, f: impl FnOnce(&mut ServiceState)) {
+        f(&mut self.state.lock());
+    }
+
+    pub fn snapshot(&self) -> ServiceState {
+        self.state.lock().clone()
+    }
+
+    /// The `/api/status` entry.
+    pub fn status_json(&self) -> Value {
+        let s = self.snapshot();
+        json!({
+            "status": s.status,
+            "port": self.spec.port,
+            "pid": s.pid,
+            "layer": self.spec.layer,
+            "restarts": s.restarts,
+            "uptime_s": s.started_at.filter(|_| s.pid.is_some()).map(|t| t.elapsed().as_secs()),
+            "last_exit_code": s.last_exit_code,
+            "reason": s.reason,
+            "last_probe": s.last_probe,
+            "blocking": self.spec.blocking,
+            "auto_restart": self.spec.auto_restart,
+            "builtin": self.spec.builtin,
+            "url": self.spec.port.map(|p| format!("http://127.0.0.1:{p}")),
+            "health": self.spec.health,
+            "log_file": self.log_file,
+        })
+    }
+}
+
+/// Knobs shared by every actor.
+#[derive(Clone)]
+pub struct Options {
+    pub die_with_parent: bool,
+    pub health_interval: Duration,
+    pub layer_timeout: Duration,
+    pub echo: bool,
+    /// Variables learned after start (the seeded Cognito pool id...), given to every later spawn.
+    pub late_env: Arc<Mutex<BTreeMap<String, String>>>,
+}
+
+pub struct Supervisor {
+    pub services: Vec<Arc<Service>>,
+    pub logs: RunLogs,
+    pub options: Options,
+    run_tx: watch::Sender<RunFile>,
+    /// Set once every layer has been started (healthy or timed out).
+    pub started: AtomicBool,
+}
+
+impl Supervisor {
+    /// Create the actors (nothing is spawned until `start_all`).
+    pub fn new(specs: Vec<ServiceSpec>, logs: RunLogs, options: Options, run_file: RunFile, run_path: std::path::PathBuf) -> Arc<Self> {
+        let width = specs.iter().map(|s| s.name.len()).max().unwrap_or(8);
+        let (run_tx, mut run_rx) = watch::channel(run_file);
+        // One writer owns run.json, so concurrent updates never interleave their renames.
+        tokio::spawn(async move {
+            loop {
+                let snapshot = run_rx.borrow_and_update().clone();
+                if let Err(e) = snapshot.write(&run_path) {
+                    tracing::warn!(error = %e, "cannot write run.json");
+                }
+                if run_rx.changed().await.is_err() {
+                    break;
+                }
+            }
+        });
+        let client = probe::client();
+        let mut services = Vec::new();
+        for spec in specs {
+            let (tx, rx) = mpsc::unbounded_channel();
+            let log_file = logs.file_of(&spec.name);
+            let sink = LogSink::new(&spec.name, log_file.clone(), options.echo, width);
+            let status = if spec.skip.is_some() { Status::Skipped } else { Status::Pending };
+            let svc = Arc::new(Service {
+                state: Mutex::new(ServiceState {
+                    status,
+                    pid: None,
+                    restarts: 0,
+                    started_at: None,
+                    last_exit_code: None,
+                    reason: spec.skip.clone(),
+                    last_probe: None,
+                }),
+                spec,
+                sink,
+                log_file,
+                tx,
+            });
+            if svc.spec.skip.is_none() {
+                tokio::spawn(actor(svc.clone(), rx, options.clone(), client.clone(), run_tx.clone()));
+            }
+            services.push(svc);
+        }
+        Arc::new(Self { services, logs, options, run_tx, started: AtomicBool::new(false) })
+    }
+
+    pub fn get(&self, name: &str) -> Option<&Arc<Service>> {
+        self.services.iter().find(|s| s.spec.name == name)
+    }
+
+    fn layers(&self) -> Vec<u8> {
+        let mut l: Vec<u8> = self.services.iter().map(|s| s.spec.layer).collect();
+        l.sort_unstable();
+        l.dedup();
+        l
+    }
+
+    /// Start layer by layer. After each layer is healthy, `after_layer(layer)` runs (the seed
+    /// after layer 0). Err when a blocking service failed: the caller stops the stack.
+    pub async fn start_all<F, Fut>(&self, mut after_layer: F) -> Result<(), String>
+    where
+        F: FnMut(u8) -> Fut,
+        Fut: std::future::Future<Output = Result<(), String>>,
+    {
+        for layer in self.layers() {
+            let members: Vec<&Arc<Service>> =
+                self.services.iter().filter(|s| s.spec.layer == layer && s.spec.skip.is_none()).collect();
+            for s in &members {
+                let _ = s.tx.send(Cmd::Start);
+            }
+            let deadline = Instant::now() + self.options.layer_timeout;
+            loop {
+                let pending: Vec<&&Arc<Service>> = members
+                    .iter()
+                    .filter(|s| matches!(s.snapshot().status, Status::Pending | Status::Starting | Status::Restarting))
+                    .collect();
+                if let Some(failed) = members.iter().find(|s| s.spec.blocking && s.snapshot().status == Status::Failed) {
+                    let reason = failed.snapshot().reason.unwrap_or_default();
+                    return Err(format!("blocking service {} failed: {reason}", failed.spec.name));
+                }
+                if pending.is_empty() {
+                    break;
+                }
+                if Instant::now() >= deadline {
+                    let names: Vec<&str> = pending.iter().map(|s| s.spec.name.as_str()).collect();
+                    tracing::warn!(
+                        "layer {layer} not healthy within {:?}: {}; starting the next layer anyway",
+                        self.options.layer_timeout,
+                        names.join(", ")
+                    );
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            after_layer(layer).await?;
+        }
+        self.started.store(true, Ordering::SeqCst);
+        Ok(())
+    }
+
+    /// Stop everything in reverse layer order (each layer's services concurrently).
+    pub async fn stop_all(&self) {
+        for layer in self.layers().into_iter().rev() {
+            let mut acks = Vec::new();
+            for s in self.services.iter().filter(|s| s.spec.layer == layer && s.spec.skip.is_none()) {
+                let (tx, rx) = oneshot::channel();
+                if s.tx.send(Cmd::Stop(tx)).is_ok() {
+                    acks.push(rx);
+                }
+            }
+            for a in acks {
+                let _ = a.await;
+            }
+        }
+    }
+
+    pub async fn stop(&self, name: &str) -> Result<(), String> {
+        let s = self.get(name).ok_or_else(|| format!("no service named {name}"))?;
+        let (tx, rx) = oneshot::channel();
+        s.tx.send(Cmd::Stop(tx)).map_err(|_| format!("{name} is not managed (skipped)"))?;
+        rx.await.map_err(|_| "supervisor stopped".to_owned())
+    }
+
+    pub async fn restart(&self, name: &str) -> Result<(), String> {
+        let s = self.get(name).ok_or_else(|| format!("no service named {name}"))?;
+        let (tx, rx) = oneshot::channel();
+        s.tx.send(Cmd::Restart(tx)).map_err(|_| format!("{name} is not managed (skipped)"))?;
+        rx.await.map_err(|_| "supervisor stopped".to_owned())
+    }
+
+    pub fn start(&self, name: &str) -> Result<(), String> {
+        let s = self.get(name).ok_or_else(|| format!("no service named {name}"))?;
+        s.tx.send(Cmd::Start).map_err(|_| format!("{name} is not managed (skipped)"))
+    }
+
+    /// Probe every managed service now (`/api/health?deep=1`).
+    pub async fn probe_all(&self) -> BTreeMap<String, Probe> {
+        let client = probe::client();
+        let futs = self.services.iter().filter(|s| s.spec.skip.is_none()).map(|s| {
+            let client = client.clone();
+            async move {
+                let alive = s.snapshot().pid.is_some();
+                (s.spec.name.clone(), probe::probe(&client, &s.spec.health, s.spec.port, alive).await)
+            }
+        });
+        futures::future::join_all(futs).await.into_iter().collect()
+    }
+
+    pub fn run_file(&self) -> RunFile {
+        self.run_tx.borrow().clone()
+    }
+}
+
+fn record_pid(run_tx: &watch::Sender<RunFile>, spec: &ServiceSpec, pid: Option<u32>) {
+    run_tx.send_modify(|rf| {
+        rf.services.insert(spec.name.clone(), RunService { pid, pgid: pid, port: spec.port });
+    });
+}
+
+/// The per-service actor: owns the child process, reacts to exits, commands and probe ticks.
+async fn actor(
+    svc: Arc<Service>,
+    mut rx: mpsc::UnboundedReceiver<Cmd>,
+    opts: Options,
+    client: reqwest::Client,
+    run_tx: watch::Sender<RunFile>,
+) {
+    let mut child: Option<Child> = None;
+    let mut want_running = false;
+    let mut quick_deaths: u32 = 0;
+    let mut healthy_once = false;
+    let mut startup_deadline = Instant::now();
+    let mut next_probe = Instant::now();
+    let mut failures: u32 = 0;
+
+    loop {
+        let Some(ch) = child.as_mut() else {
+            // Not running: wait for a command.
+            match rx.recv().await {
+                Some(Cmd::Start) | Some(Cmd::Restart(_)) if want_running && svc.snapshot().status == Status::Failed => {
+                    // A failed service may be started again on request.
+                    child = start_process(&svc, &opts, &run_tx).await;
+                }
+                Some(Cmd::Start) => {
+                    want_running = true;
+                    quick_deaths = 0;
+                    child = start_process(&svc, &opts, &run_tx).await;
+                }
+                Some(Cmd::Restart(ack)) => {
+                    want_running = true;
+                    quick_deaths = 0;
+                    svc.set(|s| s.restarts += 1);
+                    child = start_process(&svc, &opts, &run_tx).await;
+                    let _ = ack.send(());
+                }
+                Some(Cmd::Stop(ack)) => {
+                    want_running = false;
+                    svc.set(|s| {
+                        if s.status != Status::Failed {
+                            s.status = Status::Stopped;
+                        }
+                    });
+                    let _ = ack.send(());
+                }
+                None => return,
+            }
+            if child.is_some() {
+                healthy_once = false;
+                failures = 0;
+                startup_deadline = Instant::now() + opts.layer_timeout;
+                next_probe = Instant::now();
+            } else if want_running && svc.snapshot().status == Status::Failed {
+                want_running = false;
+            }
+            continue;
+        };
+
+        let event = tokio::select! {
+            exit = ch.wait() => Event::Exited(exit.ok()),
+            cmd = rx.recv() => Event::Command(cmd),
+            _ = tokio::time::sleep_until(next_probe.into()) => Event::Probe,
+        };
+        match event {
+            Event::Exited(exit) => {
+                let code = exit.map(exit_code);
+                let pid = svc.snapshot().pid;
+                // Reap grandchildren left in the group before anything reuses the port.
+                if let Some(pgid) = pid {
+                    signal::terminate_group(pgid, Duration::from_millis(500)).await;
+                }
+                child = None;
+                record_pid(&run_tx, &svc.spec, None);
+                let lived = svc.snapshot().started_at.map(|t| t.elapsed()).unwrap_or_default();
+                svc.set(|s| { s.pid = None; s.last_exit_code = code; });
+                if !want_running {
+                    svc.set(|s| s.status = Status::Stopped);
+                    continue;
+                }
+                let code_text = code.map(|c| c.to_string()).unwrap_or_else(|| "?".into());
+                svc.sink.line(&format!("[hippodrome] {} exited with code {code_text}", svc.spec.name));
+                if !svc.spec.auto_restart {
+                    want_running = false;
+                    svc.set(|s| { s.status = Status::Failed; s.reason = Some(format!("exited with code {code_text}; auto_restart is off")); });
+                    continue;
+                }
+                if lived < QUICK_DEATH { quick_deaths += 1 } else { quick_deaths = 1 }
+                let backoff = Duration::from_millis(200u64.saturating_mul(1 << quick_deaths.min(8))).min(Duration::from_secs(30));
+                if quick_deaths >= CRASH_LOOP_AFTER {
+                    let tail = svc.sink.tail(5).join(" | ");
+                    svc.set(|s| {
+                        s.status = Status::CrashLooping;
+                        s.reason = Some(format!("exited {quick_deaths} times within {}s of starting; last exit code {code_text}; retrying in {:.1}s; last lines: {tail}", QUICK_DEATH.as_secs(), backoff.as_secs_f64()));
+                    });
+                } else {
+                    svc.set(|s| { s.status = Status::Restarting; s.reason = Some(format!("exited with code {code_text}; restarting in {:.1}s", backoff.as_secs_f64())); });
+                }
+                // Wait out the backoff, but obey a stop meanwhile.
+                let sleep = tokio::time::sleep(backoff);
+                tokio::pin!(sleep);
+                let mut stopped = false;
+                loop {
+                    tokio::select! {
+                        _ = &mut sleep => break,
+                        cmd = rx.recv() => match cmd {
+                            Some(Cmd::Stop(ack)) => { want_running = false; svc.set(|s| s.status = Status::Stopped); let _ = ack.send(()); stopped = true; break; }
+                            Some(Cmd::Restart(ack)) => { let _ = ack.send(()); break; }
+                            Some(Cmd::Start) => {}
+                            None => return,
+                        }
+                    }
+                }
+                if stopped { continue; }
+                svc.set(|s| s.restarts += 1);
+                let crash_looping = svc.snapshot().status == Status::CrashLooping;
+                child = start_process(&svc, &opts, &run_tx).await;
+                if crash_looping && child.is_some() {
+                    // Keep reporting crash-looping until the service proves itself healthy.
+                    svc.set(|s| s.status = Status::CrashLooping);
+                }
+                healthy_once = false;
+                failures = 0;
+                startup_deadline = Instant::now() + opts.layer_timeout;
+                next_probe = Instant::now();
+            }
+            Event::Command(cmd) => {
+                match cmd {
+                    Some(Cmd::Start) => {}
+                    Some(Cmd::Stop(ack)) => {
+                        want_running = false;
+                        if let Some(c) = child.take() { stop_process(&svc, c).await; }
+                        record_pid(&run_tx, &svc.spec, None);
+                        svc.set(|s| { s.status = Status::Stopped; s.reason = None; s.pid = None; });
+                        let _ = ack.send(());
+                    }
+                    Some(Cmd::Restart(ack)) => {
+                        if let Some(c) = child.take() { stop_process(&svc, c).await; }
+                        svc.set(|s| { s.status = Status::Restarting; s.restarts += 1; s.pid = None; });
+                        quick_deaths = 0;
+                        child = start_process(&svc, &opts, &run_tx).await;
+                        healthy_once = false;
+                        failures = 0;
+                        startup_deadline = Instant::now() + opts.layer_timeout;
+                        next_probe = Instant::now();
+                        let _ = ack.send(());
+                    }
+                    None => {
+                        if let Some(c) = child.take() { stop_process(&svc, c).await; }
+                        return;
+                    }
+                }
+            }
+            Event::Probe => {
+                let p = probe::probe(&client, &svc.spec.health, svc.spec.port, true).await;
+                let ok = p.ok;
+                let in_startup = !healthy_once && Instant::now() < startup_deadline;
+                svc.set(|s| s.last_probe = Some(p.clone()));
+                if ok {
+                    healthy_once = true;
+                    failures = 0;
+                    svc.set(|s| {
+                        let lived = s.started_at.map(|t| t.elapsed()).unwrap_or_default();
+                        // A crash-looping service is cleared once it stays healthy past QUICK_DEATH.
+                        if s.status != Status::CrashLooping || lived >= QUICK_DEATH {
+                            s.status = Status::Running;
+                            s.reason = None;
+                        }
+                    });
+                    if svc.snapshot().status == Status::Running { quick_deaths = 0; }
+                    next_probe = Instant::now() + if svc.snapshot().status == Status::Running { opts.health_interval } else { Duration::from_secs(1) };
+                } else if in_startup {
+                    next_probe = Instant::now() + STARTUP_PROBE_EVERY;
+                } else {
+                    failures += 1;
+                    let why = p.error_type.unwrap_or("error");
+                    svc.set(|s| { s.status = Status::Unhealthy; s.reason = Some(format!("{failures} consecutive failed health probes ({why})")); });
+                    if failures >= LIVENESS_FAILURES && svc.spec.auto_restart {
+                        svc.sink.line(&format!("[hippodrome] {} failed {failures} health probes in a row ({why}); restarting", svc.spec.name));
+                        if let Some(c) = child.take() { stop_process(&svc, c).await; }
+                        svc.set(|s| { s.status = Status::Restarting; s.restarts += 1; s.pid = None; });
+                        child = start_process(&svc, &opts, &run_tx).await;
+                        healthy_once = false;
+                        failures = 0;
+                        startup_deadline = Instant::now() + opts.layer_timeout;
+                        next_probe = Instant::now();
+                    } else {
+                        next_probe = Instant::now() + opts.health_interval.min(Duration::from_secs(2));
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn exit_code(status: std::process::ExitStatus) -> i32 {
+    use std::os::unix::process::ExitStatusExt;
+    status.code().unwrap_or_else(|| -status.signal().unwrap_or(0))
+}
+
+/// Setup step, port check, spawn, output pumps. `None` (and status `failed`) when it could not start.
+async fn start_process(svc: &Arc<Service>, opts: &Options, run_tx: &watch::Sender<RunFile>) -> Option<Child> {
+    let spec = &svc.spec;
+    svc.set(|s| {
+        if s.status != Status::CrashLooping {
+            s.status = Status::Starting;
+        }
+    });
+    if let Some(setup) = &spec.setup
+        && !setup.creates.exists()
+    {
+        svc.set(|s| s.reason = Some(format!("running setup: {}", setup.argv.join(" "))));
+        svc.sink.line(&format!("[hippodrome] setup: {}", setup.argv.join(" ")));
+        if let Err(e) = run_setup(svc).await {
+            svc.set(|s| {
+                s.status = Status::Failed;
+                s.reason = Some(e);
+            });
+            return None;
+        }
+    }
+    if let Some(port) = spec.port
+        && !preflight::port_free(port)
+    {
+        // Our own previous process may still be releasing it.
+        let deadline = Instant::now() + Duration::from_secs(2);
+        while !preflight::port_free(port) && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        if !preflight::port_free(port) {
+            let msg = preflight::port_in_use_message(&spec.name, port);
+            svc.sink.line(&format!("[hippodrome] {msg}"));
+            svc.set(|s| {
+                s.status = Status::Failed;
+                s.reason = Some(msg);
+            });
+            return None;
+        }
+    }
+    let late_env = opts.late_env.lock().clone();
+    match spawn::spawn(spec, &late_env, opts.die_with_parent) {
+        Ok(mut child) => {
+            let pid = child.id();
+            if let Some(out) = child.stdout.take() {
+                svc.sink.pump(out);
+            }
+            if let Some(err) = child.stderr.take() {
+                svc.sink.pump(err);
+            }
+            svc.set(|s| {
+                s.pid = pid;
+                s.started_at = Some(Instant::now());
+                s.reason = None;
+            });
+            record_pid(run_tx, spec, pid);
+            Some(child)
+        }
+        Err(e) => {
+            let program = spec.argv.first().cloned().unwrap_or_default();
+            let hint = preflight::install_hint(std::path::Path::new(&program).file_name().and_then(|n| n.to_str()).unwrap_or(""));
+            let msg = format!("cannot start `{program}`: {e} ({hint})");
+            svc.sink.line(&format!("[hippodrome] {msg}"));
+            svc.set(|s| {
+                s.status = Status::Failed;
+                s.reason = Some(msg);
+            });
+            None
+        }
+    }
+}
+
+async fn run_setup(svc: &Arc<Service>) -> Result<(), String> {
+    let Some(setup) = &svc.spec.setup else { return Ok(()) };
+    let spec = ServiceSpec { argv: setup.argv.clone(), health: Health::Process, ..svc.spec.clone() };
+    let mut child = spawn::spawn(&spec, &BTreeMap::new(), true).map_err(|e| format!("setup `{}` could not start: {e}", setup.argv.join(" ")))?;
+    if let Some(out) = child.stdout.take() {
+        svc.sink.pump(out);
+    }
+    if let Some(err) = child.stderr.take() {
+        svc.sink.pump(err);
+    }
+    let status = child.wait().await.map_err(|e| e.to_string())?;
+    if !status.success() {
+        return Err(format!(
+            "setup `{}` failed with code {}; see {} (last lines: {})",
+            setup.argv.join(" "),
+            exit_code(status),
+            svc.log_file.display(),
+            svc.sink.tail(3).join(" | ")
+        ));
+    }
+    if !setup.creates.exists() {
+        return Err(format!("setup `{}` succeeded but did not create {}", setup.argv.join(" "), setup.creates.display()));
+    }
+    Ok(())
+}
+
+async fn stop_process(svc: &Arc<Service>, mut child: Child) {
+    let Some(pgid) = child.id() else {
+        let _ = child.wait().await;
+        return;
+    };
+    signal::signal_group(pgid, nix::sys::signal::Signal::SIGTERM);
+    // A stopped (SIGSTOP) group cannot act on SIGTERM until continued.
+    signal::signal_group(pgid, nix::sys::signal::Signal::SIGCONT);
+    let deadline = Instant::now() + STOP_GRACE;
+    let mut reaped = false;
+    // Reap our direct child as soon as it exits: an unreaped zombie still counts as a group member.
+    while Instant::now() < deadline {
+        if !reaped && matches!(child.try_wait(), Ok(Some(_))) {
+            reaped = true;
+        }
+        if reaped && !signal::group_alive(pgid) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    signal::signal_group(pgid, nix::sys::signal::Signal::SIGKILL);
+    svc.sink.line(&format!("[hippodrome] {} ignored SIGTERM for {}s; killed", svc.spec.name, STOP_GRACE.as_secs()));
+    let _ = child.wait().await;
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while signal::group_alive(pgid) && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}

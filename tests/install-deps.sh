@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs what the test suites need into project-local folders, idempotently:
+# the e2e Python venv (.hippodrome/venvs/e2e), the node verifier's node_modules, and the pinned moto
+# venv shared by every stack ($HIPPODROME_CACHE_DIR/moto-<version>, the same one `up` builds).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+VENV=.hippodrome/venvs/e2e
+STAMP="$VENV/.requirements.sha256"
+want=$(sha256sum tests/e2e/requirements.txt | cut -d' ' -f1)
+if [ ! -x "$VENV/bin/python" ] || [ "$(cat "$STAMP" 2>/dev/null)" != "$want" ]; then
+  echo "installing the e2e venv ($VENV)"
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install --disable-pip-version-check -q -r tests/e2e/requirements.txt
+  echo "$want" > "$STAMP"
+fi
+
+if [ -f tests/e2e/node/package.json ] && command -v npm >/dev/null; then
+  if [ ! -d tests/e2e/node/node_modules ]; then
+    echo "installing the node verifier's packages"
+    (cd tests/e2e/node && npm ci --no-audit --no-fund --silent)
+  fi
+fi
+
+CACHE=${HIPPODROME_CACHE_DIR:-$HOME/.cache/hippodrome}
+REQ=$(grep -v '^#' fixtures/moto-requirements.txt | head -1)
+VERSION=${REQ##*==}
+MOTO="$CACHE/moto-$VERSION"
+if [ ! -x "$MOTO/bin/python" ]; then
+  echo "installing $REQ into $MOTO"
+  mkdir -p "$CACHE"
+  tmp=$(mktemp -d "$CACHE/moto-install-XXXXXX")
+  python3 -m venv "$tmp"
+  "$tmp/bin/pip" install --disable-pip-version-check -q "$REQ"
+  mv -T "$tmp" "$MOTO" 2>/dev/null || { rm -rf "$tmp"; test -x "$MOTO/bin/python"; }
+fi

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# The one test command (README.md): lint, every Rust test, then the Python end-to-end suite against
+# a stack this script brings up (temp project root, free port offset) and tears down itself.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+
+step() { printf '\n==> %s\n' "$*"; }
+
+# Project-local dependencies (idempotent; .ci/run has usually done this already).
+bash tests/install-deps.sh
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy --all-targets -D warnings"
+cargo clippy --workspace --all-targets --quiet -- -D warnings
+
+step "cargo test (every crate)"
+cargo test --workspace --quiet 2>&1 | tee /tmp/hippodrome-cargo-test.log
+grep -q "test result:" /tmp/hippodrome-cargo-test.log
+
+step "end-to-end suite (pytest) against a real stack"
+cargo build -p orchestrator --quiet
+ORCH="$ROOT/target/debug/orchestrator"
+E2E_ROOT=$(mktemp -d /tmp/hippodrome-e2e-XXXXXX)
+# A port offset whose ports are all free, so a user's own stack is never touched.
+OFFSET=$(python3 tests/e2e/free_offset.py)
+cleanup() {
+  "$ORCH" stop --project-root "$E2E_ROOT" >/dev/null 2>&1 || "$ORCH" kill --project-root "$E2E_ROOT" >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+"$ORCH" up --detach --project-root "$E2E_ROOT" --port-offset "$OFFSET" --table-prefix e2e- --layer-timeout 120
+set -a
+# shellcheck disable=SC1091
+. "$E2E_ROOT/.hippodrome/.env.e2e"
+set +a
+export HIPPODROME_DASHBOARD_URL="http://127.0.0.1:$((9000 + OFFSET))"
+export HIPPODROME_ROUTER_URL="http://127.0.0.1:$((9009 + OFFSET))"
+export HIPPODROME_E2E_ROOT="$E2E_ROOT"
+export HIPPODROME_PORT_OFFSET="$OFFSET"
+.hippodrome/venvs/e2e/bin/python -m pytest tests/e2e -q -p no:cacheprovider
