@@ -15,6 +15,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod dashboard;
+pub mod doctor;
 pub mod logs;
 pub mod moto;
 pub mod plan;

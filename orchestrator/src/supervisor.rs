@@ -127,6 +127,7 @@ pub struct Supervisor {
     pub logs: RunLogs,
     pub options: Options,
     run_tx: watch::Sender<RunFile>,
+    run_removed: Mutex<Option<oneshot::Receiver<()>>>,
     /// Set once every layer has been started (healthy or timed out).
     pub started: AtomicBool,
 }
@@ -137,9 +138,16 @@ impl Supervisor {
         let width = specs.iter().map(|s| s.name.len()).max().unwrap_or(8);
         let (run_tx, mut run_rx) = watch::channel(run_file);
         // One writer owns run.json, so concurrent updates never interleave their renames.
+        let (removed_tx, removed_rx) = oneshot::channel();
         tokio::spawn(async move {
             loop {
                 let snapshot = run_rx.borrow_and_update().clone();
+                // pid 0 is the "stack stopped" marker: remove the file and stop writing.
+                if snapshot.orchestrator_pid == 0 {
+                    let _ = std::fs::remove_file(&run_path);
+                    let _ = removed_tx.send(());
+                    break;
+                }
                 if let Err(e) = snapshot.write(&run_path) {
                     tracing::warn!(error = %e, "cannot write run.json");
                 }
@@ -175,7 +183,7 @@ impl Supervisor {
             }
             services.push(svc);
         }
-        Arc::new(Self { services, logs, options, run_tx, started: AtomicBool::new(false) })
+        Arc::new(Self { services, logs, options, run_tx, run_removed: Mutex::new(Some(removed_rx)), started: AtomicBool::new(false) })
     }
 
     pub fn get(&self, name: &str) -> Option<&Arc<Service>> {
@@ -278,6 +286,15 @@ impl Supervisor {
             }
         });
         futures::future::join_all(futs).await.into_iter().collect()
+    }
+
+    /// After `stop_all`: remove run.json through its writer, so no late write brings it back.
+    pub async fn remove_run_file(&self) {
+        self.run_tx.send_modify(|rf| rf.orchestrator_pid = 0);
+        let rx = self.run_removed.lock().take();
+        if let Some(rx) = rx {
+            let _ = tokio::time::timeout(Duration::from_secs(2), rx).await;
+        }
     }
 
     pub fn run_file(&self) -> RunFile {

@@ -215,7 +215,7 @@ pub async fn run(root: Option<&Path>, args: UpArgs) -> anyhow::Result<ExitCode> 
     sup.stop_all().await;
     shutdown.trigger();
     let _ = tokio::time::timeout(Duration::from_secs(2), dash).await;
-    let _ = std::fs::remove_file(&paths.run_file);
+    sup.remove_run_file().await;
     println!("stopped in {:.1}s; no service left running", stop_started.elapsed().as_secs_f64());
     Ok(code)
 }
@@ -268,12 +268,19 @@ async fn detach(paths: &Paths, args: &UpArgs, ports: Ports) -> anyhow::Result<Ex
     let log_path = paths.logs_dir.join("orchestrator-detached.log");
     let log = std::fs::File::create(&log_path)?;
     let exe = std::env::current_exe()?;
-    let argv: Vec<std::ffi::OsString> = std::env::args_os().skip(1).filter(|a| a != "--detach").collect();
+    let mut argv: Vec<std::ffi::OsString> = std::env::args_os().skip(1).filter(|a| a != "--detach").collect();
+    let has = |argv: &[std::ffi::OsString], flag: &str| {
+        argv.iter().any(|a| a == flag || a.to_string_lossy().starts_with(&format!("{flag}=")))
+    };
+    if !has(&argv, "--project-root") {
+        argv.push("--project-root".into());
+        argv.push(paths.project_root.clone().into_os_string());
+    }
+    if !has(&argv, "--yes") {
+        argv.push("--yes".into());
+    }
     let mut child = std::process::Command::new(exe)
         .args(argv)
-        .arg("--project-root")
-        .arg(&paths.project_root)
-        .arg("--yes")
         .env(DETACHED_ENV, "1")
         .env("NO_COLOR", "1")
         .stdin(std::process::Stdio::null())

@@ -48,6 +48,10 @@ pub fn status_map(st: &AppState) -> BTreeMap<String, Value> {
 
 /// `GET /api/stack`: profile, cell, prefix, seed, readiness and why not.
 pub async fn stack(State(st): State<AppState>) -> Json<Value> {
+    Json(stack_json(&st))
+}
+
+pub fn stack_json(st: &AppState) -> Value {
     let seed = st.seed.lock().clone();
     let ready = st.ready.load(Ordering::SeqCst);
     let mut not_ready = Vec::new();
@@ -58,7 +62,7 @@ pub async fn stack(State(st): State<AppState>) -> Json<Value> {
         }
     }
     let seed_ok = matches!(seed, SeedStatus::Done | SeedStatus::Skipped);
-    Json(json!({
+    json!({
         "info": *st.info,
         "uptime_s": st.started.elapsed().as_secs(),
         "started": ready,
@@ -66,7 +70,7 @@ pub async fn stack(State(st): State<AppState>) -> Json<Value> {
         "seed": seed,
         "ready": ready && seed_ok && not_ready.is_empty(),
         "not_ready": not_ready,
-    }))
+    })
 }
 
 #[derive(Deserialize)]

@@ -3,6 +3,7 @@
 
 mod api;
 mod page;
+mod stream;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -72,7 +73,9 @@ pub fn router(state: AppState) -> Router {
         .route("/api/stack", get(api::stack))
         .route("/api/health", get(api::health))
         .route("/api/control/{action}", post(api::control))
+        .route("/api/stream", get(stream::status_stream))
         .route("/api/logs/{service}", get(api::logs))
+        .route("/api/logs/{service}/stream", get(stream::log_stream))
         .route("/api/seed", get(api::seed))
         .route("/api/events", get(api::events))
         .route("/webhook/eventbridge", post(api::webhook))

@@ -20,13 +20,19 @@ pub fn signal_group(pgid: u32, sig: Signal) {
     let _ = killpg(Pid::from_raw(pgid as i32), sig);
 }
 
-/// True while the process exists.
+/// True while the process exists and is not a zombie (a zombie has exited; it only waits for its
+/// parent to reap it, which may be a test harness or a shell that is busy).
 pub fn pid_alive(pid: u32) -> bool {
     match nix::sys::signal::kill(Pid::from_raw(pid as i32), None) {
-        Ok(()) => true,
         Err(nix::errno::Errno::ESRCH) => false,
-        Err(_) => true,
+        _ => !is_zombie(pid),
     }
+}
+
+fn is_zombie(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .map(|s| s.rsplit(')').next().unwrap_or("").trim_start().starts_with('Z'))
+        .unwrap_or(false)
 }
 
 /// SIGTERM the group, wait up to `grace`, then SIGKILL it and wait until it is gone (at most 2 s

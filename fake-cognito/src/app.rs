@@ -1,0 +1,242 @@
+//! The shared application state: the store behind one lock, the journal, the signing keys, the
+//! bounded challenge-session map, and the one write path (`commit`) every mutation goes through.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use parking_lot::{Mutex, RwLock};
+use service_kit::HealthState;
+
+use crate::Config;
+use crate::error::{CognitoError, Result};
+use crate::keys::Keys;
+use crate::persist::{self, Persist, Record};
+use crate::state::Store;
+
+pub type AppState = Arc<App>;
+
+pub struct App {
+    pub config: Config,
+    pub store: RwLock<Store>,
+    pub keys: Keys,
+    /// The JWKS document, serialised once (keys never change while running).
+    pub jwks_body: axum::body::Bytes,
+    pub persist: Persist,
+    pub sessions: Sessions,
+    pub health: HealthState,
+    persistence_failed: AtomicBool,
+    compacting: AtomicBool,
+}
+
+impl App {
+    /// Load state (snapshot + journal), settle the signing keys, and build the app.
+    pub async fn open(config: Config, health: HealthState) -> anyhow::Result<AppState> {
+        let path = config.state_file.clone();
+        let seed = std::env::var("HIPPODROME_RANDOM_SEED")
+            .ok()
+            .filter(|s| !s.trim().is_empty())
+            .map(|s| {
+                s.trim()
+                    .parse::<u64>()
+                    .map_err(|e| anyhow::anyhow!("HIPPODROME_RANDOM_SEED must be a u64: {e}"))
+            })
+            .transpose()?;
+        let restored = tokio::task::spawn_blocking(move || persist::load(&path)).await??;
+        let persisted_keys = restored.keys.clone();
+        let (keys, new_keys) =
+            tokio::task::spawn_blocking(move || Keys::load_or_create(persisted_keys, seed))
+                .await??;
+        let jwks_body = axum::body::Bytes::from(keys.jwks().to_string());
+        let app = Arc::new(App {
+            config,
+            jwks_body,
+            store: RwLock::new(restored.store),
+            keys,
+            persist: restored.persist,
+            sessions: Sessions::new(10_000),
+            health,
+            persistence_failed: AtomicBool::new(false),
+            compacting: AtomicBool::new(false),
+        });
+        if new_keys {
+            let rec = Record::PutKeys {
+                keys: app.keys.record.clone(),
+            };
+            app.persist
+                .journal
+                .submit_json(&rec)
+                .wait()
+                .await
+                .map_err(|e| anyhow::anyhow!("cannot persist signing keys: {e}"))?;
+        }
+        if restored.replayed > 0 || new_keys {
+            // Fold the journal into a fresh snapshot so the next start replays nothing.
+            app.compact().await?;
+        }
+        app.health.check_ok(
+            "persistence",
+            serde_json::json!({ "state_file": app.config.state_file.display().to_string() }),
+        );
+        Ok(app)
+    }
+
+    /// The one write path: mutate under the lock, queue the records, release the lock, then wait
+    /// until they are durable. Only then is the caller's response sent.
+    pub async fn commit<T>(
+        self: &Arc<Self>,
+        f: impl FnOnce(&mut Store, &mut Vec<Record>) -> Result<T>,
+    ) -> Result<T> {
+        let (value, tickets) = {
+            let mut store = self.store.write();
+            let mut records = Vec::new();
+            let value = f(&mut store, &mut records)?;
+            let tickets: Vec<_> = records
+                .iter()
+                .map(|r| self.persist.journal.submit_json(r))
+                .collect();
+            (value, tickets)
+        };
+        for t in tickets {
+            if let Err(e) = t.wait().await {
+                self.persistence_failed.store(true, Ordering::SeqCst);
+                self.health.check_failed("persistence", e.to_string());
+                tracing::error!(error = %e, "state write could not be persisted");
+                return Err(CognitoError::Persistence(format!(
+                    "The change could not be persisted: {e}"
+                )));
+            }
+        }
+        if self.persistence_failed.swap(false, Ordering::SeqCst) {
+            self.health.check_ok("persistence", serde_json::json!({}));
+        }
+        if self.persist.needs_compaction() && !self.compacting.swap(true, Ordering::SeqCst) {
+            let app = self.clone();
+            tokio::spawn(async move {
+                if let Err(e) = app.compact().await {
+                    tracing::warn!(error = %format!("{e:#}"), "compaction failed");
+                }
+                app.compacting.store(false, Ordering::SeqCst);
+            });
+        }
+        Ok(value)
+    }
+
+    /// Rotate the journal and write a snapshot covering it.
+    pub async fn compact(&self) -> anyhow::Result<()> {
+        let keys = self.keys.record.clone();
+        let covered = self.persist.journal.rotate().await?;
+        let bytes = {
+            let store = self.store.read();
+            persist::snapshot_bytes(covered, Some(&keys), &store)?
+        };
+        let path = self.config.state_file.clone();
+        tokio::task::spawn_blocking(move || service_kit::state_file::write_atomic(&path, &bytes))
+            .await??;
+        self.persist.journal.remove_through(covered)?;
+        Ok(())
+    }
+
+    /// `iss` for a pool, per `--issuer`.
+    pub fn issuer(&self, pool_id: &str) -> String {
+        match self.config.issuer {
+            crate::IssuerMode::Local => format!("{}/{pool_id}", self.public_url()),
+            crate::IssuerMode::Aws => {
+                let region = pool_id.split('_').next().unwrap_or(&self.config.region);
+                format!("https://cognito-idp.{region}.amazonaws.com/{pool_id}")
+            }
+        }
+    }
+
+    pub fn public_url(&self) -> String {
+        self.config
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://127.0.0.1:{}", self.config.port))
+            .trim_end_matches('/')
+            .to_owned()
+    }
+}
+
+/// A challenge in flight (NEW_PASSWORD_REQUIRED, SRP PASSWORD_VERIFIER).
+#[derive(Clone)]
+pub enum Session {
+    NewPassword {
+        pool_id: String,
+        client_id: String,
+        user_key: String,
+    },
+    Srp {
+        pool_id: String,
+        client_id: String,
+        /// `None` for an unknown user under PreventUserExistenceErrors: the proof always fails.
+        user_key: Option<String>,
+        srp: crate::auth::srp::ServerSession,
+    },
+}
+
+/// Session id -> (deadline, session), plus insertion order for eviction.
+type SessionMap = (HashMap<String, (Instant, Session)>, VecDeque<String>);
+
+/// Bounded, expiring map of challenge sessions (single use).
+pub struct Sessions {
+    cap: usize,
+    inner: Mutex<SessionMap>,
+}
+
+impl Sessions {
+    pub fn new(cap: usize) -> Self {
+        Self {
+            cap,
+            inner: Mutex::new((HashMap::new(), VecDeque::new())),
+        }
+    }
+
+    pub fn insert(&self, id: String, ttl: Duration, s: Session) {
+        let mut g = self.inner.lock();
+        let (map, order) = &mut *g;
+        let now = Instant::now();
+        while map.len() >= self.cap {
+            match order.pop_front() {
+                Some(old) => {
+                    map.remove(&old);
+                }
+                None => break,
+            }
+        }
+        // Drop expired entries at the front while we are here.
+        while let Some(front) = order.front() {
+            match map.get(front) {
+                Some((exp, _)) if *exp > now => break,
+                _ => {
+                    if let Some(k) = order.pop_front() {
+                        map.remove(&k);
+                    }
+                }
+            }
+        }
+        order.push_back(id.clone());
+        map.insert(id, (now + ttl, s));
+    }
+
+    /// A live session, left in place (for checks that may still fail).
+    pub fn peek(&self, id: &str) -> Option<Session> {
+        let g = self.inner.lock();
+        let (exp, s) = g.0.get(id)?;
+        (*exp > Instant::now()).then(|| s.clone())
+    }
+
+    /// Remove and return a live session.
+    pub fn take(&self, id: &str) -> Option<Session> {
+        let mut g = self.inner.lock();
+        let (exp, s) = g.0.remove(id)?;
+        (exp > Instant::now()).then_some(s)
+    }
+
+    pub fn clear(&self) {
+        let mut g = self.inner.lock();
+        g.0.clear();
+        g.1.clear();
+    }
+}

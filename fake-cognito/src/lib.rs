@@ -1,0 +1,182 @@
+//! Cognito-compatible user pools, OAuth2 endpoints and an RS256 JWT issuer.
+//!
+//! Layout:
+//! - [`target`]: the AWS JSON 1.1 front door (`X-Amz-Target` dispatch) and request helpers;
+//! - [`error`]: the one error enum (`__type` JSON for the API, RFC 6749 JSON for OAuth2);
+//! - [`pools`], [`clients`], [`users`] (+ [`list_filter`]), [`groups`]: the resources;
+//! - [`auth`]: sign-in flows (`password`, `srp`, `challenges`, `refresh`/revocation);
+//! - [`tokens`]: claim sets, signing, verification; [`keys`] (+ [`rsagen`]): signing keys, JWKS;
+//! - [`oauth`], [`wellknown`], [`validate`] (admin routes), [`openapi`];
+//! - [`state`] (the model), [`persist`] (snapshot + journal), [`app`] (shared state, write path).
+
+pub mod app;
+pub mod auth;
+pub mod clients;
+pub mod error;
+pub mod groups;
+pub mod keys;
+pub mod list_filter;
+pub mod oauth;
+pub mod openapi;
+pub mod persist;
+pub mod pools;
+pub mod rsagen;
+pub mod state;
+pub mod target;
+pub mod tokens;
+pub mod users;
+pub mod validate;
+pub mod wellknown;
+
+use std::ffi::OsString;
+use std::future::Future;
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use axum::Router;
+use axum::http::{HeaderName, HeaderValue};
+use axum::response::Response;
+use axum::routing::{get, post};
+use clap::Parser;
+use service_kit::HealthState;
+use tokio::net::TcpListener;
+use tower_http::cors::{Any, CorsLayer};
+
+pub use app::{App, AppState};
+
+pub const SERVICE: &str = "fake-cognito";
+
+/// What `iss` looks like.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IssuerMode {
+    /// `{public-url}/{poolId}`: OIDC discovery and pycognito find the JWKS on this server.
+    Local,
+    /// `https://cognito-idp.{region}.amazonaws.com/{poolId}`, for code that builds the issuer itself.
+    Aws,
+}
+
+/// Command-line configuration (also what `orchestrator serve fake-cognito ...` passes through).
+#[derive(Parser, Debug, Clone)]
+#[command(
+    name = "fake-cognito",
+    version,
+    about = "Cognito-compatible user pools, OAuth2 endpoints and an RS256 JWT issuer."
+)]
+pub struct Config {
+    /// Address to bind. Loopback by default; anything else is reachable from other machines.
+    #[arg(long, env = "HIPPODROME_BIND", default_value = "127.0.0.1")]
+    pub bind: IpAddr,
+    /// Port to listen on.
+    #[arg(long, default_value_t = 9006)]
+    pub port: u16,
+    /// Snapshot file; journal files live beside it.
+    #[arg(
+        long,
+        env = "FAKE_COGNITO_STATE_FILE",
+        default_value = "/tmp/fake_cognito_state.json"
+    )]
+    pub state_file: PathBuf,
+    /// Region for new pool ids when a request carries no SigV4 credential scope.
+    #[arg(long, default_value = "us-east-1")]
+    pub region: String,
+    /// Issuer form minted into `iss` (and published as the discovery `issuer`).
+    #[arg(long, value_enum, default_value_t = IssuerMode::Local)]
+    pub issuer: IssuerMode,
+    /// Base URL clients reach this server at (default `http://127.0.0.1:{port}`).
+    #[arg(long)]
+    pub public_url: Option<String>,
+}
+
+async fn request_id(mut res: Response) -> Response {
+    if let Ok(v) = HeaderValue::from_str(&uuid::Uuid::new_v4().to_string()) {
+        res.headers_mut().insert("x-amzn-RequestId", v);
+    }
+    res
+}
+
+/// The HTTP API.
+pub fn router(app: AppState) -> Router {
+    let cors = CorsLayer::new()
+        .allow_origin(Any)
+        .allow_methods(Any)
+        .allow_headers(Any)
+        .expose_headers([
+            HeaderName::from_static("x-amzn-requestid"),
+            HeaderName::from_static("x-amzn-errortype"),
+            HeaderName::from_static("x-amzn-errormessage"),
+        ]);
+    Router::new()
+        .route("/", post(target::handle))
+        .route("/{pool_id}/.well-known/jwks.json", get(wellknown::jwks))
+        .route(
+            "/{pool_id}/.well-known/openid-configuration",
+            get(wellknown::openid_configuration),
+        )
+        .route("/oauth2/token", post(oauth::token))
+        .route(
+            "/oauth2/userInfo",
+            get(oauth::user_info).post(oauth::user_info),
+        )
+        .route("/oauth2/revoke", post(oauth::revoke))
+        .route("/_fake/validate", get(validate::validate))
+        .route("/_fake/codes", get(validate::codes))
+        .route("/_fake/state", get(validate::state))
+        .route("/_fake/reset", post(validate::reset))
+        .route("/openapi.json", get(openapi::spec))
+        .with_state(app.clone())
+        .merge(service_kit::health_router(app.health.clone()))
+        .fallback(service_kit::error::not_found)
+        .method_not_allowed_fallback(service_kit::error::method_not_allowed)
+        .layer(axum::middleware::map_response(request_id))
+        .layer(cors)
+}
+
+/// Serve on an already bound listener until `shutdown` resolves.
+pub async fn run(
+    mut config: Config,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let addr = listener.local_addr()?;
+    config.port = addr.port();
+    if config.public_url.is_none() {
+        let host = if addr.ip().is_unspecified() {
+            "127.0.0.1".to_owned()
+        } else {
+            addr.ip().to_string()
+        };
+        config.public_url = Some(format!("http://{host}:{}", addr.port()));
+    }
+    let health = HealthState::new(SERVICE, env!("CARGO_PKG_VERSION"));
+    let app = App::open(config, health.clone()).await?;
+    health.set_ready();
+    tracing::info!(%addr, issuer = %app.issuer("<poolId>"), kid_id = %app.keys.id.kid,
+        kid_access = %app.keys.access.kid, "{SERVICE} ready");
+    service_kit::serve(listener, router(app), shutdown).await?;
+    Ok(())
+}
+
+/// Parse arguments, set up logging and a runtime, bind, and run until SIGINT or SIGTERM.
+pub fn cli_main<I: IntoIterator<Item = OsString>>(args: I) -> ExitCode {
+    let config = Config::parse_from(args);
+    service_kit::telemetry::init_tracing("info");
+    let rt = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot start the async runtime");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = rt.block_on(async {
+        let listener = service_kit::bind_listener(config.bind, config.port).await?;
+        run(config, listener, service_kit::shutdown_signal()).await
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(error = %format!("{e:#}"), "{SERVICE} failed");
+            ExitCode::FAILURE
+        }
+    }
+}

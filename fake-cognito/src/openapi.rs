@@ -1,0 +1,52 @@
+//! `/openapi.json`: the HTTP routes that are not the Cognito JSON 1.1 API (admin, OAuth2,
+//! well-known). The Cognito API itself is described by AWS's service model.
+
+use axum::Json;
+use serde_json::{Value, json};
+
+pub async fn spec() -> Json<Value> {
+    let reason = "expired|bad_signature|unknown_kid|wrong_pool|wrong_issuer|revoked|wrong_token_use|wrong_client|unknown_user|malformed|missing_token";
+    Json(json!({
+        "openapi": "3.0.3",
+        "info": {"title": "fake-cognito", "version": env!("CARGO_PKG_VERSION"),
+                 "description": "Cognito user pools (AWS JSON 1.1 at POST / with X-Amz-Target), OAuth2 and JWKS."},
+        "paths": {
+            "/": {"post": {"summary": "Cognito API; operation chosen by X-Amz-Target: AWSCognitoIdentityProviderService.<Op>",
+                "responses": {"200": {"description": "operation result"},
+                              "400": {"description": "{\"__type\",\"message\"}"},
+                              "503": {"description": "InternalErrorException: the write could not be persisted"}}}},
+            "/{poolId}/.well-known/jwks.json": {"get": {"summary": "signing keys (RS256)",
+                "parameters": [{"name": "poolId", "in": "path", "required": true, "schema": {"type": "string"}}],
+                "responses": {"200": {"description": "{\"keys\":[JWK]}"}, "404": {"description": "unknown pool"}}}},
+            "/{poolId}/.well-known/openid-configuration": {"get": {"summary": "OIDC discovery; issuer equals the minted iss",
+                "parameters": [{"name": "poolId", "in": "path", "required": true, "schema": {"type": "string"}}],
+                "responses": {"200": {"description": "discovery document"}, "404": {"description": "unknown pool"}}}},
+            "/oauth2/token": {"post": {"summary": "grant_type=client_credentials|refresh_token; client auth by Basic or form",
+                "requestBody": {"content": {"application/x-www-form-urlencoded": {}}},
+                "responses": {"200": {"description": "{access_token, id_token?, token_type, expires_in}"},
+                              "400": {"description": "{\"error\": invalid_request|unauthorized_client|invalid_grant|invalid_scope|unsupported_grant_type}"},
+                              "401": {"description": "{\"error\":\"invalid_client\"}"}}}},
+            "/oauth2/userInfo": {"get": {"summary": "user attributes for a Bearer access token",
+                "responses": {"200": {"description": "claims"}, "401": {"description": "invalid_token"}}}},
+            "/oauth2/revoke": {"post": {"summary": "revoke a refresh token (token=..., client auth)",
+                "responses": {"200": {"description": "{}"}}}},
+            "/_fake/validate": {"get": {"summary": "validate a Bearer JWT",
+                "parameters": [
+                    {"name": "token_use", "in": "query", "schema": {"type": "string", "enum": ["id", "access"]}},
+                    {"name": "client_id", "in": "query", "schema": {"type": "string"}},
+                    {"name": "pool_id", "in": "query", "schema": {"type": "string"}}],
+                "responses": {"200": {"description": "{\"valid\":true,\"claims\":{...}}"},
+                              "401": {"description": format!("{{\"valid\":false,\"reason\":\"{reason}\"}}")}}}},
+            "/_fake/codes": {"get": {"summary": "verification codes (kind signup|forgot_password)",
+                "parameters": [{"name": "pool_id", "in": "query", "schema": {"type": "string"}},
+                               {"name": "username", "in": "query", "schema": {"type": "string"}}],
+                "responses": {"200": {"description": "{\"results\":[{pool_id,username,kind,code,created_at}]}"}}}},
+            "/_fake/state": {"get": {"summary": "state dump without private keys or password material",
+                "responses": {"200": {"description": "{state, kids}"}}}},
+            "/_fake/reset": {"post": {"summary": "forget every pool (keys stay)",
+                "responses": {"200": {"description": "{\"reset\":true}"}}}},
+            "/healthz": {"get": {"summary": "service_kit health contract",
+                "responses": {"200": {"description": "ok or degraded"}, "503": {"description": "starting"}}}}
+        }
+    }))
+}

@@ -1,0 +1,385 @@
+//! User pools: create/describe/list/update/delete, domains and resource servers (custom OAuth
+//! scopes for client_credentials).
+
+use serde_json::{Map, Value, json};
+
+use crate::app::AppState;
+use crate::error::{CognitoError, Result};
+use crate::persist::Record;
+use crate::state::{PasswordPolicy, Pool, PoolMeta, new_pool_id, now_f64};
+use crate::target::{Call, Params, page};
+
+/// Standard attributes every pool has, with their data types.
+pub const STANDARD_ATTRIBUTES: &[(&str, &str)] = &[
+    ("sub", "String"),
+    ("name", "String"),
+    ("given_name", "String"),
+    ("family_name", "String"),
+    ("middle_name", "String"),
+    ("nickname", "String"),
+    ("preferred_username", "String"),
+    ("profile", "String"),
+    ("picture", "String"),
+    ("website", "String"),
+    ("email", "String"),
+    ("email_verified", "Boolean"),
+    ("gender", "String"),
+    ("birthdate", "String"),
+    ("zoneinfo", "String"),
+    ("locale", "String"),
+    ("phone_number", "String"),
+    ("phone_number_verified", "Boolean"),
+    ("address", "String"),
+    ("updated_at", "Number"),
+    ("identities", "String"),
+];
+
+pub fn is_standard(name: &str) -> bool {
+    STANDARD_ATTRIBUTES.iter().any(|(n, _)| *n == name)
+}
+
+fn policy_from(p: Option<&Value>, base: PasswordPolicy) -> PasswordPolicy {
+    let Some(pp) = p.and_then(|v| v.get("PasswordPolicy")) else {
+        return base;
+    };
+    let b = |k: &str, d: bool| pp.get(k).and_then(Value::as_bool).unwrap_or(d);
+    let i = |k: &str, d: i64| pp.get(k).and_then(Value::as_i64).unwrap_or(d);
+    PasswordPolicy {
+        minimum_length: i("MinimumLength", base.minimum_length),
+        require_uppercase: b("RequireUppercase", base.require_uppercase),
+        require_lowercase: b("RequireLowercase", base.require_lowercase),
+        require_numbers: b("RequireNumbers", base.require_numbers),
+        require_symbols: b("RequireSymbols", base.require_symbols),
+        temporary_password_validity_days: i(
+            "TemporaryPasswordValidityDays",
+            base.temporary_password_validity_days,
+        ),
+    }
+}
+
+fn schema_from(list: Option<&Value>) -> Result<Vec<Value>> {
+    let mut out = Vec::new();
+    for a in list.and_then(Value::as_array).into_iter().flatten() {
+        let mut a = a
+            .as_object()
+            .cloned()
+            .ok_or_else(|| CognitoError::Serialization("Schema entries must be objects".into()))?;
+        let name = a
+            .get("Name")
+            .and_then(Value::as_str)
+            .ok_or_else(|| {
+                CognitoError::InvalidParameter("Schema attribute requires a Name".into())
+            })?
+            .to_owned();
+        let full = if is_standard(&name) || name.starts_with("custom:") {
+            name
+        } else {
+            format!("custom:{name}")
+        };
+        a.insert("Name".into(), Value::from(full));
+        a.entry("AttributeDataType")
+            .or_insert(Value::from("String"));
+        a.entry("DeveloperOnlyAttribute")
+            .or_insert(Value::Bool(false));
+        a.entry("Mutable").or_insert(Value::Bool(true));
+        a.entry("Required").or_insert(Value::Bool(false));
+        out.push(Value::Object(a));
+    }
+    Ok(out)
+}
+
+const EXTRA_MEMBERS: &[&str] = &[
+    "LambdaConfig",
+    "AdminCreateUserConfig",
+    "UserPoolTags",
+    "VerificationMessageTemplate",
+    "EmailConfiguration",
+    "SmsConfiguration",
+    "DeviceConfiguration",
+    "AccountRecoverySetting",
+    "UserAttributeUpdateSettings",
+    "DeletionProtection",
+    "UserPoolAddOns",
+    "EmailVerificationMessage",
+    "EmailVerificationSubject",
+    "SmsAuthenticationMessage",
+    "SmsVerificationMessage",
+    "UserPoolTier",
+];
+
+pub async fn create(app: &AppState, call: &Call) -> Result<Value> {
+    let p = &call.params;
+    let name = p.str("PoolName")?.to_owned();
+    let now = now_f64();
+    let id = new_pool_id(&call.region);
+    let mut extra = Map::new();
+    for k in EXTRA_MEMBERS {
+        if let Some(v) = p.get(k) {
+            extra.insert((*k).to_owned(), v.clone());
+        }
+    }
+    extra.entry("LambdaConfig").or_insert(json!({}));
+    extra
+        .entry("AdminCreateUserConfig")
+        .or_insert(json!({"AllowAdminCreateUserOnly": false, "UnusedAccountValidityDays": 7}));
+    let username_attributes = p.strings("UsernameAttributes");
+    let alias_attributes = p.strings("AliasAttributes");
+    if !username_attributes.is_empty() && !alias_attributes.is_empty() {
+        return Err(CognitoError::InvalidParameter(
+            "Only one of the aliasAttributes or usernameAttributes can be set in a User Pool"
+                .into(),
+        ));
+    }
+    let meta = PoolMeta {
+        arn: format!(
+            "arn:aws:cognito-idp:{}:000000000000:userpool/{id}",
+            call.region
+        ),
+        id: id.clone(),
+        name,
+        region: call.region.clone(),
+        created: now,
+        modified: now,
+        policy: policy_from(p.get("Policies"), PasswordPolicy::default()),
+        schema: schema_from(p.get("Schema"))?,
+        username_attributes,
+        alias_attributes,
+        auto_verified_attributes: p.strings("AutoVerifiedAttributes"),
+        case_sensitive: p
+            .get("UsernameConfiguration")
+            .and_then(|u| u.get("CaseSensitive"))
+            .and_then(Value::as_bool)
+            .unwrap_or(true),
+        mfa: p.opt_str("MfaConfiguration").unwrap_or("OFF").to_owned(),
+        extra,
+        domain: None,
+        resource_servers: Default::default(),
+    };
+    let out = pool_json(&meta, 0);
+    app.commit(|store, recs| {
+        recs.push(Record::PutPool { meta: meta.clone() });
+        store.pools.insert(
+            id,
+            Pool {
+                meta,
+                clients: Default::default(),
+                users: Default::default(),
+                groups: Default::default(),
+            },
+        );
+        Ok(())
+    })
+    .await?;
+    Ok(json!({ "UserPool": out }))
+}
+
+pub fn pool_json(m: &PoolMeta, users: usize) -> Value {
+    let mut schema: Vec<Value> = STANDARD_ATTRIBUTES
+        .iter()
+        .map(|(n, t)| {
+            if let Some(o) = m
+                .schema
+                .iter()
+                .find(|a| a.get("Name").and_then(Value::as_str) == Some(n))
+            {
+                return o.clone();
+            }
+            let mut a = json!({
+                "Name": n,
+                "AttributeDataType": t,
+                "DeveloperOnlyAttribute": false,
+                "Mutable": *n != "sub",
+                "Required": *n == "sub",
+            });
+            if *t == "String" {
+                a["StringAttributeConstraints"] = json!({"MinLength": "0", "MaxLength": "2048"});
+            }
+            a
+        })
+        .collect();
+    schema.extend(
+        m.schema
+            .iter()
+            .filter(|a| {
+                a.get("Name")
+                    .and_then(Value::as_str)
+                    .is_some_and(|n| !is_standard(n))
+            })
+            .cloned(),
+    );
+    let mut out = json!({
+        "Id": m.id,
+        "Name": m.name,
+        "Arn": m.arn,
+        "CreationDate": m.created,
+        "LastModifiedDate": m.modified,
+        "Policies": {"PasswordPolicy": {
+            "MinimumLength": m.policy.minimum_length,
+            "RequireUppercase": m.policy.require_uppercase,
+            "RequireLowercase": m.policy.require_lowercase,
+            "RequireNumbers": m.policy.require_numbers,
+            "RequireSymbols": m.policy.require_symbols,
+            "TemporaryPasswordValidityDays": m.policy.temporary_password_validity_days,
+        }},
+        "SchemaAttributes": schema,
+        "AutoVerifiedAttributes": m.auto_verified_attributes,
+        "MfaConfiguration": m.mfa,
+        "EstimatedNumberOfUsers": users,
+        "UsernameConfiguration": {"CaseSensitive": m.case_sensitive},
+    });
+    if !m.username_attributes.is_empty() {
+        out["UsernameAttributes"] = json!(m.username_attributes);
+    }
+    if !m.alias_attributes.is_empty() {
+        out["AliasAttributes"] = json!(m.alias_attributes);
+    }
+    if let Some(d) = &m.domain {
+        out["Domain"] = json!(d);
+    }
+    if let Value::Object(o) = &mut out {
+        for (k, v) in &m.extra {
+            o.insert(k.clone(), v.clone());
+        }
+    }
+    out
+}
+
+pub fn describe(app: &AppState, p: &Params) -> Result<Value> {
+    let id = p.str("UserPoolId")?;
+    let store = app.store.read();
+    let pool = store.pool(id)?;
+    Ok(json!({ "UserPool": pool_json(&pool.meta, pool.users.len()) }))
+}
+
+pub fn list(app: &AppState, p: &Params) -> Result<Value> {
+    let max = p.i64("MaxResults").ok_or_else(|| {
+        CognitoError::InvalidParameter(
+            "1 validation error detected: Value null at 'maxResults' failed to satisfy constraint: Member must not be null".into(),
+        )
+    })?;
+    if !(1..=60).contains(&max) {
+        return Err(CognitoError::InvalidParameter(
+            "1 validation error detected: Value at 'maxResults' failed to satisfy constraint: Member must have value between 1 and 60".into(),
+        ));
+    }
+    let store = app.store.read();
+    let (items, next) = page(
+        store.pools.iter().map(|(k, pool)| {
+            let m = &pool.meta;
+            (
+                k,
+                json!({
+                    "Id": m.id, "Name": m.name,
+                    "LambdaConfig": m.extra.get("LambdaConfig").cloned().unwrap_or(json!({})),
+                    "CreationDate": m.created, "LastModifiedDate": m.modified,
+                }),
+            )
+        }),
+        p.opt_str("NextToken"),
+        max as usize,
+    );
+    let mut out = json!({ "UserPools": items });
+    if let Some(n) = next {
+        out["NextToken"] = json!(n);
+    }
+    Ok(out)
+}
+
+pub async fn update(app: &AppState, p: &Params) -> Result<Value> {
+    let id = p.str("UserPoolId")?.to_owned();
+    app.commit(|store, recs| {
+        let pool = store.pool_mut(&id)?;
+        let m = &mut pool.meta;
+        m.policy = policy_from(p.get("Policies"), m.policy.clone());
+        if p.get("AutoVerifiedAttributes").is_some() {
+            m.auto_verified_attributes = p.strings("AutoVerifiedAttributes");
+        }
+        if let Some(mfa) = p.opt_str("MfaConfiguration") {
+            m.mfa = mfa.to_owned();
+        }
+        for k in EXTRA_MEMBERS {
+            if let Some(v) = p.get(k) {
+                m.extra.insert((*k).to_owned(), v.clone());
+            }
+        }
+        m.modified = now_f64();
+        recs.push(Record::PutPool { meta: m.clone() });
+        Ok(json!({}))
+    })
+    .await
+}
+
+pub async fn delete(app: &AppState, p: &Params) -> Result<Value> {
+    let id = p.str("UserPoolId")?.to_owned();
+    app.commit(|store, recs| {
+        store.pool(&id)?;
+        store.pools.remove(&id);
+        recs.push(Record::DeletePool { pool_id: id });
+        Ok(json!({}))
+    })
+    .await
+}
+
+pub async fn create_domain(app: &AppState, p: &Params) -> Result<Value> {
+    let id = p.str("UserPoolId")?.to_owned();
+    let domain = p.str("Domain")?.to_owned();
+    app.commit(|store, recs| {
+        let m = &mut store.pool_mut(&id)?.meta;
+        m.domain = Some(domain);
+        recs.push(Record::PutPool { meta: m.clone() });
+        Ok(json!({}))
+    })
+    .await
+}
+
+pub fn describe_domain(app: &AppState, p: &Params) -> Result<Value> {
+    let domain = p.str("Domain")?;
+    let store = app.store.read();
+    let found = store
+        .pools
+        .values()
+        .find(|pool| pool.meta.domain.as_deref() == Some(domain));
+    Ok(match found {
+        Some(pool) => json!({"DomainDescription": {
+            "UserPoolId": pool.meta.id, "Domain": domain, "Status": "ACTIVE",
+            "AWSAccountId": "000000000000",
+        }}),
+        None => json!({"DomainDescription": {}}),
+    })
+}
+
+pub async fn create_resource_server(app: &AppState, p: &Params) -> Result<Value> {
+    let id = p.str("UserPoolId")?.to_owned();
+    let identifier = p.str("Identifier")?.to_owned();
+    let server = json!({
+        "UserPoolId": id,
+        "Identifier": identifier,
+        "Name": p.str("Name")?,
+        "Scopes": p.get("Scopes").cloned().unwrap_or(json!([])),
+    });
+    app.commit(|store, recs| {
+        let m = &mut store.pool_mut(&id)?.meta;
+        m.resource_servers.insert(identifier, server.clone());
+        recs.push(Record::PutPool { meta: m.clone() });
+        Ok(json!({ "ResourceServer": server }))
+    })
+    .await
+}
+
+pub fn describe_resource_server(app: &AppState, p: &Params) -> Result<Value> {
+    let store = app.store.read();
+    let pool = store.pool(p.str("UserPoolId")?)?;
+    let server = pool
+        .meta
+        .resource_servers
+        .get(p.str("Identifier")?)
+        .ok_or_else(|| CognitoError::ResourceNotFound("Resource server not found.".into()))?;
+    Ok(json!({ "ResourceServer": server }))
+}
+
+pub fn list_resource_servers(app: &AppState, p: &Params) -> Result<Value> {
+    let store = app.store.read();
+    let pool = store.pool(p.str("UserPoolId")?)?;
+    let servers: Vec<&Value> = pool.meta.resource_servers.values().collect();
+    Ok(json!({ "ResourceServers": servers }))
+}

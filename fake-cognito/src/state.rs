@@ -1,0 +1,410 @@
+//! The in-memory model: pools with their clients, users and groups, plus token revocations.
+//! Everything here is plain data that serialises into the snapshot; behaviour lives in the
+//! per-resource modules. Ids, clocks and lookups used by several modules live here too.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::error::{CognitoError, Result};
+
+/// At most this many revoked refresh-token families are remembered (oldest expiry dropped first).
+pub const MAX_REVOCATIONS: usize = 100_000;
+
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
+pub struct Store {
+    pub pools: BTreeMap<String, Pool>,
+    /// Revoked refresh-token families: `origin_jti` -> expiry (unix seconds).
+    #[serde(default)]
+    pub revoked: BTreeMap<String, i64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Pool {
+    pub meta: PoolMeta,
+    #[serde(default)]
+    pub clients: BTreeMap<String, Client>,
+    /// Keyed by [`PoolMeta::user_key`] of the internal username.
+    #[serde(default)]
+    pub users: BTreeMap<String, User>,
+    #[serde(default)]
+    pub groups: BTreeMap<String, Group>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PasswordPolicy {
+    pub minimum_length: i64,
+    pub require_uppercase: bool,
+    pub require_lowercase: bool,
+    pub require_numbers: bool,
+    pub require_symbols: bool,
+    pub temporary_password_validity_days: i64,
+}
+
+impl Default for PasswordPolicy {
+    fn default() -> Self {
+        Self {
+            minimum_length: 8,
+            require_uppercase: true,
+            require_lowercase: true,
+            require_numbers: true,
+            require_symbols: true,
+            temporary_password_validity_days: 7,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PoolMeta {
+    pub id: String,
+    pub name: String,
+    pub arn: String,
+    pub region: String,
+    pub created: f64,
+    pub modified: f64,
+    pub policy: PasswordPolicy,
+    /// Custom schema attributes as sent (Name already prefixed `custom:`), plus overrides of
+    /// standard attributes (e.g. `email` required).
+    pub schema: Vec<Value>,
+    pub username_attributes: Vec<String>,
+    pub alias_attributes: Vec<String>,
+    pub auto_verified_attributes: Vec<String>,
+    pub case_sensitive: bool,
+    pub mfa: String,
+    /// Members stored and echoed but not interpreted (LambdaConfig, AdminCreateUserConfig, tags...).
+    pub extra: Map<String, Value>,
+    #[serde(default)]
+    pub domain: Option<String>,
+    #[serde(default)]
+    pub resource_servers: BTreeMap<String, Value>,
+}
+
+impl PoolMeta {
+    /// The map key for a username (Cognito folds case for case-insensitive pools).
+    pub fn user_key(&self, username: &str) -> String {
+        if self.case_sensitive {
+            username.to_owned()
+        } else {
+            username.to_lowercase()
+        }
+    }
+
+    /// The part after the underscore: what SRP hashes as the "pool name".
+    pub fn srp_pool_name(&self) -> &str {
+        self.id.split_once('_').map(|(_, n)| n).unwrap_or(&self.id)
+    }
+
+    pub fn custom_attribute_names(&self) -> BTreeSet<String> {
+        self.schema
+            .iter()
+            .filter_map(|a| a.get("Name").and_then(Value::as_str))
+            .filter(|n| n.starts_with("custom:"))
+            .map(str::to_owned)
+            .collect()
+    }
+
+    pub fn required_attributes(&self) -> Vec<String> {
+        self.schema
+            .iter()
+            .filter(|a| a.get("Required").and_then(Value::as_bool) == Some(true))
+            .filter_map(|a| a.get("Name").and_then(Value::as_str))
+            .map(str::to_owned)
+            .collect()
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Client {
+    pub id: String,
+    pub pool_id: String,
+    pub name: String,
+    pub secret: Option<String>,
+    pub created: f64,
+    pub modified: f64,
+    pub explicit_auth_flows: Vec<String>,
+    pub access_validity: i64,
+    pub id_validity: i64,
+    pub refresh_validity: i64,
+    pub access_unit: String,
+    pub id_unit: String,
+    pub refresh_unit: String,
+    pub prevent_user_existence_errors: String,
+    pub enable_token_revocation: bool,
+    pub auth_session_validity: i64,
+    pub read_attributes: Vec<String>,
+    pub write_attributes: Vec<String>,
+    pub allowed_oauth_flows: Vec<String>,
+    pub allowed_oauth_scopes: Vec<String>,
+    pub allowed_oauth_flows_user_pool_client: bool,
+    pub callback_urls: Vec<String>,
+    pub logout_urls: Vec<String>,
+    pub supported_identity_providers: Vec<String>,
+}
+
+fn unit_seconds(unit: &str) -> i64 {
+    match unit {
+        "seconds" => 1,
+        "minutes" => 60,
+        "days" => 86_400,
+        _ => 3_600,
+    }
+}
+
+impl Client {
+    pub fn access_ttl(&self) -> i64 {
+        self.access_validity * unit_seconds(&self.access_unit)
+    }
+    pub fn id_ttl(&self) -> i64 {
+        self.id_validity * unit_seconds(&self.id_unit)
+    }
+    pub fn refresh_ttl(&self) -> i64 {
+        self.refresh_validity * unit_seconds(&self.refresh_unit)
+    }
+    pub fn prevents_user_existence_errors(&self) -> bool {
+        self.prevent_user_existence_errors == "ENABLED"
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PasswordHash {
+    pub salt: String,
+    pub iterations: u32,
+    pub hash: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SrpVerifier {
+    /// Hex, no leading zero byte and top bit clear, so every client pads it the same way.
+    pub salt: String,
+    /// Hex of `g^x mod N`.
+    pub verifier: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Code {
+    pub kind: String,
+    pub code: String,
+    pub created_at: f64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct User {
+    pub username: String,
+    pub sub: String,
+    /// Every attribute including `sub`; values are strings as on the wire.
+    pub attributes: BTreeMap<String, String>,
+    pub status: String,
+    pub enabled: bool,
+    pub created: f64,
+    pub modified: f64,
+    pub password: Option<PasswordHash>,
+    pub srp: Option<SrpVerifier>,
+    #[serde(default)]
+    pub groups: BTreeSet<String>,
+    #[serde(default)]
+    pub codes: Vec<Code>,
+    /// Global sign-out time (unix ms): sessions that started at or before it are revoked.
+    #[serde(default)]
+    pub signed_out_ms: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Group {
+    pub name: String,
+    pub description: Option<String>,
+    pub role_arn: Option<String>,
+    pub precedence: Option<i64>,
+    pub created: f64,
+    pub modified: f64,
+}
+
+/// Seconds since the epoch with a millisecond fraction, as Cognito puts in JSON.
+pub fn now_f64() -> f64 {
+    (now_ms() as f64) / 1000.0
+}
+
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+pub fn now_secs() -> i64 {
+    now_ms() / 1000
+}
+
+pub fn random_string(len: usize, alphabet: &[u8]) -> String {
+    let mut rng = rand::rng();
+    (0..len)
+        .map(|_| alphabet[rng.random_range(0..alphabet.len())] as char)
+        .collect()
+}
+
+const ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+const LOWER_ALNUM: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+
+pub fn new_pool_id(region: &str) -> String {
+    format!("{region}_{}", random_string(9, ALNUM))
+}
+
+pub fn new_client_id() -> String {
+    random_string(26, LOWER_ALNUM)
+}
+
+pub fn new_client_secret() -> String {
+    random_string(51, LOWER_ALNUM)
+}
+
+pub fn new_code() -> String {
+    random_string(6, b"0123456789")
+}
+
+/// A version-7 style UUID whose first 48 bits are `ms`: session ids carry their start time, which
+/// is how a global sign-out revokes every earlier session without remembering each one.
+pub fn uuid_at_ms(ms: i64) -> String {
+    let mut bytes: [u8; 16] = rand::rng().random();
+    let ms = ms.max(0) as u64;
+    bytes[..6].copy_from_slice(&ms.to_be_bytes()[2..]);
+    bytes[6] = 0x70 | (bytes[6] & 0x0f);
+    bytes[8] = 0x80 | (bytes[8] & 0x3f);
+    uuid::Uuid::from_bytes(bytes).to_string()
+}
+
+/// The start time carried by [`uuid_at_ms`], if the string is one.
+pub fn uuid_ms(id: &str) -> Option<i64> {
+    let u = uuid::Uuid::parse_str(id).ok()?;
+    let b = u.as_bytes();
+    if b[6] >> 4 != 7 {
+        return None;
+    }
+    let mut ms = [0u8; 8];
+    ms[2..].copy_from_slice(&b[..6]);
+    Some(u64::from_be_bytes(ms) as i64)
+}
+
+impl Store {
+    pub fn pool(&self, id: &str) -> Result<&Pool> {
+        self.pools
+            .get(id)
+            .ok_or_else(|| CognitoError::pool_not_found(id))
+    }
+
+    pub fn pool_mut(&mut self, id: &str) -> Result<&mut Pool> {
+        self.pools
+            .get_mut(id)
+            .ok_or_else(|| CognitoError::pool_not_found(id))
+    }
+
+    /// Find the pool owning a client id (client ids are globally unique).
+    pub fn client(&self, client_id: &str) -> Result<(&Pool, &Client)> {
+        self.pools
+            .values()
+            .find_map(|p| p.clients.get(client_id).map(|c| (p, c)))
+            .ok_or_else(|| CognitoError::client_not_found(client_id))
+    }
+
+    pub fn is_revoked(&self, user: &User, origin_jti: &str) -> bool {
+        self.revoked.contains_key(origin_jti)
+            || uuid_ms(origin_jti).is_some_and(|ms| ms <= user.signed_out_ms)
+    }
+
+    /// Remember a revoked family, keeping the map bounded.
+    pub fn revoke(&mut self, origin_jti: &str, exp: i64) {
+        self.revoked.insert(origin_jti.to_owned(), exp);
+        if self.revoked.len() > MAX_REVOCATIONS {
+            let now = now_secs();
+            self.revoked.retain(|_, e| *e > now);
+            while self.revoked.len() > MAX_REVOCATIONS {
+                let oldest = self
+                    .revoked
+                    .iter()
+                    .min_by_key(|(_, e)| **e)
+                    .map(|(k, _)| k.clone());
+                match oldest {
+                    Some(k) => {
+                        self.revoked.remove(&k);
+                    }
+                    None => break,
+                }
+            }
+        }
+    }
+}
+
+impl Pool {
+    /// Resolve a name a caller sent: the internal username, then a sign-in/alias attribute
+    /// (email, phone_number, preferred_username), then the `sub`.
+    pub fn find_user_key(&self, name: &str) -> Option<String> {
+        let key = self.meta.user_key(name);
+        if self.users.contains_key(&key) {
+            return Some(key);
+        }
+        let alias_attrs: Vec<&str> = self
+            .meta
+            .username_attributes
+            .iter()
+            .chain(self.meta.alias_attributes.iter())
+            .map(String::as_str)
+            .collect();
+        if !alias_attrs.is_empty() {
+            let lowered = name.to_lowercase();
+            if let Some((k, _)) = self.users.iter().find(|(_, u)| {
+                alias_attrs.iter().any(|a| {
+                    u.attributes.get(*a).is_some_and(|v| {
+                        v == name || (*a == "email" && v.to_lowercase() == lowered)
+                    })
+                })
+            }) {
+                return Some(k.clone());
+            }
+        }
+        self.users
+            .iter()
+            .find(|(_, u)| u.sub == name)
+            .map(|(k, _)| k.clone())
+    }
+
+    pub fn user(&self, name: &str) -> Result<&User> {
+        self.find_user_key(name)
+            .and_then(|k| self.users.get(&k))
+            .ok_or_else(CognitoError::user_not_found)
+    }
+
+    pub fn user_mut(&mut self, name: &str) -> Result<&mut User> {
+        let key = self
+            .find_user_key(name)
+            .ok_or_else(CognitoError::user_not_found)?;
+        self.users
+            .get_mut(&key)
+            .ok_or_else(CognitoError::user_not_found)
+    }
+
+    pub fn client(&self, client_id: &str) -> Result<&Client> {
+        self.clients
+            .get(client_id)
+            .ok_or_else(|| CognitoError::client_not_found(client_id))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uuid_time_round_trips() {
+        let id = uuid_at_ms(1_795_322_621_346);
+        assert_eq!(uuid_ms(&id), Some(1_795_322_621_346));
+        assert_eq!(uuid_ms(&uuid::Uuid::new_v4().to_string()), None);
+    }
+
+    #[test]
+    fn ids_have_cognito_shapes() {
+        let p = new_pool_id("us-east-1");
+        assert_eq!(p.len(), "us-east-1_".len() + 9);
+        assert_eq!(new_client_id().len(), 26);
+        assert!(new_client_id().bytes().all(|b| LOWER_ALNUM.contains(&b)));
+    }
+}

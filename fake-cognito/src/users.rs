@@ -1,0 +1,703 @@
+//! Users: sign-up and confirmation, admin creation, passwords, attributes, enable/disable,
+//! listing, and the forgot-password codes (logged and readable at `/_fake/codes`; no mail is sent).
+
+use std::collections::BTreeMap;
+
+use serde_json::{Value, json};
+
+use crate::app::AppState;
+use crate::auth::{password, srp};
+use crate::error::{CognitoError, Result};
+use crate::list_filter;
+use crate::persist::Record;
+use crate::pools::is_standard;
+use crate::state::{Code, Pool, PoolMeta, SrpVerifier, User, now_f64, random_string};
+use crate::target::{Params, page};
+use crate::tokens;
+
+pub const SIGNUP_CODE_TTL: f64 = 24.0 * 3600.0;
+pub const RESET_CODE_TTL: f64 = 3600.0;
+
+/// Salted hash plus SRP verifier for a new password (computed outside any lock: the verifier is a
+/// 3072-bit modular exponentiation).
+pub struct NewPassword {
+    hash: crate::state::PasswordHash,
+    srp: SrpVerifier,
+}
+
+impl NewPassword {
+    pub fn compute(meta_pool_name: &str, username: &str, pw: &str) -> Result<Self> {
+        Ok(Self {
+            hash: password::hash(pw)?,
+            srp: srp::make_verifier(meta_pool_name, username, pw)?,
+        })
+    }
+
+    pub fn apply(self, user: &mut User) {
+        user.password = Some(self.hash);
+        user.srp = Some(self.srp);
+    }
+}
+
+pub fn user_record(pool_id: &str, key: &str, user: &User) -> Record {
+    Record::PutUser {
+        pool_id: pool_id.to_owned(),
+        key: key.to_owned(),
+        user: user.clone(),
+    }
+}
+
+fn attributes_json(user: &User, only: Option<&[String]>) -> Vec<Value> {
+    let mut out = vec![json!({"Name": "sub", "Value": user.sub})];
+    out.extend(
+        user.attributes
+            .iter()
+            .filter(|(k, _)| k.as_str() != "sub")
+            .map(|(k, v)| json!({"Name": k, "Value": v})),
+    );
+    if let Some(only) = only {
+        out.retain(|a| {
+            a["Name"]
+                .as_str()
+                .is_some_and(|n| only.iter().any(|o| o == n))
+        });
+    }
+    out
+}
+
+pub fn user_json(user: &User, attrs_key: &str, only: Option<&[String]>) -> Value {
+    let mut out = json!({
+        "Username": user.username,
+        "UserCreateDate": user.created,
+        "UserLastModifiedDate": user.modified,
+        "Enabled": user.enabled,
+        "UserStatus": user.status,
+    });
+    out[attrs_key] = Value::from(attributes_json(user, only));
+    out
+}
+
+/// Validate attribute names against the pool schema (custom ones need `custom:` and must exist).
+pub fn check_attributes(meta: &PoolMeta, attrs: &[(String, String)]) -> Result<()> {
+    let custom = meta.custom_attribute_names();
+    for (name, _) in attrs {
+        if name == "sub" {
+            return Err(CognitoError::InvalidParameter(
+                "Cannot modify the non-mutable attribute sub".into(),
+            ));
+        }
+        if !is_standard(name) && !custom.contains(name) {
+            return Err(CognitoError::InvalidParameter(format!(
+                "Attributes did not conform to the schema: {name}: Attribute does not exist in the schema.\n"
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn mask(v: &str) -> String {
+    match v.split_once('@') {
+        Some((local, domain)) => format!(
+            "{}***@{}***",
+            local.chars().next().unwrap_or('*'),
+            domain.chars().next().unwrap_or('*')
+        ),
+        None => format!("+*******{}", &v[v.len().saturating_sub(4)..]),
+    }
+}
+
+pub fn code_delivery(user: &User) -> Value {
+    if let Some(e) = user.attributes.get("email") {
+        json!({"Destination": mask(e), "DeliveryMedium": "EMAIL", "AttributeName": "email"})
+    } else if let Some(p) = user.attributes.get("phone_number") {
+        json!({"Destination": mask(p), "DeliveryMedium": "SMS", "AttributeName": "phone_number"})
+    } else {
+        json!({"Destination": "", "DeliveryMedium": "EMAIL", "AttributeName": "email"})
+    }
+}
+
+/// Replace the user's code of `kind` with a fresh one, and log it (no mail is sent).
+fn issue_code(pool_id: &str, user: &mut User, kind: &str) -> String {
+    let code = crate::state::new_code();
+    user.codes.retain(|c| c.kind != kind);
+    user.codes.push(Code {
+        kind: kind.to_owned(),
+        code: code.clone(),
+        created_at: now_f64(),
+    });
+    tracing::info!(pool_id, username = %user.username, kind, code = %code,
+        "verification code issued (no message is sent; also at GET /_fake/codes)");
+    code
+}
+
+fn check_code(user: &mut User, kind: &str, given: &str, ttl: f64) -> Result<()> {
+    let Some(pos) = user.codes.iter().position(|c| c.kind == kind) else {
+        return Err(CognitoError::ExpiredCode(
+            "Invalid code provided, please request a code again.".into(),
+        ));
+    };
+    if now_f64() - user.codes[pos].created_at > ttl {
+        user.codes.remove(pos);
+        return Err(CognitoError::ExpiredCode(
+            "Invalid code provided, please request a code again.".into(),
+        ));
+    }
+    if user.codes[pos].code != given {
+        return Err(CognitoError::CodeMismatch(
+            "Invalid verification code provided, please try again.".into(),
+        ));
+    }
+    user.codes.remove(pos);
+    Ok(())
+}
+
+/// The internal username and attributes for a new user, honouring `UsernameAttributes`
+/// (email/phone sign-in pools get a UUID username equal to the sub).
+fn new_identity(
+    meta: &PoolMeta,
+    given: &str,
+    attrs: &[(String, String)],
+) -> Result<(String, String, BTreeMap<String, String>)> {
+    let sub = uuid::Uuid::new_v4().to_string();
+    let mut map: BTreeMap<String, String> = attrs.iter().cloned().collect();
+    map.insert("sub".into(), sub.clone());
+    if meta.username_attributes.is_empty() {
+        if given.contains(char::is_whitespace) || given.len() > 128 {
+            return Err(CognitoError::InvalidParameter(
+                "1 validation error detected: Value at 'username' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\p{L}\\p{M}\\p{S}\\p{N}\\p{P}]+".into(),
+            ));
+        }
+        return Ok((given.to_owned(), sub, map));
+    }
+    let is_email = given.contains('@');
+    let is_phone = given.starts_with('+');
+    if is_email && meta.username_attributes.iter().any(|a| a == "email") {
+        map.insert("email".into(), given.to_owned());
+    } else if is_phone && meta.username_attributes.iter().any(|a| a == "phone_number") {
+        map.insert("phone_number".into(), given.to_owned());
+    } else {
+        return Err(CognitoError::InvalidParameter(
+            if meta.username_attributes.iter().any(|a| a == "email") {
+                "Username should be an email."
+            } else {
+                "Username should be a phone number."
+            }
+            .into(),
+        ));
+    }
+    Ok((sub.clone(), sub, map))
+}
+
+fn alias_taken(pool: &Pool, attrs: &BTreeMap<String, String>) -> bool {
+    pool.meta
+        .username_attributes
+        .iter()
+        .chain(pool.meta.alias_attributes.iter())
+        .any(|a| {
+            attrs
+                .get(a)
+                .is_some_and(|v| pool.users.values().any(|u| u.attributes.get(a) == Some(v)))
+        })
+}
+
+pub async fn sign_up(app: &AppState, p: &Params) -> Result<Value> {
+    let client_id = p.str("ClientId")?.to_owned();
+    let username = p.str("Username")?.to_owned();
+    let pw = p.str("Password")?.to_owned();
+    let attrs = p.attributes("UserAttributes")?;
+    let (pool_id, meta) = {
+        let store = app.store.read();
+        let (pool, client) = store.client(&client_id)?;
+        password::check_secret_hash(client, p.opt_str("SecretHash"), &[&username])?;
+        (pool.meta.id.clone(), pool.meta.clone())
+    };
+    let admin_only = meta
+        .extra
+        .get("AdminCreateUserConfig")
+        .and_then(|c| c.get("AllowAdminCreateUserOnly"))
+        .and_then(Value::as_bool)
+        == Some(true);
+    if admin_only {
+        return Err(CognitoError::NotAuthorized(
+            "SignUp is not permitted for this user pool".into(),
+        ));
+    }
+    check_attributes(&meta, &attrs)?;
+    password::check_policy(&meta.policy, &pw)?;
+    let (internal, sub, attributes) = new_identity(&meta, &username, &attrs)?;
+    let secret = NewPassword::compute(meta.srp_pool_name(), &internal, &pw)?;
+    app.commit(|store, recs| {
+        let pool = store.pool_mut(&pool_id)?;
+        let key = pool.meta.user_key(&internal);
+        if pool.users.contains_key(&key) {
+            return Err(CognitoError::UsernameExists("User already exists".into()));
+        }
+        if alias_taken(pool, &attributes) {
+            return Err(CognitoError::UsernameExists(
+                "An account with the given email already exists.".into(),
+            ));
+        }
+        let now = now_f64();
+        let mut user = User {
+            username: internal.clone(),
+            sub: sub.clone(),
+            attributes,
+            status: "UNCONFIRMED".into(),
+            enabled: true,
+            created: now,
+            modified: now,
+            password: None,
+            srp: None,
+            groups: Default::default(),
+            codes: Vec::new(),
+            signed_out_ms: 0,
+        };
+        secret.apply(&mut user);
+        issue_code(&pool_id, &mut user, "signup");
+        let delivery = code_delivery(&user);
+        recs.push(user_record(&pool_id, &key, &user));
+        pool.users.insert(key, user);
+        Ok(json!({"UserConfirmed": false, "UserSub": sub, "CodeDeliveryDetails": delivery}))
+    })
+    .await
+}
+
+/// Resolve a client and check its SECRET_HASH for an unsigned user call.
+fn client_pool(app: &AppState, p: &Params, username: &str) -> Result<(String, bool)> {
+    let store = app.store.read();
+    let (pool, client) = store.client(p.str("ClientId")?)?;
+    let internal = pool.find_user_key(username);
+    let internal_name = internal
+        .as_ref()
+        .and_then(|k| pool.users.get(k))
+        .map(|u| u.username.as_str())
+        .unwrap_or(username);
+    password::check_secret_hash(client, p.opt_str("SecretHash"), &[username, internal_name])?;
+    Ok((
+        pool.meta.id.clone(),
+        client.prevents_user_existence_errors(),
+    ))
+}
+
+pub async fn confirm_sign_up(app: &AppState, p: &Params) -> Result<Value> {
+    let username = p.str("Username")?.to_owned();
+    let code = p.str("ConfirmationCode")?.to_owned();
+    let (pool_id, _) = client_pool(app, p, &username)?;
+    app.commit(|store, recs| {
+        let pool = store.pool_mut(&pool_id)?;
+        let key = pool
+            .find_user_key(&username)
+            .ok_or_else(CognitoError::user_not_found)?;
+        let user = pool
+            .users
+            .get_mut(&key)
+            .ok_or_else(CognitoError::user_not_found)?;
+        if user.status != "UNCONFIRMED" {
+            return Err(CognitoError::NotAuthorized(format!(
+                "User cannot be confirmed. Current status is {}",
+                user.status
+            )));
+        }
+        let result = check_code(user, "signup", &code, SIGNUP_CODE_TTL);
+        if let Err(e) = result {
+            recs.push(user_record(&pool_id, &key, user));
+            return Err(e);
+        }
+        user.status = "CONFIRMED".into();
+        if user.attributes.contains_key("email") {
+            user.attributes
+                .insert("email_verified".into(), "true".into());
+        }
+        user.modified = now_f64();
+        recs.push(user_record(&pool_id, &key, user));
+        Ok(json!({}))
+    })
+    .await
+}
+
+pub async fn resend_confirmation_code(app: &AppState, p: &Params) -> Result<Value> {
+    let username = p.str("Username")?.to_owned();
+    let (pool_id, _) = client_pool(app, p, &username)?;
+    app.commit(|store, recs| {
+        let pool = store.pool_mut(&pool_id)?;
+        let key = pool
+            .find_user_key(&username)
+            .ok_or_else(CognitoError::user_not_found)?;
+        let user = pool
+            .users
+            .get_mut(&key)
+            .ok_or_else(CognitoError::user_not_found)?;
+        if user.status != "UNCONFIRMED" {
+            return Err(CognitoError::InvalidParameter(
+                "User is already confirmed.".into(),
+            ));
+        }
+        issue_code(&pool_id, user, "signup");
+        recs.push(user_record(&pool_id, &key, user));
+        Ok(json!({"CodeDeliveryDetails": code_delivery(user)}))
+    })
+    .await
+}
+
+/// Mutate one user by pool id + name and journal the result.
+async fn with_user<T>(
+    app: &AppState,
+    pool_id: &str,
+    name: &str,
+    f: impl FnOnce(&PoolMeta, &mut User) -> Result<T>,
+) -> Result<T> {
+    app.commit(|store, recs| {
+        let pool = store.pool_mut(pool_id)?;
+        let key = pool
+            .find_user_key(name)
+            .ok_or_else(CognitoError::user_not_found)?;
+        let meta = pool.meta.clone();
+        let user = pool
+            .users
+            .get_mut(&key)
+            .ok_or_else(CognitoError::user_not_found)?;
+        let out = f(&meta, user)?;
+        user.modified = now_f64();
+        recs.push(user_record(pool_id, &key, user));
+        Ok(out)
+    })
+    .await
+}
+
+pub async fn admin_confirm_sign_up(app: &AppState, p: &Params) -> Result<Value> {
+    let pool_id = p.str("UserPoolId")?;
+    with_user(app, pool_id, p.str("Username")?, |_, user| {
+        if user.status != "UNCONFIRMED" {
+            return Err(CognitoError::NotAuthorized(format!(
+                "User cannot be confirmed. Current status is {}",
+                user.status
+            )));
+        }
+        user.status = "CONFIRMED".into();
+        user.codes.retain(|c| c.kind != "signup");
+        Ok(json!({}))
+    })
+    .await
+}
+
+fn generated_password(meta: &PoolMeta) -> String {
+    let len = meta.policy.minimum_length.clamp(8, 64) as usize;
+    let mut pw = random_string(
+        len.saturating_sub(4),
+        b"abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789",
+    );
+    pw.push_str("aA1!");
+    pw
+}
+
+pub async fn admin_create_user(app: &AppState, p: &Params) -> Result<Value> {
+    let pool_id = p.str("UserPoolId")?.to_owned();
+    let username = p.str("Username")?.to_owned();
+    let attrs = p.attributes("UserAttributes")?;
+    let meta = app.store.read().pool(&pool_id)?.meta.clone();
+    check_attributes(&meta, &attrs)?;
+    let temp = match p.opt_str("TemporaryPassword") {
+        Some(t) => {
+            password::check_policy(&meta.policy, t)?;
+            t.to_owned()
+        }
+        None => generated_password(&meta),
+    };
+    let resend = p.opt_str("MessageAction") == Some("RESEND");
+    if resend {
+        let name = username.clone();
+        return with_user(app, &pool_id, &name, |meta, user| {
+            if user.status != "FORCE_CHANGE_PASSWORD" {
+                return Err(CognitoError::UnsupportedOperation(
+                    "Resend not possible. User status is not FORCE_CHANGE_PASSWORD".into(),
+                ));
+            }
+            NewPassword::compute(meta.srp_pool_name(), &user.username, &temp)?.apply(user);
+            Ok(json!({"User": user_json(user, "Attributes", None)}))
+        })
+        .await;
+    }
+    let (internal, sub, attributes) = new_identity(&meta, &username, &attrs)?;
+    let secret = NewPassword::compute(meta.srp_pool_name(), &internal, &temp)?;
+    app.commit(|store, recs| {
+        let pool = store.pool_mut(&pool_id)?;
+        let key = pool.meta.user_key(&internal);
+        if pool.users.contains_key(&key) || alias_taken(pool, &attributes) {
+            return Err(CognitoError::UsernameExists(
+                "User account already exists".into(),
+            ));
+        }
+        let now = now_f64();
+        let mut user = User {
+            username: internal.clone(),
+            sub,
+            attributes,
+            status: "FORCE_CHANGE_PASSWORD".into(),
+            enabled: true,
+            created: now,
+            modified: now,
+            password: None,
+            srp: None,
+            groups: Default::default(),
+            codes: Vec::new(),
+            signed_out_ms: 0,
+        };
+        secret.apply(&mut user);
+        let out = json!({"User": user_json(&user, "Attributes", None)});
+        recs.push(user_record(&pool_id, &key, &user));
+        pool.users.insert(key, user);
+        Ok(out)
+    })
+    .await
+}
+
+/// The internal username of `name` in `pool_id` (for computing a verifier before locking).
+fn internal_name(app: &AppState, pool_id: &str, name: &str) -> Result<String> {
+    let store = app.store.read();
+    Ok(store.pool(pool_id)?.user(name)?.username.clone())
+}
+
+pub async fn admin_set_user_password(app: &AppState, p: &Params) -> Result<Value> {
+    let pool_id = p.str("UserPoolId")?;
+    let name = p.str("Username")?;
+    let pw = p.str("Password")?;
+    let permanent = p.bool("Permanent").unwrap_or(false);
+    let meta = app.store.read().pool(pool_id)?.meta.clone();
+    let internal = internal_name(app, pool_id, name)?;
+    password::check_policy(&meta.policy, pw)?;
+    let secret = NewPassword::compute(meta.srp_pool_name(), &internal, pw)?;
+    with_user(app, pool_id, name, |_, user| {
+        secret.apply(user);
+        user.status = if permanent {
+            "CONFIRMED"
+        } else {
+            "FORCE_CHANGE_PASSWORD"
+        }
+        .into();
+        Ok(json!({}))
+    })
+    .await
+}
+
+pub fn admin_get_user(app: &AppState, p: &Params) -> Result<Value> {
+    let store = app.store.read();
+    let user = store.pool(p.str("UserPoolId")?)?.user(p.str("Username")?)?;
+    Ok(user_json(user, "UserAttributes", None))
+}
+
+pub fn get_user(app: &AppState, p: &Params) -> Result<Value> {
+    let (pool_id, username) = tokens::verify_user_access(app, p.str("AccessToken")?)?;
+    let store = app.store.read();
+    let user = store.pool(&pool_id)?.user(&username)?;
+    Ok(json!({
+        "Username": user.username,
+        "UserAttributes": attributes_json(user, None),
+    }))
+}
+
+async fn delete_by_name(app: &AppState, pool_id: &str, name: &str) -> Result<Value> {
+    app.commit(|store, recs| {
+        let pool = store.pool_mut(pool_id)?;
+        let key = pool
+            .find_user_key(name)
+            .ok_or_else(CognitoError::user_not_found)?;
+        pool.users.remove(&key);
+        recs.push(Record::DeleteUser {
+            pool_id: pool_id.to_owned(),
+            key,
+        });
+        Ok(json!({}))
+    })
+    .await
+}
+
+pub async fn admin_delete_user(app: &AppState, p: &Params) -> Result<Value> {
+    delete_by_name(app, p.str("UserPoolId")?, p.str("Username")?).await
+}
+
+pub async fn delete_user(app: &AppState, p: &Params) -> Result<Value> {
+    let (pool_id, username) = tokens::verify_user_access(app, p.str("AccessToken")?)?;
+    delete_by_name(app, &pool_id, &username).await
+}
+
+pub fn list_users(app: &AppState, p: &Params) -> Result<Value> {
+    let filter = list_filter::parse(p.opt_str("Filter").unwrap_or_default())?;
+    let limit = p.i64("Limit").unwrap_or(60);
+    if !(0..=60).contains(&limit) {
+        return Err(CognitoError::InvalidParameter(
+            "1 validation error detected: Value at 'limit' failed to satisfy constraint: Member must have value less than or equal to 60".into(),
+        ));
+    }
+    let limit = if limit == 0 { 60 } else { limit as usize };
+    let only = p
+        .get("AttributesToGet")
+        .map(|_| p.strings("AttributesToGet"));
+    let store = app.store.read();
+    let pool = store.pool(p.str("UserPoolId")?)?;
+    let (users, next) = page(
+        pool.users
+            .iter()
+            .filter(|(_, u)| filter.as_ref().is_none_or(|f| f.matches(u))),
+        p.opt_str("PaginationToken"),
+        limit,
+    );
+    let users: Vec<Value> = users
+        .into_iter()
+        .map(|u| user_json(u, "Attributes", only.as_deref()))
+        .collect();
+    let mut out = json!({ "Users": users });
+    if let Some(n) = next {
+        out["PaginationToken"] = json!(n);
+    }
+    Ok(out)
+}
+
+fn apply_attributes(user: &mut User, attrs: &[(String, String)]) {
+    let sets_verified = attrs.iter().any(|(n, _)| n == "email_verified");
+    let sets_phone_verified = attrs.iter().any(|(n, _)| n == "phone_number_verified");
+    for (name, value) in attrs {
+        let changed = user.attributes.get(name) != Some(value);
+        if name == "email" && changed && !sets_verified {
+            user.attributes
+                .insert("email_verified".into(), "false".into());
+        }
+        if name == "phone_number" && changed && !sets_phone_verified {
+            user.attributes
+                .insert("phone_number_verified".into(), "false".into());
+        }
+        user.attributes.insert(name.clone(), value.clone());
+    }
+}
+
+pub async fn admin_update_user_attributes(app: &AppState, p: &Params) -> Result<Value> {
+    let attrs = p.attributes("UserAttributes")?;
+    with_user(
+        app,
+        p.str("UserPoolId")?,
+        p.str("Username")?,
+        |meta, user| {
+            check_attributes(meta, &attrs)?;
+            apply_attributes(user, &attrs);
+            Ok(json!({}))
+        },
+    )
+    .await
+}
+
+pub async fn update_user_attributes(app: &AppState, p: &Params) -> Result<Value> {
+    let (pool_id, username) = tokens::verify_user_access(app, p.str("AccessToken")?)?;
+    let attrs = p.attributes("UserAttributes")?;
+    with_user(app, &pool_id, &username, |meta, user| {
+        check_attributes(meta, &attrs)?;
+        apply_attributes(user, &attrs);
+        Ok(json!({"CodeDeliveryDetailsList": []}))
+    })
+    .await
+}
+
+pub async fn admin_delete_user_attributes(app: &AppState, p: &Params) -> Result<Value> {
+    let names = p.strings("UserAttributeNames");
+    with_user(app, p.str("UserPoolId")?, p.str("Username")?, |_, user| {
+        for n in &names {
+            if n == "sub" {
+                return Err(CognitoError::InvalidParameter(
+                    "Cannot modify the non-mutable attribute sub".into(),
+                ));
+            }
+            user.attributes.remove(n);
+        }
+        Ok(json!({}))
+    })
+    .await
+}
+
+pub async fn set_enabled(app: &AppState, p: &Params, enabled: bool) -> Result<Value> {
+    with_user(app, p.str("UserPoolId")?, p.str("Username")?, |_, user| {
+        user.enabled = enabled;
+        Ok(json!({}))
+    })
+    .await
+}
+
+pub async fn admin_reset_user_password(app: &AppState, p: &Params) -> Result<Value> {
+    let pool_id = p.str("UserPoolId")?.to_owned();
+    with_user(app, &pool_id, p.str("Username")?, |_, user| {
+        user.status = "RESET_REQUIRED".into();
+        issue_code(&pool_id, user, "forgot_password");
+        Ok(json!({}))
+    })
+    .await
+}
+
+pub async fn change_password(app: &AppState, p: &Params) -> Result<Value> {
+    let (pool_id, username) = tokens::verify_user_access(app, p.str("AccessToken")?)?;
+    let previous = p.str("PreviousPassword")?;
+    let proposed = p.str("ProposedPassword")?;
+    let (meta, stored) = {
+        let store = app.store.read();
+        let pool = store.pool(&pool_id)?;
+        (pool.meta.clone(), pool.user(&username)?.password.clone())
+    };
+    if !stored.is_some_and(|h| password::verify(&h, previous)) {
+        return Err(CognitoError::bad_credentials());
+    }
+    password::check_policy(&meta.policy, proposed)?;
+    let secret = NewPassword::compute(meta.srp_pool_name(), &username, proposed)?;
+    with_user(app, &pool_id, &username, |_, user| {
+        secret.apply(user);
+        Ok(json!({}))
+    })
+    .await
+}
+
+pub async fn forgot_password(app: &AppState, p: &Params) -> Result<Value> {
+    let username = p.str("Username")?.to_owned();
+    let (pool_id, prevent) = client_pool(app, p, &username)?;
+    let result = with_user(app, &pool_id, &username, |_, user| {
+        issue_code(&pool_id, user, "forgot_password");
+        Ok(json!({"CodeDeliveryDetails": code_delivery(user)}))
+    })
+    .await;
+    match result {
+        Err(CognitoError::UserNotFound(_)) if prevent => Ok(json!({"CodeDeliveryDetails": {
+            "Destination": "u***@e***", "DeliveryMedium": "EMAIL", "AttributeName": "email"}})),
+        other => other,
+    }
+}
+
+pub async fn confirm_forgot_password(app: &AppState, p: &Params) -> Result<Value> {
+    let username = p.str("Username")?.to_owned();
+    let code = p.str("ConfirmationCode")?.to_owned();
+    let pw = p.str("Password")?.to_owned();
+    let (pool_id, _) = client_pool(app, p, &username)?;
+    let meta = app.store.read().pool(&pool_id)?.meta.clone();
+    let internal = internal_name(app, &pool_id, &username)?;
+    password::check_policy(&meta.policy, &pw)?;
+    let secret = NewPassword::compute(meta.srp_pool_name(), &internal, &pw)?;
+    app.commit(|store, recs| {
+        let pool = store.pool_mut(&pool_id)?;
+        let key = pool
+            .find_user_key(&username)
+            .ok_or_else(CognitoError::user_not_found)?;
+        let user = pool
+            .users
+            .get_mut(&key)
+            .ok_or_else(CognitoError::user_not_found)?;
+        let checked = check_code(user, "forgot_password", &code, RESET_CODE_TTL);
+        if let Err(e) = checked {
+            recs.push(user_record(&pool_id, &key, user));
+            return Err(e);
+        }
+        secret.apply(user);
+        if matches!(
+            user.status.as_str(),
+            "RESET_REQUIRED" | "FORCE_CHANGE_PASSWORD"
+        ) {
+            user.status = "CONFIRMED".into();
+        }
+        user.modified = now_f64();
+        recs.push(user_record(&pool_id, &key, user));
+        Ok(json!({}))
+    })
+    .await
+}

@@ -1,0 +1,12 @@
+//! Integration tests: the real `fake-cognito` binary over real HTTP, driven by the AWS SDK for
+//! Rust's Cognito client (and reqwest for the non-AWS routes).
+
+mod support;
+
+mod auth;
+mod filter;
+mod inprocess;
+mod lifecycle;
+mod oauth;
+mod persistence;
+mod tokens;

@@ -1,0 +1,64 @@
+//! Server-sent events for the page: `GET /api/stream` pushes `/api/status` and `/api/stack` every
+//! second; `GET /api/logs/{service}/stream` pushes a service's log lines as they are written.
+//! Both streams end when the orchestrator shuts down, so they never hold up a graceful stop.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use futures::Stream;
+use serde_json::json;
+use service_kit::json_error;
+use tokio::sync::broadcast::error::RecvError;
+
+use super::AppState;
+use super::api::{stack_json, status_map};
+
+const TICK: Duration = Duration::from_secs(1);
+
+fn snapshot_event(st: &AppState) -> Event {
+    let data = json!({"status": status_map(st), "stack": stack_json(st)});
+    Event::default().event("snapshot").data(data.to_string())
+}
+
+/// `GET /api/stream`: a `snapshot` event (`{status, stack}`) now and then every second.
+pub async fn status_stream(State(st): State<AppState>) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+    let stream = futures::stream::unfold((st, true), |(st, first)| async move {
+        if !first {
+            tokio::select! {
+                () = tokio::time::sleep(TICK) => {}
+                () = st.shutdown.wait() => return None,
+            }
+        }
+        if st.shutdown.is_triggered() {
+            return None;
+        }
+        let ev = snapshot_event(&st);
+        Some((Ok(ev), (st, false)))
+    });
+    Sse::new(stream).keep_alive(KeepAlive::default())
+}
+
+/// `GET /api/logs/{service}/stream`: one `line` event per log line written from now on; `lagged`
+/// (data: how many lines were dropped) when the reader fell behind.
+pub async fn log_stream(State(st): State<AppState>, Path(service): Path<String>) -> Response {
+    let Some(s) = st.sup.get(&service) else {
+        return json_error(StatusCode::NOT_FOUND, "unknown_service", format!("no service named {service}"));
+    };
+    let rx = s.sink.subscribe();
+    let stream = futures::stream::unfold((st, rx), |(st, mut rx)| async move {
+        let ev = tokio::select! {
+            r = rx.recv() => match r {
+                Ok(line) => Event::default().event("line").data(line.replace('\r', "")),
+                Err(RecvError::Lagged(n)) => Event::default().event("lagged").data(n.to_string()),
+                Err(RecvError::Closed) => return None,
+            },
+            () = st.shutdown.wait() => return None,
+        };
+        Some((Ok::<_, Infallible>(ev), (st, rx)))
+    });
+    Sse::new(stream).keep_alive(KeepAlive::default()).into_response()
+}

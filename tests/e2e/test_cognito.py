@@ -1,0 +1,273 @@
+"""fake-cognito end to end with real clients: boto3, PyJWT, pycognito (SRP) and aws-jwt-verify.
+
+Uses HIPPODROME_COGNITO_URL when set, otherwise starts the fake-cognito binary
+(FAKE_COGNITO_BIN, default <repo>/target/debug/fake-cognito) on a free port with a temp state file.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+
+import jwt
+import pytest
+import requests
+from botocore.exceptions import ClientError
+from pycognito import Cognito
+from pycognito.aws_srp import AWSSRP
+
+import cognito_support as cs
+
+
+@pytest.fixture(scope="module")
+def url():
+    with cs.cognito_server() as u:
+        yield u
+
+
+@pytest.fixture(scope="module")
+def c(url):
+    return cs.idp(url)
+
+
+@pytest.fixture(scope="module")
+def pool(c):
+    return cs.make_pool(c)
+
+
+def error_code(excinfo) -> str:
+    return excinfo.value.response["Error"]["Code"]
+
+
+def secret_hash(secret: str, username: str, client_id: str) -> str:
+    mac = hmac.new(secret.encode(), (username + client_id).encode(), hashlib.sha256)
+    return base64.b64encode(mac.digest()).decode()
+
+
+def test_boto3_admin_and_user_operations(c, url, pool):
+    pid = pool["pool_id"]
+    found = [p for p in c.list_user_pools(MaxResults=60)["UserPools"] if p["Id"] == pid]
+    assert found and found[0]["Name"] == "e2e-pool"
+    assert c.describe_user_pool_client(UserPoolId=pid, ClientId=pool["secret_client_id"])[
+        "UserPoolClient"
+    ]["ClientSecret"] == pool["client_secret"]
+
+    user = c.admin_get_user(UserPoolId=pid, Username="alice")
+    attrs = {a["Name"]: a["Value"] for a in user["UserAttributes"]}
+    assert user["UserStatus"] == "CONFIRMED"
+    assert attrs["custom:account_id"] == "acc-42"
+    assert "sub" in attrs
+    assert user["ResponseMetadata"]["RequestId"]
+
+    with pytest.raises(ClientError) as e:
+        c.admin_create_user(UserPoolId=pid, Username="alice", MessageAction="SUPPRESS")
+    assert error_code(e) == "UsernameExistsException"
+    with pytest.raises(ClientError) as e:
+        c.admin_get_user(UserPoolId=pid, Username="nobody")
+    assert error_code(e) == "UserNotFoundException"
+    with pytest.raises(ClientError) as e:
+        c.describe_user_pool(UserPoolId="us-east-1_doesnotex")
+    assert error_code(e) == "ResourceNotFoundException"
+    with pytest.raises(ClientError) as e:
+        cs.login(c, pool["client_id"], password="Wrong-Horse-9!")
+    assert error_code(e) == "NotAuthorizedException"
+    with pytest.raises(ClientError) as e:
+        c.create_group(UserPoolId=pid, GroupName="admins")
+    assert error_code(e) == "GroupExistsException"
+
+    users = c.list_users(UserPoolId=pid, Filter='email ^= "alice"')["Users"]
+    assert [u["Username"] for u in users] == ["alice"]
+    groups = c.admin_list_groups_for_user(UserPoolId=pid, Username="alice")["Groups"]
+    assert [g["GroupName"] for g in groups] == ["admins"]
+
+    # Self-service sign-up with the code from the admin route (no mail is sent).
+    with pytest.raises(ClientError) as e:
+        c.sign_up(ClientId=pool["client_id"], Username="bob", Password="short")
+    assert error_code(e) == "InvalidPasswordException"
+    c.sign_up(
+        ClientId=pool["client_id"],
+        Username="bob",
+        Password=cs.PASSWORD,
+        UserAttributes=[{"Name": "email", "Value": "bob@example.com"}],
+    )
+    with pytest.raises(ClientError) as e:
+        cs.login(c, pool["client_id"], "bob")
+    assert error_code(e) == "UserNotConfirmedException"
+    codes = requests.get(
+        f"{url}/_fake/codes", params={"pool_id": pid, "username": "bob"}, timeout=5
+    ).json()["results"]
+    code = next(r["code"] for r in codes if r["kind"] == "signup")
+    c.confirm_sign_up(ClientId=pool["client_id"], Username="bob", ConfirmationCode=code)
+    tokens = cs.login(c, pool["client_id"], "bob")
+    me = c.get_user(AccessToken=tokens["AccessToken"])
+    assert me["Username"] == "bob"
+
+    # Forgot password round trip.
+    c.forgot_password(ClientId=pool["client_id"], Username="bob")
+    codes = requests.get(
+        f"{url}/_fake/codes", params={"pool_id": pid, "username": "bob"}, timeout=5
+    ).json()["results"]
+    reset = next(r["code"] for r in codes if r["kind"] == "forgot_password")
+    with pytest.raises(ClientError) as e:
+        c.confirm_forgot_password(
+            ClientId=pool["client_id"], Username="bob",
+            ConfirmationCode="000000" if reset != "000000" else "111111", Password="New-Pass-77!",
+        )
+    assert error_code(e) == "CodeMismatchException"
+    c.confirm_forgot_password(
+        ClientId=pool["client_id"], Username="bob", ConfirmationCode=reset, Password="New-Pass-77!"
+    )
+    cs.login(c, pool["client_id"], "bob", "New-Pass-77!")
+
+    # Secret clients need SECRET_HASH; with it the login works.
+    with pytest.raises(ClientError) as e:
+        cs.login(c, pool["secret_client_id"])
+    assert error_code(e) == "NotAuthorizedException"
+    r = c.initiate_auth(
+        ClientId=pool["secret_client_id"],
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={
+            "USERNAME": "alice",
+            "PASSWORD": cs.PASSWORD,
+            "SECRET_HASH": secret_hash(pool["client_secret"], "alice", pool["secret_client_id"]),
+        },
+    )
+    assert r["AuthenticationResult"]["TokenType"] == "Bearer"
+
+    # Revocation: GlobalSignOut makes the access token and refresh token useless.
+    t = cs.login(c, pool["client_id"])
+    c.global_sign_out(AccessToken=t["AccessToken"])
+    with pytest.raises(ClientError) as e:
+        c.get_user(AccessToken=t["AccessToken"])
+    assert error_code(e) == "NotAuthorizedException"
+    with pytest.raises(ClientError) as e:
+        c.initiate_auth(
+            ClientId=pool["client_id"],
+            AuthFlow="REFRESH_TOKEN_AUTH",
+            AuthParameters={"REFRESH_TOKEN": t["RefreshToken"]},
+        )
+    assert error_code(e) == "NotAuthorizedException"
+
+
+def test_pyjwt_verifies_id_and_access_tokens_via_discovery(c, url, pool):
+    tokens = cs.login(c, pool["client_id"])
+    disco = requests.get(
+        f"{url}/{pool['pool_id']}/.well-known/openid-configuration", timeout=5
+    ).json()
+    unverified = jwt.decode(tokens["IdToken"], options={"verify_signature": False})
+    assert disco["issuer"] == unverified["iss"]
+    jwks = jwt.PyJWKClient(disco["jwks_uri"])
+
+    id_key = jwks.get_signing_key_from_jwt(tokens["IdToken"])
+    claims = jwt.decode(
+        tokens["IdToken"], id_key.key, algorithms=["RS256"],
+        audience=pool["client_id"], issuer=disco["issuer"],
+    )
+    assert claims["token_use"] == "id"
+    assert claims["cognito:username"] == "alice"
+    assert claims["email"] == "alice@example.com"
+    assert claims["email_verified"] is True
+    assert claims["custom:account_id"] == "acc-42"
+    assert set(claims["cognito:groups"]) == {"admins"}
+    for k in ("sub", "auth_time", "iat", "exp", "jti", "origin_jti", "event_id"):
+        assert k in claims
+
+    access_key = jwks.get_signing_key_from_jwt(tokens["AccessToken"])
+    access = jwt.decode(
+        tokens["AccessToken"], access_key.key, algorithms=["RS256"],
+        issuer=disco["issuer"], options={"verify_aud": False},
+    )
+    assert access["token_use"] == "access"
+    assert access["client_id"] == pool["client_id"]
+    assert access["scope"] == "aws.cognito.signin.user.admin"
+    assert access["username"] == "alice"
+    assert access["origin_jti"] == claims["origin_jti"]
+
+    with pytest.raises(jwt.InvalidAudienceError):
+        jwt.decode(tokens["IdToken"], id_key.key, algorithms=["RS256"], audience="someone-else")
+
+
+def test_pycognito_srp_login(c, url, pool):
+    # Low level: AWSSRP with our boto3 client, public and secret clients.
+    srp = AWSSRP(
+        username="alice", password=cs.PASSWORD, pool_id=pool["pool_id"],
+        client_id=pool["client_id"], client=c,
+    )
+    tokens = srp.authenticate_user()["AuthenticationResult"]
+    assert c.get_user(AccessToken=tokens["AccessToken"])["Username"] == "alice"
+    srp_secret = AWSSRP(
+        username="alice", password=cs.PASSWORD, pool_id=pool["pool_id"],
+        client_id=pool["secret_client_id"], client_secret=pool["client_secret"], client=c,
+    )
+    assert "IdToken" in srp_secret.authenticate_user()["AuthenticationResult"]
+    wrong = AWSSRP(
+        username="alice", password="Wrong-Horse-9!", pool_id=pool["pool_id"],
+        client_id=pool["client_id"], client=c,
+    )
+    with pytest.raises(ClientError) as e:
+        wrong.authenticate_user()
+    assert error_code(e) == "NotAuthorizedException"
+
+    # High level, unchanged: Cognito(..., boto3_client_kwargs={"endpoint_url": ...}) logs in with
+    # SRP and verifies the tokens itself against <endpoint_url>/<poolId>/.well-known/jwks.json.
+    disco = requests.get(
+        f"{url}/{pool['pool_id']}/.well-known/openid-configuration", timeout=5
+    ).json()
+    u = Cognito(
+        pool["pool_id"], pool["client_id"], username="alice",
+        boto3_client_kwargs={
+            "endpoint_url": url, "region_name": "us-east-1",
+            "aws_access_key_id": "testing", "aws_secret_access_key": "testing",
+        },
+    )
+    if not disco["issuer"].startswith(url):
+        # AWS-style issuer: pycognito's documented escape hatch.
+        u.pool_domain_url = None
+        u.pool_jwk = requests.get(disco["jwks_uri"], timeout=5).json()
+    u.authenticate(password=cs.PASSWORD)
+    assert u.id_claims["cognito:username"] == "alice"
+    assert set(u.id_claims["cognito:groups"]) == {"admins"}
+    assert u.access_claims["token_use"] == "access"
+    user = u.get_user()
+    assert user.email == "alice@example.com"
+
+
+def _node_or_skip():
+    missing = cs.node_tools_missing()
+    if missing:
+        pytest.skip(f"aws-jwt-verify check needs node and npm: {missing}")
+    cs.ensure_node_modules()
+
+
+def test_aws_jwt_verify_accepts_id_and_access_tokens(c, url, pool):
+    _node_or_skip()
+    tokens = cs.login(c, pool["client_id"])
+    res = cs.node_verify(tokens["IdToken"], pool["pool_id"], pool["client_id"], "id", url)
+    assert res["ok"], res
+    assert res["payload"]["cognito:username"] == "alice"
+    res = cs.node_verify(tokens["AccessToken"], pool["pool_id"], pool["client_id"], "access", url)
+    assert res["ok"], res
+    assert res["payload"]["client_id"] == pool["client_id"]
+    # The library's own checks still apply.
+    res = cs.node_verify(tokens["AccessToken"], pool["pool_id"], pool["client_id"], "id", url)
+    assert not res["ok"]
+    res = cs.node_verify(tokens["IdToken"], pool["pool_id"], pool["secret_client_id"], "id", url)
+    assert not res["ok"]
+
+
+def test_aws_jwt_verify_cognito_verifier_with_aws_issuer():
+    """`--issuer aws`: CognitoJwtVerifier, exactly as production code builds it."""
+    _node_or_skip()
+    with cs.spawned_server("--issuer", "aws") as aws_url:
+        c = cs.idp(aws_url)
+        pool = cs.make_pool(c, "aws-issuer-pool")
+        tokens = cs.login(c, pool["client_id"])
+        iss = jwt.decode(tokens["IdToken"], options={"verify_signature": False})["iss"]
+        assert iss == f"https://cognito-idp.us-east-1.amazonaws.com/{pool['pool_id']}"
+        for token, use in ((tokens["IdToken"], "id"), (tokens["AccessToken"], "access")):
+            res = cs.node_verify(token, pool["pool_id"], pool["client_id"], use, aws_url)
+            assert res["ok"], res
+            assert res["payload"]["token_use"] == use
+        res = cs.node_verify(tokens["IdToken"], pool["pool_id"], pool["client_id"], "access", aws_url)
+        assert not res["ok"]
