@@ -44,6 +44,8 @@ pub enum Command {
     Keys(KeysCommand),
     /// Delete the stack's saved state (.hippodrome/state); asks first.
     Reset(ResetArgs),
+    /// Check a running stack end to end (services up, seeded data present); exit 1 if anything fails.
+    Smoke(FindArgs),
     /// Find every known way the local stack goes wrong, each with its fix.
     Doctor(crate::commands::doctor::DoctorArgs),
     /// Run one built-in service in this process (how `up` starts them; also handy for debugging).

@@ -9,7 +9,7 @@
 //! - [`probe`]: HTTP/TCP health probes with `error_type`; [`logs`]: prefixed terminal output + log files;
 //! - [`runfile`]: `.hippodrome/run.json`, so `stop`/`kill` work from another shell or after a crash;
 //! - [`dashboard`]: the page and JSON API on the dashboard port; [`moto`]: the pinned moto venv;
-//! - [`seeding`]: runs the `seed` crate against the stack.
+//! - [`seeding`]: runs the `seed` crate against the stack; [`smoke`]: end-to-end checks of a running stack.
 
 pub mod cli;
 pub mod commands;
@@ -23,6 +23,7 @@ pub mod probe;
 pub mod process;
 pub mod runfile;
 pub mod seeding;
+pub mod smoke;
 pub mod supervisor;
 
 use std::process::ExitCode;

@@ -8,6 +8,7 @@ pub mod logs;
 pub mod reset;
 pub mod seed;
 pub mod serve;
+pub mod smoke;
 pub mod stack;
 pub mod status;
 pub mod stop;
@@ -31,6 +32,7 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Seed(args) => seed::run(root, args).await,
         Command::Keys(cmd) => keys::run(cmd),
         Command::Reset(args) => reset::run(root, args).await,
+        Command::Smoke(args) => smoke::run(root, args).await,
         Command::Doctor(args) => doctor::run(root, args).await,
         Command::Serve(_) => unreachable!("handled before the runtime starts"),
     }

@@ -8,10 +8,11 @@ use std::time::{Duration, Instant};
 use crate::cli::WaitArgs;
 
 pub async fn run(root: Option<&Path>, args: WaitArgs) -> anyhow::Result<ExitCode> {
-    let l = super::stack::locate(root, &args.find);
     let deadline = Instant::now() + Duration::from_secs(args.timeout);
     let mut last = None;
     loop {
+        // `wait` often starts before `up` has written run.json: look again every time.
+        let l = super::stack::locate(root, &args.find);
         match super::stack::get_json(&format!("{}/api/stack", l.dashboard_url)).await {
             Ok(v) => {
                 if v["ready"].as_bool() == Some(true) {
@@ -34,10 +35,6 @@ pub async fn run(root: Option<&Path>, args: WaitArgs) -> anyhow::Result<ExitCode
                     return Ok(ExitCode::FAILURE);
                 }
                 last = Some(v);
-            }
-            Err(_) if last.is_none() && Instant::now() + Duration::from_secs(1) > deadline => {
-                eprintln!("{}", super::stack::not_running(&l));
-                return Ok(ExitCode::FAILURE);
             }
             Err(_) => {}
         }
