@@ -21,8 +21,11 @@ cargo test --workspace --quiet 2>&1 | tee /tmp/hippodrome-cargo-test.log
 grep -q "test result:" /tmp/hippodrome-cargo-test.log
 
 step "end-to-end suite (pytest) against a real stack"
-cargo build -p orchestrator --quiet
-ORCH="$ROOT/target/debug/orchestrator"
+cargo build -p orchestrator -p fake-cell -p fake-cognito --quiet
+TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
+ORCH="$TARGET/debug/orchestrator"
+# Tests that need a second, differently configured instance start the standalone binaries.
+export FAKE_CELL_BIN="$TARGET/debug/fake-cell" FAKE_COGNITO_BIN="$TARGET/debug/fake-cognito"
 E2E_ROOT=$(mktemp -d /tmp/hippodrome-e2e-XXXXXX)
 # A port offset whose ports are all free, so a user's own stack is never touched.
 OFFSET=$(python3 tests/e2e/free_offset.py)
