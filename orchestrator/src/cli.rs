@@ -44,6 +44,9 @@ pub enum Command {
     Keys(KeysCommand),
     /// Delete the stack's saved state (.hippodrome/state); asks first.
     Reset(ResetArgs),
+    /// EventBridge resources behind the exporters.
+    #[command(subcommand)]
+    Events(EventsCommand),
     /// Check a running stack end to end (services up, seeded data present); exit 1 if anything fails.
     Smoke(FindArgs),
     /// Find every known way the local stack goes wrong, each with its fix.
@@ -76,6 +79,10 @@ pub struct UpArgs {
     /// Return once the stack is ready and leave it running in the background.
     #[arg(long)]
     pub detach: bool,
+    /// AWS mode: tunnel the webhook router with cloudflared and create the EventBridge connection,
+    /// API destination, rule and target pointing at it (removed again on shutdown).
+    #[arg(long)]
+    pub enable_events: bool,
     /// Start from empty state (deletes .hippodrome/state first).
     #[arg(long)]
     pub fresh: bool,
@@ -163,6 +170,21 @@ pub enum KeysCommand {
         /// Secret the key was encrypted with.
         #[arg(long, env = "HIPPODROME_ENCRYPTION_SECRET", default_value = "1234567890ABCDEF")]
         secret: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum EventsCommand {
+    /// Check that the buses, rules, API destinations and pipes exist: [OK], [MISSING] or [WARN] per item.
+    Validate {
+        /// Table prefix whose pipes to look for.
+        #[arg(long)]
+        table_prefix: String,
+        /// Talk to this endpoint (e.g. moto) with dummy credentials instead of real AWS.
+        #[arg(long, env = "HIPPODROME_EVENTS_ENDPOINT_URL")]
+        endpoint_url: Option<String>,
+        #[arg(long, default_value = "us-east-1")]
+        region: String,
     },
 }
 

@@ -30,6 +30,14 @@ async fn a_fresh_stack_passes_every_smoke_check_and_seeds_deterministically() {
     let m = stack.manifest().unwrap();
     assert_eq!(m["seed"], 4242);
 
+    // `events validate` against the stack's moto, where no EventBridge resources were created:
+    // every item is reported and the exit code says something is missing.
+    let moto = m["services"]["moto_url"].as_str().unwrap().to_owned();
+    let out = stack.cmd(&["events", "validate", "--table-prefix", "smoke-", "--endpoint-url", &moto]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("[MISSING]"), "{text}");
+
     // `wait` agrees the stack is ready.
     let out = stack.cmd(&["wait", "--timeout", "10"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));

@@ -2,6 +2,7 @@
 
 pub mod control;
 pub mod doctor;
+pub mod events;
 pub mod keys;
 pub mod kill;
 pub mod logs;
@@ -32,6 +33,7 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Seed(args) => seed::run(root, args).await,
         Command::Keys(cmd) => keys::run(cmd),
         Command::Reset(args) => reset::run(root, args).await,
+        Command::Events(cmd) => events::run(cmd).await,
         Command::Smoke(args) => smoke::run(root, args).await,
         Command::Doctor(args) => doctor::run(root, args).await,
         Command::Serve(_) => unreachable!("handled before the runtime starts"),

@@ -202,7 +202,14 @@ pub async fn run(root: Option<&Path>, args: UpArgs) -> anyhow::Result<ExitCode> 
         Some(Ok(())) => {
             state.set_ready();
             banner(&state, &logs, started);
+            let events = if args.enable_events { enable_events(ports.webhook_router(), &table_prefix).await } else { None };
             shutdown.wait().await;
+            if let Some(handle) = events {
+                match handle.teardown().await {
+                    Ok(()) => println!("events: removed the EventBridge connection, API destination, rule and target"),
+                    Err(e) => eprintln!("events: teardown failed: {e} (remove the resources by hand; see TROUBLESHOOTING.md#events-never-arrive)"),
+                }
+            }
         }
         Some(Err(reason)) => {
             eprintln!("error: {reason}; stopping the stack (see TROUBLESHOOTING.md#blocking-service-failed)");
@@ -310,5 +317,22 @@ async fn detach(paths: &Paths, args: &UpArgs, ports: Ports) -> anyhow::Result<Ex
             bail!("the stack did not become ready in time; it is still running — see `orchestrator status` and {}", log_path.display());
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// `--enable-events`: tunnel + EventBridge resources in the account of the usual credential chain.
+/// A failure is reported and the local stack keeps running.
+async fn enable_events(router_port: u16, table_prefix: &str) -> Option<webhook_router::aws_mode::AwsModeHandle> {
+    let sdk = super::events::sdk_config(std::env::var("HIPPODROME_EVENTS_ENDPOINT_URL").ok().as_deref(), "us-east-1").await;
+    let cfg = webhook_router::aws_mode::AwsModeConfig::new(sdk, router_port, table_prefix);
+    match webhook_router::aws_mode::setup(cfg).await {
+        Ok(h) => {
+            println!("events: EventBridge delivers to {} through {}", h.endpoint, h.public_url);
+            Some(h)
+        }
+        Err(e) => {
+            eprintln!("events: AWS mode not enabled: {e} (see TROUBLESHOOTING.md#events-never-arrive)");
+            None
+        }
     }
 }
