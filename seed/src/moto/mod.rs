@@ -1,0 +1,188 @@
+//! Everything the seed creates in moto, with the official AWS SDK for Rust: tables (then their
+//! records), buckets, queues, topics, secrets and state machines, as concurrent groups that each
+//! report `ready:` or `failed:`.
+
+pub mod buckets;
+pub mod queues;
+pub mod records;
+pub mod secrets;
+pub mod state_machines;
+pub mod tables;
+pub mod topics;
+
+use std::time::Duration;
+
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_credential_types::Credentials;
+use aws_credential_types::provider::SharedCredentialsProvider;
+
+use crate::fixtures::Fixtures;
+use crate::manifest::Manifest;
+use crate::{GroupReport, Progress, SeedConfig, SeedError, timed};
+
+/// Dummy credentials moto accepts; the SDK signs with them, which is how moto routes requests.
+pub fn sdk_config(endpoint: &str, region: &str) -> SdkConfig {
+    SdkConfig::builder()
+        .endpoint_url(endpoint)
+        .region(Region::new(region.to_owned()))
+        .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
+            "testing",
+            "testing",
+            None,
+            None,
+            "hippodrome-seed",
+        )))
+        .behavior_version(BehaviorVersion::latest())
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(Duration::from_secs(3))
+                .operation_attempt_timeout(Duration::from_secs(30))
+                .build(),
+        )
+        .build()
+}
+
+/// The whole error chain of an SDK error, on one line.
+pub fn describe<E: std::error::Error + 'static>(e: &E) -> String {
+    let mut s = e.to_string();
+    let mut src = e.source();
+    while let Some(inner) = src {
+        let part = inner.to_string();
+        if !s.contains(&part) {
+            s.push_str(": ");
+            s.push_str(&part);
+        }
+        src = inner.source();
+    }
+    s
+}
+
+/// What moto assigned, in manifest order.
+#[derive(Default)]
+pub struct Assigned {
+    pub queue_urls: Option<Vec<String>>,
+    pub topic_arns: Option<Vec<String>>,
+    pub state_machine_arns: Option<Vec<String>>,
+}
+
+/// Create every moto resource group concurrently (the records wait for their tables).
+pub async fn seed(
+    cfg: &SeedConfig,
+    url: &str,
+    f: &Fixtures,
+    plan: &Manifest,
+    progress: &Progress<'_>,
+) -> (Vec<GroupReport>, Assigned) {
+    let sdk = sdk_config(url, &cfg.region);
+    let ddb = aws_sdk_dynamodb::Client::new(&sdk);
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&sdk)
+            .force_path_style(true)
+            .build(),
+    );
+    let sqs = aws_sdk_sqs::Client::new(&sdk);
+    let sns = aws_sdk_sns::Client::new(&sdk);
+    let sm = aws_sdk_secretsmanager::Client::new(&sdk);
+    let sfn = aws_sdk_sfn::Client::new(&sdk);
+
+    let prefix = cfg.table_prefix.as_str();
+    let fill = |s: &str| {
+        s.replace("{prefix}", prefix)
+            .replace("{bucket_prefix}", &crate::plan::bucket_prefix(prefix))
+            .replace("{encryption_secret}", &cfg.encryption_secret)
+    };
+
+    let tables_then_records = async {
+        let tables = timed("moto-tables", progress, async {
+            tables::ensure(&ddb, &f.tables, prefix)
+                .await
+                .map(|t| (t, ()))
+        })
+        .await;
+        let records = if tables.1.is_some() {
+            timed("moto-records", progress, async {
+                let users = &plan.cognito.users;
+                let items = records::items(f, &plan.accounts, users, &cfg.cell_name, plan.seed)
+                    .into_iter()
+                    .map(|(base, items)| (format!("{prefix}{base}"), items))
+                    .collect();
+                records::upload(&ddb, items).await.map(|t| (t, ()))
+            })
+            .await
+            .0
+        } else {
+            let e = SeedError::new(
+                "moto-records",
+                "tables",
+                "skipped: the tables failed".into(),
+            );
+            progress.failed(&e);
+            GroupReport::failed("moto-records", e, Duration::ZERO)
+        };
+        vec![tables.0, records]
+    };
+    let buckets = timed("moto-buckets", progress, async {
+        buckets::ensure(&s3, &plan.moto.buckets, &cfg.region)
+            .await
+            .map(|t| (t, ()))
+    });
+    let queue_defs: Vec<_> = f
+        .moto
+        .queues
+        .iter()
+        .map(|q| crate::fixtures::QueueDef {
+            name: fill(&q.name),
+            attributes: q.attributes.clone(),
+        })
+        .collect();
+    let queues = timed("moto-queues", progress, queues::ensure(&sqs, &queue_defs));
+    let topic_names: Vec<String> = plan.moto.topics.iter().map(|t| t.name.clone()).collect();
+    let topics = timed("moto-topics", progress, topics::ensure(&sns, &topic_names));
+    let secret_defs: Vec<secrets::Wanted> = f
+        .moto
+        .secrets
+        .iter()
+        .map(|s| secrets::Wanted {
+            name: fill(&s.name),
+            value: fill(&s.value),
+            description: s.description.clone(),
+        })
+        .collect();
+    let secrets = timed("moto-secrets", progress, async {
+        secrets::ensure(&sm, &secret_defs).await.map(|t| (t, ()))
+    });
+    let machine_defs: Vec<state_machines::Wanted> = f
+        .moto
+        .state_machines
+        .iter()
+        .map(|m| state_machines::Wanted {
+            name: fill(&m.name),
+            role_arn: fill(&m.role_arn),
+            definition: m.definition.to_string(),
+        })
+        .collect();
+    let machines = timed(
+        "moto-state-machines",
+        progress,
+        state_machines::ensure(&sfn, &machine_defs),
+    );
+
+    let (mut reports, b, q, t, s, m) = tokio::join!(
+        tables_then_records,
+        buckets,
+        queues,
+        topics,
+        secrets,
+        machines
+    );
+    reports.extend([b.0, q.0, t.0, s.0, m.0]);
+    (
+        reports,
+        Assigned {
+            queue_urls: q.1,
+            topic_arns: t.1,
+            state_machine_arns: m.1,
+        },
+    )
+}

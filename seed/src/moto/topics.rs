@@ -1,0 +1,62 @@
+//! SNS topics; returns each topic's ARN.
+
+use aws_sdk_sns::Client;
+
+use super::describe;
+use crate::{SeedError, Tally, bounded};
+
+const GROUP: &str = "moto-topics";
+
+pub async fn ensure(client: &Client, names: &[String]) -> Result<(Tally, Vec<String>), SeedError> {
+    let mut existing = Vec::new();
+    let mut token = None;
+    loop {
+        let resp = client
+            .list_topics()
+            .set_next_token(token.take())
+            .send()
+            .await
+            .map_err(|e| SeedError::new(GROUP, "ListTopics", describe(&e)))?;
+        existing.extend(
+            resp.topics
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|t| t.topic_arn),
+        );
+        match resp.next_token {
+            Some(t) if !t.is_empty() => token = Some(t),
+            _ => break,
+        }
+    }
+    let results: Vec<(bool, String)> = bounded(
+        names
+            .iter()
+            .map(|name| {
+                let found = existing
+                    .iter()
+                    .find(|arn| arn.rsplit(':').next() == Some(name.as_str()))
+                    .cloned();
+                async move {
+                    if let Some(arn) = found {
+                        return Ok((false, arn));
+                    }
+                    // CreateTopic is idempotent for an identical request.
+                    let resp = client
+                        .create_topic()
+                        .name(name)
+                        .send()
+                        .await
+                        .map_err(|e| SeedError::new(GROUP, name, describe(&e)))?;
+                    Ok((true, resp.topic_arn.unwrap_or_default()))
+                }
+            })
+            .collect(),
+        8,
+    )
+    .await?;
+    let flags: Vec<bool> = results.iter().map(|(c, _)| *c).collect();
+    Ok((
+        Tally::from_flags(&flags),
+        results.into_iter().map(|(_, arn)| arn).collect(),
+    ))
+}

@@ -1,0 +1,605 @@
+//! Everything the seed chooses, computed from the seed alone, with no service in sight.
+//!
+//! [`build`] returns the manifest with every service-assigned value (`endpoint`, `pool_id`,
+//! `client_id`, `sub`, queue URLs, ARNs) still `null`; the groups fill those in. Each account,
+//! its keys and its users draw from their own streams (`account/<i>`, `account/<i>/keys`,
+//! `account/<i>/users`), each index from `index/<k>` and `index/<name>/…`, so changing one size
+//! never reshuffles the others.
+
+use std::collections::BTreeSet;
+
+use crate::catalogue;
+use crate::fixtures::{Fixtures, TableDef};
+use crate::keys;
+use crate::manifest::{
+    Account, ApiKey, AppClient, Clients, Cognito, Index, Manifest, Moto, Named, Queue, Services,
+    Table, User, VERSION,
+};
+use crate::rng::{ALNUM, DIGITS, LOWER_ALNUM, Stream};
+
+/// How much data to make.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sizes {
+    pub accounts: usize,
+    pub users_per_account: usize,
+    /// Indexes in total, dealt round-robin to the accounts.
+    pub indexes: usize,
+    pub docs_per_index: usize,
+}
+
+impl Default for Sizes {
+    /// Small enough to seed in well under a second.
+    fn default() -> Self {
+        Self {
+            accounts: 3,
+            users_per_account: 4,
+            indexes: 2,
+            docs_per_index: 200,
+        }
+    }
+}
+
+impl Sizes {
+    /// The benchmark's data set: 50 accounts, 500 users, 5 indexes × 2,000 documents.
+    pub fn standard() -> Self {
+        Self {
+            accounts: 50,
+            users_per_account: 10,
+            indexes: 5,
+            docs_per_index: 2_000,
+        }
+    }
+}
+
+/// Inputs of the plan that are not service URLs.
+#[derive(Debug, Clone)]
+pub struct PlanInput<'a> {
+    pub seed: u64,
+    pub sizes: Sizes,
+    pub table_prefix: &'a str,
+    pub cell: &'a str,
+    pub region: &'a str,
+    pub encryption_secret: &'a str,
+    pub services: Services,
+}
+
+/// Model every seeded index uses.
+pub const MODEL: &str = "hf/e5-base-v2";
+/// Cognito groups, in the order they are created.
+pub const GROUPS: [&str; 3] = ["admin", "member", "viewer"];
+/// How many sample document ids the manifest lists per index.
+pub const SAMPLE_IDS: usize = 5;
+
+/// The manifest before any service answered.
+pub fn build(f: &Fixtures, input: &PlanInput<'_>) -> Manifest {
+    let seed = input.seed;
+    let mut skipped = Vec::new();
+    if input.services.cell_url.is_none() {
+        skipped.push("cell".to_owned());
+    }
+    if input.services.cognito_url.is_none() {
+        skipped.push("cognito".to_owned());
+    }
+    if input.services.moto_url.is_none() {
+        skipped.push("moto".to_owned());
+    }
+
+    let mut accounts = Vec::with_capacity(input.sizes.accounts);
+    let mut users = Vec::new();
+    let mut account_names = BTreeSet::new();
+    let mut usernames = BTreeSet::new();
+    for i in 0..input.sizes.accounts {
+        let mut s = Stream::new(seed, &format!("account/{i}"));
+        let account_id = s.uuid();
+        let system_account_id = s.string(LOWER_ALNUM, 12);
+        let plan = s.pick(&f.people.plans).clone();
+        let mut name = format!(
+            "{} {}",
+            title_case(s.pick::<String>(&f.people.company_first)),
+            title_case(s.pick::<String>(&f.people.company_second))
+        );
+        if !account_names.insert(name.clone()) {
+            name = format!("{name} {}", i + 1);
+            account_names.insert(name.clone());
+        }
+        let domain = format!("{}.example.com", slug(&name));
+
+        let mut ks = Stream::new(seed, &format!("account/{i}/keys"));
+        let api_keys = [
+            ("default", vec!["read", "write", "admin"]),
+            ("read-only", vec!["read"]),
+        ]
+        .into_iter()
+        .map(|(key_name, scopes)| {
+            let key_id = format!("key_{}", ks.string(LOWER_ALNUM, 16));
+            let key = ks.string(ALNUM, 40);
+            let encrypted = keys::encode(
+                &system_account_id,
+                input.cell,
+                &key,
+                input.encryption_secret,
+            );
+            ApiKey {
+                key_id,
+                name: key_name.to_owned(),
+                key,
+                scopes: scopes.into_iter().map(str::to_owned).collect(),
+                encrypted,
+            }
+        })
+        .collect();
+
+        let mut us = Stream::new(seed, &format!("account/{i}/users"));
+        for j in 0..input.sizes.users_per_account {
+            let given = us.pick(&f.people.first_names).clone();
+            let family = us.pick(&f.people.last_names).clone();
+            let username = loop {
+                let candidate = format!("{given}.{family}.{}", us.string(LOWER_ALNUM, 4));
+                if usernames.insert(candidate.clone()) {
+                    break candidate;
+                }
+            };
+            let password = format!(
+                "{}-{}-{}",
+                title_case(us.pick::<String>(&f.people.password_words)),
+                us.pick(&f.people.password_words),
+                us.string(DIGITS, 4)
+            );
+            let group = match j {
+                0 => "admin",
+                j if j % 4 == 3 => "viewer",
+                _ => "member",
+            };
+            users.push(User {
+                email: format!("{username}@{domain}"),
+                username,
+                password,
+                given_name: title_case(&given),
+                family_name: title_case(&family),
+                user_id: us.uuid(),
+                sub: None,
+                groups: vec![group.to_owned()],
+                account_id: account_id.clone(),
+            });
+        }
+
+        accounts.push(Account {
+            account_id,
+            system_account_id,
+            name,
+            plan,
+            api_keys,
+            indexes: Vec::new(),
+        });
+    }
+
+    if !accounts.is_empty() {
+        let n = accounts.len();
+        for k in 0..input.sizes.indexes {
+            let mut s = Stream::new(seed, &format!("index/{k}"));
+            let owner = &mut accounts[k % n];
+            let category_no = s.below(f.catalogue.categories.len() as u64) as usize;
+            let category = f.catalogue.categories[category_no].name.clone();
+            let company = owner
+                .name
+                .split(' ')
+                .next()
+                .unwrap_or("shop")
+                .to_lowercase();
+            let name = format!("{}-{}-{k}", slug(&company), slug(&category));
+            let sample_doc_ids =
+                catalogue::doc_ids(seed, &name, input.sizes.docs_per_index.min(SAMPLE_IDS));
+            owner.indexes.push(Index {
+                name,
+                model: MODEL.to_owned(),
+                category,
+                endpoint: None,
+                documents: input.sizes.docs_per_index,
+                sample_doc_ids,
+            });
+        }
+    }
+
+    let prefix = input.table_prefix;
+    let bucket_prefix = bucket_prefix(prefix);
+    let fill = |s: &str| {
+        s.replace("{prefix}", prefix)
+            .replace("{bucket_prefix}", &bucket_prefix)
+    };
+    let items = crate::moto::records::items(f, &accounts, &users, input.cell, seed);
+    let tables = f
+        .tables
+        .iter()
+        .map(|t: &TableDef| Table {
+            name: t.name_with(prefix),
+            stream_view_type: t.stream_view_type().map(str::to_owned),
+            items: items
+                .iter()
+                .find(|(base, _)| base == t.base_name())
+                .map_or(0, |(_, v)| v.len()),
+        })
+        .collect();
+    let moto = Moto {
+        tables,
+        buckets: f.moto.buckets.iter().map(|b| fill(b)).collect(),
+        queues: f
+            .moto
+            .queues
+            .iter()
+            .map(|q| Queue {
+                name: fill(&q.name),
+                url: None,
+            })
+            .collect(),
+        topics: f
+            .moto
+            .topics
+            .iter()
+            .map(|t| Named {
+                name: fill(t),
+                arn: None,
+            })
+            .collect(),
+        secrets: f.moto.secrets.iter().map(|s| fill(&s.name)).collect(),
+        state_machines: f
+            .moto
+            .state_machines
+            .iter()
+            .map(|m| Named {
+                name: fill(&m.name),
+                arn: None,
+            })
+            .collect(),
+    };
+
+    let pool_base = format!("{prefix}hippodrome");
+    Manifest {
+        version: VERSION,
+        seed,
+        table_prefix: prefix.to_owned(),
+        cell: input.cell.to_owned(),
+        region: input.region.to_owned(),
+        services: input.services.clone(),
+        skipped,
+        accounts,
+        cognito: Cognito {
+            pool_name: format!("{pool_base}-users"),
+            pool_id: None,
+            region: input.region.to_owned(),
+            clients: Clients {
+                public: AppClient {
+                    name: format!("{pool_base}-public"),
+                    client_id: None,
+                    client_secret: None,
+                },
+                secret: AppClient {
+                    name: format!("{pool_base}-confidential"),
+                    client_id: None,
+                    client_secret: None,
+                },
+            },
+            groups: GROUPS.iter().map(|g| (*g).to_owned()).collect(),
+            users,
+        },
+        moto,
+    }
+}
+
+/// `Northwind` from `northwind`.
+pub fn title_case(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(first) => first.to_uppercase().chain(c).collect(),
+        None => String::new(),
+    }
+}
+
+/// Lower-case, `[a-z0-9-]` only, no leading/trailing/double dashes.
+pub fn slug(s: &str) -> String {
+    let mut out = String::new();
+    for ch in s.chars() {
+        if ch.is_ascii_alphanumeric() {
+            out.push(ch.to_ascii_lowercase());
+        } else if !out.ends_with('-') && !out.is_empty() {
+            out.push('-');
+        }
+    }
+    out.trim_end_matches('-').to_owned()
+}
+
+/// S3 bucket names allow only `[a-z0-9.-]`: the table prefix, lower-cased and sanitised.
+pub fn bucket_prefix(prefix: &str) -> String {
+    prefix
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::manifest::Services;
+
+    fn input(seed: u64, sizes: Sizes) -> PlanInput<'static> {
+        PlanInput {
+            seed,
+            sizes,
+            table_prefix: "dev-test-",
+            cell: "local",
+            region: "us-east-1",
+            encryption_secret: "1234567890ABCDEF",
+            services: Services {
+                cell_url: Some("http://127.0.0.1:9001".into()),
+                cognito_url: None,
+                moto_url: Some("http://127.0.0.1:9003".into()),
+            },
+        }
+    }
+
+    fn manifest(seed: u64, sizes: Sizes) -> Manifest {
+        build(crate::fixtures::get().unwrap(), &input(seed, sizes))
+    }
+
+    fn ids(m: &Manifest) -> Vec<String> {
+        let mut v = Vec::new();
+        for a in &m.accounts {
+            v.push(a.account_id.clone());
+            v.push(a.system_account_id.clone());
+            for k in &a.api_keys {
+                v.push(k.key_id.clone());
+                v.push(k.key.clone());
+                v.push(k.encrypted.clone());
+            }
+            for ix in &a.indexes {
+                v.extend(ix.sample_doc_ids.iter().cloned());
+            }
+        }
+        for u in &m.cognito.users {
+            v.push(u.username.clone());
+            v.push(u.user_id.clone());
+            v.push(u.password.clone());
+        }
+        v
+    }
+
+    #[test]
+    fn same_seed_gives_a_byte_identical_plan() {
+        for seed in [0, 1, 42, u64::MAX] {
+            let a = manifest(seed, Sizes::default()).to_json();
+            let b = manifest(seed, Sizes::default()).to_json();
+            assert_eq!(a, b, "seed {seed}");
+        }
+        let s = Sizes::standard();
+        assert_eq!(manifest(7, s).to_json(), manifest(7, s).to_json());
+    }
+
+    #[test]
+    fn different_seeds_share_no_id() {
+        // A property over many seed pairs rather than one example.
+        for seed in 0..24u64 {
+            let a = ids(&manifest(seed, Sizes::default()));
+            let b: std::collections::BTreeSet<String> =
+                ids(&manifest(seed + 1000, Sizes::default()))
+                    .into_iter()
+                    .collect();
+            for id in &a {
+                if id.contains('-') && id.len() > 20
+                    || id.starts_with("key_")
+                    || id.starts_with("sku-")
+                {
+                    assert!(!b.contains(id), "seed {seed}: {id} repeats");
+                }
+            }
+            assert_ne!(
+                manifest(seed, Sizes::default()).to_json(),
+                manifest(seed + 1000, Sizes::default()).to_json()
+            );
+        }
+    }
+
+    #[test]
+    fn sizes_are_honoured_and_growing_one_size_keeps_the_rest() {
+        let small = manifest(5, Sizes::default());
+        assert_eq!(small.accounts.len(), 3);
+        assert_eq!(small.cognito.users.len(), 12);
+        assert_eq!(
+            small
+                .accounts
+                .iter()
+                .map(|a| a.indexes.len())
+                .sum::<usize>(),
+            2
+        );
+        let std_ = manifest(5, Sizes::standard());
+        assert_eq!(std_.accounts.len(), 50);
+        assert_eq!(std_.cognito.users.len(), 500);
+        let indexes: Vec<_> = std_.accounts.iter().flat_map(|a| &a.indexes).collect();
+        assert_eq!(indexes.len(), 5);
+        assert!(
+            indexes
+                .iter()
+                .all(|i| i.documents == 2000 && i.sample_doc_ids.len() == SAMPLE_IDS)
+        );
+
+        let more_users = manifest(
+            5,
+            Sizes {
+                users_per_account: 6,
+                ..Sizes::default()
+            },
+        );
+        for (a, b) in small.accounts.iter().zip(&more_users.accounts) {
+            assert_eq!(a.account_id, b.account_id);
+            assert_eq!(a.api_keys, b.api_keys);
+            assert_eq!(a.indexes, b.indexes);
+        }
+        let more_docs = manifest(
+            5,
+            Sizes {
+                docs_per_index: 1000,
+                ..Sizes::default()
+            },
+        );
+        assert_eq!(small.cognito.users, more_docs.cognito.users);
+        assert_eq!(
+            small.accounts[0].indexes[0].sample_doc_ids,
+            more_docs.accounts[0].indexes[0].sample_doc_ids
+        );
+    }
+
+    #[test]
+    fn generated_values_are_valid_for_the_services() {
+        let m = manifest(11, Sizes::standard());
+        let mut names = std::collections::BTreeSet::new();
+        for u in &m.cognito.users {
+            let p = &u.password;
+            assert!(p.len() >= 8, "{p}");
+            assert!(p.chars().any(|c| c.is_ascii_uppercase()), "{p}");
+            assert!(p.chars().any(|c| c.is_ascii_lowercase()), "{p}");
+            assert!(p.chars().any(|c| c.is_ascii_digit()), "{p}");
+            assert!(p.chars().any(|c| !c.is_ascii_alphanumeric()), "{p}");
+            assert!(names.insert(u.username.clone()), "duplicate {}", u.username);
+            assert!(u.email.contains('@'));
+            assert!(m.accounts.iter().any(|a| a.account_id == u.account_id));
+        }
+        assert_eq!(m.cognito.users[0].groups, vec!["admin".to_owned()]);
+        for a in &m.accounts {
+            for k in &a.api_keys {
+                let d = crate::keys::decode(&k.encrypted, "1234567890ABCDEF").unwrap();
+                assert_eq!(d.system_account_id, a.system_account_id);
+                assert_eq!(d.cell, "local");
+                assert_eq!(d.token, k.key);
+            }
+            for ix in &a.indexes {
+                let n = &ix.name;
+                assert!(
+                    n.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+                        && !n.starts_with(|c: char| c.is_ascii_digit()),
+                    "{n}"
+                );
+            }
+        }
+        for b in &m.moto.buckets {
+            assert!(
+                b.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'),
+                "{b}"
+            );
+            assert!((3..=63).contains(&b.len()));
+        }
+        assert!(
+            m.moto
+                .secrets
+                .contains(&"dev/api_key_encryption_key_secret".to_owned())
+        );
+        assert_eq!(m.skipped, vec!["cognito".to_owned()]);
+    }
+
+    #[test]
+    fn records_carry_every_key_attribute_their_table_declares() {
+        let f = crate::fixtures::get().unwrap();
+        let m = manifest(3, Sizes::standard());
+        let items = crate::moto::records::items(f, &m.accounts, &m.cognito.users, "local", 3);
+        for t in &f.tables {
+            let (_, list) = items.iter().find(|(n, _)| n == t.base_name()).unwrap();
+            assert!(!list.is_empty(), "{}", t.base_name());
+            let mut keys: Vec<&str> = t.key_attributes();
+            for g in &t.global_secondary_indexes {
+                keys.extend(g.key_schema.iter().map(|k| k.attribute_name.as_str()));
+            }
+            let mut primary = std::collections::BTreeSet::new();
+            for item in list {
+                for k in &keys {
+                    assert!(
+                        item.get(*k).is_some_and(|v| v.is_s()),
+                        "{}: {k}",
+                        t.base_name()
+                    );
+                }
+                let pk: Vec<String> = t
+                    .key_attributes()
+                    .iter()
+                    .map(|k| format!("{:?}", item.get(*k)))
+                    .collect();
+                assert!(
+                    primary.insert(pk),
+                    "{}: duplicate primary key",
+                    t.base_name()
+                );
+            }
+            let table = m
+                .moto
+                .tables
+                .iter()
+                .find(|x| x.name == t.name_with("dev-test-"))
+                .unwrap();
+            assert_eq!(table.items, list.len());
+        }
+    }
+
+    #[test]
+    fn golden_values_never_change() {
+        // Pins the RNG, the stream derivation, the fixtures and the cipher: the same seed must give
+        // the same data on every machine and every release. Change these only on purpose.
+        let m = manifest(42, Sizes::default());
+        assert_eq!(
+            m.accounts[0].account_id,
+            "0bcd9df4-b07a-4895-81c9-b7d90dbcae6c"
+        );
+        assert_eq!(m.accounts[0].system_account_id, "5sg4mc1ryyo8");
+        assert_eq!(m.accounts[0].name, "Starling Co");
+        assert_eq!(
+            m.accounts[0].api_keys[0].key,
+            "mB2r52F3ZqISrQIJuhbXMofDb1sS1XOe4LrBQHqW"
+        );
+        assert_eq!(
+            m.accounts[0].api_keys[0].encrypted,
+            "hk1.jer-DMwGXtgK_EkreKpJH5uXqC113ZInNiwrLLV2Fad4DepzLIKUHVDN9GoNoh-CEI8romNaYFEzGhCVSDBPGSE8MNA-BONOO2gZacyfisR6Clr7nBu0TlTgdi5RIKENuzP1DURPoGSdOREq4EB-dcZUn5otBmHO35lmBNc0s9XAdA"
+        );
+        assert_eq!(m.accounts[0].indexes[0].name, "starling-home-0");
+        assert_eq!(
+            m.accounts[0].indexes[0].sample_doc_ids[0],
+            "sku-7wz38jqiwjyb"
+        );
+        assert_eq!(m.cognito.users[0].username, "leila.white.kz59");
+        assert_eq!(m.cognito.users[0].password, "Hazel-cedar-1194");
+    }
+
+    #[test]
+    fn env_file_names_everything_suites_need() {
+        let m = manifest(8, Sizes::default());
+        let env = m.env_file(std::path::Path::new("/p/.hippodrome/seed.json"));
+        for key in [
+            "ENVIRONMENT=hippodrome",
+            "HIPPODROME_RANDOM_SEED=8",
+            "HIPPODROME_CELL_URL=http://127.0.0.1:9001",
+            "# HIPPODROME_COGNITO_URL is unset: its service was not seeded",
+            "AWS_ACCESS_KEY_ID=testing",
+            "AWS_SECRET_ACCESS_KEY=testing",
+            "AWS_DEFAULT_REGION=us-east-1",
+            "AWS_ENDPOINT_URL=http://127.0.0.1:9003",
+            "HIPPODROME_TABLE_PREFIX=dev-test-",
+            "HIPPODROME_SEED_MANIFEST=/p/.hippodrome/seed.json",
+        ] {
+            assert!(env.lines().any(|l| l == key), "{key} missing in\n{env}");
+        }
+        let key_line = format!("HIPPODROME_CELL_API_KEY={}", m.accounts[0].api_keys[0].key);
+        assert!(env.contains(&key_line));
+        let user_line = format!("HIPPODROME_E2E_USERNAME={}", m.cognito.users[0].username);
+        assert!(env.contains(&user_line));
+        for line in env.lines().filter(|l| !l.starts_with('#')) {
+            let (_, v) = line.split_once('=').unwrap();
+            assert!(
+                !v.contains([' ', '"', '\'', '$', '`', '\\']),
+                "needs quoting: {line}"
+            );
+        }
+    }
+}
