@@ -22,6 +22,14 @@ if [ -f tests/e2e/node/package.json ] && command -v npm >/dev/null; then
   fi
 fi
 
+if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null; then
+  echo "installing chromium (for the dashboard's browser tests)"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
+if [ -f tests/browser/package.json ] && [ ! -d tests/browser/node_modules/playwright-core ]; then
+  (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
 CACHE=${HIPPODROME_CACHE_DIR:-$HOME/.cache/hippodrome}
 REQ=$(grep -v '^#' fixtures/moto-requirements.txt | head -1)
 VERSION=${REQ##*==}

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The one test command (README.md): lint, every Rust test, then the Python end-to-end suite against
-# a stack this script brings up (temp project root, free port offset) and tears down itself.
+# The one test command (README.md): lint, every Rust test, the Python end-to-end suite against a
+# stack this script brings up (temp project root, free port offset) and tears down itself, the
+# dashboard's browser tests, and a short schemathesis run against every service.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -21,7 +22,7 @@ cargo test --workspace --quiet 2>&1 | tee /tmp/hippodrome-cargo-test.log
 grep -q "test result:" /tmp/hippodrome-cargo-test.log
 
 step "end-to-end suite (pytest) against a real stack"
-cargo build -p orchestrator -p fake-cell -p fake-cognito --quiet
+cargo build -p orchestrator -p fake-cell -p fake-cognito -p webhook-router --quiet
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 ORCH="$TARGET/debug/orchestrator"
 # Tests that need a second, differently configured instance start the standalone binaries.
@@ -43,3 +44,11 @@ export HIPPODROME_ROUTER_URL="http://127.0.0.1:$((9009 + OFFSET))"
 export HIPPODROME_E2E_ROOT="$E2E_ROOT"
 export HIPPODROME_PORT_OFFSET="$OFFSET"
 .hippodrome/venvs/e2e/bin/python -m pytest tests/e2e -q -p no:cacheprovider
+cleanup
+trap - EXIT
+
+step "dashboard in a real browser (headless chromium + playwright-core)"
+HIPPODROME_ORCHESTRATOR="$ORCH" bash tests/browser/run.sh
+
+step "bad input: schemathesis against every service's OpenAPI (no 5xx, JSON errors)"
+WEBHOOK_ROUTER_BIN="$TARGET/debug/webhook-router" bash tests/fuzz/run.sh

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use crate::app::AppState;
 use crate::error::{CognitoError, Result};
 use crate::persist::Record;
-use crate::state::{Client, new_client_id, new_client_secret, now_f64};
+use crate::state::{Client, new_client_id, now_f64};
 use crate::target::{Params, page};
 
 const DEFAULT_FLOWS: &[&str] = &[
@@ -178,11 +178,22 @@ pub fn client_json(c: &Client) -> Value {
 
 pub async fn create(app: &AppState, p: &Params) -> Result<Value> {
     let pool_id = p.str("UserPoolId")?.to_owned();
+    let mut id = crate::ids::client_id(&pool_id, p.str("ClientName").unwrap_or_default());
+    if app
+        .store
+        .read()
+        .pools
+        .get(&pool_id)
+        .is_some_and(|pool| pool.clients.contains_key(&id))
+    {
+        // A second client with the same name: derived ids would clash, so this one is random.
+        id = new_client_id();
+    }
     let secret = p
         .bool("GenerateSecret")
         .unwrap_or(false)
-        .then(new_client_secret);
-    let client = from_params(p, new_client_id(), pool_id.clone(), secret, now_f64())?;
+        .then(|| crate::ids::client_secret(&pool_id, &id));
+    let client = from_params(p, id, pool_id.clone(), secret, now_f64())?;
     app.commit(|store, recs| {
         let pool = store.pool_mut(&pool_id)?;
         pool.clients.insert(client.id.clone(), client.clone());

@@ -14,6 +14,7 @@ pub mod auth;
 pub mod clients;
 pub mod error;
 pub mod groups;
+pub mod ids;
 pub mod keys;
 pub mod list_filter;
 pub mod oauth;

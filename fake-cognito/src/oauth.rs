@@ -6,6 +6,7 @@ use std::collections::HashMap;
 
 use axum::Form;
 use axum::extract::State;
+use axum::extract::rejection::FormRejection;
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
@@ -64,8 +65,10 @@ fn authenticate(
 pub async fn token(
     State(app): State<AppState>,
     headers: HeaderMap,
-    Form(form): Form<HashMap<String, String>>,
+    form: std::result::Result<Form<HashMap<String, String>>, FormRejection>,
 ) -> Result<Response> {
+    // A missing or wrong content type is the client's error, answered in OAuth's JSON shape.
+    let Form(form) = form.map_err(|_| CognitoError::oauth("invalid_request"))?;
     let grant = form
         .get("grant_type")
         .ok_or_else(|| CognitoError::oauth("invalid_request"))?
@@ -173,8 +176,9 @@ pub async fn user_info(State(app): State<AppState>, headers: HeaderMap) -> Respo
 pub async fn revoke(
     State(app): State<AppState>,
     headers: HeaderMap,
-    Form(form): Form<HashMap<String, String>>,
+    form: std::result::Result<Form<HashMap<String, String>>, FormRejection>,
 ) -> Result<Response> {
+    let Form(form) = form.map_err(|_| CognitoError::oauth("invalid_request"))?;
     let (id, secret) = client_credentials(&headers, &form);
     let id = id.ok_or_else(|| CognitoError::oauth("invalid_client"))?;
     let token = form

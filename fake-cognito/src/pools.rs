@@ -111,7 +111,11 @@ pub async fn create(app: &AppState, call: &Call) -> Result<Value> {
     let p = &call.params;
     let name = p.str("PoolName")?.to_owned();
     let now = now_f64();
-    let id = new_pool_id(&call.region);
+    let mut id = crate::ids::pool_id(&call.region, &name);
+    if app.store.read().pools.contains_key(&id) {
+        // A second pool with the same name: derived ids would clash, so this one is random.
+        id = new_pool_id(&call.region);
+    }
     let mut extra = Map::new();
     for k in EXTRA_MEMBERS {
         if let Some(v) = p.get(k) {

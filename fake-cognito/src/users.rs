@@ -158,7 +158,7 @@ fn new_identity(
     given: &str,
     attrs: &[(String, String)],
 ) -> Result<(String, String, BTreeMap<String, String>)> {
-    let sub = uuid::Uuid::new_v4().to_string();
+    let sub = crate::ids::sub(&meta.id, given);
     let mut map: BTreeMap<String, String> = attrs.iter().cloned().collect();
     map.insert("sub".into(), sub.clone());
     if meta.username_attributes.is_empty() {

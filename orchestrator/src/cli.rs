@@ -168,7 +168,11 @@ pub enum KeysCommand {
     Decode {
         key: String,
         /// Secret the key was encrypted with.
-        #[arg(long, env = "HIPPODROME_ENCRYPTION_SECRET", default_value = "1234567890ABCDEF")]
+        #[arg(
+            long,
+            env = "HIPPODROME_ENCRYPTION_SECRET",
+            default_value = "1234567890ABCDEF"
+        )]
         secret: String,
     },
 }

@@ -52,11 +52,17 @@ impl RunLogs {
 }
 
 fn prune(logs_root: &Path) {
-    let Ok(entries) = std::fs::read_dir(logs_root) else { return };
+    let Ok(entries) = std::fs::read_dir(logs_root) else {
+        return;
+    };
     let mut runs: Vec<PathBuf> = entries
         .flatten()
         .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
-        .filter(|e| e.file_name().to_string_lossy().starts_with(|c: char| c.is_ascii_digit()))
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with(|c: char| c.is_ascii_digit())
+        })
         .map(|e| e.path())
         .collect();
     runs.sort();
@@ -85,7 +91,8 @@ struct SinkInner {
 impl LogSink {
     /// A sink writing to `file`; `echo` prints prefixed lines to the terminal too.
     pub fn new(service: &str, file: PathBuf, echo: bool, width: usize) -> Self {
-        let color = std::env::var_os("NO_COLOR").is_none() && std::io::IsTerminal::is_terminal(&std::io::stdout());
+        let color = std::env::var_os("NO_COLOR").is_none()
+            && std::io::IsTerminal::is_terminal(&std::io::stdout());
         let tag = format!("[{service}]");
         let prefix = if color {
             let c = PALETTE[service.bytes().map(usize::from).sum::<usize>() % PALETTE.len()];
@@ -95,7 +102,10 @@ impl LogSink {
         };
         let (file_tx, mut rx) = mpsc::unbounded_channel::<String>();
         tokio::spawn(async move {
-            let f = std::fs::OpenOptions::new().create(true).append(true).open(&file);
+            let f = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&file);
             let Ok(f) = f else { return };
             let mut w = std::io::BufWriter::new(f);
             while let Some(line) = rx.recv().await {
@@ -144,7 +154,10 @@ impl LogSink {
     /// The last `n` lines (at most the bounded tail).
     pub fn tail(&self, n: usize) -> Vec<String> {
         let tail = self.inner.tail.lock();
-        tail.iter().skip(tail.len().saturating_sub(n)).cloned().collect()
+        tail.iter()
+            .skip(tail.len().saturating_sub(n))
+            .cloned()
+            .collect()
     }
 
     /// Lines as they arrive (for the dashboard's live tail).
@@ -153,7 +166,10 @@ impl LogSink {
     }
 
     /// Copy a child's stdout or stderr into this sink, line by line, until it closes.
-    pub fn pump<R: AsyncRead + Unpin + Send + 'static>(&self, reader: R) -> tokio::task::JoinHandle<()> {
+    pub fn pump<R: AsyncRead + Unpin + Send + 'static>(
+        &self,
+        reader: R,
+    ) -> tokio::task::JoinHandle<()> {
         let sink = self.clone();
         tokio::spawn(async move {
             let mut reader = BufReader::new(reader);

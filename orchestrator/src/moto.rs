@@ -14,7 +14,9 @@ pub fn cache_dir() -> PathBuf {
     if let Some(d) = std::env::var_os("HIPPODROME_CACHE_DIR") {
         return PathBuf::from(d);
     }
-    let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(std::env::temp_dir);
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(std::env::temp_dir);
     home.join(".cache").join("hippodrome")
 }
 
@@ -28,7 +30,15 @@ pub fn server_argv() -> Vec<String> {
     if let Ok(p) = std::env::var("HIPPODROME_MOTO_SERVER") {
         return vec![p];
     }
-    vec![venv_dir().join("bin").join("python").to_string_lossy().into_owned(), "-m".into(), "moto.server".into()]
+    vec![
+        venv_dir()
+            .join("bin")
+            .join("python")
+            .to_string_lossy()
+            .into_owned(),
+        "-m".into(),
+        "moto.server".into(),
+    ]
 }
 
 /// The setup step that builds the venv when it is missing.
@@ -46,5 +56,8 @@ pub fn setup() -> Option<Setup> {
         cache = cache.display(),
         venv = venv.display(),
     );
-    Some(Setup { argv: vec!["sh".into(), "-c".into(), script], creates: venv.join("bin").join("python") })
+    Some(Setup {
+        argv: vec!["sh".into(), "-c".into(), script],
+        creates: venv.join("bin").join("python"),
+    })
 }

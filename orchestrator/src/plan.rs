@@ -103,7 +103,11 @@ pub fn build(input: &PlanInput<'_>) -> Result<Vec<ServiceSpec>, String> {
         "/healthz",
     );
     if input.cell != Cell::Local {
-        cell.skip = Some(format!("--cell {} uses the real cell at {}", input.cell.as_str(), input.ctx.cell_url));
+        cell.skip = Some(format!(
+            "--cell {} uses the real cell at {}",
+            input.cell.as_str(),
+            input.ctx.cell_url
+        ));
     }
     out.push(cell);
 
@@ -125,7 +129,17 @@ pub fn build(input: &PlanInput<'_>) -> Result<Vec<ServiceSpec>, String> {
     let mut moto = builtin(
         "moto",
         input.ports.moto(),
-        input.moto_argv.iter().cloned().chain(["-H".into(), "127.0.0.1".into(), "-p".into(), input.ports.moto().to_string()]).collect(),
+        input
+            .moto_argv
+            .iter()
+            .cloned()
+            .chain([
+                "-H".into(),
+                "127.0.0.1".into(),
+                "-p".into(),
+                input.ports.moto().to_string(),
+            ])
+            .collect(),
         "/moto-api/",
     );
     moto.setup = input.moto_setup.clone();
@@ -152,7 +166,12 @@ pub fn build(input: &PlanInput<'_>) -> Result<Vec<ServiceSpec>, String> {
         router_argv.push("--moto-url".into());
         router_argv.push(input.ctx.moto_url.clone());
     }
-    let mut router = builtin("webhook_router", input.ports.webhook_router(), router_argv, "/healthz");
+    let mut router = builtin(
+        "webhook_router",
+        input.ports.webhook_router(),
+        router_argv,
+        "/healthz",
+    );
     // The router follows tables the seed creates after layer 0, so it starts one layer later.
     router.layer = 1;
     out.push(router);
@@ -183,7 +202,12 @@ fn routes(input: &PlanInput<'_>) -> Vec<(String, String, u16, String)> {
             input.ports.shift(9010),
             "/".to_owned(),
         ),
-        ("Merchandising.".to_owned(), "merchandising_exporter".to_owned(), input.ports.shift(9011), "/".to_owned()),
+        (
+            "Merchandising.".to_owned(),
+            "merchandising_exporter".to_owned(),
+            input.ports.shift(9011),
+            "/".to_owned(),
+        ),
     ];
     for r in &input.toml.routes {
         let port = input
@@ -200,19 +224,43 @@ fn routes(input: &PlanInput<'_>) -> Vec<(String, String, u16, String)> {
     }
     // Team services may override where the default exporters live.
     for (_, target, port, _) in out.iter_mut() {
-        if let Some(p) = input.toml.services.iter().find(|s| &s.name == target).and_then(|s| s.port) {
+        if let Some(p) = input
+            .toml
+            .services
+            .iter()
+            .find(|s| &s.name == target)
+            .and_then(|s| s.port)
+        {
             *port = input.ports.shift(p);
         }
     }
     out
 }
 
-fn team_service(s: &ServiceSection, input: &PlanInput<'_>, injected: &BTreeMap<String, String>) -> Result<ServiceSpec, String> {
-    let port = s.port.or_else(|| crate::config::ports::DEFAULTS.iter().find(|(n, _)| *n == s.name).map(|(_, p)| *p));
+fn team_service(
+    s: &ServiceSection,
+    input: &PlanInput<'_>,
+    injected: &BTreeMap<String, String>,
+) -> Result<ServiceSpec, String> {
+    let port = s.port.or_else(|| {
+        crate::config::ports::DEFAULTS
+            .iter()
+            .find(|(n, _)| *n == s.name)
+            .map(|(_, p)| *p)
+    });
     let port = port.map(|p| input.ports.shift(p));
-    let ctx = Context { port, ..input.ctx.clone() };
-    let expand = |v: &str| env::expand(v, &ctx).map_err(|e| format!("hippodrome.toml: service {}: {e}", s.name));
-    let argv = s.command.iter().map(|a| expand(a)).collect::<Result<Vec<_>, _>>()?;
+    let ctx = Context {
+        port,
+        ..input.ctx.clone()
+    };
+    let expand = |v: &str| {
+        env::expand(v, &ctx).map_err(|e| format!("hippodrome.toml: service {}: {e}", s.name))
+    };
+    let argv = s
+        .command
+        .iter()
+        .map(|a| expand(a))
+        .collect::<Result<Vec<_>, _>>()?;
     let mut env = injected.clone();
     if let Some(p) = port {
         env.insert("PORT".into(), p.to_string());
@@ -228,8 +276,15 @@ fn team_service(s: &ServiceSection, input: &PlanInput<'_>, injected: &BTreeMap<S
     };
     let setup = match &s.setup {
         Some(setup) => Some(Setup {
-            argv: setup.command.iter().map(|a| expand(a)).collect::<Result<Vec<_>, _>>()?,
-            creates: cwd.clone().unwrap_or_else(|| input.paths.project_root.clone()).join(&setup.creates),
+            argv: setup
+                .command
+                .iter()
+                .map(|a| expand(a))
+                .collect::<Result<Vec<_>, _>>()?,
+            creates: cwd
+                .clone()
+                .unwrap_or_else(|| input.paths.project_root.clone())
+                .join(&setup.creates),
         }),
         None => None,
     };
@@ -246,9 +301,15 @@ fn team_service(s: &ServiceSection, input: &PlanInput<'_>, injected: &BTreeMap<S
         skip = Some(format!("cwd {} does not exist", dir.display()));
     }
     if skip.is_none()
-        && let Some(missing) = s.requires.iter().find(|p| crate::process::preflight::which(p).is_none())
+        && let Some(missing) = s
+            .requires
+            .iter()
+            .find(|p| crate::process::preflight::which(p).is_none())
     {
-        skip = Some(format!("requires `{missing}`, which is not on PATH ({})", crate::process::preflight::install_hint(missing)));
+        skip = Some(format!(
+            "requires `{missing}`, which is not on PATH ({})",
+            crate::process::preflight::install_hint(missing)
+        ));
     }
     Ok(ServiceSpec {
         name: s.name.clone(),

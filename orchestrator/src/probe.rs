@@ -33,13 +33,24 @@ pub fn client() -> reqwest::Client {
 }
 
 pub fn now_ms() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
 }
 
 /// Probe a service once.
-pub async fn probe(client: &reqwest::Client, health: &Health, port: Option<u16>, process_alive: bool) -> Probe {
+pub async fn probe(
+    client: &reqwest::Client,
+    health: &Health,
+    port: Option<u16>,
+    process_alive: bool,
+) -> Probe {
     let started = Instant::now();
-    let done = |ok: bool, error_type: Option<&'static str>, status_code: Option<u16>, detail: Option<String>| Probe {
+    let done = |ok: bool,
+                error_type: Option<&'static str>,
+                status_code: Option<u16>,
+                detail: Option<String>| Probe {
         ok,
         latency_ms: (started.elapsed().as_secs_f64() * 1000.0 * 100.0).round() / 100.0,
         error_type,
@@ -48,12 +59,22 @@ pub async fn probe(client: &reqwest::Client, health: &Health, port: Option<u16>,
         at_ms: now_ms(),
     };
     if !process_alive {
-        return done(false, Some("connection_refused"), None, Some("process is not running".into()));
+        return done(
+            false,
+            Some("connection_refused"),
+            None,
+            Some("process is not running".into()),
+        );
     }
     match (health, port) {
         (Health::Process, _) | (_, None) => done(true, None, None, None),
         (Health::Tcp, Some(port)) => {
-            match tokio::time::timeout(Duration::from_secs(1), tokio::net::TcpStream::connect(("127.0.0.1", port))).await {
+            match tokio::time::timeout(
+                Duration::from_secs(1),
+                tokio::net::TcpStream::connect(("127.0.0.1", port)),
+            )
+            .await
+            {
                 Ok(Ok(_)) => done(true, None, None, None),
                 Ok(Err(e)) => done(false, Some("connection_refused"), None, Some(e.to_string())),
                 Err(_) => done(false, Some("timeout"), None, None),

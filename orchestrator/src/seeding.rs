@@ -12,10 +12,18 @@ use crate::dashboard::{AppState, SeedStatus};
 
 /// The DynamoDB table suffixes the seed creates (one env var each for the services).
 pub fn table_suffixes() -> Vec<String> {
-    seed::fixtures::get().map(|f| f.tables.iter().map(|t| t.base_name().to_owned()).collect()).unwrap_or_default()
+    seed::fixtures::get()
+        .map(|f| f.tables.iter().map(|t| t.base_name().to_owned()).collect())
+        .unwrap_or_default()
 }
 
-pub fn config(ctx: &Context, paths: &Paths, moto: bool, cell: bool, sizes: (Option<usize>, Option<usize>)) -> seed::SeedConfig {
+pub fn config(
+    ctx: &Context,
+    paths: &Paths,
+    moto: bool,
+    cell: bool,
+    sizes: (Option<usize>, Option<usize>),
+) -> seed::SeedConfig {
     let mut s = seed::Sizes::default();
     if let Some(a) = sizes.0 {
         s.accounts = a;
@@ -39,7 +47,12 @@ pub fn config(ctx: &Context, paths: &Paths, moto: bool, cell: bool, sizes: (Opti
 }
 
 /// `up`'s seed step. A failed seed is reported (and makes `wait` fail) but does not stop the stack.
-pub async fn run_after_layer0(st: &AppState, ctx: &Context, paths: &Paths, sizes: (Option<usize>, Option<usize>)) {
+pub async fn run_after_layer0(
+    st: &AppState,
+    ctx: &Context,
+    paths: &Paths,
+    sizes: (Option<usize>, Option<usize>),
+) {
     let running = |name: &str| st.sup.get(name).is_some_and(|s| s.spec.skip.is_none());
     let cfg = config(ctx, paths, running("moto"), running("fake_cell"), sizes);
     *st.seed.lock() = SeedStatus::Running;
@@ -49,10 +62,18 @@ pub async fn run_after_layer0(st: &AppState, ctx: &Context, paths: &Paths, sizes
         Ok(manifest) => {
             let v = serde_json::to_value(&manifest).unwrap_or(Value::Null);
             if let Some(pool) = v["cognito"]["pool_id"].as_str() {
-                st.sup.options.late_env.lock().insert("COGNITO_USER_POOL_ID".into(), pool.into());
+                st.sup
+                    .options
+                    .late_env
+                    .lock()
+                    .insert("COGNITO_USER_POOL_ID".into(), pool.into());
             }
             if let Some(client) = v["cognito"]["clients"]["public"]["client_id"].as_str() {
-                st.sup.options.late_env.lock().insert("COGNITO_CLIENT_ID".into(), client.into());
+                st.sup
+                    .options
+                    .late_env
+                    .lock()
+                    .insert("COGNITO_CLIENT_ID".into(), client.into());
             }
             println!(
                 "[seed] done in {:.2}s: {} accounts, {} users; manifest {}",
@@ -65,7 +86,9 @@ pub async fn run_after_layer0(st: &AppState, ctx: &Context, paths: &Paths, sizes
             *st.seed.lock() = SeedStatus::Done;
         }
         Err(e) => {
-            eprintln!("[seed] failed: {e:#} (see TROUBLESHOOTING.md#seed-failed; rerun with `orchestrator seed`)");
+            eprintln!(
+                "[seed] failed: {e:#} (see TROUBLESHOOTING.md#seed-failed; rerun with `orchestrator seed`)"
+            );
             *st.seed.lock() = SeedStatus::Failed(format!("{e:#}"));
         }
     }

@@ -19,12 +19,20 @@ pub struct Check {
 impl std::fmt::Display for Check {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let mark = if self.ok { "ok  " } else { "FAIL" };
-        write!(f, "{mark} {:<22} {:>7.1} ms  {}", self.name, self.ms, self.detail)
+        write!(
+            f,
+            "{mark} {:<22} {:>7.1} ms  {}",
+            self.name, self.ms, self.detail
+        )
     }
 }
 
 fn http() -> reqwest::Client {
-    reqwest::Client::builder().timeout(Duration::from_secs(5)).no_proxy().build().unwrap_or_default()
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(5))
+        .no_proxy()
+        .build()
+        .unwrap_or_default()
 }
 
 async fn get(url: &str, api_key: Option<&str>) -> anyhow::Result<Value> {
@@ -45,23 +53,44 @@ pub async fn run(dashboard_url: &str) -> Vec<Check> {
     let started = Instant::now();
     let status = get(&format!("{dashboard_url}/api/status"), None).await;
     let stack = get(&format!("{dashboard_url}/api/stack"), None).await;
-    out.push(timed("dashboard", started, match (&status, &stack) {
-        (Ok(s), Ok(_)) => {
-            let bad: Vec<String> = s
-                .as_object()
-                .into_iter()
-                .flatten()
-                .filter(|(_, v)| v["status"] != "running" && v["status"] != "skipped" && v["blocking"] != false)
-                .map(|(k, v)| format!("{k} is {}", v["status"].as_str().unwrap_or("?")))
-                .collect();
-            if bad.is_empty() { Ok(format!("{} services", s.as_object().map_or(0, |m| m.len()))) } else { Err(anyhow::anyhow!(bad.join(", "))) }
-        }
-        (Err(e), _) | (_, Err(e)) => Err(anyhow::anyhow!("dashboard unreachable: {e}")),
-    }));
-    let (Ok(status), Ok(stack)) = (status, stack) else { return out };
+    out.push(timed(
+        "dashboard",
+        started,
+        match (&status, &stack) {
+            (Ok(s), Ok(_)) => {
+                let bad: Vec<String> = s
+                    .as_object()
+                    .into_iter()
+                    .flatten()
+                    .filter(|(_, v)| {
+                        v["status"] != "running"
+                            && v["status"] != "skipped"
+                            && v["blocking"] != false
+                    })
+                    .map(|(k, v)| format!("{k} is {}", v["status"].as_str().unwrap_or("?")))
+                    .collect();
+                if bad.is_empty() {
+                    Ok(format!("{} services", s.as_object().map_or(0, |m| m.len())))
+                } else {
+                    Err(anyhow::anyhow!(bad.join(", ")))
+                }
+            }
+            (Err(e), _) | (_, Err(e)) => Err(anyhow::anyhow!("dashboard unreachable: {e}")),
+        },
+    ));
+    let (Ok(status), Ok(stack)) = (status, stack) else {
+        return out;
+    };
     let t = Instant::now();
     let manifest = get(&format!("{dashboard_url}/api/seed"), None).await;
-    out.push(timed("seed manifest", t, manifest.as_ref().map(|m| format!("seed {}", m["seed"])).map_err(|e| anyhow::anyhow!("{e}"))));
+    out.push(timed(
+        "seed manifest",
+        t,
+        manifest
+            .as_ref()
+            .map(|m| format!("seed {}", m["seed"]))
+            .map_err(|e| anyhow::anyhow!("{e}")),
+    ));
     let Ok(manifest) = manifest else { return out };
     let running = |name: &str| status[name]["status"] == "running";
 
@@ -75,12 +104,23 @@ pub async fn run(dashboard_url: &str) -> Vec<Check> {
     }
     if running("fake_cognito") {
         let t = Instant::now();
-        out.push(timed("fake_cognito login", t, check_cognito(&manifest).await));
+        out.push(timed(
+            "fake_cognito login",
+            t,
+            check_cognito(&manifest).await,
+        ));
     }
     if running("webhook_router") {
         let t = Instant::now();
-        let router = stack["info"]["router_url"].as_str().unwrap_or_default().to_owned();
-        out.push(timed("webhook_router routes", t, check_router(&router).await));
+        let router = stack["info"]["router_url"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        out.push(timed(
+            "webhook_router routes",
+            t,
+            check_router(&router).await,
+        ));
     }
     out
 }
@@ -88,8 +128,18 @@ pub async fn run(dashboard_url: &str) -> Vec<Check> {
 fn timed(name: &str, t: Instant, r: anyhow::Result<String>) -> Check {
     let ms = t.elapsed().as_secs_f64() * 1000.0;
     match r {
-        Ok(detail) => Check { name: name.into(), ok: true, detail, ms },
-        Err(e) => Check { name: name.into(), ok: false, detail: format!("{e:#}"), ms },
+        Ok(detail) => Check {
+            name: name.into(),
+            ok: true,
+            detail,
+            ms,
+        },
+        Err(e) => Check {
+            name: name.into(),
+            ok: false,
+            detail: format!("{e:#}"),
+            ms,
+        },
     }
 }
 
@@ -97,51 +147,105 @@ async fn aws_config(endpoint: &str, region: &str) -> aws_config::SdkConfig {
     aws_config::defaults(aws_config::BehaviorVersion::latest())
         .region(aws_config::Region::new(region.to_owned()))
         .endpoint_url(endpoint)
-        .credentials_provider(aws_credential_types::Credentials::new("testing", "testing", None, None, "hippodrome"))
+        .credentials_provider(aws_credential_types::Credentials::new(
+            "testing",
+            "testing",
+            None,
+            None,
+            "hippodrome",
+        ))
         .load()
         .await
 }
 
 async fn check_moto(m: &Value) -> anyhow::Result<String> {
-    let url = m["services"]["moto_url"].as_str().ok_or_else(|| anyhow::anyhow!("manifest has no moto_url"))?;
+    let url = m["services"]["moto_url"]
+        .as_str()
+        .ok_or_else(|| anyhow::anyhow!("manifest has no moto_url"))?;
     let cfg = aws_config(url, m["region"].as_str().unwrap_or("us-east-1")).await;
     let ddb = aws_sdk_dynamodb::Client::new(&cfg);
-    let tables = ddb.list_tables().send().await?.table_names.unwrap_or_default();
-    let wanted: Vec<&Value> = m["moto"]["tables"].as_array().into_iter().flatten().collect();
+    let tables = ddb
+        .list_tables()
+        .send()
+        .await?
+        .table_names
+        .unwrap_or_default();
+    let wanted: Vec<&Value> = m["moto"]["tables"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .collect();
     for t in &wanted {
         let name = t["name"].as_str().unwrap_or_default();
-        anyhow::ensure!(tables.iter().any(|n| n == name), "table {name} missing (have {tables:?})");
+        anyhow::ensure!(
+            tables.iter().any(|n| n == name),
+            "table {name} missing (have {tables:?})"
+        );
         let want = t["items"].as_u64().unwrap_or(0) as i32;
-        let count = ddb.scan().table_name(name).select(aws_sdk_dynamodb::types::Select::Count).send().await?.count;
-        anyhow::ensure!(count >= want, "table {name} has {count} items, the seed wrote {want}");
+        let count = ddb
+            .scan()
+            .table_name(name)
+            .select(aws_sdk_dynamodb::types::Select::Count)
+            .send()
+            .await?
+            .count;
+        anyhow::ensure!(
+            count >= want,
+            "table {name} has {count} items, the seed wrote {want}"
+        );
     }
     Ok(format!("{} tables with their seeded items", wanted.len()))
 }
 
 async fn check_cell(m: &Value) -> anyhow::Result<String> {
-    let url = m["services"]["cell_url"].as_str().ok_or_else(|| anyhow::anyhow!("manifest has no cell_url"))?;
+    let url = m["services"]["cell_url"]
+        .as_str()
+        .ok_or_else(|| anyhow::anyhow!("manifest has no cell_url"))?;
     let account = &m["accounts"][0];
-    let key = account["api_keys"][0]["key"].as_str().ok_or_else(|| anyhow::anyhow!("manifest has no API key"))?;
+    let key = account["api_keys"][0]["key"]
+        .as_str()
+        .ok_or_else(|| anyhow::anyhow!("manifest has no API key"))?;
     let list = get(&format!("{url}/api/v2/indexes"), Some(key)).await?;
-    let names: Vec<&str> = list["results"].as_array().into_iter().flatten().filter_map(|r| r["indexName"].as_str()).collect();
+    let names: Vec<&str> = list["results"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|r| r["indexName"].as_str())
+        .collect();
     let mut docs = 0;
     for idx in account["indexes"].as_array().into_iter().flatten() {
         let name = idx["name"].as_str().unwrap_or_default();
-        anyhow::ensure!(names.contains(&name), "index {name} not listed for its account (have {names:?})");
+        anyhow::ensure!(
+            names.contains(&name),
+            "index {name} not listed for its account (have {names:?})"
+        );
         let stats = get(&format!("{url}/indexes/{name}/stats"), Some(key)).await?;
         let n = stats["numberOfDocuments"].as_u64().unwrap_or(0);
         let want = idx["documents"].as_u64().unwrap_or(0);
-        anyhow::ensure!(n == want, "index {name} has {n} documents, the seed wrote {want}");
+        anyhow::ensure!(
+            n == want,
+            "index {name} has {n} documents, the seed wrote {want}"
+        );
         docs += n;
     }
-    Ok(format!("{} indexes, {docs} documents for account {}", names.len(), account["name"].as_str().unwrap_or("?")))
+    Ok(format!(
+        "{} indexes, {docs} documents for account {}",
+        names.len(),
+        account["name"].as_str().unwrap_or("?")
+    ))
 }
 
 async fn check_cognito(m: &Value) -> anyhow::Result<String> {
-    let url = m["services"]["cognito_url"].as_str().ok_or_else(|| anyhow::anyhow!("manifest has no cognito_url"))?;
+    let url = m["services"]["cognito_url"]
+        .as_str()
+        .ok_or_else(|| anyhow::anyhow!("manifest has no cognito_url"))?;
     let c = &m["cognito"];
-    let pool = c["pool_id"].as_str().ok_or_else(|| anyhow::anyhow!("manifest has no pool id"))?;
-    let client_id = c["clients"]["public"]["client_id"].as_str().unwrap_or_default();
+    let pool = c["pool_id"]
+        .as_str()
+        .ok_or_else(|| anyhow::anyhow!("manifest has no pool id"))?;
+    let client_id = c["clients"]["public"]["client_id"]
+        .as_str()
+        .unwrap_or_default();
     let user = &c["users"][0];
     let cfg = aws_config(url, c["region"].as_str().unwrap_or("us-east-1")).await;
     let idp = aws_sdk_cognitoidentityprovider::Client::new(&cfg);
@@ -153,28 +257,61 @@ async fn check_cognito(m: &Value) -> anyhow::Result<String> {
         .auth_parameters("PASSWORD", user["password"].as_str().unwrap_or_default())
         .send()
         .await?;
-    let id_token = auth.authentication_result.and_then(|r| r.id_token).ok_or_else(|| anyhow::anyhow!("no IdToken"))?;
-    let discovery = get(&format!("{url}/{pool}/.well-known/openid-configuration"), None).await?;
+    let id_token = auth
+        .authentication_result
+        .and_then(|r| r.id_token)
+        .ok_or_else(|| anyhow::anyhow!("no IdToken"))?;
+    let discovery = get(
+        &format!("{url}/{pool}/.well-known/openid-configuration"),
+        None,
+    )
+    .await?;
     let issuer = discovery["issuer"].as_str().unwrap_or_default();
     let jwks_uri = discovery["jwks_uri"].as_str().unwrap_or_default();
     let jwks: jsonwebtoken::jwk::JwkSet = serde_json::from_value(get(jwks_uri, None).await?)?;
     let header = jsonwebtoken::decode_header(&id_token)?;
-    let kid = header.kid.ok_or_else(|| anyhow::anyhow!("token has no kid"))?;
-    let jwk = jwks.find(&kid).ok_or_else(|| anyhow::anyhow!("kid {kid} not in the JWKS"))?;
+    let kid = header
+        .kid
+        .ok_or_else(|| anyhow::anyhow!("token has no kid"))?;
+    let jwk = jwks
+        .find(&kid)
+        .ok_or_else(|| anyhow::anyhow!("kid {kid} not in the JWKS"))?;
     let mut v = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
     v.set_audience(&[client_id]);
     v.set_issuer(&[issuer]);
-    let claims = jsonwebtoken::decode::<Value>(&id_token, &jsonwebtoken::DecodingKey::from_jwk(jwk)?, &v)?.claims;
-    anyhow::ensure!(claims["token_use"] == "id", "token_use is {}", claims["token_use"]);
-    anyhow::ensure!(claims["sub"] == user["sub"], "sub {} is not the manifest's {}", claims["sub"], user["sub"]);
-    Ok(format!("{} logged in; ID token verified with the served JWKS", user["username"].as_str().unwrap_or("?")))
+    let claims =
+        jsonwebtoken::decode::<Value>(&id_token, &jsonwebtoken::DecodingKey::from_jwk(jwk)?, &v)?
+            .claims;
+    anyhow::ensure!(
+        claims["token_use"] == "id",
+        "token_use is {}",
+        claims["token_use"]
+    );
+    anyhow::ensure!(
+        claims["sub"] == user["sub"],
+        "sub {} is not the manifest's {}",
+        claims["sub"],
+        user["sub"]
+    );
+    Ok(format!(
+        "{} logged in; ID token verified with the served JWKS",
+        user["username"].as_str().unwrap_or("?")
+    ))
 }
 
 async fn check_router(url: &str) -> anyhow::Result<String> {
     let routes = get(&format!("{url}/routes"), None).await?;
-    let prefixes: Vec<&str> = routes["routes"].as_array().into_iter().flatten().filter_map(|r| r["prefix"].as_str()).collect();
+    let prefixes: Vec<&str> = routes["routes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|r| r["prefix"].as_str())
+        .collect();
     for p in ["EcomIndexSettings.", "Merchandising."] {
-        anyhow::ensure!(prefixes.contains(&p), "route {p} missing (have {prefixes:?})");
+        anyhow::ensure!(
+            prefixes.contains(&p),
+            "route {p} missing (have {prefixes:?})"
+        );
     }
     Ok(format!("{} routes", prefixes.len()))
 }

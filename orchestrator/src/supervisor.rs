@@ -134,7 +134,13 @@ pub struct Supervisor {
 
 impl Supervisor {
     /// Create the actors (nothing is spawned until `start_all`).
-    pub fn new(specs: Vec<ServiceSpec>, logs: RunLogs, options: Options, run_file: RunFile, run_path: std::path::PathBuf) -> Arc<Self> {
+    pub fn new(
+        specs: Vec<ServiceSpec>,
+        logs: RunLogs,
+        options: Options,
+        run_file: RunFile,
+        run_path: std::path::PathBuf,
+    ) -> Arc<Self> {
         let width = specs.iter().map(|s| s.name.len()).max().unwrap_or(8);
         let (run_tx, mut run_rx) = watch::channel(run_file);
         // One writer owns run.json, so concurrent updates never interleave their renames.
@@ -162,7 +168,11 @@ impl Supervisor {
             let (tx, rx) = mpsc::unbounded_channel();
             let log_file = logs.file_of(&spec.name);
             let sink = LogSink::new(&spec.name, log_file.clone(), options.echo, width);
-            let status = if spec.skip.is_some() { Status::Skipped } else { Status::Pending };
+            let status = if spec.skip.is_some() {
+                Status::Skipped
+            } else {
+                Status::Pending
+            };
             let svc = Arc::new(Service {
                 state: Mutex::new(ServiceState {
                     status,
@@ -179,11 +189,24 @@ impl Supervisor {
                 tx,
             });
             if svc.spec.skip.is_none() {
-                tokio::spawn(actor(svc.clone(), rx, options.clone(), client.clone(), run_tx.clone()));
+                tokio::spawn(actor(
+                    svc.clone(),
+                    rx,
+                    options.clone(),
+                    client.clone(),
+                    run_tx.clone(),
+                ));
             }
             services.push(svc);
         }
-        Arc::new(Self { services, logs, options, run_tx, run_removed: Mutex::new(Some(removed_rx)), started: AtomicBool::new(false) })
+        Arc::new(Self {
+            services,
+            logs,
+            options,
+            run_tx,
+            run_removed: Mutex::new(Some(removed_rx)),
+            started: AtomicBool::new(false),
+        })
     }
 
     pub fn get(&self, name: &str) -> Option<&Arc<Service>> {
@@ -205,8 +228,11 @@ impl Supervisor {
         Fut: std::future::Future<Output = Result<(), String>>,
     {
         for layer in self.layers() {
-            let members: Vec<&Arc<Service>> =
-                self.services.iter().filter(|s| s.spec.layer == layer && s.spec.skip.is_none()).collect();
+            let members: Vec<&Arc<Service>> = self
+                .services
+                .iter()
+                .filter(|s| s.spec.layer == layer && s.spec.skip.is_none())
+                .collect();
             for s in &members {
                 let _ = s.tx.send(Cmd::Start);
             }
@@ -214,11 +240,22 @@ impl Supervisor {
             loop {
                 let pending: Vec<&&Arc<Service>> = members
                     .iter()
-                    .filter(|s| matches!(s.snapshot().status, Status::Pending | Status::Starting | Status::Restarting))
+                    .filter(|s| {
+                        matches!(
+                            s.snapshot().status,
+                            Status::Pending | Status::Starting | Status::Restarting
+                        )
+                    })
                     .collect();
-                if let Some(failed) = members.iter().find(|s| s.spec.blocking && s.snapshot().status == Status::Failed) {
+                if let Some(failed) = members
+                    .iter()
+                    .find(|s| s.spec.blocking && s.snapshot().status == Status::Failed)
+                {
                     let reason = failed.snapshot().reason.unwrap_or_default();
-                    return Err(format!("blocking service {} failed: {reason}", failed.spec.name));
+                    return Err(format!(
+                        "blocking service {} failed: {reason}",
+                        failed.spec.name
+                    ));
                 }
                 if pending.is_empty() {
                     break;
@@ -244,7 +281,11 @@ impl Supervisor {
     pub async fn stop_all(&self) {
         for layer in self.layers().into_iter().rev() {
             let mut acks = Vec::new();
-            for s in self.services.iter().filter(|s| s.spec.layer == layer && s.spec.skip.is_none()) {
+            for s in self
+                .services
+                .iter()
+                .filter(|s| s.spec.layer == layer && s.spec.skip.is_none())
+            {
                 let (tx, rx) = oneshot::channel();
                 if s.tx.send(Cmd::Stop(tx)).is_ok() {
                     acks.push(rx);
@@ -257,34 +298,50 @@ impl Supervisor {
     }
 
     pub async fn stop(&self, name: &str) -> Result<(), String> {
-        let s = self.get(name).ok_or_else(|| format!("no service named {name}"))?;
+        let s = self
+            .get(name)
+            .ok_or_else(|| format!("no service named {name}"))?;
         let (tx, rx) = oneshot::channel();
-        s.tx.send(Cmd::Stop(tx)).map_err(|_| format!("{name} is not managed (skipped)"))?;
+        s.tx.send(Cmd::Stop(tx))
+            .map_err(|_| format!("{name} is not managed (skipped)"))?;
         rx.await.map_err(|_| "supervisor stopped".to_owned())
     }
 
     pub async fn restart(&self, name: &str) -> Result<(), String> {
-        let s = self.get(name).ok_or_else(|| format!("no service named {name}"))?;
+        let s = self
+            .get(name)
+            .ok_or_else(|| format!("no service named {name}"))?;
         let (tx, rx) = oneshot::channel();
-        s.tx.send(Cmd::Restart(tx)).map_err(|_| format!("{name} is not managed (skipped)"))?;
+        s.tx.send(Cmd::Restart(tx))
+            .map_err(|_| format!("{name} is not managed (skipped)"))?;
         rx.await.map_err(|_| "supervisor stopped".to_owned())
     }
 
     pub fn start(&self, name: &str) -> Result<(), String> {
-        let s = self.get(name).ok_or_else(|| format!("no service named {name}"))?;
-        s.tx.send(Cmd::Start).map_err(|_| format!("{name} is not managed (skipped)"))
+        let s = self
+            .get(name)
+            .ok_or_else(|| format!("no service named {name}"))?;
+        s.tx.send(Cmd::Start)
+            .map_err(|_| format!("{name} is not managed (skipped)"))
     }
 
     /// Probe every managed service now (`/api/health?deep=1`).
     pub async fn probe_all(&self) -> BTreeMap<String, Probe> {
         let client = probe::client();
-        let futs = self.services.iter().filter(|s| s.spec.skip.is_none()).map(|s| {
-            let client = client.clone();
-            async move {
-                let alive = s.snapshot().pid.is_some();
-                (s.spec.name.clone(), probe::probe(&client, &s.spec.health, s.spec.port, alive).await)
-            }
-        });
+        let futs = self
+            .services
+            .iter()
+            .filter(|s| s.spec.skip.is_none())
+            .map(|s| {
+                let client = client.clone();
+                async move {
+                    let alive = s.snapshot().pid.is_some();
+                    (
+                        s.spec.name.clone(),
+                        probe::probe(&client, &s.spec.health, s.spec.port, alive).await,
+                    )
+                }
+            });
         futures::future::join_all(futs).await.into_iter().collect()
     }
 
@@ -304,7 +361,14 @@ impl Supervisor {
 
 fn record_pid(run_tx: &watch::Sender<RunFile>, spec: &ServiceSpec, pid: Option<u32>) {
     run_tx.send_modify(|rf| {
-        rf.services.insert(spec.name.clone(), RunService { pid, pgid: pid, port: spec.port });
+        rf.services.insert(
+            spec.name.clone(),
+            RunService {
+                pid,
+                pgid: pid,
+                port: spec.port,
+            },
+        );
     });
 }
 
@@ -328,7 +392,9 @@ async fn actor(
         let Some(ch) = child.as_mut() else {
             // Not running: wait for a command.
             match rx.recv().await {
-                Some(Cmd::Start) | Some(Cmd::Restart(_)) if want_running && svc.snapshot().status == Status::Failed => {
+                Some(Cmd::Start) | Some(Cmd::Restart(_))
+                    if want_running && svc.snapshot().status == Status::Failed =>
+                {
                     // A failed service may be started again on request.
                     child = start_process(&svc, &opts, &run_tx).await;
                 }
@@ -381,21 +447,41 @@ async fn actor(
                 }
                 child = None;
                 record_pid(&run_tx, &svc.spec, None);
-                let lived = svc.snapshot().started_at.map(|t| t.elapsed()).unwrap_or_default();
-                svc.set(|s| { s.pid = None; s.last_exit_code = code; });
+                let lived = svc
+                    .snapshot()
+                    .started_at
+                    .map(|t| t.elapsed())
+                    .unwrap_or_default();
+                svc.set(|s| {
+                    s.pid = None;
+                    s.last_exit_code = code;
+                });
                 if !want_running {
                     svc.set(|s| s.status = Status::Stopped);
                     continue;
                 }
                 let code_text = code.map(|c| c.to_string()).unwrap_or_else(|| "?".into());
-                svc.sink.line(&format!("[hippodrome] {} exited with code {code_text}", svc.spec.name));
+                svc.sink.line(&format!(
+                    "[hippodrome] {} exited with code {code_text}",
+                    svc.spec.name
+                ));
                 if !svc.spec.auto_restart {
                     want_running = false;
-                    svc.set(|s| { s.status = Status::Failed; s.reason = Some(format!("exited with code {code_text}; auto_restart is off")); });
+                    svc.set(|s| {
+                        s.status = Status::Failed;
+                        s.reason =
+                            Some(format!("exited with code {code_text}; auto_restart is off"));
+                    });
                     continue;
                 }
-                if lived < QUICK_DEATH { quick_deaths += 1 } else { quick_deaths = 1 }
-                let backoff = Duration::from_millis(200u64.saturating_mul(1 << quick_deaths.min(8))).min(Duration::from_secs(30));
+                if lived < QUICK_DEATH {
+                    quick_deaths += 1
+                } else {
+                    quick_deaths = 1
+                }
+                let backoff =
+                    Duration::from_millis(200u64.saturating_mul(1 << quick_deaths.min(8)))
+                        .min(Duration::from_secs(30));
                 if quick_deaths >= CRASH_LOOP_AFTER {
                     let tail = svc.sink.tail(5).join(" | ");
                     svc.set(|s| {
@@ -403,7 +489,13 @@ async fn actor(
                         s.reason = Some(format!("exited {quick_deaths} times within {}s of starting; last exit code {code_text}; retrying in {:.1}s; last lines: {tail}", QUICK_DEATH.as_secs(), backoff.as_secs_f64()));
                     });
                 } else {
-                    svc.set(|s| { s.status = Status::Restarting; s.reason = Some(format!("exited with code {code_text}; restarting in {:.1}s", backoff.as_secs_f64())); });
+                    svc.set(|s| {
+                        s.status = Status::Restarting;
+                        s.reason = Some(format!(
+                            "exited with code {code_text}; restarting in {:.1}s",
+                            backoff.as_secs_f64()
+                        ));
+                    });
                 }
                 // Wait out the backoff, but obey a stop meanwhile.
                 let sleep = tokio::time::sleep(backoff);
@@ -420,7 +512,9 @@ async fn actor(
                         }
                     }
                 }
-                if stopped { continue; }
+                if stopped {
+                    continue;
+                }
                 svc.set(|s| s.restarts += 1);
                 let crash_looping = svc.snapshot().status == Status::CrashLooping;
                 child = start_process(&svc, &opts, &run_tx).await;
@@ -433,33 +527,45 @@ async fn actor(
                 startup_deadline = Instant::now() + opts.layer_timeout;
                 next_probe = Instant::now();
             }
-            Event::Command(cmd) => {
-                match cmd {
-                    Some(Cmd::Start) => {}
-                    Some(Cmd::Stop(ack)) => {
-                        want_running = false;
-                        if let Some(c) = child.take() { stop_process(&svc, c).await; }
-                        record_pid(&run_tx, &svc.spec, None);
-                        svc.set(|s| { s.status = Status::Stopped; s.reason = None; s.pid = None; });
-                        let _ = ack.send(());
+            Event::Command(cmd) => match cmd {
+                Some(Cmd::Start) => {}
+                Some(Cmd::Stop(ack)) => {
+                    want_running = false;
+                    if let Some(c) = child.take() {
+                        stop_process(&svc, c).await;
                     }
-                    Some(Cmd::Restart(ack)) => {
-                        if let Some(c) = child.take() { stop_process(&svc, c).await; }
-                        svc.set(|s| { s.status = Status::Restarting; s.restarts += 1; s.pid = None; });
-                        quick_deaths = 0;
-                        child = start_process(&svc, &opts, &run_tx).await;
-                        healthy_once = false;
-                        failures = 0;
-                        startup_deadline = Instant::now() + opts.layer_timeout;
-                        next_probe = Instant::now();
-                        let _ = ack.send(());
-                    }
-                    None => {
-                        if let Some(c) = child.take() { stop_process(&svc, c).await; }
-                        return;
-                    }
+                    record_pid(&run_tx, &svc.spec, None);
+                    svc.set(|s| {
+                        s.status = Status::Stopped;
+                        s.reason = None;
+                        s.pid = None;
+                    });
+                    let _ = ack.send(());
                 }
-            }
+                Some(Cmd::Restart(ack)) => {
+                    if let Some(c) = child.take() {
+                        stop_process(&svc, c).await;
+                    }
+                    svc.set(|s| {
+                        s.status = Status::Restarting;
+                        s.restarts += 1;
+                        s.pid = None;
+                    });
+                    quick_deaths = 0;
+                    child = start_process(&svc, &opts, &run_tx).await;
+                    healthy_once = false;
+                    failures = 0;
+                    startup_deadline = Instant::now() + opts.layer_timeout;
+                    next_probe = Instant::now();
+                    let _ = ack.send(());
+                }
+                None => {
+                    if let Some(c) = child.take() {
+                        stop_process(&svc, c).await;
+                    }
+                    return;
+                }
+            },
             Event::Probe => {
                 let p = probe::probe(&client, &svc.spec.health, svc.spec.port, true).await;
                 let ok = p.ok;
@@ -476,25 +582,44 @@ async fn actor(
                             s.reason = None;
                         }
                     });
-                    if svc.snapshot().status == Status::Running { quick_deaths = 0; }
-                    next_probe = Instant::now() + if svc.snapshot().status == Status::Running { opts.health_interval } else { Duration::from_secs(1) };
+                    if svc.snapshot().status == Status::Running {
+                        quick_deaths = 0;
+                    }
+                    next_probe = Instant::now()
+                        + if svc.snapshot().status == Status::Running {
+                            opts.health_interval
+                        } else {
+                            Duration::from_secs(1)
+                        };
                 } else if in_startup {
                     next_probe = Instant::now() + STARTUP_PROBE_EVERY;
                 } else {
                     failures += 1;
                     let why = p.error_type.unwrap_or("error");
-                    svc.set(|s| { s.status = Status::Unhealthy; s.reason = Some(format!("{failures} consecutive failed health probes ({why})")); });
+                    svc.set(|s| {
+                        s.status = Status::Unhealthy;
+                        s.reason = Some(format!(
+                            "{failures} consecutive failed health probes ({why})"
+                        ));
+                    });
                     if failures >= LIVENESS_FAILURES && svc.spec.auto_restart {
                         svc.sink.line(&format!("[hippodrome] {} failed {failures} health probes in a row ({why}); restarting", svc.spec.name));
-                        if let Some(c) = child.take() { stop_process(&svc, c).await; }
-                        svc.set(|s| { s.status = Status::Restarting; s.restarts += 1; s.pid = None; });
+                        if let Some(c) = child.take() {
+                            stop_process(&svc, c).await;
+                        }
+                        svc.set(|s| {
+                            s.status = Status::Restarting;
+                            s.restarts += 1;
+                            s.pid = None;
+                        });
                         child = start_process(&svc, &opts, &run_tx).await;
                         healthy_once = false;
                         failures = 0;
                         startup_deadline = Instant::now() + opts.layer_timeout;
                         next_probe = Instant::now();
                     } else {
-                        next_probe = Instant::now() + opts.health_interval.min(Duration::from_secs(2));
+                        next_probe =
+                            Instant::now() + opts.health_interval.min(Duration::from_secs(2));
                     }
                 }
             }
@@ -504,11 +629,17 @@ async fn actor(
 
 fn exit_code(status: std::process::ExitStatus) -> i32 {
     use std::os::unix::process::ExitStatusExt;
-    status.code().unwrap_or_else(|| -status.signal().unwrap_or(0))
+    status
+        .code()
+        .unwrap_or_else(|| -status.signal().unwrap_or(0))
 }
 
 /// Setup step, port check, spawn, output pumps. `None` (and status `failed`) when it could not start.
-async fn start_process(svc: &Arc<Service>, opts: &Options, run_tx: &watch::Sender<RunFile>) -> Option<Child> {
+async fn start_process(
+    svc: &Arc<Service>,
+    opts: &Options,
+    run_tx: &watch::Sender<RunFile>,
+) -> Option<Child> {
     let spec = &svc.spec;
     svc.set(|s| {
         if s.status != Status::CrashLooping {
@@ -519,7 +650,8 @@ async fn start_process(svc: &Arc<Service>, opts: &Options, run_tx: &watch::Sende
         && !setup.creates.exists()
     {
         svc.set(|s| s.reason = Some(format!("running setup: {}", setup.argv.join(" "))));
-        svc.sink.line(&format!("[hippodrome] setup: {}", setup.argv.join(" ")));
+        svc.sink
+            .line(&format!("[hippodrome] setup: {}", setup.argv.join(" ")));
         if let Err(e) = run_setup(svc).await {
             svc.set(|s| {
                 s.status = Status::Failed;
@@ -566,7 +698,12 @@ async fn start_process(svc: &Arc<Service>, opts: &Options, run_tx: &watch::Sende
         }
         Err(e) => {
             let program = spec.argv.first().cloned().unwrap_or_default();
-            let hint = preflight::install_hint(std::path::Path::new(&program).file_name().and_then(|n| n.to_str()).unwrap_or(""));
+            let hint = preflight::install_hint(
+                std::path::Path::new(&program)
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .unwrap_or(""),
+            );
             let msg = format!("cannot start `{program}`: {e} ({hint})");
             svc.sink.line(&format!("[hippodrome] {msg}"));
             svc.set(|s| {
@@ -579,9 +716,16 @@ async fn start_process(svc: &Arc<Service>, opts: &Options, run_tx: &watch::Sende
 }
 
 async fn run_setup(svc: &Arc<Service>) -> Result<(), String> {
-    let Some(setup) = &svc.spec.setup else { return Ok(()) };
-    let spec = ServiceSpec { argv: setup.argv.clone(), health: Health::Process, ..svc.spec.clone() };
-    let mut child = spawn::spawn(&spec, &BTreeMap::new(), true).map_err(|e| format!("setup `{}` could not start: {e}", setup.argv.join(" ")))?;
+    let Some(setup) = &svc.spec.setup else {
+        return Ok(());
+    };
+    let spec = ServiceSpec {
+        argv: setup.argv.clone(),
+        health: Health::Process,
+        ..svc.spec.clone()
+    };
+    let mut child = spawn::spawn(&spec, &BTreeMap::new(), true)
+        .map_err(|e| format!("setup `{}` could not start: {e}", setup.argv.join(" ")))?;
     if let Some(out) = child.stdout.take() {
         svc.sink.pump(out);
     }
@@ -599,7 +743,11 @@ async fn run_setup(svc: &Arc<Service>) -> Result<(), String> {
         ));
     }
     if !setup.creates.exists() {
-        return Err(format!("setup `{}` succeeded but did not create {}", setup.argv.join(" "), setup.creates.display()));
+        return Err(format!(
+            "setup `{}` succeeded but did not create {}",
+            setup.argv.join(" "),
+            setup.creates.display()
+        ));
     }
     Ok(())
 }
@@ -625,7 +773,11 @@ async fn stop_process(svc: &Arc<Service>, mut child: Child) {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     signal::signal_group(pgid, nix::sys::signal::Signal::SIGKILL);
-    svc.sink.line(&format!("[hippodrome] {} ignored SIGTERM for {}s; killed", svc.spec.name, STOP_GRACE.as_secs()));
+    svc.sink.line(&format!(
+        "[hippodrome] {} ignored SIGTERM for {}s; killed",
+        svc.spec.name,
+        STOP_GRACE.as_secs()
+    ));
     let _ = child.wait().await;
     let deadline = Instant::now() + Duration::from_secs(2);
     while signal::group_alive(pgid) && Instant::now() < deadline {

@@ -16,7 +16,10 @@ pub fn orchestrator_bin() -> PathBuf {
     let bin = dir.join("orchestrator");
     if !bin.exists() {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let ok = Command::new(cargo).args(["build", "-p", "orchestrator"]).status().is_ok_and(|s| s.success());
+        let ok = Command::new(cargo)
+            .args(["build", "-p", "orchestrator"])
+            .status()
+            .is_ok_and(|s| s.success());
         assert!(ok, "cargo build -p orchestrator failed");
     }
     bin
@@ -25,11 +28,20 @@ pub fn orchestrator_bin() -> PathBuf {
 /// A port offset whose every Hippodrome port is free right now.
 pub fn free_offset() -> u16 {
     let ports: Vec<u16> = (9000..9020).chain(9100..9200).collect();
-    let mut x = std::process::id() as u64 ^ std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(7);
+    let mut x = std::process::id() as u64
+        ^ std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(7);
     for _ in 0..500 {
-        x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        x = x
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         let offset = 10_000 + ((x >> 33) % 4000) as u16 * 10;
-        if ports.iter().all(|p| std::net::TcpListener::bind(("127.0.0.1", p + offset)).is_ok()) {
+        if ports
+            .iter()
+            .all(|p| std::net::TcpListener::bind(("127.0.0.1", p + offset)).is_ok())
+        {
             return offset;
         }
     }
@@ -48,7 +60,15 @@ impl Stack {
         let root = tempfile::tempdir()?;
         let offset = free_offset();
         let out = Command::new(orchestrator_bin())
-            .args(["up", "--detach", "--table-prefix", "smoke-", "--port-offset", &offset.to_string(), "--project-root"])
+            .args([
+                "up",
+                "--detach",
+                "--table-prefix",
+                "smoke-",
+                "--port-offset",
+                &offset.to_string(),
+                "--project-root",
+            ])
             .arg(root.path())
             .args(args)
             .env("HIPPODROME_RANDOM_SEED", seed.to_string())
@@ -56,8 +76,18 @@ impl Stack {
             .output()?;
         let stack = Stack { root, offset };
         if !out.status.success() {
-            let log = std::fs::read_to_string(stack.root.path().join(".hippodrome/logs/orchestrator-detached.log")).unwrap_or_default();
-            anyhow::bail!("up failed: {}{}\n{log}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+            let log = std::fs::read_to_string(
+                stack
+                    .root
+                    .path()
+                    .join(".hippodrome/logs/orchestrator-detached.log"),
+            )
+            .unwrap_or_default();
+            anyhow::bail!(
+                "up failed: {}{}\n{log}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
         }
         Ok(stack)
     }
@@ -67,7 +97,9 @@ impl Stack {
     }
 
     pub fn manifest(&self) -> anyhow::Result<serde_json::Value> {
-        Ok(serde_json::from_slice(&std::fs::read(self.root.path().join(".hippodrome/seed.json"))?)?)
+        Ok(serde_json::from_slice(&std::fs::read(
+            self.root.path().join(".hippodrome/seed.json"),
+        )?)?)
     }
 
     /// Run another orchestrator command against this stack.
@@ -91,7 +123,9 @@ impl Drop for Stack {
         // Nothing of ours may be left on the stack's ports.
         let deadline = std::time::Instant::now() + Duration::from_secs(10);
         for base in [9000u16, 9001, 9003, 9006, 9009] {
-            while std::net::TcpListener::bind(("127.0.0.1", base + self.offset)).is_err() && std::time::Instant::now() < deadline {
+            while std::net::TcpListener::bind(("127.0.0.1", base + self.offset)).is_err()
+                && std::time::Instant::now() < deadline
+            {
                 std::thread::sleep(Duration::from_millis(50));
             }
         }

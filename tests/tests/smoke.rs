@@ -9,36 +9,81 @@ async fn a_fresh_stack_passes_every_smoke_check_and_seeds_deterministically() {
     let stack = Stack::up(4242, &["--profile", "full"]).expect("stack up");
     let checks = orchestrator::smoke::run(&stack.dashboard_url()).await;
     let names: Vec<&str> = checks.iter().map(|c| c.name.as_str()).collect();
-    for expected in ["dashboard", "seed manifest", "moto dynamodb", "fake_cell indexes", "fake_cognito login", "webhook_router routes"] {
-        assert!(names.contains(&expected), "check {expected} did not run: {names:?}");
+    for expected in [
+        "dashboard",
+        "seed manifest",
+        "moto dynamodb",
+        "fake_cell indexes",
+        "fake_cognito login",
+        "webhook_router routes",
+    ] {
+        assert!(
+            names.contains(&expected),
+            "check {expected} did not run: {names:?}"
+        );
     }
-    let failed: Vec<String> = checks.iter().filter(|c| !c.ok).map(|c| c.to_string()).collect();
-    assert!(failed.is_empty(), "smoke checks failed:\n{}", failed.join("\n"));
+    let failed: Vec<String> = checks
+        .iter()
+        .filter(|c| !c.ok)
+        .map(|c| c.to_string())
+        .collect();
+    assert!(
+        failed.is_empty(),
+        "smoke checks failed:\n{}",
+        failed.join("\n")
+    );
 
     // The CLI form prints one line per check and exits 0.
     let out = stack.cmd(&["smoke"]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{text}");
-    assert!(text.contains("fake_cognito login") && text.contains("0 failed"), "{text}");
+    assert!(
+        text.contains("fake_cognito login") && text.contains("0 failed"),
+        "{text}"
+    );
 
     // Seeding again with the same seed is a no-op and writes a byte-identical manifest.
     let before = std::fs::read(stack.root.path().join(".hippodrome/seed.json")).unwrap();
     let out = stack.cmd(&["seed"]);
-    assert!(out.status.success(), "{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     let after = std::fs::read(stack.root.path().join(".hippodrome/seed.json")).unwrap();
-    assert!(before == after, "a second seed with the same number changed the manifest");
+    assert!(
+        before == after,
+        "a second seed with the same number changed the manifest"
+    );
     let m = stack.manifest().unwrap();
     assert_eq!(m["seed"], 4242);
 
     // `events validate` against the stack's moto, where no EventBridge resources were created:
     // every item is reported and the exit code says something is missing.
     let moto = m["services"]["moto_url"].as_str().unwrap().to_owned();
-    let out = stack.cmd(&["events", "validate", "--table-prefix", "smoke-", "--endpoint-url", &moto]);
+    let out = stack.cmd(&[
+        "events",
+        "validate",
+        "--table-prefix",
+        "smoke-",
+        "--endpoint-url",
+        &moto,
+    ]);
     let text = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(1), "{text}{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(text.contains("[MISSING]"), "{text}");
 
     // `wait` agrees the stack is ready.
     let out = stack.cmd(&["wait", "--timeout", "10"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

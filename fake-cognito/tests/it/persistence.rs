@@ -101,3 +101,63 @@ async fn a_seed_gives_the_same_keys_everywhere() {
     let s3 = Server::start_at(&a.path().join("s.json"), &[], &seed);
     assert_eq!(s3.get_json("/_fake/state").await["kids"], k1);
 }
+
+#[tokio::test]
+async fn a_seed_gives_the_same_ids_on_fresh_servers() {
+    let seed = [("HIPPODROME_RANDOM_SEED", "777")];
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let s1 = Server::start_at(&a.path().join("s.json"), &[], &seed);
+    let s2 = Server::start_at(&b.path().join("s.json"), &[], &seed);
+    let f1 = fixture(&s1.sdk().await).await;
+    let f2 = fixture(&s2.sdk().await).await;
+    assert_eq!(
+        f1.pool_id, f2.pool_id,
+        "pool ids derive from the seed and the pool name"
+    );
+    assert_eq!(
+        f1.client_id, f2.client_id,
+        "client ids derive from the seed, pool and client name"
+    );
+    let (sub1, sub2) = (
+        alice_sub(&s1, &f1.pool_id).await,
+        alice_sub(&s2, &f2.pool_id).await,
+    );
+    assert_eq!(sub1, sub2, "subs derive from the seed, pool and username");
+    assert!(uuid::Uuid::parse_str(&sub1).is_ok());
+
+    // A second pool with the same name still gets an id of its own.
+    let c = s1.sdk().await;
+    let again = c
+        .create_user_pool()
+        .pool_name("it-pool")
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(again.user_pool().unwrap().id().unwrap(), f1.pool_id);
+
+    // Without a seed, ids are random.
+    let s3 = Server::start_at(
+        &tempfile::tempdir().unwrap().path().join("s.json"),
+        &[],
+        &[],
+    );
+    let f3 = fixture(&s3.sdk().await).await;
+    assert_ne!(f3.pool_id, f1.pool_id);
+}
+
+async fn alice_sub(s: &Server, pool: &str) -> String {
+    let u = s
+        .sdk()
+        .await
+        .admin_get_user()
+        .user_pool_id(pool)
+        .username("alice")
+        .send()
+        .await
+        .unwrap();
+    u.user_attributes()
+        .iter()
+        .find(|a| a.name() == "sub")
+        .and_then(|a| a.value().map(str::to_owned))
+        .unwrap()
+}

@@ -21,10 +21,18 @@ pub async fn run(root: Option<&Path>, args: ControlArgs) -> anyhow::Result<ExitC
     let ok = res.status().is_success();
     let body: serde_json::Value = res.json().await.unwrap_or_default();
     if ok {
-        println!("{} {}: ok", args.action, args.service.as_deref().unwrap_or("stack"));
+        println!(
+            "{} {}: ok",
+            args.action,
+            args.service.as_deref().unwrap_or("stack")
+        );
         Ok(ExitCode::SUCCESS)
     } else {
-        eprintln!("{} failed: {}", args.action, body["error"].as_str().unwrap_or("unknown error"));
+        eprintln!(
+            "{} failed: {}",
+            args.action,
+            body["error"].as_str().unwrap_or("unknown error")
+        );
         Ok(ExitCode::FAILURE)
     }
 }

@@ -47,7 +47,11 @@ pub async fn run(root: Option<&Path>, args: DoctorArgs) -> anyhow::Result<ExitCo
         let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
         print!("{}", report.render(color));
     }
-    Ok(if report.failed() { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+    Ok(if report.failed() {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 /// The same resolution `up` does, without side effects.
@@ -61,13 +65,19 @@ fn resolve(root: Option<&Path>, args: &DoctorArgs) -> Inputs {
     let cfg = toml.as_ref().unwrap_or(&empty);
     let cell_url = match args.cell {
         Cell::Local => format!("http://127.0.0.1:{}", ports.fake_cell()),
-        other => cfg.cells.get(other.as_str()).map(|c| c.url.clone()).unwrap_or_default(),
+        other => cfg
+            .cells
+            .get(other.as_str())
+            .map(|c| c.url.clone())
+            .unwrap_or_default(),
     };
     let table_prefix = args
         .table_prefix
         .clone()
         .or_else(|| cfg.project.table_prefix.clone())
-        .unwrap_or_else(|| project::default_table_prefix(project::git_branch(&paths.project_root).as_deref()));
+        .unwrap_or_else(|| {
+            project::default_table_prefix(project::git_branch(&paths.project_root).as_deref())
+        });
     let ctx = Context {
         port: None,
         cell: args.cell.as_str().to_owned(),

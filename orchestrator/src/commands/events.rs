@@ -8,7 +8,11 @@ use crate::cli::EventsCommand;
 
 pub async fn run(cmd: EventsCommand) -> anyhow::Result<ExitCode> {
     match cmd {
-        EventsCommand::Validate { table_prefix, endpoint_url, region } => {
+        EventsCommand::Validate {
+            table_prefix,
+            endpoint_url,
+            region,
+        } => {
             let sdk = sdk_config(endpoint_url.as_deref(), &region).await;
             let checks = webhook_router::aws_mode::validate(&sdk, &table_prefix).await;
             let mut missing = 0;
@@ -18,7 +22,11 @@ pub async fn run(cmd: EventsCommand) -> anyhow::Result<ExitCode> {
                     missing += 1;
                 }
             }
-            Ok(if missing == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+            Ok(if missing == 0 {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
         }
     }
 }
@@ -27,6 +35,11 @@ pub async fn run(cmd: EventsCommand) -> anyhow::Result<ExitCode> {
 pub async fn sdk_config(endpoint_url: Option<&str>, region: &str) -> aws_config::SdkConfig {
     match endpoint_url {
         Some(url) => webhook_router::aws_mode::moto_sdk_config(url, region).await,
-        None => aws_config::defaults(aws_config::BehaviorVersion::latest()).region(aws_config::Region::new(region.to_owned())).load().await,
+        None => {
+            aws_config::defaults(aws_config::BehaviorVersion::latest())
+                .region(aws_config::Region::new(region.to_owned()))
+                .load()
+                .await
+        }
     }
 }

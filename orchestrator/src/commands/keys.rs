@@ -14,7 +14,9 @@ pub fn run(cmd: KeysCommand) -> anyhow::Result<ExitCode> {
                 Ok(ExitCode::SUCCESS)
             }
             Err(e) => {
-                eprintln!("cannot decode the key: {e} (wrong HIPPODROME_ENCRYPTION_SECRET, or not an encrypted Hippodrome key)");
+                eprintln!(
+                    "cannot decode the key: {e} (wrong HIPPODROME_ENCRYPTION_SECRET, or not an encrypted Hippodrome key)"
+                );
                 Ok(ExitCode::FAILURE)
             }
         },

@@ -16,11 +16,20 @@ use crate::process::{preflight, signal};
 
 pub async fn run(root: Option<&Path>, find: FindArgs) -> anyhow::Result<ExitCode> {
     let l = super::stack::locate(root, &find);
-    let offset = l.run.as_ref().map(|r| r.port_offset).unwrap_or(find.port_offset);
+    let offset = l
+        .run
+        .as_ref()
+        .map(|r| r.port_offset)
+        .unwrap_or(find.port_offset);
     let mut killed = 0;
     if let Some(run) = &l.run {
-        if run.orchestrator_alive() && preflight::cmdline(run.orchestrator_pid).contains("orchestrator") {
-            let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(run.orchestrator_pid as i32), Signal::SIGKILL);
+        if run.orchestrator_alive()
+            && preflight::cmdline(run.orchestrator_pid).contains("orchestrator")
+        {
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(run.orchestrator_pid as i32),
+                Signal::SIGKILL,
+            );
             killed += 1;
         }
         for (name, s) in &run.services {
@@ -39,12 +48,15 @@ pub async fn run(root: Option<&Path>, find: FindArgs) -> anyhow::Result<ExitCode
     let deadline = Instant::now() + Duration::from_secs(3);
     for port in DEFAULTS.iter().map(|(_, p)| ports.shift(*p)).chain(lo..=hi) {
         while let Some(h) = preflight::port_holder(port) {
-            let ours = h.cmdline.contains("orchestrator serve") || h.cmdline.contains("moto") || h.cmdline.contains("orchestrator up");
+            let ours = h.cmdline.contains("orchestrator serve")
+                || h.cmdline.contains("moto")
+                || h.cmdline.contains("orchestrator up");
             if !ours {
                 foreign.push(format!("port {port}: pid {} ({})", h.pid, h.cmdline));
                 break;
             }
-            let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(h.pid as i32), Signal::SIGKILL);
+            let _ =
+                nix::sys::signal::kill(nix::unistd::Pid::from_raw(h.pid as i32), Signal::SIGKILL);
             killed += 1;
             if Instant::now() > deadline {
                 break;
@@ -53,11 +65,16 @@ pub async fn run(root: Option<&Path>, find: FindArgs) -> anyhow::Result<ExitCode
         }
     }
     let _ = std::fs::remove_file(&l.paths.run_file);
-    println!("killed {killed} process(es) of the stack for {}", l.paths.project_root.display());
+    println!(
+        "killed {killed} process(es) of the stack for {}",
+        l.paths.project_root.display()
+    );
     if foreign.is_empty() {
         Ok(ExitCode::SUCCESS)
     } else {
-        eprintln!("these ports are held by processes that are not Hippodrome's; stop them yourself:");
+        eprintln!(
+            "these ports are held by processes that are not Hippodrome's; stop them yourself:"
+        );
         for f in foreign {
             eprintln!("  {f}");
         }

@@ -11,7 +11,10 @@ use crate::config::{Paths, project};
 
 pub async fn run(root: Option<&Path>, args: LogsArgs) -> anyhow::Result<ExitCode> {
     let paths = Paths::new(project::project_root(root));
-    let file = paths.logs_dir.join("latest").join(format!("{}.log", args.service));
+    let file = paths
+        .logs_dir
+        .join("latest")
+        .join(format!("{}.log", args.service));
     let Ok(mut f) = std::fs::File::open(&file) else {
         eprintln!(
             "no log for {:?} at {} (service names are like fake_cell, fake_cognito, webhook_router, moto)",

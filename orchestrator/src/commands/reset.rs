@@ -10,7 +10,9 @@ use crate::cli::{FindArgs, ResetArgs};
 pub async fn run(root: Option<&Path>, args: ResetArgs) -> anyhow::Result<ExitCode> {
     let l = super::stack::locate(root, &FindArgs::default());
     if l.run.as_ref().is_some_and(|r| r.orchestrator_alive()) {
-        eprintln!("the stack is running; stop it first (`orchestrator stop`), or start it with `up --fresh`");
+        eprintln!(
+            "the stack is running; stop it first (`orchestrator stop`), or start it with `up --fresh`"
+        );
         return Ok(ExitCode::FAILURE);
     }
     let dir = &l.paths.state_dir;
@@ -23,7 +25,10 @@ pub async fn run(root: Option<&Path>, args: ResetArgs) -> anyhow::Result<ExitCod
             eprintln!("refusing to delete {} without --yes", dir.display());
             return Ok(ExitCode::FAILURE);
         }
-        eprint!("Delete every fake service's saved state in {}? [y/N] ", dir.display());
+        eprint!(
+            "Delete every fake service's saved state in {}? [y/N] ",
+            dir.display()
+        );
         let mut answer = String::new();
         std::io::stdin().read_line(&mut answer)?;
         if !matches!(answer.trim(), "y" | "Y" | "yes") {

@@ -28,19 +28,30 @@ pub async fn run(root: Option<&Path>, args: SeedArgs) -> anyhow::Result<ExitCode
         cognito_url: format!("http://127.0.0.1:{}", ports.fake_cognito()),
         table_prefix: info["table_prefix"].as_str().unwrap_or("dev-local-").into(),
         seed,
-        encryption_secret: std::env::var("HIPPODROME_ENCRYPTION_SECRET").unwrap_or_else(|_| "1234567890ABCDEF".into()),
+        encryption_secret: std::env::var("HIPPODROME_ENCRYPTION_SECRET")
+            .unwrap_or_else(|_| "1234567890ABCDEF".into()),
         region: "us-east-1".into(),
         ..Default::default()
     };
     let running = |name: &str| status[name]["status"] == "running";
-    let mut cfg = crate::seeding::config(&ctx, &l.paths, running("moto"), running("fake_cell"), (None, None));
+    let mut cfg = crate::seeding::config(
+        &ctx,
+        &l.paths,
+        running("moto"),
+        running("fake_cell"),
+        (None, None),
+    );
     if args.standard {
         cfg.sizes = ::seed::Sizes::standard();
     }
     let started = Instant::now();
     match ::seed::run(&cfg, |line| println!("[seed] {line}")).await {
         Ok(_) => {
-            println!("seeded in {:.2}s (HIPPODROME_RANDOM_SEED={seed}); manifest {}", started.elapsed().as_secs_f64(), l.paths.hippodrome_dir.join("seed.json").display());
+            println!(
+                "seeded in {:.2}s (HIPPODROME_RANDOM_SEED={seed}); manifest {}",
+                started.elapsed().as_secs_f64(),
+                l.paths.hippodrome_dir.join("seed.json").display()
+            );
             Ok(ExitCode::SUCCESS)
         }
         Err(e) => {

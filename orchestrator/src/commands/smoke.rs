@@ -17,5 +17,9 @@ pub async fn run(root: Option<&Path>, find: FindArgs) -> anyhow::Result<ExitCode
         eprintln!("{}", super::stack::not_running(&l));
     }
     println!("{} passed, {failed} failed", checks.len() - failed);
-    Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }

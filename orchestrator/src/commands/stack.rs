@@ -17,8 +17,15 @@ pub struct Located {
 pub fn locate(root: Option<&Path>, find: &FindArgs) -> Located {
     let paths = Paths::new(project::project_root(root));
     let run = RunFile::read(&paths.run_file);
-    let port = run.as_ref().map(|r| r.dashboard_port).unwrap_or_else(|| Ports::new(find.port_offset).dashboard());
-    Located { paths, run, dashboard_url: format!("http://127.0.0.1:{port}") }
+    let port = run
+        .as_ref()
+        .map(|r| r.dashboard_port)
+        .unwrap_or_else(|| Ports::new(find.port_offset).dashboard());
+    Located {
+        paths,
+        run,
+        dashboard_url: format!("http://127.0.0.1:{port}"),
+    }
 }
 
 /// A client for talking to the dashboard: short timeouts, never a proxy.

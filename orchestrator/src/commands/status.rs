@@ -18,11 +18,22 @@ pub async fn run(root: Option<&Path>, args: StatusArgs) -> anyhow::Result<ExitCo
         println!("{}", serde_json::to_string_pretty(&v)?);
         return Ok(ExitCode::SUCCESS);
     }
-    let Some(map) = v.as_object() else { anyhow::bail!("unexpected /api/status answer: {v}") };
+    let Some(map) = v.as_object() else {
+        anyhow::bail!("unexpected /api/status answer: {v}")
+    };
     let mut rows: Vec<_> = map.iter().collect();
     rows.sort_by_key(|(name, s)| (s["layer"].as_u64().unwrap_or(9), (*name).clone()));
-    println!("{:<24} {:<14} {:>6} {:>8} {:>5} {:>8} {:>8}  REASON", "SERVICE", "STATUS", "PORT", "PID", "LAYER", "RESTARTS", "UPTIME");
-    let show = |x: &serde_json::Value| if x.is_null() { "-".to_owned() } else { x.to_string().trim_matches('"').to_owned() };
+    println!(
+        "{:<24} {:<14} {:>6} {:>8} {:>5} {:>8} {:>8}  REASON",
+        "SERVICE", "STATUS", "PORT", "PID", "LAYER", "RESTARTS", "UPTIME"
+    );
+    let show = |x: &serde_json::Value| {
+        if x.is_null() {
+            "-".to_owned()
+        } else {
+            x.to_string().trim_matches('"').to_owned()
+        }
+    };
     for (name, s) in rows {
         println!(
             "{:<24} {:<14} {:>6} {:>8} {:>5} {:>8} {:>8}  {}",
@@ -32,7 +43,10 @@ pub async fn run(root: Option<&Path>, args: StatusArgs) -> anyhow::Result<ExitCo
             show(&s["pid"]),
             show(&s["layer"]),
             show(&s["restarts"]),
-            s["uptime_s"].as_u64().map(|u| format!("{u}s")).unwrap_or_else(|| "-".into()),
+            s["uptime_s"]
+                .as_u64()
+                .map(|u| format!("{u}s"))
+                .unwrap_or_else(|| "-".into()),
             s["reason"].as_str().unwrap_or("")
         );
     }

@@ -15,13 +15,22 @@ pub async fn run(root: Option<&Path>, find: FindArgs) -> anyhow::Result<ExitCode
         return Ok(ExitCode::FAILURE);
     };
     if !run.orchestrator_alive() {
-        println!("the orchestrator (pid {}) is gone; cleaning up its services", run.orchestrator_pid);
+        println!(
+            "the orchestrator (pid {}) is gone; cleaning up its services",
+            run.orchestrator_pid
+        );
         return super::kill::run(root, find).await;
     }
     let url = format!("{}/api/control/shutdown", l.dashboard_url);
     if let Err(e) = super::stack::client().post(&url).send().await {
-        eprintln!("dashboard unreachable ({e}); sending SIGTERM to the orchestrator (pid {})", run.orchestrator_pid);
-        let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(run.orchestrator_pid as i32), nix::sys::signal::Signal::SIGTERM);
+        eprintln!(
+            "dashboard unreachable ({e}); sending SIGTERM to the orchestrator (pid {})",
+            run.orchestrator_pid
+        );
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(run.orchestrator_pid as i32),
+            nix::sys::signal::Signal::SIGTERM,
+        );
     }
     // Services get 5 s each to stop, layer by layer; allow for that.
     let deadline = Instant::now() + Duration::from_secs(60);

@@ -31,7 +31,9 @@ const DETACHED_ENV: &str = "HIPPODROME_DETACHED";
 pub async fn run(root: Option<&Path>, args: UpArgs) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
     let paths = Paths::new(project::project_root(root));
-    let toml = HippodromeToml::load(&paths.project_root).map_err(|e| anyhow::anyhow!("bad hippodrome.toml: {e} (see TROUBLESHOOTING.md#bad-hippodrome-toml)"))?;
+    let toml = HippodromeToml::load(&paths.project_root).map_err(|e| {
+        anyhow::anyhow!("bad hippodrome.toml: {e} (see TROUBLESHOOTING.md#bad-hippodrome-toml)")
+    })?;
 
     if let Some(run) = RunFile::read(&paths.run_file) {
         if run.orchestrator_alive() && run.orchestrator_pid != std::process::id() {
@@ -43,7 +45,10 @@ pub async fn run(root: Option<&Path>, args: UpArgs) -> anyhow::Result<ExitCode> 
             );
         }
         if std::env::var_os(DETACHED_ENV).is_none() {
-            println!("note: removing a stale .hippodrome/run.json from a crashed run (pid {} is gone)", run.orchestrator_pid);
+            println!(
+                "note: removing a stale .hippodrome/run.json from a crashed run (pid {} is gone)",
+                run.orchestrator_pid
+            );
         }
     }
 
@@ -52,7 +57,11 @@ pub async fn run(root: Option<&Path>, args: UpArgs) -> anyhow::Result<ExitCode> 
         Cell::Local => format!("http://127.0.0.1:{}", ports.fake_cell()),
         other => match toml.cells.get(other.as_str()) {
             Some(c) => c.url.clone(),
-            None => bail!("--cell {} needs [cells.{}] url = \"...\" in hippodrome.toml", other.as_str(), other.as_str()),
+            None => bail!(
+                "--cell {} needs [cells.{}] url = \"...\" in hippodrome.toml",
+                other.as_str(),
+                other.as_str()
+            ),
         },
     };
     if args.cell == Cell::Prod && !args.yes && std::env::var_os(DETACHED_ENV).is_none() {
@@ -64,16 +73,20 @@ pub async fn run(root: Option<&Path>, args: UpArgs) -> anyhow::Result<ExitCode> 
     }
 
     if args.fresh && paths.state_dir.exists() {
-        std::fs::remove_dir_all(&paths.state_dir).with_context(|| format!("cannot delete {}", paths.state_dir.display()))?;
+        std::fs::remove_dir_all(&paths.state_dir)
+            .with_context(|| format!("cannot delete {}", paths.state_dir.display()))?;
         println!("--fresh: deleted {}", paths.state_dir.display());
     }
-    std::fs::create_dir_all(&paths.state_dir).with_context(|| format!("cannot create {}", paths.state_dir.display()))?;
+    std::fs::create_dir_all(&paths.state_dir)
+        .with_context(|| format!("cannot create {}", paths.state_dir.display()))?;
 
     let table_prefix = args
         .table_prefix
         .clone()
         .or_else(|| toml.project.table_prefix.clone())
-        .unwrap_or_else(|| project::default_table_prefix(project::git_branch(&paths.project_root).as_deref()));
+        .unwrap_or_else(|| {
+            project::default_table_prefix(project::git_branch(&paths.project_root).as_deref())
+        });
     let (seed, chosen) = ::seed::resolve_seed(None);
     let ctx = Context {
         port: None,
@@ -88,7 +101,8 @@ pub async fn run(root: Option<&Path>, args: UpArgs) -> anyhow::Result<ExitCode> 
         table_prefix: table_prefix.clone(),
         project_root: paths.project_root.to_string_lossy().into_owned(),
         seed,
-        encryption_secret: std::env::var("HIPPODROME_ENCRYPTION_SECRET").unwrap_or_else(|_| "1234567890ABCDEF".into()),
+        encryption_secret: std::env::var("HIPPODROME_ENCRYPTION_SECRET")
+            .unwrap_or_else(|_| "1234567890ABCDEF".into()),
         region: "us-east-1".into(),
         cognito_pool_id: None,
         cognito_client_id: None,
@@ -118,18 +132,23 @@ pub async fn run(root: Option<&Path>, args: UpArgs) -> anyhow::Result<ExitCode> 
         args.port_offset
     );
     if chosen {
-        println!("seed {seed} chosen at random; reproduce this run with: export HIPPODROME_RANDOM_SEED={seed}");
+        println!(
+            "seed {seed} chosen at random; reproduce this run with: export HIPPODROME_RANDOM_SEED={seed}"
+        );
     }
 
     // The dashboard binds first: if :9000 is taken, nothing else should start.
     let dash_port = ports.dashboard();
     let listener = match service_kit::bind_listener("127.0.0.1".parse()?, dash_port).await {
         Ok(l) => l,
-        Err(service_kit::BindError::InUse { .. }) => bail!("{}", preflight::port_in_use_message("dashboard", dash_port)),
+        Err(service_kit::BindError::InUse { .. }) => {
+            bail!("{}", preflight::port_in_use_message("dashboard", dash_port))
+        }
         Err(e) => return Err(e.into()),
     };
 
-    let logs = RunLogs::create(&paths.logs_dir).with_context(|| format!("cannot create logs under {}", paths.logs_dir.display()))?;
+    let logs = RunLogs::create(&paths.logs_dir)
+        .with_context(|| format!("cannot create logs under {}", paths.logs_dir.display()))?;
     let detached = std::env::var_os(DETACHED_ENV).is_some();
     let run_file = RunFile {
         orchestrator_pid: std::process::id(),
@@ -147,7 +166,13 @@ pub async fn run(root: Option<&Path>, args: UpArgs) -> anyhow::Result<ExitCode> 
         echo: true,
         late_env: Default::default(),
     };
-    let sup = Supervisor::new(specs, logs.clone(), options, run_file, paths.run_file.clone());
+    let sup = Supervisor::new(
+        specs,
+        logs.clone(),
+        options,
+        run_file,
+        paths.run_file.clone(),
+    );
 
     let shutdown = Shutdown::new();
     shutdown.trigger_on_signal();
@@ -164,17 +189,32 @@ pub async fn run(root: Option<&Path>, args: UpArgs) -> anyhow::Result<ExitCode> 
             dashboard_port: dash_port,
             router_url: ctx.router_url.clone(),
             started_at_ms: crate::probe::now_ms(),
-            manifest_path: paths.hippodrome_dir.join("seed.json").to_string_lossy().into_owned(),
+            manifest_path: paths
+                .hippodrome_dir
+                .join("seed.json")
+                .to_string_lossy()
+                .into_owned(),
         }),
-        seed: Arc::new(Mutex::new(if args.no_seed { SeedStatus::Skipped } else { SeedStatus::Pending })),
+        seed: Arc::new(Mutex::new(if args.no_seed {
+            SeedStatus::Skipped
+        } else {
+            SeedStatus::Pending
+        })),
         manifest: Arc::new(Mutex::new(None)),
         shutdown: shutdown.clone(),
         started,
         startup_ms: Arc::new(AtomicU64::new(0)),
         ready: Arc::new(AtomicBool::new(false)),
-        http: reqwest::Client::builder().no_proxy().build().unwrap_or_default(),
+        http: reqwest::Client::builder()
+            .no_proxy()
+            .build()
+            .unwrap_or_default(),
     };
-    let dash = tokio::spawn(service_kit::serve(listener, dashboard::router(state.clone()), shutdown.wait()));
+    let dash = tokio::spawn(service_kit::serve(
+        listener,
+        dashboard::router(state.clone()),
+        shutdown.wait(),
+    ));
 
     // Start the layers; stop early if Ctrl+C arrives meanwhile.
     let seed_state = state.clone();
@@ -202,17 +242,27 @@ pub async fn run(root: Option<&Path>, args: UpArgs) -> anyhow::Result<ExitCode> 
         Some(Ok(())) => {
             state.set_ready();
             banner(&state, &logs, started);
-            let events = if args.enable_events { enable_events(ports.webhook_router(), &table_prefix).await } else { None };
+            let events = if args.enable_events {
+                enable_events(ports.webhook_router(), &table_prefix).await
+            } else {
+                None
+            };
             shutdown.wait().await;
             if let Some(handle) = events {
                 match handle.teardown().await {
-                    Ok(()) => println!("events: removed the EventBridge connection, API destination, rule and target"),
-                    Err(e) => eprintln!("events: teardown failed: {e} (remove the resources by hand; see TROUBLESHOOTING.md#events-never-arrive)"),
+                    Ok(()) => println!(
+                        "events: removed the EventBridge connection, API destination, rule and target"
+                    ),
+                    Err(e) => eprintln!(
+                        "events: teardown failed: {e} (remove the resources by hand; see TROUBLESHOOTING.md#events-never-arrive)"
+                    ),
                 }
             }
         }
         Some(Err(reason)) => {
-            eprintln!("error: {reason}; stopping the stack (see TROUBLESHOOTING.md#blocking-service-failed)");
+            eprintln!(
+                "error: {reason}; stopping the stack (see TROUBLESHOOTING.md#blocking-service-failed)"
+            );
             code = ExitCode::FAILURE;
         }
         None => {}
@@ -223,14 +273,21 @@ pub async fn run(root: Option<&Path>, args: UpArgs) -> anyhow::Result<ExitCode> 
     shutdown.trigger();
     let _ = tokio::time::timeout(Duration::from_secs(2), dash).await;
     sup.remove_run_file().await;
-    println!("stopped in {:.1}s; no service left running", stop_started.elapsed().as_secs_f64());
+    println!(
+        "stopped in {:.1}s; no service left running",
+        stop_started.elapsed().as_secs_f64()
+    );
     Ok(code)
 }
 
 fn confirm_prod(cell_url: &str) -> anyhow::Result<()> {
-    eprintln!("\x1b[31mWARNING: --cell prod points every service at the PRODUCTION cell {cell_url}.\x1b[0m");
+    eprintln!(
+        "\x1b[31mWARNING: --cell prod points every service at the PRODUCTION cell {cell_url}.\x1b[0m"
+    );
     if !std::io::stdin().is_terminal() {
-        bail!("refusing --cell prod without a terminal to confirm; pass --yes if you really mean it");
+        bail!(
+            "refusing --cell prod without a terminal to confirm; pass --yes if you really mean it"
+        );
     }
     eprint!("Type 'prod' to continue: ");
     let mut answer = String::new();
@@ -251,10 +308,18 @@ fn banner(state: &AppState, logs: &RunLogs, started: Instant) {
     for s in &state.sup.services {
         let snap = s.snapshot();
         if snap.status == Status::Skipped {
-            skipped.push(format!("{} ({})", s.spec.name, snap.reason.unwrap_or_default()));
+            skipped.push(format!(
+                "{} ({})",
+                s.spec.name,
+                snap.reason.unwrap_or_default()
+            ));
             continue;
         }
-        let url = s.spec.port.map(|p| format!("http://127.0.0.1:{p}")).unwrap_or_else(|| "-".into());
+        let url = s
+            .spec
+            .port
+            .map(|p| format!("http://127.0.0.1:{p}"))
+            .unwrap_or_else(|| "-".into());
         let mut line = format!("  {:<24} {:<28} {:?}", s.spec.name, url, snap.status);
         if let Some(r) = snap.reason {
             line.push_str(&format!(" — {r}"));
@@ -264,7 +329,10 @@ fn banner(state: &AppState, logs: &RunLogs, started: Instant) {
     if !skipped.is_empty() {
         lines.push(format!("  skipped: {}", skipped.join("; ")));
     }
-    lines.push(format!("  logs: {}   stop: Ctrl+C or `cargo run -p orchestrator -- stop`\n", logs.dir.display()));
+    lines.push(format!(
+        "  logs: {}   stop: Ctrl+C or `cargo run -p orchestrator -- stop`\n",
+        logs.dir.display()
+    ));
     println!("{}", lines.join("\n"));
 }
 
@@ -275,9 +343,13 @@ async fn detach(paths: &Paths, args: &UpArgs, ports: Ports) -> anyhow::Result<Ex
     let log_path = paths.logs_dir.join("orchestrator-detached.log");
     let log = std::fs::File::create(&log_path)?;
     let exe = std::env::current_exe()?;
-    let mut argv: Vec<std::ffi::OsString> = std::env::args_os().skip(1).filter(|a| a != "--detach").collect();
+    let mut argv: Vec<std::ffi::OsString> = std::env::args_os()
+        .skip(1)
+        .filter(|a| a != "--detach")
+        .collect();
     let has = |argv: &[std::ffi::OsString], flag: &str| {
-        argv.iter().any(|a| a == flag || a.to_string_lossy().starts_with(&format!("{flag}=")))
+        argv.iter()
+            .any(|a| a == flag || a.to_string_lossy().starts_with(&format!("{flag}=")))
     };
     if !has(&argv, "--project-root") {
         argv.push("--project-root".into());
@@ -300,7 +372,10 @@ async fn detach(paths: &Paths, args: &UpArgs, ports: Ports) -> anyhow::Result<Ex
     let deadline = Instant::now() + Duration::from_secs(args.layer_timeout * 4 + 60);
     loop {
         if let Ok(Some(status)) = child.try_wait() {
-            bail!("the background orchestrator exited ({status}); see {}", log_path.display());
+            bail!(
+                "the background orchestrator exited ({status}); see {}",
+                log_path.display()
+            );
         }
         if let Ok(v) = super::stack::get_json(&url).await
             && v["ready"].as_bool() == Some(true)
@@ -314,7 +389,10 @@ async fn detach(paths: &Paths, args: &UpArgs, ports: Ports) -> anyhow::Result<Ex
             return Ok(ExitCode::SUCCESS);
         }
         if Instant::now() > deadline {
-            bail!("the stack did not become ready in time; it is still running — see `orchestrator status` and {}", log_path.display());
+            bail!(
+                "the stack did not become ready in time; it is still running — see `orchestrator status` and {}",
+                log_path.display()
+            );
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -322,16 +400,30 @@ async fn detach(paths: &Paths, args: &UpArgs, ports: Ports) -> anyhow::Result<Ex
 
 /// `--enable-events`: tunnel + EventBridge resources in the account of the usual credential chain.
 /// A failure is reported and the local stack keeps running.
-async fn enable_events(router_port: u16, table_prefix: &str) -> Option<webhook_router::aws_mode::AwsModeHandle> {
-    let sdk = super::events::sdk_config(std::env::var("HIPPODROME_EVENTS_ENDPOINT_URL").ok().as_deref(), "us-east-1").await;
+async fn enable_events(
+    router_port: u16,
+    table_prefix: &str,
+) -> Option<webhook_router::aws_mode::AwsModeHandle> {
+    let sdk = super::events::sdk_config(
+        std::env::var("HIPPODROME_EVENTS_ENDPOINT_URL")
+            .ok()
+            .as_deref(),
+        "us-east-1",
+    )
+    .await;
     let cfg = webhook_router::aws_mode::AwsModeConfig::new(sdk, router_port, table_prefix);
     match webhook_router::aws_mode::setup(cfg).await {
         Ok(h) => {
-            println!("events: EventBridge delivers to {} through {}", h.endpoint, h.public_url);
+            println!(
+                "events: EventBridge delivers to {} through {}",
+                h.endpoint, h.public_url
+            );
             Some(h)
         }
         Err(e) => {
-            eprintln!("events: AWS mode not enabled: {e} (see TROUBLESHOOTING.md#events-never-arrive)");
+            eprintln!(
+                "events: AWS mode not enabled: {e} (see TROUBLESHOOTING.md#events-never-arrive)"
+            );
             None
         }
     }

@@ -13,30 +13,40 @@ pub async fn run(root: Option<&Path>, args: WaitArgs) -> anyhow::Result<ExitCode
     loop {
         // `wait` often starts before `up` has written run.json: look again every time.
         let l = super::stack::locate(root, &args.find);
-        match super::stack::get_json(&format!("{}/api/stack", l.dashboard_url)).await {
-            Ok(v) => {
-                if v["ready"].as_bool() == Some(true) {
-                    println!("ready");
-                    return Ok(ExitCode::SUCCESS);
-                }
-                if v["seed"]["state"] == "failed" {
-                    eprintln!("not ready: the seed failed: {}", v["seed"]["detail"].as_str().unwrap_or("?"));
-                    return Ok(ExitCode::FAILURE);
-                }
-                let hopeless: Vec<String> = v["not_ready"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter(|s| v["started"] == true && (s["status"] == "failed" || s["status"] == "crash-looping"))
-                    .map(|s| format!("{} is {}: {}", s["service"].as_str().unwrap_or("?"), s["status"].as_str().unwrap_or("?"), s["reason"].as_str().unwrap_or("")))
-                    .collect();
-                if !hopeless.is_empty() {
-                    eprintln!("not ready: {}", hopeless.join("; "));
-                    return Ok(ExitCode::FAILURE);
-                }
-                last = Some(v);
+        if let Ok(v) = super::stack::get_json(&format!("{}/api/stack", l.dashboard_url)).await {
+            if v["ready"].as_bool() == Some(true) {
+                println!("ready");
+                return Ok(ExitCode::SUCCESS);
             }
-            Err(_) => {}
+            if v["seed"]["state"] == "failed" {
+                eprintln!(
+                    "not ready: the seed failed: {}",
+                    v["seed"]["detail"].as_str().unwrap_or("?")
+                );
+                return Ok(ExitCode::FAILURE);
+            }
+            let hopeless: Vec<String> = v["not_ready"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|s| {
+                    v["started"] == true
+                        && (s["status"] == "failed" || s["status"] == "crash-looping")
+                })
+                .map(|s| {
+                    format!(
+                        "{} is {}: {}",
+                        s["service"].as_str().unwrap_or("?"),
+                        s["status"].as_str().unwrap_or("?"),
+                        s["reason"].as_str().unwrap_or("")
+                    )
+                })
+                .collect();
+            if !hopeless.is_empty() {
+                eprintln!("not ready: {}", hopeless.join("; "));
+                return Ok(ExitCode::FAILURE);
+            }
+            last = Some(v);
         }
         if Instant::now() > deadline {
             let why = match &last {

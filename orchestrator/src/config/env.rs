@@ -44,7 +44,10 @@ pub fn expand(template: &str, ctx: &Context) -> Result<String, String> {
         };
         let key = &after[..end];
         let value = match key {
-            "port" => ctx.port.map(|p| p.to_string()).ok_or("{port} used by a service without a port")?,
+            "port" => ctx
+                .port
+                .map(|p| p.to_string())
+                .ok_or("{port} used by a service without a port")?,
             "cell_url" => ctx.cell_url.clone(),
             "moto_url" => ctx.moto_url.clone(),
             "cognito_url" => ctx.cognito_url.clone(),
@@ -89,7 +92,10 @@ pub fn injected(ctx: &Context) -> BTreeMap<String, String> {
     {
         cells.insert("staging".into(), json!({ "url": staging }));
     }
-    set("DATA_PLANE_CELLS", serde_json::Value::Object(cells).to_string());
+    set(
+        "DATA_PLANE_CELLS",
+        serde_json::Value::Object(cells).to_string(),
+    );
     set("MARQO_BASE_URL", ctx.cell_url.clone());
     set("MARQO_URL", ctx.cell_url.clone());
     set("SEARCH_PROXY_URL", ctx.search_proxy_url.clone());
@@ -103,12 +109,18 @@ pub fn injected(ctx: &Context) -> BTreeMap<String, String> {
     }
     set("WEBHOOK_ROUTER_URL", ctx.router_url.clone());
     set("HIPPODROME_RANDOM_SEED", ctx.seed.to_string());
-    set("HIPPODROME_ENCRYPTION_SECRET", ctx.encryption_secret.clone());
+    set(
+        "HIPPODROME_ENCRYPTION_SECRET",
+        ctx.encryption_secret.clone(),
+    );
     set("MARQO_API_KEY_SECRET", ctx.encryption_secret.clone());
     set("TABLE_PREFIX", ctx.table_prefix.clone());
     set("ENVIRONMENT", "hippodrome".into());
     for table in &ctx.tables {
-        set(&table_env_name(table), format!("{}{}", ctx.table_prefix, table));
+        set(
+            &table_env_name(table),
+            format!("{}{}", ctx.table_prefix, table),
+        );
     }
     env
 }
@@ -154,7 +166,10 @@ mod tests {
 
     #[test]
     fn templates_expand_and_unknown_ones_fail() {
-        assert_eq!(expand("127.0.0.1:{port} {cell_url}", &ctx()).unwrap(), "127.0.0.1:9002 http://127.0.0.1:9001");
+        assert_eq!(
+            expand("127.0.0.1:{port} {cell_url}", &ctx()).unwrap(),
+            "127.0.0.1:9002 http://127.0.0.1:9001"
+        );
         assert!(expand("{nope}", &ctx()).unwrap_err().contains("nope"));
         assert_eq!(expand("a{b", &ctx()).unwrap(), "a{b");
     }
@@ -163,7 +178,10 @@ mod tests {
     fn injected_env_has_credentials_cells_and_tables() {
         let env = injected(&ctx());
         assert_eq!(env["AWS_ACCESS_KEY_ID"], "testing");
-        assert_eq!(env["ECOM_INDEX_SETTINGS_TABLE"], "dev-main-EcomIndexSettingsTable");
+        assert_eq!(
+            env["ECOM_INDEX_SETTINGS_TABLE"],
+            "dev-main-EcomIndexSettingsTable"
+        );
         let cells: serde_json::Value = serde_json::from_str(&env["DATA_PLANE_CELLS"]).unwrap();
         assert_eq!(cells["local"]["url"], "http://127.0.0.1:9001");
         assert_eq!(cells["staging"]["url"], "https://staging");

@@ -109,7 +109,13 @@ pub struct TomlError {
 }
 
 /// Built-in service names a `[[services]]` entry may not reuse.
-const RESERVED: &[&str] = &["dashboard", "fake_cell", "fake_cognito", "webhook_router", "moto"];
+const RESERVED: &[&str] = &[
+    "dashboard",
+    "fake_cell",
+    "fake_cognito",
+    "webhook_router",
+    "moto",
+];
 
 impl HippodromeToml {
     /// Load `<root>/hippodrome.toml`; a missing file is an empty configuration.
@@ -118,7 +124,11 @@ impl HippodromeToml {
         match std::fs::read_to_string(&file) {
             Ok(text) => Self::parse(&text, &file),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Self::default()),
-            Err(e) => Err(TomlError { file, line: 0, message: format!("cannot read: {e}") }),
+            Err(e) => Err(TomlError {
+                file,
+                line: 0,
+                message: format!("cannot read: {e}"),
+            }),
         }
     }
 
@@ -141,28 +151,63 @@ impl HippodromeToml {
         let mut seen = std::collections::BTreeSet::new();
         for s in &self.services {
             let at = format!("\"{}\"", s.name);
-            if s.name.is_empty() || !s.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
-                return Err(err(&at, format!("services.name: {:?} must be letters, digits, '_' or '-'", s.name)));
+            if s.name.is_empty()
+                || !s
+                    .name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+            {
+                return Err(err(
+                    &at,
+                    format!(
+                        "services.name: {:?} must be letters, digits, '_' or '-'",
+                        s.name
+                    ),
+                ));
             }
             if RESERVED.contains(&s.name.as_str()) {
-                return Err(err(&at, format!("services.name: {:?} is a built-in service", s.name)));
+                return Err(err(
+                    &at,
+                    format!("services.name: {:?} is a built-in service", s.name),
+                ));
             }
             if !seen.insert(s.name.clone()) {
-                return Err(err(&at, format!("services.name: {:?} is declared twice", s.name)));
+                return Err(err(
+                    &at,
+                    format!("services.name: {:?} is declared twice", s.name),
+                ));
             }
             if s.layer > 3 {
-                return Err(err(&at, format!("services.layer: {} for {:?} is outside 0-3", s.layer, s.name)));
+                return Err(err(
+                    &at,
+                    format!(
+                        "services.layer: {} for {:?} is outside 0-3",
+                        s.layer, s.name
+                    ),
+                ));
             }
             if s.command.is_empty() {
-                return Err(err(&at, format!("services.command: empty for {:?}", s.name)));
+                return Err(err(
+                    &at,
+                    format!("services.command: empty for {:?}", s.name),
+                ));
             }
-            if s.port.is_none() && s.health_url.is_some() && super::ports::DEFAULTS.iter().all(|(n, _)| *n != s.name) {
-                return Err(err(&at, format!("services.health_url: {:?} has no port to probe", s.name)));
+            if s.port.is_none()
+                && s.health_url.is_some()
+                && super::ports::DEFAULTS.iter().all(|(n, _)| *n != s.name)
+            {
+                return Err(err(
+                    &at,
+                    format!("services.health_url: {:?} has no port to probe", s.name),
+                ));
             }
             if let Some(setup) = &s.setup
                 && setup.command.is_empty()
             {
-                return Err(err(&at, format!("services.setup.command: empty for {:?}", s.name)));
+                return Err(err(
+                    &at,
+                    format!("services.setup.command: empty for {:?}", s.name),
+                ));
             }
         }
         for r in &self.routes {
@@ -175,7 +220,11 @@ impl HippodromeToml {
 }
 
 fn line_of(text: &str, byte: usize) -> usize {
-    text[..byte.min(text.len())].bytes().filter(|b| *b == b'\n').count() + 1
+    text[..byte.min(text.len())]
+        .bytes()
+        .filter(|b| *b == b'\n')
+        .count()
+        + 1
 }
 
 #[cfg(test)]
@@ -190,13 +239,23 @@ mod tests {
     fn example_fixture_parses() {
         let text = include_str!("../../../fixtures/hippodrome.example.toml");
         let cfg = parse(text).expect("example parses");
-        assert!(cfg.services.iter().any(|s| s.name == "controller" && s.layer == 1));
-        assert!(cfg.services.iter().any(|s| s.name == "console" && !s.blocking));
+        assert!(
+            cfg.services
+                .iter()
+                .any(|s| s.name == "controller" && s.layer == 1)
+        );
+        assert!(
+            cfg.services
+                .iter()
+                .any(|s| s.name == "console" && !s.blocking)
+        );
     }
 
     #[test]
     fn unknown_key_names_line_and_field() {
-        let e = parse("[[services]]\nname = \"a\"\nport = 1\ncommand = [\"x\"]\ncolour = \"red\"\n").unwrap_err();
+        let e =
+            parse("[[services]]\nname = \"a\"\nport = 1\ncommand = [\"x\"]\ncolour = \"red\"\n")
+                .unwrap_err();
         assert_eq!(e.line, 5, "{e}");
         assert!(e.message.contains("colour"), "{e}");
     }
@@ -205,7 +264,8 @@ mod tests {
     fn wrong_type_and_bad_layer_are_reported() {
         let e = parse("[[services]]\nname = \"a\"\nport = \"x\"\ncommand = [\"x\"]\n").unwrap_err();
         assert_eq!(e.line, 3, "{e}");
-        let e = parse("[[services]]\nname = \"a\"\nport = 1\nlayer = 7\ncommand = [\"x\"]\n").unwrap_err();
+        let e = parse("[[services]]\nname = \"a\"\nport = 1\nlayer = 7\ncommand = [\"x\"]\n")
+            .unwrap_err();
         assert!(e.message.contains("layer"), "{e}");
         assert_eq!(e.line, 2);
         let e = parse("[[services]]\nname = \"moto\"\nport = 1\ncommand = [\"x\"]\n").unwrap_err();

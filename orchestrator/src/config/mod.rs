@@ -12,7 +12,9 @@ pub use hippodrome_toml::{HippodromeToml, TomlError};
 pub use ports::Ports;
 
 /// Which set of services `up` starts.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Profile {
     /// fake_cell, fake_cognito, webhook_router, controller, console
@@ -34,7 +36,9 @@ impl Profile {
 }
 
 /// Which Marqo cell the stack talks to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Cell {
     /// run fake_cell locally (default)

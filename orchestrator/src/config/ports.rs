@@ -38,7 +38,10 @@ impl Ports {
 
     /// The shifted default port of a built-in or well-known service.
     pub fn of(&self, name: &str) -> Option<u16> {
-        DEFAULTS.iter().find(|(n, _)| *n == name).map(|(_, p)| self.shift(*p))
+        DEFAULTS
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, p)| self.shift(*p))
     }
 
     pub fn dashboard(&self) -> u16 {

@@ -10,7 +10,9 @@ pub fn project_root(explicit: Option<&Path>) -> PathBuf {
         return std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
     }
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
-    git(&cwd, &["rev-parse", "--show-toplevel"]).map(PathBuf::from).unwrap_or(cwd)
+    git(&cwd, &["rev-parse", "--show-toplevel"])
+        .map(PathBuf::from)
+        .unwrap_or(cwd)
 }
 
 /// The current git branch of `dir`, if it is a git checkout with a named branch.
@@ -19,7 +21,12 @@ pub fn git_branch(dir: &Path) -> Option<String> {
 }
 
 fn git(dir: &Path, args: &[&str]) -> Option<String> {
-    let out = Command::new("git").arg("-C").arg(dir).args(args).output().ok()?;
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .output()
+        .ok()?;
     if !out.status.success() {
         return None;
     }
@@ -38,7 +45,15 @@ pub fn default_table_prefix(branch: Option<&str>) -> String {
 
 /// Replace every character outside `[A-Za-z0-9-]` with `-`.
 pub fn sanitize(s: &str) -> String {
-    s.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '-' }).collect()
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -47,9 +62,15 @@ mod tests {
 
     #[test]
     fn branch_names_become_safe_prefixes() {
-        assert_eq!(default_table_prefix(Some("feature/add-auth")), "dev-feature-add-auth-");
+        assert_eq!(
+            default_table_prefix(Some("feature/add-auth")),
+            "dev-feature-add-auth-"
+        );
         assert_eq!(default_table_prefix(Some("main")), "dev-main-");
-        assert_eq!(default_table_prefix(Some("fix_bug#12 é")), "dev-fix-bug-12---");
+        assert_eq!(
+            default_table_prefix(Some("fix_bug#12 é")),
+            "dev-fix-bug-12---"
+        );
         assert_eq!(default_table_prefix(None), "dev-local-");
     }
 }

@@ -18,7 +18,11 @@ use crate::supervisor::Status;
 
 pub async fn healthz(State(st): State<AppState>) -> Response {
     let ready = st.ready.load(Ordering::SeqCst);
-    let code = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    let code = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
     (code, Json(json!({"status": if ready {"ok"} else {"starting"}, "service": "dashboard", "pid": std::process::id()}))).into_response()
 }
 
@@ -28,7 +32,12 @@ pub async fn status(State(st): State<AppState>) -> Json<BTreeMap<String, Value>>
 }
 
 pub fn status_map(st: &AppState) -> BTreeMap<String, Value> {
-    let mut out: BTreeMap<String, Value> = st.sup.services.iter().map(|s| (s.spec.name.clone(), s.status_json())).collect();
+    let mut out: BTreeMap<String, Value> = st
+        .sup
+        .services
+        .iter()
+        .map(|s| (s.spec.name.clone(), s.status_json()))
+        .collect();
     out.insert(
         "dashboard".into(),
         json!({
@@ -58,7 +67,9 @@ pub fn stack_json(st: &AppState) -> Value {
     for s in &st.sup.services {
         let snap = s.snapshot();
         if s.spec.blocking && s.spec.skip.is_none() && snap.status != Status::Running {
-            not_ready.push(json!({"service": s.spec.name, "status": snap.status, "reason": snap.reason}));
+            not_ready.push(
+                json!({"service": s.spec.name, "status": snap.status, "reason": snap.reason}),
+            );
         }
     }
     let seed_ok = matches!(seed, SeedStatus::Done | SeedStatus::Skipped);
@@ -85,8 +96,12 @@ pub async fn health(State(st): State<AppState>, Query(q): Query<HealthQuery>) ->
         let all_ok = probes.values().all(|p| p.ok);
         return Json(json!({"ok": all_ok, "probes": probes}));
     }
-    let probes: BTreeMap<String, Value> =
-        st.sup.services.iter().map(|s| (s.spec.name.clone(), json!(s.snapshot().last_probe))).collect();
+    let probes: BTreeMap<String, Value> = st
+        .sup
+        .services
+        .iter()
+        .map(|s| (s.spec.name.clone(), json!(s.snapshot().last_probe)))
+        .collect();
     Json(json!({"probes": probes}))
 }
 
@@ -96,14 +111,22 @@ pub struct ControlQuery {
 }
 
 /// `POST /api/control/{restart|stop|start|shutdown}[?service=NAME]`.
-pub async fn control(State(st): State<AppState>, Path(action): Path<String>, Query(q): Query<ControlQuery>) -> Response {
+pub async fn control(
+    State(st): State<AppState>,
+    Path(action): Path<String>,
+    Query(q): Query<ControlQuery>,
+) -> Response {
     let result = match (action.as_str(), q.service.as_deref()) {
         ("shutdown", _) => {
             st.shutdown.trigger();
             Ok(())
         }
         (_, Some(name)) if st.sup.get(name).is_none() => {
-            return json_error(StatusCode::NOT_FOUND, "unknown_service", format!("no service named {name}"));
+            return json_error(
+                StatusCode::NOT_FOUND,
+                "unknown_service",
+                format!("no service named {name}"),
+            );
         }
         ("restart", Some(name)) => st.sup.restart(name).await,
         ("stop", Some(name)) => st.sup.stop(name).await,
@@ -145,12 +168,21 @@ pub struct LogsQuery {
 }
 
 /// `GET /api/logs/{service}?tail=N`.
-pub async fn logs(State(st): State<AppState>, Path(service): Path<String>, Query(q): Query<LogsQuery>) -> Response {
+pub async fn logs(
+    State(st): State<AppState>,
+    Path(service): Path<String>,
+    Query(q): Query<LogsQuery>,
+) -> Response {
     let Some(s) = st.sup.get(&service) else {
-        return json_error(StatusCode::NOT_FOUND, "unknown_service", format!("no service named {service}"));
+        return json_error(
+            StatusCode::NOT_FOUND,
+            "unknown_service",
+            format!("no service named {service}"),
+        );
     };
     let n = q.tail.unwrap_or(200).min(2000);
-    Json(json!({"service": service, "log_file": s.log_file, "lines": s.sink.tail(n)})).into_response()
+    Json(json!({"service": service, "log_file": s.log_file, "lines": s.sink.tail(n)}))
+        .into_response()
 }
 
 /// `GET /api/seed`: the seed manifest once the seed has run.
@@ -160,7 +192,10 @@ pub async fn seed(State(st): State<AppState>) -> Response {
         None => json_error(
             StatusCode::NOT_FOUND,
             "seed_not_ready",
-            format!("no seed manifest yet (seed is {:?})", st.seed.lock().clone()),
+            format!(
+                "no seed manifest yet (seed is {:?})",
+                st.seed.lock().clone()
+            ),
         ),
     }
 }
@@ -172,13 +207,28 @@ pub struct EventsQuery {
 
 /// `GET /api/events?limit=N`: the webhook router's recent events.
 pub async fn events(State(st): State<AppState>, Query(q): Query<EventsQuery>) -> Response {
-    let url = format!("{}/events?limit={}", st.info.router_url, q.limit.unwrap_or(50).min(500));
-    match st.http.get(&url).timeout(Duration::from_secs(2)).send().await {
+    let url = format!(
+        "{}/events?limit={}",
+        st.info.router_url,
+        q.limit.unwrap_or(50).min(500)
+    );
+    match st
+        .http
+        .get(&url)
+        .timeout(Duration::from_secs(2))
+        .send()
+        .await
+    {
         Ok(res) => {
-            let code = StatusCode::from_u16(res.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
+            let code =
+                StatusCode::from_u16(res.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
             match res.json::<Value>().await {
                 Ok(v) => (code, Json(v)).into_response(),
-                Err(e) => json_error(StatusCode::BAD_GATEWAY, "bad_upstream", format!("webhook router answered non-JSON: {e}")),
+                Err(e) => json_error(
+                    StatusCode::BAD_GATEWAY,
+                    "bad_upstream",
+                    format!("webhook router answered non-JSON: {e}"),
+                ),
             }
         }
         Err(e) => upstream_error(e),
@@ -188,13 +238,18 @@ pub async fn events(State(st): State<AppState>, Query(q): Query<EventsQuery>) ->
 /// `POST /webhook/eventbridge`: forwarded unchanged to the webhook router; its answer comes back.
 pub async fn webhook(State(st): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
     let url = format!("{}/webhook/eventbridge", st.info.router_url);
-    let mut req = st.http.post(&url).timeout(Duration::from_secs(10)).body(body);
+    let mut req = st
+        .http
+        .post(&url)
+        .timeout(Duration::from_secs(10))
+        .body(body);
     if let Some(ct) = headers.get(header::CONTENT_TYPE) {
         req = req.header(header::CONTENT_TYPE, ct);
     }
     match req.send().await {
         Ok(res) => {
-            let code = StatusCode::from_u16(res.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
+            let code =
+                StatusCode::from_u16(res.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
             let ct = res.headers().get(header::CONTENT_TYPE).cloned();
             match res.bytes().await {
                 Ok(b) => {
@@ -213,8 +268,16 @@ pub async fn webhook(State(st): State<AppState>, headers: HeaderMap, body: Bytes
 
 fn upstream_error(e: reqwest::Error) -> Response {
     if e.is_timeout() {
-        json_error(StatusCode::GATEWAY_TIMEOUT, "upstream_timeout", format!("webhook router timed out: {e}"))
+        json_error(
+            StatusCode::GATEWAY_TIMEOUT,
+            "upstream_timeout",
+            format!("webhook router timed out: {e}"),
+        )
     } else {
-        json_error(StatusCode::SERVICE_UNAVAILABLE, "upstream_unavailable", format!("webhook router unreachable: {e}"))
+        json_error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "upstream_unavailable",
+            format!("webhook router unreachable: {e}"),
+        )
     }
 }

@@ -4,6 +4,8 @@
 mod api;
 mod page;
 mod stream;
+#[cfg(test)]
+mod tests;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -60,7 +62,8 @@ pub struct AppState {
 
 impl AppState {
     pub fn set_ready(&self) {
-        self.startup_ms.store(self.started.elapsed().as_millis() as u64, Ordering::SeqCst);
+        self.startup_ms
+            .store(self.started.elapsed().as_millis() as u64, Ordering::SeqCst);
         self.ready.store(true, Ordering::SeqCst);
     }
 }

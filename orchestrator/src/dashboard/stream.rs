@@ -25,7 +25,9 @@ fn snapshot_event(st: &AppState) -> Event {
 }
 
 /// `GET /api/stream`: a `snapshot` event (`{status, stack}`) now and then every second.
-pub async fn status_stream(State(st): State<AppState>) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+pub async fn status_stream(
+    State(st): State<AppState>,
+) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     let stream = futures::stream::unfold((st, true), |(st, first)| async move {
         if !first {
             tokio::select! {
@@ -46,7 +48,11 @@ pub async fn status_stream(State(st): State<AppState>) -> Sse<impl Stream<Item =
 /// (data: how many lines were dropped) when the reader fell behind.
 pub async fn log_stream(State(st): State<AppState>, Path(service): Path<String>) -> Response {
     let Some(s) = st.sup.get(&service) else {
-        return json_error(StatusCode::NOT_FOUND, "unknown_service", format!("no service named {service}"));
+        return json_error(
+            StatusCode::NOT_FOUND,
+            "unknown_service",
+            format!("no service named {service}"),
+        );
     };
     let rx = s.sink.subscribe();
     let stream = futures::stream::unfold((st, rx), |(st, mut rx)| async move {
@@ -60,5 +66,7 @@ pub async fn log_stream(State(st): State<AppState>, Path(service): Path<String>)
         };
         Some((Ok::<_, Infallible>(ev), (st, rx)))
     });
-    Sse::new(stream).keep_alive(KeepAlive::default()).into_response()
+    Sse::new(stream)
+        .keep_alive(KeepAlive::default())
+        .into_response()
 }

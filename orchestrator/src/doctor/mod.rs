@@ -55,13 +55,28 @@ pub struct Check {
 
 impl Check {
     pub fn ok(check: &'static str, message: impl Into<String>) -> Self {
-        Self { check, status: Level::Ok, message: message.into(), fix: None }
+        Self {
+            check,
+            status: Level::Ok,
+            message: message.into(),
+            fix: None,
+        }
     }
     pub fn warn(check: &'static str, message: impl Into<String>, fix: impl Into<String>) -> Self {
-        Self { check, status: Level::Warn, message: message.into(), fix: Some(fix.into()) }
+        Self {
+            check,
+            status: Level::Warn,
+            message: message.into(),
+            fix: Some(fix.into()),
+        }
     }
     pub fn fail(check: &'static str, message: impl Into<String>, fix: impl Into<String>) -> Self {
-        Self { check, status: Level::Fail, message: message.into(), fix: Some(fix.into()) }
+        Self {
+            check,
+            status: Level::Fail,
+            message: message.into(),
+            fix: Some(fix.into()),
+        }
     }
 }
 
@@ -90,7 +105,9 @@ impl Inputs {
     /// The configuration in effect: the parsed file, or an empty one when it does not parse.
     pub fn config(&self) -> &HippodromeToml {
         static EMPTY: std::sync::OnceLock<HippodromeToml> = std::sync::OnceLock::new();
-        self.toml.as_ref().unwrap_or_else(|_| EMPTY.get_or_init(HippodromeToml::default))
+        self.toml
+            .as_ref()
+            .unwrap_or_else(|_| EMPTY.get_or_init(HippodromeToml::default))
     }
 
     /// Services of the plan that `up` would actually start.
@@ -155,12 +172,20 @@ impl Report {
             self.project_root, self.profile, self.cell, self.port_offset
         );
         for c in &self.checks {
-            out.push_str(&format!("{}  {:<9} {}\n", paint(c.status), c.check, c.message));
+            out.push_str(&format!(
+                "{}  {:<9} {}\n",
+                paint(c.status),
+                c.check,
+                c.message
+            ));
             if let Some(fix) = &c.fix {
                 out.push_str(&format!("{:16}→ {fix}\n", ""));
             }
         }
-        out.push_str(&format!("\n{} ok, {} warn, {} fail", self.ok, self.warn, self.fail));
+        out.push_str(&format!(
+            "\n{} ok, {} warn, {} fail",
+            self.ok, self.warn, self.fail
+        ));
         if self.failed() {
             out.push_str(" — fix the `fail` lines above (details: TROUBLESHOOTING.md)");
         }
@@ -189,7 +214,10 @@ pub async fn run_checks(inputs: &Inputs) -> Vec<Check> {
 
 /// Run a program with a deadline; `(success, stdout, stderr)`, or `None` when it could not start
 /// or did not finish in time (it is killed then).
-pub async fn run_program(argv: &[&str], timeout: std::time::Duration) -> Option<(bool, String, String)> {
+pub async fn run_program(
+    argv: &[&str],
+    timeout: std::time::Duration,
+) -> Option<(bool, String, String)> {
     let (program, args) = argv.split_first()?;
     let child = tokio::process::Command::new(program)
         .args(args)
@@ -199,7 +227,10 @@ pub async fn run_program(argv: &[&str], timeout: std::time::Duration) -> Option<
         .kill_on_drop(true)
         .spawn()
         .ok()?;
-    let out = tokio::time::timeout(timeout, child.wait_with_output()).await.ok()?.ok()?;
+    let out = tokio::time::timeout(timeout, child.wait_with_output())
+        .await
+        .ok()?
+        .ok()?;
     Some((
         out.status.success(),
         String::from_utf8_lossy(&out.stdout).trim().to_owned(),

@@ -12,14 +12,19 @@ use crate::config::Cell;
 /// `--cell staging|prod`: configured, reachable, and (prod) a loud warning.
 pub async fn cell(i: &Inputs) -> Vec<Check> {
     if i.cell == Cell::Local {
-        return vec![Check::ok("cell", format!("cell local: fake_cell at {}", i.ctx.cell_url))];
+        return vec![Check::ok(
+            "cell",
+            format!("cell local: fake_cell at {}", i.ctx.cell_url),
+        )];
     }
     let name = i.cell.as_str();
     let Some(section) = i.config().cells.get(name) else {
         return vec![Check::fail(
             "cell",
             format!("--cell {name} has no URL: hippodrome.toml has no [cells.{name}]"),
-            format!("add [cells.{name}] url = \"https://…\" to hippodrome.toml (see fixtures/hippodrome.example.toml)"),
+            format!(
+                "add [cells.{name}] url = \"https://…\" to hippodrome.toml (see fixtures/hippodrome.example.toml)"
+            ),
         )];
     };
     let mut out = Vec::new();
@@ -30,13 +35,30 @@ pub async fn cell(i: &Inputs) -> Vec<Check> {
             "use --cell staging or local unless you really mean production (`up` asks to type 'prod')",
         ));
     }
-    let client = reqwest::Client::builder().timeout(Duration::from_secs(3)).connect_timeout(Duration::from_secs(3)).build().unwrap_or_default();
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(3))
+        .connect_timeout(Duration::from_secs(3))
+        .build()
+        .unwrap_or_default();
     match client.get(&section.url).send().await {
-        Ok(res) => out.push(Check::ok("cell", format!("cell {name} at {} is reachable (HTTP {})", section.url, res.status().as_u16()))),
+        Ok(res) => out.push(Check::ok(
+            "cell",
+            format!(
+                "cell {name} at {} is reachable (HTTP {})",
+                section.url,
+                res.status().as_u16()
+            ),
+        )),
         Err(e) => out.push(Check::fail(
             "cell",
-            format!("cell {name} at {} is unreachable: {}", section.url, error_chain(&e)),
-            "check the VPN / network and the URL in [cells.".to_owned() + name + "] of hippodrome.toml, or use --cell local",
+            format!(
+                "cell {name} at {} is unreachable: {}",
+                section.url,
+                error_chain(&e)
+            ),
+            "check the VPN / network and the URL in [cells.".to_owned()
+                + name
+                + "] of hippodrome.toml, or use --cell local",
         )),
     }
     out
@@ -54,7 +76,8 @@ fn error_chain(e: &dyn std::error::Error) -> String {
 
 /// `--cell staging|prod`: AWS credentials present and not expired (env, ~/.aws/credentials, SSO).
 pub fn aws_credentials(i: &Inputs) -> Vec<Check> {
-    if i.cell == Cell::Local {
+    // A real cell, and `--enable-events` (EventBridge in the real account), need real credentials.
+    if i.cell == Cell::Local && !i.enable_events {
         return Vec::new();
     }
     vec![aws_check(i.home.as_deref(), now_unix())]
@@ -74,29 +97,51 @@ pub fn aws_check(home: Option<&Path>, now: i64) -> Check {
                 "unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN, then `aws sso login` or `aws configure`",
             );
         }
-        if let Some(exp) = env("AWS_CREDENTIAL_EXPIRATION").or_else(|| env("AWS_SESSION_EXPIRATION"))
+        if let Some(exp) =
+            env("AWS_CREDENTIAL_EXPIRATION").or_else(|| env("AWS_SESSION_EXPIRATION"))
             && let Some(t) = parse_time(&exp)
             && t <= now
         {
-            return Check::fail("aws", format!("AWS credentials from the environment expired at {exp}"), "get fresh credentials (`aws sso login`, or re-export them)");
+            return Check::fail(
+                "aws",
+                format!("AWS credentials from the environment expired at {exp}"),
+                "get fresh credentials (`aws sso login`, or re-export them)",
+            );
         }
-        return Check::ok("aws", "AWS credentials from the environment (AWS_ACCESS_KEY_ID)");
+        return Check::ok(
+            "aws",
+            "AWS credentials from the environment (AWS_ACCESS_KEY_ID)",
+        );
     }
     let Some(home) = home else {
-        return Check::fail("aws", "no AWS credentials: no AWS_* variables and no HOME to find ~/.aws in", "export AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or set HOME and `aws sso login`");
+        return Check::fail(
+            "aws",
+            "no AWS credentials: no AWS_* variables and no HOME to find ~/.aws in",
+            "export AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or set HOME and `aws sso login`",
+        );
     };
     let profile = env("AWS_PROFILE").unwrap_or_else(|| "default".into());
     let aws = home.join(".aws");
     let creds = std::fs::read_to_string(aws.join("credentials")).unwrap_or_default();
     if ini_section(&creds, &profile).is_some_and(|s| s.contains_key("aws_access_key_id")) {
-        return Check::ok("aws", format!("AWS credentials for profile {profile} in {}", aws.join("credentials").display()));
+        return Check::ok(
+            "aws",
+            format!(
+                "AWS credentials for profile {profile} in {}",
+                aws.join("credentials").display()
+            ),
+        );
     }
     // SSO: the tokens cached by `aws sso login`.
     let mut newest: Option<(i64, String)> = None;
     if let Ok(entries) = std::fs::read_dir(aws.join("sso").join("cache")) {
         for e in entries.flatten() {
-            let Ok(text) = std::fs::read_to_string(e.path()) else { continue };
-            let Ok(v) = serde_json::from_str::<Value>(&text) else { continue };
+            let Ok(text) = std::fs::read_to_string(e.path()) else {
+                continue;
+            };
+            let Ok(v) = serde_json::from_str::<Value>(&text) else {
+                continue;
+            };
             if v.get("accessToken").is_none() {
                 continue;
             }
@@ -110,13 +155,28 @@ pub fn aws_check(home: Option<&Path>, now: i64) -> Check {
     }
     match newest {
         Some((t, exp)) if t > now => Check::ok("aws", format!("AWS SSO token valid until {exp}")),
-        Some((_, exp)) => Check::fail("aws", format!("the AWS SSO token expired at {exp}"), format!("aws sso login --profile {profile}")),
+        Some((_, exp)) => Check::fail(
+            "aws",
+            format!("the AWS SSO token expired at {exp}"),
+            format!("aws sso login --profile {profile}"),
+        ),
         None => {
             let config = std::fs::read_to_string(aws.join("config")).unwrap_or_default();
             if config.contains("sso_") {
-                Check::fail("aws", format!("AWS SSO is configured in {} but there is no SSO token", aws.join("config").display()), format!("aws sso login --profile {profile}"))
+                Check::fail(
+                    "aws",
+                    format!(
+                        "AWS SSO is configured in {} but there is no SSO token",
+                        aws.join("config").display()
+                    ),
+                    format!("aws sso login --profile {profile}"),
+                )
             } else {
-                Check::fail("aws", "no AWS credentials (no AWS_* variables, no ~/.aws/credentials entry, no SSO token)", "aws configure, or aws sso login")
+                Check::fail(
+                    "aws",
+                    "no AWS credentials (no AWS_* variables, no ~/.aws/credentials entry, no SSO token)",
+                    "aws configure, or aws sso login",
+                )
             }
         }
     }
@@ -148,14 +208,22 @@ fn ini_section(text: &str, name: &str) -> Option<std::collections::BTreeMap<Stri
 /// RFC 3339 (`2024-05-01T12:00:00Z`), also the older CLI form `2019-11-14T04:05:45UTC`.
 fn parse_time(s: &str) -> Option<i64> {
     let s = s.trim();
-    let fixed = s.strip_suffix("UTC").map(|x| format!("{x}Z")).unwrap_or_else(|| s.to_owned());
-    time::OffsetDateTime::parse(&fixed, &time::format_description::well_known::Rfc3339).ok().map(|t| t.unix_timestamp())
+    let fixed = s
+        .strip_suffix("UTC")
+        .map(|x| format!("{x}Z"))
+        .unwrap_or_else(|| s.to_owned());
+    time::OffsetDateTime::parse(&fixed, &time::format_description::well_known::Rfc3339)
+        .ok()
+        .map(|t| t.unix_timestamp())
 }
 
 /// A running stack's health per service, from the dashboard's `/api/status`.
 pub async fn stack_health(i: &Inputs) -> Vec<Check> {
     let Some(run) = i.run.as_ref().filter(|r| r.orchestrator_alive()) else {
-        return vec![Check::ok("stack", "no stack is running for this project; health not checked")];
+        return vec![Check::ok(
+            "stack",
+            "no stack is running for this project; health not checked",
+        )];
     };
     let url = format!("http://127.0.0.1:{}/api/status", run.dashboard_port);
     let v = match crate::commands::stack::get_json(&url).await {
@@ -163,31 +231,55 @@ pub async fn stack_health(i: &Inputs) -> Vec<Check> {
         Err(e) => {
             return vec![Check::fail(
                 "stack",
-                format!("the orchestrator (pid {}) runs but its dashboard {url} does not answer: {e}", run.orchestrator_pid),
+                format!(
+                    "the orchestrator (pid {}) runs but its dashboard {url} does not answer: {e}",
+                    run.orchestrator_pid
+                ),
                 "`cargo run -p orchestrator -- stop` (or `kill`), then `up` again",
             )];
         }
     };
-    let Some(map) = v.as_object() else { return vec![Check::fail("stack", format!("unexpected /api/status answer: {v}"), "update the orchestrator and restart the stack")] };
+    let Some(map) = v.as_object() else {
+        return vec![Check::fail(
+            "stack",
+            format!("unexpected /api/status answer: {v}"),
+            "update the orchestrator and restart the stack",
+        )];
+    };
     let mut rows: Vec<(&String, &Value)> = map.iter().collect();
     rows.sort_by_key(|(name, s)| (s["layer"].as_u64().unwrap_or(9), (*name).clone()));
     let mut out = Vec::new();
     for (name, s) in rows {
         let status = s["status"].as_str().unwrap_or("?");
-        let reason = s["reason"].as_str().map(|r| format!(": {r}")).unwrap_or_default();
-        let probe = match (s["last_probe"]["ok"].as_bool(), s["last_probe"]["error_type"].as_str()) {
+        let reason = s["reason"]
+            .as_str()
+            .map(|r| format!(": {r}"))
+            .unwrap_or_default();
+        let probe = match (
+            s["last_probe"]["ok"].as_bool(),
+            s["last_probe"]["error_type"].as_str(),
+        ) {
             (Some(false), Some(t)) => {
-                let code = s["last_probe"]["status_code"].as_u64().map(|c| format!(" {c}")).unwrap_or_default();
+                let code = s["last_probe"]["status_code"]
+                    .as_u64()
+                    .map(|c| format!(" {c}"))
+                    .unwrap_or_default();
                 format!(" (last probe: {t}{code})")
             }
             _ => String::new(),
         };
         let blocking = s["blocking"].as_bool().unwrap_or(true);
         let line = format!("{name} is {status}{probe}{reason}");
-        let logs = format!("`cargo run -p orchestrator -- logs {name}`; then `cargo run -p orchestrator -- control restart {name}`");
+        let logs = format!(
+            "`cargo run -p orchestrator -- logs {name}`; then `cargo run -p orchestrator -- control restart {name}`"
+        );
         out.push(match status {
             "running" | "skipped" | "stopped" => Check::ok("stack", line),
-            "pending" | "starting" | "restarting" => Check::warn("stack", line, format!("wait (`cargo run -p orchestrator -- wait`), or read {logs}")),
+            "pending" | "starting" | "restarting" => Check::warn(
+                "stack",
+                line,
+                format!("wait (`cargo run -p orchestrator -- wait`), or read {logs}"),
+            ),
             _ if !blocking => Check::warn("stack", format!("{line} (non-blocking)"), logs),
             _ => Check::fail("stack", line, logs),
         });
@@ -204,23 +296,40 @@ mod tests {
         let home = tempfile::tempdir().unwrap();
         let cache = home.path().join(".aws/sso/cache");
         std::fs::create_dir_all(&cache).unwrap();
-        std::fs::write(cache.join("a.json"), r#"{"accessToken":"x","expiresAt":"2020-01-01T00:00:00Z"}"#).unwrap();
+        std::fs::write(
+            cache.join("a.json"),
+            r#"{"accessToken":"x","expiresAt":"2020-01-01T00:00:00Z"}"#,
+        )
+        .unwrap();
         // Only meaningful when the environment carries no credentials of its own.
-        if std::env::var_os("AWS_ACCESS_KEY_ID").is_some() || std::env::var_os("AWS_PROFILE").is_some() {
+        if std::env::var_os("AWS_ACCESS_KEY_ID").is_some()
+            || std::env::var_os("AWS_PROFILE").is_some()
+        {
             return;
         }
         let now = parse_time("2024-01-01T00:00:00Z").unwrap();
         let c = aws_check(Some(home.path()), now);
         assert_eq!(c.status, super::super::Level::Fail, "{c:?}");
         assert!(c.fix.as_deref().unwrap().contains("aws sso login"));
-        std::fs::write(cache.join("b.json"), r#"{"accessToken":"y","expiresAt":"2030-01-01T00:00:00UTC"}"#).unwrap();
-        assert_eq!(aws_check(Some(home.path()), now).status, super::super::Level::Ok);
+        std::fs::write(
+            cache.join("b.json"),
+            r#"{"accessToken":"y","expiresAt":"2030-01-01T00:00:00UTC"}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            aws_check(Some(home.path()), now).status,
+            super::super::Level::Ok
+        );
     }
 
     #[test]
     fn ini_profiles_are_found() {
         let t = "[default]\naws_access_key_id = A\n[profile dev]\nregion = x\n";
-        assert!(ini_section(t, "default").unwrap().contains_key("aws_access_key_id"));
+        assert!(
+            ini_section(t, "default")
+                .unwrap()
+                .contains_key("aws_access_key_id")
+        );
         assert!(ini_section(t, "dev").unwrap().contains_key("region"));
         assert!(ini_section(t, "nope").is_none());
     }

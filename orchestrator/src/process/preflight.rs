@@ -10,7 +10,9 @@ pub fn which(program: &str) -> Option<PathBuf> {
         return is_executable(&p).then_some(p);
     }
     let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path).map(|d| d.join(program)).find(|p| is_executable(p))
+    std::env::split_paths(&path)
+        .map(|d| d.join(program))
+        .find(|p| is_executable(p))
 }
 
 fn is_executable(p: &Path) -> bool {
@@ -23,7 +25,9 @@ pub fn install_hint(program: &str) -> &'static str {
     match program {
         "python3" | "python" => "install Python 3: apt-get install python3 python3-venv",
         "node" | "npm" | "npx" => "install Node.js 20+: apt-get install nodejs npm",
-        "wrangler" => "install it in the service: npm install --save-dev wrangler (then use npx wrangler)",
+        "wrangler" => {
+            "install it in the service: npm install --save-dev wrangler (then use npx wrangler)"
+        }
         "cloudflared" => "install cloudflared from Cloudflare's package repository",
         "git" => "install git: apt-get install git",
         _ => "install it and make sure it is on PATH",
@@ -50,15 +54,26 @@ pub fn port_holder(port: u16) -> Option<Holder> {
         return None;
     }
     for entry in std::fs::read_dir("/proc").ok()?.flatten() {
-        let Some(pid) = entry.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else { continue };
-        let Ok(fds) = std::fs::read_dir(entry.path().join("fd")) else { continue };
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|s| s.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let Ok(fds) = std::fs::read_dir(entry.path().join("fd")) else {
+            continue;
+        };
         for fd in fds.flatten() {
             if let Ok(target) = std::fs::read_link(fd.path()) {
                 let t = target.to_string_lossy();
                 if let Some(inode) = t.strip_prefix("socket:[").and_then(|s| s.strip_suffix(']'))
                     && inodes.iter().any(|i| i == inode)
                 {
-                    return Some(Holder { pid, cmdline: cmdline(pid) });
+                    return Some(Holder {
+                        pid,
+                        cmdline: cmdline(pid),
+                    });
                 }
             }
         }
@@ -70,7 +85,11 @@ pub fn port_holder(port: u16) -> Option<Holder> {
 pub fn cmdline(pid: u32) -> String {
     std::fs::read(format!("/proc/{pid}/cmdline"))
         .map(|b| {
-            b.split(|c| *c == 0).filter(|s| !s.is_empty()).map(|s| String::from_utf8_lossy(s).into_owned()).collect::<Vec<_>>().join(" ")
+            b.split(|c| *c == 0)
+                .filter(|s| !s.is_empty())
+                .map(|s| String::from_utf8_lossy(s).into_owned())
+                .collect::<Vec<_>>()
+                .join(" ")
         })
         .unwrap_or_default()
 }
@@ -78,7 +97,9 @@ pub fn cmdline(pid: u32) -> String {
 fn listening_inodes(port: u16) -> Vec<String> {
     let mut out = Vec::new();
     for file in ["/proc/net/tcp", "/proc/net/tcp6"] {
-        let Ok(text) = std::fs::read_to_string(file) else { continue };
+        let Ok(text) = std::fs::read_to_string(file) else {
+            continue;
+        };
         for line in text.lines().skip(1) {
             let cols: Vec<&str> = line.split_whitespace().collect();
             // local_address is "HEXIP:HEXPORT", st 0A = LISTEN, inode is column 9
@@ -100,7 +121,11 @@ pub fn port_in_use_message(service: &str, port: u16) -> String {
         Some(h) => format!(
             "port {port} for {service} is in use by pid {} ({}); free it with `kill {}` (or `orchestrator kill` if it is a leftover Hippodrome process) — see TROUBLESHOOTING.md#port-already-in-use",
             h.pid,
-            if h.cmdline.is_empty() { "?".to_owned() } else { h.cmdline.clone() },
+            if h.cmdline.is_empty() {
+                "?".to_owned()
+            } else {
+                h.cmdline.clone()
+            },
             h.pid
         ),
         None => format!(

@@ -11,9 +11,16 @@ use tokio::process::{Child, Command};
 use crate::plan::ServiceSpec;
 
 /// Spawn `spec` in a new process group with piped stdout/stderr.
-pub fn spawn(spec: &ServiceSpec, late_env: &BTreeMap<String, String>, die_with_parent: bool) -> std::io::Result<Child> {
+pub fn spawn(
+    spec: &ServiceSpec,
+    late_env: &BTreeMap<String, String>,
+    die_with_parent: bool,
+) -> std::io::Result<Child> {
     let Some((program, args)) = spec.argv.split_first() else {
-        return Err(std::io::Error::new(std::io::ErrorKind::InvalidInput, "empty command"));
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "empty command",
+        ));
     };
     let mut cmd = Command::new(program);
     cmd.args(args)

@@ -10,7 +10,10 @@ pub const BIN: &str = env!("CARGO_BIN_EXE_orchestrator");
 
 /// How long to wait for things that should happen "soon"; slow CI machines can raise it.
 pub fn patience() -> Duration {
-    let ms = std::env::var("HIPPODROME_TEST_PATIENCE_MS").ok().and_then(|v| v.parse().ok()).unwrap_or(60_000);
+    let ms = std::env::var("HIPPODROME_TEST_PATIENCE_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(60_000);
     Duration::from_millis(ms)
 }
 
@@ -19,7 +22,10 @@ pub fn free_offset() -> u16 {
     let ports: Vec<u16> = (9000..9020).chain(9100..9200).collect();
     for _ in 0..500 {
         let offset = 10_000 + (rand_u16() % 4000) * 10;
-        if ports.iter().all(|p| std::net::TcpListener::bind(("127.0.0.1", p + offset)).is_ok()) {
+        if ports
+            .iter()
+            .all(|p| std::net::TcpListener::bind(("127.0.0.1", p + offset)).is_ok())
+        {
             return offset;
         }
     }
@@ -27,7 +33,10 @@ pub fn free_offset() -> u16 {
 }
 
 fn rand_u16() -> u16 {
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
     ((nanos ^ std::process::id().wrapping_mul(2_654_435_761)) >> 7) as u16
 }
 
@@ -58,7 +67,11 @@ impl Stack {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        Stack { root, offset, child: Some(child) }
+        Stack {
+            root,
+            offset,
+            child: Some(child),
+        }
     }
 
     pub fn port(&self, base: u16) -> u16 {
@@ -88,7 +101,9 @@ impl Stack {
                 && let Ok(Some(code)) = c.try_wait()
             {
                 let out = self.output();
-                panic!("orchestrator exited ({code}) while waiting for {what}; last status {last:?}\n{out}");
+                panic!(
+                    "orchestrator exited ({code}) while waiting for {what}; last status {last:?}\n{out}"
+                );
             }
             std::thread::sleep(Duration::from_millis(50));
         }
@@ -98,7 +113,13 @@ impl Stack {
 
     /// Run another orchestrator command against this stack.
     pub fn cmd(&self, args: &[&str]) -> std::process::Output {
-        Command::new(BIN).args(args).arg("--project-root").arg(self.root.path()).env("NO_COLOR", "1").output().unwrap()
+        Command::new(BIN)
+            .args(args)
+            .arg("--project-root")
+            .arg(self.root.path())
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap()
     }
 
     /// Send a signal to the `up` process and wait for it to exit; returns its exit code.
@@ -110,12 +131,18 @@ impl Stack {
 
     /// Whatever the orchestrator printed (only once it exited).
     pub fn output(&mut self) -> String {
-        let Some(mut c) = self.child.take() else { return String::new() };
+        let Some(mut c) = self.child.take() else {
+            return String::new();
+        };
         if c.try_wait().ok().flatten().is_none() {
             let _ = c.kill();
         }
         match c.wait_with_output() {
-            Ok(o) => format!("--- stdout\n{}\n--- stderr\n{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr)),
+            Ok(o) => format!(
+                "--- stdout\n{}\n--- stderr\n{}",
+                String::from_utf8_lossy(&o.stdout),
+                String::from_utf8_lossy(&o.stderr)
+            ),
             Err(e) => format!("(no output: {e})"),
         }
     }
@@ -130,13 +157,20 @@ impl Drop for Stack {
         if let Some(c) = self.child.as_mut()
             && c.try_wait().ok().flatten().is_none()
         {
-            let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(c.id() as i32), nix::sys::signal::Signal::SIGTERM);
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(c.id() as i32),
+                nix::sys::signal::Signal::SIGTERM,
+            );
             if wait_exit(c, Duration::from_secs(15)).is_none() {
                 let _ = c.kill();
             }
         }
         // Whatever survived (it should not), kill by the run file.
-        let _ = Command::new(BIN).arg("kill").arg("--project-root").arg(self.root.path()).output();
+        let _ = Command::new(BIN)
+            .arg("kill")
+            .arg("--project-root")
+            .arg(self.root.path())
+            .output();
     }
 }
 
@@ -161,10 +195,17 @@ pub fn get_json(url: &str) -> Option<Value> {
 pub fn http(url: &str, method: &str) -> Option<(u16, String)> {
     use std::io::{Read, Write};
     let rest = url.strip_prefix("http://")?;
-    let (host, path) = rest.split_once('/').map(|(h, p)| (h, format!("/{p}"))).unwrap_or((rest, "/".into()));
+    let (host, path) = rest
+        .split_once('/')
+        .map(|(h, p)| (h, format!("/{p}")))
+        .unwrap_or((rest, "/".into()));
     let mut s = std::net::TcpStream::connect(host).ok()?;
     s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
-    write!(s, "{method} {path} HTTP/1.0\r\nHost: {host}\r\nContent-Length: 0\r\n\r\n").ok()?;
+    write!(
+        s,
+        "{method} {path} HTTP/1.0\r\nHost: {host}\r\nContent-Length: 0\r\n\r\n"
+    )
+    .ok()?;
     let mut buf = String::new();
     s.read_to_string(&mut buf).ok()?;
     let (head, body) = buf.split_once("\r\n\r\n")?;
@@ -175,7 +216,12 @@ pub fn http(url: &str, method: &str) -> Option<(u16, String)> {
 pub fn pid_alive(pid: u32) -> bool {
     // A zombie is dead for our purposes.
     match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Ok(s) => !s.rsplit(')').next().unwrap_or("").trim_start().starts_with('Z'),
+        Ok(s) => !s
+            .rsplit(')')
+            .next()
+            .unwrap_or("")
+            .trim_start()
+            .starts_with('Z'),
         Err(_) => false,
     }
 }
@@ -196,5 +242,8 @@ pub fn eventually(what: &str, f: impl Fn() -> bool) {
 }
 
 pub fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests").join("fixtures").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join("fixtures")
+        .join(name)
 }

@@ -1,6 +1,7 @@
 //! Integration tests: the real `orchestrator` binary against real services and fixture scripts,
 //! each stack in a temp project root at a free port offset.
 
+mod doctor;
 mod harness;
 mod lifecycle;
 mod skeleton;

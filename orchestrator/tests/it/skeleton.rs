@@ -10,28 +10,40 @@ use crate::harness::*;
 fn up_serves_status_and_sigint_leaves_nothing_behind() {
     let mut stack = Stack::up(None, &["--profile", "core", "--no-seed"]);
     let services = ["fake_cell", "fake_cognito", "webhook_router"];
-    let status = stack.wait_status("three services running", |v| services.iter().all(|s| v[s]["status"] == "running"));
+    let status = stack.wait_status("three services running", |v| {
+        services.iter().all(|s| v[s]["status"] == "running")
+    });
 
     let mut pids = Vec::new();
     for s in services {
         let entry = &status[s];
         let pid = entry["pid"].as_u64().expect("pid") as u32;
         assert!(pid_alive(pid), "{s} pid {pid} alive");
-        assert_ne!(pid, stack.child.as_ref().unwrap().id(), "{s} runs in its own process");
+        assert_ne!(
+            pid,
+            stack.child.as_ref().unwrap().id(),
+            "{s} runs in its own process"
+        );
         assert!(entry["layer"].is_u64());
         let port = entry["port"].as_u64().unwrap() as u16;
-        let (code, body) = http(&format!("http://127.0.0.1:{port}/healthz"), "GET").expect("healthz answers");
+        let (code, body) =
+            http(&format!("http://127.0.0.1:{port}/healthz"), "GET").expect("healthz answers");
         assert_eq!(code, 200, "{s} /healthz: {body}");
         let v: serde_json::Value = serde_json::from_str(&body).expect("healthz is JSON");
         assert_eq!(v["status"], "ok");
         pids.push((s, pid, port));
     }
     assert_eq!(status["dashboard"]["status"], "running");
-    assert_eq!(status["moto"]["status"], "skipped", "core profile has no moto");
+    assert_eq!(
+        status["moto"]["status"], "skipped",
+        "core profile has no moto"
+    );
 
     // Logs go to a per-run folder with a `latest` link.
     let latest = stack.root().join(".hippodrome/logs/latest");
-    eventually("fake_cell log written", || std::fs::read_to_string(latest.join("fake_cell.log")).is_ok_and(|t| !t.is_empty()));
+    eventually("fake_cell log written", || {
+        std::fs::read_to_string(latest.join("fake_cell.log")).is_ok_and(|t| !t.is_empty())
+    });
     assert!(stack.root().join(".hippodrome/run.json").exists());
 
     let code = stack.signal_and_wait(Signal::SIGINT);
@@ -41,5 +53,8 @@ fn up_serves_status_and_sigint_leaves_nothing_behind() {
         eventually(&format!("{s} port {port} free"), || port_free(port));
     }
     assert!(port_free(stack.port(9000)), "dashboard port free");
-    assert!(!stack.root().join(".hippodrome/run.json").exists(), "run.json removed on clean stop");
+    assert!(
+        !stack.root().join(".hippodrome/run.json").exists(),
+        "run.json removed on clean stop"
+    );
 }

@@ -1,0 +1,332 @@
+//! fake-cell: healthz, add_documents and the three search methods at 64 and 256 connections against
+//! the limit, then search latency as the index grows (scaling).
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use futures::StreamExt;
+use serde_json::{Value, json};
+
+use crate::proc::{Proc, free_port, wait_ok};
+use crate::report::Row;
+use crate::{Ctx, wrk};
+
+/// The query every search load point sends.
+const QUERY: &str = "red leather running shoes";
+const WORDS: &[&str] = &[
+    "red",
+    "blue",
+    "green",
+    "black",
+    "white",
+    "leather",
+    "cotton",
+    "wool",
+    "silk",
+    "denim",
+    "running",
+    "walking",
+    "hiking",
+    "shoes",
+    "boots",
+    "sandals",
+    "jacket",
+    "shirt",
+    "trousers",
+    "dress",
+    "hat",
+    "scarf",
+    "gloves",
+    "socks",
+    "bag",
+    "wallet",
+    "belt",
+    "watch",
+    "summer",
+    "winter",
+    "classic",
+    "modern",
+    "light",
+    "heavy",
+    "soft",
+    "warm",
+    "waterproof",
+    "slim",
+    "wide",
+    "kids",
+    "women",
+    "men",
+    "sport",
+    "office",
+    "evening",
+    "travel",
+    "garden",
+    "kitchen",
+    "lamp",
+    "chair",
+];
+
+/// A running fake-cell (open mode) and where to reach it.
+pub struct Cell {
+    pub proc: Proc,
+    pub url: String,
+}
+
+/// Starts fake-cell on free ports with a scratch state file; `open` adds `--open` (no API keys).
+pub async fn start(ctx: &Ctx, name: &str, open: bool) -> anyhow::Result<Cell> {
+    let port = free_port()?;
+    let base = free_port()?.clamp(20_000, 60_000);
+    let dir = ctx.dir(name)?;
+    let proc = Proc::spawn(
+        name,
+        Command::new(ctx.bin("fake-cell")?)
+            .args(open.then_some("--open"))
+            .args(["--port", &port.to_string()])
+            .args(["--index-ports", &format!("{base}-{}", base + 40)])
+            .arg("--state-file")
+            .arg(dir.join("cell.json")),
+        &ctx.logs(),
+    )?;
+    let url = format!("http://127.0.0.1:{port}");
+    wait_ok(
+        &ctx.http,
+        &format!("{url}/healthz"),
+        Duration::from_secs(20),
+    )
+    .await?;
+    Ok(Cell { proc, url })
+}
+
+/// Creates an unstructured index and returns its own endpoint (`marqoEndpoint`).
+pub async fn create_index(ctx: &Ctx, cell: &Cell, name: &str) -> anyhow::Result<String> {
+    let r = ctx
+        .http
+        .post(format!("{}/api/v2/indexes/{name}", cell.url))
+        .json(&json!({"type": "unstructured", "model": "hf/e5-base-v2"}))
+        .send()
+        .await?;
+    let status = r.status();
+    let body: Value = r.json().await?;
+    if !status.is_success() {
+        bail!("create index {name}: {status} {body}");
+    }
+    let endpoint = body["marqoEndpoint"]
+        .as_str()
+        .context("no marqoEndpoint")?
+        .trim_end_matches('/');
+    wait_ok(
+        &ctx.http,
+        &format!("{endpoint}/indexes/{name}/health"),
+        Duration::from_secs(20),
+    )
+    .await?;
+    Ok(endpoint.to_owned())
+}
+
+/// Document `i`: a deterministic product-like record.
+pub fn doc(i: u64) -> Value {
+    let w = |k: u64| {
+        WORDS[((i.wrapping_mul(2_654_435_761).wrapping_add(k * 97)) % WORDS.len() as u64) as usize]
+    };
+    json!({
+        "_id": format!("doc-{i}"),
+        "title": format!("{} {} {} {}", w(1), w(2), w(3), w(4)),
+        "description": format!("A {} {} {} for {} and {} days, item {i}", w(5), w(6), w(7), w(8), w(9)),
+        "category": w(10),
+        "price": (i % 500) as f64 + 0.99,
+    })
+}
+
+/// Adds documents `from..to` in batches of 100, four batches in flight.
+pub async fn fill(
+    ctx: &Ctx,
+    endpoint: &str,
+    index: &str,
+    from: u64,
+    to: u64,
+) -> anyhow::Result<Duration> {
+    let start = Instant::now();
+    let url = format!("{endpoint}/indexes/{index}/documents");
+    let batches: Vec<(u64, u64)> = (from..to)
+        .step_by(100)
+        .map(|a| (a, (a + 100).min(to)))
+        .collect();
+    let results: Vec<anyhow::Result<()>> = futures::stream::iter(batches)
+        .map(|(a, b)| {
+            let body = json!({"tensorFields": ["title"], "documents": (a..b).map(doc).collect::<Vec<_>>()});
+            let req = ctx.http.post(&url).json(&body);
+            async move {
+                let r = req.send().await?;
+                let status = r.status();
+                let body: Value = r.json().await?;
+                if !status.is_success() || body["errors"] == json!(true) {
+                    bail!("add documents: {status} {body:.300}");
+                }
+                Ok(())
+            }
+        })
+        .buffer_unordered(4)
+        .collect()
+        .await;
+    results.into_iter().collect::<anyhow::Result<Vec<()>>>()?;
+    Ok(start.elapsed())
+}
+
+/// The body of a search with `method`.
+pub fn search_body(method: &str) -> String {
+    json!({"q": QUERY, "searchMethod": method, "limit": 10}).to_string()
+}
+
+/// The Lua script for add_documents: batches of 50 whose `_id`s move through a bounded id space
+/// (10,000 per wrk thread), so the index is updated in place rather than growing without end.
+pub fn add_script() -> String {
+    r#"wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+local words = {"red","blue","leather","cotton","running","shoes","jacket","winter","light","bag"}
+local counter = 0
+function setup(thread)
+  thread:set("tid", counter)
+  counter = counter + 1
+end
+local n = 0
+function request()
+  n = n + 1
+  local docs = {}
+  for i = 1, 50 do
+    local id = (n * 50 + i) % 10000
+    docs[i] = string.format('{"_id":"w%d-%d","title":"%s %s item %d","description":"written by the bench %d","price":%d}',
+      tid or 0, id, words[id % 10 + 1], words[(id * 7) % 10 + 1], id, n, id % 500)
+  end
+  return wrk.format(nil, nil, nil, '{"tensorFields":["title"],"documents":[' .. table.concat(docs, ",") .. ']}')
+end
+"#
+    .to_owned()
+}
+
+pub async fn run(ctx: &mut Ctx) -> anyhow::Result<()> {
+    let mut cell = start(ctx, "fake-cell", true).await?;
+    let search = create_index(ctx, &cell, "bench-search").await?;
+    let write = create_index(ctx, &cell, "bench-write").await?;
+    let sizes: &[u64] = if ctx.quick {
+        &[1_000, 10_000, 30_000]
+    } else {
+        &[1_000, 10_000, 100_000]
+    };
+    let add_script = ctx.script("cell-add", &add_script())?;
+    let mut scripts = Vec::new();
+    for method in ["LEXICAL", "TENSOR", "HYBRID"] {
+        let s = ctx.script(
+            &format!("cell-{method}"),
+            &wrk::post_script(&search_body(method), &[]),
+        )?;
+        scripts.push((method, s));
+    }
+    let mut have = 0;
+    let mut scale_base: Vec<Option<wrk::WrkResult>> = vec![None; 3];
+    for &size in sizes {
+        let took = fill(ctx, &search, "bench-search", have, size).await?;
+        ctx.report.push(
+            Row::new(
+                "cell",
+                format!("fill index to {size} docs (batches of 100)"),
+                took.as_secs_f64(),
+                "s",
+            )
+            .note(format!(
+                "{:.0} docs/s",
+                (size - have) as f64 / took.as_secs_f64()
+            )),
+        );
+        have = size;
+        if size == 10_000 {
+            main_points(ctx, &cell, &search, &write, &scripts, &add_script).await?;
+        }
+        // Scaling: latency at 16 connections as the index grows.
+        for (k, (method, script)) in scripts.iter().enumerate() {
+            let url = format!("{search}/indexes/bench-search/search");
+            let r = wrk::run(&url, 16, ctx.dur, Some(script)).await?;
+            let mut row = Row::load(
+                "scaling",
+                format!(
+                    "{} search @16, {}k docs",
+                    method.to_lowercase(),
+                    size / 1000
+                ),
+                &r,
+            );
+            if let Some(b) = &scale_base[k] {
+                row = row.vs_load(format!("{}k docs", sizes[0] / 1000), b);
+            } else {
+                scale_base[k] = Some(r);
+            }
+            ctx.report.push(row);
+        }
+        cell.proc.check_alive()?;
+    }
+    ctx.report.push(
+        Row::new(
+            "cell",
+            "fake-cell resident memory at the end",
+            cell.proc.rss_mib()?,
+            "MiB",
+        )
+        .note(format!("{have} docs in bench-search + bench-write")),
+    );
+    Ok(())
+}
+
+/// healthz, add_documents and the three searches at 64 and 256 connections, against the limit.
+async fn main_points(
+    ctx: &mut Ctx,
+    cell: &Cell,
+    search: &str,
+    write: &str,
+    scripts: &[(&str, std::path::PathBuf)],
+    add_script: &std::path::Path,
+) -> anyhow::Result<()> {
+    for conns in [64, 256] {
+        let limit = ctx.limit(conns).await?;
+        let base = format!("hello @{conns}");
+        let r = wrk::run(&format!("{}/healthz", cell.url), conns, ctx.dur, None).await?;
+        ctx.report.push(
+            Row::load("cell", format!("/healthz @{conns}"), &r)
+                .vs_load(&base, &limit)
+                .goal("errors 0"),
+        );
+        let r = wrk::run(
+            &format!("{write}/indexes/bench-write/documents"),
+            conns,
+            ctx.dur,
+            Some(add_script),
+        )
+        .await?;
+        ctx.report.push(
+            Row::load("cell", format!("add_documents ×50 @{conns}"), &r)
+                .vs_load(&base, &limit)
+                .note(format!("{:.0} docs/s", r.rps * 50.0)),
+        );
+        // Let the writes still queued when wrk stopped finish before the searches start.
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        for (method, script) in scripts {
+            let r = wrk::run(
+                &format!("{search}/indexes/bench-search/search"),
+                conns,
+                ctx.dur,
+                Some(script),
+            )
+            .await?;
+            let mut row = Row::load(
+                "cell",
+                format!("{} search 10k docs @{conns}", method.to_lowercase()),
+                &r,
+            )
+            .vs_load(&base, &limit);
+            if *method == "LEXICAL" {
+                row = row.goal("≥ 0.5×, errors 0");
+            }
+            ctx.report.push(row);
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,153 @@
+//! Load and memory: each built-in service held at 256 connections for the load duration (60 s,
+//! a few seconds with --quick): zero errors, and resident memory idle, right after the load and
+//! after a short rest. moto's idle memory for contrast.
+
+use std::time::Duration;
+
+use crate::proc::Proc;
+use crate::report::Row;
+use crate::wrk::{self, WrkResult};
+use crate::{Ctx, cell, cognito, router};
+
+/// Holds `url` at 256 connections and records errors and memory before, after and 3 s later.
+async fn hold(
+    ctx: &mut Ctx,
+    proc: &mut Proc,
+    service: &str,
+    what: &str,
+    url: &str,
+    script: Option<&std::path::Path>,
+) -> anyhow::Result<WrkResult> {
+    let idle = proc.rss_mib()?;
+    let r = wrk::run(url, 256, ctx.load_dur, script).await?;
+    let after = proc.rss_mib()?;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let rested = proc.rss_mib()?;
+    proc.check_alive()?;
+    let secs = ctx.load_dur.as_secs();
+    ctx.report
+        .push(Row::load("load", format!("{what} @256 for {secs} s"), &r).goal("errors 0"));
+    ctx.report.push(Row::new(
+        "memory",
+        format!("{service} idle before {what}"),
+        idle,
+        "MiB",
+    ));
+    ctx.report.push(
+        Row::new(
+            "memory",
+            format!("{service} right after {what}"),
+            after,
+            "MiB",
+        )
+        .vs("idle", idle),
+    );
+    ctx.report.push(
+        Row::new(
+            "memory",
+            format!("{service} 3 s after {what}"),
+            rested,
+            "MiB",
+        )
+        .vs("idle", idle)
+        .goal("near idle"),
+    );
+    Ok(r)
+}
+
+pub async fn run(ctx: &mut Ctx) -> anyhow::Result<()> {
+    // fake-cell: a write load (bounded id space) and a search load on 10,000 documents.
+    let mut c = cell::start(ctx, "load-cell", true).await?;
+    let idle = c.proc.rss_mib()?;
+    ctx.report
+        .push(Row::new("memory", "fake-cell idle, empty", idle, "MiB"));
+    let search = cell::create_index(ctx, &c, "load-search").await?;
+    let write = cell::create_index(ctx, &c, "load-write").await?;
+    cell::fill(ctx, &search, "load-search", 0, 10_000).await?;
+    let add = ctx.script("load-add", &cell::add_script())?;
+    let lexical = ctx.script(
+        "load-lexical",
+        &wrk::post_script(&cell::search_body("LEXICAL"), &[]),
+    )?;
+    hold(
+        ctx,
+        &mut c.proc,
+        "fake-cell",
+        "add_documents",
+        &format!("{write}/indexes/load-write/documents"),
+        Some(&add),
+    )
+    .await?;
+    hold(
+        ctx,
+        &mut c.proc,
+        "fake-cell",
+        "lexical search",
+        &format!("{search}/indexes/load-search/search"),
+        Some(&lexical),
+    )
+    .await?;
+    drop(c);
+
+    // fake-cognito: logins.
+    let (mut p, url) = cognito::start_fake(ctx, "load-cognito").await?;
+    ctx.report.push(Row::new(
+        "memory",
+        "fake-cognito idle, empty",
+        p.rss_mib()?,
+        "MiB",
+    ));
+    let (_, client_id) = cognito::setup_user(&ctx.http, &url).await?;
+    let login = ctx.script("load-login", &cognito::login_script(&client_id))?;
+    hold(
+        ctx,
+        &mut p,
+        "fake-cognito",
+        "InitiateAuth",
+        &url,
+        Some(&login),
+    )
+    .await?;
+    drop(p);
+
+    // webhook-router: events forwarded to the bench target.
+    let target = router::start_target()?;
+    let (mut p, url) = router::start_router(ctx, &target).await?;
+    ctx.report.push(Row::new(
+        "memory",
+        "webhook-router idle",
+        p.rss_mib()?,
+        "MiB",
+    ));
+    let event = ctx.script("load-event", &wrk::post_script(router::EVENT, &[]))?;
+    hold(
+        ctx,
+        &mut p,
+        "webhook-router",
+        "webhook events",
+        &format!("{url}/webhook/eventbridge"),
+        Some(&event),
+    )
+    .await?;
+    drop(p);
+
+    // moto, for contrast: idle, and after one Cognito pool/client/user and a short login load.
+    let (mut moto, url, _) = cognito::start_moto(ctx).await?;
+    let idle = moto.rss_mib()?;
+    ctx.report
+        .push(Row::new("memory", "moto idle", idle, "MiB"));
+    let (_, client_id) = cognito::setup_user(&ctx.http, &url).await?;
+    let login = ctx.script("load-moto-login", &cognito::login_script(&client_id))?;
+    let r = wrk::run(&url, 16, ctx.load_dur.min(ctx.dur), Some(&login)).await?;
+    moto.check_alive()?;
+    ctx.report.push(
+        Row::new(
+            "memory",
+            format!("moto after {} logins", r.requests),
+            moto.rss_mib()?,
+            "MiB",
+        )
+        .vs("idle", idle),
+    );
+    Ok(())
+}

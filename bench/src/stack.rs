@@ -1,0 +1,186 @@
+//! The whole stack: `orchestrator up` to every built-in service healthy, `stop` with a service
+//! that ignores SIGTERM, and moto's own start-to-ready time.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use serde_json::Value;
+
+use crate::Ctx;
+use crate::proc::Proc;
+use crate::report::Row;
+
+/// A port offset whose well-known ports (9000–9020 and the index range start) are free now.
+pub fn free_offset() -> anyhow::Result<u16> {
+    for offset in (21_000u16..40_000).step_by(1_000) {
+        let free = (9000..9021)
+            .chain(9100..9110)
+            .all(|p| std::net::TcpListener::bind(("127.0.0.1", p + offset)).is_ok());
+        if free {
+            return Ok(offset);
+        }
+    }
+    bail!("no free port offset found")
+}
+
+/// Starts `orchestrator up` in `root`; returns it once `/api/stack` says ready, with the wall time.
+pub async fn up(
+    ctx: &Ctx,
+    root: &Path,
+    offset: u16,
+    extra: &[&str],
+) -> anyhow::Result<(Proc, Duration, Value)> {
+    let start = Instant::now();
+    let mut proc = Proc::spawn(
+        &format!("orchestrator-up-{offset}"),
+        Command::new(ctx.bin("orchestrator")?)
+            .arg("--project-root")
+            .arg(root)
+            .args([
+                "up",
+                "--profile",
+                "core",
+                "--port-offset",
+                &offset.to_string(),
+            ])
+            .args(extra),
+        &ctx.logs(),
+    )?;
+    let url = format!("http://127.0.0.1:{}/api/stack", 9000 + u32::from(offset));
+    loop {
+        if let Ok(r) = ctx
+            .http
+            .get(&url)
+            .timeout(Duration::from_secs(2))
+            .send()
+            .await
+            && let Ok(v) = r.json::<Value>().await
+            && v["ready"] == Value::Bool(true)
+        {
+            return Ok((proc, start.elapsed(), v));
+        }
+        proc.check_alive()?;
+        if start.elapsed() > Duration::from_secs(60) {
+            bail!(
+                "stack not ready after 60 s (log: {})",
+                ctx.logs()
+                    .join(format!("orchestrator-up-{offset}.log"))
+                    .display()
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// Pids whose command line contains `marker`.
+fn pids_with(marker: &str) -> Vec<u32> {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline"))
+                .map(|c| String::from_utf8_lossy(&c).contains(marker))
+                .unwrap_or(false)
+        })
+        .collect()
+}
+
+pub async fn run(ctx: &mut Ctx) -> anyhow::Result<()> {
+    // 1. Time to healthy, built-in services only (moto excluded by the core profile).
+    let root = ctx.dir("stack-up")?;
+    let offset = free_offset()?;
+    let (proc, took, stack) = up(ctx, &root, offset, &["--no-seed"]).await?;
+    let mut row = Row::new(
+        "stack",
+        "`up` → built-in services healthy (core, no seed)",
+        took.as_secs_f64(),
+        "s",
+    )
+    .goal("≤ 1 s");
+    if let Some(ms) = stack["startup_ms"].as_u64() {
+        row = row.note(format!("orchestrator's own startup_ms {ms}"));
+    }
+    ctx.report.push(row);
+    stop(ctx, &root)?;
+    drop(proc);
+
+    // 2. `stop` with a service that ignores SIGTERM.
+    let root = ctx.dir("stack-stop")?;
+    let marker = format!("{}.{}", 4000 + offset % 1000, std::process::id());
+    std::fs::write(
+        root.join("hippodrome.toml"),
+        format!(
+            "[[services]]\nname = \"stubborn\"\ncommand = [\"sh\", \"-c\", \"trap '' TERM; sleep {marker}\"]\nlayer = 1\n"
+        ),
+    )?;
+    let offset = free_offset()?;
+    let (mut proc, _, _) = up(ctx, &root, offset, &["--no-seed"]).await?;
+    let before = pids_with(&marker);
+    if before.is_empty() {
+        bail!("the stubborn service is not running");
+    }
+    let start = Instant::now();
+    stop(ctx, &root)?;
+    let left = loop {
+        let alive = proc.check_alive().is_ok();
+        let left = pids_with(&marker);
+        if !alive && left.is_empty() {
+            break None;
+        }
+        if start.elapsed() > Duration::from_secs(30) {
+            break Some(left);
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    };
+    let took = start.elapsed();
+    drop(proc);
+    if let Some(left) = left {
+        for pid in &left {
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(*pid as i32),
+                nix::sys::signal::Signal::SIGKILL,
+            );
+        }
+        bail!("processes left 30 s after `stop`: {left:?}");
+    }
+    ctx.report.push(
+        Row::new(
+            "stack",
+            "`stop` → no process left, one service ignores SIGTERM",
+            took.as_secs_f64(),
+            "s",
+        )
+        .goal("≤ 6 s"),
+    );
+
+    // 3. moto on its own (the core profile leaves it out).
+    let (moto, _, took) = crate::cognito::start_moto(ctx).await?;
+    ctx.report.push(Row::new(
+        "stack",
+        "moto start → GET /moto-api/ answers",
+        took.as_secs_f64(),
+        "s",
+    ));
+    drop(moto);
+    Ok(())
+}
+
+/// `orchestrator stop` for the stack in `root`.
+fn stop(ctx: &Ctx, root: &Path) -> anyhow::Result<()> {
+    let out = Command::new(ctx.bin("orchestrator")?)
+        .arg("--project-root")
+        .arg(root)
+        .arg("stop")
+        .output()
+        .context("running orchestrator stop")?;
+    if !out.status.success() {
+        bail!(
+            "orchestrator stop failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,193 @@
+//! In-process tests of the page and the streaming routes (the browser tests in tests/browser/ drive
+//! the whole thing in Chromium against a real stack).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64};
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use futures::StreamExt;
+use parking_lot::Mutex;
+use serde_json::Value;
+use service_kit::Shutdown;
+use tower::ServiceExt;
+
+use super::{AppState, SeedStatus, StackInfo, router};
+use crate::logs::RunLogs;
+use crate::plan::{Health, ServiceSpec};
+use crate::runfile::RunFile;
+use crate::supervisor::{Options, Supervisor};
+
+fn spec(name: &str, skip: Option<&str>) -> ServiceSpec {
+    ServiceSpec {
+        name: name.to_owned(),
+        port: Some(1),
+        layer: 0,
+        argv: vec!["/bin/false".into()],
+        cwd: None,
+        env: BTreeMap::new(),
+        health: Health::Process,
+        blocking: true,
+        auto_restart: false,
+        setup: None,
+        skip: skip.map(str::to_owned),
+        builtin: false,
+    }
+}
+
+fn state(dir: &std::path::Path) -> AppState {
+    let logs = RunLogs::create(&dir.join("logs")).unwrap();
+    let options = Options {
+        die_with_parent: false,
+        health_interval: Duration::from_secs(60),
+        layer_timeout: Duration::from_secs(1),
+        echo: false,
+        late_env: Arc::new(Mutex::new(BTreeMap::new())),
+    };
+    let sup = Supervisor::new(
+        vec![
+            spec("alpha", None),
+            spec("beta", Some("not in profile core")),
+        ],
+        logs,
+        options,
+        RunFile::default(),
+        dir.join("run.json"),
+    );
+    AppState {
+        sup,
+        info: Arc::new(StackInfo {
+            profile: "core".into(),
+            cell: "local".into(),
+            cell_url: "http://127.0.0.1:1".into(),
+            table_prefix: "dev-test-".into(),
+            seed: 42,
+            project_root: dir.to_string_lossy().into_owned(),
+            port_offset: 0,
+            dashboard_port: 9000,
+            router_url: "http://127.0.0.1:1".into(),
+            started_at_ms: 0,
+            manifest_path: String::new(),
+        }),
+        seed: Arc::new(Mutex::new(SeedStatus::Skipped)),
+        manifest: Arc::new(Mutex::new(None)),
+        shutdown: Shutdown::new(),
+        started: Instant::now(),
+        startup_ms: Arc::new(AtomicU64::new(0)),
+        ready: Arc::new(AtomicBool::new(true)),
+        http: reqwest::Client::new(),
+    }
+}
+
+fn get(uri: &str) -> Request<Body> {
+    Request::builder().uri(uri).body(Body::empty()).unwrap()
+}
+
+/// Read SSE frames until `pred` holds on the text so far (or the deadline passes).
+async fn read_until(body: Body, pred: impl Fn(&str) -> bool) -> String {
+    let mut stream = body.into_data_stream();
+    let mut text = String::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !pred(&text) {
+        match tokio::time::timeout_at(deadline, stream.next()).await {
+            Ok(Some(Ok(chunk))) => text.push_str(&String::from_utf8_lossy(&chunk)),
+            _ => break,
+        }
+    }
+    text
+}
+
+#[tokio::test]
+async fn page_is_embedded_and_self_contained() {
+    let dir = tempfile::tempdir().unwrap();
+    let res = router(state(dir.path())).oneshot(get("/")).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let body = axum::body::to_bytes(res.into_body(), 1 << 20)
+        .await
+        .unwrap();
+    let html = String::from_utf8_lossy(&body);
+    assert!(
+        html.contains("/api/stream")
+            && html.contains("aria-live")
+            && html.contains("prefers-color-scheme")
+    );
+    // Works offline: nothing loaded from another origin.
+    assert!(
+        !html.contains("src=\"http") && !html.contains("href=\"http") && !html.contains("@import")
+    );
+}
+
+#[tokio::test]
+async fn status_stream_pushes_snapshots_and_ends_on_shutdown() {
+    let dir = tempfile::tempdir().unwrap();
+    let st = state(dir.path());
+    let res = router(st.clone())
+        .oneshot(get("/api/stream"))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()[header::CONTENT_TYPE], "text/event-stream");
+    let body = res.into_body();
+    let mut stream = body.into_data_stream();
+    let mut text = String::new();
+    while text.matches("event: snapshot").count() < 2 {
+        let chunk = tokio::time::timeout(Duration::from_secs(5), stream.next())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        text.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    let data = text.lines().find_map(|l| l.strip_prefix("data: ")).unwrap();
+    let v: Value = serde_json::from_str(data).unwrap();
+    assert_eq!(v["stack"]["info"]["table_prefix"], "dev-test-");
+    assert_eq!(v["status"]["beta"]["status"], "skipped");
+    assert_eq!(v["status"]["dashboard"]["status"], "running");
+    st.shutdown.trigger();
+    // The stream ends, so a graceful shutdown never waits on an open page.
+    let end = tokio::time::timeout(Duration::from_secs(5), async {
+        while let Some(Ok(_)) = stream.next().await {}
+    })
+    .await;
+    assert!(end.is_ok(), "the stream did not end on shutdown");
+}
+
+#[tokio::test]
+async fn log_stream_pushes_new_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let st = state(dir.path());
+    let res = router(st.clone())
+        .oneshot(get("/api/logs/alpha/stream"))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()[header::CONTENT_TYPE], "text/event-stream");
+    let sink = st.sup.get("alpha").unwrap().sink.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        sink.line("hello from alpha\r\n");
+        sink.line("carriage\rreturn");
+    });
+    let text = read_until(res.into_body(), |t| t.contains("carriagereturn")).await;
+    assert!(
+        text.contains("event: line\ndata: hello from alpha\n"),
+        "{text:?}"
+    );
+}
+
+#[tokio::test]
+async fn log_stream_of_an_unknown_service_is_a_json_404() {
+    let dir = tempfile::tempdir().unwrap();
+    let res = router(state(dir.path()))
+        .oneshot(get("/api/logs/nope/stream"))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let body = axum::body::to_bytes(res.into_body(), 1 << 16)
+        .await
+        .unwrap();
+    let v: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(v["code"], "unknown_service", "{v}");
+}
