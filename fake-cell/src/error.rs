@@ -30,6 +30,8 @@ pub enum CellError {
     DocumentNotFound { id: String, index: String },
     #[error("{0}")]
     NotFound(String),
+    #[error("method not allowed on this route")]
+    MethodNotAllowed,
     #[error("Index {0} already exists")]
     IndexExists(String),
     #[error("{message}")]
@@ -53,6 +55,7 @@ impl CellError {
             Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Forbidden(_) => StatusCode::FORBIDDEN,
             IndexNotFound(_) | DocumentNotFound { .. } | NotFound(_) => StatusCode::NOT_FOUND,
+            MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             IndexExists(_) | Conflict { .. } => StatusCode::CONFLICT,
             TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
@@ -74,6 +77,7 @@ impl CellError {
             IndexNotFound(_) => "index_not_found",
             DocumentNotFound { .. } => "document_not_found",
             NotFound(_) => "not_found",
+            MethodNotAllowed => "method_not_allowed",
             IndexExists(_) => "index_already_exists",
             Conflict { code, .. } => code,
             TooLarge(_) => "request_too_large",

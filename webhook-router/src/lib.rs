@@ -106,6 +106,7 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
         .merge(service_kit::health_router(health))
         .fallback(service_kit::error::not_found)
+        .method_not_allowed_fallback(service_kit::error::method_not_allowed)
 }
 
 /// Serve on an already bound listener until `shutdown` resolves. With `--moto-url` the local

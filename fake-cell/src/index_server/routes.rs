@@ -44,7 +44,7 @@ async fn cuda() -> Json<Value> {
 }
 
 async fn method_not_allowed() -> CellError {
-    CellError::NotFound("method not allowed on this route".into())
+    CellError::MethodNotAllowed
 }
 
 /// Data-plane routes without state (merged into the main router too).
