@@ -22,8 +22,12 @@ cargo test --workspace --quiet 2>&1 | tee /tmp/hippodrome-cargo-test.log
 grep -q "test result:" /tmp/hippodrome-cargo-test.log
 
 step "end-to-end suite (pytest) against a real stack"
-cargo build -p orchestrator -p fake-cell -p fake-cognito -p webhook-router --quiet
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
+# `cargo test --workspace` already built these binaries (with its own feature set); building them
+# again with `cargo build -p ...` would resolve features differently and recompile the AWS SDK.
+for bin in orchestrator fake-cell fake-cognito webhook-router; do
+  [ -x "$TARGET/debug/$bin" ] || cargo build -p "$bin" --quiet
+done
 ORCH="$TARGET/debug/orchestrator"
 # Tests that need a second, differently configured instance start the standalone binaries.
 export FAKE_CELL_BIN="$TARGET/debug/fake-cell" FAKE_COGNITO_BIN="$TARGET/debug/fake-cognito"
