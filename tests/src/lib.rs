@@ -41,7 +41,7 @@ pub fn free_offset() -> u16 {
         x = x
             .wrapping_mul(6364136223846793005)
             .wrapping_add(1442695040888963407);
-        let offset = 10_000 + ((x >> 33) % 4000) as u16 * 10;
+        let offset = 10_000 + ((x >> 33) % 1300) as u16 * 10;
         if given.iter().any(|g| g.abs_diff(offset) < 300) {
             continue;
         }

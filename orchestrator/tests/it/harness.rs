@@ -25,7 +25,7 @@ pub fn free_offset() -> u16 {
     let mut given = GIVEN.lock().unwrap_or_else(|e| e.into_inner());
     let ports: Vec<u16> = (9000..9020).chain(9100..9200).collect();
     for _ in 0..500 {
-        let offset = 10_000 + (rand_u16() % 4000) * 10;
+        let offset = 10_000 + (rand_u16() % 1300) * 10;
         if given.iter().any(|g| g.abs_diff(offset) < 300) {
             continue;
         }
