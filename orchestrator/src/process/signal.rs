@@ -6,13 +6,46 @@ use std::time::{Duration, Instant};
 use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
 
-/// True while any process of the group exists (zombies included until reaped).
+/// True while any process of the group is alive. Zombies do not count: an orphaned grandchild
+/// that was killed stays a zombie until PID 1 reaps it, which in a container may be never.
 pub fn group_alive(pgid: u32) -> bool {
     match killpg(Pid::from_raw(pgid as i32), None) {
-        Ok(()) => true,
         Err(nix::errno::Errno::ESRCH) => false,
-        Err(_) => true,
+        _ => live_member_exists(pgid),
     }
+}
+
+/// Scan `/proc` for a non-zombie process whose process group is `pgid`.
+fn live_member_exists(pgid: u32) -> bool {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return true;
+    };
+    for entry in entries.flatten() {
+        if entry
+            .file_name()
+            .to_str()
+            .is_none_or(|n| !n.bytes().all(|b| b.is_ascii_digit()))
+        {
+            continue;
+        }
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            continue;
+        };
+        // After the `(comm)` field: state, ppid, pgrp, ...
+        let mut fields = stat
+            .rsplit_once(')')
+            .map(|(_, rest)| rest.split_whitespace())
+            .into_iter()
+            .flatten();
+        let (Some(state), Some(_ppid), Some(pgrp)) = (fields.next(), fields.next(), fields.next())
+        else {
+            continue;
+        };
+        if pgrp.parse::<u32>() == Ok(pgid) && state != "Z" && state != "X" {
+            return true;
+        }
+    }
+    false
 }
 
 /// Send `sig` to the group, ignoring "no such process".
