@@ -10,8 +10,10 @@ use crate::harness::*;
 fn up_serves_status_and_sigint_leaves_nothing_behind() {
     let mut stack = Stack::up(None, &["--profile", "core", "--no-seed"]);
     let services = ["fake_cell", "fake_cognito", "webhook_router"];
-    let status = stack.wait_status("three services running", |v| {
+    // The dashboard reports running once every layer has started, a moment after the last service.
+    let status = stack.wait_status("three services and the dashboard running", |v| {
         services.iter().all(|s| v[s]["status"] == "running")
+            && v["dashboard"]["status"] == "running"
     });
 
     let mut pids = Vec::new();
