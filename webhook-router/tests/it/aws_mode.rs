@@ -2,10 +2,6 @@
 //! destination, rule and target; `validate` sees them (and the tables' pipes); `teardown`
 //! removes them.
 
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
-    StreamSpecification, StreamViewType,
-};
 use webhook_router::aws_mode::{
     self, AwsModeConfig, AwsModeError, Check, CheckStatus, TunnelSource,
 };
@@ -17,41 +13,6 @@ fn find<'a>(checks: &'a [Check], item_part: &str) -> Vec<&'a Check> {
         .iter()
         .filter(|c| c.item.contains(item_part))
         .collect()
-}
-
-async fn table_with_stream(ddb: &aws_sdk_dynamodb::Client, name: &str) -> String {
-    let out = ddb
-        .create_table()
-        .table_name(name)
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("pk")
-                .key_type(KeyType::Hash)
-                .build()
-                .unwrap(),
-        )
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("pk")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .unwrap(),
-        )
-        .billing_mode(BillingMode::PayPerRequest)
-        .stream_specification(
-            StreamSpecification::builder()
-                .stream_enabled(true)
-                .stream_view_type(StreamViewType::NewAndOldImages)
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .expect("CreateTable");
-    out.table_description()
-        .and_then(|t| t.latest_stream_arn())
-        .unwrap()
-        .to_owned()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -116,7 +77,7 @@ async fn setup_validate_teardown_against_moto() {
         ("EcomIndexSettingsTable", "settings"),
         ("MerchandisingTable", "merch"),
     ] {
-        let arn = table_with_stream(&ddb, &format!("{prefix}{suffix}")).await;
+        let arn = crate::support::create_streamed_table(&ddb, &format!("{prefix}{suffix}")).await;
         pipes
             .create_pipe()
             .name(format!("{prefix}{name}-pipe"))

@@ -3,48 +3,10 @@
 
 use std::time::Duration;
 
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
-    ScalarAttributeType, StreamSpecification, StreamViewType,
-};
+use aws_sdk_dynamodb::types::AttributeValue;
 use serde_json::Value;
 
 use crate::support::{Mode, Moto, RouterProc, Target, unique_prefix, wait_for};
-
-async fn create_table(ddb: &aws_sdk_dynamodb::Client, name: &str) -> String {
-    let out = ddb
-        .create_table()
-        .table_name(name)
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("pk")
-                .key_type(KeyType::Hash)
-                .build()
-                .unwrap(),
-        )
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("pk")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .unwrap(),
-        )
-        .billing_mode(BillingMode::PayPerRequest)
-        .stream_specification(
-            StreamSpecification::builder()
-                .stream_enabled(true)
-                .stream_view_type(StreamViewType::NewAndOldImages)
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .expect("CreateTable");
-    out.table_description()
-        .and_then(|t| t.latest_stream_arn())
-        .expect("stream ARN")
-        .to_owned()
-}
 
 async fn put(ddb: &aws_sdk_dynamodb::Client, table: &str, pk: &str, boost: &str) {
     ddb.put_item()
@@ -103,7 +65,7 @@ async fn writes_reach_the_target_as_eventbridge_events_even_for_a_late_table() {
 
     let sdk = moto.sdk().await;
     let ddb = aws_sdk_dynamodb::Client::new(&sdk);
-    let stream_arn = create_table(&ddb, &table).await;
+    let stream_arn = crate::support::create_streamed_table(&ddb, &table).await;
     put(&ddb, &table, "shop#1", "2").await;
     ddb.update_item()
         .table_name(&table)
@@ -206,7 +168,7 @@ async fn moto_restart_under_the_pipe_resumes_without_duplicates() {
     let prefix = unique_prefix("restart");
     let table = format!("{prefix}MerchandisingTable");
     let ddb = aws_sdk_dynamodb::Client::new(&moto.sdk().await);
-    create_table(&ddb, &table).await;
+    crate::support::create_streamed_table(&ddb, &table).await;
     put(&ddb, &table, "before", "1").await;
     let router = RouterProc::start(&pipe_args(&moto, &prefix, &target)).await;
     let got = wait_received(&target, 1).await;
@@ -215,7 +177,7 @@ async fn moto_restart_under_the_pipe_resumes_without_duplicates() {
 
     moto.restart().await;
     // Same port, empty moto: re-create the table (a new stream ARN; sequence numbers restart).
-    create_table(&ddb, &table).await;
+    crate::support::create_streamed_table(&ddb, &table).await;
     put(&ddb, &table, "after", "2").await;
     put(&ddb, &table, "after", "3").await;
     let got = wait_received(&target, 3).await;

@@ -308,3 +308,39 @@ impl Drop for Moto {
 pub fn unique_prefix(tag: &str) -> String {
     format!("t{}-{tag}-", std::process::id())
 }
+
+/// A table keyed on `pk` with a NEW_AND_OLD_IMAGES stream; returns the stream ARN.
+pub async fn create_streamed_table(ddb: &aws_sdk_dynamodb::Client, name: &str) -> String {
+    let out = ddb
+        .create_table()
+        .table_name(name)
+        .key_schema(
+            aws_sdk_dynamodb::types::KeySchemaElement::builder()
+                .attribute_name("pk")
+                .key_type(aws_sdk_dynamodb::types::KeyType::Hash)
+                .build()
+                .unwrap(),
+        )
+        .attribute_definitions(
+            aws_sdk_dynamodb::types::AttributeDefinition::builder()
+                .attribute_name("pk")
+                .attribute_type(aws_sdk_dynamodb::types::ScalarAttributeType::S)
+                .build()
+                .unwrap(),
+        )
+        .billing_mode(aws_sdk_dynamodb::types::BillingMode::PayPerRequest)
+        .stream_specification(
+            aws_sdk_dynamodb::types::StreamSpecification::builder()
+                .stream_enabled(true)
+                .stream_view_type(aws_sdk_dynamodb::types::StreamViewType::NewAndOldImages)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .expect("CreateTable");
+    out.table_description()
+        .and_then(|t| t.latest_stream_arn())
+        .expect("stream ARN")
+        .to_owned()
+}
