@@ -226,10 +226,11 @@ pub async fn start_fake(ctx: &Ctx, name: &str) -> anyhow::Result<(Proc, String)>
     Ok((proc, url))
 }
 
-async fn start_cognito_local(ctx: &Ctx) -> anyhow::Result<(Proc, String)> {
+/// Starts cognito-local with its state in a fresh scratch folder `name`.
+pub async fn start_cognito_local(ctx: &Ctx, name: &str) -> anyhow::Result<(Proc, String)> {
     let script = cognito_local_script()?;
     let port = free_port()?;
-    let dir = ctx.dir("cognito-local")?;
+    let dir = ctx.dir(name)?;
     let proc = Proc::spawn(
         "cognito-local",
         Command::new("node")
@@ -347,7 +348,7 @@ pub async fn run(ctx: &mut Ctx) -> anyhow::Result<()> {
         (
             "cognito-local",
             async {
-                let (_proc, url) = start_cognito_local(ctx).await?;
+                let (_proc, url) = start_cognito_local(ctx, "cognito-local").await?;
                 measure(ctx, "cognito-local", &url).await
             }
             .await,

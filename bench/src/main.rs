@@ -96,6 +96,13 @@ impl Ctx {
         if let Some(r) = self.limits.get(&conns) {
             return Ok(r.clone());
         }
+        self.fresh_limit(conns).await
+    }
+
+    /// The limit at `conns` connections measured now, for a point measured right after it: on a
+    /// shared machine the load from other work drifts within minutes, and a baseline taken
+    /// seconds before a point shares its conditions.
+    pub async fn fresh_limit(&mut self, conns: u32) -> anyhow::Result<WrkResult> {
         if self.hello_url.is_none() {
             self.hello_url = Some(limit::start_hello()?);
         }

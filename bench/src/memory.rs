@@ -1,6 +1,6 @@
 //! Load and memory: each built-in service held at 256 connections for the load duration (60 s,
 //! a few seconds with --quick): zero errors, and resident memory idle, right after the load and
-//! after a short rest. moto's idle memory for contrast.
+//! after a short rest. moto's and cognito-local's memory (idle and after a login load) for contrast.
 
 use std::time::Duration;
 
@@ -65,10 +65,7 @@ pub async fn run(ctx: &mut Ctx) -> anyhow::Result<()> {
     let write = cell::create_index(ctx, &c, "load-write").await?;
     cell::fill(ctx, &search, "load-search", 0, 10_000).await?;
     let add = ctx.script("load-add", &cell::add_script())?;
-    let lexical = ctx.script(
-        "load-lexical",
-        &wrk::post_script(&cell::search_body("LEXICAL"), &[]),
-    )?;
+    let lexical = ctx.script("load-lexical", &cell::distinct_search_script("LEXICAL"))?;
     hold(
         ctx,
         &mut c.proc,
@@ -145,6 +142,26 @@ pub async fn run(ctx: &mut Ctx) -> anyhow::Result<()> {
             "memory",
             format!("moto after {} logins", r.requests),
             moto.rss_mib()?,
+            "MiB",
+        )
+        .vs("idle", idle),
+    );
+    drop(moto);
+
+    // cognito-local, the other alternative a team would run: the same idle/after-logins pair.
+    let (mut local, url) = cognito::start_cognito_local(ctx, "load-cognito-local").await?;
+    let idle = local.rss_mib()?;
+    ctx.report
+        .push(Row::new("memory", "cognito-local idle", idle, "MiB"));
+    let (_, client_id) = cognito::setup_user(&ctx.http, &url).await?;
+    let login = ctx.script("load-local-login", &cognito::login_script(&client_id))?;
+    let r = wrk::run(&url, 16, ctx.load_dur.min(ctx.dur), Some(&login)).await?;
+    local.check_alive()?;
+    ctx.report.push(
+        Row::new(
+            "memory",
+            format!("cognito-local after {} logins", r.requests),
+            local.rss_mib()?,
             "MiB",
         )
         .vs("idle", idle),

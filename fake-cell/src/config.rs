@@ -50,6 +50,11 @@ pub struct Config {
     /// Most documents one index may hold; adds beyond it answer 400 `bad_request`.
     #[arg(long, default_value_t = 100_000)]
     pub max_docs_per_index: usize,
+    /// Worker threads of each index server's own runtime. 1 runs the index on its one thread
+    /// (a current-thread runtime); the default 2 lets one busy index use both cores of a small
+    /// machine, while every index still has its own runtime and threads.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub index_workers: u16,
     /// Journal bytes after which a new snapshot is written and old journal files are removed.
     #[arg(long, default_value_t = 16 * 1024 * 1024)]
     pub compact_after_bytes: u64,

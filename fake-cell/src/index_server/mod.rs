@@ -1,5 +1,6 @@
-//! Per-index HTTP servers: one OS thread with its own single-threaded tokio runtime and listener
-//! per index, so load on one index never stalls the main API or another index. Each serves the same
+//! Per-index HTTP servers: one OS thread per index that owns the index's listener and its own
+//! tokio runtime (`--index-workers` threads, default 2; 1 = a current-thread runtime on that one
+//! thread), so load on one index never stalls the main API or another index. Each serves the same
 //! data-plane routes as the main port (`GET /`, `/indexes/{name}/...`).
 
 pub mod documents;
@@ -78,13 +79,22 @@ pub fn start(cell: &Arc<Cell>, index: &str, port: u16, listener: TcpListener) ->
     let router = routes::data_router(cell.clone());
     let wait = shutdown.wait();
     let name = index.to_string();
+    let workers = usize::from(cell.cfg.index_workers);
     let thread = std::thread::Builder::new()
         .name(format!("index-{port}"))
         .spawn(move || {
-            let rt = match tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            {
+            let built = if workers <= 1 {
+                tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+            } else {
+                tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(workers)
+                    .thread_name(format!("index-{port}-worker"))
+                    .enable_all()
+                    .build()
+            };
+            let rt = match built {
                 Ok(rt) => rt,
                 Err(e) => {
                     tracing::error!(index = %name, error = %e, "cannot start index server runtime");

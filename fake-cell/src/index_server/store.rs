@@ -8,7 +8,9 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use super::search::cache::ResultCache;
 use super::search::embed::{self, SparseVec};
+use super::search::lexical::ImpactCache;
 use crate::settings::Settings;
 
 /// The persisted form of a document (journal records and snapshots).
@@ -76,6 +78,12 @@ pub struct IndexData {
     /// embedding dimension → `(chunk id, weight)`
     pub vpost: HashMap<u32, Vec<(u32, f32)>>,
     pub n_vectors: usize,
+    /// Bumped by every write; cached search structures are valid for one version.
+    pub version: u64,
+    /// BM25 contributions per (field, term) for the current version (see `search::lexical`).
+    pub impacts: ImpactCache,
+    /// Ranked pages of recent search requests for the current version (see `search::cache`).
+    pub results: ResultCache,
 }
 
 /// Text a structured or unstructured field contributes to lexical search.
@@ -239,6 +247,7 @@ impl IndexData {
     /// Insert or replace a whole document.
     pub fn put(&mut self, p: Prepared) {
         self.remove(&p.rec.id);
+        self.version += 1;
         let slot = match self.free.pop() {
             Some(s) => s,
             None => {
@@ -298,6 +307,7 @@ impl IndexData {
         let Some(slot) = self.ids.remove(id) else {
             return false;
         };
+        self.version += 1;
         let Some(doc) = self.slots.get_mut(slot as usize).and_then(Option::take) else {
             return false;
         };

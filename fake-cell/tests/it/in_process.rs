@@ -95,3 +95,153 @@ async fn in_process_router_contract() {
     assert_eq!(s, 200);
     fake_cell::index_server::stop_all(&cell);
 }
+
+/// A started cell with an empty open index `name` (in-process, ports from the test range).
+async fn cell_with_index(
+    name: &str,
+) -> (
+    tempfile::TempDir,
+    std::sync::Arc<fake_cell::state::Cell>,
+    axum::Router,
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let range = crate::support::index_range();
+    let state = dir.path().join("s.json");
+    let config = Config::parse_from([
+        "fake-cell",
+        "--open",
+        "--index-ports",
+        &range,
+        "--state-file",
+        state.to_str().unwrap(),
+    ]);
+    let health = service_kit::HealthState::new("fake-cell", "test");
+    let cell = tokio::task::spawn_blocking(move || fake_cell::restore(config, health))
+        .await
+        .unwrap()
+        .unwrap();
+    cell.health.set_ready();
+    let app = router(cell.clone());
+    let (s, _) = send(&app, Method::POST, &format!("/indexes/{name}"), Some("{}")).await;
+    assert_eq!(s, 200);
+    (dir, cell, app)
+}
+
+fn ids(r: &Value) -> Vec<String> {
+    r["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["_id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// Search keeps only the best page (a bounded heap, dense or sparse accumulation, cached
+/// per-term scores and a per-index result cache); whatever path a query takes, pages must agree
+/// with one another and a write must never be answered from a stale cache.
+#[tokio::test]
+async fn ranking_paths_agree_and_writes_invalidate_the_caches() {
+    let (_dir, cell, app) = cell_with_index("rank").await;
+    let words = [
+        "red", "blue", "shoe", "boot", "wool", "silk", "warm", "light",
+    ];
+    let docs: Vec<Value> = (0..300)
+        .map(|i| {
+            let w = |k: usize| words[(i * 7 + k * 3 + i / 5) % words.len()];
+            json!({"_id": format!("d{i}"), "title": format!("{} {} {}", w(1), w(2), w(3)),
+                   "body": if i % 50 == 0 { "rare zebra".to_string() } else { format!("{} {}", w(4), w(5)) }})
+        })
+        .collect();
+    for batch in docs.chunks(100) {
+        let add = json!({"documents": batch, "tensorFields": ["title"]}).to_string();
+        let (s, r) = send(&app, Method::POST, "/indexes/rank/documents", Some(&add)).await;
+        assert_eq!((s, r["errors"].as_bool()), (200, Some(false)), "{r}");
+    }
+
+    let search = |q: &str, method: &str, limit: u32, offset: u32| {
+        json!({"q": q, "searchMethod": method, "limit": limit, "offset": offset}).to_string()
+    };
+    // (HYBRID fuses each side's best `limit + offset`, so its pages legitimately differ with depth.)
+    for method in ["LEXICAL", "TENSOR"] {
+        // A common query (dense accumulation) paged two ways gives the same order.
+        let (_, all) = send(
+            &app,
+            Method::POST,
+            "/indexes/rank/search",
+            Some(&search("red wool shoe", method, 40, 0)),
+        )
+        .await;
+        let (_, first) = send(
+            &app,
+            Method::POST,
+            "/indexes/rank/search",
+            Some(&search("red wool shoe", method, 10, 0)),
+        )
+        .await;
+        let (_, second) = send(
+            &app,
+            Method::POST,
+            "/indexes/rank/search",
+            Some(&search("red wool shoe", method, 10, 10)),
+        )
+        .await;
+        let all = ids(&all);
+        assert_eq!(all.len(), 40, "{method}");
+        assert_eq!(ids(&first), all[..10].to_vec(), "{method}");
+        assert_eq!(ids(&second), all[10..20].to_vec(), "{method}");
+    }
+    // Scores come out best first, ties by insertion order.
+    let (_, r) = send(
+        &app,
+        Method::POST,
+        "/indexes/rank/search",
+        Some(&search("red wool shoe", "LEXICAL", 100, 0)),
+    )
+    .await;
+    let scores: Vec<f64> = r["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["_score"].as_f64().unwrap())
+        .collect();
+    assert!(scores.windows(2).all(|w| w[0] >= w[1]), "{scores:?}");
+
+    // A rare term (sparse accumulation) finds exactly its documents.
+    let (_, r) = send(
+        &app,
+        Method::POST,
+        "/indexes/rank/search",
+        Some(&search("zebra", "LEXICAL", 100, 0)),
+    )
+    .await;
+    let mut rare = ids(&r);
+    rare.sort();
+    assert_eq!(rare, vec!["d0", "d100", "d150", "d200", "d250", "d50"]);
+
+    // The same request again (now cached), then a write: the new document shows at once.
+    let body = search("zebra", "LEXICAL", 100, 0);
+    let (_, again) = send(&app, Method::POST, "/indexes/rank/search", Some(&body)).await;
+    assert_eq!(ids(&again).len(), 6);
+    let add = json!({"documents": [{"_id": "new", "title": "zebra zebra zebra"}], "tensorFields": ["title"]}).to_string();
+    let (s, _) = send(&app, Method::POST, "/indexes/rank/documents", Some(&add)).await;
+    assert_eq!(s, 200);
+    let (_, after) = send(&app, Method::POST, "/indexes/rank/search", Some(&body)).await;
+    assert_eq!(
+        ids(&after).first().map(String::as_str),
+        Some("new"),
+        "{after}"
+    );
+    assert_eq!(ids(&after).len(), 7);
+    let (s, _) = send(
+        &app,
+        Method::POST,
+        "/indexes/rank/documents/delete-batch",
+        Some(r#"["new","d0"]"#),
+    )
+    .await;
+    assert_eq!(s, 200);
+    let (_, after) = send(&app, Method::POST, "/indexes/rank/search", Some(&body)).await;
+    assert_eq!(ids(&after).len(), 5, "{after}");
+    assert!(!ids(&after).contains(&"new".to_string()));
+    fake_cell::index_server::stop_all(&cell);
+}

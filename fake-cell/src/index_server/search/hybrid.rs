@@ -152,13 +152,13 @@ impl Params {
 pub fn run(
     p: &Params,
     need: usize,
-    lexical: impl FnOnce() -> Vec<Cand>,
-    tensor: impl FnOnce() -> Vec<Cand>,
+    lexical: impl FnOnce(Option<usize>) -> Vec<Cand>,
+    tensor: impl FnOnce(Option<usize>) -> Vec<Cand>,
     tensor_rank: impl Fn(u32) -> Option<(f32, u32)>,
 ) -> Vec<Cand> {
     match (p.retrieval, p.ranking) {
         (Side::Lexical, Side::Tensor) => {
-            let cands = top_k(lexical(), need);
+            let cands = lexical(Some(need));
             let ranked: Vec<Cand> = cands
                 .into_iter()
                 .map(|mut c| {
@@ -176,8 +176,11 @@ pub fn run(
             top_k(ranked, need)
         }
         (Side::Tensor, Side::Lexical) => {
-            let lex: HashMap<u32, f32> = lexical().into_iter().map(|c| (c.slot, c.score)).collect();
-            let ranked: Vec<Cand> = top_k(tensor(), need)
+            let lex: HashMap<u32, f32> = lexical(None)
+                .into_iter()
+                .map(|c| (c.slot, c.score))
+                .collect();
+            let ranked: Vec<Cand> = tensor(Some(need))
                 .into_iter()
                 .map(|mut c| {
                     let l = lex.get(&c.slot).copied();
@@ -188,16 +191,16 @@ pub fn run(
                 .collect();
             top_k(ranked, need)
         }
-        (Side::Lexical, _) => top_k(lexical(), need),
-        (Side::Tensor, _) => top_k(tensor(), need),
+        (Side::Lexical, _) => lexical(Some(need)),
+        (Side::Tensor, _) => tensor(Some(need)),
         _ => {
             let lex = if p.alpha < 1.0 {
-                top_k(lexical(), need)
+                lexical(Some(need))
             } else {
                 Vec::new()
             };
             let ten = if p.alpha > 0.0 {
-                top_k(tensor(), need)
+                tensor(Some(need))
             } else {
                 Vec::new()
             };

@@ -3,7 +3,14 @@
 //! required, other terms optional (at least one must match when present); `*` matches everything.
 
 use super::embed::tokenize;
-use crate::index_server::store::IndexData;
+use super::topk::{Scratch, with_scratch};
+use std::cell::Cell;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+
+use crate::index_server::store::{FieldLex, IndexData};
 
 const K1: f32 = 1.2;
 const B: f32 = 0.75;
@@ -65,26 +72,120 @@ fn contains_phrase(tokens: &[String], phrase: &[String]) -> bool {
     phrase.len() <= tokens.len() && tokens.windows(phrase.len()).any(|w| w == phrase)
 }
 
+/// Most postings the impact cache holds (8 bytes each) before it starts over: a memory bound.
+const MAX_CACHED_POSTINGS: usize = 2_000_000;
+
+/// BM25 contributions `(slot, idf·tf·(k1+1)/(tf+k1·(1−b+b·dl/avg)))` per (field, term), computed
+/// on first use and kept until the index's next write (any write changes N, df or the average
+/// length). A read-heavy index then scores a query with one addition per posting. The lock is
+/// only held to look up or insert a list, never while computing one.
+/// `(slot, BM25 contribution)` for every document of one field that has one term.
+type Impacts = Arc<[(u32, f32)]>;
+
+#[derive(Default)]
+pub struct ImpactCache {
+    inner: Mutex<CacheInner>,
+}
+
+#[derive(Default)]
+struct CacheInner {
+    version: u64,
+    lists: HashMap<String, HashMap<String, Impacts>>,
+    postings: usize,
+}
+
+impl ImpactCache {
+    /// The lists for `wanted` (field, term) pairs at `version`; `compute(i)` builds the i-th on a
+    /// miss. The lock is taken once to look up and once to insert, never while computing.
+    fn get_all(
+        &self,
+        version: u64,
+        wanted: &[(&str, &str)],
+        compute: impl Fn(usize) -> Vec<(u32, f32)>,
+    ) -> Vec<Impacts> {
+        let mut found: Vec<Option<Impacts>> = {
+            let inner = self.inner.lock();
+            wanted
+                .iter()
+                .map(|(f, t)| {
+                    (inner.version == version)
+                        .then(|| inner.lists.get(*f).and_then(|m| m.get(*t)).cloned())
+                        .flatten()
+                })
+                .collect()
+        };
+        let missing: Vec<(usize, Impacts)> = found
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| l.is_none())
+            .map(|(i, _)| (i, compute(i).into()))
+            .collect();
+        if !missing.is_empty() {
+            let mut inner = self.inner.lock();
+            let adding: usize = missing.iter().map(|(_, l)| l.len()).sum();
+            if inner.version != version || inner.postings + adding > MAX_CACHED_POSTINGS {
+                inner.lists.clear();
+                inner.postings = 0;
+                inner.version = version;
+            }
+            inner.postings += adding;
+            for (i, list) in missing {
+                let (f, t) = wanted[i];
+                inner
+                    .lists
+                    .entry(f.to_string())
+                    .or_default()
+                    .insert(t.to_string(), list.clone());
+                found[i] = Some(list);
+            }
+        }
+        found.into_iter().flatten().collect()
+    }
+}
+
+/// Where a wanted list comes from: the field, its postings `(slot, tf)` for the term, and the
+/// flag bit a match sets.
+type Source<'a> = (&'a FieldLex, &'a [(u32, u32)], u8);
+
+fn impacts(fl: &FieldLex, post: &[(u32, u32)]) -> Vec<(u32, f32)> {
+    let n = fl.count as f32;
+    let avg = (fl.total as f32 / n).max(1.0);
+    let df = post.len() as f32;
+    let idf = (1.0 + (n - df + 0.5) / (df + 0.5)).ln();
+    post.iter()
+        .map(|&(slot, tf)| {
+            let tf = tf as f32;
+            let dl = fl.doc_len(slot).unwrap_or(0) as f32;
+            (
+                slot,
+                idf * tf * (K1 + 1.0) / (tf + K1 * (1.0 - B + B * dl / avg)),
+            )
+        })
+        .collect()
+}
+
 /// Score documents; `fields` are the searched lexical fields, `text_of(slot, field)` gives the
-/// stored text for phrase checks. Returns `(slot, score)` for every matching document.
+/// stored text for phrase checks. Calls `emit(slot, score)` for every matching document whose
+/// score is at least `floor` (which the caller raises as its best-k fills up, so most of a large
+/// result set is dropped with one comparison).
 pub fn score(
     data: &IndexData,
     q: &LexQuery,
     fields: &[String],
     text_of: impl Fn(u32, &str) -> Option<String>,
-) -> Vec<(u32, f32)> {
+    floor: &Cell<f32>,
+    mut emit: impl FnMut(u32, f32),
+) {
     if q.match_all {
-        return data
-            .iter()
-            .filter(|(slot, _)| {
-                fields.iter().any(|f| {
-                    data.lex
-                        .get(f)
-                        .is_some_and(|fl| fl.doc_len(*slot).is_some())
-                })
-            })
-            .map(|(slot, _)| (slot, 1.0))
-            .collect();
+        for (slot, _) in data.iter() {
+            let has_field = fields
+                .iter()
+                .any(|f| data.lex.get(f).is_some_and(|fl| fl.doc_len(slot).is_some()));
+            if has_field {
+                emit(slot, 1.0);
+            }
+        }
+        return;
     }
     let mut terms: Vec<&String> = q
         .optional
@@ -93,51 +194,108 @@ pub fn score(
         .collect();
     terms.sort();
     terms.dedup();
-    // Dense accumulators by slot: far cheaper than hash maps on the hot path.
-    let cap = data.slot_capacity();
-    let mut scores = vec![0.0f32; cap];
-    // bit 1: touched, bit 2: an optional term matched
-    let mut flags = vec![0u8; cap];
-    let mut touched: Vec<u32> = Vec::new();
+    // (field list, postings, flag bit) for every searched field that has the term.
+    // flag bit 1: matched a term, bit 2: matched an optional term
+    let mut wanted: Vec<(&str, &str)> = Vec::new();
+    let mut sources: Vec<Source> = Vec::new();
     for f in fields {
         let Some(fl) = data.lex.get(f) else { continue };
-        let n = fl.count as f32;
-        if n == 0.0 {
+        if fl.count == 0 {
             continue;
         }
-        let avg = (fl.total as f32 / n).max(1.0);
         for t in &terms {
-            let Some(post) = fl.postings.get(*t) else {
-                continue;
-            };
-            let df = post.len() as f32;
-            let idf = (1.0 + (n - df + 0.5) / (df + 0.5)).ln();
-            let bit = if q.optional.contains(t) { 3 } else { 1 };
-            for &(slot, tf) in post {
-                let tf = tf as f32;
-                let dl = fl.doc_len(slot).unwrap_or(0) as f32;
+            if let Some(post) = fl.postings.get(*t) {
+                wanted.push((f, t));
+                let bit = if q.optional.contains(t) { 3 } else { 1 };
+                sources.push((fl, post, bit));
+            }
+        }
+    }
+    let lists = data.impacts.get_all(data.version, &wanted, |i| {
+        impacts(sources[i].0, sources[i].1)
+    });
+    let cap = data.slot_capacity();
+    let total: usize = lists.iter().map(|l| l.len()).sum();
+    // Dense accumulators by slot (reused per thread): far cheaper than hash maps on the hot path.
+    with_scratch(0, cap, |sc| {
+        if q.required.is_empty() {
+            // Plain OR query (the common case): every impact is positive, so a non-zero score
+            // marks a match.
+            if total * 4 < cap {
+                // Few postings: remember the matches instead of scanning every slot.
+                let Scratch {
+                    scores, touched, ..
+                } = sc;
+                for list in &lists {
+                    for &(slot, x) in list.iter() {
+                        let s = &mut scores[slot as usize];
+                        if *s == 0.0 {
+                            touched.push(slot);
+                        }
+                        *s += x;
+                    }
+                }
+                for &slot in touched.iter() {
+                    let s = scores[slot as usize];
+                    if s >= floor.get() {
+                        emit(slot, s);
+                    }
+                }
+                return;
+            }
+            // Many postings: add, then scan the slots in order (cleared as it goes).
+            sc.dense_begin(cap);
+            let scores = &mut sc.scores[..cap];
+            for list in &lists {
+                for &(slot, x) in list.iter() {
+                    if let Some(s) = scores.get_mut(slot as usize) {
+                        *s += x;
+                    }
+                }
+            }
+            for (slot, s) in scores.iter_mut().enumerate() {
+                if *s > 0.0 {
+                    if *s >= floor.get() {
+                        emit(slot as u32, *s);
+                    }
+                    *s = 0.0;
+                }
+            }
+            sc.dense_done();
+            return;
+        }
+        let Scratch {
+            scores,
+            flags,
+            touched,
+            ..
+        } = sc;
+        for (list, (_, _, bit)) in lists.iter().zip(&sources) {
+            for &(slot, x) in list.iter() {
                 let i = slot as usize;
-                scores[i] += idf * tf * (K1 + 1.0) / (tf + K1 * (1.0 - B + B * dl / avg));
+                scores[i] += x;
                 if flags[i] == 0 {
                     touched.push(slot);
                 }
                 flags[i] |= bit;
             }
         }
-    }
-    let need_optional = !q.optional.is_empty() && !q.required.is_empty();
-    touched
-        .into_iter()
-        .filter(|slot| !need_optional || flags[*slot as usize] & 2 != 0)
-        .filter(|slot| {
-            q.required.iter().all(|phrase| {
+        let need_optional = !q.optional.is_empty();
+        for &slot in touched.iter() {
+            let i = slot as usize;
+            if need_optional && flags[i] & 2 == 0 {
+                continue;
+            }
+            let phrases_ok = q.required.iter().all(|phrase| {
                 fields.iter().any(|f| {
-                    text_of(*slot, f).is_some_and(|t| contains_phrase(&tokenize(&t), phrase))
+                    text_of(slot, f).is_some_and(|t| contains_phrase(&tokenize(&t), phrase))
                 })
-            })
-        })
-        .map(|slot| (slot, scores[slot as usize]))
-        .collect()
+            });
+            if phrases_ok && scores[i] >= floor.get() {
+                emit(slot, scores[i]);
+            }
+        }
+    });
 }
 
 #[cfg(test)]

@@ -2,10 +2,13 @@
 //! limit/offset bounds → 400, index → 404, filter and fields → 400), then LEXICAL, TENSOR or
 //! HYBRID retrieval over the index's precomputed structures, score modifiers, offset/limit and hits.
 
+pub mod cache;
 pub mod embed;
 pub mod filter;
 pub mod hybrid;
 pub mod lexical;
+pub mod response;
+pub mod topk;
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -15,10 +18,12 @@ use std::time::Instant;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
+use axum::response::Response;
 use serde_json::{Map, Value, json};
 
 use self::embed::SparseVec;
 use self::filter::{Filter, FilterCtx};
+use self::topk::{Collector, Scratch, with_scratch};
 use crate::auth::{Scope, authorize};
 use crate::body::JsonBody;
 use crate::error::{CellError, CellResult};
@@ -451,77 +456,88 @@ fn closeness(cos: f32) -> f32 {
 /// kNN over tensor chunks via the dimension inverted index: the best chunk per document, then
 /// (if fewer than `need` documents share a dimension with the query) documents with no overlap
 /// at cosine 0, as a vector store returns the nearest documents however weak the match.
+/// Candidates go to `out` (which keeps all of them or only the best few).
 pub fn tensor_candidates(
     data: &IndexData,
     qv: &SparseVec,
     fields: Option<&HashSet<String>>,
     pass: &dyn Fn(u32) -> bool,
     need: usize,
-) -> Vec<Cand> {
-    // Dense accumulators by chunk id and by slot keep this loop to array reads.
-    let mut acc = vec![0.0f32; data.chunks.len()];
-    let mut seen = vec![false; data.chunks.len()];
-    let mut touched: Vec<u32> = Vec::new();
-    for (d, w) in qv {
-        if let Some(post) = data.vpost.get(d) {
-            for &(cid, cw) in post {
-                let i = cid as usize;
-                acc[i] += w * cw;
-                if !seen[i] {
-                    seen[i] = true;
-                    touched.push(cid);
+    out: &mut Collector,
+) {
+    // Dense accumulators by chunk id (scratch 0) and by slot (scratch 1), reused per thread, keep
+    // these loops to array reads.
+    let n_chunks = data.chunks.len();
+    let total: usize = qv
+        .iter()
+        .filter_map(|(d, _)| data.vpost.get(d))
+        .map(Vec::len)
+        .sum();
+    with_scratch(0, n_chunks, |by_chunk| {
+        with_scratch(1, data.slot_capacity(), |by_slot| {
+            // Best chunk per document.
+            let offer = |cid: u32, cos: f32, by_slot: &mut Scratch| {
+                let Some(chunk) = data.chunks.get(cid as usize).and_then(Option::as_ref) else {
+                    return;
+                };
+                if fields.is_some_and(|f| !f.contains(&chunk.field)) {
+                    return;
                 }
+                let e = &mut by_slot.best[chunk.slot as usize];
+                if e.1 == u32::MAX {
+                    by_slot.touched.push(chunk.slot);
+                    *e = (cos, cid);
+                } else if cos > e.0 {
+                    *e = (cos, cid);
+                }
+            };
+            if total * 4 < n_chunks {
+                for (d, w) in qv {
+                    for &(cid, cw) in data.vpost.get(d).map_or(&[][..], Vec::as_slice) {
+                        let i = cid as usize;
+                        by_chunk.scores[i] += w * cw;
+                        if by_chunk.flags[i] == 0 {
+                            by_chunk.flags[i] = 1;
+                            by_chunk.touched.push(cid);
+                        }
+                    }
+                }
+                for &cid in &by_chunk.touched {
+                    offer(cid, by_chunk.scores[cid as usize], by_slot);
+                }
+            } else {
+                // Most chunks share a dimension with the query: accumulate without bookkeeping,
+                // then scan every chunk once, clearing as it goes.
+                by_chunk.dense_begin(n_chunks);
+                for (d, w) in qv {
+                    for &(cid, cw) in data.vpost.get(d).map_or(&[][..], Vec::as_slice) {
+                        let i = cid as usize;
+                        by_chunk.scores[i] += w * cw;
+                        by_chunk.flags[i] = 1;
+                    }
+                }
+                for cid in 0..n_chunks {
+                    if by_chunk.flags[cid] != 0 {
+                        offer(cid as u32, by_chunk.scores[cid], by_slot);
+                        by_chunk.flags[cid] = 0;
+                        by_chunk.scores[cid] = 0.0;
+                    }
+                }
+                by_chunk.dense_done();
             }
-        }
-    }
-    let mut best = vec![(f32::MIN, u32::MAX); data.slot_capacity()];
-    let mut docs: Vec<u32> = Vec::new();
-    for cid in touched {
-        let Some(chunk) = data.chunks.get(cid as usize).and_then(Option::as_ref) else {
-            continue;
-        };
-        if fields.is_some_and(|f| !f.contains(&chunk.field)) {
-            continue;
-        }
-        let cos = acc[cid as usize];
-        let e = &mut best[chunk.slot as usize];
-        if e.1 == u32::MAX {
-            docs.push(chunk.slot);
-        }
-        if cos > e.0 {
-            *e = (cos, cid);
-        }
-    }
-    let mut out: Vec<Cand> = docs
-        .into_iter()
-        .filter(|slot| pass(*slot))
-        .map(|slot| {
-            let (cos, cid) = best[slot as usize];
-            let score = closeness(cos);
-            Cand {
-                slot,
-                score,
-                chunk: Some(cid),
-                lexical: None,
-                tensor: Some(score),
-            }
-        })
-        .collect();
-    if out.len() < need {
-        let seen: HashSet<u32> = out.iter().map(|c| c.slot).collect();
-        for (slot, doc) in data.iter() {
-            if out.len() >= need {
-                break;
-            }
-            if seen.contains(&slot) || !pass(slot) {
-                continue;
-            }
-            if let Some(cid) = data.chunk_ids_of(doc).find(|cid| {
-                data.chunks[*cid as usize]
-                    .as_ref()
-                    .is_some_and(|c| fields.is_none_or(|f| f.contains(&c.field)))
-            }) {
-                let score = closeness(0.0);
+            for &slot in &by_slot.touched {
+                let (cos, cid) = by_slot.best[slot as usize];
+                let score = closeness(cos);
+                // `floor` is only meaningful when scores are final (no modifiers); the caller
+                // passes an unbounded collector otherwise, whose floor is f32::MIN.
+                if !pass(slot) {
+                    continue;
+                }
+                if score < out.floor() {
+                    // Still counts as offered: it is a candidate, just not a winning one.
+                    out.count_skipped();
+                    continue;
+                }
                 out.push(Cand {
                     slot,
                     score,
@@ -530,14 +546,39 @@ pub fn tensor_candidates(
                     tensor: Some(score),
                 });
             }
-        }
-    }
-    out
+            if out.seen() >= need {
+                return;
+            }
+            for (slot, doc) in data.iter() {
+                if out.seen() >= need {
+                    break;
+                }
+                // Documents with an overlapping chunk were offered above (or failed `pass`).
+                if by_slot.best[slot as usize].1 != u32::MAX || !pass(slot) {
+                    continue;
+                }
+                if let Some(cid) = data.chunk_ids_of(doc).find(|cid| {
+                    data.chunks[*cid as usize]
+                        .as_ref()
+                        .is_some_and(|c| fields.is_none_or(|f| f.contains(&c.field)))
+                }) {
+                    let score = closeness(0.0);
+                    out.push(Cand {
+                        slot,
+                        score,
+                        chunk: Some(cid),
+                        lexical: None,
+                        tensor: Some(score),
+                    });
+                }
+            }
+        })
+    })
 }
 
 /// Keep the best `k` by score (ties by insertion slot), sorted.
 pub fn top_k(mut v: Vec<Cand>, k: usize) -> Vec<Cand> {
-    let cmp = |a: &Cand, b: &Cand| b.score.total_cmp(&a.score).then(a.slot.cmp(&b.slot));
+    let cmp = topk::better;
     if v.len() > k && k > 0 {
         v.select_nth_unstable_by(k - 1, cmp);
         v.truncate(k);
@@ -558,20 +599,27 @@ fn apply_modifiers(cands: &mut [Cand], m: Option<&Modifiers>, data: &IndexData) 
     }
 }
 
-/// Run a validated request against one index's data; returns the hits for the page.
+/// Run a validated request against one index's data; returns the candidates of the page
+/// (serialise them with [`response::Hits`]).
 pub fn execute(
     req: &SearchReq,
     data: &IndexData,
     s: &Settings,
     exclude: &HashSet<u32>,
     qv_override: Option<SparseVec>,
-) -> CellResult<Vec<Value>> {
+) -> CellResult<Vec<Cand>> {
     check_filter(&req.filter, s)?;
     let ctx = FilterCtx {
         structured: s.structured,
         max_string_len: s.filter_string_max_length,
     };
+    // Postings and chunks only ever name live documents, so without a filter or exclusions a
+    // candidate passes without reading its document (a cache miss per candidate otherwise).
+    let unfiltered = req.filter.is_none() && exclude.is_empty();
     let pass = |slot: u32| -> bool {
+        if unfiltered {
+            return true;
+        }
         if exclude.contains(&slot) {
             return false;
         }
@@ -582,7 +630,14 @@ pub fn execute(
         }
     };
     let need = req.limit + req.offset;
-    let lexical = |fields: &[String], mods: Option<&Modifiers>| -> Vec<Cand> {
+    let modified = |score: f32, slot: u32, mods: Option<&Modifiers>| match mods {
+        Some(m) => data
+            .slot(slot)
+            .map_or(score, |doc| m.apply(score, &doc.rec.fields)),
+        None => score,
+    };
+    // `keep`: Some(k) → the best k, sorted; None → every candidate.
+    let lexical = |fields: &[String], mods: Option<&Modifiers>, keep: Option<usize>| {
         let text = req.q.as_str().map(str::to_string).unwrap_or_else(|| {
             req.q
                 .as_object()
@@ -602,26 +657,48 @@ pub fn execute(
                 _ => None,
             })
         };
-        let mut cands: Vec<Cand> = lexical::score(data, &lq, fields, text_of)
-            .into_iter()
-            .filter(|(slot, _)| pass(*slot))
-            .map(|(slot, score)| Cand {
-                slot,
-                score,
-                chunk: None,
-                lexical: Some(score),
-                tensor: None,
-            })
-            .collect();
-        apply_modifiers(&mut cands, mods, data);
-        cands
+        let mut out = Collector::new(keep);
+        // Without modifiers the final score is the BM25 score, so the heap's floor prunes early.
+        let floor = std::cell::Cell::new(f32::MIN);
+        lexical::score(data, &lq, fields, text_of, &floor, |slot, score| {
+            if pass(slot) {
+                out.push(Cand {
+                    slot,
+                    score: modified(score, slot, mods),
+                    chunk: None,
+                    lexical: Some(score),
+                    tensor: None,
+                });
+                if mods.is_none() {
+                    floor.set(out.floor());
+                }
+            }
+        });
+        out.into_sorted()
     };
-    let tensor =
-        |fields: Option<&HashSet<String>>, mods: Option<&Modifiers>, qv: &SparseVec| -> Vec<Cand> {
-            let mut cands = tensor_candidates(data, qv, fields, &pass, need);
-            apply_modifiers(&mut cands, mods, data);
-            cands
-        };
+    let tensor = |fields: Option<&HashSet<String>>,
+                  mods: Option<&Modifiers>,
+                  qv: &SparseVec,
+                  keep: Option<usize>| {
+        match mods {
+            // Modifiers reorder candidates, so collect them all before keeping the best.
+            Some(m) => {
+                let mut all = Collector::new(None);
+                tensor_candidates(data, qv, fields, &pass, need, &mut all);
+                let mut v = all.into_sorted();
+                apply_modifiers(&mut v, Some(m), data);
+                match keep {
+                    Some(k) => top_k(v, k),
+                    None => v,
+                }
+            }
+            None => {
+                let mut out = Collector::new(keep);
+                tensor_candidates(data, qv, fields, &pass, need, &mut out);
+                out.into_sorted()
+            }
+        }
+    };
     let page: Vec<Cand> = match req.method {
         Method::Lexical => {
             if req.ef_or_approx {
@@ -630,7 +707,7 @@ pub fn execute(
                 ));
             }
             let fields = lexical_fields(data, s, req.searchable.as_ref())?;
-            top_k(lexical(&fields, req.modifiers.as_ref()), need)
+            lexical(&fields, req.modifiers.as_ref(), Some(need))
         }
         Method::Tensor => {
             let fields = tensor_fields(s, req.searchable.as_ref())?;
@@ -638,7 +715,7 @@ pub fn execute(
                 Some(v) => v,
                 None => query_vector(&req.q, &req.context, s)?,
             };
-            top_k(tensor(fields.as_ref(), req.modifiers.as_ref(), &qv), need)
+            tensor(fields.as_ref(), req.modifiers.as_ref(), &qv, Some(need))
         }
         Method::Hybrid => {
             let p = &req.hybrid;
@@ -650,8 +727,8 @@ pub fn execute(
             let tfields =
                 tensor_fields(s, p.searchable_tensor.as_ref().or(req.searchable.as_ref()))?;
             let qv = query_vector(&req.q, &req.context, s)?;
-            let lex = || lexical(&lfields, p.modifiers_lexical.as_ref());
-            let ten = || tensor(tfields.as_ref(), p.modifiers_tensor.as_ref(), &qv);
+            let lex = |keep| lexical(&lfields, p.modifiers_lexical.as_ref(), keep);
+            let ten = |keep| tensor(tfields.as_ref(), p.modifiers_tensor.as_ref(), &qv, keep);
             hybrid::run(p, need, lex, ten, |slot| {
                 // Rank a lexically retrieved candidate by tensor closeness.
                 data.slot(slot)
@@ -666,44 +743,7 @@ pub fn execute(
             })
         }
     };
-    Ok(page
-        .into_iter()
-        .skip(req.offset)
-        .take(req.limit)
-        .filter_map(|c| hit(data, &c, req))
-        .collect())
-}
-
-fn hit(data: &IndexData, c: &Cand, req: &SearchReq) -> Option<Value> {
-    let doc = data.slot(c.slot)?;
-    let mut out = Map::new();
-    out.insert("_id".into(), json!(doc.rec.id));
-    for (k, v) in &doc.rec.fields {
-        if req.retrieve.as_ref().is_none_or(|r| r.contains(k)) {
-            out.insert(k.clone(), v.clone());
-        }
-    }
-    if req.highlights {
-        let chunk = c
-            .chunk
-            .and_then(|cid| data.chunks.get(cid as usize))
-            .and_then(Option::as_ref);
-        let h = match (chunk, req.method) {
-            (Some(ch), Method::Tensor | Method::Hybrid) => json!([{ ch.field.clone(): ch.text }]),
-            _ => json!([]),
-        };
-        out.insert("_highlights".into(), h);
-    }
-    if req.method == Method::Hybrid {
-        if let Some(l) = c.lexical {
-            out.insert("_lexical_score".into(), json!(l));
-        }
-        if let Some(t) = c.tensor {
-            out.insert("_tensor_score".into(), json!(t));
-        }
-    }
-    out.insert("_score".into(), json!(c.score));
-    Some(Value::Object(out))
+    Ok(page.into_iter().skip(req.offset).take(req.limit).collect())
 }
 
 pub async fn search(
@@ -711,20 +751,37 @@ pub async fn search(
     headers: HeaderMap,
     Path(name): Path<String>,
     JsonBody(body): JsonBody,
-) -> CellResult<Json<Value>> {
+) -> CellResult<Response> {
     let started = Instant::now();
     let caller = authorize(&cell, &headers, Scope::Read)?;
     let req = parse_request(&body)?;
     let idx = cell.index_for(&caller, &name)?;
     idx.searches.fetch_add(1, Ordering::Relaxed);
-    let hits = {
+    // The whole body is the cache key: anything that changes the ranking is in it.
+    let key = body.to_string();
+    let body = {
         let data = idx.data.read();
-        execute(&req, &data, &idx.settings, &HashSet::new(), None)?
+        let page = match data.results.get(data.version, &key) {
+            Some(page) => page,
+            None => {
+                let page = execute(&req, &data, &idx.settings, &HashSet::new(), None)?;
+                data.results.put(data.version, key, &page);
+                page
+            }
+        };
+        response::to_bytes(&response::SearchAnswer {
+            hits: response::Hits {
+                data: &data,
+                page: &page,
+                req: &req,
+            },
+            query: Some(&req.q),
+            limit: req.limit,
+            offset: req.offset,
+            processing_time_ms: started.elapsed().as_millis() as u64,
+        })?
     };
-    Ok(Json(json!({
-        "hits": hits, "query": req.q, "limit": req.limit, "offset": req.offset,
-        "processingTimeMs": started.elapsed().as_millis() as u64,
-    })))
+    Ok(response::json_response(body))
 }
 
 pub async fn recommend(
@@ -732,7 +789,7 @@ pub async fn recommend(
     headers: HeaderMap,
     Path(name): Path<String>,
     JsonBody(body): JsonBody,
-) -> CellResult<Json<Value>> {
+) -> CellResult<Response> {
     let started = Instant::now();
     let caller = authorize(&cell, &headers, Scope::Read)?;
     let o = body
@@ -792,7 +849,7 @@ pub async fn recommend(
         .get("excludeInputDocuments")
         .and_then(Value::as_bool)
         .unwrap_or(true);
-    let hits = {
+    let body = {
         let data = idx.data.read();
         let mut parts: Vec<(SparseVec, f32)> = Vec::new();
         let mut exclude = HashSet::new();
@@ -825,12 +882,20 @@ pub async fn recommend(
         }
         let refs: Vec<(&SparseVec, f32)> = parts.iter().map(|(v, w)| (v, *w)).collect();
         let qv = embed::combine(&refs);
-        execute(&req, &data, &idx.settings, &exclude, Some(qv))?
+        let page = execute(&req, &data, &idx.settings, &exclude, Some(qv))?;
+        response::to_bytes(&response::SearchAnswer {
+            hits: response::Hits {
+                data: &data,
+                page: &page,
+                req: &req,
+            },
+            query: None,
+            limit: req.limit,
+            offset: req.offset,
+            processing_time_ms: started.elapsed().as_millis() as u64,
+        })?
     };
-    Ok(Json(json!({
-        "hits": hits, "limit": req.limit, "offset": req.offset,
-        "processingTimeMs": started.elapsed().as_millis() as u64,
-    })))
+    Ok(response::json_response(body))
 }
 
 pub async fn embed_route(

@@ -1,0 +1,127 @@
+//! Search and recommend answers serialised straight from the index while the caller holds its
+//! read lock: each hit's fields are written from the stored document instead of being copied
+//! into a temporary JSON tree first (that copy was most of a small search's cost).
+
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use serde::ser::{SerializeMap, SerializeSeq, Serializer};
+use serde_json::Value;
+
+use super::{Cand, Method, SearchReq};
+use crate::error::{CellError, CellResult};
+use crate::index_server::store::IndexData;
+
+/// Keys the hit itself writes; a document field of the same name would duplicate them.
+const RESERVED: [&str; 5] = [
+    "_id",
+    "_highlights",
+    "_score",
+    "_lexical_score",
+    "_tensor_score",
+];
+
+/// The page of hits, in order.
+pub struct Hits<'a> {
+    pub data: &'a IndexData,
+    pub page: &'a [Cand],
+    pub req: &'a SearchReq,
+}
+
+impl Serialize for Hits<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(None)?;
+        for c in self.page {
+            if self.data.slot(c.slot).is_some() {
+                seq.serialize_element(&Hit {
+                    data: self.data,
+                    c,
+                    req: self.req,
+                })?;
+            }
+        }
+        seq.end()
+    }
+}
+
+struct Hit<'a> {
+    data: &'a IndexData,
+    c: &'a Cand,
+    req: &'a SearchReq,
+}
+
+/// `[{field: text}]`: the best tensor chunk.
+struct Highlight<'a>(&'a str, &'a str);
+
+impl Serialize for Highlight<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(1))?;
+        seq.serialize_element(&std::collections::BTreeMap::from([(self.0, self.1)]))?;
+        seq.end()
+    }
+}
+
+impl Serialize for Hit<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let Some(doc) = self.data.slot(self.c.slot) else {
+            return s.serialize_none();
+        };
+        let req = self.req;
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("_id", &doc.rec.id)?;
+        for (k, v) in &doc.rec.fields {
+            if RESERVED.contains(&k.as_str()) {
+                continue;
+            }
+            if req.retrieve.as_ref().is_none_or(|r| r.contains(k)) {
+                m.serialize_entry(k, v)?;
+            }
+        }
+        if req.highlights {
+            let chunk = self
+                .c
+                .chunk
+                .and_then(|cid| self.data.chunks.get(cid as usize))
+                .and_then(Option::as_ref);
+            match (chunk, req.method) {
+                (Some(ch), Method::Tensor | Method::Hybrid) => {
+                    m.serialize_entry("_highlights", &Highlight(&ch.field, &ch.text))?
+                }
+                _ => m.serialize_entry("_highlights", &[(); 0])?,
+            }
+        }
+        if req.method == Method::Hybrid {
+            if let Some(l) = self.c.lexical {
+                m.serialize_entry("_lexical_score", &f64::from(l))?;
+            }
+            if let Some(t) = self.c.tensor {
+                m.serialize_entry("_tensor_score", &f64::from(t))?;
+            }
+        }
+        // As f64, like the JSON tree this replaced (so scores print the same digits).
+        m.serialize_entry("_score", &f64::from(self.c.score))?;
+        m.end()
+    }
+}
+
+#[derive(Serialize)]
+pub struct SearchAnswer<'a> {
+    pub hits: Hits<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub query: Option<&'a Value>,
+    pub limit: usize,
+    pub offset: usize,
+    #[serde(rename = "processingTimeMs")]
+    pub processing_time_ms: u64,
+}
+
+/// Serialise an answer (call while holding the index's read lock; no I/O happens here).
+pub fn to_bytes(answer: &impl Serialize) -> CellResult<Vec<u8>> {
+    serde_json::to_vec(answer)
+        .map_err(|e| CellError::Internal(format!("cannot serialise search answer: {e}")))
+}
+
+/// A 200 with an already serialised JSON body.
+pub fn json_response(body: Vec<u8>) -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
