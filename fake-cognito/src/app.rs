@@ -1,9 +1,14 @@
 //! The shared application state: the store behind one lock, the journal, the signing keys, the
 //! bounded challenge-session map, and the one write path (`commit`) every mutation goes through.
+//!
+//! When the journal cannot be written (disk full, directory unwritable) the failing write answers
+//! 503, `/healthz` turns `degraded` with the OS error, and later writes are refused up front (so
+//! memory never runs ahead of the disk) while reads keep working. A background probe appends a
+//! no-op record every [`PROBE_EVERY`] and lifts the refusal as soon as the disk accepts it again.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
 use parking_lot::{Mutex, RwLock};
@@ -16,6 +21,13 @@ use crate::persist::{self, Persist, Record};
 use crate::state::Store;
 
 pub type AppState = Arc<App>;
+
+/// How often a failing journal is probed for recovery.
+pub const PROBE_EVERY: Duration = Duration::from_millis(500);
+
+/// The probe record. The leading newline ends any line a failed write left torn, so the records
+/// after it replay cleanly (an empty line is skipped on replay).
+const PROBE: &[u8] = b"\n{\"op\":\"noop\"}";
 
 pub struct App {
     pub config: Config,
@@ -71,15 +83,70 @@ impl App {
                 .await
                 .map_err(|e| anyhow::anyhow!("cannot persist signing keys: {e}"))?;
         }
-        if restored.replayed > 0 || new_keys {
-            // Fold the journal into a fresh snapshot so the next start replays nothing.
-            app.compact().await?;
-        }
         app.health.check_ok(
             "persistence",
             serde_json::json!({ "state_file": app.config.state_file.display().to_string() }),
         );
+        if restored.replayed > 0 || new_keys {
+            // Fold the journal into a fresh snapshot so the next start replays nothing. Not fatal:
+            // the journal still holds everything, and a full disk should not stop reads.
+            if let Err(e) = app.compact().await {
+                app.persistence_failed(&format!("{e:#}"));
+            }
+        }
+        tokio::spawn(probe_until_dropped(Arc::downgrade(&app)));
         Ok(app)
+    }
+
+    /// Refuse a write up front while the journal is failing.
+    fn check_writable(&self) -> Result<()> {
+        if self.persistence_failed.load(Ordering::SeqCst) {
+            Err(CognitoError::Persistence(format!(
+                "The state journal next to {} cannot be written (disk full or directory \
+                 unwritable); writes are refused until it recovers.",
+                self.config.state_file.display()
+            )))
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Record a failed state write: ERROR in the log (once per outage), `degraded` on `/healthz`.
+    pub fn persistence_failed(&self, error: &str) {
+        let message = format!(
+            "cannot write state next to {}: {error}",
+            self.config.state_file.display()
+        );
+        if !self.persistence_failed.swap(true, Ordering::SeqCst) {
+            tracing::error!(state_file = %self.config.state_file.display(), %error,
+                "state write could not be persisted; refusing writes until the disk accepts them again");
+        }
+        self.health.check_failed("persistence", message);
+    }
+
+    /// Whether writes are currently refused.
+    pub fn persistence_ok(&self) -> bool {
+        !self.persistence_failed.load(Ordering::SeqCst)
+    }
+
+    /// Append a no-op record; on success lift the refusal and report healthy again.
+    async fn probe(&self) {
+        if self
+            .persist
+            .journal
+            .submit(PROBE.to_vec())
+            .wait()
+            .await
+            .is_ok()
+            && self.persistence_failed.swap(false, Ordering::SeqCst)
+        {
+            tracing::info!(state_file = %self.config.state_file.display(),
+                "state journal writable again; accepting writes");
+            self.health.check_ok(
+                "persistence",
+                serde_json::json!({ "state_file": self.config.state_file.display().to_string() }),
+            );
+        }
     }
 
     /// The one write path: mutate under the lock, queue the records, release the lock, then wait
@@ -88,6 +155,7 @@ impl App {
         self: &Arc<Self>,
         f: impl FnOnce(&mut Store, &mut Vec<Record>) -> Result<T>,
     ) -> Result<T> {
+        self.check_writable()?;
         let (value, tickets) = {
             let mut store = self.store.write();
             let mut records = Vec::new();
@@ -100,22 +168,18 @@ impl App {
         };
         for t in tickets {
             if let Err(e) = t.wait().await {
-                self.persistence_failed.store(true, Ordering::SeqCst);
-                self.health.check_failed("persistence", e.to_string());
-                tracing::error!(error = %e, "state write could not be persisted");
+                self.persistence_failed(&e.to_string());
                 return Err(CognitoError::Persistence(format!(
                     "The change could not be persisted: {e}"
                 )));
             }
         }
-        if self.persistence_failed.swap(false, Ordering::SeqCst) {
-            self.health.check_ok("persistence", serde_json::json!({}));
-        }
         if self.persist.needs_compaction() && !self.compacting.swap(true, Ordering::SeqCst) {
             let app = self.clone();
             tokio::spawn(async move {
                 if let Err(e) = app.compact().await {
-                    tracing::warn!(error = %format!("{e:#}"), "compaction failed");
+                    // The journal still holds every record; say why the snapshot is stale.
+                    app.persistence_failed(&format!("snapshot compaction failed: {e:#}"));
                 }
                 app.compacting.store(false, Ordering::SeqCst);
             });
@@ -156,6 +220,19 @@ impl App {
             .unwrap_or_else(|| format!("http://127.0.0.1:{}", self.config.port))
             .trim_end_matches('/')
             .to_owned()
+    }
+}
+
+/// Probe a failing journal every [`PROBE_EVERY`] until the app is dropped.
+async fn probe_until_dropped(app: Weak<App>) {
+    let mut tick = tokio::time::interval(PROBE_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let Some(app) = app.upgrade() else { return };
+        if !app.persistence_ok() {
+            app.probe().await;
+        }
     }
 }
 

@@ -59,6 +59,8 @@ pub enum Record {
         keys: KeyRecord,
     },
     Reset,
+    /// Written by the recovery probe of a failing journal; changes nothing.
+    Noop,
 }
 
 impl Record {
@@ -118,6 +120,7 @@ impl Record {
             Record::Revoke { origin_jti, exp } => store.revoke(&origin_jti, exp),
             Record::PutKeys { keys: k } => *keys = Some(k),
             Record::Reset => *store = Store::default(),
+            Record::Noop => {}
         }
     }
 }

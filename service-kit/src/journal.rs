@@ -122,6 +122,7 @@ impl Journal {
             generation,
             file,
             bytes: bytes.clone(),
+            newline_owed: false,
         };
         std::thread::Builder::new()
             .name("journal-writer".into())
@@ -202,6 +203,8 @@ struct Writer {
     generation: u64,
     file: File,
     bytes: Arc<AtomicU64>,
+    /// A failed write left a torn line that could not be closed yet.
+    newline_owed: bool,
 }
 
 impl Writer {
@@ -236,17 +239,14 @@ impl Writer {
         if acks.is_empty() {
             return;
         }
-        let result = self
-            .file
-            .write_all(batch)
-            .and_then(|_| self.file.sync_data())
-            .map_err(JournalError::from);
+        let result = self.write_batch(batch).map_err(JournalError::from);
         if result.is_ok() {
             self.bytes.fetch_add(batch.len() as u64, Ordering::Relaxed);
         } else {
-            // A partial write may have left a torn line; start the next batch on a fresh line so
-            // later records stay readable.
-            let _ = self.file.write_all(b"\n");
+            // A partial write may have left a torn line; the next batch must start on a fresh
+            // line or its first (acknowledged) record would be glued to the torn one and skipped
+            // on replay. Close it now if the disk takes a byte, else owe it to the next batch.
+            self.newline_owed = self.file.write_all(b"\n").is_err();
         }
         for ack in acks.drain(..) {
             let _ = ack.send(result.clone());
@@ -254,11 +254,21 @@ impl Writer {
         batch.clear();
     }
 
+    fn write_batch(&mut self, batch: &[u8]) -> io::Result<()> {
+        if self.newline_owed {
+            self.file.write_all(b"\n")?;
+            self.newline_owed = false;
+        }
+        self.file.write_all(batch)?;
+        self.file.sync_data()
+    }
+
     fn rotate(&mut self) -> Result<u64, JournalError> {
         let closed = self.generation;
         let file = open_generation(&self.base, closed + 1)?;
         crate::state_file::sync_dir(&self.dir)?;
         self.file = file;
+        self.newline_owed = false;
         self.generation = closed + 1;
         self.bytes.store(0, Ordering::Relaxed);
         Ok(closed)

@@ -4,6 +4,7 @@
 mod support;
 
 mod auth;
+mod disk_full;
 mod filter;
 mod inprocess;
 mod lifecycle;

@@ -3,7 +3,7 @@
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
 
 use aws_config::BehaviorVersion;
@@ -15,6 +15,8 @@ pub struct Server {
     child: Child,
     pub url: String,
     pub state_file: PathBuf,
+    /// Every line the server wrote to stdout (its log) so far.
+    pub log: Arc<Mutex<Vec<String>>>,
     _dir: Option<tempfile::TempDir>,
 }
 
@@ -29,7 +31,28 @@ impl Server {
 
     /// Start on `state_file` with extra args and env; waits for the "ready" log line.
     pub fn start_at(state_file: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> Server {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_fake-cognito"));
+        Self::start_wrapped(state_file, args, env, None)
+    }
+
+    /// Like [`Server::start_at`], with `sh -c "<wrapper>; exec fake-cognito ..."` when a wrapper
+    /// is given (e.g. `ulimit`); the pid is still the server's.
+    pub fn start_wrapped(
+        state_file: &std::path::Path,
+        args: &[&str],
+        env: &[(&str, &str)],
+        wrapper: Option<&str>,
+    ) -> Server {
+        let bin = env!("CARGO_BIN_EXE_fake-cognito");
+        let mut cmd = match wrapper {
+            Some(script) => {
+                let mut c = Command::new("sh");
+                c.arg("-c")
+                    .arg(format!("{script}; exec \"$0\" \"$@\""))
+                    .arg(bin);
+                c
+            }
+            None => Command::new(bin),
+        };
         if !args.contains(&"--port") {
             cmd.args(["--port", "0"]);
         }
@@ -47,8 +70,13 @@ impl Server {
         let mut child = cmd.spawn().expect("spawn fake-cognito");
         let stdout = child.stdout.take().expect("stdout");
         let (tx, rx) = mpsc::channel();
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let log_w = log.clone();
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Ok(mut l) = log_w.lock() {
+                    l.push(line.clone());
+                }
                 if let Some(rest) = line.split("addr=").nth(1) {
                     let addr = rest
                         .split_whitespace()
@@ -66,8 +94,17 @@ impl Server {
             child,
             url: format!("http://{addr}"),
             state_file: state_file.to_path_buf(),
+            log,
             _dir: None,
         }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    pub fn log_text(&self) -> String {
+        self.log.lock().map(|l| l.join("\n")).unwrap_or_default()
     }
 
     pub fn port(&self) -> String {

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use axum::Json;
 use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -15,6 +16,25 @@ use service_kit::json_error;
 
 use super::{AppState, SeedStatus};
 use crate::supervisor::Status;
+
+/// A malformed query, path segment or body as a JSON 400 (413 for a body over the limit), instead
+/// of axum's plain-text rejection.
+pub fn rejection(status: StatusCode, what: &str, e: impl std::fmt::Display) -> Response {
+    let code = if status == StatusCode::PAYLOAD_TOO_LARGE {
+        "body_too_large"
+    } else {
+        "bad_request"
+    };
+    json_error(status, code, format!("malformed {what}: {e}"))
+}
+
+fn query_rejection(e: QueryRejection) -> Response {
+    rejection(StatusCode::BAD_REQUEST, "query string", e.body_text())
+}
+
+pub fn path_rejection(e: PathRejection) -> Response {
+    rejection(StatusCode::BAD_REQUEST, "path", e.body_text())
+}
 
 pub async fn healthz(State(st): State<AppState>) -> Response {
     let ready = st.ready.load(Ordering::SeqCst);
@@ -90,11 +110,18 @@ pub struct HealthQuery {
 }
 
 /// `GET /api/health[?deep=1]`: the last probes, or fresh ones probed now.
-pub async fn health(State(st): State<AppState>, Query(q): Query<HealthQuery>) -> Json<Value> {
+pub async fn health(
+    State(st): State<AppState>,
+    q: Result<Query<HealthQuery>, QueryRejection>,
+) -> Response {
+    let q = match q {
+        Ok(Query(q)) => q,
+        Err(e) => return query_rejection(e),
+    };
     if q.deep.as_deref().is_some_and(|d| d == "1" || d == "true") {
         let probes = st.sup.probe_all().await;
         let all_ok = probes.values().all(|p| p.ok);
-        return Json(json!({"ok": all_ok, "probes": probes}));
+        return Json(json!({"ok": all_ok, "probes": probes})).into_response();
     }
     let probes: BTreeMap<String, Value> = st
         .sup
@@ -102,7 +129,7 @@ pub async fn health(State(st): State<AppState>, Query(q): Query<HealthQuery>) ->
         .iter()
         .map(|s| (s.spec.name.clone(), json!(s.snapshot().last_probe)))
         .collect();
-    Json(json!({"probes": probes}))
+    Json(json!({"probes": probes})).into_response()
 }
 
 #[derive(Deserialize)]
@@ -113,9 +140,14 @@ pub struct ControlQuery {
 /// `POST /api/control/{restart|stop|start|shutdown}[?service=NAME]`.
 pub async fn control(
     State(st): State<AppState>,
-    Path(action): Path<String>,
-    Query(q): Query<ControlQuery>,
+    action: Result<Path<String>, PathRejection>,
+    q: Result<Query<ControlQuery>, QueryRejection>,
 ) -> Response {
+    let (Path(action), Query(q)) = match (action, q) {
+        (Ok(a), Ok(q)) => (a, q),
+        (Err(e), _) => return path_rejection(e),
+        (_, Err(e)) => return query_rejection(e),
+    };
     let result = match (action.as_str(), q.service.as_deref()) {
         ("shutdown", _) => {
             st.shutdown.trigger();
@@ -170,9 +202,14 @@ pub struct LogsQuery {
 /// `GET /api/logs/{service}?tail=N`.
 pub async fn logs(
     State(st): State<AppState>,
-    Path(service): Path<String>,
-    Query(q): Query<LogsQuery>,
+    service: Result<Path<String>, PathRejection>,
+    q: Result<Query<LogsQuery>, QueryRejection>,
 ) -> Response {
+    let (Path(service), Query(q)) = match (service, q) {
+        (Ok(s), Ok(q)) => (s, q),
+        (Err(e), _) => return path_rejection(e),
+        (_, Err(e)) => return query_rejection(e),
+    };
     let Some(s) = st.sup.get(&service) else {
         return json_error(
             StatusCode::NOT_FOUND,
@@ -206,7 +243,14 @@ pub struct EventsQuery {
 }
 
 /// `GET /api/events?limit=N`: the webhook router's recent events.
-pub async fn events(State(st): State<AppState>, Query(q): Query<EventsQuery>) -> Response {
+pub async fn events(
+    State(st): State<AppState>,
+    q: Result<Query<EventsQuery>, QueryRejection>,
+) -> Response {
+    let q = match q {
+        Ok(Query(q)) => q,
+        Err(e) => return query_rejection(e),
+    };
     let url = format!(
         "{}/events?limit={}",
         st.info.router_url,
@@ -236,7 +280,15 @@ pub async fn events(State(st): State<AppState>, Query(q): Query<EventsQuery>) ->
 }
 
 /// `POST /webhook/eventbridge`: forwarded unchanged to the webhook router; its answer comes back.
-pub async fn webhook(State(st): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn webhook(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let body = match body {
+        Ok(b) => b,
+        Err(e) => return rejection(e.status(), "body", e.body_text()),
+    };
     let url = format!("{}/webhook/eventbridge", st.info.router_url);
     let mut req = st
         .http

@@ -1,7 +1,9 @@
 //! The dashboard on :9000: the page a person keeps open (`/`) and the JSON API the CLI, the page and
-//! scripts use (`/api/*`), plus `POST /webhook/eventbridge` forwarded to the webhook router.
+//! scripts use (`/api/*`, described at `/openapi.json`), plus `POST /webhook/eventbridge` forwarded
+//! to the webhook router.
 
 mod api;
+mod openapi;
 mod page;
 mod stream;
 #[cfg(test)]
@@ -72,6 +74,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/", get(page::index))
         .route("/healthz", get(api::healthz))
+        .route("/openapi.json", get(openapi::spec))
         .route("/api/status", get(api::status))
         .route("/api/stack", get(api::stack))
         .route("/api/health", get(api::health))

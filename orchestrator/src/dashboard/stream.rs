@@ -5,6 +5,7 @@
 use std::convert::Infallible;
 use std::time::Duration;
 
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::sse::{Event, KeepAlive, Sse};
@@ -46,7 +47,14 @@ pub async fn status_stream(
 
 /// `GET /api/logs/{service}/stream`: one `line` event per log line written from now on; `lagged`
 /// (data: how many lines were dropped) when the reader fell behind.
-pub async fn log_stream(State(st): State<AppState>, Path(service): Path<String>) -> Response {
+pub async fn log_stream(
+    State(st): State<AppState>,
+    service: Result<Path<String>, PathRejection>,
+) -> Response {
+    let service = match service {
+        Ok(Path(s)) => s,
+        Err(e) => return super::api::path_rejection(e),
+    };
     let Some(s) = st.sup.get(&service) else {
         return json_error(
             StatusCode::NOT_FOUND,

@@ -191,3 +191,79 @@ async fn log_stream_of_an_unknown_service_is_a_json_404() {
     let v: Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(v["code"], "unknown_service", "{v}");
 }
+
+async fn json_of(res: axum::response::Response) -> (StatusCode, String, Value) {
+    let status = res.status();
+    let ctype = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let body = axum::body::to_bytes(res.into_body(), 1 << 20)
+        .await
+        .unwrap();
+    let v = serde_json::from_slice(&body)
+        .unwrap_or_else(|e| panic!("{status}: not JSON ({e}): {body:?}"));
+    (status, ctype, v)
+}
+
+#[tokio::test]
+async fn openapi_json_is_served_and_lists_the_api() {
+    let dir = tempfile::tempdir().unwrap();
+    let res = router(state(dir.path()))
+        .oneshot(get("/openapi.json"))
+        .await
+        .unwrap();
+    let (status, _, doc) = json_of(res).await;
+    assert_eq!(status, StatusCode::OK);
+    for path in [
+        "/api/status",
+        "/api/control/{action}",
+        "/api/logs/{service}/stream",
+    ] {
+        assert!(doc["paths"][path].is_object(), "{path}");
+    }
+}
+
+#[tokio::test]
+async fn malformed_queries_paths_and_bodies_are_json_4xx() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = router(state(dir.path()));
+    for uri in [
+        "/api/logs/alpha?tail=-1",
+        "/api/logs/alpha?tail=lots",
+        "/api/events?limit=99999999999999999999999",
+        "/api/logs/%FF%FE",
+        "/api/logs/%FF/stream",
+    ] {
+        let res = app.clone().oneshot(get(uri)).await.unwrap();
+        let (status, ctype, v) = json_of(res).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{uri}: {v}");
+        assert!(ctype.contains("json"), "{uri}: {ctype}");
+        assert_eq!(v["code"], "bad_request", "{uri}: {v}");
+    }
+    let big = vec![b'x'; 3 << 20];
+    let res = app
+        .clone()
+        .oneshot(
+            Request::post("/webhook/eventbridge")
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(big))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let (status, _, v) = json_of(res).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{v}");
+    let res = app
+        .oneshot(
+            Request::post("/api/control/%FF")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let (status, _, v) = json_of(res).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{v}");
+}

@@ -1,0 +1,328 @@
+//! `GET /openapi.json`: an OpenAPI 3 description of every dashboard route, built from one table
+//! (the unit test checks that every `.route(...)` in `mod.rs` is in it). Errors are the shared
+//! JSON shape `{error, code, status}`; the two streaming routes answer `text/event-stream`.
+
+use axum::Json;
+use serde_json::{Map, Value, json};
+
+/// What a route answers with on success.
+#[derive(Clone, Copy)]
+enum Body {
+    Json,
+    Html,
+    EventStream,
+}
+
+struct Route {
+    method: &'static str,
+    path: &'static str,
+    summary: &'static str,
+    ok: Body,
+    /// Query parameters: (name, schema).
+    query: &'static [(&'static str, &'static str)],
+    /// Error statuses this route can answer besides the 404/405 every route has.
+    errors: &'static [(&'static str, &'static str)],
+}
+
+const INT: &str = r#"{"type":"integer","minimum":0}"#;
+const STR: &str = r#"{"type":"string"}"#;
+const ACTION: &str = r#"{"type":"string","enum":["restart","stop","start","shutdown"]}"#;
+
+const ROUTES: &[Route] = &[
+    Route {
+        method: "get",
+        path: "/",
+        summary: "The dashboard page (self-contained HTML)",
+        ok: Body::Html,
+        query: &[],
+        errors: &[],
+    },
+    Route {
+        method: "get",
+        path: "/healthz",
+        summary: "Dashboard health: {status, service, pid}; 503 until the stack has started",
+        ok: Body::Json,
+        query: &[],
+        errors: &[("503", "still starting")],
+    },
+    Route {
+        method: "get",
+        path: "/openapi.json",
+        summary: "This document",
+        ok: Body::Json,
+        query: &[],
+        errors: &[],
+    },
+    Route {
+        method: "get",
+        path: "/api/status",
+        summary: "One entry per service (status, port, pid, restarts, last probe...), dashboard included",
+        ok: Body::Json,
+        query: &[],
+        errors: &[],
+    },
+    Route {
+        method: "get",
+        path: "/api/stack",
+        summary: "Profile, cell, table prefix, seed, readiness and why not",
+        ok: Body::Json,
+        query: &[],
+        errors: &[],
+    },
+    Route {
+        method: "get",
+        path: "/api/health",
+        summary: "The last health probes, or fresh ones with deep=1",
+        ok: Body::Json,
+        query: &[("deep", STR)],
+        errors: &[("400", "malformed query")],
+    },
+    Route {
+        method: "post",
+        path: "/api/control/{action}",
+        summary: "restart|stop|start one service (?service=NAME) or all; shutdown stops the stack",
+        ok: Body::Json,
+        query: &[("service", STR)],
+        errors: &[
+            ("400", "unknown_action or malformed query"),
+            ("409", "control_failed (e.g. a skipped service)"),
+        ],
+    },
+    Route {
+        method: "get",
+        path: "/api/stream",
+        summary: "Server-sent events: `snapshot` {status, stack} now and every second",
+        ok: Body::EventStream,
+        query: &[],
+        errors: &[],
+    },
+    Route {
+        method: "get",
+        path: "/api/logs/{service}",
+        summary: "The last lines of a service's log: {service, log_file, lines}",
+        ok: Body::Json,
+        query: &[("tail", INT)],
+        errors: &[("400", "malformed query or path")],
+    },
+    Route {
+        method: "get",
+        path: "/api/logs/{service}/stream",
+        summary: "Server-sent events: one `line` per log line from now on (`lagged` when behind)",
+        ok: Body::EventStream,
+        query: &[],
+        errors: &[("400", "malformed path")],
+    },
+    Route {
+        method: "get",
+        path: "/api/seed",
+        summary: "The seed manifest (404 seed_not_ready until the seed has run)",
+        ok: Body::Json,
+        query: &[],
+        errors: &[],
+    },
+    Route {
+        method: "get",
+        path: "/api/events",
+        summary: "The webhook router's recent events (proxied)",
+        ok: Body::Json,
+        query: &[("limit", INT)],
+        errors: &[
+            ("400", "malformed query"),
+            ("502", "the webhook router answered non-JSON"),
+            ("503", "the webhook router is unreachable"),
+            ("504", "the webhook router timed out"),
+        ],
+    },
+    Route {
+        method: "post",
+        path: "/webhook/eventbridge",
+        summary: "An EventBridge event, forwarded unchanged to the webhook router; its answer comes back",
+        ok: Body::Json,
+        query: &[],
+        errors: &[
+            ("400", "malformed body"),
+            ("413", "body too large"),
+            (
+                "503",
+                "the webhook router (or the route's target) is unreachable",
+            ),
+            ("504", "the webhook router timed out"),
+        ],
+    },
+];
+
+fn error_response(description: &str) -> Value {
+    json!({
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    })
+}
+
+fn operation(r: &Route) -> Value {
+    let mut params: Vec<Value> = r
+        .path
+        .split('/')
+        .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+        .map(|name| {
+            if name == "action" {
+                let schema: Value =
+                    serde_json::from_str(ACTION).unwrap_or_else(|_| json!({"type": "string"}));
+                json!({"name": name, "in": "path", "required": true, "schema": schema})
+            } else {
+                // A service every profile runs, so generated requests also reach a real log.
+                json!({"name": name, "in": "path", "required": true,
+                       "schema": {"type": "string"}, "example": "fake_cognito"})
+            }
+        })
+        .collect();
+    for (name, schema) in r.query {
+        let schema: Value = serde_json::from_str(schema).unwrap_or_else(|_| json!({}));
+        params.push(json!({"name": name, "in": "query", "required": false, "schema": schema}));
+    }
+    let ok = match r.ok {
+        Body::Json => {
+            json!({"description": "JSON", "content": {"application/json": {"schema": {"type": "object"}}}})
+        }
+        Body::Html => {
+            json!({"description": "HTML", "content": {"text/html": {"schema": {"type": "string"}}}})
+        }
+        Body::EventStream => json!({"description": "server-sent events, until the stack stops",
+            "content": {"text/event-stream": {"schema": {"type": "string"}}}}),
+    };
+    let mut responses = Map::new();
+    responses.insert("200".into(), ok);
+    responses.insert(
+        "404".into(),
+        error_response("unknown route, service or resource"),
+    );
+    responses.insert("405".into(), error_response("method not allowed"));
+    for (code, description) in r.errors {
+        responses.insert((*code).into(), error_response(description));
+    }
+    let mut op = json!({"summary": r.summary, "parameters": params, "responses": responses});
+    if r.path == "/webhook/eventbridge" {
+        op["requestBody"] = json!({"required": true, "content": {"application/json": {"schema": {
+            "type": "object",
+            "required": ["detail-type"],
+            "properties": {
+                "version": {"type": "string"},
+                "id": {"type": "string"},
+                "detail-type": {"type": "string"},
+                "source": {"type": "string"},
+                "account": {"type": "string"},
+                "time": {"type": "string"},
+                "region": {"type": "string"},
+                "resources": {"type": "array", "items": {"type": "string"}},
+                "detail": {"type": "object"},
+            },
+            "example": {"detail-type": "Dashboard.Example", "source": "fuzz", "detail": {}},
+        }}}});
+    }
+    op
+}
+
+/// The document (also used by the unit test).
+pub fn document() -> Value {
+    let mut paths: Map<String, Value> = Map::new();
+    for r in ROUTES {
+        let entry = paths.entry(r.path.to_owned()).or_insert_with(|| json!({}));
+        entry[r.method] = operation(r);
+    }
+    json!({
+        "openapi": "3.0.3",
+        "info": {
+            "title": "Hippodrome dashboard API",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "The JSON API the CLI, the dashboard page and scripts use. Every error is {error, code, status}.",
+        },
+        "components": {"schemas": {"Error": {
+            "type": "object",
+            "required": ["error", "code", "status"],
+            "properties": {
+                "error": {"type": "string"},
+                "code": {"type": "string"},
+                "status": {"type": "integer"},
+            },
+        }}},
+        "paths": paths,
+    })
+}
+
+/// `GET /openapi.json`.
+pub async fn spec() -> Json<Value> {
+    Json(document())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every `.route("PATH", METHOD(...))` registered in `mod.rs`, as (method, path).
+    fn registered() -> Vec<(String, String)> {
+        let src = include_str!("mod.rs");
+        let mut out = Vec::new();
+        for chunk in src.split(".route(\"").skip(1) {
+            let Some((path, rest)) = chunk.split_once('"') else {
+                continue;
+            };
+            // `, get(handler)` or `, get(a).post(b)`: up to the closing `))`.
+            let handlers = rest.split("))").next().unwrap_or_default();
+            for method in ["get", "post", "put", "delete", "patch"] {
+                if handlers.contains(&format!("{method}(")) {
+                    out.push((method.to_owned(), path.to_owned()));
+                }
+            }
+        }
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    #[test]
+    fn every_registered_route_is_described() {
+        let doc = document();
+        assert_eq!(doc["openapi"], "3.0.3");
+        let routes = registered();
+        assert!(routes.len() >= 12, "parsed too few routes: {routes:?}");
+        for (method, path) in &routes {
+            let op = &doc["paths"][path][method];
+            assert!(op.is_object(), "{method} {path} is not in /openapi.json");
+            assert!(op["responses"]["200"].is_object(), "{method} {path}");
+        }
+        // And nothing is described that is not served.
+        let described: usize = doc["paths"]
+            .as_object()
+            .map(|p| {
+                p.values()
+                    .filter_map(Value::as_object)
+                    .map(|m| m.len())
+                    .sum()
+            })
+            .unwrap_or(0);
+        assert_eq!(described, routes.len(), "{routes:?}");
+    }
+
+    #[test]
+    fn streams_are_event_streams_and_errors_are_json() {
+        let doc = document();
+        for path in ["/api/stream", "/api/logs/{service}/stream"] {
+            assert!(
+                doc["paths"][path]["get"]["responses"]["200"]["content"]["text/event-stream"]
+                    .is_object(),
+                "{path}"
+            );
+        }
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for (method, op) in item.as_object().unwrap() {
+                for (code, resp) in op["responses"].as_object().unwrap() {
+                    if code.starts_with('4') || code.starts_with('5') {
+                        assert!(
+                            resp["content"]["application/json"].is_object(),
+                            "{method} {path} {code}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
