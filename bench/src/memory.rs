@@ -1,5 +1,6 @@
-//! Load and memory: each built-in service held at 256 connections for the load duration (60 s,
-//! a few seconds with --quick): zero errors, and resident memory idle, right after the load and
+//! Load and memory: each built-in service (fake-cell, fake-cognito, webhook-router and the
+//! orchestrator's dashboard API) held at 256 connections for the load duration (60 s, a few
+//! seconds with --quick): zero errors, and resident memory idle, right after the load and
 //! after a short rest. moto's and cognito-local's memory (idle and after a login load) for contrast.
 
 use std::time::Duration;
@@ -7,7 +8,7 @@ use std::time::Duration;
 use crate::proc::Proc;
 use crate::report::Row;
 use crate::wrk::{self, WrkResult};
-use crate::{Ctx, cell, cognito, router};
+use crate::{Ctx, cell, cognito, router, stack};
 
 /// Holds `url` at 256 connections and records errors and memory before, after and 3 s later.
 async fn hold(
@@ -127,6 +128,28 @@ pub async fn run(ctx: &mut Ctx) -> anyhow::Result<()> {
     )
     .await?;
     drop(p);
+
+    // The orchestrator's dashboard API (the core stack, no seed): status polled as a UI would.
+    let root = ctx.dir("load-stack")?;
+    let offset = stack::free_offset()?;
+    let (mut orch, _, _) = stack::up(ctx, &root, offset, &["--no-seed"]).await?;
+    ctx.report.push(Row::new(
+        "memory",
+        "orchestrator (supervisor + dashboard) idle",
+        orch.rss_mib()?,
+        "MiB",
+    ));
+    hold(
+        ctx,
+        &mut orch,
+        "orchestrator",
+        "dashboard /api/status",
+        &format!("http://127.0.0.1:{}/api/status", 9000 + u32::from(offset)),
+        None,
+    )
+    .await?;
+    stack::stop(ctx, &root)?;
+    drop(orch);
 
     // moto, for contrast: idle, and after one Cognito pool/client/user and a short login load.
     let (mut moto, url, _) = cognito::start_moto(ctx).await?;

@@ -169,7 +169,7 @@ pub async fn run(ctx: &mut Ctx) -> anyhow::Result<()> {
 }
 
 /// `orchestrator stop` for the stack in `root`.
-fn stop(ctx: &Ctx, root: &Path) -> anyhow::Result<()> {
+pub fn stop(ctx: &Ctx, root: &Path) -> anyhow::Result<()> {
     let out = Command::new(ctx.bin("orchestrator")?)
         .arg("--project-root")
         .arg(root)
