@@ -72,8 +72,9 @@ fn contains_phrase(tokens: &[String], phrase: &[String]) -> bool {
     phrase.len() <= tokens.len() && tokens.windows(phrase.len()).any(|w| w == phrase)
 }
 
-/// Most postings the impact cache holds (8 bytes each) before it starts over: a memory bound.
-const MAX_CACHED_POSTINGS: usize = 2_000_000;
+/// Most postings the impact cache holds (8 bytes each, so 8 MB per index) before it starts over:
+/// a memory bound (one query's lists may overshoot it once).
+const MAX_CACHED_POSTINGS: usize = 1_000_000;
 
 /// BM25 contributions `(slot, idf·tf·(k1+1)/(tf+k1·(1−b+b·dl/avg)))` per (field, term), computed
 /// on first use and kept until the index's next write (any write changes N, df or the average
