@@ -25,6 +25,12 @@ async fn hold(
     tokio::time::sleep(Duration::from_secs(3)).await;
     let rested = proc.rss_mib()?;
     proc.check_alive()?;
+    // The same load again (a quarter as long): memory the allocator merely kept from the first
+    // burst is reused, so a service that holds rather than leaks ends where it ended before.
+    let again = wrk::run(url, 256, (ctx.load_dur / 4).max(Duration::from_secs(2)), script).await?;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let second = proc.rss_mib()?;
+    proc.check_alive()?;
     let secs = ctx.load_dur.as_secs();
     ctx.report
         .push(Row::load("load", format!("{what} @256 for {secs} s"), &r).goal("errors 0"));
@@ -52,6 +58,20 @@ async fn hold(
         )
         .vs("idle", idle)
         .goal("near idle"),
+    );
+    ctx.report.push(
+        Row::load("load", format!("{what} @256 again, a quarter as long"), &again)
+            .goal("errors 0"),
+    );
+    ctx.report.push(
+        Row::new(
+            "memory",
+            format!("{service} 3 s after the second {what} load"),
+            second,
+            "MiB",
+        )
+        .vs("3 s after the first", rested)
+        .goal("near 1× (held, not growing)"),
     );
     Ok(r)
 }
