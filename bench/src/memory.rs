@@ -27,7 +27,13 @@ async fn hold(
     proc.check_alive()?;
     // The same load again (a quarter as long): memory the allocator merely kept from the first
     // burst is reused, so a service that holds rather than leaks ends where it ended before.
-    let again = wrk::run(url, 256, (ctx.load_dur / 4).max(Duration::from_secs(2)), script).await?;
+    let again = wrk::run(
+        url,
+        256,
+        (ctx.load_dur / 4).max(Duration::from_secs(2)),
+        script,
+    )
+    .await?;
     tokio::time::sleep(Duration::from_secs(3)).await;
     let second = proc.rss_mib()?;
     proc.check_alive()?;
@@ -60,8 +66,12 @@ async fn hold(
         .goal("near idle"),
     );
     ctx.report.push(
-        Row::load("load", format!("{what} @256 again, a quarter as long"), &again)
-            .goal("errors 0"),
+        Row::load(
+            "load",
+            format!("{what} @256 again, a quarter as long"),
+            &again,
+        )
+        .goal("errors 0"),
     );
     ctx.report.push(
         Row::new(
