@@ -4,7 +4,9 @@
 use axum::body::Body;
 use axum::http::{Method, Request};
 use clap::Parser;
-use fake_cell::{Config, router};
+use std::sync::Arc;
+
+use fake_cell::{Cell, Config, router};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
@@ -25,8 +27,8 @@ async fn send(app: &axum::Router, method: Method, path: &str, body: Option<&str>
     (status, serde_json::from_slice(&bytes).unwrap())
 }
 
-#[tokio::test]
-async fn in_process_router_contract() {
+/// An open cell restored from a fresh temp state file (not yet ready), and its router.
+async fn start_cell() -> (tempfile::TempDir, Arc<Cell>, axum::Router) {
     let dir = tempfile::tempdir().unwrap();
     let range = crate::support::index_range();
     let state = dir.path().join("s.json");
@@ -44,6 +46,12 @@ async fn in_process_router_contract() {
         .unwrap()
         .unwrap();
     let app = router(cell.clone());
+    (dir, cell, app)
+}
+
+#[tokio::test]
+async fn in_process_router_contract() {
+    let (_dir, cell, app) = start_cell().await;
 
     let (s, h) = send(&app, Method::GET, "/healthz", None).await;
     assert_eq!((s, h["status"].as_str()), (503, Some("starting")));
@@ -97,31 +105,9 @@ async fn in_process_router_contract() {
 }
 
 /// A started cell with an empty open index `name` (in-process, ports from the test range).
-async fn cell_with_index(
-    name: &str,
-) -> (
-    tempfile::TempDir,
-    std::sync::Arc<fake_cell::state::Cell>,
-    axum::Router,
-) {
-    let dir = tempfile::tempdir().unwrap();
-    let range = crate::support::index_range();
-    let state = dir.path().join("s.json");
-    let config = Config::parse_from([
-        "fake-cell",
-        "--open",
-        "--index-ports",
-        &range,
-        "--state-file",
-        state.to_str().unwrap(),
-    ]);
-    let health = service_kit::HealthState::new("fake-cell", "test");
-    let cell = tokio::task::spawn_blocking(move || fake_cell::restore(config, health))
-        .await
-        .unwrap()
-        .unwrap();
+async fn cell_with_index(name: &str) -> (tempfile::TempDir, Arc<Cell>, axum::Router) {
+    let (dir, cell, app) = start_cell().await;
     cell.health.set_ready();
-    let app = router(cell.clone());
     let (s, _) = send(&app, Method::POST, &format!("/indexes/{name}"), Some("{}")).await;
     assert_eq!(s, 200);
     (dir, cell, app)

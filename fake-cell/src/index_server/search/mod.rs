@@ -126,6 +126,19 @@ pub struct Cand {
     pub tensor: Option<f32>,
 }
 
+impl Cand {
+    /// A tensor candidate: its best chunk and that chunk's closeness.
+    fn tensor(slot: u32, chunk: u32, score: f32) -> Cand {
+        Cand {
+            slot,
+            score,
+            chunk: Some(chunk),
+            lexical: None,
+            tensor: Some(score),
+        }
+    }
+}
+
 pub struct SearchReq {
     pub method: Method,
     pub q: Value,
@@ -491,31 +504,29 @@ pub fn tensor_candidates(
                     *e = (cos, cid);
                 }
             };
-            if total * 4 < n_chunks {
-                for (d, w) in qv {
-                    for &(cid, cw) in data.vpost.get(d).map_or(&[][..], Vec::as_slice) {
-                        let i = cid as usize;
-                        by_chunk.scores[i] += w * cw;
-                        if by_chunk.flags[i] == 0 {
-                            by_chunk.flags[i] = 1;
+            // Few postings: remember the touched chunks. Many (most chunks share a dimension with
+            // the query): skip that bookkeeping and scan every chunk once, clearing as it goes.
+            let sparse = total * 4 < n_chunks;
+            if !sparse {
+                by_chunk.dense_begin(n_chunks);
+            }
+            for (d, w) in qv {
+                for &(cid, cw) in data.vpost.get(d).map_or(&[][..], Vec::as_slice) {
+                    let i = cid as usize;
+                    by_chunk.scores[i] += w * cw;
+                    if by_chunk.flags[i] == 0 {
+                        by_chunk.flags[i] = 1;
+                        if sparse {
                             by_chunk.touched.push(cid);
                         }
                     }
                 }
+            }
+            if sparse {
                 for &cid in &by_chunk.touched {
                     offer(cid, by_chunk.scores[cid as usize], by_slot);
                 }
             } else {
-                // Most chunks share a dimension with the query: accumulate without bookkeeping,
-                // then scan every chunk once, clearing as it goes.
-                by_chunk.dense_begin(n_chunks);
-                for (d, w) in qv {
-                    for &(cid, cw) in data.vpost.get(d).map_or(&[][..], Vec::as_slice) {
-                        let i = cid as usize;
-                        by_chunk.scores[i] += w * cw;
-                        by_chunk.flags[i] = 1;
-                    }
-                }
                 for cid in 0..n_chunks {
                     if by_chunk.flags[cid] != 0 {
                         offer(cid as u32, by_chunk.scores[cid], by_slot);
@@ -527,24 +538,9 @@ pub fn tensor_candidates(
             }
             for &slot in &by_slot.touched {
                 let (cos, cid) = by_slot.best[slot as usize];
-                let score = closeness(cos);
-                // `floor` is only meaningful when scores are final (no modifiers); the caller
-                // passes an unbounded collector otherwise, whose floor is f32::MIN.
-                if !pass(slot) {
-                    continue;
+                if pass(slot) {
+                    out.push(Cand::tensor(slot, cid, closeness(cos)));
                 }
-                if score < out.floor() {
-                    // Still counts as offered: it is a candidate, just not a winning one.
-                    out.count_skipped();
-                    continue;
-                }
-                out.push(Cand {
-                    slot,
-                    score,
-                    chunk: Some(cid),
-                    lexical: None,
-                    tensor: Some(score),
-                });
             }
             if out.seen() >= need {
                 return;
@@ -562,14 +558,7 @@ pub fn tensor_candidates(
                         .as_ref()
                         .is_some_and(|c| fields.is_none_or(|f| f.contains(&c.field)))
                 }) {
-                    let score = closeness(0.0);
-                    out.push(Cand {
-                        slot,
-                        score,
-                        chunk: Some(cid),
-                        lexical: None,
-                        tensor: Some(score),
-                    });
+                    out.push(Cand::tensor(slot, cid, closeness(0.0)));
                 }
             }
         })

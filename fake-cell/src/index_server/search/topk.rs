@@ -60,11 +60,6 @@ impl Collector {
         }
     }
 
-    /// Count a candidate the caller dropped itself (below [`Collector::floor`]).
-    pub fn count_skipped(&mut self) {
-        self.seen += 1;
-    }
-
     /// How many candidates were offered (kept or not).
     pub fn seen(&self) -> usize {
         self.seen
