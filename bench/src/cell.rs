@@ -1,7 +1,7 @@
 //! fake-cell: healthz, add_documents and the three search methods at 64 and 256 connections against
 //! the limit, then search latency as the index grows (scaling).
 
-use std::process::Command;
+use std::ffi::OsString;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
@@ -75,26 +75,18 @@ pub struct Cell {
 
 /// Starts fake-cell on free ports with a scratch state file; `open` adds `--open` (no API keys).
 pub async fn start(ctx: &Ctx, name: &str, open: bool) -> anyhow::Result<Cell> {
-    let port = free_port()?;
     let base = free_port()?.clamp(20_000, 60_000);
     let dir = ctx.dir(name)?;
-    let proc = Proc::spawn(
-        name,
-        Command::new(ctx.bin("fake-cell")?)
-            .args(open.then_some("--open"))
-            .args(["--port", &port.to_string()])
-            .args(["--index-ports", &format!("{base}-{}", base + 40)])
-            .arg("--state-file")
-            .arg(dir.join("cell.json")),
-        &ctx.logs(),
-    )?;
-    let url = format!("http://127.0.0.1:{port}");
-    wait_ok(
-        &ctx.http,
-        &format!("{url}/healthz"),
-        Duration::from_secs(20),
-    )
-    .await?;
+    let mut args: Vec<OsString> = Vec::new();
+    if open {
+        args.push("--open".into());
+    }
+    args.extend([
+        "--index-ports".into(),
+        format!("{base}-{}", base + 40).into(),
+    ]);
+    args.extend(["--state-file".into(), dir.join("cell.json").into()]);
+    let (proc, url) = ctx.start_service(name, "fake-cell", &args).await?;
     Ok(Cell { proc, url })
 }
 
@@ -349,49 +341,31 @@ async fn main_points(
         );
         // Let the writes still queued when wrk stopped finish before the searches start.
         tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-        for (method, script) in scripts {
-            let limit = ctx.fresh_limit(conns).await?;
-            let r = wrk::run(
-                &format!("{search}/indexes/bench-search/search"),
-                conns,
-                ctx.dur,
-                Some(script),
-            )
-            .await?;
-            let mut row = Row::load(
-                "cell",
-                format!(
-                    "{} search 10k docs @{conns} (one query repeated)",
-                    method.to_lowercase()
-                ),
-                &r,
-            )
-            .vs_load(&base, &limit);
-            if *method == "LEXICAL" {
-                row = row.goal("≥ 0.5×, errors 0");
-            }
-            ctx.report.push(row);
-        }
-        for (method, script) in distinct {
-            let limit = ctx.fresh_limit(conns).await?;
-            let r = wrk::run(
-                &format!("{search}/indexes/bench-search/search"),
-                conns,
-                ctx.dur,
-                Some(script),
-            )
-            .await?;
-            ctx.report.push(
-                Row::load(
-                    "cell",
-                    format!(
-                        "{} search 10k docs @{conns} (every query distinct: scored each time)",
-                        method.to_lowercase()
-                    ),
-                    &r,
+        // The goal names one lexical query repeated; distinct queries show the scoring cost.
+        let kinds = [
+            (scripts, "one query repeated", true),
+            (distinct, "every query distinct: scored each time", false),
+        ];
+        for (kind_scripts, kind, has_goal) in kinds {
+            for (method, script) in kind_scripts {
+                let limit = ctx.fresh_limit(conns).await?;
+                let r = wrk::run(
+                    &format!("{search}/indexes/bench-search/search"),
+                    conns,
+                    ctx.dur,
+                    Some(script),
                 )
-                .vs_load(&base, &limit),
-            );
+                .await?;
+                let what = format!(
+                    "{} search 10k docs @{conns} ({kind})",
+                    method.to_lowercase()
+                );
+                let mut row = Row::load("cell", what, &r).vs_load(&base, &limit);
+                if has_goal && *method == "LEXICAL" {
+                    row = row.goal("≥ 0.5×, errors 0");
+                }
+                ctx.report.push(row);
+            }
         }
     }
     Ok(())

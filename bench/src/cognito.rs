@@ -206,24 +206,9 @@ fn cognito_local_script() -> anyhow::Result<PathBuf> {
 
 /// Starts fake-cognito on a free port with a scratch state file.
 pub async fn start_fake(ctx: &Ctx, name: &str) -> anyhow::Result<(Proc, String)> {
-    let port = free_port()?;
-    let dir = ctx.dir(name)?;
-    let proc = Proc::spawn(
-        name,
-        Command::new(ctx.bin("fake-cognito")?)
-            .args(["--port", &port.to_string()])
-            .arg("--state-file")
-            .arg(dir.join("cognito.json")),
-        &ctx.logs(),
-    )?;
-    let url = format!("http://127.0.0.1:{port}");
-    wait_ok(
-        &ctx.http,
-        &format!("{url}/healthz"),
-        Duration::from_secs(20),
-    )
-    .await?;
-    Ok((proc, url))
+    let state = ctx.dir(name)?.join("cognito.json");
+    ctx.start_service(name, "fake-cognito", &["--state-file".into(), state.into()])
+        .await
 }
 
 /// Starts cognito-local with its state in a fresh scratch folder `name`.

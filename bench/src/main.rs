@@ -112,6 +112,32 @@ impl Ctx {
         Ok(r)
     }
 
+    /// Starts one of our services (`bin` with `args`, plus `--port` on a free port) and returns it
+    /// with its URL once `/healthz` answers 2xx.
+    pub async fn start_service(
+        &self,
+        name: &str,
+        bin: &str,
+        args: &[std::ffi::OsString],
+    ) -> anyhow::Result<(proc::Proc, String)> {
+        let port = proc::free_port()?;
+        let p = proc::Proc::spawn(
+            name,
+            std::process::Command::new(self.bin(bin)?)
+                .args(["--port", &port.to_string()])
+                .args(args),
+            &self.logs(),
+        )?;
+        let url = format!("http://127.0.0.1:{port}");
+        proc::wait_ok(
+            &self.http,
+            &format!("{url}/healthz"),
+            Duration::from_secs(20),
+        )
+        .await?;
+        Ok((p, url))
+    }
+
     /// Writes a wrk Lua script into the scratch dir and returns its path.
     pub fn script(&self, name: &str, text: &str) -> anyhow::Result<PathBuf> {
         let p = self.scratch.path().join(format!("{name}.lua"));

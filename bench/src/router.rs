@@ -1,9 +1,6 @@
 //! webhook-router: latency it adds over calling the same target directly.
 
-use std::process::Command;
-use std::time::Duration;
-
-use crate::proc::{Proc, free_port, wait_ok};
+use crate::proc::Proc;
 use crate::report::Row;
 use crate::{Ctx, wrk};
 
@@ -39,22 +36,13 @@ pub fn start_target() -> anyhow::Result<String> {
 
 /// Starts webhook-router routing `Bench.` to `target`; returns it with its URL.
 pub async fn start_router(ctx: &Ctx, target: &str) -> anyhow::Result<(Proc, String)> {
-    let port = free_port()?;
-    let proc = Proc::spawn(
+    let route = format!("Bench.=bench@{target}");
+    ctx.start_service(
         "webhook-router",
-        Command::new(ctx.bin("webhook-router")?)
-            .args(["--port", &port.to_string()])
-            .args(["--route", &format!("Bench.=bench@{target}")]),
-        &ctx.logs(),
-    )?;
-    let url = format!("http://127.0.0.1:{port}");
-    wait_ok(
-        &ctx.http,
-        &format!("{url}/healthz"),
-        Duration::from_secs(20),
+        "webhook-router",
+        &["--route".into(), route.into()],
     )
-    .await?;
-    Ok((proc, url))
+    .await
 }
 
 pub async fn run(ctx: &mut Ctx) -> anyhow::Result<()> {
