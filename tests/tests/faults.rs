@@ -277,6 +277,75 @@ async fn cell_count_present(cell: &Cell, index: &str, ids: Vec<String>) -> (usiz
     (found, missing)
 }
 
+/// Let the writers run, `kill -9` `service` halfway, wait until the orchestrator has it back at
+/// `url` and writes are acknowledged again, run as long again, then stop and join the writers.
+/// Returns the recovery time and the old and new pids.
+async fn kill_9_under_load(
+    stack: &Stack,
+    service: &str,
+    url: &str,
+    load: &Load,
+    writers: Vec<tokio::task::JoinHandle<()>>,
+) -> Killed {
+    run_for(load_seconds() / 2.0).await;
+    wait_acked_beyond(load, 0, "before the kill").await;
+    let old = current_pid(stack, service).await;
+    kill(Pid::from_raw(old), Signal::SIGKILL).unwrap_or_else(|e| panic!("kill -9 {service}: {e}"));
+    let killed_at = Instant::now();
+    let at_kill = load.acked();
+    let (recovery, new) = wait_back(stack, service, url, old, killed_at).await;
+    wait_acked_beyond(load, at_kill, "after the restart").await;
+    run_for(load_seconds() / 2.0).await;
+    load.stop.store(true, Ordering::SeqCst);
+    for w in writers {
+        w.await.expect("writer task");
+    }
+    Killed {
+        service: service.to_owned(),
+        recovery,
+        old,
+        new,
+    }
+}
+
+/// What a `kill -9` cost: how long until the service answered again, and its pids.
+struct Killed {
+    service: String,
+    recovery: Duration,
+    old: i32,
+    new: i32,
+}
+
+impl Killed {
+    /// Print the acknowledged / recovered / lost figures and fail if anything acknowledged is gone.
+    fn assert_nothing_lost(
+        &self,
+        writes: &str,
+        records: &str,
+        load: &Load,
+        acked: usize,
+        recovered: usize,
+        missing: &[String],
+    ) {
+        let lost = acked - recovered;
+        println!(
+            "{}: acknowledged {acked}, recovered {recovered}, lost {lost}, recovery {} ms \
+             (pid {} -> {}; {} failed {writes} during the gap)",
+            self.service,
+            self.recovery.as_millis(),
+            self.old,
+            self.new,
+            load.failed.load(Ordering::SeqCst)
+        );
+        assert_eq!(
+            lost,
+            0,
+            "acknowledged {records} lost: {:?}",
+            &missing[..missing.len().min(20)]
+        );
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn kill_9_fake_cell_under_write_load_loses_no_acknowledged_write() {
     let stack = core_stack(1101);
@@ -285,36 +354,12 @@ async fn kill_9_fake_cell_under_write_load_loses_no_acknowledged_write() {
     let load = Arc::new(Load::default());
     let writers = cell_load(&cell, index, &load);
 
-    run_for(load_seconds() / 2.0).await;
-    wait_acked_beyond(&load, 0, "before the kill").await;
-    let old = current_pid(&stack, "fake_cell").await;
-    kill(Pid::from_raw(old), Signal::SIGKILL).expect("kill -9 fake_cell");
-    let killed_at = Instant::now();
-    let at_kill = load.acked();
-    let (recovery, new) = wait_back(&stack, "fake_cell", &cell.url, old, killed_at).await;
-    wait_acked_beyond(&load, at_kill, "after the restart").await;
-    run_for(load_seconds() / 2.0).await;
-    load.stop.store(true, Ordering::SeqCst);
-    for w in writers {
-        w.await.expect("writer task");
-    }
+    let killed = kill_9_under_load(&stack, "fake_cell", &cell.url, &load, writers).await;
 
     let ids = load.acked.lock().map(|a| a.clone()).unwrap_or_default();
     let acked = ids.len();
     let (recovered, missing) = cell_count_present(&cell, index, ids).await;
-    let lost = acked - recovered;
-    println!(
-        "fake_cell: acknowledged {acked}, recovered {recovered}, lost {lost}, recovery {} ms \
-         (pid {old} -> {new}; {} failed adds during the gap)",
-        recovery.as_millis(),
-        load.failed.load(Ordering::SeqCst)
-    );
-    assert_eq!(
-        lost,
-        0,
-        "acknowledged documents lost: {:?}",
-        &missing[..missing.len().min(20)]
-    );
+    killed.assert_nothing_lost("adds", "documents", &load, acked, recovered, &missing);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -432,19 +477,7 @@ async fn kill_9_fake_cognito_under_write_load_loses_no_acknowledged_user() {
         })
         .collect();
 
-    run_for(load_seconds() / 2.0).await;
-    wait_acked_beyond(&load, 0, "before the kill").await;
-    let old = current_pid(&stack, "fake_cognito").await;
-    kill(Pid::from_raw(old), Signal::SIGKILL).expect("kill -9 fake_cognito");
-    let killed_at = Instant::now();
-    let at_kill = load.acked();
-    let (recovery, new) = wait_back(&stack, "fake_cognito", &url, old, killed_at).await;
-    wait_acked_beyond(&load, at_kill, "after the restart").await;
-    run_for(load_seconds() / 2.0).await;
-    load.stop.store(true, Ordering::SeqCst);
-    for w in writers {
-        w.await.expect("writer task");
-    }
+    let killed = kill_9_under_load(&stack, "fake_cognito", &url, &load, writers).await;
 
     let names = load.acked.lock().map(|a| a.clone()).unwrap_or_default();
     let acked = names.len();
@@ -478,19 +511,7 @@ async fn kill_9_fake_cognito_under_write_load_loses_no_acknowledged_user() {
             }
         }
     }
-    let lost = acked - recovered;
-    println!(
-        "fake_cognito: acknowledged {acked}, recovered {recovered}, lost {lost}, recovery {} ms \
-         (pid {old} -> {new}; {} failed creates during the gap)",
-        recovery.as_millis(),
-        load.failed.load(Ordering::SeqCst)
-    );
-    assert_eq!(
-        lost,
-        0,
-        "acknowledged users lost: {:?}",
-        &missing[..missing.len().min(20)]
-    );
+    killed.assert_nothing_lost("creates", "users", &load, acked, recovered, &missing);
 }
 
 // ------------------------------------------------------------------------------------------------
