@@ -52,6 +52,16 @@ async fn urls(stack: &Stack) -> Urls {
 }
 
 /// The answer to `req`: status and body, with the body required to be JSON.
+/// A Cognito JSON 1.1 call of `target` (e.g. `InitiateAuth`) to fake-cognito at `url`.
+fn cognito_call(c: &reqwest::Client, url: &str, target: &str) -> reqwest::RequestBuilder {
+    c.post(format!("{url}/"))
+        .header("content-type", "application/x-amz-json-1.1")
+        .header(
+            "x-amz-target",
+            format!("AWSCognitoIdentityProviderService.{target}"),
+        )
+}
+
 async fn send_json(req: reqwest::RequestBuilder, what: &str) -> (u16, Value) {
     let r = req.send().await.unwrap_or_else(|e| panic!("{what}: {e}"));
     let status = r.status().as_u16();
@@ -111,14 +121,7 @@ async fn bad_bodies_get_a_clear_json_4xx_and_leave_every_service_up() {
     let c = http();
     let cell_add = format!("{}/indexes/bad-input/documents", u.cell);
     let router_post = format!("{}/webhook/eventbridge", u.router);
-    let amz = |target: &str| {
-        c.post(format!("{}/", u.cognito))
-            .header("content-type", "application/x-amz-json-1.1")
-            .header(
-                "x-amz-target",
-                format!("AWSCognitoIdentityProviderService.{target}"),
-            )
-    };
+    let amz = |target: &str| cognito_call(&c, &u.cognito, target);
 
     // Oversized bodies: 413 JSON (fake-cell 32 MiB, router 2 MiB).
     let big = vec![b' '; 32 * 1024 * 1024 + 4096];
@@ -424,17 +427,11 @@ async fn no_log_holds_a_password_an_api_key_or_a_token() {
         let password = user["password"].as_str().unwrap_or_default();
         secrets.push(password.to_owned());
         let (s, auth) = send_json(
-            c.post(format!("{}/", u.cognito))
-                .header("content-type", "application/x-amz-json-1.1")
-                .header(
-                    "x-amz-target",
-                    "AWSCognitoIdentityProviderService.InitiateAuth",
-                )
-                .json(&json!({
-                    "AuthFlow": "USER_PASSWORD_AUTH",
-                    "ClientId": client_id,
-                    "AuthParameters": {"USERNAME": name, "PASSWORD": password},
-                })),
+            cognito_call(&c, &u.cognito, "InitiateAuth").json(&json!({
+                "AuthFlow": "USER_PASSWORD_AUTH",
+                "ClientId": client_id,
+                "AuthParameters": {"USERNAME": name, "PASSWORD": password},
+            })),
             "InitiateAuth",
         )
         .await;
@@ -447,10 +444,7 @@ async fn no_log_holds_a_password_an_api_key_or_a_token() {
         }
         if let Some(access) = r["AccessToken"].as_str() {
             let (s, body) = send_json(
-                c.post(format!("{}/", u.cognito))
-                    .header("content-type", "application/x-amz-json-1.1")
-                    .header("x-amz-target", "AWSCognitoIdentityProviderService.GetUser")
-                    .json(&json!({"AccessToken": access})),
+                cognito_call(&c, &u.cognito, "GetUser").json(&json!({"AccessToken": access})),
                 "GetUser",
             )
             .await;
@@ -466,17 +460,11 @@ async fn no_log_holds_a_password_an_api_key_or_a_token() {
     secrets.push(wrong.to_owned());
     let name = cog["users"][0]["username"].as_str().unwrap_or_default();
     let (s, body) = send_json(
-        c.post(format!("{}/", u.cognito))
-            .header("content-type", "application/x-amz-json-1.1")
-            .header(
-                "x-amz-target",
-                "AWSCognitoIdentityProviderService.InitiateAuth",
-            )
-            .json(&json!({
-                "AuthFlow": "USER_PASSWORD_AUTH",
-                "ClientId": client_id,
-                "AuthParameters": {"USERNAME": name, "PASSWORD": wrong},
-            })),
+        cognito_call(&c, &u.cognito, "InitiateAuth").json(&json!({
+            "AuthFlow": "USER_PASSWORD_AUTH",
+            "ClientId": client_id,
+            "AuthParameters": {"USERNAME": name, "PASSWORD": wrong},
+        })),
         "InitiateAuth with a wrong password",
     )
     .await;
