@@ -110,27 +110,21 @@ async fn seed_all(client: &Client, plan: &Manifest) -> Result<(Tally, Assigned),
 }
 
 async fn pool(client: &Client, name: &str) -> Result<(String, bool), SeedError> {
-    let mut token = None;
-    loop {
-        let resp = client
-            .list_user_pools()
-            .max_results(60)
-            .set_next_token(token.take())
-            .send()
-            .await
-            .map_err(|e| err("ListUserPools", describe(&e)))?;
-        if let Some(id) = resp
-            .user_pools
-            .unwrap_or_default()
-            .into_iter()
-            .find(|p| p.name.as_deref() == Some(name))
-            .and_then(|p| p.id)
+    let mut pools = client
+        .list_user_pools()
+        .max_results(60)
+        .into_paginator()
+        .items()
+        .send();
+    while let Some(p) = pools
+        .try_next()
+        .await
+        .map_err(|e| err("ListUserPools", describe(&e)))?
+    {
+        if p.name.as_deref() == Some(name)
+            && let Some(id) = p.id
         {
             return Ok((id, false));
-        }
-        match resp.next_token {
-            Some(t) if !t.is_empty() => token = Some(t),
-            _ => break,
         }
     }
     let schema = CUSTOM_ATTRIBUTES
@@ -178,27 +172,20 @@ async fn app_client(
     with_secret: bool,
 ) -> Result<(String, Option<String>, bool), SeedError> {
     let e = |m: String| err(&format!("app client {name}"), m);
-    let mut token = None;
-    let found = loop {
-        let resp = client
-            .list_user_pool_clients()
-            .user_pool_id(pool_id)
-            .max_results(60)
-            .set_next_token(token.take())
-            .send()
-            .await
-            .map_err(|x| e(describe(&x)))?;
-        let found = resp
-            .user_pool_clients
-            .unwrap_or_default()
-            .into_iter()
-            .find(|c| c.client_name.as_deref() == Some(name))
-            .and_then(|c| c.client_id);
-        match resp.next_token {
-            Some(t) if found.is_none() && !t.is_empty() => token = Some(t),
-            _ => break found,
+    let mut clients = client
+        .list_user_pool_clients()
+        .user_pool_id(pool_id)
+        .max_results(60)
+        .into_paginator()
+        .items()
+        .send();
+    let mut found = None;
+    while let Some(c) = clients.try_next().await.map_err(|x| e(describe(&x)))? {
+        if c.client_name.as_deref() == Some(name) {
+            found = c.client_id;
+            break;
         }
-    };
+    }
     if let Some(id) = found {
         let secret = if with_secret {
             client

@@ -16,25 +16,17 @@ pub struct Wanted {
 }
 
 async fn list(client: &Client) -> Result<Vec<(String, String)>, SeedError> {
-    let mut out = Vec::new();
-    let mut token = None;
-    loop {
-        let resp = client
-            .list_state_machines()
-            .set_next_token(token.take())
-            .send()
-            .await
-            .map_err(|e| SeedError::new(GROUP, "ListStateMachines", describe(&e)))?;
-        out.extend(
-            resp.state_machines
-                .into_iter()
-                .map(|m| (m.name, m.state_machine_arn)),
-        );
-        match resp.next_token {
-            Some(t) if !t.is_empty() => token = Some(t),
-            _ => return Ok(out),
-        }
-    }
+    Ok(client
+        .list_state_machines()
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| SeedError::new(GROUP, "ListStateMachines", describe(&e)))?
+        .into_iter()
+        .map(|m| (m.name, m.state_machine_arn))
+        .collect())
 }
 
 pub async fn ensure(

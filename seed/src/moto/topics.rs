@@ -8,26 +8,17 @@ use crate::{SeedError, Tally, bounded};
 const GROUP: &str = "moto-topics";
 
 pub async fn ensure(client: &Client, names: &[String]) -> Result<(Tally, Vec<String>), SeedError> {
-    let mut existing = Vec::new();
-    let mut token = None;
-    loop {
-        let resp = client
-            .list_topics()
-            .set_next_token(token.take())
-            .send()
-            .await
-            .map_err(|e| SeedError::new(GROUP, "ListTopics", describe(&e)))?;
-        existing.extend(
-            resp.topics
-                .unwrap_or_default()
-                .into_iter()
-                .filter_map(|t| t.topic_arn),
-        );
-        match resp.next_token {
-            Some(t) if !t.is_empty() => token = Some(t),
-            _ => break,
-        }
-    }
+    let existing: Vec<String> = client
+        .list_topics()
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| SeedError::new(GROUP, "ListTopics", describe(&e)))?
+        .into_iter()
+        .filter_map(|t| t.topic_arn)
+        .collect();
     let results: Vec<(bool, String)> = bounded(
         names
             .iter()
