@@ -4,20 +4,9 @@
 use std::time::Duration;
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use seed::{GroupOutcome, Manifest};
+use seed::Manifest;
 
-use crate::support::{Moto, config, free_port, recorder};
-
-fn created(report: &seed::Report) -> usize {
-    report
-        .groups
-        .iter()
-        .map(|g| match &g.outcome {
-            GroupOutcome::Ready(t) => t.created,
-            _ => 0,
-        })
-        .sum()
-}
+use crate::support::{Moto, config, created, free_port, recorder};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn seeding_twice_is_identical_and_the_second_run_is_a_no_op() {

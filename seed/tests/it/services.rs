@@ -7,12 +7,12 @@ use std::time::Duration;
 
 use aws_sdk_cognitoidentityprovider::types::AuthFlowType;
 use clap::Parser;
-use seed::{GroupOutcome, SeedConfig};
+use seed::SeedConfig;
 use serde_json::Value;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
-use crate::support::{Moto, config, free_port, recorder};
+use crate::support::{Moto, config, created, free_port, recorder};
 
 /// A service running in this process; stops when dropped.
 struct InProcess {
@@ -68,17 +68,6 @@ async fn start_cognito(state_dir: &Path) -> InProcess {
         }
     });
     InProcess { url, _stop: tx }
-}
-
-fn created(report: &seed::Report) -> usize {
-    report
-        .groups
-        .iter()
-        .map(|g| match &g.outcome {
-            GroupOutcome::Ready(t) => t.created,
-            _ => 0,
-        })
-        .sum()
 }
 
 async fn get(url: &str, key: &str) -> (u16, Value) {
