@@ -543,16 +543,8 @@ async fn actor(
                     let _ = ack.send(());
                 }
                 Some(Cmd::Restart(ack)) => {
-                    if let Some(c) = child.take() {
-                        stop_process(&svc, c).await;
-                    }
-                    svc.set(|s| {
-                        s.status = Status::Restarting;
-                        s.restarts += 1;
-                        s.pid = None;
-                    });
                     quick_deaths = 0;
-                    child = start_process(&svc, &opts, &run_tx).await;
+                    child = restart_process(&svc, child.take(), &opts, &run_tx).await;
                     healthy_once = false;
                     failures = 0;
                     startup_deadline = Instant::now() + opts.layer_timeout;
@@ -604,15 +596,7 @@ async fn actor(
                     });
                     if failures >= LIVENESS_FAILURES && svc.spec.auto_restart {
                         svc.sink.line(&format!("[hippodrome] {} failed {failures} health probes in a row ({why}); restarting", svc.spec.name));
-                        if let Some(c) = child.take() {
-                            stop_process(&svc, c).await;
-                        }
-                        svc.set(|s| {
-                            s.status = Status::Restarting;
-                            s.restarts += 1;
-                            s.pid = None;
-                        });
-                        child = start_process(&svc, &opts, &run_tx).await;
+                        child = restart_process(&svc, child.take(), &opts, &run_tx).await;
                         healthy_once = false;
                         failures = 0;
                         startup_deadline = Instant::now() + opts.layer_timeout;
@@ -632,6 +616,24 @@ fn exit_code(status: std::process::ExitStatus) -> i32 {
     status
         .code()
         .unwrap_or_else(|| -status.signal().unwrap_or(0))
+}
+
+/// Stop `child` (if any), count a restart, and start the service again.
+async fn restart_process(
+    svc: &Arc<Service>,
+    child: Option<Child>,
+    opts: &Options,
+    run_tx: &watch::Sender<RunFile>,
+) -> Option<Child> {
+    if let Some(c) = child {
+        stop_process(svc, c).await;
+    }
+    svc.set(|s| {
+        s.status = Status::Restarting;
+        s.restarts += 1;
+        s.pid = None;
+    });
+    start_process(svc, opts, run_tx).await
 }
 
 /// Setup step, port check, spawn, output pumps. `None` (and status `failed`) when it could not start.
