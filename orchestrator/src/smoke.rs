@@ -143,26 +143,11 @@ fn timed(name: &str, t: Instant, r: anyhow::Result<String>) -> Check {
     }
 }
 
-async fn aws_config(endpoint: &str, region: &str) -> aws_config::SdkConfig {
-    aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .region(aws_config::Region::new(region.to_owned()))
-        .endpoint_url(endpoint)
-        .credentials_provider(aws_credential_types::Credentials::new(
-            "testing",
-            "testing",
-            None,
-            None,
-            "hippodrome",
-        ))
-        .load()
-        .await
-}
-
 async fn check_moto(m: &Value) -> anyhow::Result<String> {
     let url = m["services"]["moto_url"]
         .as_str()
         .ok_or_else(|| anyhow::anyhow!("manifest has no moto_url"))?;
-    let cfg = aws_config(url, m["region"].as_str().unwrap_or("us-east-1")).await;
+    let cfg = seed::moto::sdk_config(url, m["region"].as_str().unwrap_or("us-east-1"));
     let ddb = aws_sdk_dynamodb::Client::new(&cfg);
     let tables = ddb
         .list_tables()
@@ -247,7 +232,7 @@ async fn check_cognito(m: &Value) -> anyhow::Result<String> {
         .as_str()
         .unwrap_or_default();
     let user = &c["users"][0];
-    let cfg = aws_config(url, c["region"].as_str().unwrap_or("us-east-1")).await;
+    let cfg = seed::moto::sdk_config(url, c["region"].as_str().unwrap_or("us-east-1"));
     let idp = aws_sdk_cognitoidentityprovider::Client::new(&cfg);
     let auth = idp
         .initiate_auth()

@@ -399,19 +399,8 @@ async fn sigstop_fake_cell_is_restarted_by_the_health_monitor() {
 // ------------------------------------------------------------------------------------------------
 // fake-cognito
 
-async fn cognito_client(url: &str, region: &str) -> idp::Client {
-    let cfg = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .region(aws_config::Region::new(region.to_owned()))
-        .endpoint_url(url)
-        .credentials_provider(aws_credential_types::Credentials::new(
-            "testing",
-            "testing",
-            None,
-            None,
-            "hippodrome",
-        ))
-        .load()
-        .await;
+fn cognito_client(url: &str, region: &str) -> idp::Client {
+    let cfg = seed::moto::sdk_config(url, region);
     let conf = idp::config::Builder::from(&cfg)
         // A failed write is a failed write: no retries hiding the gap.
         .retry_config(aws_config::retry::RetryConfig::disabled())
@@ -448,7 +437,7 @@ async fn kill_9_fake_cognito_under_write_load_loses_no_acknowledged_user() {
             let load = load.clone();
             let (url, pool, region) = (url.clone(), pool.clone(), region.clone());
             tokio::spawn(async move {
-                let client = cognito_client(&url, &region).await;
+                let client = cognito_client(&url, &region);
                 let mut n = 0u64;
                 while !load.stop.load(Ordering::SeqCst) {
                     let name = format!("fault-w{w}-{n}");
@@ -481,7 +470,7 @@ async fn kill_9_fake_cognito_under_write_load_loses_no_acknowledged_user() {
 
     let names = load.acked.lock().map(|a| a.clone()).unwrap_or_default();
     let acked = names.len();
-    let client = cognito_client(&url, &region).await;
+    let client = cognito_client(&url, &region);
     let mut recovered = 0;
     let mut missing = Vec::new();
     for name in &names {
@@ -673,20 +662,7 @@ async fn moto_restart_under_the_event_pipe_delivers_once() {
         .expect("the settings table in the manifest")
         .to_owned();
     let moto = m["services"]["moto_url"].as_str().expect("moto_url");
-    let cfg = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .region(aws_config::Region::new(
-            m["region"].as_str().unwrap_or("us-east-1").to_owned(),
-        ))
-        .endpoint_url(moto)
-        .credentials_provider(aws_credential_types::Credentials::new(
-            "testing",
-            "testing",
-            None,
-            None,
-            "hippodrome",
-        ))
-        .load()
-        .await;
+    let cfg = seed::moto::sdk_config(moto, m["region"].as_str().unwrap_or("us-east-1"));
     let ddb = aws_sdk_dynamodb::Client::new(&cfg);
 
     // The pipe works before the fault.
