@@ -85,27 +85,6 @@ else:
 PY
 }
 
-# A port offset N such that every port of a stack (9000-9019 and 9100-9199, plus N) is free.
-free_offset() {
-  "$VENV/bin/python" - <<'PY'
-import random, socket, sys
-ports = list(range(9000, 9020)) + list(range(9100, 9200))
-for _ in range(200):
-    off = random.randint(1000, 2200) * 10  # stack ports stay below the ephemeral range
-    socks = []
-    try:
-        for p in ports:
-            s = socket.socket(); s.bind(("127.0.0.1", p + off)); socks.append(s)
-        print(off); break
-    except OSError:
-        pass
-    finally:
-        for s in socks: s.close()
-else:
-    sys.exit("no free port offset")
-PY
-}
-
 wait_healthy() { # name url log
   for _ in $(seq 1 300); do
     if curl -fsS -o /dev/null "$2/healthz" 2>/dev/null; then return 0; fi
@@ -139,7 +118,7 @@ wait_healthy webhook_router "$ROUTER_URL" "$WORK/webhook_router.log"
 DASHBOARD_URL=""
 if ((DASHBOARD)); then
   # A whole core stack (fake-cell, fake-cognito, the webhook router, the dashboard), no seed.
-  OFFSET=$(free_offset)
+  OFFSET=$("$VENV/bin/python" "$ROOT/tests/e2e/free_offset.py")
   mkdir -p "$WORK/stack"
   STACK_UP=1
   if ! NO_COLOR=1 "$ORCHESTRATOR_BIN" up --detach --project-root "$WORK/stack" \
