@@ -25,9 +25,9 @@ pub type AppState = Arc<App>;
 /// How often a failing journal is probed for recovery.
 pub const PROBE_EVERY: Duration = Duration::from_millis(500);
 
-/// The probe record. The leading newline ends any line a failed write left torn, so the records
-/// after it replay cleanly (an empty line is skipped on replay).
-const PROBE: &[u8] = b"\n{\"op\":\"noop\"}";
+/// The probe record (replay ignores it). A line a failed write left torn is closed by the journal
+/// itself before the next batch.
+const PROBE: &[u8] = b"{\"op\":\"noop\"}";
 
 pub struct App {
     pub config: Config,
