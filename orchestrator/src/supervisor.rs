@@ -154,8 +154,12 @@ impl Supervisor {
                     let _ = removed_tx.send(());
                     break;
                 }
-                if let Err(e) = snapshot.write(&run_path) {
-                    tracing::warn!(error = %e, "cannot write run.json");
+                // fsync can take seconds on a busy disk: keep it off the runtime's workers.
+                let path = run_path.clone();
+                match tokio::task::spawn_blocking(move || snapshot.write(&path)).await {
+                    Ok(Ok(())) => {}
+                    Ok(Err(e)) => tracing::warn!(error = %e, "cannot write run.json"),
+                    Err(e) => tracing::warn!(error = %e, "run.json writer panicked"),
                 }
                 if run_rx.changed().await.is_err() {
                     break;
