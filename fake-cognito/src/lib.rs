@@ -162,6 +162,7 @@ pub async fn run(
 pub fn cli_main<I: IntoIterator<Item = OsString>>(args: I) -> ExitCode {
     let config = Config::parse_from(args);
     service_kit::telemetry::init_tracing("info");
+    service_kit::memory::spawn_trimmer();
     let rt = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {

@@ -7,13 +7,15 @@
 //! - [`error`]: the JSON error body used by every API;
 //! - [`state_file`]: atomic whole-file writes (unique temp file, fsync, rename, fsync dir) and safe loads;
 //! - [`journal`]: an append-only, group-committed write journal, so an acknowledged write survives `kill -9`;
-//! - [`telemetry`]: tracing to stdout in a form the orchestrator can prefix per service.
+//! - [`telemetry`]: tracing to stdout in a form the orchestrator can prefix per service;
+//! - [`memory`]: hand memory freed after a load burst back to the kernel (glibc keeps it otherwise).
 //!
 //! Rule of thumb: if only one crate needs it, it lives in that crate, not here.
 
 pub mod error;
 pub mod health;
 pub mod journal;
+pub mod memory;
 pub mod serve;
 pub mod shutdown;
 pub mod state_file;

@@ -165,6 +165,7 @@ pub fn cli_main<I: IntoIterator<Item = OsString>>(args: I) -> ExitCode {
         }
     };
     service_kit::telemetry::init_tracing("info");
+    service_kit::memory::spawn_trimmer();
     let rt = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {

@@ -30,6 +30,7 @@ const DETACHED_ENV: &str = "HIPPODROME_DETACHED";
 
 pub async fn run(root: Option<&Path>, args: UpArgs) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
+    service_kit::memory::spawn_trimmer();
     let paths = Paths::new(project::project_root(root));
     let toml = HippodromeToml::load(&paths.project_root).map_err(|e| {
         anyhow::anyhow!("bad hippodrome.toml: {e} (see TROUBLESHOOTING.md#bad-hippodrome-toml)")
