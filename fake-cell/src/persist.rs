@@ -286,14 +286,10 @@ pub async fn maintain(cell: Arc<Cell>, shutdown: service_kit::Shutdown) {
             _ = shutdown.wait() => return,
             _ = tick.tick() => {}
         }
-        if !cell.persist_ok.load(Ordering::SeqCst) {
-            // A tiny record tells us whether the disk accepts writes again.
-            if cell.journal.submit_json(&Record::Noop).wait().await.is_ok() {
-                cell.persist_ok.store(true, Ordering::SeqCst);
-                tracing::info!("state journal writable again");
-            } else {
-                continue;
-            }
+        // While failing, a tiny record tells us whether the disk accepts writes again.
+        let noop = serde_json::to_vec(&Record::Noop).unwrap_or_default();
+        if !cell.writes.probe(&cell.journal, noop).await {
+            continue;
         }
         if cell.journal.bytes_in_generation() > cell.cfg.compact_after_bytes
             && let Err(e) = compact(cell.clone()).await
@@ -302,9 +298,7 @@ pub async fn maintain(cell: Arc<Cell>, shutdown: service_kit::Shutdown) {
             cell.persistence_failed(&e);
             continue;
         }
-        cell.health.check_ok(
-            "persistence",
-            serde_json::json!({"journal_bytes": cell.journal.bytes_in_generation()}),
-        );
+        cell.writes
+            .report_ok(serde_json::json!({"journal_bytes": cell.journal.bytes_in_generation()}));
     }
 }

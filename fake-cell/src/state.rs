@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use parking_lot::{Mutex, RwLock};
@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use service_kit::HealthState;
 use service_kit::journal::{Journal, Ticket};
+use service_kit::write_guard::WriteGuard;
 
 use crate::config::Config;
 use crate::error::{CellError, CellResult};
@@ -146,7 +147,8 @@ pub struct Cell {
     pub tombstones: Mutex<VecDeque<String>>,
     pub jobs: Mutex<VecDeque<Job>>,
     pub journal: Journal,
-    pub persist_ok: AtomicBool,
+    /// Refuses writes while the journal cannot be written; reads keep working.
+    pub writes: WriteGuard,
     pub servers: Mutex<HashMap<String, ServerHandle>>,
     pub compacting: AtomicBool,
     /// Serialises index creation/deletion/fork so port choice and name checks do not race.
@@ -184,6 +186,7 @@ pub struct Caller {
 
 impl Cell {
     pub fn new(cfg: Config, health: HealthState, journal: Journal) -> Self {
+        let writes = WriteGuard::new(health.clone(), &cfg.state_file);
         Cell {
             cfg,
             health,
@@ -193,7 +196,7 @@ impl Cell {
             tombstones: Mutex::new(VecDeque::new()),
             jobs: Mutex::new(VecDeque::new()),
             journal,
-            persist_ok: AtomicBool::new(true),
+            writes,
             servers: Mutex::new(HashMap::new()),
             compacting: AtomicBool::new(false),
             lifecycle: tokio::sync::Mutex::new(()),
@@ -202,13 +205,7 @@ impl Cell {
 
     /// Refuse writes up front while the journal is failing (reads keep working).
     pub fn check_writable(&self) -> CellResult<()> {
-        if self.persist_ok.load(Ordering::SeqCst) {
-            Ok(())
-        } else {
-            Err(CellError::Persistence(
-                "the state journal cannot be written (disk full or directory unwritable); writes are refused until it recovers".into(),
-            ))
-        }
+        self.writes.check().map_err(CellError::Persistence)
     }
 
     /// Queue a record; call while holding the lock that ordered the mutation.
@@ -228,10 +225,7 @@ impl Cell {
     }
 
     pub fn persistence_failed(&self, msg: &str) {
-        if self.persist_ok.swap(false, Ordering::SeqCst) {
-            tracing::error!(error = %msg, "state journal write failed; refusing writes until it recovers");
-        }
-        self.health.check_failed("persistence", msg.to_string());
+        self.writes.failed(msg);
     }
 
     /// Resolve an index or alias name.

@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use parking_lot::{Mutex, RwLock};
 use service_kit::HealthState;
+use service_kit::write_guard::WriteGuard;
 
 use crate::Config;
 use crate::error::{CognitoError, Result};
@@ -38,7 +39,8 @@ pub struct App {
     pub persist: Persist,
     pub sessions: Sessions,
     pub health: HealthState,
-    persistence_failed: AtomicBool,
+    /// Refuses writes while the journal cannot be written; reads keep working.
+    writes: WriteGuard,
     compacting: AtomicBool,
 }
 
@@ -61,6 +63,7 @@ impl App {
             tokio::task::spawn_blocking(move || Keys::load_or_create(persisted_keys, seed))
                 .await??;
         let jwks_body = axum::body::Bytes::from(keys.jwks().to_string());
+        let writes = WriteGuard::new(health.clone(), &config.state_file);
         let app = Arc::new(App {
             config,
             jwks_body,
@@ -68,8 +71,8 @@ impl App {
             keys,
             persist: restored.persist,
             sessions: Sessions::new(10_000),
+            writes,
             health,
-            persistence_failed: AtomicBool::new(false),
             compacting: AtomicBool::new(false),
         });
         if new_keys {
@@ -83,8 +86,7 @@ impl App {
                 .await
                 .map_err(|e| anyhow::anyhow!("cannot persist signing keys: {e}"))?;
         }
-        app.health.check_ok(
-            "persistence",
+        app.writes.report_ok(
             serde_json::json!({ "state_file": app.config.state_file.display().to_string() }),
         );
         if restored.replayed > 0 || new_keys {
@@ -100,53 +102,17 @@ impl App {
 
     /// Refuse a write up front while the journal is failing.
     fn check_writable(&self) -> Result<()> {
-        if self.persistence_failed.load(Ordering::SeqCst) {
-            Err(CognitoError::Persistence(format!(
-                "The state journal next to {} cannot be written (disk full or directory \
-                 unwritable); writes are refused until it recovers.",
-                self.config.state_file.display()
-            )))
-        } else {
-            Ok(())
-        }
+        self.writes.check().map_err(CognitoError::Persistence)
     }
 
     /// Record a failed state write: ERROR in the log (once per outage), `degraded` on `/healthz`.
     pub fn persistence_failed(&self, error: &str) {
-        let message = format!(
-            "cannot write state next to {}: {error}",
-            self.config.state_file.display()
-        );
-        if !self.persistence_failed.swap(true, Ordering::SeqCst) {
-            tracing::error!(state_file = %self.config.state_file.display(), %error,
-                "state write could not be persisted; refusing writes until the disk accepts them again");
-        }
-        self.health.check_failed("persistence", message);
+        self.writes.failed(error);
     }
 
-    /// Whether writes are currently refused.
+    /// Whether writes are currently accepted.
     pub fn persistence_ok(&self) -> bool {
-        !self.persistence_failed.load(Ordering::SeqCst)
-    }
-
-    /// Append a no-op record; on success lift the refusal and report healthy again.
-    async fn probe(&self) {
-        if self
-            .persist
-            .journal
-            .submit(PROBE.to_vec())
-            .wait()
-            .await
-            .is_ok()
-            && self.persistence_failed.swap(false, Ordering::SeqCst)
-        {
-            tracing::info!(state_file = %self.config.state_file.display(),
-                "state journal writable again; accepting writes");
-            self.health.check_ok(
-                "persistence",
-                serde_json::json!({ "state_file": self.config.state_file.display().to_string() }),
-            );
-        }
+        self.writes.is_ok()
     }
 
     /// The one write path: mutate under the lock, queue the records, release the lock, then wait
@@ -230,9 +196,7 @@ async fn probe_until_dropped(app: Weak<App>) {
     loop {
         tick.tick().await;
         let Some(app) = app.upgrade() else { return };
-        if !app.persistence_ok() {
-            app.probe().await;
-        }
+        app.writes.probe(&app.persist.journal, PROBE.to_vec()).await;
     }
 }
 

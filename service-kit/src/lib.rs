@@ -7,6 +7,7 @@
 //! - [`error`]: the JSON error body used by every API;
 //! - [`state_file`]: atomic whole-file writes (unique temp file, fsync, rename, fsync dir) and safe loads;
 //! - [`journal`]: an append-only, group-committed write journal, so an acknowledged write survives `kill -9`;
+//! - [`write_guard`]: refuse writes (reads go on) while the journal cannot be written, and recover;
 //! - [`telemetry`]: tracing to stdout in a form the orchestrator can prefix per service;
 //! - [`memory`]: hand memory freed after a load burst back to the kernel (glibc keeps it otherwise).
 //!
@@ -20,6 +21,7 @@ pub mod serve;
 pub mod shutdown;
 pub mod state_file;
 pub mod telemetry;
+pub mod write_guard;
 
 pub use error::json_error;
 pub use health::{HealthState, health_router};
