@@ -25,35 +25,10 @@ pub fn orchestrator_bin() -> PathBuf {
     bin
 }
 
-/// A port offset whose every Hippodrome port is free right now.
-/// Never the same (or an overlapping) offset twice in this process: tests run in parallel threads
-/// and bind their ports only later.
+/// A port offset whose every Hippodrome port is free right now, never overlapping one already
+/// given to another test in this process.
 pub fn free_offset() -> u16 {
-    static GIVEN: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
-    let mut given = GIVEN.lock().unwrap_or_else(|e| e.into_inner());
-    let ports: Vec<u16> = (9000..9020).chain(9100..9200).collect();
-    let mut x = std::process::id() as u64
-        ^ std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos() as u64)
-            .unwrap_or(7);
-    for _ in 0..500 {
-        x = x
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        let offset = 10_000 + ((x >> 33) % 1300) as u16 * 10;
-        if given.iter().any(|g| g.abs_diff(offset) < 300) {
-            continue;
-        }
-        if ports
-            .iter()
-            .all(|p| std::net::TcpListener::bind(("127.0.0.1", p + offset)).is_ok())
-        {
-            given.push(offset);
-            return offset;
-        }
-    }
-    panic!("no free port offset");
+    orchestrator::config::ports::free_offset().expect("no free port offset")
 }
 
 /// A running stack, brought up with `up --detach`.

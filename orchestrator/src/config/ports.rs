@@ -64,6 +64,43 @@ impl Ports {
     }
 }
 
+/// A port offset under which every port a stack can use (9000–9019 and the index range) is free
+/// right now, `None` if none was found. Offsets lie in 10,000–22,990, below the kernel's ephemeral
+/// range, so no outgoing connection can take a stack port later. An offset within 300 of one this
+/// process already returned is never returned again: callers (parallel tests, the bench) bind their
+/// ports only later, when the stack starts.
+pub fn free_offset() -> Option<u16> {
+    static GIVEN: parking_lot::Mutex<Vec<u16>> = parking_lot::Mutex::new(Vec::new());
+    let ports: Vec<u16> = (9000..9020).chain(INDEX_RANGE.0..=INDEX_RANGE.1).collect();
+    let mut x = u64::from(std::process::id())
+        ^ std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(7);
+    for _ in 0..500 {
+        x = x
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        let offset = 10_000 + ((x >> 33) % 1300) as u16 * 10;
+        // Claim it before probing (the probe binds sockets, never under the lock).
+        {
+            let mut given = GIVEN.lock();
+            if given.iter().any(|g| g.abs_diff(offset) < 300) {
+                continue;
+            }
+            given.push(offset);
+        }
+        if ports
+            .iter()
+            .all(|p| std::net::TcpListener::bind(("127.0.0.1", p + offset)).is_ok())
+        {
+            return Some(offset);
+        }
+        GIVEN.lock().retain(|g| *g != offset);
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -75,5 +112,17 @@ mod tests {
         assert_eq!(p.of("console"), Some(10008));
         assert_eq!(p.index_range(), (10100, 10199));
         assert_eq!(p.of("nope"), None);
+    }
+
+    #[test]
+    fn free_offsets_are_free_and_never_overlap() {
+        let a = free_offset().expect("an offset");
+        let b = free_offset().expect("another offset");
+        assert!(a.abs_diff(b) >= 300, "{a} and {b} overlap");
+        for offset in [a, b] {
+            let p = Ports::new(offset);
+            assert!(std::net::TcpListener::bind(("127.0.0.1", p.dashboard())).is_ok());
+            assert!(std::net::TcpListener::bind(("127.0.0.1", p.index_range().1)).is_ok());
+        }
     }
 }

@@ -17,35 +17,10 @@ pub fn patience() -> Duration {
     Duration::from_millis(ms)
 }
 
-/// A port offset whose every Hippodrome port is free right now.
-/// Never the same (or an overlapping) offset twice in this process: tests run in parallel threads
-/// and bind their ports only later.
+/// A port offset whose every Hippodrome port is free right now, never overlapping one already
+/// given to another test in this process.
 pub fn free_offset() -> u16 {
-    static GIVEN: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
-    let mut given = GIVEN.lock().unwrap_or_else(|e| e.into_inner());
-    let ports: Vec<u16> = (9000..9020).chain(9100..9200).collect();
-    for _ in 0..500 {
-        let offset = 10_000 + (rand_u16() % 1300) * 10;
-        if given.iter().any(|g| g.abs_diff(offset) < 300) {
-            continue;
-        }
-        if ports
-            .iter()
-            .all(|p| std::net::TcpListener::bind(("127.0.0.1", p + offset)).is_ok())
-        {
-            given.push(offset);
-            return offset;
-        }
-    }
-    panic!("no free port offset");
-}
-
-fn rand_u16() -> u16 {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos();
-    ((nanos ^ std::process::id().wrapping_mul(2_654_435_761)) >> 7) as u16
+    orchestrator::config::ports::free_offset().expect("no free port offset")
 }
 
 pub struct Stack {
