@@ -11,7 +11,7 @@ use crate::wrk::{self, WrkResult};
 use crate::{Ctx, cell, cognito, router, stack};
 
 /// How long a service rests after a load before its memory is read again: long enough for idle
-/// pooled connections to close (5 s in webhook-router) and the allocator trim (every 2 s) to run.
+/// pooled connections to close (3 s in webhook-router, reaped on the next 3 s tick) and the allocator trim (every 2 s) to run.
 const REST: Duration = Duration::from_secs(10);
 
 /// Holds `url` at 256 connections and records errors and memory before, after and [`REST`] later.

@@ -35,9 +35,10 @@ impl Forwarder {
             // Targets are local services: a proxy from the environment would only get in the way.
             .no_proxy()
             .tcp_nodelay(true)
-            // A burst of 256 connections leaves 256 pooled sockets and their buffers behind:
-            // let them go within seconds (node's own keep-alive default is 5 s too).
-            .pool_idle_timeout(Duration::from_secs(5))
+            // A burst of 256 connections leaves 256 pooled sockets and their buffers behind: let
+            // them go within seconds. Shorter than node's 5 s keep-alive, so a socket the target
+            // is about to close is never reused.
+            .pool_idle_timeout(Duration::from_secs(3))
             .user_agent(concat!(
                 "hippodrome-webhook-router/",
                 env!("CARGO_PKG_VERSION")
