@@ -196,7 +196,7 @@ async fn probe_until_dropped(app: Weak<App>) {
     loop {
         tick.tick().await;
         let Some(app) = app.upgrade() else { return };
-        app.writes.probe(&app.persist.journal, PROBE.to_vec()).await;
+        app.writes.probe(&app.persist.journal, PROBE).await;
     }
 }
 

@@ -65,11 +65,11 @@ impl WriteGuard {
 
     /// While failing, append `record` (a no-op for replay) and lift the refusal once it is durable.
     /// Returns whether writes are accepted now.
-    pub async fn probe(&self, journal: &Journal, record: Vec<u8>) -> bool {
+    pub async fn probe(&self, journal: &Journal, record: &[u8]) -> bool {
         if self.is_ok() {
             return true;
         }
-        if journal.submit(record).wait().await.is_err() {
+        if journal.submit(record.to_vec()).wait().await.is_err() {
             return false;
         }
         if self.failing.swap(false, Ordering::SeqCst) {
@@ -114,7 +114,7 @@ mod tests {
         assert_eq!(health.report().1["status"], "degraded", "still failing");
 
         // The journal works again: the probe lifts the refusal and clears the check.
-        assert!(guard.probe(&journal, b"{}".to_vec()).await);
+        assert!(guard.probe(&journal, b"{}").await);
         assert!(guard.check().is_ok());
         assert_eq!(health.report().1["status"], "ok");
     }
