@@ -141,13 +141,13 @@ impl LogSink {
             println!("{}{line}", self.inner.prefix);
         }
         let _ = self.inner.file_tx.send(line.to_owned());
-        {
-            let mut tail = self.inner.tail.lock();
-            if tail.len() == TAIL_LINES {
-                tail.pop_front();
-            }
-            tail.push_back(line.to_owned());
+        let mut tail = self.inner.tail.lock();
+        if tail.len() == TAIL_LINES {
+            tail.pop_front();
         }
+        tail.push_back(line.to_owned());
+        // Sent under the tail lock (a non-blocking send, no I/O), so [`Self::follow`] sees every
+        // line exactly once: in the tail it returns or on its receiver.
         let _ = self.inner.live.send(line.to_owned());
     }
 
@@ -160,9 +160,17 @@ impl LogSink {
             .collect()
     }
 
-    /// Lines as they arrive (for the dashboard's live tail).
-    pub fn subscribe(&self) -> broadcast::Receiver<String> {
-        self.inner.live.subscribe()
+    /// The last `n` lines and a receiver of every later line, with no gap and no overlap between
+    /// the two (for the dashboard's live tail).
+    pub fn follow(&self, n: usize) -> (Vec<String>, broadcast::Receiver<String>) {
+        let tail = self.inner.tail.lock();
+        let rx = self.inner.live.subscribe();
+        let lines = tail
+            .iter()
+            .skip(tail.len().saturating_sub(n))
+            .cloned()
+            .collect();
+        (lines, rx)
     }
 
     /// Copy a child's stdout or stderr into this sink, line by line, until it closes.

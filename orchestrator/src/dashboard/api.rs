@@ -28,7 +28,7 @@ pub fn rejection(status: StatusCode, what: &str, e: impl std::fmt::Display) -> R
     json_error(status, code, format!("malformed {what}: {e}"))
 }
 
-fn query_rejection(e: QueryRejection) -> Response {
+pub fn query_rejection(e: QueryRejection) -> Response {
     rejection(StatusCode::BAD_REQUEST, "query string", e.body_text())
 }
 
@@ -199,6 +199,13 @@ pub struct LogsQuery {
     tail: Option<usize>,
 }
 
+impl LogsQuery {
+    /// How many tail lines were asked for (`default` when absent), at most the 2,000 a sink keeps.
+    pub fn lines(&self, default: usize) -> usize {
+        self.tail.unwrap_or(default).min(2000)
+    }
+}
+
 /// `GET /api/logs/{service}?tail=N`.
 pub async fn logs(
     State(st): State<AppState>,
@@ -217,7 +224,7 @@ pub async fn logs(
             format!("no service named {service}"),
         );
     };
-    let n = q.tail.unwrap_or(200).min(2000);
+    let n = q.lines(200);
     Json(json!({"service": service, "log_file": s.log_file, "lines": s.sink.tail(n)}))
         .into_response()
 }

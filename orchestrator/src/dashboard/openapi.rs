@@ -107,10 +107,10 @@ const ROUTES: &[Route] = &[
     Route {
         method: "get",
         path: "/api/logs/{service}/stream",
-        summary: "Server-sent events: one `line` per log line from now on (`lagged` when behind)",
+        summary: "Server-sent events: a `tail` (JSON array of the last `tail` lines), then one `line` per later log line (`lagged` when behind)",
         ok: Body::EventStream,
-        query: &[],
-        errors: &[("400", "malformed path")],
+        query: &[("tail", INT)],
+        errors: &[("400", "malformed query or path")],
     },
     Route {
         method: "get",

@@ -1,22 +1,23 @@
 //! Server-sent events for the page: `GET /api/stream` pushes `/api/status` and `/api/stack` every
-//! second; `GET /api/logs/{service}/stream` pushes a service's log lines as they are written.
+//! second; `GET /api/logs/{service}/stream` pushes a service's log tail, then its lines as they are
+//! written.
 //! Both streams end when the orchestrator shuts down, so they never hold up a graceful stop.
 
 use std::convert::Infallible;
 use std::time::Duration;
 
-use axum::extract::rejection::PathRejection;
-use axum::extract::{Path, State};
+use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use futures::Stream;
+use futures::{Stream, StreamExt};
 use serde_json::json;
 use service_kit::json_error;
 use tokio::sync::broadcast::error::RecvError;
 
 use super::AppState;
-use super::api::{stack_json, status_map};
+use super::api::{LogsQuery, stack_json, status_map};
 
 const TICK: Duration = Duration::from_secs(1);
 
@@ -45,15 +46,19 @@ pub async fn status_stream(
     Sse::new(stream).keep_alive(KeepAlive::default())
 }
 
-/// `GET /api/logs/{service}/stream`: one `line` event per log line written from now on; `lagged`
-/// (data: how many lines were dropped) when the reader fell behind.
+/// `GET /api/logs/{service}/stream?tail=N`: first a `tail` event (a JSON array of the last N
+/// lines, 0 by default), then one `line` event per line written after them, so a viewer never
+/// misses or repeats a line between loading the tail and following it; `lagged` (data: how many
+/// lines were dropped) when the reader fell behind.
 pub async fn log_stream(
     State(st): State<AppState>,
     service: Result<Path<String>, PathRejection>,
+    q: Result<Query<LogsQuery>, QueryRejection>,
 ) -> Response {
-    let service = match service {
-        Ok(Path(s)) => s,
-        Err(e) => return super::api::path_rejection(e),
+    let (service, q) = match (service, q) {
+        (Ok(Path(s)), Ok(Query(q))) => (s, q),
+        (Err(e), _) => return super::api::path_rejection(e),
+        (_, Err(e)) => return super::api::query_rejection(e),
     };
     let Some(s) = st.sup.get(&service) else {
         return json_error(
@@ -62,7 +67,11 @@ pub async fn log_stream(
             format!("no service named {service}"),
         );
     };
-    let rx = s.sink.subscribe();
+    let (tail, rx) = s.sink.follow(q.lines(0));
+    let first = Event::default()
+        .event("tail")
+        .data(serde_json::Value::from(tail).to_string());
+    let first = futures::stream::once(async move { Ok::<_, Infallible>(first) });
     let stream = futures::stream::unfold((st, rx), |(st, mut rx)| async move {
         let ev = tokio::select! {
             r = rx.recv() => match r {
@@ -74,7 +83,7 @@ pub async fn log_stream(
         };
         Some((Ok::<_, Infallible>(ev), (st, rx)))
     });
-    Sse::new(stream)
+    Sse::new(first.chain(stream))
         .keep_alive(KeepAlive::default())
         .into_response()
 }

@@ -178,6 +178,42 @@ async fn log_stream_pushes_new_lines() {
 }
 
 #[tokio::test]
+async fn log_stream_starts_with_the_tail_and_loses_nothing_after_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let st = state(dir.path());
+    let sink = st.sup.get("alpha").unwrap().sink.clone();
+    sink.line("first");
+    sink.line("second");
+    let res = router(st.clone())
+        .oneshot(get("/api/logs/alpha/stream?tail=1"))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    // Written after the request was answered but before anyone read the body: must still arrive.
+    sink.line("third");
+    let text = read_until(res.into_body(), |t| t.contains("data: third")).await;
+    let tail = text.find("event: tail\ndata: [\"second\"]\n");
+    let third = text.find("event: line\ndata: third\n");
+    assert!(
+        tail.is_some() && third.is_some() && tail < third,
+        "{text:?}"
+    );
+    assert!(!text.contains("first"), "{text:?}");
+    assert_eq!(text.matches("second").count(), 1, "{text:?}");
+
+    let res = router(st)
+        .oneshot(get("/api/logs/alpha/stream?tail=many"))
+        .await
+        .unwrap();
+    let (status, ctype, v) = json_of(res).await;
+    assert_eq!(
+        (status, ctype.as_str()),
+        (StatusCode::BAD_REQUEST, "application/json"),
+        "{v}"
+    );
+}
+
+#[tokio::test]
 async fn log_stream_of_an_unknown_service_is_a_json_404() {
     let dir = tempfile::tempdir().unwrap();
     let res = router(state(dir.path()))
