@@ -174,48 +174,27 @@ pub fn search_body(method: &str) -> String {
 /// per wrk thread and request), so fake-cell's result cache never answers and every request
 /// is scored; the ranking is the same as the repeated query's for lexical search.
 pub fn distinct_search_script(method: &str) -> String {
-    let q = QUERY;
-    format!(
-        r#"wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-local counter = 0
-function setup(thread)
-  thread:set("tid", counter)
-  counter = counter + 1
-end
-local n = 0
-function request()
-  n = n + 1
-  return wrk.format(nil, nil, nil, string.format('{{"q":"{q} zq%dx%d","searchMethod":"{method}","limit":10}}', tid or 0, n))
-end
-"#
+    wrk::per_request_script(
+        "",
+        &format!(
+            r#"  return wrk.format(nil, nil, nil, string.format('{{"q":"{QUERY} zq%dx%d","searchMethod":"{method}","limit":10}}', tid or 0, n))"#
+        ),
     )
 }
 
 /// The Lua script for add_documents: batches of 50 whose `_id`s move through a bounded id space
 /// (10,000 per wrk thread), so the index is updated in place rather than growing without end.
 pub fn add_script() -> String {
-    r#"wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-local words = {"red","blue","leather","cotton","running","shoes","jacket","winter","light","bag"}
-local counter = 0
-function setup(thread)
-  thread:set("tid", counter)
-  counter = counter + 1
-end
-local n = 0
-function request()
-  n = n + 1
-  local docs = {}
+    wrk::per_request_script(
+        r#"local words = {"red","blue","leather","cotton","running","shoes","jacket","winter","light","bag"}"#,
+        r#"  local docs = {}
   for i = 1, 50 do
     local id = (n * 50 + i) % 10000
     docs[i] = string.format('{"_id":"w%d-%d","title":"%s %s item %d","description":"written by the bench %d","price":%d}',
       tid or 0, id, words[id % 10 + 1], words[(id * 7) % 10 + 1], id, n, id % 500)
   end
-  return wrk.format(nil, nil, nil, '{"tensorFields":["title"],"documents":[' .. table.concat(docs, ",") .. ']}')
-end
-"#
-    .to_owned()
+  return wrk.format(nil, nil, nil, '{"tensorFields":["title"],"documents":[' .. table.concat(docs, ",") .. ']}')"#,
+    )
 }
 
 pub async fn run(ctx: &mut Ctx) -> anyhow::Result<()> {

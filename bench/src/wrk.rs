@@ -143,6 +143,28 @@ pub fn post_script(body: &str, headers: &[(&str, &str)]) -> String {
     s
 }
 
+/// A JSON POST whose body is built per request by `request_lua`, the body of Lua's `request()`.
+/// It sees `tid` (0, 1, … per wrk thread), `n` (the request's number in its thread) and whatever
+/// `prelude` defines once per thread, and returns `wrk.format(...)`.
+pub fn per_request_script(prelude: &str, request_lua: &str) -> String {
+    format!(
+        r#"wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+{prelude}
+local counter = 0
+function setup(thread)
+  thread:set("tid", counter)
+  counter = counter + 1
+end
+local n = 0
+function request()
+  n = n + 1
+{request_lua}
+end
+"#
+    )
+}
+
 /// A Lua string literal.
 pub fn lua_str(s: &str) -> String {
     let mut out = String::from("\"");
