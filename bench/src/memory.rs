@@ -188,40 +188,38 @@ pub async fn run(ctx: &mut Ctx) -> anyhow::Result<()> {
     stack::stop(ctx, &root)?;
     drop(orch);
 
-    // moto, for contrast: idle, and after one Cognito pool/client/user and a short login load.
+    // moto and cognito-local, what a team would run instead: idle, and after one Cognito
+    // pool/client/user and a short login load.
     let (mut moto, url, _) = cognito::start_moto(ctx).await?;
-    let idle = moto.rss_mib()?;
-    ctx.report
-        .push(Row::new("memory", "moto idle", idle, "MiB"));
-    let (_, client_id) = cognito::setup_user(&ctx.http, &url).await?;
-    let login = ctx.script("load-moto-login", &cognito::login_script(&client_id))?;
-    let r = wrk::run(&url, 16, ctx.load_dur.min(ctx.dur), Some(&login)).await?;
-    moto.check_alive()?;
-    ctx.report.push(
-        Row::new(
-            "memory",
-            format!("moto after {} logins", r.requests),
-            moto.rss_mib()?,
-            "MiB",
-        )
-        .vs("idle", idle),
-    );
+    idle_and_after_logins(ctx, "moto", &mut moto, &url).await?;
     drop(moto);
-
-    // cognito-local, the other alternative a team would run: the same idle/after-logins pair.
     let (mut local, url) = cognito::start_cognito_local(ctx, "load-cognito-local").await?;
-    let idle = local.rss_mib()?;
+    idle_and_after_logins(ctx, "cognito-local", &mut local, &url).await?;
+    Ok(())
+}
+
+/// Memory of a Cognito alternative idle and after a short 16-client login load.
+async fn idle_and_after_logins(
+    ctx: &mut Ctx,
+    name: &str,
+    proc: &mut Proc,
+    url: &str,
+) -> anyhow::Result<()> {
+    let idle = proc.rss_mib()?;
     ctx.report
-        .push(Row::new("memory", "cognito-local idle", idle, "MiB"));
-    let (_, client_id) = cognito::setup_user(&ctx.http, &url).await?;
-    let login = ctx.script("load-local-login", &cognito::login_script(&client_id))?;
-    let r = wrk::run(&url, 16, ctx.load_dur.min(ctx.dur), Some(&login)).await?;
-    local.check_alive()?;
+        .push(Row::new("memory", format!("{name} idle"), idle, "MiB"));
+    let (_, client_id) = cognito::setup_user(&ctx.http, url).await?;
+    let login = ctx.script(
+        &format!("load-{name}-login"),
+        &cognito::login_script(&client_id),
+    )?;
+    let r = wrk::run(url, 16, ctx.load_dur.min(ctx.dur), Some(&login)).await?;
+    proc.check_alive()?;
     ctx.report.push(
         Row::new(
             "memory",
-            format!("cognito-local after {} logins", r.requests),
-            local.rss_mib()?,
+            format!("{name} after {} logins", r.requests),
+            proc.rss_mib()?,
             "MiB",
         )
         .vs("idle", idle),
