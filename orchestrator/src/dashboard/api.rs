@@ -6,14 +6,15 @@ use std::time::Duration;
 
 use axum::Json;
 use axum::body::Bytes;
+use axum::extract::State;
 use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
-use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use service_kit::json_error;
 
+use super::extract::{ApiPath, ApiQuery};
 use super::{AppState, SeedStatus};
 use crate::supervisor::Status;
 
@@ -110,14 +111,7 @@ pub struct HealthQuery {
 }
 
 /// `GET /api/health[?deep=1]`: the last probes, or fresh ones probed now.
-pub async fn health(
-    State(st): State<AppState>,
-    q: Result<Query<HealthQuery>, QueryRejection>,
-) -> Response {
-    let q = match q {
-        Ok(Query(q)) => q,
-        Err(e) => return query_rejection(e),
-    };
+pub async fn health(State(st): State<AppState>, ApiQuery(q): ApiQuery<HealthQuery>) -> Response {
     if q.deep.as_deref().is_some_and(|d| d == "1" || d == "true") {
         let probes = st.sup.probe_all().await;
         let all_ok = probes.values().all(|p| p.ok);
@@ -140,14 +134,9 @@ pub struct ControlQuery {
 /// `POST /api/control/{restart|stop|start|shutdown}[?service=NAME]`.
 pub async fn control(
     State(st): State<AppState>,
-    action: Result<Path<String>, PathRejection>,
-    q: Result<Query<ControlQuery>, QueryRejection>,
+    ApiPath(action): ApiPath<String>,
+    ApiQuery(q): ApiQuery<ControlQuery>,
 ) -> Response {
-    let (Path(action), Query(q)) = match (action, q) {
-        (Ok(a), Ok(q)) => (a, q),
-        (Err(e), _) => return path_rejection(e),
-        (_, Err(e)) => return query_rejection(e),
-    };
     let result = match (action.as_str(), q.service.as_deref()) {
         ("shutdown", _) => {
             st.shutdown.trigger();
@@ -209,14 +198,9 @@ impl LogsQuery {
 /// `GET /api/logs/{service}?tail=N`.
 pub async fn logs(
     State(st): State<AppState>,
-    service: Result<Path<String>, PathRejection>,
-    q: Result<Query<LogsQuery>, QueryRejection>,
+    ApiPath(service): ApiPath<String>,
+    ApiQuery(q): ApiQuery<LogsQuery>,
 ) -> Response {
-    let (Path(service), Query(q)) = match (service, q) {
-        (Ok(s), Ok(q)) => (s, q),
-        (Err(e), _) => return path_rejection(e),
-        (_, Err(e)) => return query_rejection(e),
-    };
     let Some(s) = st.sup.get(&service) else {
         return json_error(
             StatusCode::NOT_FOUND,
@@ -250,14 +234,7 @@ pub struct EventsQuery {
 }
 
 /// `GET /api/events?limit=N`: the webhook router's recent events.
-pub async fn events(
-    State(st): State<AppState>,
-    q: Result<Query<EventsQuery>, QueryRejection>,
-) -> Response {
-    let q = match q {
-        Ok(Query(q)) => q,
-        Err(e) => return query_rejection(e),
-    };
+pub async fn events(State(st): State<AppState>, ApiQuery(q): ApiQuery<EventsQuery>) -> Response {
     let url = format!(
         "{}/events?limit={}",
         st.info.router_url,

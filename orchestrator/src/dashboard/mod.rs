@@ -3,6 +3,7 @@
 //! to the webhook router.
 
 mod api;
+mod extract;
 mod openapi;
 mod page;
 mod stream;

@@ -6,8 +6,7 @@
 use std::convert::Infallible;
 use std::time::Duration;
 
-use axum::extract::rejection::{PathRejection, QueryRejection};
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
@@ -18,6 +17,7 @@ use tokio::sync::broadcast::error::RecvError;
 
 use super::AppState;
 use super::api::{LogsQuery, stack_json, status_map};
+use super::extract::{ApiPath, ApiQuery};
 
 const TICK: Duration = Duration::from_secs(1);
 
@@ -52,14 +52,9 @@ pub async fn status_stream(
 /// lines were dropped) when the reader fell behind.
 pub async fn log_stream(
     State(st): State<AppState>,
-    service: Result<Path<String>, PathRejection>,
-    q: Result<Query<LogsQuery>, QueryRejection>,
+    ApiPath(service): ApiPath<String>,
+    ApiQuery(q): ApiQuery<LogsQuery>,
 ) -> Response {
-    let (service, q) = match (service, q) {
-        (Ok(Path(s)), Ok(Query(q))) => (s, q),
-        (Err(e), _) => return super::api::path_rejection(e),
-        (_, Err(e)) => return super::api::query_rejection(e),
-    };
     let Some(s) = st.sup.get(&service) else {
         return json_error(
             StatusCode::NOT_FOUND,
