@@ -147,43 +147,27 @@ async fn ranking_paths_agree_and_writes_invalidate_the_caches() {
     let search = |q: &str, method: &str, limit: u32, offset: u32| {
         json!({"q": q, "searchMethod": method, "limit": limit, "offset": offset}).to_string()
     };
+    let find = |body: String| {
+        let app = app.clone();
+        async move {
+            send(&app, Method::POST, "/indexes/rank/search", Some(&body))
+                .await
+                .1
+        }
+    };
     // (HYBRID fuses each side's best `limit + offset`, so its pages legitimately differ with depth.)
     for method in ["LEXICAL", "TENSOR"] {
         // A common query (dense accumulation) paged two ways gives the same order.
-        let (_, all) = send(
-            &app,
-            Method::POST,
-            "/indexes/rank/search",
-            Some(&search("red wool shoe", method, 40, 0)),
-        )
-        .await;
-        let (_, first) = send(
-            &app,
-            Method::POST,
-            "/indexes/rank/search",
-            Some(&search("red wool shoe", method, 10, 0)),
-        )
-        .await;
-        let (_, second) = send(
-            &app,
-            Method::POST,
-            "/indexes/rank/search",
-            Some(&search("red wool shoe", method, 10, 10)),
-        )
-        .await;
+        let all = find(search("red wool shoe", method, 40, 0)).await;
+        let first = find(search("red wool shoe", method, 10, 0)).await;
+        let second = find(search("red wool shoe", method, 10, 10)).await;
         let all = ids(&all);
         assert_eq!(all.len(), 40, "{method}");
         assert_eq!(ids(&first), all[..10].to_vec(), "{method}");
         assert_eq!(ids(&second), all[10..20].to_vec(), "{method}");
     }
     // Scores come out best first, ties by insertion order.
-    let (_, r) = send(
-        &app,
-        Method::POST,
-        "/indexes/rank/search",
-        Some(&search("red wool shoe", "LEXICAL", 100, 0)),
-    )
-    .await;
+    let r = find(search("red wool shoe", "LEXICAL", 100, 0)).await;
     let scores: Vec<f64> = r["hits"]
         .as_array()
         .unwrap()
@@ -193,25 +177,19 @@ async fn ranking_paths_agree_and_writes_invalidate_the_caches() {
     assert!(scores.windows(2).all(|w| w[0] >= w[1]), "{scores:?}");
 
     // A rare term (sparse accumulation) finds exactly its documents.
-    let (_, r) = send(
-        &app,
-        Method::POST,
-        "/indexes/rank/search",
-        Some(&search("zebra", "LEXICAL", 100, 0)),
-    )
-    .await;
+    let r = find(search("zebra", "LEXICAL", 100, 0)).await;
     let mut rare = ids(&r);
     rare.sort();
     assert_eq!(rare, vec!["d0", "d100", "d150", "d200", "d250", "d50"]);
 
     // The same request again (now cached), then a write: the new document shows at once.
     let body = search("zebra", "LEXICAL", 100, 0);
-    let (_, again) = send(&app, Method::POST, "/indexes/rank/search", Some(&body)).await;
+    let again = find(body.clone()).await;
     assert_eq!(ids(&again).len(), 6);
     let add = json!({"documents": [{"_id": "new", "title": "zebra zebra zebra"}], "tensorFields": ["title"]}).to_string();
     let (s, _) = send(&app, Method::POST, "/indexes/rank/documents", Some(&add)).await;
     assert_eq!(s, 200);
-    let (_, after) = send(&app, Method::POST, "/indexes/rank/search", Some(&body)).await;
+    let after = find(body.clone()).await;
     assert_eq!(
         ids(&after).first().map(String::as_str),
         Some("new"),
@@ -226,7 +204,7 @@ async fn ranking_paths_agree_and_writes_invalidate_the_caches() {
     )
     .await;
     assert_eq!(s, 200);
-    let (_, after) = send(&app, Method::POST, "/indexes/rank/search", Some(&body)).await;
+    let after = find(body.clone()).await;
     assert_eq!(ids(&after).len(), 5, "{after}");
     assert!(!ids(&after).contains(&"new".to_string()));
     fake_cell::index_server::stop_all(&cell);
