@@ -297,7 +297,7 @@ pub async fn maintain(cell: Arc<Cell>, shutdown: service_kit::Shutdown) {
             && let Err(e) = compact(cell.clone()).await
         {
             tracing::warn!(error = %e, "snapshot compaction failed; the journal keeps growing");
-            cell.persistence_failed(&e);
+            cell.writes.failed(&e);
             continue;
         }
         cell.writes

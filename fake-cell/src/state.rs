@@ -218,14 +218,10 @@ impl Cell {
         match ticket.wait().await {
             Ok(()) => Ok(()),
             Err(e) => {
-                self.persistence_failed(&e.0);
+                self.writes.failed(&e.0);
                 Err(e.into())
             }
         }
-    }
-
-    pub fn persistence_failed(&self, msg: &str) {
-        self.writes.failed(msg);
     }
 
     /// Resolve an index or alias name.

@@ -93,7 +93,7 @@ impl App {
             // Fold the journal into a fresh snapshot so the next start replays nothing. Not fatal:
             // the journal still holds everything, and a full disk should not stop reads.
             if let Err(e) = app.compact().await {
-                app.persistence_failed(&format!("{e:#}"));
+                app.writes.failed(&format!("{e:#}"));
             }
         }
         tokio::spawn(probe_until_dropped(Arc::downgrade(&app)));
@@ -103,16 +103,6 @@ impl App {
     /// Refuse a write up front while the journal is failing.
     fn check_writable(&self) -> Result<()> {
         self.writes.check().map_err(CognitoError::Persistence)
-    }
-
-    /// Record a failed state write: ERROR in the log (once per outage), `degraded` on `/healthz`.
-    pub fn persistence_failed(&self, error: &str) {
-        self.writes.failed(error);
-    }
-
-    /// Whether writes are currently accepted.
-    pub fn persistence_ok(&self) -> bool {
-        self.writes.is_ok()
     }
 
     /// The one write path: mutate under the lock, queue the records, release the lock, then wait
@@ -134,7 +124,7 @@ impl App {
         };
         for t in tickets {
             if let Err(e) = t.wait().await {
-                self.persistence_failed(&e.to_string());
+                self.writes.failed(&e.to_string());
                 return Err(CognitoError::Persistence(format!(
                     "The change could not be persisted: {e}"
                 )));
@@ -145,7 +135,8 @@ impl App {
             tokio::spawn(async move {
                 if let Err(e) = app.compact().await {
                     // The journal still holds every record; say why the snapshot is stale.
-                    app.persistence_failed(&format!("snapshot compaction failed: {e:#}"));
+                    app.writes
+                        .failed(&format!("snapshot compaction failed: {e:#}"));
                 }
                 app.compacting.store(false, Ordering::SeqCst);
             });
