@@ -5,6 +5,8 @@
 
 use std::time::Duration;
 
+use orchestrator::config::ports::Ports;
+
 use crate::proc::Proc;
 use crate::report::Row;
 use crate::wrk::{self, WrkResult};
@@ -181,7 +183,10 @@ pub async fn run(ctx: &mut Ctx) -> anyhow::Result<()> {
         &mut orch,
         "orchestrator",
         "dashboard /api/status",
-        &format!("http://127.0.0.1:{}/api/status", 9000 + u32::from(offset)),
+        &format!(
+            "http://127.0.0.1:{}/api/status",
+            Ports::new(offset).dashboard()
+        ),
         None,
     )
     .await?;

@@ -8,21 +8,15 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use serde_json::Value;
 
+use orchestrator::config::ports::{self, Ports};
+
 use crate::Ctx;
 use crate::proc::Proc;
 use crate::report::Row;
 
-/// A port offset whose well-known ports (9000–9020 and the index range start) are free now.
+/// A port offset under which every port a stack uses is free now.
 pub fn free_offset() -> anyhow::Result<u16> {
-    for offset in (21_000u16..40_000).step_by(1_000) {
-        let free = (9000..9021)
-            .chain(9100..9110)
-            .all(|p| std::net::TcpListener::bind(("127.0.0.1", p + offset)).is_ok());
-        if free {
-            return Ok(offset);
-        }
-    }
-    bail!("no free port offset found")
+    ports::free_offset().context("no free port offset found")
 }
 
 /// Starts `orchestrator up` in `root`; returns it once `/api/stack` says ready, with the wall time.
@@ -48,7 +42,10 @@ pub async fn up(
             .args(extra),
         &ctx.logs(),
     )?;
-    let url = format!("http://127.0.0.1:{}/api/stack", 9000 + u32::from(offset));
+    let url = format!(
+        "http://127.0.0.1:{}/api/stack",
+        Ports::new(offset).dashboard()
+    );
     loop {
         if let Ok(r) = ctx
             .http
