@@ -69,13 +69,14 @@ mod tests {
     use super::*;
 
     fn resident_bytes() -> usize {
-        let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
-        let pages: usize = statm
-            .split_whitespace()
-            .nth(1)
-            .and_then(|p| p.parse().ok())
+        // VmRSS is in kB whatever the page size.
+        let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+        let kb: usize = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
             .unwrap_or(0);
-        pages * 4096
+        kb * 1024
     }
 
     #[test]
