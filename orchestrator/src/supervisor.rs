@@ -133,20 +133,24 @@ pub struct Supervisor {
 }
 
 impl Supervisor {
-    /// Create the actors (nothing is spawned until `start_all`).
+    /// Create the actors (nothing is spawned until `start_all`) and write `run_file` to
+    /// `run_path` now, so the stack can be found from another shell as soon as it is announced
+    /// anywhere, even when later rewrites are slowed by a busy disk.
     pub fn new(
         specs: Vec<ServiceSpec>,
         logs: RunLogs,
         options: Options,
         run_file: RunFile,
         run_path: std::path::PathBuf,
-    ) -> Arc<Self> {
+    ) -> std::io::Result<Arc<Self>> {
+        run_file.write(&run_path)?;
         let width = specs.iter().map(|s| s.name.len()).max().unwrap_or(8);
         let (run_tx, mut run_rx) = watch::channel(run_file);
-        // One writer owns run.json, so concurrent updates never interleave their renames.
+        // One writer owns run.json from here on, so concurrent updates never interleave their
+        // renames. It writes changes only: the first version is on disk already.
         let (removed_tx, removed_rx) = oneshot::channel();
         tokio::spawn(async move {
-            loop {
+            while run_rx.changed().await.is_ok() {
                 let snapshot = run_rx.borrow_and_update().clone();
                 // pid 0 is the "stack stopped" marker: remove the file and stop writing.
                 if snapshot.orchestrator_pid == 0 {
@@ -160,9 +164,6 @@ impl Supervisor {
                     Ok(Ok(())) => {}
                     Ok(Err(e)) => tracing::warn!(error = %e, "cannot write run.json"),
                     Err(e) => tracing::warn!(error = %e, "run.json writer panicked"),
-                }
-                if run_rx.changed().await.is_err() {
-                    break;
                 }
             }
         });
@@ -203,14 +204,14 @@ impl Supervisor {
             }
             services.push(svc);
         }
-        Arc::new(Self {
+        Ok(Arc::new(Self {
             services,
             logs,
             options,
             run_tx,
             run_removed: Mutex::new(Some(removed_rx)),
             started: AtomicBool::new(false),
-        })
+        }))
     }
 
     pub fn get(&self, name: &str) -> Option<&Arc<Service>> {

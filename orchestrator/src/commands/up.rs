@@ -160,11 +160,6 @@ pub async fn run(root: Option<&Path>, args: UpArgs) -> anyhow::Result<ExitCode> 
         detached,
         services: Default::default(),
     };
-    // Written before the dashboard serves: whoever sees the stack on the dashboard can find it
-    // from another shell, even when the supervisor's later rewrites are slowed by a busy disk.
-    run_file
-        .write(&paths.run_file)
-        .with_context(|| format!("cannot write {}", paths.run_file.display()))?;
     let options = Options {
         die_with_parent: !detached,
         health_interval: Duration::from_millis(args.health_interval_ms.max(100)),
@@ -172,13 +167,15 @@ pub async fn run(root: Option<&Path>, args: UpArgs) -> anyhow::Result<ExitCode> 
         echo: true,
         late_env: Default::default(),
     };
+    // Before the dashboard serves, so whoever sees the stack there can find it from another shell.
     let sup = Supervisor::new(
         specs,
         logs.clone(),
         options,
         run_file,
         paths.run_file.clone(),
-    );
+    )
+    .with_context(|| format!("cannot write {}", paths.run_file.display()))?;
 
     let shutdown = Shutdown::new();
     shutdown.trigger_on_signal();

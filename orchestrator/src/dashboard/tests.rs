@@ -55,7 +55,8 @@ fn state(dir: &std::path::Path) -> AppState {
         options,
         RunFile::default(),
         dir.join("run.json"),
-    );
+    )
+    .unwrap();
     AppState {
         sup,
         info: Arc::new(StackInfo {
