@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the test suites need into project-local folders, idempotently:
 # the e2e Python venv (.hippodrome/venvs/e2e), the node verifier's node_modules, and the pinned moto
-# venv shared by every stack ($HIPPODROME_CACHE_DIR/moto-<version>, the same one `up` builds).
+# venv shared by every stack ($HIPPODROME_CACHE_DIR/moto-<version>, built by the same script `up` runs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -30,15 +30,11 @@ if [ -f tests/browser/package.json ] && [ ! -d tests/browser/node_modules/playwr
   (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
+# moto: the same script the orchestrator runs as moto's setup step (in place, locked, resumable).
 CACHE=${HIPPODROME_CACHE_DIR:-$HOME/.cache/hippodrome}
 REQ=$(grep -v '^#' fixtures/moto-requirements.txt | head -1)
-VERSION=${REQ##*==}
-MOTO="$CACHE/moto-$VERSION"
-if [ ! -x "$MOTO/bin/python" ]; then
+MOTO="$CACHE/moto-${REQ##*==}"
+if [ ! -f "$MOTO/.complete" ]; then
   echo "installing $REQ into $MOTO"
-  mkdir -p "$CACHE"
-  tmp=$(mktemp -d "$CACHE/moto-install-XXXXXX")
-  python3 -m venv "$tmp"
-  "$tmp/bin/pip" install --disable-pip-version-check -q "$REQ"
-  mv -T "$tmp" "$MOTO" 2>/dev/null || { rm -rf "$tmp"; test -x "$MOTO/bin/python"; }
+  sh orchestrator/scripts/install-moto.sh "$MOTO" "$REQ"
 fi

@@ -17,7 +17,6 @@ pub const USERNAME: &str = "bench@example.com";
 pub const PASSWORD: &str = "Bench-Passw0rd!";
 /// moto routes JSON calls by the SigV4 credential scope, so every call carries one (never checked).
 pub const AUTHORIZATION: &str = "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/cognito-idp/aws4_request, SignedHeaders=content-type;host;x-amz-date;x-amz-target, Signature=0000000000000000000000000000000000000000000000000000000000000000";
-pub const MOTO_VERSION_DIR: &str = ".cache/hippodrome/moto-5.2.5";
 const COGNITO_LOCAL_VERSION: &str = "5.3.0";
 
 /// One Cognito JSON 1.1 call.
@@ -137,11 +136,9 @@ async fn measure(ctx: &Ctx, name: &str, url: &str) -> anyhow::Result<Measured> {
     })
 }
 
+/// The pinned venv's interpreter, where the orchestrator installs it.
 pub fn moto_python() -> PathBuf {
-    let home = std::env::var_os("HOME")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/root"));
-    home.join(MOTO_VERSION_DIR).join("bin/python")
+    orchestrator::moto::venv_dir().join("bin").join("python")
 }
 
 /// Starts moto's server on a free port; returns it with its URL and its start-to-ready time.

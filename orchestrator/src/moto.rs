@@ -1,13 +1,16 @@
 //! moto, the real AWS emulator, in a pinned venv shared by every stack on the machine
-//! (`$HIPPODROME_CACHE_DIR/moto-<version>`, default `~/.cache/hippodrome`). The venv is built in a
-//! temp folder and renamed into place, so two stacks installing at once cannot corrupt it.
+//! (`$HIPPODROME_CACHE_DIR/moto-<version>`, default `~/.cache/hippodrome`). One script builds it
+//! (`scripts/install-moto.sh`, also run by `tests/install-deps.sh`), in place and under a lock;
+//! moto always starts through the venv's interpreter (`python -m moto.server`).
 
 use std::path::PathBuf;
 
 use crate::plan::Setup;
 
-pub const REQUIREMENT: &str = "moto[server]==5.2.5";
+/// The pin, from the one file that holds it (also read by `tests/install-deps.sh`).
+pub const REQUIREMENT: &str = include_str!("../../fixtures/moto-requirements.txt").trim_ascii();
 pub const VERSION: &str = "5.2.5";
+const INSTALL_SCRIPT: &str = include_str!("../scripts/install-moto.sh");
 
 /// Where shared downloads live.
 pub fn cache_dir() -> PathBuf {
@@ -24,8 +27,13 @@ pub fn venv_dir() -> PathBuf {
     cache_dir().join(format!("moto-{VERSION}"))
 }
 
+/// Written last by the install script: its presence means the venv is whole.
+pub fn install_marker() -> PathBuf {
+    venv_dir().join(".complete")
+}
+
 /// The command that runs moto: `HIPPODROME_MOTO_SERVER` if set, else the venv's python running
-/// `moto.server` (works even though the venv was renamed after install).
+/// `moto.server`.
 pub fn server_argv() -> Vec<String> {
     if let Ok(p) = std::env::var("HIPPODROME_MOTO_SERVER") {
         return vec![p];
@@ -41,23 +49,30 @@ pub fn server_argv() -> Vec<String> {
     ]
 }
 
-/// The setup step that builds the venv when it is missing.
+/// The setup step that builds the venv when it is missing (or was left half-built).
 pub fn setup() -> Option<Setup> {
     if std::env::var_os("HIPPODROME_MOTO_SERVER").is_some() {
         return None;
     }
-    let venv = venv_dir();
-    let cache = cache_dir();
-    let script = format!(
-        "set -e; command -v python3 >/dev/null || {{ echo 'python3 is missing: apt-get install python3 python3-venv' >&2; exit 127; }}; \
-         mkdir -p '{cache}'; tmp=$(mktemp -d '{cache}/moto-install-XXXXXX'); \
-         python3 -m venv \"$tmp\"; \"$tmp/bin/pip\" install --disable-pip-version-check -q '{REQUIREMENT}'; \
-         mv -T \"$tmp\" '{venv}' 2>/dev/null || {{ rm -rf \"$tmp\"; test -x '{venv}/bin/python'; }}",
-        cache = cache.display(),
-        venv = venv.display(),
-    );
     Some(Setup {
-        argv: vec!["sh".into(), "-c".into(), script],
-        creates: venv.join("bin").join("python"),
+        argv: vec![
+            "sh".into(),
+            "-c".into(),
+            INSTALL_SCRIPT.into(),
+            "install-moto".into(),
+            venv_dir().to_string_lossy().into_owned(),
+            REQUIREMENT.into(),
+        ],
+        creates: install_marker(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_pinned_requirement_names_the_version() {
+        assert_eq!(REQUIREMENT, format!("moto[server]=={VERSION}"));
+    }
 }
