@@ -101,7 +101,7 @@ async fn in_process_router_contract() {
     assert!(r["detail"].is_array());
     let (s, _) = send(&app, Method::DELETE, "/indexes/ip", None).await;
     assert_eq!(s, 200);
-    fake_cell::index_server::stop_all(&cell);
+    fake_cell::servers::stop_all(&cell);
 }
 
 /// A started cell with an empty open index `name` (in-process, ports from the test range).
@@ -207,5 +207,5 @@ async fn ranking_paths_agree_and_writes_invalidate_the_caches() {
     let after = find(body.clone()).await;
     assert_eq!(ids(&after).len(), 5, "{after}");
     assert!(!ids(&after).contains(&"new".to_string()));
-    fake_cell::index_server::stop_all(&cell);
+    fake_cell::servers::stop_all(&cell);
 }

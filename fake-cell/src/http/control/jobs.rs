@@ -11,10 +11,10 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use crate::auth::{Scope, authorize};
-use crate::body::JsonBody;
+use crate::engine::store;
 use crate::error::{CellError, CellResult};
-use crate::index_server::store;
+use crate::http::auth::{Scope, authorize};
+use crate::http::body::JsonBody;
 use crate::persist::Record;
 use crate::state::{Cell, Index, Job, now_rfc3339};
 

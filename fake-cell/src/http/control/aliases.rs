@@ -8,11 +8,11 @@ use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use serde_json::{Value, json};
 
-use crate::auth::{Scope, authorize};
-use crate::body::JsonBody;
+use crate::engine::settings::validate_index_name;
 use crate::error::{CellError, CellResult};
+use crate::http::auth::{Scope, authorize};
+use crate::http::body::JsonBody;
 use crate::persist::Record;
-use crate::settings::validate_index_name;
 use crate::state::{Caller, Cell};
 
 fn visible(cell: &Cell, caller: &Caller) -> Vec<Value> {
