@@ -5,13 +5,11 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::HeaderMap;
 use serde_json::{Value, json};
 
 use crate::engine::settings::validate_index_name;
 use crate::error::{CellError, CellResult};
-use crate::http::auth::{Scope, authorize};
-use crate::http::body::JsonBody;
+use crate::http::auth::{Admin, Auth, AuthJson, Read};
 use crate::persist::Record;
 use crate::state::{Caller, Cell};
 
@@ -31,17 +29,18 @@ fn visible(cell: &Cell, caller: &Caller) -> Vec<Value> {
         .collect()
 }
 
-pub async fn list(State(cell): State<Arc<Cell>>, headers: HeaderMap) -> CellResult<Json<Value>> {
-    let caller = authorize(&cell, &headers, Scope::Read)?;
+pub async fn list(
+    State(cell): State<Arc<Cell>>,
+    Auth(caller, _): Auth<Read>,
+) -> CellResult<Json<Value>> {
     Ok(Json(json!({ "results": visible(&cell, &caller) })))
 }
 
 pub async fn get_one(
     State(cell): State<Arc<Cell>>,
-    headers: HeaderMap,
     Path(alias): Path<String>,
+    Auth(caller, _): Auth<Read>,
 ) -> CellResult<Json<Value>> {
-    let caller = authorize(&cell, &headers, Scope::Read)?;
     let target = cell
         .aliases
         .read()
@@ -54,11 +53,9 @@ pub async fn get_one(
 
 pub async fn put(
     State(cell): State<Arc<Cell>>,
-    headers: HeaderMap,
     Path(alias): Path<String>,
-    JsonBody(body): JsonBody,
+    AuthJson(caller, body, _): AuthJson<Admin>,
 ) -> CellResult<Json<Value>> {
-    let caller = authorize(&cell, &headers, Scope::Admin)?;
     validate_index_name(&alias)?;
     let target = body
         .get("indexName")
@@ -107,10 +104,9 @@ pub async fn put(
 
 pub async fn remove(
     State(cell): State<Arc<Cell>>,
-    headers: HeaderMap,
     Path(alias): Path<String>,
+    Auth(caller, _): Auth<Admin>,
 ) -> CellResult<Json<Value>> {
-    let caller = authorize(&cell, &headers, Scope::Admin)?;
     cell.check_writable()?;
     let ticket = {
         let indexes = cell.indexes.read();

@@ -5,19 +5,19 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::HeaderMap;
 use serde_json::{Value, json};
 
 use crate::engine::settings::{self, CLOUD_KEYS};
 use crate::error::{CellError, CellResult};
-use crate::http::auth::{Scope, authorize};
-use crate::http::body::JsonBody;
+use crate::http::auth::{Admin, Auth, AuthJson, Read};
 use crate::lifecycle::{create_index, delete_index, list_entry, status_of, visible};
 use crate::persist::Record;
 use crate::state::{Cell, now_ms};
 
-pub async fn list(State(cell): State<Arc<Cell>>, headers: HeaderMap) -> CellResult<Json<Value>> {
-    let caller = authorize(&cell, &headers, Scope::Read)?;
+pub async fn list(
+    State(cell): State<Arc<Cell>>,
+    Auth(caller, _): Auth<Read>,
+) -> CellResult<Json<Value>> {
     let results: Vec<Value> = visible(&cell, &caller)
         .iter()
         .map(|i| list_entry(&cell, i))
@@ -27,11 +27,9 @@ pub async fn list(State(cell): State<Arc<Cell>>, headers: HeaderMap) -> CellResu
 
 pub async fn create(
     State(cell): State<Arc<Cell>>,
-    headers: HeaderMap,
     Path(name): Path<String>,
-    JsonBody(body): JsonBody,
+    AuthJson(caller, body, _): AuthJson<Admin>,
 ) -> CellResult<Json<Value>> {
-    let caller = authorize(&cell, &headers, Scope::Admin)?;
     let idx = create_index(&cell, &caller, &name, &body, None).await?;
     let status = idx.meta.read().status().to_string();
     let port = idx.meta.read().port;
@@ -43,30 +41,26 @@ pub async fn create(
 
 pub async fn describe(
     State(cell): State<Arc<Cell>>,
-    headers: HeaderMap,
     Path(name): Path<String>,
+    Auth(caller, _): Auth<Read>,
 ) -> CellResult<Json<Value>> {
-    let caller = authorize(&cell, &headers, Scope::Read)?;
     let idx = cell.index_for(&caller, &name)?;
     Ok(Json(list_entry(&cell, &idx)))
 }
 
 pub async fn status(
     State(cell): State<Arc<Cell>>,
-    headers: HeaderMap,
     Path(name): Path<String>,
+    Auth(caller, _): Auth<Read>,
 ) -> CellResult<Json<Value>> {
-    let caller = authorize(&cell, &headers, Scope::Read)?;
     Ok(Json(status_of(&cell, &caller, &name)?))
 }
 
 pub async fn update(
     State(cell): State<Arc<Cell>>,
-    headers: HeaderMap,
     Path(name): Path<String>,
-    JsonBody(body): JsonBody,
+    AuthJson(caller, body, _): AuthJson<Admin>,
 ) -> CellResult<Json<Value>> {
-    let caller = authorize(&cell, &headers, Scope::Admin)?;
     let obj = body
         .as_object()
         .ok_or_else(|| CellError::unprocessable(&["body"], "body must be a JSON object"))?;
@@ -105,10 +99,9 @@ pub async fn update(
 
 pub async fn delete(
     State(cell): State<Arc<Cell>>,
-    headers: HeaderMap,
     Path(name): Path<String>,
+    Auth(caller, _): Auth<Admin>,
 ) -> CellResult<Json<Value>> {
-    let caller = authorize(&cell, &headers, Scope::Admin)?;
     delete_index(&cell, &caller, &name).await?;
     Ok(Json(
         json!({"acknowledged": true, "index": name, "indexStatus": "DELETED"}),
@@ -119,11 +112,9 @@ pub async fn delete(
 /// settings, cloud options and documents.
 pub async fn fork(
     State(cell): State<Arc<Cell>>,
-    headers: HeaderMap,
     Path(name): Path<String>,
-    JsonBody(body): JsonBody,
+    AuthJson(caller, body, _): AuthJson<Admin>,
 ) -> CellResult<Json<Value>> {
-    let caller = authorize(&cell, &headers, Scope::Admin)?;
     let target = body
         .get("targetIndexName")
         .and_then(Value::as_str)

@@ -8,15 +8,15 @@ use std::time::Instant;
 
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderValue, Uri};
+use axum::http::{HeaderValue, Uri};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use crate::engine::documents::{self, MAX_DOCS_PER_REQUEST, MAX_IDS, add_facets, doc_json};
 use crate::engine::store;
 use crate::error::{CellError, CellResult};
-use crate::http::auth::{Scope, authorize};
-use crate::http::body::{JsonBody, query_flag};
+use crate::http::auth::{Auth, AuthJson, Read, Write};
+use crate::http::body::query_flag;
 use crate::persist::Record;
 use crate::state::{Cell, Index, now_rfc3339};
 
@@ -57,12 +57,10 @@ fn write_response(index: &str, started: Instant, items: Vec<Value>) -> Response 
 
 pub async fn add_documents(
     State(cell): State<Arc<Cell>>,
-    headers: HeaderMap,
     Path(name): Path<String>,
-    JsonBody(body): JsonBody,
+    AuthJson(caller, body, _): AuthJson<Write>,
 ) -> CellResult<Response> {
     let started = Instant::now();
-    let caller = authorize(&cell, &headers, Scope::Write)?;
     let obj = body
         .as_object()
         .ok_or_else(|| CellError::unprocessable(&["body"], "body must be a JSON object"))?;
@@ -126,12 +124,10 @@ pub async fn add_documents(
 
 pub async fn update_documents(
     State(cell): State<Arc<Cell>>,
-    headers: HeaderMap,
     Path(name): Path<String>,
-    JsonBody(body): JsonBody,
+    AuthJson(caller, body, _): AuthJson<Write>,
 ) -> CellResult<Response> {
     let started = Instant::now();
-    let caller = authorize(&cell, &headers, Scope::Write)?;
     let docs = body
         .get("documents")
         .and_then(Value::as_array)
@@ -182,11 +178,10 @@ pub async fn update_documents(
 
 pub async fn get_document(
     State(cell): State<Arc<Cell>>,
-    headers: HeaderMap,
     uri: Uri,
     Path((name, id)): Path<(String, String)>,
+    Auth(caller, _): Auth<Read>,
 ) -> CellResult<Json<Value>> {
-    let caller = authorize(&cell, &headers, Scope::Read)?;
     let idx = cell.index_for(&caller, &name)?;
     let facets = query_flag(&uri, "expose_facets");
     let data = idx.data.read();
@@ -203,12 +198,10 @@ pub async fn get_document(
 
 pub async fn get_documents(
     State(cell): State<Arc<Cell>>,
-    headers: HeaderMap,
     uri: Uri,
     Path(name): Path<String>,
-    JsonBody(body): JsonBody,
+    AuthJson(caller, body, _): AuthJson<Read>,
 ) -> CellResult<Json<Value>> {
-    let caller = authorize(&cell, &headers, Scope::Read)?;
     let ids = body.as_array().ok_or_else(|| {
         CellError::unprocessable(&["body"], "expected a JSON list of document ids")
     })?;
@@ -254,13 +247,11 @@ pub async fn get_documents(
 
 pub async fn delete_batch(
     State(cell): State<Arc<Cell>>,
-    headers: HeaderMap,
     Path(name): Path<String>,
-    JsonBody(body): JsonBody,
+    AuthJson(caller, body, _): AuthJson<Write>,
 ) -> CellResult<Json<Value>> {
     let started_at = now_rfc3339();
     let started = Instant::now();
-    let caller = authorize(&cell, &headers, Scope::Write)?;
     let ids = body.as_array().ok_or_else(|| {
         CellError::unprocessable(&["body"], "expected a JSON list of document ids")
     })?;
@@ -323,10 +314,9 @@ pub async fn delete_batch(
 
 pub async fn delete_all(
     State(cell): State<Arc<Cell>>,
-    headers: HeaderMap,
     Path(name): Path<String>,
+    Auth(caller, _): Auth<Write>,
 ) -> CellResult<Json<Value>> {
-    let caller = authorize(&cell, &headers, Scope::Write)?;
     let idx = cell.index_for(&caller, &name)?;
     cell.check_writable()?;
     let (n, ticket) = {

@@ -5,17 +5,17 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::HeaderMap;
 use serde_json::{Value, json};
 
 use crate::error::{CellError, CellResult};
-use crate::http::auth::{Scope, authorize};
-use crate::http::body::JsonBody;
+use crate::http::auth::{Admin, Auth, AuthJson, Read};
 use crate::lifecycle::{create_index, delete_index, status_of, visible};
 use crate::state::Cell;
 
-pub async fn list(State(cell): State<Arc<Cell>>, headers: HeaderMap) -> CellResult<Json<Value>> {
-    let caller = authorize(&cell, &headers, Scope::Read)?;
+pub async fn list(
+    State(cell): State<Arc<Cell>>,
+    Auth(caller, _): Auth<Read>,
+) -> CellResult<Json<Value>> {
     let results: Vec<Value> = visible(&cell, &caller)
         .iter()
         .map(|i| json!({"indexName": i.name}))
@@ -25,41 +25,35 @@ pub async fn list(State(cell): State<Arc<Cell>>, headers: HeaderMap) -> CellResu
 
 pub async fn create(
     State(cell): State<Arc<Cell>>,
-    headers: HeaderMap,
     Path(name): Path<String>,
-    JsonBody(body): JsonBody,
+    AuthJson(caller, body, _): AuthJson<Admin>,
 ) -> CellResult<Json<Value>> {
-    let caller = authorize(&cell, &headers, Scope::Admin)?;
     create_index(&cell, &caller, &name, &body, None).await?;
     Ok(Json(json!({"acknowledged": true, "index": name})))
 }
 
 pub async fn delete(
     State(cell): State<Arc<Cell>>,
-    headers: HeaderMap,
     Path(name): Path<String>,
+    Auth(caller, _): Auth<Admin>,
 ) -> CellResult<Json<Value>> {
-    let caller = authorize(&cell, &headers, Scope::Admin)?;
     delete_index(&cell, &caller, &name).await?;
     Ok(Json(json!({"acknowledged": true})))
 }
 
 pub async fn status(
     State(cell): State<Arc<Cell>>,
-    headers: HeaderMap,
     Path(name): Path<String>,
+    Auth(caller, _): Auth<Read>,
 ) -> CellResult<Json<Value>> {
-    let caller = authorize(&cell, &headers, Scope::Read)?;
     Ok(Json(status_of(&cell, &caller, &name)?))
 }
 
 /// `POST /batch/indexes/create`: a JSON array of settings objects with `indexName`.
 pub async fn batch_create(
     State(cell): State<Arc<Cell>>,
-    headers: HeaderMap,
-    JsonBody(body): JsonBody,
+    AuthJson(caller, body, _): AuthJson<Admin>,
 ) -> CellResult<Json<Value>> {
-    let caller = authorize(&cell, &headers, Scope::Admin)?;
     let arr = body
         .as_array()
         .ok_or_else(|| CellError::unprocessable(&["body"], "expected a list of index settings"))?;
@@ -80,10 +74,8 @@ pub async fn batch_create(
 /// `POST /batch/indexes/delete`: a JSON array of names.
 pub async fn batch_delete(
     State(cell): State<Arc<Cell>>,
-    headers: HeaderMap,
-    JsonBody(body): JsonBody,
+    AuthJson(caller, body, _): AuthJson<Admin>,
 ) -> CellResult<Json<Value>> {
-    let caller = authorize(&cell, &headers, Scope::Admin)?;
     let arr = body
         .as_array()
         .ok_or_else(|| CellError::unprocessable(&["body"], "expected a list of index names"))?;

@@ -5,19 +5,17 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::HeaderMap;
 use serde_json::{Value, json};
 
 use crate::error::CellResult;
-use crate::http::auth::{Scope, authorize};
+use crate::http::auth::{Auth, Read};
 use crate::state::Cell;
 
 pub async fn stats(
     State(cell): State<Arc<Cell>>,
-    headers: HeaderMap,
     Path(name): Path<String>,
+    Auth(caller, _): Auth<Read>,
 ) -> CellResult<Json<Value>> {
-    let caller = authorize(&cell, &headers, Scope::Read)?;
     let idx = cell.index_for(&caller, &name)?;
     let (n, v) = {
         let d = idx.data.read();
@@ -32,10 +30,9 @@ pub async fn stats(
 
 pub async fn settings(
     State(cell): State<Arc<Cell>>,
-    headers: HeaderMap,
     Path(name): Path<String>,
+    Auth(caller, _): Auth<Read>,
 ) -> CellResult<Json<Value>> {
-    let caller = authorize(&cell, &headers, Scope::Read)?;
     let idx = cell.index_for(&caller, &name)?;
     Ok(Json(idx.settings.json.clone()))
 }
@@ -47,10 +44,9 @@ pub fn health_body() -> Value {
 
 pub async fn index_health(
     State(cell): State<Arc<Cell>>,
-    headers: HeaderMap,
     Path(name): Path<String>,
+    Auth(caller, _): Auth<Read>,
 ) -> CellResult<Json<Value>> {
-    let caller = authorize(&cell, &headers, Scope::Read)?;
     cell.index_for(&caller, &name)?;
     Ok(Json(health_body()))
 }

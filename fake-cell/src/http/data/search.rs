@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, header};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
@@ -19,8 +19,7 @@ use crate::engine::search::request::{SearchReq, parse_request};
 use crate::engine::search::topk::Cand;
 use crate::engine::search::{execute, recommend, response, tensor};
 use crate::error::{CellError, CellResult};
-use crate::http::auth::{Scope, authorize};
-use crate::http::body::JsonBody;
+use crate::http::auth::{AuthJson, Read};
 use crate::state::Cell;
 
 /// A 200 with an already serialised JSON body.
@@ -47,12 +46,10 @@ fn answer(
 
 pub async fn search(
     State(cell): State<Arc<Cell>>,
-    headers: HeaderMap,
     Path(name): Path<String>,
-    JsonBody(body): JsonBody,
+    AuthJson(caller, body, _): AuthJson<Read>,
 ) -> CellResult<Response> {
     let started = Instant::now();
-    let caller = authorize(&cell, &headers, Scope::Read)?;
     let req = parse_request(&body)?;
     let idx = cell.index_for(&caller, &name)?;
     idx.searches.fetch_add(1, Ordering::Relaxed);
@@ -75,12 +72,10 @@ pub async fn search(
 
 pub async fn recommend(
     State(cell): State<Arc<Cell>>,
-    headers: HeaderMap,
     Path(name): Path<String>,
-    JsonBody(body): JsonBody,
+    AuthJson(caller, body, _): AuthJson<Read>,
 ) -> CellResult<Response> {
     let started = Instant::now();
-    let caller = authorize(&cell, &headers, Scope::Read)?;
     let o = body
         .as_object()
         .ok_or_else(|| CellError::unprocessable(&["body"], "body must be a JSON object"))?;
@@ -106,12 +101,10 @@ pub async fn recommend(
 
 pub async fn embed_route(
     State(cell): State<Arc<Cell>>,
-    headers: HeaderMap,
     Path(name): Path<String>,
-    JsonBody(body): JsonBody,
+    AuthJson(caller, body, _): AuthJson<Read>,
 ) -> CellResult<Json<Value>> {
     let started = Instant::now();
-    let caller = authorize(&cell, &headers, Scope::Read)?;
     let content = body
         .get("content")
         .cloned()
