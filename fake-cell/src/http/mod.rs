@@ -19,6 +19,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
+use tower_http::trace::TraceLayer;
 
 use crate::error::{CellError, route_not_found};
 use crate::state::Cell;
@@ -43,11 +44,13 @@ async fn method_not_allowed() -> CellError {
     CellError::MethodNotAllowed
 }
 
-/// Finish a router: JSON fallbacks, body limit, state.
+/// Finish a router: JSON fallbacks, body limit, request tracing (method, path, status and
+/// latency at debug level: `RUST_LOG=tower_http=debug`), state.
 fn finish(routes: Router<Arc<Cell>>, cell: Arc<Cell>) -> Router {
     routes
         .fallback(route_not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(body::BODY_LIMIT))
+        .layer(TraceLayer::new_for_http())
         .with_state(cell)
 }
