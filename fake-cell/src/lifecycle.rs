@@ -97,11 +97,7 @@ pub async fn delete_index(cell: &Arc<Cell>, caller: &Caller, name: &str) -> Cell
             .get(name)
             .cloned()
             .ok_or_else(|| CellError::IndexNotFound(name.to_string()))?;
-        if !caller.open && idx.account_id() != caller.account_id {
-            return Err(CellError::Forbidden(format!(
-                "index {name} belongs to another account"
-            )));
-        }
+        caller.check_owns(&idx, name)?;
         map.remove(name);
         let _data = idx.data.write();
         idx.deleted.store(true, Ordering::SeqCst);
@@ -173,11 +169,7 @@ pub fn visible(cell: &Cell, caller: &Caller) -> Vec<Arc<Index>> {
 
 pub fn status_of(cell: &Cell, caller: &Caller, name: &str) -> CellResult<Value> {
     if let Some(idx) = cell.indexes.read().get(name).cloned() {
-        if !caller.open && idx.account_id() != caller.account_id {
-            return Err(CellError::Forbidden(format!(
-                "index {name} belongs to another account"
-            )));
-        }
+        caller.check_owns(&idx, name)?;
         let status = idx.meta.read().status().to_string();
         return Ok(json!({"indexName": name, "indexStatus": status}));
     }

@@ -203,6 +203,19 @@ pub struct Caller {
     pub open: bool,
 }
 
+impl Caller {
+    /// 403 unless the caller may use `idx` (its own account's, or any with `--open`); `name`
+    /// is the name the caller used.
+    pub fn check_owns(&self, idx: &Index, name: &str) -> CellResult<()> {
+        if !self.open && idx.account_id() != self.account_id {
+            return Err(CellError::Forbidden(format!(
+                "index {name} belongs to another account"
+            )));
+        }
+        Ok(())
+    }
+}
+
 impl Cell {
     pub fn new(
         cfg: Config,
@@ -242,11 +255,7 @@ impl Cell {
         let idx = self
             .resolve(name)
             .ok_or_else(|| CellError::IndexNotFound(name.to_string()))?;
-        if !caller.open && idx.account_id() != caller.account_id {
-            return Err(CellError::Forbidden(format!(
-                "index {name} belongs to another account"
-            )));
-        }
+        caller.check_owns(&idx, name)?;
         Ok(idx)
     }
 

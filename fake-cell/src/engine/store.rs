@@ -153,18 +153,9 @@ pub fn prepare(rec: DocRecord, s: &Settings) -> Prepared {
                 }
             }
             Some("custom_vector") => {
-                if let Some(obj) = rec.fields.get(tf).and_then(Value::as_object) {
-                    let vector: Vec<f32> = obj
-                        .get("vector")
-                        .and_then(Value::as_array)
-                        .map(|a| {
-                            a.iter()
-                                .filter_map(Value::as_f64)
-                                .map(|x| x as f32)
-                                .collect()
-                        })
-                        .unwrap_or_default();
-                    let content = obj
+                if let Some(field) = rec.fields.get(tf).filter(|v| v.is_object()) {
+                    let vector = embed::vector_field(field).unwrap_or_default();
+                    let content = field
                         .get("content")
                         .and_then(Value::as_str)
                         .unwrap_or_default();

@@ -6,6 +6,7 @@ use serde_json::{Map, Value};
 use super::filter::{self, Filter};
 use super::hybrid;
 use super::modifiers::{Modifiers, parse_modifiers};
+use crate::engine::embed;
 use crate::error::{CellError, CellResult};
 
 pub const MAX_LIMIT: u64 = 1000;
@@ -206,12 +207,7 @@ fn parse_context(v: Option<&Value>) -> CellResult<Vec<(Vec<f32>, f32)>> {
         CellError::unprocessable(&["body", "context"], "context needs a tensor list")
     })?;
     for item in list {
-        let v: Option<Vec<f32>> = item.get("vector").and_then(Value::as_array).map(|a| {
-            a.iter()
-                .filter_map(Value::as_f64)
-                .map(|x| x as f32)
-                .collect()
-        });
+        let v = embed::vector_field(item);
         let w = item.get("weight").map_or(Some(1.0), Value::as_f64);
         match (v, w) {
             (Some(v), Some(w)) => context.push((v, w as f32)),

@@ -52,18 +52,9 @@ pub fn query_vector(q: &Value, context: &[(Vec<f32>, f32)], s: &Settings) -> Cel
         Value::String(t) => parts.push((embed::embed_text(t, s.dim), 1.0)),
         Value::Object(m) => {
             if let Some(cv) = m.get("customVector") {
-                let v: Vec<f32> = cv
-                    .get("vector")
-                    .and_then(Value::as_array)
-                    .map(|a| {
-                        a.iter()
-                            .filter_map(Value::as_f64)
-                            .map(|x| x as f32)
-                            .collect()
-                    })
-                    .ok_or_else(|| {
-                        CellError::InvalidArgument("customVector needs a vector".into())
-                    })?;
+                let v = embed::vector_field(cv).ok_or_else(|| {
+                    CellError::InvalidArgument("customVector needs a vector".into())
+                })?;
                 parts.push((dense_part(&v, s)?, 1.0));
             } else {
                 if m.is_empty() {

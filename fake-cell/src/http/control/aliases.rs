@@ -68,11 +68,7 @@ pub async fn put(
         let idx = indexes
             .get(&target)
             .ok_or_else(|| CellError::IndexNotFound(target.clone()))?;
-        if !caller.open && idx.account_id() != caller.account_id {
-            return Err(CellError::Forbidden(format!(
-                "index {target} belongs to another account"
-            )));
-        }
+        caller.check_owns(idx, &target)?;
         if indexes.contains_key(&alias) {
             return Err(CellError::Conflict {
                 code: "alias_conflicts_with_index",

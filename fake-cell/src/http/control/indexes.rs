@@ -79,11 +79,7 @@ pub async fn update(
         .get(&name)
         .cloned()
         .ok_or_else(|| CellError::IndexNotFound(name.clone()))?;
-    if !caller.open && idx.account_id() != caller.account_id {
-        return Err(CellError::Forbidden(format!(
-            "index {name} belongs to another account"
-        )));
-    }
+    caller.check_owns(&idx, &name)?;
     let ticket = {
         let mut meta = idx.meta.write();
         let cloud = settings::normalize_cloud(obj, Some(&meta.cloud))?;

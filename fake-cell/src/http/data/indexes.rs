@@ -1,5 +1,6 @@
 //! Open-source Marqo's index routes on the data plane: `GET /indexes`, `POST|DELETE
-//! /indexes/{name}`, `GET /indexes/{name}/status` and the batch create / delete routes.
+//! /indexes/{name}` and the batch create / delete routes (`GET /indexes/{name}/status` is the
+//! control plane's status handler, routed on both planes).
 
 use std::sync::Arc;
 
@@ -9,7 +10,7 @@ use serde_json::{Value, json};
 
 use crate::error::{CellError, CellResult};
 use crate::http::auth::{Admin, Auth, AuthJson, Read};
-use crate::lifecycle::{create_index, delete_index, status_of, visible};
+use crate::lifecycle::{create_index, delete_index, visible};
 use crate::state::Cell;
 
 pub async fn list(
@@ -39,14 +40,6 @@ pub async fn delete(
 ) -> CellResult<Json<Value>> {
     delete_index(&cell, &caller, &name).await?;
     Ok(Json(json!({"acknowledged": true})))
-}
-
-pub async fn status(
-    State(cell): State<Arc<Cell>>,
-    Path(name): Path<String>,
-    Auth(caller, _): Auth<Read>,
-) -> CellResult<Json<Value>> {
-    Ok(Json(status_of(&cell, &caller, &name)?))
 }
 
 /// `POST /batch/indexes/create`: a JSON array of settings objects with `indexName`.

@@ -15,6 +15,7 @@ use axum::{Json, Router};
 use serde_json::{Value, json};
 
 use crate::error::{CellError, CellResult};
+use crate::http::control;
 use crate::lifecycle::MARQO_VERSION;
 use crate::state::Cell;
 
@@ -56,7 +57,7 @@ pub fn routes() -> Router<Arc<Cell>> {
             "/indexes/{name}",
             post(indexes::create).delete(indexes::delete),
         )
-        .route("/indexes/{name}/status", get(indexes::status))
+        .route("/indexes/{name}/status", get(control::indexes::status))
         .route("/indexes/{name}/settings", get(info::settings))
         .route("/indexes/{name}/stats", get(info::stats))
         .route("/indexes/{name}/health", get(info::index_health))
