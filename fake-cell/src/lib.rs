@@ -1,26 +1,22 @@
 //! Marqo-compatible cell: cloud control plane on :9001 and one HTTP server per index.
 //!
-//! Layout:
-//! - [`config`]: the clap `Config`;
-//! - [`state`]: accounts, keys, indexes, aliases, jobs, running index servers;
-//! - [`persist`]: snapshot + journal (every acknowledged write survives `kill -9`);
-//! - [`auth`]: `x-api-key` → account and scopes;
-//! - [`error`]: `CellError`, rendered in Marqo's error shape;
-//! - [`settings`]: index settings validation, defaults and list-entry shapes;
-//! - [`control`]: `/api/v2/...` (indexes, aliases, reindex jobs) and the `/_fake/` admin API;
-//! - [`index_server`]: per-index servers, documents, search (filter, BM25, embeddings, hybrid);
+//! Layout, top to bottom (each layer imports only the ones below it):
+//! - [`http`]: routers and handlers (control plane, data plane, auth extractor, bodies, OpenAPI);
+//! - [`lifecycle`]: create / delete an index (port, registration, journal, its server), visibility;
+//! - [`servers`]: one OS thread + runtime per index server, port choice;
 //! - [`watchdog`]: the probing thread that exits with code 1 when the cell stops answering;
-//! - [`openapi`]: serves `/openapi.json`.
+//! - [`persist`]: snapshot + journal (every acknowledged write survives `kill -9`) and the write path;
+//! - [`state`]: accounts, keys, indexes, aliases, jobs, running index servers;
+//! - [`engine`]: documents store, search, filter, embeddings, top-k, caches, settings (no HTTP);
+//! - [`config`]: the clap `Config`; [`error`]: `CellError`, rendered in Marqo's error shape.
 
-pub mod auth;
-pub mod body;
 pub mod config;
-pub mod control;
+pub mod engine;
 pub mod error;
-pub mod index_server;
-pub mod openapi;
+pub mod http;
+pub mod lifecycle;
 pub mod persist;
-pub mod settings;
+pub mod servers;
 pub mod state;
 pub mod watchdog;
 
@@ -31,7 +27,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::routing::get;
 use clap::Parser;
 use service_kit::{HealthState, Shutdown};
 use tokio::net::TcpListener;
@@ -43,19 +38,13 @@ pub const SERVICE: &str = "fake-cell";
 
 /// The main port's HTTP API: health, OpenAPI, control plane, admin and the data plane.
 pub fn router(cell: Arc<Cell>) -> Router {
-    let routes = Router::new()
-        .merge(service_kit::health_router(cell.health.clone()))
-        .route("/openapi.json", get(openapi::openapi))
-        .merge(control::routes())
-        .merge(index_server::routes::cloud_misc_routes())
-        .merge(index_server::routes::data_routes());
-    index_server::routes::finish(routes, cell)
+    http::main_router(cell)
 }
 
 /// Restore state from disk into a new cell (no servers started yet).
 pub fn restore(config: Config, health: HealthState) -> anyhow::Result<Arc<Cell>> {
     let (snap, journal, records) = persist::open(&config.state_file)?;
-    let cell = Arc::new(Cell::new(config, health, journal));
+    let cell = Arc::new(Cell::new(config, health, journal, http::index_router));
     let n = records.len();
     persist::load_snapshot(&cell, snap);
     for r in records {
@@ -76,7 +65,7 @@ async fn start_index_servers(cell: &Arc<Cell>) -> anyhow::Result<()> {
     list.sort_by(|a, b| a.name.cmp(&b.name));
     for idx in list {
         let remembered = idx.meta.read().port;
-        let (port, listener) = index_server::bind_port(cell, Some(remembered), Some(&idx.name))
+        let (port, listener) = servers::bind_port(cell, Some(remembered), Some(&idx.name))
             .map_err(|e| anyhow::anyhow!("index {}: {e}", idx.name))?;
         if port != remembered {
             tracing::warn!(index = %idx.name, remembered, port, "remembered index port is taken; using another one");
@@ -87,7 +76,7 @@ async fn start_index_servers(cell: &Arc<Cell>) -> anyhow::Result<()> {
             };
             cell.commit(ticket).await?;
         }
-        index_server::start(cell, &idx.name, port, listener)?;
+        servers::start(cell, &idx.name, port, listener)?;
     }
     Ok(())
 }
@@ -114,7 +103,7 @@ pub async fn run(
     tracing::info!(%addr, open = cell.cfg.open, "{SERVICE} ready");
     let served = service_kit::serve(listener, router(cell.clone()), shutdown).await;
     stop.trigger();
-    index_server::stop_all(&cell);
+    servers::stop_all(&cell);
     // The journal already holds every acknowledged write, so a final snapshot only saves replay
     // time. Write it when the journal is large, within a budget, so shutdown stays under ~1 s.
     if cell.journal.bytes_in_generation() > cell.cfg.compact_after_bytes / 4 {

@@ -4,7 +4,8 @@
 //! lock that ordered it; the handler releases the lock, awaits the ticket (group-committed fsync by
 //! the journal thread) and only then answers. Compaction rotates the journal, serialises a snapshot
 //! that covers the closed generations, writes it atomically and deletes those journal files.
-//! Recovery loads the snapshot and replays newer records in order.
+//! Recovery loads the snapshot and replays newer records in order. The write path every handler
+//! uses (`Cell::check_writable`, `Cell::submit`, `Cell::commit`) is defined here.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -13,10 +14,11 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use service_kit::journal::{Journal, JournalError};
+use service_kit::journal::{Journal, JournalError, Ticket};
 use service_kit::state_file::{self, Loaded};
 
-use crate::index_server::store::{self, DocRecord};
+use crate::engine::store::{self, DocRecord};
+use crate::error::{CellError, CellResult};
 use crate::state::{Account, ApiKey, Cell, Index, IndexMeta, Job};
 
 /// One journal line. Each is idempotent: it carries full new values or deletes by key.
@@ -51,6 +53,31 @@ pub enum Record {
     },
     Reset,
     Noop,
+}
+
+/// The write path: every mutation is applied to memory, submitted while the lock that ordered it
+/// is held, and acknowledged only after its ticket commits.
+impl Cell {
+    /// Refuse writes up front while the journal is failing (reads keep working).
+    pub fn check_writable(&self) -> CellResult<()> {
+        self.writes.check().map_err(CellError::Persistence)
+    }
+
+    /// Queue a record; call while holding the lock that ordered the mutation.
+    pub fn submit(&self, rec: &Record) -> Ticket {
+        self.journal.submit_json(rec)
+    }
+
+    /// Wait for durability; the write is acknowledged only if this succeeds.
+    pub async fn commit(&self, ticket: Ticket) -> CellResult<()> {
+        match ticket.wait().await {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                self.writes.failed(&e.0);
+                Err(e.into())
+            }
+        }
+    }
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]

@@ -1,6 +1,7 @@
 //! Everything the cell knows: accounts and keys, indexes (settings, status, port, documents),
 //! aliases, reindex jobs and the running index servers. Locks are `parking_lot` and never held
-//! across `.await` or I/O; lock order is `indexes` → an index's `meta` → its `data`.
+//! across `.await` or I/O; lock order is `indexes` → an index's `meta` → its `data`. The write
+//! path (`check_writable`, `submit`, `commit`) is in `persist.rs`, next to the records it writes.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Arc;
@@ -10,16 +11,14 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use parking_lot::{Mutex, RwLock};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use service_kit::HealthState;
-use service_kit::journal::{Journal, Ticket};
+use service_kit::journal::Journal;
 use service_kit::write_guard::WriteGuard;
+use service_kit::{HealthState, Shutdown};
 
 use crate::config::Config;
+use crate::engine::search::index_data::IndexData;
+use crate::engine::settings::{self, Settings};
 use crate::error::{CellError, CellResult};
-use crate::index_server::ServerHandle;
-use crate::index_server::store::IndexData;
-use crate::persist::Record;
-use crate::settings::{self, Settings};
 
 /// Recently deleted index names kept so status polls can answer DELETED.
 const TOMBSTONES: usize = 1000;
@@ -138,6 +137,25 @@ pub struct Job {
     pub error: Option<String>,
 }
 
+/// A running index server (see `crate::servers`).
+pub struct ServerHandle {
+    pub port: u16,
+    pub shutdown: Shutdown,
+    pub thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl ServerHandle {
+    pub fn stop(mut self) {
+        self.shutdown.trigger();
+        // The thread exits within moments; do not block the caller on it.
+        drop(self.thread.take());
+    }
+}
+
+/// Builds the router every index server runs. Passed in by whoever builds the cell (the HTTP
+/// layer's data-plane router), so `servers` starts index servers without importing `http`.
+pub type IndexRouter = fn(Arc<Cell>) -> axum::Router;
+
 pub struct Cell {
     pub cfg: Config,
     pub health: HealthState,
@@ -150,6 +168,7 @@ pub struct Cell {
     /// Refuses writes while the journal cannot be written; reads keep working.
     pub writes: WriteGuard,
     pub servers: Mutex<HashMap<String, ServerHandle>>,
+    pub index_router: IndexRouter,
     pub compacting: AtomicBool,
     /// Serialises index creation/deletion/fork so port choice and name checks do not race.
     pub lifecycle: tokio::sync::Mutex<()>,
@@ -184,8 +203,26 @@ pub struct Caller {
     pub open: bool,
 }
 
+impl Caller {
+    /// 403 unless the caller may use `idx` (its own account's, or any with `--open`); `name`
+    /// is the name the caller used.
+    pub fn check_owns(&self, idx: &Index, name: &str) -> CellResult<()> {
+        if !self.open && idx.account_id() != self.account_id {
+            return Err(CellError::Forbidden(format!(
+                "index {name} belongs to another account"
+            )));
+        }
+        Ok(())
+    }
+}
+
 impl Cell {
-    pub fn new(cfg: Config, health: HealthState, journal: Journal) -> Self {
+    pub fn new(
+        cfg: Config,
+        health: HealthState,
+        journal: Journal,
+        index_router: IndexRouter,
+    ) -> Self {
         let writes = WriteGuard::new(health.clone(), &cfg.state_file);
         Cell {
             cfg,
@@ -198,29 +235,9 @@ impl Cell {
             journal,
             writes,
             servers: Mutex::new(HashMap::new()),
+            index_router,
             compacting: AtomicBool::new(false),
             lifecycle: tokio::sync::Mutex::new(()),
-        }
-    }
-
-    /// Refuse writes up front while the journal is failing (reads keep working).
-    pub fn check_writable(&self) -> CellResult<()> {
-        self.writes.check().map_err(CellError::Persistence)
-    }
-
-    /// Queue a record; call while holding the lock that ordered the mutation.
-    pub fn submit(&self, rec: &Record) -> Ticket {
-        self.journal.submit_json(rec)
-    }
-
-    /// Wait for durability; the write is acknowledged only if this succeeds.
-    pub async fn commit(&self, ticket: Ticket) -> CellResult<()> {
-        match ticket.wait().await {
-            Ok(()) => Ok(()),
-            Err(e) => {
-                self.writes.failed(&e.0);
-                Err(e.into())
-            }
         }
     }
 
@@ -238,11 +255,7 @@ impl Cell {
         let idx = self
             .resolve(name)
             .ok_or_else(|| CellError::IndexNotFound(name.to_string()))?;
-        if !caller.open && idx.account_id() != caller.account_id {
-            return Err(CellError::Forbidden(format!(
-                "index {name} belongs to another account"
-            )));
-        }
+        caller.check_owns(&idx, name)?;
         Ok(idx)
     }
 

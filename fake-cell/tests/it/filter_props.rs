@@ -1,7 +1,7 @@
 //! Property tests for the filter parser: printing an AST and parsing it back gives the same AST;
 //! arbitrary input never panics (it parses or yields a 400 `invalid_argument`).
 
-use fake_cell::index_server::search::filter::{Filter, parse};
+use fake_cell::engine::search::filter::{Filter, parse};
 use proptest::prelude::*;
 
 fn escape(s: &str) -> String {

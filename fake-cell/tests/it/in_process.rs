@@ -29,17 +29,18 @@ async fn send(app: &axum::Router, method: Method, path: &str, body: Option<&str>
 
 /// An open cell restored from a fresh temp state file (not yet ready), and its router.
 async fn start_cell() -> (tempfile::TempDir, Arc<Cell>, axum::Router) {
+    start_cell_with(&["--open"]).await
+}
+
+/// A cell with `extra` flags restored from a fresh temp state file (not yet ready), and its router.
+async fn start_cell_with(extra: &[&str]) -> (tempfile::TempDir, Arc<Cell>, axum::Router) {
     let dir = tempfile::tempdir().unwrap();
     let range = crate::support::index_range();
     let state = dir.path().join("s.json");
-    let config = Config::parse_from([
-        "fake-cell",
-        "--open",
-        "--index-ports",
-        &range,
-        "--state-file",
-        state.to_str().unwrap(),
-    ]);
+    let mut args = vec!["fake-cell", "--index-ports", &range, "--state-file"];
+    args.push(state.to_str().unwrap());
+    args.extend_from_slice(extra);
+    let config = Config::parse_from(args);
     let health = service_kit::HealthState::new("fake-cell", "test");
     let cell = tokio::task::spawn_blocking(move || fake_cell::restore(config, health))
         .await
@@ -101,7 +102,36 @@ async fn in_process_router_contract() {
     assert!(r["detail"].is_array());
     let (s, _) = send(&app, Method::DELETE, "/indexes/ip", None).await;
     assert_eq!(s, 200);
-    fake_cell::index_server::stop_all(&cell);
+    fake_cell::servers::stop_all(&cell);
+}
+
+/// The key is checked after the path and the JSON body: malformed JSON is 400 whoever sends it,
+/// well-formed requests without a key are 401 (with or without a body).
+#[tokio::test]
+async fn a_malformed_body_is_reported_before_a_missing_key() {
+    let (_dir, cell, app) = start_cell_with(&[]).await;
+    cell.health.set_ready();
+    let (s, r) = send(
+        &app,
+        Method::POST,
+        "/indexes/x/documents",
+        Some("{not json"),
+    )
+    .await;
+    assert_eq!((s, r["code"].as_str()), (400, Some("invalid_argument")));
+    let (s, r) = send(
+        &app,
+        Method::POST,
+        "/indexes/x/search",
+        Some(r#"{"q":"a"}"#),
+    )
+    .await;
+    assert_eq!((s, r["code"].as_str()), (401, Some("unauthorized")));
+    let (s, r) = send(&app, Method::GET, "/indexes/x/stats", None).await;
+    assert_eq!((s, r["code"].as_str()), (401, Some("unauthorized")));
+    let (s, r) = send(&app, Method::GET, "/api/v2/indexes", None).await;
+    assert_eq!((s, r["code"].as_str()), (401, Some("unauthorized")));
+    fake_cell::servers::stop_all(&cell);
 }
 
 /// A started cell with an empty open index `name` (in-process, ports from the test range).
@@ -207,5 +237,5 @@ async fn ranking_paths_agree_and_writes_invalidate_the_caches() {
     let after = find(body.clone()).await;
     assert_eq!(ids(&after).len(), 5, "{after}");
     assert!(!ids(&after).contains(&"new".to_string()));
-    fake_cell::index_server::stop_all(&cell);
+    fake_cell::servers::stop_all(&cell);
 }

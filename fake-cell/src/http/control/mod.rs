@@ -1,7 +1,9 @@
-//! The control plane on the main port: Marqo Cloud's `/api/v2/...` (indexes, aliases, reindex
-//! jobs) and the local admin API under `/_fake/` (accounts, keys, state dump, reset).
+//! The control plane on the main port: Marqo Cloud's `/api/v2/...` ([`indexes`], [`aliases`],
+//! reindex [`jobs`]) and the local admin API under `/_fake/` ([`accounts`] and keys; [`admin`]:
+//! state dump, reset, stop-server).
 
 pub mod accounts;
+pub mod admin;
 pub mod aliases;
 pub mod indexes;
 pub mod jobs;
@@ -15,16 +17,16 @@ use crate::state::Cell;
 
 pub fn routes() -> Router<Arc<Cell>> {
     Router::new()
-        .route("/api/v2/indexes", get(indexes::cloud_list))
+        .route("/api/v2/indexes", get(indexes::list))
         .route(
             "/api/v2/indexes/{name}",
-            get(indexes::cloud_describe)
-                .post(indexes::cloud_create)
-                .put(indexes::cloud_update)
-                .delete(indexes::cloud_delete),
+            get(indexes::describe)
+                .post(indexes::create)
+                .put(indexes::update)
+                .delete(indexes::delete),
         )
-        .route("/api/v2/indexes/{name}/status", get(indexes::cloud_status))
-        .route("/api/v2/indexes/{name}/fork", post(indexes::cloud_fork))
+        .route("/api/v2/indexes/{name}/status", get(indexes::status))
+        .route("/api/v2/indexes/{name}/fork", post(indexes::fork))
         .route("/api/v2/aliases", get(aliases::list))
         .route(
             "/api/v2/aliases/{alias}",
@@ -46,10 +48,10 @@ pub fn routes() -> Router<Arc<Cell>> {
         )
         .route("/_fake/keys/validate", post(accounts::validate_key))
         .route("/_fake/keys/{key_id}/revoke", post(accounts::revoke_key))
-        .route("/_fake/state", get(accounts::dump_state))
-        .route("/_fake/reset", post(accounts::reset))
+        .route("/_fake/state", get(admin::dump_state))
+        .route("/_fake/reset", post(admin::reset))
         .route(
             "/_fake/indexes/{name}/stop-server",
-            post(accounts::stop_index_server),
+            post(admin::stop_index_server),
         )
 }

@@ -7,14 +7,13 @@ use std::sync::atomic::Ordering;
 
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use crate::auth::{Scope, authorize};
-use crate::body::JsonBody;
+use crate::engine::store;
 use crate::error::{CellError, CellResult};
-use crate::index_server::store;
+use crate::http::auth::{Admin, Auth, AuthJson, Read};
 use crate::persist::Record;
 use crate::state::{Cell, Index, Job, now_rfc3339};
 
@@ -22,10 +21,8 @@ const BATCH: usize = 128;
 
 pub async fn create(
     State(cell): State<Arc<Cell>>,
-    headers: HeaderMap,
-    JsonBody(body): JsonBody,
+    AuthJson(caller, body, _): AuthJson<Admin>,
 ) -> CellResult<Response> {
-    let caller = authorize(&cell, &headers, Scope::Admin)?;
     let field = |k: &str| -> CellResult<String> {
         body.get(k)
             .and_then(Value::as_str)
@@ -125,8 +122,10 @@ async fn run_job(cell: Arc<Cell>, mut job: Job, src: Arc<Index>, dst: Arc<Index>
     update(&cell, &job).await;
 }
 
-pub async fn list(State(cell): State<Arc<Cell>>, headers: HeaderMap) -> CellResult<Json<Value>> {
-    let caller = authorize(&cell, &headers, Scope::Read)?;
+pub async fn list(
+    State(cell): State<Arc<Cell>>,
+    Auth(caller, _): Auth<Read>,
+) -> CellResult<Json<Value>> {
     let jobs: Vec<Job> = cell
         .jobs
         .lock()
@@ -139,10 +138,9 @@ pub async fn list(State(cell): State<Arc<Cell>>, headers: HeaderMap) -> CellResu
 
 pub async fn get_one(
     State(cell): State<Arc<Cell>>,
-    headers: HeaderMap,
     Path(job_id): Path<String>,
+    Auth(caller, _): Auth<Read>,
 ) -> CellResult<Json<Value>> {
-    let caller = authorize(&cell, &headers, Scope::Read)?;
     let job = cell
         .jobs
         .lock()

@@ -10,6 +10,8 @@
 
 use std::collections::HashMap;
 
+use serde_json::Value;
+
 /// Sorted-by-dimension sparse vector.
 pub type SparseVec = Vec<(u32, f32)>;
 
@@ -76,6 +78,18 @@ pub fn combine(parts: &[(&SparseVec, f32)]) -> SparseVec {
         }
     }
     finish(acc)
+}
+
+/// The numbers of `v["vector"]` (custom vectors, context vectors, `customVector` queries), if
+/// it is an array; non-numbers are skipped.
+pub fn vector_field(v: &Value) -> Option<Vec<f32>> {
+    let a = v.get("vector")?.as_array()?;
+    Some(
+        a.iter()
+            .filter_map(Value::as_f64)
+            .map(|x| x as f32)
+            .collect(),
+    )
 }
 
 /// A dense vector (custom vectors, context vectors) in sparse form, normalised when asked.

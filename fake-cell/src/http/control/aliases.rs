@@ -5,14 +5,12 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::HeaderMap;
 use serde_json::{Value, json};
 
-use crate::auth::{Scope, authorize};
-use crate::body::JsonBody;
+use crate::engine::settings::validate_index_name;
 use crate::error::{CellError, CellResult};
+use crate::http::auth::{Admin, Auth, AuthJson, Read};
 use crate::persist::Record;
-use crate::settings::validate_index_name;
 use crate::state::{Caller, Cell};
 
 fn visible(cell: &Cell, caller: &Caller) -> Vec<Value> {
@@ -31,17 +29,18 @@ fn visible(cell: &Cell, caller: &Caller) -> Vec<Value> {
         .collect()
 }
 
-pub async fn list(State(cell): State<Arc<Cell>>, headers: HeaderMap) -> CellResult<Json<Value>> {
-    let caller = authorize(&cell, &headers, Scope::Read)?;
+pub async fn list(
+    State(cell): State<Arc<Cell>>,
+    Auth(caller, _): Auth<Read>,
+) -> CellResult<Json<Value>> {
     Ok(Json(json!({ "results": visible(&cell, &caller) })))
 }
 
 pub async fn get_one(
     State(cell): State<Arc<Cell>>,
-    headers: HeaderMap,
     Path(alias): Path<String>,
+    Auth(caller, _): Auth<Read>,
 ) -> CellResult<Json<Value>> {
-    let caller = authorize(&cell, &headers, Scope::Read)?;
     let target = cell
         .aliases
         .read()
@@ -54,11 +53,9 @@ pub async fn get_one(
 
 pub async fn put(
     State(cell): State<Arc<Cell>>,
-    headers: HeaderMap,
     Path(alias): Path<String>,
-    JsonBody(body): JsonBody,
+    AuthJson(caller, body, _): AuthJson<Admin>,
 ) -> CellResult<Json<Value>> {
-    let caller = authorize(&cell, &headers, Scope::Admin)?;
     validate_index_name(&alias)?;
     let target = body
         .get("indexName")
@@ -71,11 +68,7 @@ pub async fn put(
         let idx = indexes
             .get(&target)
             .ok_or_else(|| CellError::IndexNotFound(target.clone()))?;
-        if !caller.open && idx.account_id() != caller.account_id {
-            return Err(CellError::Forbidden(format!(
-                "index {target} belongs to another account"
-            )));
-        }
+        caller.check_owns(idx, &target)?;
         if indexes.contains_key(&alias) {
             return Err(CellError::Conflict {
                 code: "alias_conflicts_with_index",
@@ -107,10 +100,9 @@ pub async fn put(
 
 pub async fn remove(
     State(cell): State<Arc<Cell>>,
-    headers: HeaderMap,
     Path(alias): Path<String>,
+    Auth(caller, _): Auth<Admin>,
 ) -> CellResult<Json<Value>> {
-    let caller = authorize(&cell, &headers, Scope::Admin)?;
     cell.check_writable()?;
     let ticket = {
         let indexes = cell.indexes.read();

@@ -6,7 +6,8 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
-use super::{Cand, Modifiers, parse_modifiers, top_k};
+use super::modifiers::{Modifiers, parse_modifiers};
+use super::topk::{Cand, top_k};
 use crate::error::{CellError, CellResult};
 
 #[derive(Debug, Clone, Copy, PartialEq)]

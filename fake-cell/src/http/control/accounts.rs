@@ -1,6 +1,5 @@
-//! Local admin API under `/_fake/` (no key needed): accounts with a `system_account_id`, API keys
-//! with scopes (create, list, revoke, validate), a dump of the whole state, reset, and one fault
-//! injection hook (stop an index server's listener) used to test the watchdog honestly.
+//! Accounts and API keys of the local admin API under `/_fake/` (no key needed): accounts with a
+//! `system_account_id`, API keys with scopes (create, list, revoke, validate).
 
 use std::sync::Arc;
 
@@ -10,10 +9,9 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use crate::body::JsonBody;
 use crate::error::{CellError, CellResult};
-use crate::index_server;
-use crate::persist::{self, Record};
+use crate::http::body::JsonBody;
+use crate::persist::Record;
 use crate::state::{Account, ApiKey, Cell, now_rfc3339};
 
 const DEFAULT_SCOPES: &[&str] = &["read", "write", "admin"];
@@ -219,48 +217,4 @@ pub async fn validate_key(
         }
     };
     Ok(resp)
-}
-
-pub async fn dump_state(State(cell): State<Arc<Cell>>) -> Json<Value> {
-    let snap = persist::snapshot(&cell, 0);
-    let ports: serde_json::Map<String, Value> = cell
-        .servers
-        .lock()
-        .iter()
-        .map(|(n, h)| (n.clone(), json!(h.port)))
-        .collect();
-    let mut v = json!(snap);
-    if let Some(o) = v.as_object_mut() {
-        o.remove("covered");
-        o.insert("servers".into(), Value::Object(ports));
-    }
-    Json(v)
-}
-
-pub async fn reset(State(cell): State<Arc<Cell>>) -> CellResult<Json<Value>> {
-    cell.check_writable()?;
-    let ticket = {
-        persist::reset_memory(&cell);
-        cell.submit(&Record::Reset)
-    };
-    index_server::stop_all(&cell);
-    cell.commit(ticket).await?;
-    if let Err(e) = persist::compact(cell.clone()).await {
-        tracing::warn!(error = %e, "snapshot after reset failed; the journal still records the reset");
-    }
-    tracing::info!("state reset");
-    Ok(Json(json!({"acknowledged": true})))
-}
-
-/// Fault injection: stop an index server's listener while the index stays registered, so the
-/// watchdog's probe really fails (used by the watchdog test).
-pub async fn stop_index_server(
-    State(cell): State<Arc<Cell>>,
-    Path(name): Path<String>,
-) -> CellResult<Json<Value>> {
-    if !cell.indexes.read().contains_key(&name) {
-        return Err(CellError::IndexNotFound(name));
-    }
-    index_server::stop(&cell, &name);
-    Ok(Json(json!({"acknowledged": true, "stopped": name})))
 }

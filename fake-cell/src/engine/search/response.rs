@@ -2,15 +2,14 @@
 //! read lock: each hit's fields are written from the stored document instead of being copied
 //! into a temporary JSON tree first (that copy was most of a small search's cost).
 
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde::ser::{SerializeMap, SerializeSeq, Serializer};
 use serde_json::Value;
 
-use super::{Cand, Method, SearchReq};
+use super::index_data::IndexData;
+use super::request::{Method, SearchReq};
+use super::topk::Cand;
 use crate::error::{CellError, CellResult};
-use crate::index_server::store::IndexData;
 
 /// Keys the hit itself writes; a document field of the same name would duplicate them.
 const RESERVED: [&str; 5] = [
@@ -119,9 +118,4 @@ pub struct SearchAnswer<'a> {
 pub fn to_bytes(answer: &impl Serialize) -> CellResult<Vec<u8>> {
     serde_json::to_vec(answer)
         .map_err(|e| CellError::Internal(format!("cannot serialise search answer: {e}")))
-}
-
-/// A 200 with an already serialised JSON body.
-pub fn json_response(body: Vec<u8>) -> Response {
-    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
 }

@@ -1,12 +1,8 @@
 //! Per-index HTTP servers: one OS thread per index that owns the index's listener and its own
 //! tokio runtime (`--index-workers` threads, default 2; 1 = a current-thread runtime on that one
-//! thread), so load on one index never stalls the main API or another index. Each serves the same
-//! data-plane routes as the main port (`GET /`, `/indexes/{name}/...`).
-
-pub mod documents;
-pub mod routes;
-pub mod search;
-pub mod store;
+//! thread), so load on one index never stalls the main API or another index. Each serves the
+//! router the cell was built with (`Cell::index_router`: the data-plane routes), so this module
+//! does not depend on the HTTP layer. Also the port choice within `--index-ports`.
 
 use std::collections::HashSet;
 use std::net::TcpListener;
@@ -15,22 +11,7 @@ use std::sync::Arc;
 use service_kit::Shutdown;
 
 use crate::error::{CellError, CellResult};
-use crate::state::Cell;
-
-/// A running index server.
-pub struct ServerHandle {
-    pub port: u16,
-    pub shutdown: Shutdown,
-    pub thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl ServerHandle {
-    pub fn stop(mut self) {
-        self.shutdown.trigger();
-        // The thread exits within moments; do not block the caller on it.
-        drop(self.thread.take());
-    }
-}
+use crate::state::{Cell, ServerHandle};
 
 /// Ports already assigned to indexes (other than `except`).
 fn assigned_ports(cell: &Cell, except: Option<&str>) -> HashSet<u16> {
@@ -76,7 +57,7 @@ pub fn bind_port(
 /// Start serving `index` on an already bound listener (so it is accepting when this returns).
 pub fn start(cell: &Arc<Cell>, index: &str, port: u16, listener: TcpListener) -> CellResult<()> {
     let shutdown = Shutdown::new();
-    let router = routes::data_router(cell.clone());
+    let router = (cell.index_router)(cell.clone());
     let wait = shutdown.wait();
     let name = index.to_string();
     let workers = usize::from(cell.cfg.index_workers);

@@ -1,4 +1,4 @@
-//! Candidate collection for search: a bounded best-`k` heap, so a query matching thousands of
+//! Candidates and their collection: [`Cand`] (a scored document), a bounded best-`k` heap, so a query matching thousands of
 //! documents keeps only the page it can return (O(n log k) and no per-match allocation), and
 //! reusable per-thread scratch arrays for the dense score accumulators.
 
@@ -6,11 +6,45 @@ use std::cell::RefCell;
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
-use super::Cand;
+/// A scored candidate document.
+#[derive(Debug, Clone)]
+pub struct Cand {
+    pub slot: u32,
+    pub score: f32,
+    /// The best tensor chunk (for `_highlights`), resolved only for the returned page.
+    pub chunk: Option<u32>,
+    pub lexical: Option<f32>,
+    pub tensor: Option<f32>,
+}
+
+impl Cand {
+    /// A tensor candidate: its best chunk and that chunk's closeness.
+    pub fn tensor(slot: u32, chunk: u32, score: f32) -> Cand {
+        Cand {
+            slot,
+            score,
+            chunk: Some(chunk),
+            lexical: None,
+            tensor: Some(score),
+        }
+    }
+}
 
 /// Best first: higher score, then lower slot (insertion order) on ties.
 pub fn better(a: &Cand, b: &Cand) -> Ordering {
     b.score.total_cmp(&a.score).then(a.slot.cmp(&b.slot))
+}
+
+/// Keep the best `k` by score (ties by insertion slot), sorted.
+pub fn top_k(mut v: Vec<Cand>, k: usize) -> Vec<Cand> {
+    if v.len() > k && k > 0 {
+        v.select_nth_unstable_by(k - 1, better);
+        v.truncate(k);
+    } else if k == 0 {
+        v.clear();
+    }
+    v.sort_unstable_by(better);
+    v
 }
 
 /// Heap entry ordered so that the *worst* kept candidate sits at the top of the max-heap.

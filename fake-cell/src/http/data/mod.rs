@@ -1,26 +1,30 @@
-//! The data-plane router, served both by every index server and by the main port (single-URL
-//! clients), like open-source Marqo's API.
+//! The data-plane routes, served both by every index server and by the main port (single-URL
+//! clients), like open-source Marqo's API, plus the index-less calls cloud-mode clients send to
+//! `/api/...`. Handlers: [`indexes`] (create / delete / list / status), [`documents`],
+//! [`info`] (settings, stats, health), [`search`] (search, recommend, embed).
+
+pub mod documents;
+pub mod indexes;
+pub mod info;
+pub mod search;
 
 use std::sync::Arc;
 
-use axum::extract::DefaultBodyLimit;
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use serde_json::{Value, json};
 
-use super::documents;
-use super::search;
-use crate::body::BODY_LIMIT;
-use crate::control::indexes;
-use crate::error::{CellError, CellResult, route_not_found};
+use crate::error::{CellError, CellResult};
+use crate::http::control;
+use crate::lifecycle::MARQO_VERSION;
 use crate::state::Cell;
 
 pub async fn root() -> Json<Value> {
-    Json(json!({"message": "Welcome to Marqo", "version": indexes::MARQO_VERSION}))
+    Json(json!({"message": "Welcome to Marqo", "version": MARQO_VERSION}))
 }
 
 async fn health() -> Json<Value> {
-    Json(documents::health_body())
+    Json(info::health_body())
 }
 
 async fn models() -> Json<Value> {
@@ -43,24 +47,20 @@ async fn cuda() -> Json<Value> {
     Json(json!({"cuda_devices": []}))
 }
 
-async fn method_not_allowed() -> CellError {
-    CellError::MethodNotAllowed
-}
-
 /// Data-plane routes without state (merged into the main router too).
-pub fn data_routes() -> Router<Arc<Cell>> {
+pub fn routes() -> Router<Arc<Cell>> {
     Router::new()
         .route("/", get(root))
         .route("/health", get(health))
-        .route("/indexes", get(indexes::data_list))
+        .route("/indexes", get(indexes::list))
         .route(
             "/indexes/{name}",
-            post(indexes::data_create).delete(indexes::data_delete),
+            post(indexes::create).delete(indexes::delete),
         )
-        .route("/indexes/{name}/status", get(indexes::data_status))
-        .route("/indexes/{name}/settings", get(documents::settings))
-        .route("/indexes/{name}/stats", get(documents::stats))
-        .route("/indexes/{name}/health", get(documents::index_health))
+        .route("/indexes/{name}/status", get(control::indexes::status))
+        .route("/indexes/{name}/settings", get(info::settings))
+        .route("/indexes/{name}/stats", get(info::stats))
+        .route("/indexes/{name}/health", get(info::index_health))
         .route(
             "/indexes/{name}/documents",
             post(documents::add_documents)
@@ -89,15 +89,6 @@ pub fn data_routes() -> Router<Arc<Cell>> {
         .route("/batch/indexes/delete", post(indexes::batch_delete))
 }
 
-/// Finish a router: JSON fallbacks, body limit, state.
-pub fn finish(routes: Router<Arc<Cell>>, cell: Arc<Cell>) -> Router {
-    routes
-        .fallback(route_not_found)
-        .method_not_allowed_fallback(method_not_allowed)
-        .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .with_state(cell)
-}
-
 /// Cloud-mode clients send index-less calls (`get_marqo`, models, devices) to `{url}/api/...`.
 pub fn cloud_misc_routes() -> Router<Arc<Cell>> {
     Router::new()
@@ -107,9 +98,4 @@ pub fn cloud_misc_routes() -> Router<Arc<Cell>> {
         .route("/api/models", get(models).delete(eject))
         .route("/api/device/cpu", get(cpu))
         .route("/api/device/cuda", get(cuda))
-}
-
-/// What each index server runs.
-pub fn data_router(cell: Arc<Cell>) -> Router {
-    finish(data_routes(), cell)
 }

@@ -8,7 +8,7 @@ use std::collections::{HashMap, VecDeque};
 
 use parking_lot::Mutex;
 
-use super::Cand;
+use super::topk::Cand;
 
 /// Most cached requests per index.
 const MAX_ENTRIES: usize = 256;

@@ -1,17 +1,15 @@
-//! One index's documents plus the structures search reads: a BM25 inverted index per lexical field
-//! and an inverted index over embedding dimensions for tensor chunks. Everything expensive
-//! (tokenising, chunking, embedding) happens in [`prepare`], outside the index lock; [`IndexData::put`]
-//! only moves prepared pieces into maps.
+//! Storage: one index's documents plus the structures search reads (a BM25 inverted index per
+//! lexical field and an inverted index over embedding dimensions for tensor chunks). Everything
+//! expensive (tokenising, chunking, embedding) happens in [`prepare`], outside the index lock;
+//! [`Store::put`] only moves prepared pieces into maps. Knows nothing about search or HTTP.
 
 use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::search::cache::ResultCache;
-use super::search::embed::{self, SparseVec};
-use super::search::lexical::ImpactCache;
-use crate::settings::Settings;
+use super::embed::{self, SparseVec};
+use super::settings::Settings;
 
 /// The persisted form of a document (journal records and snapshots).
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -68,7 +66,7 @@ pub struct Prepared {
 }
 
 #[derive(Default)]
-pub struct IndexData {
+pub struct Store {
     ids: HashMap<String, u32>,
     slots: Vec<Option<StoredDoc>>,
     free: Vec<u32>,
@@ -80,10 +78,6 @@ pub struct IndexData {
     pub n_vectors: usize,
     /// Bumped by every write; cached search structures are valid for one version.
     pub version: u64,
-    /// BM25 contributions per (field, term) for the current version (see `search::lexical`).
-    pub impacts: ImpactCache,
-    /// Ranked pages of recent search requests for the current version (see `search::cache`).
-    pub results: ResultCache,
 }
 
 /// Text a structured or unstructured field contributes to lexical search.
@@ -159,18 +153,9 @@ pub fn prepare(rec: DocRecord, s: &Settings) -> Prepared {
                 }
             }
             Some("custom_vector") => {
-                if let Some(obj) = rec.fields.get(tf).and_then(Value::as_object) {
-                    let vector: Vec<f32> = obj
-                        .get("vector")
-                        .and_then(Value::as_array)
-                        .map(|a| {
-                            a.iter()
-                                .filter_map(Value::as_f64)
-                                .map(|x| x as f32)
-                                .collect()
-                        })
-                        .unwrap_or_default();
-                    let content = obj
+                if let Some(field) = rec.fields.get(tf).filter(|v| v.is_object()) {
+                    let vector = embed::vector_field(field).unwrap_or_default();
+                    let content = field
                         .get("content")
                         .and_then(Value::as_str)
                         .unwrap_or_default();
@@ -196,7 +181,7 @@ pub fn prepare(rec: DocRecord, s: &Settings) -> Prepared {
     Prepared { rec, chunks, lex }
 }
 
-impl IndexData {
+impl Store {
     pub fn len(&self) -> usize {
         self.ids.len()
     }

@@ -1,0 +1,404 @@
+//! Documents as the data plane accepts and returns them: field validation for add and update
+//! (per-item errors as Marqo reports them), the records an add request writes, and the JSON of
+//! a stored document (with `_tensor_facets` on request). Plain Rust: the handlers in
+//! `http/data/documents.rs` take the locks and journal the writes.
+
+use std::collections::HashMap;
+
+use serde_json::{Map, Value, json};
+
+use super::embed;
+use super::settings::Settings;
+use super::store::{DocRecord, Store, StoredDoc};
+use crate::error::{CellError, CellResult};
+
+pub const MAX_DOCS_PER_REQUEST: usize = 128;
+pub const MAX_DOC_BYTES: usize = 100_000;
+pub const MAX_IDS: usize = 10_000;
+const RESERVED: &[&str] = &[
+    "_id",
+    "_score",
+    "_highlights",
+    "_found",
+    "_embedding",
+    "_tensor_facets",
+    "_lexical_score",
+    "_tensor_score",
+];
+
+pub fn item_error(id: &str, err: &CellError) -> Value {
+    let msg = err.to_string();
+    json!({"_id": id, "status": err.status().as_u16(), "code": err.code(), "error": msg, "message": msg})
+}
+
+/// Validate one document's fields for the index; returns the fields without `_id`.
+pub fn validate_fields(
+    doc: &Map<String, Value>,
+    s: &Settings,
+    tensor_fields: &[String],
+    mappings: Option<&Map<String, Value>>,
+) -> CellResult<Map<String, Value>> {
+    let mut out = Map::new();
+    for (k, v) in doc {
+        if k == "_id" {
+            continue;
+        }
+        if k.is_empty()
+            || k.contains('.')
+            || k.contains('/')
+            || k.contains('\n')
+            || k.starts_with("__vector_")
+            || k.starts_with("__chunks")
+            || RESERVED.contains(&k.as_str())
+        {
+            return Err(CellError::InvalidFieldName(format!(
+                "Field name '{k}' is not valid"
+            )));
+        }
+        if s.structured {
+            check_structured(k, v, s)?;
+        } else {
+            check_unstructured(k, v, s, tensor_fields, mappings)?;
+        }
+        out.insert(k.clone(), v.clone());
+    }
+    Ok(out)
+}
+
+/// A structured index's field: declared, and of its declared type.
+fn check_structured(k: &str, v: &Value, s: &Settings) -> CellResult<()> {
+    let f = s.field(k).ok_or_else(|| {
+        CellError::InvalidFieldName(format!(
+            "Field '{k}' is not a valid field for structured index"
+        ))
+    })?;
+    let ok = match f.kind.as_str() {
+        "text" | "image_pointer" | "video_pointer" | "audio_pointer" => v.is_string(),
+        "bool" => v.is_boolean(),
+        "int" | "long" => v.is_i64() || v.is_u64(),
+        "float" | "double" => v.is_number(),
+        "array<text>" => v.as_array().is_some_and(|a| a.iter().all(Value::is_string)),
+        "array<int>" | "array<long>" => v
+            .as_array()
+            .is_some_and(|a| a.iter().all(|x| x.is_i64() || x.is_u64())),
+        "array<float>" | "array<double>" => {
+            v.as_array().is_some_and(|a| a.iter().all(Value::is_number))
+        }
+        "custom_vector" => custom_vector_ok(v, s.dim),
+        "multimodal_combination" => false,
+        _ => v
+            .as_object()
+            .is_some_and(|o| o.values().all(Value::is_number)),
+    };
+    if !ok {
+        return Err(CellError::BadRequest(format!(
+            "Field '{k}' has a value of the wrong type for its declared type {}",
+            f.kind
+        )));
+    }
+    Ok(())
+}
+
+/// An unstructured index's field: scalars, uniform lists, custom vectors (by mapping) or maps
+/// of numbers; tensor fields are strings (or custom vectors).
+fn check_unstructured(
+    k: &str,
+    v: &Value,
+    s: &Settings,
+    tensor_fields: &[String],
+    mappings: Option<&Map<String, Value>>,
+) -> CellResult<()> {
+    let mapping = mappings
+        .and_then(|m| m.get(k))
+        .and_then(|m| m.get("type"))
+        .and_then(Value::as_str);
+    let is_tensor = tensor_fields.iter().any(|t| t == k);
+    match v {
+        Value::String(_) | Value::Bool(_) | Value::Number(_) => {}
+        Value::Array(a) => {
+            let strings = a.iter().all(Value::is_string);
+            let numbers = a.iter().all(Value::is_number);
+            if !(strings || numbers) {
+                return Err(CellError::BadRequest(format!(
+                    "Field '{k}': lists must hold elements of one type (strings or numbers)"
+                )));
+            }
+            if is_tensor {
+                return Err(CellError::BadRequest(format!(
+                    "Field '{k}': Lists cannot be tensor fields"
+                )));
+            }
+        }
+        Value::Object(o) => {
+            if mapping == Some("custom_vector") {
+                if !custom_vector_ok(v, s.dim) {
+                    return Err(CellError::BadRequest(format!(
+                        "Field '{k}': a custom vector needs {{\"vector\": [{} floats]}}",
+                        s.dim
+                    )));
+                }
+            } else if !o.values().all(Value::is_number) {
+                return Err(CellError::BadRequest(format!(
+                    "Field '{k}': objects need a mapping (custom_vector) or must be a map of numbers"
+                )));
+            }
+        }
+        Value::Null => {
+            return Err(CellError::BadRequest(format!(
+                "Field '{k}' has a null value, which is not supported"
+            )));
+        }
+    }
+    if is_tensor && !(v.is_string() || mapping == Some("custom_vector")) {
+        return Err(CellError::BadRequest(format!(
+            "Field '{k}' is a tensor field and must be a string"
+        )));
+    }
+    Ok(())
+}
+
+fn custom_vector_ok(v: &Value, dim: usize) -> bool {
+    v.get("vector")
+        .and_then(Value::as_array)
+        .is_some_and(|a| a.len() == dim && a.iter().all(Value::is_number))
+        && v.get("content")
+            .is_none_or(|c| c.is_string() || c.is_null())
+}
+
+fn parse_mappings(v: Option<&Value>) -> CellResult<Option<Map<String, Value>>> {
+    match v {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Object(m)) => {
+            for (k, spec) in m {
+                match spec.get("type").and_then(Value::as_str) {
+                    Some("custom_vector") => {}
+                    Some("multimodal_combination") => {
+                        let ok = spec
+                            .get("weights")
+                            .and_then(Value::as_object)
+                            .is_some_and(|w| !w.is_empty() && w.values().all(Value::is_number));
+                        if !ok {
+                            return Err(CellError::BadRequest(format!(
+                                "mapping for {k}: multimodal_combination needs non-empty numeric weights"
+                            )));
+                        }
+                    }
+                    _ => {
+                        return Err(CellError::BadRequest(format!(
+                            "mapping for {k}: type must be multimodal_combination or custom_vector"
+                        )));
+                    }
+                }
+            }
+            Ok(Some(m.clone()))
+        }
+        Some(_) => Err(CellError::unprocessable(
+            &["body", "mappings"],
+            "mappings must be an object or null",
+        )),
+    }
+}
+
+/// What an add request writes: one answer item per document (none for an `_id` that a later
+/// document of the same batch repeats: the last occurrence wins) and the valid records.
+pub struct AddBatch {
+    pub items: Vec<Value>,
+    pub records: Vec<DocRecord>,
+}
+
+/// Validate every document of an add request (`body` is the request object, `docs` its
+/// non-empty `documents` list).
+pub fn validate_add(
+    body: &Map<String, Value>,
+    docs: &[Value],
+    s: &Settings,
+) -> CellResult<AddBatch> {
+    let tensor_fields = add_tensor_fields(body, s)?;
+    let mappings = if s.structured {
+        None
+    } else {
+        parse_mappings(body.get("mappings"))?
+    };
+    // Last occurrence of an _id wins; earlier ones get no item.
+    let mut last: HashMap<String, usize> = HashMap::new();
+    for (i, d) in docs.iter().enumerate() {
+        if let Some(id) = d.get("_id").and_then(Value::as_str) {
+            last.insert(id.to_string(), i);
+        }
+    }
+    let mut batch = AddBatch {
+        items: Vec::with_capacity(docs.len()),
+        records: Vec::new(),
+    };
+    for (i, d) in docs.iter().enumerate() {
+        let Some(doc) = d.as_object() else {
+            let err = CellError::BadRequest("Docs must be dicts".into());
+            batch.items.push(item_error("", &err));
+            continue;
+        };
+        let id = match doc.get("_id") {
+            None => uuid::Uuid::new_v4().to_string(),
+            Some(Value::String(s)) if !s.is_empty() && s.len() <= 512 => {
+                if last.get(s) != Some(&i) {
+                    continue;
+                }
+                s.clone()
+            }
+            Some(_) => {
+                let err = CellError::InvalidDocumentId(
+                    "Document _id must be a non-empty string (at most 512 characters)".into(),
+                );
+                batch.items.push(item_error("", &err));
+                continue;
+            }
+        };
+        let size = serde_json::to_vec(doc).map(|b| b.len()).unwrap_or(0);
+        if size > MAX_DOC_BYTES {
+            let msg = format!("Document exceeds {MAX_DOC_BYTES} bytes");
+            batch
+                .items
+                .push(json!({"_id": id, "status": 400, "code": "doc_too_large",
+                "error": msg, "message": msg}));
+            continue;
+        }
+        match validate_fields(doc, s, &tensor_fields, mappings.as_ref()) {
+            Ok(fields) => {
+                batch.items.push(json!({"_id": id, "status": 200}));
+                batch
+                    .records
+                    .push(add_record(id, fields, s, &tensor_fields, mappings.as_ref()));
+            }
+            Err(e) => batch.items.push(item_error(&id, &e)),
+        }
+    }
+    Ok(batch)
+}
+
+/// The tensor fields of an add request: the index's (structured) or the request's
+/// `tensorFields`, which unstructured indexes require.
+fn add_tensor_fields(body: &Map<String, Value>, s: &Settings) -> CellResult<Vec<String>> {
+    if s.structured {
+        if body.get("tensorFields").is_some_and(|v| !v.is_null()) {
+            return Err(CellError::BadRequest(
+                "tensorFields must not be given for structured indexes (they come from the index settings)".into(),
+            ));
+        }
+        return Ok(s.tensor_fields.clone());
+    }
+    match body.get("tensorFields") {
+        Some(Value::Array(a)) => {
+            let mut v = Vec::new();
+            for t in a {
+                let t = t.as_str().ok_or_else(|| {
+                    CellError::unprocessable(&["body", "tensorFields"], "must be strings")
+                })?;
+                if t == "_id" {
+                    return Err(CellError::BadRequest("_id cannot be a tensor field".into()));
+                }
+                v.push(t.to_string());
+            }
+            Ok(v)
+        }
+        _ => Err(CellError::BadRequest(
+            "tensor_fields must be explicitly provided for unstructured indexes (use [] for none)"
+                .into(),
+        )),
+    }
+}
+
+/// The stored record of one valid document: an unstructured document keeps the tensor fields
+/// (and their mappings) that apply to it.
+fn add_record(
+    id: String,
+    fields: Map<String, Value>,
+    s: &Settings,
+    tensor_fields: &[String],
+    mappings: Option<&Map<String, Value>>,
+) -> DocRecord {
+    let rec_tensor: Vec<String> = if s.structured {
+        Vec::new()
+    } else {
+        tensor_fields
+            .iter()
+            .filter(|t| fields.contains_key(*t) || mappings.is_some_and(|m| m.contains_key(*t)))
+            .cloned()
+            .collect()
+    };
+    let rec_mappings = mappings
+        .map(|m| {
+            m.iter()
+                .filter(|(k, _)| rec_tensor.contains(k))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect::<Map<_, _>>()
+        })
+        .filter(|m| !m.is_empty());
+    DocRecord {
+        id,
+        fields,
+        tensor_fields: rec_tensor,
+        mappings: rec_mappings,
+    }
+}
+
+/// Apply a partial update to a stored document: the merged record, or the item to answer.
+pub fn update_one(doc: &Value, store: &Store, s: &Settings) -> Result<DocRecord, Value> {
+    let Some(doc) = doc.as_object() else {
+        return Err(item_error(
+            "",
+            &CellError::BadRequest("Docs must be dicts".into()),
+        ));
+    };
+    let Some(id) = doc
+        .get("_id")
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+    else {
+        return Err(item_error(
+            "",
+            &CellError::InvalidDocumentId("Document _id must be a non-empty string".into()),
+        ));
+    };
+    let Some(existing) = store.get(id).map(|d| d.rec.clone()) else {
+        return Err(
+            json!({"_id": id, "status": 404, "message": "Document does not exist in the index"}),
+        );
+    };
+    let tensor: &[String] = if s.structured {
+        &s.tensor_fields
+    } else {
+        &existing.tensor_fields
+    };
+    if let Some(k) = doc.keys().find(|k| tensor.contains(k)) {
+        return Err(item_error(
+            id,
+            &CellError::BadRequest(format!(
+                "Field '{k}' is a tensor field and cannot be updated"
+            )),
+        ));
+    }
+    match validate_fields(doc, s, &[], existing.mappings.as_ref()) {
+        Ok(fields) => {
+            let mut rec = existing;
+            rec.fields.extend(fields);
+            Ok(rec)
+        }
+        Err(e) => Err(item_error(id, &e)),
+    }
+}
+
+/// A stored document as the get routes answer it: `_id` then its fields.
+pub fn doc_json(doc: &StoredDoc) -> Value {
+    let mut out = Map::new();
+    out.insert("_id".into(), json!(doc.rec.id));
+    out.extend(doc.rec.fields.clone());
+    Value::Object(out)
+}
+
+/// Add `_tensor_facets`: each chunk's text and embedding.
+pub fn add_facets(v: &mut Value, store: &Store, doc: &StoredDoc, dim: usize) {
+    let f: Vec<Value> = store
+        .chunks_of(doc)
+        .map(|c| json!({ c.field.clone(): c.text, "_embedding": embed::dense(&c.vec, dim) }))
+        .collect();
+    v["_tensor_facets"] = Value::Array(f);
+}

@@ -1,0 +1,15 @@
+//! The search engine: plain Rust with no HTTP types, depending only on [`crate::error`].
+//! Arrows point down: [`search`] reads [`store`] (wrapped with its caches in
+//! [`search::index_data`]); [`store`] uses [`embed`] and [`settings`] only.
+//!
+//! - [`settings`]: index settings (create-body validation, defaults, the derived [`settings::Settings`]);
+//! - [`embed`]: tokenising, chunking and feature-hashed embeddings;
+//! - [`store`]: one index's documents with their inverted indexes (storage);
+//! - [`documents`]: document validation for add / update and the JSON shape of a stored document;
+//! - [`search`]: request parsing, LEXICAL / TENSOR / HYBRID retrieval, filters, top-k, answers.
+
+pub mod documents;
+pub mod embed;
+pub mod search;
+pub mod settings;
+pub mod store;

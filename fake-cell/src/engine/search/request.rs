@@ -1,0 +1,223 @@
+//! A search request parsed from its JSON body in Marqo's order (§5.2): body model → 422,
+//! limit/offset bounds → 400; index-dependent checks happen when it runs.
+
+use serde_json::{Map, Value};
+
+use super::filter::{self, Filter};
+use super::hybrid;
+use super::modifiers::{Modifiers, parse_modifiers};
+use crate::engine::embed;
+use crate::error::{CellError, CellResult};
+
+pub const MAX_LIMIT: u64 = 1000;
+pub const MAX_OFFSET: u64 = 10_000;
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Method {
+    Tensor,
+    Lexical,
+    Hybrid,
+}
+
+pub struct SearchReq {
+    pub method: Method,
+    pub q: Value,
+    pub limit: usize,
+    pub offset: usize,
+    pub filter: Option<Filter>,
+    pub searchable: Option<Vec<String>>,
+    pub retrieve: Option<Vec<String>>,
+    pub highlights: bool,
+    pub modifiers: Option<Modifiers>,
+    pub context: Vec<(Vec<f32>, f32)>,
+    pub hybrid: hybrid::Params,
+    pub ef_or_approx: bool,
+}
+
+fn str_list(v: Option<&Value>, key: &str) -> CellResult<Option<Vec<String>>> {
+    match v {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Array(a)) => a
+            .iter()
+            .map(|x| {
+                x.as_str().map(str::to_string).ok_or_else(|| {
+                    CellError::unprocessable(&["body", key], "must be a list of strings")
+                })
+            })
+            .collect::<CellResult<Vec<_>>>()
+            .map(Some),
+        Some(_) => Err(CellError::unprocessable(
+            &["body", key],
+            "must be a list of strings",
+        )),
+    }
+}
+
+fn int_field(o: &Map<String, Value>, key: &str, default: i64) -> CellResult<i64> {
+    match o.get(key) {
+        None | Some(Value::Null) => Ok(default),
+        Some(v) => v.as_i64().ok_or_else(|| {
+            CellError::unprocessable(&["body", key], "value is not a valid integer")
+        }),
+    }
+}
+
+/// Check `limit`/`offset` against Marqo's bounds.
+pub fn bounds(limit: i64, offset: i64) -> CellResult<(usize, usize)> {
+    if limit <= 0 || limit as u64 > MAX_LIMIT {
+        return Err(CellError::IllegalDocCount(format!(
+            "The search result limit must be greater than 0 and less than or equal to {MAX_LIMIT}, got {limit}"
+        )));
+    }
+    if offset < 0 || offset as u64 > MAX_OFFSET {
+        return Err(CellError::IllegalDocCount(format!(
+            "The search result offset must be between 0 and {MAX_OFFSET}, got {offset}"
+        )));
+    }
+    if (limit + offset) as u64 > MAX_OFFSET {
+        return Err(CellError::IllegalDocCount(format!(
+            "limit + offset must be at most {MAX_OFFSET}, got {}",
+            limit + offset
+        )));
+    }
+    Ok((limit as usize, offset as usize))
+}
+
+/// Body-model checks (422) and bounds (400); index-dependent checks come later.
+pub fn parse_request(body: &Value) -> CellResult<SearchReq> {
+    let o = body
+        .as_object()
+        .ok_or_else(|| CellError::unprocessable(&["body"], "search body must be a JSON object"))?;
+    let method = parse_method(o.get("searchMethod"))?;
+    let q = o.get("q").cloned().unwrap_or(Value::Null);
+    check_q(&q, method)?;
+    let hybrid_given = o.get("hybridParameters").is_some_and(|v| !v.is_null());
+    if hybrid_given && method != Method::Hybrid {
+        return Err(CellError::unprocessable(
+            &["body", "hybridParameters"],
+            "hybridParameters can only be provided for HYBRID search",
+        ));
+    }
+    let hybrid = hybrid::Params::parse(o.get("hybridParameters"))?;
+    let highlights = match o.get("showHighlights") {
+        None | Some(Value::Null) => true,
+        Some(Value::Bool(b)) => *b,
+        Some(_) => {
+            return Err(CellError::unprocessable(
+                &["body", "showHighlights"],
+                "must be a boolean",
+            ));
+        }
+    };
+    let filter_src = match o.get("filter") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(_) => {
+            return Err(CellError::unprocessable(
+                &["body", "filter"],
+                "filter must be a string",
+            ));
+        }
+    };
+    let context = parse_context(o.get("context"))?;
+    if method != Method::Lexical && q.is_null() && context.is_empty() {
+        return Err(CellError::InvalidArgument(
+            "either q or context is required for tensor and hybrid search".into(),
+        ));
+    }
+    let limit = int_field(o, "limit", 10)?;
+    let offset = int_field(o, "offset", 0)?;
+    let modifiers = parse_modifiers(o.get("scoreModifiers"), "scoreModifiers")?;
+    let ef = o.get("efSearch").is_some_and(|v| !v.is_null());
+    if let Some(e) = o.get("efSearch").and_then(Value::as_i64)
+        && e <= 0
+    {
+        return Err(CellError::InvalidArgument(
+            "efSearch must be positive".into(),
+        ));
+    }
+    let approx = o.get("approximate").is_some_and(|v| !v.is_null());
+    let searchable = str_list(o.get("searchableAttributes"), "searchableAttributes")?;
+    let retrieve = str_list(o.get("attributesToRetrieve"), "attributesToRetrieve")?;
+    let (limit, offset) = bounds(limit, offset)?;
+    let filter = filter_src.map(|f| filter::parse(&f)).transpose()?;
+    Ok(SearchReq {
+        method,
+        q,
+        limit,
+        offset,
+        filter,
+        searchable,
+        retrieve,
+        highlights,
+        modifiers,
+        context,
+        hybrid,
+        ef_or_approx: ef || approx,
+    })
+}
+
+/// `searchMethod`, TENSOR when absent.
+fn parse_method(v: Option<&Value>) -> CellResult<Method> {
+    Ok(match v {
+        None | Some(Value::Null) => Method::Tensor,
+        Some(Value::String(s)) => match s.to_ascii_uppercase().as_str() {
+            "TENSOR" => Method::Tensor,
+            "LEXICAL" => Method::Lexical,
+            "HYBRID" => Method::Hybrid,
+            _ => {
+                return Err(CellError::unprocessable(
+                    &["body", "searchMethod"],
+                    format!("invalid searchMethod {s}"),
+                ));
+            }
+        },
+        Some(_) => {
+            return Err(CellError::unprocessable(
+                &["body", "searchMethod"],
+                "must be a string",
+            ));
+        }
+    })
+}
+
+/// `q` is a string, or (not for LEXICAL) a weighted map or absent.
+fn check_q(q: &Value, method: Method) -> CellResult<()> {
+    match (q, method) {
+        (Value::String(_), _) => Ok(()),
+        (_, Method::Lexical) => Err(CellError::unprocessable(
+            &["body", "q"],
+            "lexical search requires q to be a string",
+        )),
+        (Value::Object(_) | Value::Null, _) => Ok(()),
+        _ => Err(CellError::unprocessable(
+            &["body", "q"],
+            "q must be a string or an object",
+        )),
+    }
+}
+
+/// `context.tensor`: `[{vector, weight}]` added to the query vector.
+fn parse_context(v: Option<&Value>) -> CellResult<Vec<(Vec<f32>, f32)>> {
+    let mut context = Vec::new();
+    let Some(c) = v.filter(|v| !v.is_null()) else {
+        return Ok(context);
+    };
+    let list = c.get("tensor").and_then(Value::as_array).ok_or_else(|| {
+        CellError::unprocessable(&["body", "context"], "context needs a tensor list")
+    })?;
+    for item in list {
+        let v = embed::vector_field(item);
+        let w = item.get("weight").map_or(Some(1.0), Value::as_f64);
+        match (v, w) {
+            (Some(v), Some(w)) => context.push((v, w as f32)),
+            _ => {
+                return Err(CellError::unprocessable(
+                    &["body", "context"],
+                    "each context item needs vector and weight",
+                ));
+            }
+        }
+    }
+    Ok(context)
+}

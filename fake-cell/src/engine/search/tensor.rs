@@ -1,0 +1,183 @@
+//! TENSOR retrieval: the query vector (text, weighted map, custom vector, context) and a kNN
+//! over the index's chunks through the inverted index over embedding dimensions; a document's
+//! score is its best chunk's closeness `1 / (1 + (1 − cos))`.
+
+use std::collections::HashSet;
+
+use serde_json::Value;
+
+use super::index_data::IndexData;
+use super::topk::{Cand, Collector, Scratch, with_scratch};
+use crate::engine::embed::{self, SparseVec};
+use crate::engine::settings::Settings;
+use crate::error::{CellError, CellResult};
+
+/// The searched tensor fields (`None` = every tensor field).
+pub fn tensor_fields(
+    s: &Settings,
+    requested: Option<&Vec<String>>,
+) -> CellResult<Option<HashSet<String>>> {
+    if s.structured {
+        if s.tensor_fields.is_empty() {
+            return Err(CellError::InvalidArgument(
+                "Index has no tensor fields".into(),
+            ));
+        }
+        if let Some(r) = requested
+            && let Some(bad) = r.iter().find(|f| !s.tensor_fields.contains(f))
+        {
+            return Err(CellError::InvalidArgument(format!(
+                "{bad} is not a tensor field"
+            )));
+        }
+    }
+    Ok(requested.map(|r| r.iter().cloned().collect()))
+}
+
+fn dense_part(v: &[f32], s: &Settings) -> CellResult<SparseVec> {
+    if v.len() != s.dim {
+        return Err(CellError::InvalidArgument(format!(
+            "vector has {} dimensions, the index model has {}",
+            v.len(),
+            s.dim
+        )));
+    }
+    Ok(embed::from_dense(v, true))
+}
+
+/// The query vector from `q` (string, weighted map or customVector) and `context`.
+pub fn query_vector(q: &Value, context: &[(Vec<f32>, f32)], s: &Settings) -> CellResult<SparseVec> {
+    let mut parts: Vec<(SparseVec, f32)> = Vec::new();
+    match q {
+        Value::String(t) => parts.push((embed::embed_text(t, s.dim), 1.0)),
+        Value::Object(m) => {
+            if let Some(cv) = m.get("customVector") {
+                let v = embed::vector_field(cv).ok_or_else(|| {
+                    CellError::InvalidArgument("customVector needs a vector".into())
+                })?;
+                parts.push((dense_part(&v, s)?, 1.0));
+            } else {
+                if m.is_empty() {
+                    return Err(CellError::InvalidArgument(
+                        "query dict cannot be empty".into(),
+                    ));
+                }
+                for (text, w) in m {
+                    let w = w.as_f64().ok_or_else(|| {
+                        CellError::InvalidArgument("query weights must be numbers".into())
+                    })?;
+                    parts.push((embed::embed_text(text, s.dim), w as f32));
+                }
+            }
+        }
+        _ => {}
+    }
+    for (v, w) in context {
+        parts.push((dense_part(v, s)?, *w));
+    }
+    let refs: Vec<(&SparseVec, f32)> = parts.iter().map(|(v, w)| (v, *w)).collect();
+    Ok(embed::combine(&refs))
+}
+
+pub fn closeness(cos: f32) -> f32 {
+    1.0 / (1.0 + (1.0 - cos))
+}
+
+/// kNN over tensor chunks via the dimension inverted index: the best chunk per document, then
+/// (if fewer than `need` documents share a dimension with the query) documents with no overlap
+/// at cosine 0, as a vector store returns the nearest documents however weak the match.
+/// Candidates go to `out` (which keeps all of them or only the best few).
+pub fn tensor_candidates(
+    data: &IndexData,
+    qv: &SparseVec,
+    fields: Option<&HashSet<String>>,
+    pass: &dyn Fn(u32) -> bool,
+    need: usize,
+    out: &mut Collector,
+) {
+    // Dense accumulators by chunk id (scratch 0) and by slot (scratch 1), reused per thread, keep
+    // these loops to array reads.
+    let n_chunks = data.chunks.len();
+    let total: usize = qv
+        .iter()
+        .filter_map(|(d, _)| data.vpost.get(d))
+        .map(Vec::len)
+        .sum();
+    with_scratch(0, n_chunks, |by_chunk| {
+        with_scratch(1, data.slot_capacity(), |by_slot| {
+            // Best chunk per document.
+            let offer = |cid: u32, cos: f32, by_slot: &mut Scratch| {
+                let Some(chunk) = data.chunks.get(cid as usize).and_then(Option::as_ref) else {
+                    return;
+                };
+                if fields.is_some_and(|f| !f.contains(&chunk.field)) {
+                    return;
+                }
+                let e = &mut by_slot.best[chunk.slot as usize];
+                if e.1 == u32::MAX {
+                    by_slot.touched.push(chunk.slot);
+                    *e = (cos, cid);
+                } else if cos > e.0 {
+                    *e = (cos, cid);
+                }
+            };
+            // Few postings: remember the touched chunks. Many (most chunks share a dimension with
+            // the query): skip that bookkeeping and scan every chunk once, clearing as it goes.
+            let sparse = total * 4 < n_chunks;
+            if !sparse {
+                by_chunk.dense_begin(n_chunks);
+            }
+            for (d, w) in qv {
+                for &(cid, cw) in data.vpost.get(d).map_or(&[][..], Vec::as_slice) {
+                    let i = cid as usize;
+                    by_chunk.scores[i] += w * cw;
+                    if by_chunk.flags[i] == 0 {
+                        by_chunk.flags[i] = 1;
+                        if sparse {
+                            by_chunk.touched.push(cid);
+                        }
+                    }
+                }
+            }
+            if sparse {
+                for &cid in &by_chunk.touched {
+                    offer(cid, by_chunk.scores[cid as usize], by_slot);
+                }
+            } else {
+                for cid in 0..n_chunks {
+                    if by_chunk.flags[cid] != 0 {
+                        offer(cid as u32, by_chunk.scores[cid], by_slot);
+                        by_chunk.flags[cid] = 0;
+                        by_chunk.scores[cid] = 0.0;
+                    }
+                }
+                by_chunk.dense_done();
+            }
+            for &slot in &by_slot.touched {
+                let (cos, cid) = by_slot.best[slot as usize];
+                if pass(slot) {
+                    out.push(Cand::tensor(slot, cid, closeness(cos)));
+                }
+            }
+            if out.seen() >= need {
+                return;
+            }
+            for (slot, doc) in data.iter() {
+                if out.seen() >= need {
+                    break;
+                }
+                // Documents with an overlapping chunk were offered above (or failed `pass`).
+                if by_slot.best[slot as usize].1 != u32::MAX || !pass(slot) {
+                    continue;
+                }
+                if let Some(cid) = data.chunk_ids_of(doc).find(|cid| {
+                    data.chunks[*cid as usize]
+                        .as_ref()
+                        .is_some_and(|c| fields.is_none_or(|f| f.contains(&c.field)))
+                }) {
+                    out.push(Cand::tensor(slot, cid, closeness(0.0)));
+                }
+            }
+        })
+    })
+}

@@ -1,0 +1,345 @@
+//! Document routes: add (per-item errors as Marqo reports them), partial update, get one, get a
+//! batch, delete a batch, delete all. Validation lives in `engine::documents`; these handlers
+//! take the index's data lock, apply the write, journal it and answer once it is durable.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, Uri};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use crate::engine::documents::{self, MAX_DOCS_PER_REQUEST, MAX_IDS, add_facets, doc_json};
+use crate::engine::store;
+use crate::error::{CellError, CellResult};
+use crate::http::auth::{Auth, AuthJson, Read, Write};
+use crate::http::body::query_flag;
+use crate::persist::Record;
+use crate::state::{Cell, Index, now_rfc3339};
+
+fn ensure_live(idx: &Index) -> CellResult<()> {
+    if idx.deleted.load(Ordering::SeqCst) {
+        Err(CellError::IndexNotFound(idx.name.clone()))
+    } else {
+        Ok(())
+    }
+}
+
+fn write_response(index: &str, started: Instant, items: Vec<Value>) -> Response {
+    let (mut ok, mut fail, mut err) = (0, 0, 0);
+    for i in &items {
+        match i["status"].as_u64().unwrap_or(200) {
+            200..=299 => ok += 1,
+            400..=499 => fail += 1,
+            _ => err += 1,
+        }
+    }
+    let body = json!({
+        "errors": fail + err > 0,
+        "processingTimeMs": started.elapsed().as_secs_f64() * 1000.0,
+        "index_name": index,
+        "items": items,
+    });
+    let mut resp = Json(body).into_response();
+    let h = resp.headers_mut();
+    for (name, n) in [
+        ("x-count-success", ok),
+        ("x-count-failure", fail),
+        ("x-count-error", err),
+    ] {
+        h.insert(name, HeaderValue::from(n));
+    }
+    resp
+}
+
+pub async fn add_documents(
+    State(cell): State<Arc<Cell>>,
+    Path(name): Path<String>,
+    AuthJson(caller, body, _): AuthJson<Write>,
+) -> CellResult<Response> {
+    let started = Instant::now();
+    let obj = body
+        .as_object()
+        .ok_or_else(|| CellError::unprocessable(&["body"], "body must be a JSON object"))?;
+    let docs = match obj.get("documents") {
+        Some(Value::Array(a)) => a,
+        _ => {
+            return Err(CellError::unprocessable(
+                &["body", "documents"],
+                "field required (a list)",
+            ));
+        }
+    };
+    let idx = cell.index_for(&caller, &name)?;
+    if docs.is_empty() {
+        return Err(CellError::BadRequest(
+            "Received empty add documents request".into(),
+        ));
+    }
+    if docs.len() > MAX_DOCS_PER_REQUEST {
+        return Err(CellError::BadRequest(format!(
+            "Number of docs in add documents request ({}) exceeds limit of {MAX_DOCS_PER_REQUEST}",
+            docs.len()
+        )));
+    }
+    let s = idx.settings.clone();
+    let batch = documents::validate_add(obj, docs, &s)?;
+    if !batch.records.is_empty() {
+        cell.check_writable()?;
+        let prepared: Vec<_> = batch
+            .records
+            .iter()
+            .map(|r| store::prepare(r.clone(), &s))
+            .collect();
+        let ticket = {
+            let mut data = idx.data.write();
+            ensure_live(&idx)?;
+            let new = batch
+                .records
+                .iter()
+                .filter(|r| !data.contains(&r.id))
+                .count();
+            if data.len() + new > cell.cfg.max_docs_per_index {
+                return Err(CellError::BadRequest(format!(
+                    "index {name} would exceed its limit of {} documents (--max-docs-per-index)",
+                    cell.cfg.max_docs_per_index
+                )));
+            }
+            for p in prepared {
+                data.put(p);
+            }
+            cell.submit(&Record::Docs {
+                index: idx.name.clone(),
+                put: batch.records,
+                del: Vec::new(),
+            })
+        };
+        cell.commit(ticket).await?;
+    }
+    Ok(write_response(&idx.name, started, batch.items))
+}
+
+pub async fn update_documents(
+    State(cell): State<Arc<Cell>>,
+    Path(name): Path<String>,
+    AuthJson(caller, body, _): AuthJson<Write>,
+) -> CellResult<Response> {
+    let started = Instant::now();
+    let docs = body
+        .get("documents")
+        .and_then(Value::as_array)
+        .ok_or_else(|| {
+            CellError::unprocessable(&["body", "documents"], "field required (a list)")
+        })?;
+    let idx = cell.index_for(&caller, &name)?;
+    if docs.is_empty() {
+        return Err(CellError::BadRequest(
+            "Received empty update documents request".into(),
+        ));
+    }
+    if docs.len() > MAX_DOCS_PER_REQUEST {
+        return Err(CellError::BadRequest(format!(
+            "Number of docs in update documents request exceeds limit of {MAX_DOCS_PER_REQUEST}"
+        )));
+    }
+    cell.check_writable()?;
+    let s = idx.settings.clone();
+    let mut items = Vec::new();
+    let mut put = Vec::new();
+    let ticket = {
+        let mut data = idx.data.write();
+        ensure_live(&idx)?;
+        for d in docs {
+            match documents::update_one(d, &data, &s) {
+                Ok(rec) => {
+                    items.push(json!({"_id": rec.id, "status": 200}));
+                    data.put(store::prepare(rec.clone(), &s));
+                    put.push(rec);
+                }
+                Err(item) => items.push(item),
+            }
+        }
+        (!put.is_empty()).then(|| {
+            cell.submit(&Record::Docs {
+                index: idx.name.clone(),
+                put,
+                del: Vec::new(),
+            })
+        })
+    };
+    if let Some(t) = ticket {
+        cell.commit(t).await?;
+    }
+    Ok(write_response(&idx.name, started, items))
+}
+
+pub async fn get_document(
+    State(cell): State<Arc<Cell>>,
+    uri: Uri,
+    Path((name, id)): Path<(String, String)>,
+    Auth(caller, _): Auth<Read>,
+) -> CellResult<Json<Value>> {
+    let idx = cell.index_for(&caller, &name)?;
+    let facets = query_flag(&uri, "expose_facets");
+    let data = idx.data.read();
+    let doc = data.get(&id).ok_or_else(|| CellError::DocumentNotFound {
+        id: id.clone(),
+        index: idx.name.clone(),
+    })?;
+    let mut v = doc_json(doc);
+    if facets {
+        add_facets(&mut v, &data, doc, idx.settings.dim);
+    }
+    Ok(Json(v))
+}
+
+pub async fn get_documents(
+    State(cell): State<Arc<Cell>>,
+    uri: Uri,
+    Path(name): Path<String>,
+    AuthJson(caller, body, _): AuthJson<Read>,
+) -> CellResult<Json<Value>> {
+    let ids = body.as_array().ok_or_else(|| {
+        CellError::unprocessable(&["body"], "expected a JSON list of document ids")
+    })?;
+    let idx = cell.index_for(&caller, &name)?;
+    if ids.is_empty() {
+        return Err(CellError::InvalidArgument(
+            "Can't get empty list of documents!".into(),
+        ));
+    }
+    if ids.len() > MAX_IDS {
+        return Err(CellError::IllegalDocCount(format!(
+            "Cannot get more than {MAX_IDS} documents at once"
+        )));
+    }
+    let facets = query_flag(&uri, "expose_facets");
+    let data = idx.data.read();
+    let mut errors = false;
+    let results: Vec<Value> = ids
+        .iter()
+        .map(|raw| match raw.as_str() {
+            Some(id) => match data.get(id) {
+                Some(doc) => {
+                    let mut v = doc_json(doc);
+                    if facets {
+                        add_facets(&mut v, &data, doc, idx.settings.dim);
+                    }
+                    v["_found"] = json!(true);
+                    v
+                }
+                None => {
+                    errors = true;
+                    json!({"_id": id, "status": 404, "message": "Document does not exist in the index", "_found": false})
+                }
+            },
+            None => {
+                errors = true;
+                json!({"_id": raw, "status": 400, "message": "Document _id must be a string", "_found": false})
+            }
+        })
+        .collect();
+    Ok(Json(json!({"errors": errors, "results": results})))
+}
+
+pub async fn delete_batch(
+    State(cell): State<Arc<Cell>>,
+    Path(name): Path<String>,
+    AuthJson(caller, body, _): AuthJson<Write>,
+) -> CellResult<Json<Value>> {
+    let started_at = now_rfc3339();
+    let started = Instant::now();
+    let ids = body.as_array().ok_or_else(|| {
+        CellError::unprocessable(&["body"], "expected a JSON list of document ids")
+    })?;
+    let idx = cell.index_for(&caller, &name)?;
+    if ids.is_empty() {
+        return Err(CellError::InvalidDocumentId(
+            "doc_ids can't be empty!".into(),
+        ));
+    }
+    if ids.len() > MAX_IDS {
+        return Err(CellError::IllegalDocCount(format!(
+            "Cannot delete more than {MAX_IDS} documents at once"
+        )));
+    }
+    let mut strs = Vec::with_capacity(ids.len());
+    for v in ids {
+        strs.push(
+            v.as_str()
+                .filter(|s| !s.is_empty())
+                .ok_or_else(|| {
+                    CellError::InvalidDocumentId(format!(
+                        "Document _id must be a non-empty string, got {v}"
+                    ))
+                })?
+                .to_string(),
+        );
+    }
+    cell.check_writable()?;
+    let mut items = Vec::with_capacity(strs.len());
+    let mut deleted = 0;
+    let ticket = {
+        let mut data = idx.data.write();
+        ensure_live(&idx)?;
+        for id in &strs {
+            if data.remove(id) {
+                deleted += 1;
+                items.push(json!({"_id": id, "status": 200, "result": "deleted"}));
+            } else {
+                items.push(json!({"_id": id, "status": 404, "result": "not_found"}));
+            }
+        }
+        (deleted > 0).then(|| {
+            cell.submit(&Record::Docs {
+                index: idx.name.clone(),
+                put: Vec::new(),
+                del: strs.clone(),
+            })
+        })
+    };
+    if let Some(t) = ticket {
+        cell.commit(t).await?;
+    }
+    let secs = started.elapsed().as_secs_f64();
+    Ok(Json(json!({
+        "index_name": idx.name, "status": "succeeded", "type": "documentDeletion", "items": items,
+        "details": {"receivedDocumentIds": strs.len(), "deletedDocuments": deleted},
+        "duration": format!("PT{secs:.3}S"), "startedAt": started_at, "finishedAt": now_rfc3339(),
+    })))
+}
+
+pub async fn delete_all(
+    State(cell): State<Arc<Cell>>,
+    Path(name): Path<String>,
+    Auth(caller, _): Auth<Write>,
+) -> CellResult<Json<Value>> {
+    let idx = cell.index_for(&caller, &name)?;
+    cell.check_writable()?;
+    let (n, ticket) = {
+        let mut data = idx.data.write();
+        ensure_live(&idx)?;
+        let ids: Vec<String> = data.iter().map(|(_, d)| d.rec.id.clone()).collect();
+        for id in &ids {
+            data.remove(id);
+        }
+        let n = ids.len();
+        (
+            n,
+            (n > 0).then(|| {
+                cell.submit(&Record::Docs {
+                    index: idx.name.clone(),
+                    put: Vec::new(),
+                    del: ids,
+                })
+            }),
+        )
+    };
+    if let Some(t) = ticket {
+        cell.commit(t).await?;
+    }
+    Ok(Json(json!({"documentCount": n})))
+}

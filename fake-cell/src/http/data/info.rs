@@ -1,0 +1,52 @@
+//! Per-index read-only routes: settings, stats and health (plus the health body that `/health`
+//! answers too).
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{Path, State};
+use serde_json::{Value, json};
+
+use crate::error::CellResult;
+use crate::http::auth::{Auth, Read};
+use crate::state::Cell;
+
+pub async fn stats(
+    State(cell): State<Arc<Cell>>,
+    Path(name): Path<String>,
+    Auth(caller, _): Auth<Read>,
+) -> CellResult<Json<Value>> {
+    let idx = cell.index_for(&caller, &name)?;
+    let (n, v) = {
+        let d = idx.data.read();
+        (d.len(), d.n_vectors)
+    };
+    let used = 100.0 * n as f64 / cell.cfg.max_docs_per_index.max(1) as f64;
+    Ok(Json(json!({
+        "numberOfDocuments": n, "numberOfVectors": v,
+        "backend": {"memoryUsedPercentage": used, "storageUsedPercentage": used},
+    })))
+}
+
+pub async fn settings(
+    State(cell): State<Arc<Cell>>,
+    Path(name): Path<String>,
+    Auth(caller, _): Auth<Read>,
+) -> CellResult<Json<Value>> {
+    let idx = cell.index_for(&caller, &name)?;
+    Ok(Json(idx.settings.json.clone()))
+}
+
+pub fn health_body() -> Value {
+    json!({"status": "green", "inference": {"status": "green"},
+        "backend": {"status": "green", "memoryIsAvailable": true, "storageIsAvailable": true}})
+}
+
+pub async fn index_health(
+    State(cell): State<Arc<Cell>>,
+    Path(name): Path<String>,
+    Auth(caller, _): Auth<Read>,
+) -> CellResult<Json<Value>> {
+    cell.index_for(&caller, &name)?;
+    Ok(Json(health_body()))
+}

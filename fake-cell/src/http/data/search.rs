@@ -1,0 +1,138 @@
+//! Search, recommend and embed routes: parse the request (engine), check the caller and the
+//! index, run it under the index's read lock and write the answer straight from the stored
+//! documents. A search's ranked page is cached per index version.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use crate::engine::embed;
+use crate::engine::search::index_data::IndexData;
+use crate::engine::search::request::{SearchReq, parse_request};
+use crate::engine::search::topk::Cand;
+use crate::engine::search::{execute, recommend, response, tensor};
+use crate::error::{CellError, CellResult};
+use crate::http::auth::{AuthJson, Read};
+use crate::state::Cell;
+
+/// A 200 with an already serialised JSON body.
+fn json_response(body: Vec<u8>) -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+/// The answer of a search or recommend, serialised while the caller holds the read lock.
+fn answer(
+    data: &IndexData,
+    page: &[Cand],
+    req: &SearchReq,
+    query: Option<&Value>,
+    started: Instant,
+) -> CellResult<Vec<u8>> {
+    response::to_bytes(&response::SearchAnswer {
+        hits: response::Hits { data, page, req },
+        query,
+        limit: req.limit,
+        offset: req.offset,
+        processing_time_ms: started.elapsed().as_millis() as u64,
+    })
+}
+
+pub async fn search(
+    State(cell): State<Arc<Cell>>,
+    Path(name): Path<String>,
+    AuthJson(caller, body, _): AuthJson<Read>,
+) -> CellResult<Response> {
+    let started = Instant::now();
+    let req = parse_request(&body)?;
+    let idx = cell.index_for(&caller, &name)?;
+    idx.searches.fetch_add(1, Ordering::Relaxed);
+    // The whole body is the cache key: anything that changes the ranking is in it.
+    let key = body.to_string();
+    let body = {
+        let data = idx.data.read();
+        let page = match data.results.get(data.version, &key) {
+            Some(page) => page,
+            None => {
+                let page = execute(&req, &data, &idx.settings, &HashSet::new(), None)?;
+                data.results.put(data.version, key, &page);
+                page
+            }
+        };
+        answer(&data, &page, &req, Some(&req.q), started)?
+    };
+    Ok(json_response(body))
+}
+
+pub async fn recommend(
+    State(cell): State<Arc<Cell>>,
+    Path(name): Path<String>,
+    AuthJson(caller, body, _): AuthJson<Read>,
+) -> CellResult<Response> {
+    let started = Instant::now();
+    let o = body
+        .as_object()
+        .ok_or_else(|| CellError::unprocessable(&["body"], "body must be a JSON object"))?;
+    let docs = recommend::parse_documents(o)?;
+    let req = recommend::search_request(o)?;
+    let idx = cell.index_for(&caller, &name)?;
+    let allow_missing = o
+        .get("allowMissingDocuments")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    let exclude_inputs = o
+        .get("excludeInputDocuments")
+        .and_then(Value::as_bool)
+        .unwrap_or(true);
+    let body = {
+        let data = idx.data.read();
+        let (qv, exclude) = recommend::query(&data, &req, &docs, exclude_inputs, allow_missing)?;
+        let page = execute(&req, &data, &idx.settings, &exclude, Some(qv))?;
+        answer(&data, &page, &req, None, started)?
+    };
+    Ok(json_response(body))
+}
+
+pub async fn embed_route(
+    State(cell): State<Arc<Cell>>,
+    Path(name): Path<String>,
+    AuthJson(caller, body, _): AuthJson<Read>,
+) -> CellResult<Json<Value>> {
+    let started = Instant::now();
+    let content = body
+        .get("content")
+        .cloned()
+        .ok_or_else(|| CellError::unprocessable(&["body", "content"], "field required"))?;
+    let idx = cell.index_for(&caller, &name)?;
+    let s = &idx.settings;
+    let items: Vec<Value> = match &content {
+        Value::Array(a) => a.clone(),
+        other => vec![other.clone()],
+    };
+    if items.is_empty() {
+        return Err(CellError::InvalidArgument("content cannot be empty".into()));
+    }
+    let mut out = Vec::new();
+    for item in &items {
+        let v = match item {
+            Value::String(t) => embed::embed_text(t, s.dim),
+            Value::Object(m) if !m.is_empty() => tensor::query_vector(item, &[], s)?,
+            _ => {
+                return Err(CellError::InvalidArgument(
+                    "content items must be strings or non-empty {text: weight} maps".into(),
+                ));
+            }
+        };
+        out.push(embed::dense(&v, s.dim));
+    }
+    Ok(Json(json!({
+        "content": content, "embeddings": out,
+        "processingTimeMs": started.elapsed().as_secs_f64() * 1000.0,
+    })))
+}
