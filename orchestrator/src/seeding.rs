@@ -58,7 +58,16 @@ pub async fn run_after_layer0(
     *st.seed.lock() = SeedStatus::Running;
     let started = Instant::now();
     println!("[seed] seeding with HIPPODROME_RANDOM_SEED={}", ctx.seed);
-    match seed::run(&cfg, |line| println!("[seed] {line}")).await {
+    // Every failed group, for the status detail (`/api/stack`, doctor): the error names only the first.
+    let failures = parking_lot::Mutex::new(Vec::<String>::new());
+    let progress = |line: &str| {
+        if let Some(f) = line.strip_prefix("failed: ") {
+            failures.lock().push(f.to_owned());
+        }
+        println!("[seed] {line}");
+    };
+    let result = seed::run(&cfg, progress).await;
+    match result {
         Ok(manifest) => {
             let v = serde_json::to_value(&manifest).unwrap_or(Value::Null);
             if let Some(pool) = v["cognito"]["pool_id"].as_str() {
@@ -89,7 +98,13 @@ pub async fn run_after_layer0(
             eprintln!(
                 "[seed] failed: {e:#} (see TROUBLESHOOTING.md#seed-failed; rerun with `orchestrator seed`)"
             );
-            *st.seed.lock() = SeedStatus::Failed(format!("{e:#}"));
+            let groups = std::mem::take(&mut *failures.lock());
+            let detail = if groups.is_empty() {
+                format!("{e:#}")
+            } else {
+                groups.join("\n")
+            };
+            *st.seed.lock() = SeedStatus::Failed(detail);
         }
     }
 }

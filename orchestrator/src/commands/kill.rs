@@ -64,11 +64,24 @@ pub async fn run(root: Option<&Path>, find: FindArgs) -> anyhow::Result<ExitCode
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
-    let _ = std::fs::remove_file(&l.paths.run_file);
-    println!(
-        "killed {killed} process(es) of the stack for {}",
-        l.paths.project_root.display()
-    );
+    let stale = std::fs::remove_file(&l.paths.run_file).is_ok();
+    let root = l.paths.project_root.display();
+    if killed == 0 {
+        println!(
+            "no Hippodrome stack was running for {root} (its dashboard would be {}); nothing to kill{}",
+            l.dashboard_url,
+            if stale {
+                "; removed the stale .hippodrome/run.json"
+            } else {
+                ""
+            }
+        );
+    } else {
+        println!(
+            "killed {killed} process(es) of the stack for {root} (dashboard {})",
+            l.dashboard_url
+        );
+    }
     if foreign.is_empty() {
         Ok(ExitCode::SUCCESS)
     } else {

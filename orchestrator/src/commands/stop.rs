@@ -1,5 +1,7 @@
 //! `stop`: asks the running orchestrator to shut down (so it stops services in reverse layer order)
-//! and waits until it is gone; if the orchestrator is already dead, falls back to `kill`.
+//! and waits until it is gone; if the orchestrator is already dead, falls back to `kill`. When no
+//! stack runs it names the dashboard URL this project's stack would have (from run.json, else
+//! `--port-offset`), so a wrong offset or directory is visible at once.
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -16,7 +18,9 @@ pub async fn run(root: Option<&Path>, find: FindArgs) -> anyhow::Result<ExitCode
     };
     if !run.orchestrator_alive() {
         println!(
-            "the orchestrator (pid {}) is gone; cleaning up its services",
+            "no Hippodrome stack is running for {} (dashboard {}): its orchestrator (pid {}) is gone; cleaning up what is left",
+            l.paths.project_root.display(),
+            l.dashboard_url,
             run.orchestrator_pid
         );
         return super::kill::run(root, find).await;

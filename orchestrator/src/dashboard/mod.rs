@@ -46,6 +46,7 @@ pub enum SeedStatus {
     Running,
     Done,
     Skipped,
+    /// One line per failed group (`group: resource: message`), or the error when none ran.
     Failed(String),
 }
 

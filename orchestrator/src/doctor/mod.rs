@@ -6,13 +6,22 @@
 //! and setup markers that `up` would touch. Nothing here starts, stops or installs anything; the
 //! only writes are a temp file (removed at once) to prove a directory is writable.
 //!
-//! Modules: [`local`] (configuration, programs, markers, moto venv, directories, disk),
-//! [`ports`] (every port of the plan and who holds it), [`remote`] (real cells, AWS credentials,
-//! a running stack's health).
+//! Modules: [`local`] (configuration, table prefix, run file, directories, disk), [`programs`]
+//! (programs on PATH and their versions), [`commands`] (commands given with a path), [`setup`]
+//! (setup markers, the moto venv), [`conflicts`] (services that would collide), [`ports`] (every
+//! port of the plan and who holds it), [`remote`] (real cells, AWS credentials), [`stack`] (a
+//! running stack's health and seed).
+//!
+//! A finding that hurts only non-blocking services is a `warn`: `up` starts the rest without them.
 
+pub mod commands;
+pub mod conflicts;
 pub mod local;
 pub mod ports;
+pub mod programs;
 pub mod remote;
+pub mod setup;
+pub mod stack;
 
 use std::path::PathBuf;
 
@@ -78,6 +87,32 @@ impl Check {
             fix: Some(fix.into()),
         }
     }
+    /// A finding that hurts services: `fail` when one of them is blocking (`up` would stop),
+    /// else `warn` (the rest of the stack starts without them).
+    pub fn affecting(
+        check: &'static str,
+        blocking: bool,
+        message: impl Into<String>,
+        fix: impl Into<String>,
+    ) -> Self {
+        if blocking {
+            Self::fail(check, message, fix)
+        } else {
+            Self::warn(check, message, fix)
+        }
+    }
+}
+
+/// The plan skips it because its `cwd` does not exist.
+pub fn cwd_missing(s: &ServiceSpec) -> bool {
+    s.skip.as_deref().is_some_and(|r| r.starts_with("cwd "))
+}
+
+/// Not in the profile or not in `--only`: nothing of it will run, so nothing of it matters.
+pub fn skipped_by_selection(s: &ServiceSpec) -> bool {
+    s.skip.as_deref().is_some_and(|r| {
+        r.starts_with("not in profile") || r.starts_with("not in --only") || r.starts_with("--cell")
+    })
 }
 
 /// Everything the checks look at, resolved once like `up` resolves it.
@@ -201,14 +236,16 @@ pub async fn run_checks(inputs: &Inputs) -> Vec<Check> {
     out.extend(local::project(inputs));
     out.extend(local::run_file(inputs));
     out.extend(ports::check(inputs));
-    out.extend(local::programs(inputs).await);
-    out.extend(local::setup_markers(inputs).await);
-    out.extend(local::moto_venv(inputs).await);
+    out.extend(programs::programs(inputs).await);
+    out.extend(commands::check(inputs));
+    out.extend(conflicts::check(inputs));
+    out.extend(setup::setup_markers(inputs).await);
+    out.extend(setup::moto_venv(inputs).await);
     out.extend(local::directories(inputs));
     out.extend(local::disk_space(inputs));
     out.extend(remote::cell(inputs).await);
     out.extend(remote::aws_credentials(inputs));
-    out.extend(remote::stack_health(inputs).await);
+    out.extend(stack::health(inputs).await);
     out
 }
 

@@ -1,5 +1,5 @@
-//! Checks that look beyond this process: a real cell (`--cell staging|prod`), the AWS credentials
-//! a real cell needs, and the health of this project's running stack.
+//! Checks that look beyond this machine: a real cell (`--cell staging|prod`) and the real-AWS
+//! credentials that `--enable-events` uses (services themselves always get moto's dummy ones).
 
 use std::path::Path;
 use std::time::Duration;
@@ -74,13 +74,80 @@ fn error_chain(e: &dyn std::error::Error) -> String {
     parts.join(": ")
 }
 
-/// `--cell staging|prod`: AWS credentials present and not expired (env, ~/.aws/credentials, SSO).
+/// What AWS the services and `--enable-events` really talk to. `--cell staging|prod` changes only
+/// the Marqo cell: every service still gets moto's URL and the dummy `testing` credentials, so
+/// real credentials are checked only for `--enable-events` (EventBridge in your account).
 pub fn aws_credentials(i: &Inputs) -> Vec<Check> {
-    // A real cell, and `--enable-events` (EventBridge in the real account), need real credentials.
-    if i.cell == Cell::Local && !i.enable_events {
-        return Vec::new();
+    let mut out = Vec::new();
+    if i.cell != Cell::Local {
+        out.push(services_aws(i));
     }
-    vec![aws_check(i.home.as_deref(), now_unix())]
+    if !i.enable_events {
+        return out;
+    }
+    if let Ok(url) = std::env::var("HIPPODROME_EVENTS_ENDPOINT_URL")
+        && !url.is_empty()
+    {
+        out.push(Check::ok(
+            "aws",
+            format!(
+                "--enable-events talks to HIPPODROME_EVENTS_ENDPOINT_URL={url}, not to real AWS: no real credentials needed"
+            ),
+        ));
+        return out;
+    }
+    let mut c = aws_check(i.home.as_deref(), now_unix());
+    c.message = format!(
+        "--enable-events (EventBridge in your AWS account): {}",
+        c.message
+    );
+    out.push(c);
+    out
+}
+
+/// The AWS endpoint and credentials the services get with a real cell.
+fn services_aws(i: &Inputs) -> Check {
+    let moto = if i.planned().any(|s| s.name == "moto") {
+        format!("local moto at {}", i.ctx.moto_url)
+    } else {
+        format!(
+            "{} (moto is not in profile {})",
+            i.ctx.moto_url,
+            i.profile.as_str()
+        )
+    };
+    let own: Vec<&str> = i
+        .planned()
+        .filter(|s| {
+            s.env
+                .get("AWS_ENDPOINT_URL")
+                .is_some_and(|u| *u != i.ctx.moto_url)
+                || s.env
+                    .get("AWS_ACCESS_KEY_ID")
+                    .is_some_and(|k| k != "testing")
+        })
+        .map(|s| s.name.as_str())
+        .collect();
+    let except = if own.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " (except {}, whose `env` in hippodrome.toml sets its own AWS_*)",
+            own.join(", ")
+        )
+    };
+    let events = if i.enable_events {
+        "only --enable-events uses real AWS credentials (checked next)"
+    } else {
+        "no real AWS credentials are used, so none are checked (only --enable-events needs them)"
+    };
+    Check::ok(
+        "aws",
+        format!(
+            "--cell {} changes only the Marqo cell: services still talk to {moto} with the dummy AWS credentials `testing`{except}; {events}",
+            i.cell.as_str()
+        ),
+    )
 }
 
 fn now_unix() -> i64 {
@@ -215,76 +282,6 @@ fn parse_time(s: &str) -> Option<i64> {
     time::OffsetDateTime::parse(&fixed, &time::format_description::well_known::Rfc3339)
         .ok()
         .map(|t| t.unix_timestamp())
-}
-
-/// A running stack's health per service, from the dashboard's `/api/status`.
-pub async fn stack_health(i: &Inputs) -> Vec<Check> {
-    let Some(run) = i.run.as_ref().filter(|r| r.orchestrator_alive()) else {
-        return vec![Check::ok(
-            "stack",
-            "no stack is running for this project; health not checked",
-        )];
-    };
-    let url = format!("http://127.0.0.1:{}/api/status", run.dashboard_port);
-    let v = match crate::commands::stack::get_json(&url).await {
-        Ok(v) => v,
-        Err(e) => {
-            return vec![Check::fail(
-                "stack",
-                format!(
-                    "the orchestrator (pid {}) runs but its dashboard {url} does not answer: {e}",
-                    run.orchestrator_pid
-                ),
-                "`cargo run -p orchestrator -- stop` (or `kill`), then `up` again",
-            )];
-        }
-    };
-    let Some(map) = v.as_object() else {
-        return vec![Check::fail(
-            "stack",
-            format!("unexpected /api/status answer: {v}"),
-            "update the orchestrator and restart the stack",
-        )];
-    };
-    let mut rows: Vec<(&String, &Value)> = map.iter().collect();
-    rows.sort_by_key(|(name, s)| (s["layer"].as_u64().unwrap_or(9), (*name).clone()));
-    let mut out = Vec::new();
-    for (name, s) in rows {
-        let status = s["status"].as_str().unwrap_or("?");
-        let reason = s["reason"]
-            .as_str()
-            .map(|r| format!(": {r}"))
-            .unwrap_or_default();
-        let probe = match (
-            s["last_probe"]["ok"].as_bool(),
-            s["last_probe"]["error_type"].as_str(),
-        ) {
-            (Some(false), Some(t)) => {
-                let code = s["last_probe"]["status_code"]
-                    .as_u64()
-                    .map(|c| format!(" {c}"))
-                    .unwrap_or_default();
-                format!(" (last probe: {t}{code})")
-            }
-            _ => String::new(),
-        };
-        let blocking = s["blocking"].as_bool().unwrap_or(true);
-        let line = format!("{name} is {status}{probe}{reason}");
-        let logs = format!(
-            "`cargo run -p orchestrator -- logs {name}`; then `cargo run -p orchestrator -- control restart {name}`"
-        );
-        out.push(match status {
-            "running" | "skipped" | "stopped" => Check::ok("stack", line),
-            "pending" | "starting" | "restarting" => Check::warn(
-                "stack",
-                line,
-                format!("wait (`cargo run -p orchestrator -- wait`), or read {logs}"),
-            ),
-            _ if !blocking => Check::warn("stack", format!("{line} (non-blocking)"), logs),
-            _ => Check::fail("stack", line, logs),
-        });
-    }
-    out
 }
 
 #[cfg(test)]

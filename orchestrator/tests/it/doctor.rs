@@ -11,7 +11,12 @@ use serde_json::Value;
 use crate::harness::*;
 
 /// Run `doctor --json` against `root` at `offset` with extra args and env; (exit code, report).
-fn doctor(root: &Path, offset: u16, args: &[&str], env: &[(&str, &str)]) -> (i32, Value, Output) {
+pub fn doctor(
+    root: &Path,
+    offset: u16,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> (i32, Value, Output) {
     let mut cmd = Command::new(BIN);
     cmd.arg("doctor")
         .arg("--json")
@@ -31,6 +36,7 @@ fn doctor(root: &Path, offset: u16, args: &[&str], env: &[(&str, &str)]) -> (i32
         "AWS_SECRET_ACCESS_KEY",
         "AWS_SESSION_TOKEN",
         "AWS_PROFILE",
+        "HIPPODROME_EVENTS_ENDPOINT_URL",
         "HTTP_PROXY",
         "http_proxy",
         "ALL_PROXY",
@@ -53,7 +59,7 @@ fn doctor(root: &Path, offset: u16, args: &[&str], env: &[(&str, &str)]) -> (i32
 }
 
 /// Checks of `area` with `status`, as their messages.
-fn lines(report: &Value, area: &str, status: &str) -> Vec<String> {
+pub fn lines(report: &Value, area: &str, status: &str) -> Vec<String> {
     report["checks"]
         .as_array()
         .unwrap()
@@ -69,7 +75,7 @@ fn lines(report: &Value, area: &str, status: &str) -> Vec<String> {
         .collect()
 }
 
-fn fails(report: &Value) -> Vec<String> {
+pub fn fails(report: &Value) -> Vec<String> {
     report["checks"]
         .as_array()
         .unwrap()
@@ -361,41 +367,67 @@ fn a_real_cell_needs_reachability_and_fresh_aws_credentials() {
     let home_s = home.path().to_str().unwrap();
     let offset = free_offset();
 
+    // A real cell alone: services still get local moto and the dummy credentials, so the expired
+    // token does not matter and doctor says why.
     let (code, report, _) = doctor(
         root.path(),
         offset,
         &["--cell", "staging"],
         &[("HOME", home_s)],
     );
-    assert_eq!(code, 1);
+    assert_eq!(code, 0, "{:#?}", fails(&report));
     assert!(
         lines(&report, "cell", "ok")
             .join("")
             .contains("reachable (HTTP 200)"),
         "{report}"
     );
-    let aws = lines(&report, "aws", "fail").join("\n");
+    let aws = lines(&report, "aws", "ok").join("\n");
     assert!(
-        aws.contains("expired at 2021-03-04T05:06:07Z") && aws.contains("aws sso login"),
+        aws.contains("--cell staging changes only the Marqo cell")
+            && aws.contains(&format!("http://127.0.0.1:{}", offset + 9003))
+            && aws.contains("dummy AWS credentials `testing`")
+            && aws.contains("only --enable-events needs them"),
         "{aws}"
     );
+    assert!(lines(&report, "aws", "fail").is_empty(), "{report}");
     // fake_cell is not started for a real cell, so its port is not checked.
     assert!(
         !lines(&report, "ports", "ok").join("").contains("fake_cell"),
         "{report}"
     );
 
+    // --enable-events does use real credentials: now the expired token fails. A stand-in
+    // cloudflared keeps the programs check out of it.
+    let bin = tempfile::tempdir().unwrap();
+    let cloudflared = bin.path().join("cloudflared");
+    std::fs::write(&cloudflared, "#!/bin/sh\nexit 0\n").unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&cloudflared, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.path().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let events = ["--cell", "staging", "--enable-events"];
+    let env = [("HOME", home_s), ("PATH", path.as_str())];
+    let (code, report, _) = doctor(root.path(), offset, &events, &env);
+    assert_eq!(code, 1);
+    let aws = lines(&report, "aws", "fail").join("\n");
+    assert!(
+        aws.contains("--enable-events (EventBridge in your AWS account)")
+            && aws.contains("expired at 2021-03-04T05:06:07Z")
+            && aws.contains("aws sso login"),
+        "{aws}"
+    );
+    assert_eq!(report["fail"], 1, "{:#?}", fails(&report));
+
     std::fs::write(
         cache.join("new.json"),
         r#"{"accessToken":"t","expiresAt":"2999-01-01T00:00:00Z"}"#,
     )
     .unwrap();
-    let (code, report, _) = doctor(
-        root.path(),
-        offset,
-        &["--cell", "staging"],
-        &[("HOME", home_s)],
-    );
+    let (code, report, _) = doctor(root.path(), offset, &events, &env);
     assert_eq!(code, 0, "{:#?}", fails(&report));
     assert!(
         lines(&report, "aws", "ok")

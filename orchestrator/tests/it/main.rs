@@ -2,6 +2,7 @@
 //! each stack in a temp project root at a free port offset.
 
 mod doctor;
+mod doctor_messages;
 mod harness;
 mod lifecycle;
 mod skeleton;
