@@ -155,7 +155,7 @@ pub fn directories(i: &Inputs) -> Vec<Check> {
     ];
     if i.planned().any(|s| s.name == "moto")
         && std::env::var_os("HIPPODROME_MOTO_SERVER").is_none()
-        && !crate::moto::venv_dir().exists()
+        && !crate::moto::install_marker().exists()
     {
         dirs.push(("moto cache", crate::moto::cache_dir()));
     }

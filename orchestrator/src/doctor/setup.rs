@@ -109,19 +109,15 @@ pub async fn moto_venv(i: &Inputs) -> Vec<Check> {
     }
     let venv = crate::moto::venv_dir();
     let py = venv.join("bin").join("python");
-    if !venv.exists() {
+    if !crate::moto::install_marker().exists() {
         return vec![Check::warn(
             "moto",
             format!(
-                "moto venv {} is not there yet; the first `up` creates it and installs {} (needs network, about a minute)",
+                "moto venv {} is not there yet (or its install was interrupted); the first `up` builds it and installs {} (needs network, about half a minute)",
                 venv.display(),
                 crate::moto::REQUIREMENT
             ),
-            format!(
-                "nothing to do; or prepare it now: python3 -m venv {v} && {v}/bin/pip install '{}'",
-                crate::moto::REQUIREMENT,
-                v = venv.display()
-            ),
+            "nothing to do; or prepare it now from a clone: bash tests/install-deps.sh",
         )];
     }
     let fix_rm = format!(
