@@ -59,5 +59,9 @@ pub fn setup() -> Option<Setup> {
     Some(Setup {
         argv: vec!["sh".into(), "-c".into(), script],
         creates: venv.join("bin").join("python"),
+        description: format!(
+            "installing moto {VERSION} into {} (first run only)",
+            crate::setup::tilde(&cache_dir())
+        ),
     })
 }

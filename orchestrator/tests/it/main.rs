@@ -4,4 +4,5 @@
 mod doctor;
 mod harness;
 mod lifecycle;
+mod signals;
 mod skeleton;
