@@ -90,7 +90,7 @@ pub async fn run(
             _ = tick.tick() => {
                 let secs = started.elapsed().as_secs();
                 progress(format!("{what}… {secs} s"));
-                if secs % PROGRESS_LINE_EVERY_S == 0 {
+                if secs.is_multiple_of(PROGRESS_LINE_EVERY_S) {
                     sink.line(&format!("[hippodrome] setup: {what}… {secs} s"));
                 }
             }
