@@ -9,6 +9,7 @@ mod proc;
 mod report;
 mod router;
 mod seed;
+mod sigint;
 mod stack;
 mod wrk;
 

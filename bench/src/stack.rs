@@ -1,5 +1,6 @@
 //! The whole stack: `orchestrator up` to every built-in service healthy, `stop` with a service
-//! that ignores SIGTERM, and moto's own start-to-ready time.
+//! that ignores SIGTERM, moto's own start-to-ready time, and Ctrl+C with the terminal closed
+//! (`sigint.rs`).
 
 use std::path::Path;
 use std::process::Command;
@@ -162,7 +163,9 @@ pub async fn run(ctx: &mut Ctx) -> anyhow::Result<()> {
         "s",
     ));
     drop(moto);
-    Ok(())
+
+    // 4. Ctrl+C with the terminal closed, default stack, seed on.
+    crate::sigint::run(ctx).await
 }
 
 /// `orchestrator stop` for the stack in `root`.

@@ -9,13 +9,22 @@
 //! - [`probe`]: HTTP/TCP health probes with `error_type`; [`logs`]: prefixed terminal output + log files;
 //! - [`runfile`]: `.hippodrome/run.json`, so `stop`/`kill` work from another shell or after a crash;
 //! - [`dashboard`]: the page and JSON API on the dashboard port; [`moto`]: the pinned moto venv;
-//! - [`seeding`]: runs the `seed` crate against the stack; [`smoke`]: end-to-end checks of a running stack.
+//! - [`seeding`]: runs the `seed` crate against the stack; [`smoke`]: end-to-end checks of a running stack;
+//! - [`interrupt`]: SIGINT/SIGTERM/SIGHUP → graceful stop, a second one → kill at once;
+//! - [`setup`]: a service's setup step (venv, `npm ci`), with progress and cancellation;
+//! - [`term`]: the terminal writer that never panics or blocks (it shadows `println!` and co.).
+
+// First: its `println!`/`eprintln!`/`print!`/`eprint!` shadow std's in every module below, so no
+// terminal write can panic on EPIPE or block `up` (see the module doc).
+#[macro_use]
+pub mod term;
 
 pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod dashboard;
 pub mod doctor;
+pub mod interrupt;
 pub mod logs;
 pub mod moto;
 pub mod plan;
@@ -23,10 +32,12 @@ pub mod probe;
 pub mod process;
 pub mod runfile;
 pub mod seeding;
+pub mod setup;
 pub mod smoke;
 pub mod supervisor;
 
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::Parser;
 
@@ -37,7 +48,12 @@ pub fn cli_main() -> ExitCode {
         // The service runs its own runtime and logging.
         return commands::serve::run(args);
     }
-    service_kit::telemetry::init_tracing("info");
+    service_kit::telemetry::init_tracing_to("info", |bytes| {
+        term::print(
+            term::Stream::Out,
+            String::from_utf8_lossy(bytes).into_owned(),
+        )
+    });
     let rt = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {
@@ -45,11 +61,21 @@ pub fn cli_main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match rt.block_on(commands::dispatch(cli)) {
-        Ok(code) => code,
-        Err(e) => {
+    // A panic must not leave the process hanging in the runtime's drop (which waits for blocking
+    // tasks without limit) while the services live on: catch it, shut the runtime down with a
+    // deadline and exit, so the parent-death signal takes whatever is still running with us.
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        rt.block_on(commands::dispatch(cli))
+    }));
+    rt.shutdown_timeout(Duration::from_secs(1));
+    let code = match result {
+        Ok(Ok(code)) => code,
+        Ok(Err(e)) => {
             eprintln!("error: {e:#}");
             ExitCode::FAILURE
         }
-    }
+        Err(_) => ExitCode::FAILURE,
+    };
+    term::flush(Duration::from_secs(1));
+    code
 }

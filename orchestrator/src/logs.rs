@@ -2,7 +2,9 @@
 //! `.hippodrome/logs/<YYYYMMDD-HHMMSS>/<service>.log`, and into a bounded in-memory tail served by
 //! `/api/logs/{service}`. `latest` points at the newest run folder; the last 20 runs are kept.
 //!
-//! A single writer task owns each log file, so no lock is ever held across file I/O.
+//! A single writer task owns each log file, so no lock is ever held across file I/O. The terminal
+//! copy goes through [`crate::term`], which never blocks or fails, so a closed or stuck terminal
+//! cannot stop a service's output from reaching its log file and `/api/logs`.
 
 use std::collections::VecDeque;
 use std::io::Write;
@@ -10,11 +12,13 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use parking_lot::Mutex;
-use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, BufReader};
 use tokio::sync::{broadcast, mpsc};
 
 const KEEP_RUNS: usize = 20;
 const TAIL_LINES: usize = 2000;
+/// Longest line kept in one piece; longer output is split (bounded memory per pump).
+const MAX_LINE: u64 = 64 * 1024;
 const PALETTE: &[&str] = &["36", "35", "33", "32", "34", "96", "95", "93", "92", "94"];
 
 /// This run's log folder.
@@ -173,7 +177,10 @@ impl LogSink {
         (lines, rx)
     }
 
-    /// Copy a child's stdout or stderr into this sink, line by line, until it closes.
+    /// Copy a child's stdout or stderr into this sink, line by line, until it closes. Nothing in
+    /// [`Self::line`] waits for a reader (the terminal writer drops what it cannot show), so the
+    /// pump keeps draining and the child never blocks on a full pipe; a line longer than
+    /// `MAX_LINE` is cut into pieces so one runaway line cannot exhaust memory.
     pub fn pump<R: AsyncRead + Unpin + Send + 'static>(
         &self,
         reader: R,
@@ -184,9 +191,20 @@ impl LogSink {
             let mut buf = Vec::with_capacity(256);
             loop {
                 buf.clear();
-                match reader.read_until(b'\n', &mut buf).await {
-                    Ok(0) | Err(_) => break,
+                match (&mut reader)
+                    .take(MAX_LINE)
+                    .read_until(b'\n', &mut buf)
+                    .await
+                {
+                    Ok(0) => break,
                     Ok(_) => sink.line(&String::from_utf8_lossy(&buf)),
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(e) => {
+                        sink.line(&format!(
+                            "[hippodrome] cannot read this service's output: {e}"
+                        ));
+                        break;
+                    }
                 }
             }
         })

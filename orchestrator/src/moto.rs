@@ -64,6 +64,10 @@ pub fn setup() -> Option<Setup> {
             REQUIREMENT.into(),
         ],
         creates: install_marker(),
+        description: format!(
+            "installing moto {VERSION} into {} (first run only)",
+            crate::setup::tilde(&cache_dir())
+        ),
     })
 }
 

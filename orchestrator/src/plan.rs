@@ -25,6 +25,9 @@ pub enum Health {
 pub struct Setup {
     pub argv: Vec<String>,
     pub creates: PathBuf,
+    /// What the step does, in words, for the terminal, the log and the dashboard (people see
+    /// this, with the elapsed time, instead of a raw `sh -c …` line).
+    pub description: String,
 }
 
 #[derive(Clone, Debug)]
@@ -275,17 +278,21 @@ fn team_service(
         _ => Health::Process,
     };
     let setup = match &s.setup {
-        Some(setup) => Some(Setup {
-            argv: setup
+        Some(setup) => {
+            let argv = setup
                 .command
                 .iter()
                 .map(|a| expand(a))
-                .collect::<Result<Vec<_>, _>>()?,
-            creates: cwd
-                .clone()
-                .unwrap_or_else(|| input.paths.project_root.clone())
-                .join(&setup.creates),
-        }),
+                .collect::<Result<Vec<_>, _>>()?;
+            Some(Setup {
+                description: describe_setup(&argv, &setup.creates),
+                argv,
+                creates: cwd
+                    .clone()
+                    .unwrap_or_else(|| input.paths.project_root.clone())
+                    .join(&setup.creates),
+            })
+        }
         None => None,
     };
     let mut skip = None;
@@ -325,4 +332,54 @@ fn team_service(
         skip,
         builtin: false,
     })
+}
+
+/// Words for a team service's setup step, guessed from its command.
+fn describe_setup(argv: &[String], creates: &str) -> String {
+    let text = argv.join(" ");
+    let what = if text.contains("npm ci") {
+        "installing npm packages (npm ci)".to_owned()
+    } else if text.contains("npm install") {
+        "installing npm packages (npm install)".to_owned()
+    } else if text.contains("uv sync") {
+        "installing Python packages (uv sync)".to_owned()
+    } else if text.contains("venv") || text.contains("pip install") {
+        "building the Python venv (pip install)".to_owned()
+    } else {
+        let program = argv.first().map_or("", |p| {
+            Path::new(p)
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or(p)
+        });
+        format!("running its setup command ({program})")
+    };
+    format!("{what} into {creates} (only while {creates} is missing)")
+}
+
+#[cfg(test)]
+mod setup_words {
+    use super::describe_setup;
+
+    fn argv(a: &[&str]) -> Vec<String> {
+        a.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn setup_steps_are_described_in_words() {
+        assert_eq!(
+            describe_setup(&argv(&["npm", "ci"]), "node_modules"),
+            "installing npm packages (npm ci) into node_modules (only while node_modules is missing)"
+        );
+        let venv = argv(&[
+            "sh",
+            "-c",
+            "python3 -m venv .venv && .venv/bin/pip install -r r.txt",
+        ]);
+        assert!(describe_setup(&venv, ".venv").starts_with("building the Python venv"));
+        assert!(
+            describe_setup(&argv(&["./bootstrap.sh"]), "x")
+                .starts_with("running its setup command (bootstrap.sh)")
+        );
+    }
 }

@@ -18,11 +18,13 @@ use serde_json::{Value, json};
 use tokio::process::Child;
 use tokio::sync::{mpsc, oneshot, watch};
 
+use crate::interrupt::StopTokens;
 use crate::logs::{LogSink, RunLogs};
-use crate::plan::{Health, ServiceSpec};
+use crate::plan::ServiceSpec;
 use crate::probe::{self, Probe};
 use crate::process::{preflight, signal, spawn};
 use crate::runfile::{RunFile, RunService};
+use crate::setup::{self, SetupError};
 
 /// Grace period between SIGTERM and SIGKILL.
 pub const STOP_GRACE: Duration = Duration::from_secs(5);
@@ -77,6 +79,7 @@ pub struct Service {
     pub sink: LogSink,
     pub log_file: std::path::PathBuf,
     tx: mpsc::UnboundedSender<Cmd>,
+    stop: StopTokens,
 }
 
 impl Service {
@@ -120,6 +123,8 @@ pub struct Options {
     pub echo: bool,
     /// Variables learned after start (the seeded Cognito pool id...), given to every later spawn.
     pub late_env: Arc<Mutex<BTreeMap<String, String>>>,
+    /// Reach work in flight when the stack stops; a second Ctrl+C skips the grace period.
+    pub stop: StopTokens,
 }
 
 pub struct Supervisor {
@@ -192,6 +197,7 @@ impl Supervisor {
                 sink,
                 log_file,
                 tx,
+                stop: options.stop.clone(),
             });
             if svc.spec.skip.is_none() {
                 tokio::spawn(actor(
@@ -282,8 +288,10 @@ impl Supervisor {
         Ok(())
     }
 
-    /// Stop everything in reverse layer order (each layer's services concurrently).
+    /// Stop everything in reverse layer order (each layer's services concurrently). Setup steps
+    /// still running are cancelled first.
     pub async fn stop_all(&self) {
+        self.options.stop.stopping.trigger();
         for layer in self.layers().into_iter().rev() {
             let mut acks = Vec::new();
             for s in self
@@ -648,6 +656,12 @@ async fn start_process(
     run_tx: &watch::Sender<RunFile>,
 ) -> Option<Child> {
     let spec = &svc.spec;
+    // No (re)start once the stack is stopping: a crash-looping service must not come back
+    // between the signal and its turn in the reverse-order stop.
+    if svc.stop.stopping.is_triggered() {
+        svc.set(|s| s.status = Status::Stopped);
+        return None;
+    }
     svc.set(|s| {
         if s.status != Status::CrashLooping {
             s.status = Status::Starting;
@@ -656,15 +670,24 @@ async fn start_process(
     if let Some(setup) = &spec.setup
         && !setup.creates.exists()
     {
-        svc.set(|s| s.reason = Some(format!("running setup: {}", setup.argv.join(" "))));
-        svc.sink
-            .line(&format!("[hippodrome] setup: {}", setup.argv.join(" ")));
-        if let Err(e) = run_setup(svc).await {
-            svc.set(|s| {
-                s.status = Status::Failed;
-                s.reason = Some(e);
-            });
-            return None;
+        let progress = |text: String| svc.set(|s| s.reason = Some(text));
+        let outcome = setup::run(spec, setup, &svc.sink, &svc.log_file, &svc.stop, progress).await;
+        match outcome {
+            Ok(()) => {}
+            Err(SetupError::Cancelled) => {
+                svc.set(|s| {
+                    s.status = Status::Stopped;
+                    s.reason = Some("stopped during its setup step".into());
+                });
+                return None;
+            }
+            Err(SetupError::Failed(e)) => {
+                svc.set(|s| {
+                    s.status = Status::Failed;
+                    s.reason = Some(e);
+                });
+                return None;
+            }
         }
     }
     if let Some(port) = spec.port
@@ -672,8 +695,15 @@ async fn start_process(
     {
         // Our own previous process may still be releasing it.
         let deadline = Instant::now() + Duration::from_secs(2);
-        while !preflight::port_free(port) && Instant::now() < deadline {
+        while !preflight::port_free(port)
+            && Instant::now() < deadline
+            && !svc.stop.stopping.is_triggered()
+        {
             tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        if svc.stop.stopping.is_triggered() {
+            svc.set(|s| s.status = Status::Stopped);
+            return None;
         }
         if !preflight::port_free(port) {
             let msg = preflight::port_in_use_message(&spec.name, port);
@@ -722,72 +752,17 @@ async fn start_process(
     }
 }
 
-async fn run_setup(svc: &Arc<Service>) -> Result<(), String> {
-    let Some(setup) = &svc.spec.setup else {
-        return Ok(());
-    };
-    let spec = ServiceSpec {
-        argv: setup.argv.clone(),
-        health: Health::Process,
-        ..svc.spec.clone()
-    };
-    let mut child = spawn::spawn(&spec, &BTreeMap::new(), true)
-        .map_err(|e| format!("setup `{}` could not start: {e}", setup.argv.join(" ")))?;
-    if let Some(out) = child.stdout.take() {
-        svc.sink.pump(out);
-    }
-    if let Some(err) = child.stderr.take() {
-        svc.sink.pump(err);
-    }
-    let status = child.wait().await.map_err(|e| e.to_string())?;
-    if !status.success() {
-        return Err(format!(
-            "setup `{}` failed with code {}; see {} (last lines: {})",
-            setup.argv.join(" "),
-            exit_code(status),
-            svc.log_file.display(),
-            svc.sink.tail(3).join(" | ")
-        ));
-    }
-    if !setup.creates.exists() {
-        return Err(format!(
-            "setup `{}` succeeded but did not create {}",
-            setup.argv.join(" "),
-            setup.creates.display()
-        ));
-    }
-    Ok(())
-}
-
 async fn stop_process(svc: &Arc<Service>, mut child: Child) {
-    let Some(pgid) = child.id() else {
-        let _ = child.wait().await;
-        return;
-    };
-    signal::signal_group(pgid, nix::sys::signal::Signal::SIGTERM);
-    // A stopped (SIGSTOP) group cannot act on SIGTERM until continued.
-    signal::signal_group(pgid, nix::sys::signal::Signal::SIGCONT);
-    let deadline = Instant::now() + STOP_GRACE;
-    let mut reaped = false;
-    // Reap our direct child as soon as it exits: an unreaped zombie still counts as a group member.
-    while Instant::now() < deadline {
-        if !reaped && matches!(child.try_wait(), Ok(Some(_))) {
-            reaped = true;
-        }
-        if reaped && !signal::group_alive(pgid) {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    signal::signal_group(pgid, nix::sys::signal::Signal::SIGKILL);
-    svc.sink.line(&format!(
-        "[hippodrome] {} ignored SIGTERM for {}s; killed",
-        svc.spec.name,
-        STOP_GRACE.as_secs()
-    ));
-    let _ = child.wait().await;
-    let deadline = Instant::now() + Duration::from_secs(2);
-    while signal::group_alive(pgid) && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(10)).await;
+    match signal::stop_child(&mut child, STOP_GRACE, &svc.stop.kill_now).await {
+        signal::Stopped::Exited => {}
+        signal::Stopped::Killed => svc.sink.line(&format!(
+            "[hippodrome] {} ignored SIGTERM for {}s; killed",
+            svc.spec.name,
+            STOP_GRACE.as_secs()
+        )),
+        signal::Stopped::KilledAtOnce => svc.sink.line(&format!(
+            "[hippodrome] {} killed without waiting (second Ctrl+C)",
+            svc.spec.name
+        )),
     }
 }

@@ -6,6 +6,22 @@ use tracing_subscriber::EnvFilter;
 
 /// Initialise tracing once per process; later calls are no-ops (tests call it freely).
 pub fn init_tracing(default_filter: &str) {
+    init(default_filter, std::io::stdout);
+}
+
+/// Like [`init_tracing`], but each formatted event is handed to `sink` instead of being written to
+/// stdout: the orchestrator's terminal writer, which never blocks on or panics over a dead terminal.
+pub fn init_tracing_to(default_filter: &str, sink: fn(&[u8])) {
+    init(default_filter, move || SinkWriter {
+        sink,
+        buf: Vec::new(),
+    });
+}
+
+fn init<W>(default_filter: &str, writer: W)
+where
+    W: for<'a> tracing_subscriber::fmt::MakeWriter<'a> + Send + Sync + 'static,
+{
     let filter =
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter));
     let json = std::env::var("HIPPODROME_LOG_FORMAT").is_ok_and(|v| v == "json");
@@ -15,10 +31,36 @@ pub fn init_tracing(default_filter: &str) {
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_target(false)
-        .with_ansi(ansi);
+        .with_ansi(ansi)
+        .with_writer(writer);
     let _ = if json {
         builder.json().try_init()
     } else {
         builder.try_init()
     };
+}
+
+/// Collects one formatted event and hands it to the sink in one piece when dropped.
+struct SinkWriter {
+    sink: fn(&[u8]),
+    buf: Vec<u8>,
+}
+
+impl std::io::Write for SinkWriter {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.buf.extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Drop for SinkWriter {
+    fn drop(&mut self) {
+        if !self.buf.is_empty() {
+            (self.sink)(&self.buf);
+        }
+    }
 }

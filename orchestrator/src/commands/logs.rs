@@ -1,13 +1,14 @@
 //! `logs SERVICE [-f] [--tail N]`: prints `.hippodrome/logs/latest/<service>.log` (works after the
-//! stack is gone too); `-f` keeps following the file.
+//! stack is gone too); `-f` keeps following the file until Ctrl+C or its reader goes away.
 
-use std::io::{Read, Seek, SeekFrom, Write};
+use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use crate::cli::LogsArgs;
 use crate::config::{Paths, project};
+use crate::term::{self, Stream};
 
 pub async fn run(root: Option<&Path>, args: LogsArgs) -> anyhow::Result<ExitCode> {
     let paths = Paths::new(project::project_root(root));
@@ -29,7 +30,8 @@ pub async fn run(root: Option<&Path>, args: LogsArgs) -> anyhow::Result<ExitCode
     for l in &lines[lines.len().saturating_sub(args.tail)..] {
         println!("{l}");
     }
-    if !args.follow {
+    // `logs -f | head`: once the reader is gone there is nobody left to follow for.
+    if !args.follow || term::gone(Stream::Out) {
         return Ok(ExitCode::SUCCESS);
     }
     let mut pos = f.seek(SeekFrom::End(0))?;
@@ -50,8 +52,9 @@ pub async fn run(root: Option<&Path>, args: LogsArgs) -> anyhow::Result<ExitCode
             let mut buf = Vec::new();
             f.read_to_end(&mut buf)?;
             pos += buf.len() as u64;
-            std::io::stdout().write_all(&buf)?;
-            std::io::stdout().flush()?;
+            if !term::write_direct(Stream::Out, &buf) && term::gone(Stream::Out) {
+                return Ok(ExitCode::SUCCESS);
+            }
         }
     }
 }

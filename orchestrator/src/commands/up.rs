@@ -1,6 +1,6 @@
 //! `up`: resolve the configuration, build the plan, bind the dashboard, start the layers (seeding
-//! after layer 0), print the ready banner, then supervise until Ctrl+C, SIGTERM or a shutdown
-//! request, and stop everything in reverse layer order.
+//! after layer 0), print the ready banner, then supervise until Ctrl+C, SIGTERM, SIGHUP (not with
+//! `--detach`) or a shutdown request, and stop everything in reverse layer order.
 
 use std::io::IsTerminal;
 use std::os::unix::process::CommandExt;
@@ -18,6 +18,7 @@ use crate::cli::UpArgs;
 use crate::config::env::Context;
 use crate::config::{Cell, HippodromeToml, Paths, Ports, project};
 use crate::dashboard::{self, AppState, SeedStatus, StackInfo};
+use crate::interrupt::{self, StopTokens};
 use crate::logs::RunLogs;
 use crate::plan::{self, PlanInput};
 use crate::process::preflight;
@@ -30,6 +31,8 @@ const DETACHED_ENV: &str = "HIPPODROME_DETACHED";
 
 pub async fn run(root: Option<&Path>, args: UpArgs) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
+    // From here on no terminal write can block or fail the stack (see `term`).
+    crate::term::init_lossy();
     service_kit::memory::spawn_trimmer();
     let paths = Paths::new(project::project_root(root));
     let toml = HippodromeToml::load(&paths.project_root).map_err(|e| {
@@ -72,6 +75,13 @@ pub async fn run(root: Option<&Path>, args: UpArgs) -> anyhow::Result<ExitCode> 
     if args.detach && std::env::var_os(DETACHED_ENV).is_none() {
         return detach(&paths, &args, ports).await;
     }
+    let detached = std::env::var_os(DETACHED_ENV).is_some();
+    // Before anything is started, so a signal never meets the default action (death without a
+    // stop) and reaches every step below, even a setup step or the seed.
+    let shutdown = Shutdown::new();
+    let stop = StopTokens::default();
+    interrupt::watch(shutdown.clone(), stop.clone(), detached)
+        .context("cannot install the signal handlers")?;
 
     if args.fresh && paths.state_dir.exists() {
         std::fs::remove_dir_all(&paths.state_dir)
@@ -150,7 +160,6 @@ pub async fn run(root: Option<&Path>, args: UpArgs) -> anyhow::Result<ExitCode> 
 
     let logs = RunLogs::create(&paths.logs_dir)
         .with_context(|| format!("cannot create logs under {}", paths.logs_dir.display()))?;
-    let detached = std::env::var_os(DETACHED_ENV).is_some();
     let run_file = RunFile {
         orchestrator_pid: std::process::id(),
         started_at_ms: crate::probe::now_ms(),
@@ -166,6 +175,7 @@ pub async fn run(root: Option<&Path>, args: UpArgs) -> anyhow::Result<ExitCode> 
         layer_timeout: Duration::from_secs(args.layer_timeout.max(1)),
         echo: true,
         late_env: Default::default(),
+        stop,
     };
     // Before the dashboard serves, so whoever sees the stack there can find it from another shell.
     let sup = Supervisor::new(
@@ -177,8 +187,6 @@ pub async fn run(root: Option<&Path>, args: UpArgs) -> anyhow::Result<ExitCode> 
     )
     .with_context(|| format!("cannot write {}", paths.run_file.display()))?;
 
-    let shutdown = Shutdown::new();
-    shutdown.trigger_on_signal();
     let state = AppState {
         sup: sup.clone(),
         info: Arc::new(StackInfo {

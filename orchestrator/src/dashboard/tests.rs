@@ -45,6 +45,7 @@ fn state(dir: &std::path::Path) -> AppState {
         layer_timeout: Duration::from_secs(1),
         echo: false,
         late_env: Arc::new(Mutex::new(BTreeMap::new())),
+        stop: Default::default(),
     };
     let sup = Supervisor::new(
         vec![

@@ -97,3 +97,53 @@ pub async fn terminate_group(pgid: u32, grace: Duration) -> bool {
     }
     true
 }
+
+/// How [`stop_child`] ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stopped {
+    /// The whole group exited after SIGTERM.
+    Exited,
+    /// Something in the group outlived the grace period and was killed.
+    Killed,
+    /// `kill_now` was triggered during the grace period: killed without waiting further.
+    KilledAtOnce,
+}
+
+/// Stop `child` and its process group: SIGTERM (and SIGCONT, so a stopped group can act on it),
+/// up to `grace` for the group to exit, then SIGKILL; `kill_now` cuts the grace period short.
+pub async fn stop_child(
+    child: &mut tokio::process::Child,
+    grace: Duration,
+    kill_now: &service_kit::Shutdown,
+) -> Stopped {
+    let Some(pgid) = child.id() else {
+        let _ = child.wait().await;
+        return Stopped::Exited;
+    };
+    signal_group(pgid, Signal::SIGTERM);
+    signal_group(pgid, Signal::SIGCONT);
+    let deadline = Instant::now() + grace;
+    let mut reaped = false;
+    // Reap our direct child as soon as it exits: an unreaped zombie still counts as a group member.
+    while Instant::now() < deadline && !kill_now.is_triggered() {
+        if !reaped && matches!(child.try_wait(), Ok(Some(_))) {
+            reaped = true;
+        }
+        if reaped && !group_alive(pgid) {
+            return Stopped::Exited;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let how = if kill_now.is_triggered() {
+        Stopped::KilledAtOnce
+    } else {
+        Stopped::Killed
+    };
+    signal_group(pgid, Signal::SIGKILL);
+    let _ = child.wait().await;
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while group_alive(pgid) && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    how
+}

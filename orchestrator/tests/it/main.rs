@@ -5,4 +5,5 @@ mod doctor;
 mod doctor_messages;
 mod harness;
 mod lifecycle;
+mod signals;
 mod skeleton;
