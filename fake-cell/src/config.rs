@@ -1,6 +1,5 @@
 //! The one clap `Config` for the cell (also what `orchestrator serve fake-cell ...` passes through).
 
-use std::net::IpAddr;
 use std::ops::RangeInclusive;
 use std::path::PathBuf;
 use std::str::FromStr;
@@ -13,12 +12,10 @@ use std::str::FromStr;
     about = "Marqo-compatible cell: cloud control plane on :9001 and one HTTP server per index."
 )]
 pub struct Config {
-    /// Address to bind (main port and index servers). Loopback by default.
-    #[arg(long, env = "HIPPODROME_BIND", default_value = "127.0.0.1")]
-    pub bind: IpAddr,
-    /// Port of the control plane (and single-URL data plane).
-    #[arg(long, default_value_t = 9001)]
-    pub port: u16,
+    // `--bind` (main port and index servers) and `--port` (the control plane and single-URL
+    // data plane).
+    #[command(flatten)]
+    pub listen: service_kit::cli::BindArgs<9001>,
     /// Where all state lives (snapshot; journal files sit beside it).
     #[arg(
         long,

@@ -28,6 +28,7 @@ use std::time::Duration;
 
 use axum::Router;
 use clap::Parser;
+use axum::routing::get;
 use service_kit::{HealthState, Shutdown};
 use tokio::net::TcpListener;
 
@@ -122,28 +123,13 @@ pub async fn run(
     Ok(())
 }
 
+impl service_kit::cli::ServiceConfig for Config {
+    fn listen_addr(&self) -> std::net::SocketAddr {
+        self.listen.addr()
+    }
+}
+
 /// Parse arguments, set up logging and a runtime, bind, and run until SIGINT or SIGTERM.
 pub fn cli_main<I: IntoIterator<Item = OsString>>(args: I) -> ExitCode {
-    let config = Config::parse_from(args);
-    service_kit::telemetry::init_tracing("info");
-    service_kit::memory::spawn_trimmer();
-    let rt = match tokio::runtime::Runtime::new() {
-        Ok(rt) => rt,
-        Err(e) => {
-            tracing::error!(error = %e, "cannot start the async runtime");
-            return ExitCode::FAILURE;
-        }
-    };
-    let result = rt.block_on(async {
-        let listener = service_kit::bind_listener(config.bind, config.port).await?;
-        run(config, listener, service_kit::shutdown_signal()).await
-    });
-    rt.shutdown_timeout(Duration::from_millis(200));
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            tracing::error!(error = %format!("{e:#}"), "{SERVICE} failed");
-            ExitCode::FAILURE
-        }
-    }
+    service_kit::cli::cli_main(SERVICE, args, run)
 }

@@ -31,7 +31,7 @@ pub fn bind_port(
     owner: Option<&str>,
 ) -> CellResult<(u16, TcpListener)> {
     let taken = assigned_ports(cell, owner);
-    let ip = cell.cfg.bind;
+    let ip = cell.cfg.listen.bind;
     if let Some(p) = preferred
         && let Ok(l) = service_kit::serve::bind_std_listener(ip, p)
     {

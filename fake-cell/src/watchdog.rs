@@ -71,7 +71,7 @@ pub fn spawn(cell: Arc<Cell>, main: SocketAddr, stop: Shutdown) -> std::io::Resu
                 .values()
                 .map(|i| (i.name.clone(), i.meta.read().port))
                 .collect();
-            let ip = loopback_if_unspecified(cell.cfg.bind);
+            let ip = loopback_if_unspecified(cell.cfg.listen.bind);
             for (name, port) in targets {
                 // An index deleted between listing and probing is not a failure.
                 if !probe(SocketAddr::new(ip, port), "/", timeout) && cell.indexes.read().contains_key(&name) {

@@ -17,9 +17,10 @@ use service_kit::write_guard::WriteGuard;
 
 use crate::Config;
 use crate::error::{CognitoError, Result};
+use crate::ids::Ids;
 use crate::keys::Keys;
+use crate::model::Store;
 use crate::persist::{self, Persist, Record};
-use crate::state::Store;
 
 pub type AppState = Arc<App>;
 
@@ -34,6 +35,8 @@ pub struct App {
     pub config: Config,
     pub store: RwLock<Store>,
     pub keys: Keys,
+    /// Pool/client ids and subs, derived from the seed when there is one.
+    pub ids: Ids,
     /// The JWKS document, serialised once (keys never change while running).
     pub jwks_body: axum::body::Bytes,
     pub persist: Persist,
@@ -48,15 +51,7 @@ impl App {
     /// Load state (snapshot + journal), settle the signing keys, and build the app.
     pub async fn open(config: Config, health: HealthState) -> anyhow::Result<AppState> {
         let path = config.state_file.clone();
-        let seed = std::env::var("HIPPODROME_RANDOM_SEED")
-            .ok()
-            .filter(|s| !s.trim().is_empty())
-            .map(|s| {
-                s.trim()
-                    .parse::<u64>()
-                    .map_err(|e| anyhow::anyhow!("HIPPODROME_RANDOM_SEED must be a u64: {e}"))
-            })
-            .transpose()?;
+        let seed = config.random_seed.0;
         let restored = tokio::task::spawn_blocking(move || persist::load(&path)).await??;
         let persisted_keys = restored.keys.clone();
         let (keys, new_keys) =
@@ -69,6 +64,7 @@ impl App {
             jwks_body,
             store: RwLock::new(restored.store),
             keys,
+            ids: Ids::new(seed),
             persist: restored.persist,
             sessions: Sessions::new(10_000),
             writes,
@@ -174,7 +170,7 @@ impl App {
         self.config
             .public_url
             .clone()
-            .unwrap_or_else(|| format!("http://127.0.0.1:{}", self.config.port))
+            .unwrap_or_else(|| format!("http://127.0.0.1:{}", self.config.listen.port))
             .trim_end_matches('/')
             .to_owned()
     }

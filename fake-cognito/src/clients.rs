@@ -4,10 +4,13 @@
 use serde_json::{Value, json};
 
 use crate::app::AppState;
+use crate::clock::now_f64;
 use crate::error::{CognitoError, Result};
+use crate::ids::new_client_id;
+use crate::model::Client;
+use crate::paging::page;
+use crate::params::Params;
 use crate::persist::Record;
-use crate::state::{Client, new_client_id, now_f64};
-use crate::target::{Params, page};
 
 const DEFAULT_FLOWS: &[&str] = &[
     "ALLOW_USER_SRP_AUTH",
@@ -178,7 +181,9 @@ pub fn client_json(c: &Client) -> Value {
 
 pub async fn create(app: &AppState, p: &Params) -> Result<Value> {
     let pool_id = p.str("UserPoolId")?.to_owned();
-    let mut id = crate::ids::client_id(&pool_id, p.str("ClientName").unwrap_or_default());
+    let mut id = app
+        .ids
+        .client_id(&pool_id, p.str("ClientName").unwrap_or_default());
     if app
         .store
         .read()
@@ -192,7 +197,7 @@ pub async fn create(app: &AppState, p: &Params) -> Result<Value> {
     let secret = p
         .bool("GenerateSecret")
         .unwrap_or(false)
-        .then(|| crate::ids::client_secret(&pool_id, &id));
+        .then(|| app.ids.client_secret(&pool_id, &id));
     let client = from_params(p, id, pool_id.clone(), secret, now_f64())?;
     app.commit(|store, recs| {
         let pool = store.pool_mut(&pool_id)?;

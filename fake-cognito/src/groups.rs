@@ -4,10 +4,12 @@
 use serde_json::{Value, json};
 
 use crate::app::AppState;
+use crate::clock::now_f64;
 use crate::error::{CognitoError, Result};
+use crate::model::Group;
+use crate::paging::page;
+use crate::params::Params;
 use crate::persist::Record;
-use crate::state::{Group, now_f64};
-use crate::target::{Params, page};
 use crate::users::{user_json, user_record};
 
 fn group_not_found() -> CognitoError {

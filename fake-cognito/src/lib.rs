@@ -1,28 +1,34 @@
 //! Cognito-compatible user pools, OAuth2 endpoints and an RS256 JWT issuer.
 //!
 //! Layout:
-//! - [`target`]: the AWS JSON 1.1 front door (`X-Amz-Target` dispatch) and request helpers;
+//! - [`target`]: the AWS JSON 1.1 front door (`X-Amz-Target` dispatch); [`params`]: reading a
+//!   call's members; [`paging`]: the List operations' tokens;
 //! - [`error`]: the one error enum (`__type` JSON for the API, RFC 6749 JSON for OAuth2);
 //! - [`pools`], [`clients`], [`users`] (+ [`list_filter`]), [`groups`]: the resources;
 //! - [`auth`]: sign-in flows (`password`, `srp`, `challenges`, `refresh`/revocation);
 //! - [`tokens`]: claim sets, signing, verification; [`keys`] (+ [`rsagen`]): signing keys, JWKS;
 //! - [`oauth`], [`wellknown`], [`validate`] (admin routes), [`openapi`];
-//! - [`state`] (the model), [`persist`] (snapshot + journal), [`app`] (shared state, write path).
+//! - [`model`] (the in-memory data), [`persist`] (snapshot + journal), [`app`] (the running
+//!   service's shared state: model, keys, sessions and the one write path);
+//! - [`ids`] (assigned ids, seeded or random), [`clock`].
 
 pub mod app;
 pub mod auth;
 pub mod clients;
+pub mod clock;
 pub mod error;
 pub mod groups;
 pub mod ids;
 pub mod keys;
 pub mod list_filter;
+pub mod model;
 pub mod oauth;
 pub mod openapi;
+pub mod paging;
+pub mod params;
 pub mod persist;
 pub mod pools;
 pub mod rsagen;
-pub mod state;
 pub mod target;
 pub mod tokens;
 pub mod users;
@@ -31,7 +37,6 @@ pub mod wellknown;
 
 use std::ffi::OsString;
 use std::future::Future;
-use std::net::IpAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -41,6 +46,7 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use clap::Parser;
 use service_kit::HealthState;
+use service_kit::cli::{BindArgs, RandomSeed, SEED_ENV, ServiceConfig};
 use tokio::net::TcpListener;
 use tower_http::cors::{Any, CorsLayer};
 
@@ -65,12 +71,8 @@ pub enum IssuerMode {
     about = "Cognito-compatible user pools, OAuth2 endpoints and an RS256 JWT issuer."
 )]
 pub struct Config {
-    /// Address to bind. Loopback by default; anything else is reachable from other machines.
-    #[arg(long, env = "HIPPODROME_BIND", default_value = "127.0.0.1")]
-    pub bind: IpAddr,
-    /// Port to listen on.
-    #[arg(long, default_value_t = 9006)]
-    pub port: u16,
+    #[command(flatten)]
+    pub listen: BindArgs<9006>,
     /// Snapshot file; journal files live beside it.
     #[arg(
         long,
@@ -87,6 +89,22 @@ pub struct Config {
     /// Base URL clients reach this server at (default `http://127.0.0.1:{port}`).
     #[arg(long)]
     pub public_url: Option<String>,
+    /// Derive pool/client ids, subs and the signing keys from this number instead of at random.
+    #[arg(
+        long,
+        env = SEED_ENV,
+        value_name = "N",
+        default_value = "",
+        hide_default_value = true,
+        value_parser = RandomSeed::parse
+    )]
+    pub random_seed: RandomSeed,
+}
+
+impl ServiceConfig for Config {
+    fn listen_addr(&self) -> std::net::SocketAddr {
+        self.listen.addr()
+    }
 }
 
 async fn request_id(mut res: Response) -> Response {
@@ -107,7 +125,7 @@ pub fn router(app: AppState) -> Router {
             HeaderName::from_static("x-amzn-errortype"),
             HeaderName::from_static("x-amzn-errormessage"),
         ]);
-    Router::new()
+    let router = Router::new()
         .route("/", post(target::handle))
         .route("/{pool_id}/.well-known/jwks.json", get(wellknown::jwks))
         .route(
@@ -130,7 +148,8 @@ pub fn router(app: AppState) -> Router {
         .fallback(service_kit::error::not_found)
         .method_not_allowed_fallback(service_kit::error::method_not_allowed)
         .layer(axum::middleware::map_response(request_id))
-        .layer(cors)
+        .layer(cors);
+    service_kit::telemetry::trace_requests(router)
 }
 
 /// Serve on an already bound listener until `shutdown` resolves.
@@ -140,7 +159,7 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
-    config.port = addr.port();
+    config.listen.port = addr.port();
     if config.public_url.is_none() {
         let host = if addr.ip().is_unspecified() {
             "127.0.0.1".to_owned()
@@ -160,25 +179,5 @@ pub async fn run(
 
 /// Parse arguments, set up logging and a runtime, bind, and run until SIGINT or SIGTERM.
 pub fn cli_main<I: IntoIterator<Item = OsString>>(args: I) -> ExitCode {
-    let config = Config::parse_from(args);
-    service_kit::telemetry::init_tracing("info");
-    service_kit::memory::spawn_trimmer();
-    let rt = match tokio::runtime::Runtime::new() {
-        Ok(rt) => rt,
-        Err(e) => {
-            tracing::error!(error = %e, "cannot start the async runtime");
-            return ExitCode::FAILURE;
-        }
-    };
-    let result = rt.block_on(async {
-        let listener = service_kit::bind_listener(config.bind, config.port).await?;
-        run(config, listener, service_kit::shutdown_signal()).await
-    });
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            tracing::error!(error = %format!("{e:#}"), "{SERVICE} failed");
-            ExitCode::FAILURE
-        }
-    }
+    service_kit::cli::cli_main(SERVICE, args, run)
 }

@@ -2,7 +2,7 @@
 //! (prefix). An empty filter selects every user.
 
 use crate::error::CognitoError;
-use crate::state::User;
+use crate::model::User;
 
 pub const FILTERABLE: &[&str] = &[
     "username",

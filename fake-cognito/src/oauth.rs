@@ -15,7 +15,7 @@ use serde_json::{Map, Value, json};
 
 use crate::app::AppState;
 use crate::error::{CognitoError, Result};
-use crate::state::Client;
+use crate::model::Client;
 use crate::tokens::{self, ADMIN_SCOPE, Expect};
 
 /// Client credentials from `Authorization: Basic` or the form body.

@@ -14,7 +14,7 @@ use service_kit::journal::Journal;
 use service_kit::state_file::{self, Loaded};
 
 use crate::keys::KeyRecord;
-use crate::state::{Client, Group, PoolMeta, Store, User};
+use crate::model::{Client, Group, PoolMeta, Store, User};
 
 pub const COMPACT_BYTES: u64 = 8 * 1024 * 1024;
 
@@ -72,7 +72,7 @@ impl Record {
                 None => {
                     store.pools.insert(
                         meta.id.clone(),
-                        crate::state::Pool {
+                        crate::model::Pool {
                             meta,
                             clients: Default::default(),
                             users: Default::default(),

@@ -4,10 +4,14 @@
 use serde_json::{Map, Value, json};
 
 use crate::app::AppState;
+use crate::clock::now_f64;
 use crate::error::{CognitoError, Result};
+use crate::ids::new_pool_id;
+use crate::model::{PasswordPolicy, Pool, PoolMeta};
+use crate::paging::page;
+use crate::params::Params;
 use crate::persist::Record;
-use crate::state::{PasswordPolicy, Pool, PoolMeta, new_pool_id, now_f64};
-use crate::target::{Call, Params, page};
+use crate::target::Call;
 
 /// Standard attributes every pool has, with their data types.
 pub const STANDARD_ATTRIBUTES: &[(&str, &str)] = &[
@@ -111,7 +115,7 @@ pub async fn create(app: &AppState, call: &Call) -> Result<Value> {
     let p = &call.params;
     let name = p.str("PoolName")?.to_owned();
     let now = now_f64();
-    let mut id = crate::ids::pool_id(&call.region, &name);
+    let mut id = app.ids.pool_id(&call.region, &name);
     if app.store.read().pools.contains_key(&id) {
         // A second pool with the same name: derived ids would clash, so this one is random.
         id = new_pool_id(&call.region);

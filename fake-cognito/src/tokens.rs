@@ -7,9 +7,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use crate::app::App;
+use crate::clock::now_secs;
 use crate::error::{CognitoError, Result};
 use crate::keys::SigningKey;
-use crate::state::{Client, PoolMeta, User, now_secs};
+use crate::model::{Client, PoolMeta, User};
 
 pub const ADMIN_SCOPE: &str = "aws.cognito.signin.user.admin";
 

@@ -32,7 +32,7 @@ pub use manifest::Manifest;
 pub use plan::Sizes;
 
 /// Environment variable that fixes the seed.
-pub const SEED_ENV: &str = "HIPPODROME_RANDOM_SEED";
+pub use service_kit::cli::SEED_ENV;
 /// Default API-key encryption secret (`HIPPODROME_ENCRYPTION_SECRET`).
 pub const DEFAULT_ENCRYPTION_SECRET: &str = "1234567890ABCDEF";
 
@@ -221,19 +221,17 @@ pub(crate) async fn timed<T>(
 }
 
 /// The seed to use: `explicit`, else `HIPPODROME_RANDOM_SEED`, else a fresh one (`chosen = true`;
-/// the caller prints `export HIPPODROME_RANDOM_SEED=<n>`). An unparsable variable is ignored with a
-/// warning, and a fresh seed is chosen.
+/// the caller prints `export HIPPODROME_RANDOM_SEED=<n>`). The variable is read by
+/// [`service_kit::cli::RandomSeed`], the one parser every reader shares; a value it refuses is
+/// ignored with a warning here (fake-cognito refuses to start on it), and a fresh seed is chosen.
 pub fn resolve_seed(explicit: Option<u64>) -> (u64, bool) {
     if let Some(s) = explicit {
         return (s, false);
     }
-    if let Ok(v) = std::env::var(SEED_ENV) {
-        match v.trim().parse::<u64>() {
-            Ok(s) => return (s, false),
-            Err(_) => {
-                tracing::warn!(value = %v, "{SEED_ENV} is not an unsigned integer; choosing a seed")
-            }
-        }
+    match service_kit::cli::RandomSeed::from_env() {
+        Ok(service_kit::cli::RandomSeed(Some(s))) => return (s, false),
+        Ok(service_kit::cli::RandomSeed(None)) => {}
+        Err(e) => tracing::warn!("{e}; choosing a seed"),
     }
     // Short enough to type; the seed space only needs to make collisions between runs unlikely.
     let s = rand::random::<u64>() % 1_000_000_000;
@@ -284,95 +282,42 @@ pub async fn run_with_report(
     progress: impl Fn(&str) + Send + Sync,
 ) -> anyhow::Result<(Manifest, Report)> {
     let started = Instant::now();
-    let progress = Progress(&progress);
+    let progress = &Progress(&progress);
     let (seed, _) = resolve_seed(cfg.seed);
     let f = fixtures::get()?;
     let mut manifest = plan(cfg, seed)?;
     let http = cell::http_client().map_err(|e| anyhow::anyhow!("http client: {e}"))?;
 
+    // The three targets are independent: wait for each and seed it concurrently.
     let services = manifest.services.clone();
-    let moto_fut = async {
-        let Some(url) = services.moto_url.as_deref() else {
-            return (Vec::new(), None, None);
-        };
-        let t = Instant::now();
-        if let Err(e) = wait::until_ok(&http, &format!("{url}/moto-api/"), cfg.wait_timeout).await {
-            let e = SeedError::new("moto", url, e);
-            progress.failed(&e);
-            return (
-                vec![GroupReport::failed("moto", e, t.elapsed())],
-                None,
-                Some(t.elapsed()),
-            );
-        }
-        let waited = t.elapsed();
-        let (reports, assigned) = moto::seed(cfg, url, f, &manifest, &progress).await;
-        (reports, Some(assigned), Some(waited))
+    let target = |name, url, ready_path| Target {
+        name,
+        url,
+        ready_path,
+        http: &http,
+        cfg,
+        progress,
     };
-    let cell_fut = async {
-        let Some(url) = services.cell_url.as_deref() else {
-            return (Vec::new(), None, None);
-        };
-        let t = Instant::now();
-        if let Err(e) = wait::until_ok(&http, &format!("{url}/healthz"), cfg.wait_timeout).await {
-            let e = SeedError::new("cell", url, e);
-            progress.failed(&e);
-            return (
-                vec![GroupReport::failed("cell", e, t.elapsed())],
-                None,
-                Some(t.elapsed()),
-            );
-        }
-        let waited = t.elapsed();
-        let (reports, endpoints) = cell::seed(cfg, url, f, &manifest, &progress).await;
-        (reports, endpoints, Some(waited))
-    };
-    let cognito_fut = async {
-        let Some(url) = services.cognito_url.as_deref() else {
-            return (Vec::new(), None, None);
-        };
-        let t = Instant::now();
-        if let Err(e) = wait::until_ok(&http, &format!("{url}/healthz"), cfg.wait_timeout).await {
-            let e = SeedError::new("cognito", url, e);
-            progress.failed(&e);
-            return (
-                vec![GroupReport::failed("cognito", e, t.elapsed())],
-                None,
-                Some(t.elapsed()),
-            );
-        }
-        let waited = t.elapsed();
-        let (reports, assigned) = cognito::seed(cfg, url, &manifest, &progress).await;
-        (reports, assigned, Some(waited))
-    };
-    let (
-        (moto_reports, moto_assigned, moto_wait),
-        (cell_reports, endpoints, cell_wait),
-        (cog_reports, cog_assigned, cog_wait),
-    ) = tokio::join!(moto_fut, cell_fut, cognito_fut);
+    let plan = &manifest;
+    let (moto, cell, cognito) = tokio::join!(
+        target("moto", services.moto_url.as_deref(), "/moto-api/").seed(|url| async move {
+            let (reports, assigned) = moto::seed(cfg, url, f, plan, progress).await;
+            (reports, Some(assigned))
+        }),
+        target("cell", services.cell_url.as_deref(), "/healthz")
+            .seed(|url| cell::seed(cfg, url, f, plan, progress)),
+        target("cognito", services.cognito_url.as_deref(), "/healthz")
+            .seed(|url| cognito::seed(cfg, url, plan, progress)),
+    );
 
-    let mut groups = Vec::new();
-    for (name, skipped) in [
-        ("moto", services.moto_url.is_none()),
-        ("cell", services.cell_url.is_none()),
-        ("cognito", services.cognito_url.is_none()),
-    ] {
-        if skipped {
-            progress.line(&format!("skipped: {name} (no URL given)"));
-            groups.push(GroupReport {
-                group: name.to_owned(),
-                outcome: GroupOutcome::Skipped,
-                elapsed: Duration::ZERO,
-            });
-        }
-    }
-    groups.extend(moto_reports);
-    groups.extend(cell_reports);
-    groups.extend(cog_reports);
+    let mut groups = skipped_groups(&services, progress);
+    groups.extend(moto.reports);
+    groups.extend(cell.reports);
+    groups.extend(cognito.reports);
     let waits = [
-        ("moto", moto_wait),
-        ("cell", cell_wait),
-        ("cognito", cog_wait),
+        ("moto", moto.waited),
+        ("cell", cell.waited),
+        ("cognito", cognito.waited),
     ]
     .into_iter()
     .filter_map(|(n, w)| w.map(|w| (n.to_owned(), w)))
@@ -383,6 +328,96 @@ pub async fn run_with_report(
         waits,
         total: started.elapsed(),
     };
+    fail_on_any_failed_group(&report)?;
+
+    if let Some(a) = moto.assigned {
+        fill_moto(&mut manifest, a);
+    }
+    if let Some(endpoints) = cell.assigned {
+        fill_endpoints(&mut manifest, &endpoints);
+    }
+    if let Some(a) = cognito.assigned {
+        fill_cognito(&mut manifest, a);
+    }
+    write_outputs(&manifest, &cfg.out_dir)?;
+    Ok((manifest, report))
+}
+
+/// One target of a run: where it is and what its readiness probe is.
+struct Target<'a> {
+    name: &'static str,
+    url: Option<&'a str>,
+    ready_path: &'static str,
+    http: &'a reqwest::Client,
+    cfg: &'a SeedConfig,
+    progress: &'a Progress<'a>,
+}
+
+/// What seeding one target gave: its groups' reports, what the service assigned, and how long
+/// the run waited for it to answer (`None` when it had no URL).
+struct TargetOutcome<A> {
+    reports: Vec<GroupReport>,
+    assigned: Option<A>,
+    waited: Option<Duration>,
+}
+
+impl<'a> Target<'a> {
+    /// Wait until the target answers, then run `seed_it` on its URL. A target that never answers
+    /// is one failed group.
+    async fn seed<A, Fut>(self, seed_it: impl FnOnce(&'a str) -> Fut) -> TargetOutcome<A>
+    where
+        Fut: Future<Output = (Vec<GroupReport>, Option<A>)>,
+    {
+        let Some(url) = self.url else {
+            return TargetOutcome {
+                reports: Vec::new(),
+                assigned: None,
+                waited: None,
+            };
+        };
+        let t = Instant::now();
+        let probe = format!("{url}{}", self.ready_path);
+        if let Err(e) = wait::until_ok(self.http, &probe, self.cfg.wait_timeout).await {
+            let e = SeedError::new(self.name, url, e);
+            self.progress.failed(&e);
+            return TargetOutcome {
+                reports: vec![GroupReport::failed(self.name, e, t.elapsed())],
+                assigned: None,
+                waited: Some(t.elapsed()),
+            };
+        }
+        let waited = t.elapsed();
+        let (reports, assigned) = seed_it(url).await;
+        TargetOutcome {
+            reports,
+            assigned,
+            waited: Some(waited),
+        }
+    }
+}
+
+/// A `Skipped` group (and a progress line) for every target without a URL.
+fn skipped_groups(services: &manifest::Services, progress: &Progress<'_>) -> Vec<GroupReport> {
+    [
+        ("moto", services.moto_url.is_none()),
+        ("cell", services.cell_url.is_none()),
+        ("cognito", services.cognito_url.is_none()),
+    ]
+    .into_iter()
+    .filter(|(_, skipped)| *skipped)
+    .map(|(name, _)| {
+        progress.line(&format!("skipped: {name} (no URL given)"));
+        GroupReport {
+            group: name.to_owned(),
+            outcome: GroupOutcome::Skipped,
+            elapsed: Duration::ZERO,
+        }
+    })
+    .collect()
+}
+
+/// The run fails, naming the first failed group, when any group failed.
+fn fail_on_any_failed_group(report: &Report) -> anyhow::Result<()> {
     let failures: Vec<&SeedError> = report
         .groups
         .iter()
@@ -399,31 +434,24 @@ pub async fn run_with_report(
         };
         anyhow::bail!("seeding failed: {first}{more}");
     }
+    Ok(())
+}
 
-    if let Some(a) = moto_assigned {
-        fill_moto(&mut manifest, a);
+fn fill_endpoints(m: &mut Manifest, endpoints: &cell::Endpoints) {
+    for ix in m.accounts.iter_mut().flat_map(|a| a.indexes.iter_mut()) {
+        ix.endpoint = endpoints.get(&ix.name).cloned();
     }
-    if let Some(endpoints) = endpoints {
-        for ix in manifest
-            .accounts
-            .iter_mut()
-            .flat_map(|a| a.indexes.iter_mut())
-        {
-            ix.endpoint = endpoints.get(&ix.name).cloned();
-        }
+}
+
+fn fill_cognito(m: &mut Manifest, a: cognito::Assigned) {
+    let c = &mut m.cognito;
+    c.pool_id = Some(a.pool_id);
+    c.clients.public.client_id = Some(a.public_client_id);
+    c.clients.secret.client_id = Some(a.secret_client_id);
+    c.clients.secret.client_secret = a.client_secret;
+    for (u, sub) in c.users.iter_mut().zip(a.subs) {
+        u.sub = Some(sub);
     }
-    if let Some(a) = cog_assigned {
-        let c = &mut manifest.cognito;
-        c.pool_id = Some(a.pool_id);
-        c.clients.public.client_id = Some(a.public_client_id);
-        c.clients.secret.client_id = Some(a.secret_client_id);
-        c.clients.secret.client_secret = a.client_secret;
-        for (u, sub) in c.users.iter_mut().zip(a.subs) {
-            u.sub = Some(sub);
-        }
-    }
-    write_outputs(&manifest, &cfg.out_dir)?;
-    Ok((manifest, report))
 }
 
 fn fill_moto(m: &mut Manifest, a: moto::Assigned) {

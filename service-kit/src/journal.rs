@@ -58,13 +58,6 @@ impl Ticket {
             .await
             .unwrap_or_else(|_| Err(JournalError("journal writer stopped".into())))
     }
-
-    /// For callers on plain threads (never inside an async task).
-    pub fn wait_blocking(self) -> Result<(), JournalError> {
-        self.0
-            .blocking_recv()
-            .unwrap_or_else(|_| Err(JournalError("journal writer stopped".into())))
-    }
 }
 
 /// Handle to the writer thread. Cheap to clone.

@@ -1,6 +1,7 @@
 //! The one small library every Hippodrome service shares.
 //!
 //! Layout:
+//! - [`cli`]: `--bind`/`--port`, `HIPPODROME_RANDOM_SEED`, and the `cli_main` every service binary runs;
 //! - [`serve`]: bind a listener with a clear "port in use" error, serve a router until shutdown;
 //! - [`shutdown`]: SIGINT | SIGTERM as one future, and a cloneable token for background work;
 //! - [`health`]: the `/healthz` contract (200 + JSON only once ready, 503 + JSON otherwise);
@@ -13,6 +14,7 @@
 //!
 //! Rule of thumb: if only one crate needs it, it lives in that crate, not here.
 
+pub mod cli;
 pub mod error;
 pub mod health;
 pub mod journal;

@@ -1,7 +1,14 @@
 //! Logging setup: `tracing` with an `EnvFilter` (`RUST_LOG` wins) writing plain lines to stdout, so
 //! the orchestrator can prefix each line with `[service]` and copy it to the service's log file.
 //! `HIPPODROME_LOG_FORMAT=json` switches to one JSON object per line for machines.
+//! [`trace_requests`] adds one debug line per HTTP request (method, path, status, latency).
 
+use axum::Router;
+use axum::body::Body;
+use axum::http::Request;
+use tower_http::LatencyUnit;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::{Level, Span};
 use tracing_subscriber::EnvFilter;
 
 /// Initialise tracing once per process; later calls are no-ops (tests call it freely).
@@ -63,4 +70,23 @@ impl Drop for SinkWriter {
             (self.sink)(&self.buf);
         }
     }
+
+/// Log every request `router` answers at debug level (`RUST_LOG=debug`): method and path (never
+/// the query, which can carry codes and tokens) in the span, status and latency in the line.
+pub fn trace_requests<S: Clone + Send + Sync + 'static>(router: Router<S>) -> Router<S> {
+    router.layer(
+        TraceLayer::new_for_http()
+            .make_span_with(request_span as fn(&Request<Body>) -> Span)
+            .on_request(())
+            .on_response(
+                DefaultOnResponse::new()
+                    .level(Level::DEBUG)
+                    .latency_unit(LatencyUnit::Millis),
+            )
+            .on_failure(()),
+    )
+}
+
+fn request_span(req: &Request<Body>) -> Span {
+    tracing::debug_span!("request", method = %req.method(), path = %req.uri().path())
 }

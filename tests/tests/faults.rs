@@ -18,6 +18,7 @@ use aws_sdk_cognitoidentityprovider as idp;
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use serde_json::{Value, json};
+use test_support::wait_for_within;
 use tests::Stack;
 
 /// Writers per load.
@@ -60,15 +61,12 @@ async fn service_status(stack: &Stack, service: &str) -> Option<Value> {
 }
 
 async fn current_pid(stack: &Stack, service: &str) -> i32 {
-    let deadline = Instant::now() + RECOVERY_DEADLINE;
-    loop {
+    wait_for_within(&format!("{service} to run"), RECOVERY_DEADLINE, || async {
         let s = service_status(stack, service).await.unwrap_or_default();
-        if let (true, Some(pid)) = (s["status"] == "running", s["pid"].as_i64()) {
-            return pid as i32;
-        }
-        assert!(Instant::now() < deadline, "{service} never ran");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+        let running = s["status"] == "running";
+        s["pid"].as_i64().filter(|_| running).map(|pid| pid as i32)
+    })
+    .await
 }
 
 /// Poll until `service` runs under a pid other than `old` and its `/healthz` answers 200; the
@@ -125,14 +123,12 @@ async fn run_for(secs: f64) {
 
 /// Wait until the load has acknowledged more than `n` writes (proof that writes work again).
 async fn wait_acked_beyond(load: &Load, n: usize, what: &str) {
-    let deadline = Instant::now() + RECOVERY_DEADLINE;
-    while load.acked() <= n {
-        assert!(
-            Instant::now() < deadline,
-            "no write was acknowledged {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_for_within(
+        &format!("a write acknowledged {what}"),
+        RECOVERY_DEADLINE,
+        || async { (load.acked() > n).then_some(()) },
+    )
+    .await;
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -163,8 +159,7 @@ async fn cell_with_index(stack: &Stack, index: &str) -> Cell {
         .await
         .expect("create index");
     assert!(r.status().is_success(), "create index: {}", r.status());
-    let deadline = Instant::now() + RECOVERY_DEADLINE;
-    loop {
+    wait_for_within("the index to be READY", RECOVERY_DEADLINE, || async {
         let st: Value = client
             .get(format!("{url}/api/v2/indexes/{index}/status"))
             .header("x-api-key", &key)
@@ -174,12 +169,9 @@ async fn cell_with_index(stack: &Stack, index: &str) -> Cell {
             .json()
             .await
             .unwrap_or_default();
-        if st["indexStatus"] == "READY" {
-            break;
-        }
-        assert!(Instant::now() < deadline, "index never READY: {st}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+        (st["indexStatus"] == "READY").then_some(())
+    })
+    .await;
     Cell { url, key }
 }
 
@@ -376,14 +368,12 @@ async fn sigstop_fake_cell_is_restarted_by_the_health_monitor() {
     let stopped_at = Instant::now();
     let (recovery, new) = wait_back(&stack, "fake_cell", &url, old, stopped_at).await;
     // The hung process is gone (continued and killed, then reaped), not left stopped.
-    let deadline = Instant::now() + RECOVERY_DEADLINE;
-    while kill(Pid::from_raw(old), None).is_ok() {
-        assert!(
-            Instant::now() < deadline,
-            "the stopped fake_cell {old} is still there"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_for_within(
+        &format!("the stopped fake_cell {old} to be gone"),
+        RECOVERY_DEADLINE,
+        || async { kill(Pid::from_raw(old), None).is_err().then_some(()) },
+    )
+    .await;
     let status = service_status(&stack, "fake_cell")
         .await
         .unwrap_or_default();
@@ -562,14 +552,12 @@ fn deliveries(sink: &Mutex<Vec<String>>, marker: &str) -> usize {
 }
 
 async fn wait_delivered(sink: &Mutex<Vec<String>>, marker: &str) {
-    let deadline = Instant::now() + RECOVERY_DEADLINE;
-    while deliveries(sink, marker) == 0 {
-        assert!(
-            Instant::now() < deadline,
-            "{marker} was never delivered by the pipe"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_for_within(
+        &format!("the pipe to deliver {marker}"),
+        RECOVERY_DEADLINE,
+        || async { (deliveries(sink, marker) > 0).then_some(()) },
+    )
+    .await;
 }
 
 /// Put one item whose every key attribute carries `marker`.
@@ -679,11 +667,10 @@ async fn moto_restart_under_the_event_pipe_delivers_once() {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    let deadline = Instant::now() + RECOVERY_DEADLINE;
-    while !moto_status_ok(&stack, old).await {
-        assert!(Instant::now() < deadline, "moto did not come back");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_for_within("moto to come back", RECOVERY_DEADLINE, || async {
+        moto_status_ok(&stack, old).await.then_some(())
+    })
+    .await;
     let moto_back = restarted_at.elapsed();
     let out = stack.cmd(&["seed"]);
     assert!(

@@ -1,10 +1,10 @@
 //! The one clap `Config` and the small value types its repeatable flags parse into.
 
-use std::net::IpAddr;
 use std::str::FromStr;
 use std::time::Duration;
 
 use clap::Parser;
+use service_kit::cli::{BindArgs, ServiceConfig};
 
 /// Routes used when no `--route` is given: what the production rules deliver to each exporter.
 pub const DEFAULT_ROUTES: &[&str] = &[
@@ -26,12 +26,8 @@ pub const DEFAULT_PIPES: &[&str] = &[
     about = "EventBridge webhook router and the local DynamoDB-stream pipe."
 )]
 pub struct Config {
-    /// Address to bind. Loopback by default; anything else is reachable from other machines.
-    #[arg(long, env = "HIPPODROME_BIND", default_value = "127.0.0.1")]
-    pub bind: IpAddr,
-    /// Port to listen on.
-    #[arg(long, default_value_t = 9009)]
-    pub port: u16,
+    #[command(flatten)]
+    pub listen: BindArgs<9009>,
     /// A route `PREFIX=NAME@URL` (repeatable): events whose detail-type starts with PREFIX are
     /// POSTed to URL; NAME appears in errors and `/events`. Longest prefix wins. Without any,
     /// the two default exporter routes apply.
@@ -60,6 +56,12 @@ pub struct Config {
     /// How many recent events `/events` keeps.
     #[arg(long, default_value_t = 500)]
     pub events_buffer: usize,
+}
+
+impl ServiceConfig for Config {
+    fn listen_addr(&self) -> std::net::SocketAddr {
+        self.listen.addr()
+    }
 }
 
 impl Config {
@@ -159,7 +161,7 @@ mod tests {
     #[test]
     fn defaults_parse() {
         let c = Config::defaults();
-        assert_eq!(c.port, 9009);
+        assert_eq!(c.listen.port, 9009);
         let routes = c.effective_routes();
         assert_eq!(routes.len(), 2);
         assert_eq!(routes[0].prefix, "EcomIndexSettings.");

@@ -31,7 +31,6 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::routing::{get, post};
-use clap::Parser;
 use service_kit::HealthState;
 use tokio::net::TcpListener;
 
@@ -86,7 +85,7 @@ impl AppState {
 /// The HTTP API.
 pub fn router(state: AppState) -> Router {
     let health = state.health().clone();
-    Router::new()
+    let router = Router::new()
         .route(
             "/webhook/eventbridge",
             post(webhook::post_webhook).fallback(service_kit::error::method_not_allowed),
@@ -106,7 +105,8 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
         .merge(service_kit::health_router(health))
         .fallback(service_kit::error::not_found)
-        .method_not_allowed_fallback(service_kit::error::method_not_allowed)
+        .method_not_allowed_fallback(service_kit::error::method_not_allowed);
+    service_kit::telemetry::trace_requests(router)
 }
 
 /// Serve on an already bound listener until `shutdown` resolves. With `--moto-url` the local
@@ -153,37 +153,5 @@ pub async fn run(
 
 /// Parse arguments, set up logging and a runtime, bind, and run until SIGINT or SIGTERM.
 pub fn cli_main<I: IntoIterator<Item = OsString>>(args: I) -> ExitCode {
-    let config = match Config::try_parse_from(args) {
-        Ok(c) => c,
-        Err(e) => {
-            let _ = e.print();
-            return if e.use_stderr() {
-                ExitCode::from(2)
-            } else {
-                ExitCode::SUCCESS
-            };
-        }
-    };
-    service_kit::telemetry::init_tracing("info");
-    service_kit::memory::spawn_trimmer();
-    let rt = match tokio::runtime::Runtime::new() {
-        Ok(rt) => rt,
-        Err(e) => {
-            tracing::error!(error = %e, "cannot start the async runtime");
-            return ExitCode::FAILURE;
-        }
-    };
-    let result = rt.block_on(async {
-        let listener = service_kit::bind_listener(config.bind, config.port).await?;
-        run(config, listener, service_kit::shutdown_signal()).await
-    });
-    // Pipe tasks may sit in an SDK call; do not let them delay the exit.
-    rt.shutdown_timeout(std::time::Duration::from_millis(200));
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            tracing::error!(error = %format!("{e:#}"), "{SERVICE} failed");
-            ExitCode::FAILURE
-        }
-    }
+    service_kit::cli::cli_main(SERVICE, args, run)
 }

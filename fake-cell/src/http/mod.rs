@@ -19,7 +19,6 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
-use tower_http::trace::TraceLayer;
 
 use crate::error::{CellError, route_not_found};
 use crate::state::Cell;
@@ -44,13 +43,12 @@ async fn method_not_allowed() -> CellError {
     CellError::MethodNotAllowed
 }
 
-/// Finish a router: JSON fallbacks, body limit, request tracing (method, path, status and
-/// latency at debug level: `RUST_LOG=tower_http=debug`), state.
+/// Finish a router: JSON fallbacks, body limit, request tracing (service-kit's: method, path,
+/// status and latency at debug level), state.
 fn finish(routes: Router<Arc<Cell>>, cell: Arc<Cell>) -> Router {
-    routes
+    let routes = routes
         .fallback(route_not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(DefaultBodyLimit::max(body::BODY_LIMIT))
-        .layer(TraceLayer::new_for_http())
-        .with_state(cell)
+        .layer(DefaultBodyLimit::max(body::BODY_LIMIT));
+    service_kit::telemetry::trace_requests(routes).with_state(cell)
 }

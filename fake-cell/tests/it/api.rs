@@ -1,18 +1,78 @@
 //! Every route family over real HTTP against the real binary.
 
-use std::time::{Duration, Instant};
-
 use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::support::*;
+use test_support::wait_for;
 
+/// A cell with account `acme` (every scope) and the index `products` (two shards, one sentence
+/// per chunk); `endpoint` is the index server, `base` its `/indexes/products`.
+struct Products {
+    _dir: tempfile::TempDir,
+    _cell: CellProc,
+    url: String,
+    key: String,
+    endpoint: String,
+    base: String,
+}
+
+impl Products {
+    async fn start() -> Products {
+        let dir = tempfile::tempdir().unwrap();
+        let cell = CellProc::start(dir.path(), &[]).await;
+        let url = cell.url.clone();
+        let (_, key) = account_with_key(&url, "acme", &["read", "write", "admin"]).await;
+        let created = create_index(&url, &key, "products", json!({"model": "hf/e5-small-v2", "numberOfShards": 2, "textPreprocessing": {"splitLength": 1, "splitOverlap": 0, "splitMethod": "sentence"}})).await;
+        let endpoint = created["marqoEndpoint"].as_str().unwrap().to_string();
+        let base = format!("{endpoint}/indexes/products");
+        Products {
+            _dir: dir,
+            _cell: cell,
+            url,
+            key,
+            endpoint,
+            base,
+        }
+    }
+
+    /// [`Products::start`] holding the four documents of [`product_docs`], `b` priced 2.5.
+    async fn with_docs() -> Products {
+        let p = Products::start().await;
+        let (s, add) = add_docs(&p.endpoint, &p.key, "products", &product_docs()).await;
+        assert_eq!(s, 200, "{add}");
+        let (s, upd) = call(
+            Method::PATCH,
+            &format!("{}/documents", p.base),
+            Some(&p.key),
+            Some(&json!({"documents": [{"_id": "b", "price": 2.5}]})),
+        )
+        .await;
+        assert_eq!(s, 200, "{upd}");
+        p
+    }
+}
+
+/// Six documents: three good ones, one without an id, one with a numeric id (refused), and a
+/// second `c` that replaces the first.
+fn product_docs() -> Vec<Value> {
+    vec![
+        json!({"_id": "a", "title": "Fresh green apples. Crisp and sweet.", "cat": "fruit", "price": 3, "tags": ["red", "green"]}),
+        json!({"_id": "b", "title": "Ripe bananas", "cat": "fruit", "price": 1.5}),
+        json!({"_id": "c", "title": "Cheddar cheese", "cat": "dairy", "price": 8, "ok": true}),
+        json!({"title": "generated id"}),
+        json!({"_id": 5, "title": "bad id"}),
+        json!({"_id": "c", "title": "Aged cheddar cheese", "cat": "dairy", "price": 9, "ok": true}),
+    ]
+}
+
+/// The root, the OpenAPI document, and an index through the control plane: listed in the strict shape, described, READY, updatable (but not its model).
 #[tokio::test]
-async fn control_plane_data_plane_aliases_fork_and_jobs() {
-    let dir = tempfile::tempdir().unwrap();
-    let cell = CellProc::start(dir.path(), &[]).await;
-    let url = cell.url.clone();
-    let (_, key) = account_with_key(&url, "acme", &["read", "write", "admin"]).await;
+async fn the_control_plane_creates_lists_describes_and_updates_an_index() {
+    let p = Products::start().await;
+    let url = p.url.clone();
+    let endpoint = p.endpoint.clone();
+    let key = p.key.clone();
     let k = Some(key.as_str());
 
     // root, openapi, healthz
@@ -21,10 +81,7 @@ async fn control_plane_data_plane_aliases_fork_and_jobs() {
     let (s, spec) = get(&format!("{url}/openapi.json"), None).await;
     assert_eq!(s, 200);
     assert!(spec["paths"]["/indexes/{name}/search"]["post"].is_object());
-
     // create (cloud) with settings; list entry passes the strict shape; describe; status
-    let created = create_index(&url, &key, "products", json!({"model": "hf/e5-small-v2", "numberOfShards": 2, "textPreprocessing": {"splitLength": 1, "splitOverlap": 0, "splitMethod": "sentence"}})).await;
-    let endpoint = created["marqoEndpoint"].as_str().unwrap().to_string();
     let (s, list) = get(&format!("{url}/api/v2/indexes"), k).await;
     assert_eq!(s, 200);
     let entry = &list["results"][0];
@@ -56,6 +113,16 @@ async fn control_plane_data_plane_aliases_fork_and_jobs() {
     )
     .await;
     assert_eq!((s, e["code"].as_str()), (400, Some("invalid_argument")));
+}
+
+/// Adding reports bad ids per item and keeps the last duplicate; GET by id (with facets), GET with a body and PATCH without a Content-Type, as the Marqo client sends them.
+#[tokio::test]
+async fn documents_are_added_read_batch_read_and_patched() {
+    let p = Products::start().await;
+    let key = p.key.clone();
+    let endpoint = p.endpoint.clone();
+    let base = p.base.clone();
+    let k = Some(key.as_str());
 
     // the index server answers GET / and the data routes
     let (s, root) = get(&format!("{endpoint}/"), None).await;
@@ -63,15 +130,7 @@ async fn control_plane_data_plane_aliases_fork_and_jobs() {
         (s, root["message"].as_str()),
         (200, Some("Welcome to Marqo"))
     );
-    let docs = vec![
-        json!({"_id": "a", "title": "Fresh green apples. Crisp and sweet.", "cat": "fruit", "price": 3, "tags": ["red", "green"]}),
-        json!({"_id": "b", "title": "Ripe bananas", "cat": "fruit", "price": 1.5}),
-        json!({"_id": "c", "title": "Cheddar cheese", "cat": "dairy", "price": 8, "ok": true}),
-        json!({"title": "generated id"}),
-        json!({"_id": 5, "title": "bad id"}),
-        json!({"_id": "c", "title": "Aged cheddar cheese", "cat": "dairy", "price": 9, "ok": true}),
-    ];
-    let (s, add) = add_docs(&endpoint, &key, "products", &docs).await;
+    let (s, add) = add_docs(&endpoint, &key, "products", &product_docs()).await;
     assert_eq!(s, 200, "{add}");
     assert_eq!(add["errors"], true);
     let items = add["items"].as_array().unwrap();
@@ -82,7 +141,6 @@ async fn control_plane_data_plane_aliases_fork_and_jobs() {
     assert_eq!(items.iter().filter(|i| i["_id"] == "c").count(), 1);
     assert_eq!(add["index_name"], "products");
 
-    let base = format!("{endpoint}/indexes/products");
     let (s, d) = get(&format!("{base}/documents/c"), k).await;
     assert_eq!(
         (s, d["title"].as_str(), d["price"].as_i64()),
@@ -127,6 +185,15 @@ async fn control_plane_data_plane_aliases_fork_and_jobs() {
         (d["price"].as_f64(), d["title"].as_str()),
         (Some(2.5), Some("Ripe bananas"))
     );
+}
+
+/// Search: a literal `?&` in the query string, the three methods, filters, score modifiers, paging, and the 400/422 answers for bad limits, methods, filters and parameters.
+#[tokio::test]
+async fn search_runs_tensor_lexical_and_hybrid_with_filters_and_bounds() {
+    let p = Products::with_docs().await;
+    let base = p.base.clone();
+    let key = p.key.clone();
+    let k = Some(key.as_str());
 
     // search: literal ?& in the query string, all three methods, filters, bounds
     let (s, r) = post(&format!("{base}/search?&device=cpu"), k, json!({"q": "green apples", "limit": 10, "offset": 0, "searchMethod": "TENSOR", "showHighlights": true, "someNewKey": 1})).await;
@@ -199,6 +266,16 @@ async fn control_plane_data_plane_aliases_fork_and_jobs() {
     )
     .await;
     assert_eq!(s, 400, "{e}");
+}
+
+/// recommend leaves out its input documents; embed, stats, settings, health and status.
+#[tokio::test]
+async fn recommend_embed_stats_settings_and_health_answer() {
+    let p = Products::with_docs().await;
+    let endpoint = p.endpoint.clone();
+    let base = p.base.clone();
+    let key = p.key.clone();
+    let k = Some(key.as_str());
 
     // recommend, embed, stats, settings, health
     let (s, r) = post(
@@ -232,6 +309,15 @@ async fn control_plane_data_plane_aliases_fork_and_jobs() {
     assert_eq!(h["status"], "green");
     let (_, h) = get(&format!("{endpoint}/indexes/products/status"), k).await;
     assert_eq!(h["indexStatus"], "READY");
+}
+
+/// Single-URL clients: the main port serves the same data plane, also through an alias; an alias cannot shadow an index.
+#[tokio::test]
+async fn the_main_port_serves_the_data_plane_and_aliases() {
+    let p = Products::with_docs().await;
+    let url = p.url.clone();
+    let key = p.key.clone();
+    let k = Some(key.as_str());
 
     // the main port serves the same data plane (single-URL clients)
     let (s, l) = get(&format!("{url}/indexes"), k).await;
@@ -241,7 +327,6 @@ async fn control_plane_data_plane_aliases_fork_and_jobs() {
     );
     let (s, _) = get(&format!("{url}/indexes/products/documents/a"), k).await;
     assert_eq!(s, 200);
-
     // aliases
     let (s, _) = call(
         Method::PUT,
@@ -266,6 +351,15 @@ async fn control_plane_data_plane_aliases_fork_and_jobs() {
     )
     .await;
     assert_eq!(s, 409);
+}
+
+/// Fork copies the settings and the documents.
+#[tokio::test]
+async fn fork_copies_settings_and_documents() {
+    let p = Products::with_docs().await;
+    let url = p.url.clone();
+    let key = p.key.clone();
+    let k = Some(key.as_str());
 
     // fork copies settings and documents
     let (s, f) = post(
@@ -279,6 +373,15 @@ async fn control_plane_data_plane_aliases_fork_and_jobs() {
     assert_eq!(st["numberOfDocuments"], 4);
     let (_, set) = get(&format!("{url}/indexes/products-copy/settings"), k).await;
     assert_eq!(set["model"], "hf/e5-small-v2");
+}
+
+/// A reindex job into a fresh index copies every document, and delete-all removes them again.
+#[tokio::test]
+async fn a_reindex_job_copies_every_document_and_delete_all_empties_the_target() {
+    let p = Products::with_docs().await;
+    let url = p.url.clone();
+    let key = p.key.clone();
+    let k = Some(key.as_str());
 
     // reindex job into a fresh index
     create_index(&url, &key, "target", json!({"model": "hf/e5-small-v2"})).await;
@@ -290,21 +393,34 @@ async fn control_plane_data_plane_aliases_fork_and_jobs() {
     .await;
     assert_eq!(s, 202, "{job}");
     let id = job["jobId"].as_str().unwrap().to_string();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
+    let j = wait_for("the reindex job to finish", || async {
         let (_, j) = get(&format!("{url}/api/v2/reindex/{id}"), k).await;
-        if j["status"] == "succeeded" {
-            assert_eq!(j["documentsCopied"], 4);
-            break;
-        }
         assert_ne!(j["status"], "failed", "{j}");
-        assert!(Instant::now() < deadline, "job did not finish: {j}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+        (j["status"] == "succeeded").then_some(j)
+    })
+    .await;
+    assert_eq!(j["documentsCopied"], 4);
     let (_, jobs) = get(&format!("{url}/api/v2/reindex"), k).await;
     assert_eq!(jobs["results"].as_array().unwrap().len(), 1);
     let (_, st) = get(&format!("{url}/indexes/target/stats"), k).await;
     assert_eq!(st["numberOfDocuments"], 4);
+    let (s, all) = call(
+        Method::DELETE,
+        &format!("{url}/indexes/target/documents/delete-all"),
+        k,
+        None,
+    )
+    .await;
+    assert_eq!((s, all["documentCount"].as_u64()), (200, Some(4)));
+}
+
+/// delete-batch says per id what happened; an empty batch is a 400.
+#[tokio::test]
+async fn delete_batch_reports_each_id_and_refuses_an_empty_list() {
+    let p = Products::with_docs().await;
+    let base = p.base.clone();
+    let key = p.key.clone();
+    let k = Some(key.as_str());
 
     // delete batch / delete all
     let (s, del) = post(
@@ -318,19 +434,32 @@ async fn control_plane_data_plane_aliases_fork_and_jobs() {
     assert_eq!(del["items"][1]["result"], "not_found");
     let (s, e) = post(&format!("{base}/documents/delete-batch"), k, json!([])).await;
     assert_eq!((s, e["code"].as_str()), (400, Some("invalid_document_id")));
-    let (s, all) = call(
-        Method::DELETE,
-        &format!("{url}/indexes/target/documents/delete-all"),
+}
+
+/// A duplicate name is a 409; a deleted index reports DELETED on the control plane and 404 on the data plane.
+#[tokio::test]
+async fn a_deleted_index_reports_deleted_and_its_data_plane_is_gone() {
+    let p = Products::with_docs().await;
+    let url = p.url.clone();
+    let key = p.key.clone();
+    let k = Some(key.as_str());
+
+    // fork copies settings and documents
+    let (s, f) = post(
+        &format!("{url}/api/v2/indexes/products/fork"),
         k,
-        None,
+        json!({"targetIndexName": "products-copy"}),
     )
     .await;
-    assert_eq!((s, all["documentCount"].as_u64()), (200, Some(4)));
-
+    assert_eq!(s, 200, "{f}");
+    let (_, st) = get(&format!("{url}/indexes/products-copy/stats"), k).await;
+    assert_eq!(st["numberOfDocuments"], 4);
+    let (_, set) = get(&format!("{url}/indexes/products-copy/settings"), k).await;
+    assert_eq!(set["model"], "hf/e5-small-v2");
     // state dump, delete (status DELETED), duplicate, missing
     let (s, dump) = get(&format!("{url}/_fake/state"), None).await;
     assert_eq!(s, 200);
-    assert_eq!(dump["indexes"].as_array().unwrap().len(), 3);
+    assert_eq!(dump["indexes"].as_array().unwrap().len(), 2);
     let (s, e) = post(&format!("{url}/api/v2/indexes/products-copy"), k, json!({})).await;
     assert_eq!((s, e["code"].as_str()), (409, Some("index_already_exists")));
     let (s, _) = call(
@@ -353,6 +482,14 @@ async fn control_plane_data_plane_aliases_fork_and_jobs() {
     )
     .await;
     assert_eq!((s, e["code"].as_str()), (404, Some("index_not_found")));
+}
+
+/// `/_fake/reset` empties the state and stops the index servers.
+#[tokio::test]
+async fn reset_wipes_everything_and_stops_index_servers() {
+    let p = Products::start().await;
+    let url = p.url.clone();
+    let endpoint = p.endpoint.clone();
 
     // reset wipes everything and stops index servers
     let (s, _) = post(&format!("{url}/_fake/reset"), None, json!({})).await;
@@ -360,14 +497,15 @@ async fn control_plane_data_plane_aliases_fork_and_jobs() {
     let (_, dump) = get(&format!("{url}/_fake/state"), None).await;
     assert_eq!(dump["indexes"], json!([]));
     assert_eq!(dump["accounts"], json!([]));
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while client().get(format!("{endpoint}/")).send().await.is_ok() {
-        assert!(
-            Instant::now() < deadline,
-            "index server still answering after reset"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_for("the index server to stop after reset", || async {
+        client()
+            .get(format!("{endpoint}/"))
+            .send()
+            .await
+            .is_err()
+            .then_some(())
+    })
+    .await;
 }
 
 #[tokio::test]

@@ -1,6 +1,5 @@
 //! Start the real fake-cell binary on free ports with a temp state file; small HTTP helpers.
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
@@ -10,12 +9,7 @@ use serde_json::{Value, json};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_fake-cell");
 
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
+pub use test_support::free_port;
 
 /// A port range whose first port is free right now (the cell skips busy ports in the range).
 pub fn index_range() -> String {
@@ -92,7 +86,7 @@ impl CellProc {
     }
 
     pub async fn wait_ready(&mut self) {
-        let deadline = Instant::now() + Duration::from_secs(30);
+        let deadline = test_support::deadline();
         let client = client();
         loop {
             if let Ok(Some(status)) = self.child.try_wait() {

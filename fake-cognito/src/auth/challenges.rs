@@ -10,9 +10,10 @@ use serde_json::{Value, json};
 use super::{AuthParams, after_password, find_user, missing_user_error, required};
 use crate::app::{AppState, Session};
 use crate::auth::{password, srp};
+use crate::clock::now_f64;
 use crate::error::{CognitoError, Result};
-use crate::state::{Client, PoolMeta, now_f64};
-use crate::target::Params;
+use crate::model::{Client, PoolMeta};
+use crate::params::Params;
 use crate::users::{NewPassword, check_attributes, user_record};
 
 pub fn start_srp(

@@ -20,9 +20,11 @@ use serde_json::{Value, json};
 
 use crate::app::{AppState, Session};
 use crate::clients;
+use crate::clock::{now_ms, now_secs};
 use crate::error::{CognitoError, Result};
-use crate::state::{Client, PoolMeta, User, now_ms, now_secs, uuid_at_ms};
-use crate::target::Params;
+use crate::ids::uuid_at_ms;
+use crate::model::{Client, PoolMeta, User};
+use crate::params::Params;
 use crate::tokens::{self, RefreshPayload};
 
 pub type AuthParams = BTreeMap<String, String>;

@@ -16,7 +16,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
 use crate::error::{CognitoError, Result};
-use crate::state::{Client, PasswordHash, PasswordPolicy};
+use crate::model::{Client, PasswordHash, PasswordPolicy};
 
 pub const ITERATIONS: u32 = 64;
 

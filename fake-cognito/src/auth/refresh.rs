@@ -11,10 +11,11 @@ use serde_json::{Value, json};
 use super::AuthParams;
 use crate::app::AppState;
 use crate::auth::password;
+use crate::clock::{now_ms, now_secs};
 use crate::error::{CognitoError, Result};
+use crate::model::Client;
+use crate::params::Params;
 use crate::persist::Record;
-use crate::state::{Client, now_ms, now_secs};
-use crate::target::Params;
 use crate::tokens::{self, open_refresh, verify_user_access};
 use crate::users::user_record;
 

@@ -11,7 +11,7 @@ use base64::engine::general_purpose::STANDARD;
 use num_bigint::BigUint;
 
 use crate::error::{CognitoError, Result};
-use crate::state::SrpVerifier;
+use crate::model::SrpVerifier;
 
 const N_HEX: &str = concat!(
     "FFFFFFFFFFFFFFFFC90FDAA22168C234C4C6628B80DC1CD1",

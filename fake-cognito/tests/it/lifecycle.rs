@@ -4,8 +4,9 @@ use aws_sdk_cognitoidentityprovider::types::{MessageActionType, UserStatusType};
 
 use crate::support::*;
 
+/// Pool ids and client ids in Cognito's shapes; the pool is findable by name with its schema.
 #[tokio::test]
-async fn pool_client_user_group_lifecycle() {
+async fn pool_and_client_ids_have_cognitos_shapes_and_the_pool_is_listed_and_described() {
     let s = Server::start();
     let c = s.sdk().await;
     let f = fixture(&c).await;
@@ -32,6 +33,14 @@ async fn pool_client_user_group_lifecycle() {
     let schema = described.user_pool().unwrap().schema_attributes();
     assert!(schema.iter().any(|a| a.name() == Some("custom:account_id")));
     assert!(schema.iter().any(|a| a.name() == Some("email")));
+}
+
+/// GenerateSecret makes a 51-character secret; Describe returns it; List shows both clients.
+#[tokio::test]
+async fn a_secret_client_gets_a_generated_secret_that_describe_returns() {
+    let s = Server::start();
+    let c = s.sdk().await;
+    let f = fixture(&c).await;
 
     // Secret clients: the secret is generated and described.
     let secret_client = c
@@ -63,6 +72,14 @@ async fn pool_client_user_group_lifecycle() {
         .await
         .unwrap();
     assert_eq!(listed.user_pool_clients().len(), 2);
+}
+
+/// Duplicate users, unknown custom attributes, missing users and pools get Cognito's `__type`s.
+#[tokio::test]
+async fn users_are_created_once_read_and_updated_with_cognitos_errors() {
+    let s = Server::start();
+    let c = s.sdk().await;
+    let f = fixture(&c).await;
 
     // Users: duplicate creation, custom attributes, get, update, disable, delete.
     let dup = c
@@ -116,6 +133,14 @@ async fn pool_client_user_group_lifecycle() {
         .send()
         .await;
     assert_eq!(code(no_pool), "ResourceNotFoundException");
+}
+
+/// Duplicate and unknown groups are refused; membership is listed and removed.
+#[tokio::test]
+async fn group_membership_is_added_listed_and_removed() {
+    let s = Server::start();
+    let c = s.sdk().await;
+    let f = fixture(&c).await;
 
     // Groups.
     let dup_group = c
@@ -163,6 +188,14 @@ async fn pool_client_user_group_lifecycle() {
         .await
         .unwrap();
     assert_eq!(all.groups().len(), 1);
+}
+
+/// ListUsers: a prefix filter, pagination tokens, and a malformed filter.
+#[tokio::test]
+async fn list_users_filters_and_paginates() {
+    let s = Server::start();
+    let c = s.sdk().await;
+    let f = fixture(&c).await;
 
     // ListUsers with a filter and pagination.
     for name in ["bob", "bella", "carol"] {
@@ -201,6 +234,15 @@ async fn pool_client_user_group_lifecycle() {
         .send()
         .await;
     assert_eq!(code(bad_filter), "InvalidParameterException");
+}
+
+/// Disable blocks login until Enable; Delete removes the user.
+#[tokio::test]
+async fn a_disabled_user_cannot_log_in_and_a_deleted_user_is_gone() {
+    let s = Server::start();
+    let c = s.sdk().await;
+    let f = fixture(&c).await;
+    create_user(&c, &f.pool_id, "carol").await;
 
     // Disable blocks login; delete removes the user.
     c.admin_disable_user()
@@ -238,17 +280,31 @@ async fn pool_client_user_group_lifecycle() {
         .send()
         .await;
     assert_eq!(code(gone), "UserNotFoundException");
+}
+
+/// AdminSetUserPassword checks the pool's password policy.
+#[tokio::test]
+async fn admin_set_user_password_enforces_the_password_policy() {
+    let s = Server::start();
+    let c = s.sdk().await;
+    let f = fixture(&c).await;
 
     // Password policy on AdminSetUserPassword.
     let weak = c
         .admin_set_user_password()
         .user_pool_id(&f.pool_id)
-        .username("bob")
+        .username("alice")
         .password("short")
         .permanent(true)
         .send()
         .await;
     assert_eq!(code(weak), "InvalidPasswordException");
+}
+
+/// An unknown X-Amz-Target answers 400 `UnknownOperationException` with a request id.
+#[tokio::test]
+async fn an_unknown_operation_is_a_json_400_with_a_request_id() {
+    let s = Server::start();
 
     // Unknown operation.
     let r = s
@@ -267,6 +323,14 @@ async fn pool_client_user_group_lifecycle() {
     assert!(r.headers().contains_key("x-amzn-requestid"));
     let body: serde_json::Value = r.json().await.unwrap();
     assert_eq!(body["__type"], "UnknownOperationException");
+}
+
+/// `/_fake/state` never contains password hashes or SRP verifiers; DeleteUserPool removes the pool.
+#[tokio::test]
+async fn the_state_dump_holds_no_password_material_and_a_deleted_pool_is_gone() {
+    let s = Server::start();
+    let c = s.sdk().await;
+    let f = fixture(&c).await;
 
     // State dump has no password material; delete pool.
     let dump = s.get_json("/_fake/state").await.to_string();

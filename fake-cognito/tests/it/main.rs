@@ -6,7 +6,7 @@ mod support;
 mod auth;
 mod disk_full;
 mod filter;
-mod inprocess;
+mod in_process;
 mod lifecycle;
 mod oauth;
 mod persistence;

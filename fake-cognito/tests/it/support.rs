@@ -88,7 +88,7 @@ impl Server {
             }
         });
         let addr = rx
-            .recv_timeout(Duration::from_secs(20))
+            .recv_timeout(test_support::patience())
             .expect("fake-cognito did not report ready");
         Server {
             child,

@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 
 use crate::catalogue;
 use crate::fixtures::Fixtures;
-use crate::manifest::{Account, User};
+use crate::manifest::{Account, ApiKey, Index, User};
 use crate::rng::Stream;
 use crate::{SeedError, Tally, bounded};
 
@@ -53,108 +53,16 @@ pub fn items(
             .iter()
             .filter(|u| u.account_id == a.account_id)
             .collect();
-        let mut item = Item::from([
-            ("account_id".into(), s(&a.account_id)),
-            ("system_account_id".into(), s(&a.system_account_id)),
-            ("name".into(), s(&a.name)),
-            ("plan".into(), s(&a.plan)),
-            ("cell".into(), s(cell)),
-            ("status".into(), s("active")),
-            ("created_by".into(), s("hippodrome-seed")),
-        ]);
-        if let Some(owner) = account_users.first() {
-            item.insert("owner_user_id".into(), s(&owner.user_id));
-        }
-        acc.push(item);
-
-        for u in &account_users {
-            members.push(Item::from([
-                ("account_id".into(), s(&a.account_id)),
-                ("user_id".into(), s(&u.user_id)),
-                ("username".into(), s(&u.username)),
-                ("email".into(), s(&u.email)),
-                (
-                    "role".into(),
-                    s(u.groups.first().map_or("member", String::as_str)),
-                ),
-                ("groups".into(), list(u.groups.iter().cloned())),
-            ]));
-        }
-
-        for k in &a.api_keys {
-            api_keys.push(Item::from([
-                ("key_id".into(), s(&k.key_id)),
-                ("account_id".into(), s(&a.account_id)),
-                ("system_account_id".into(), s(&a.system_account_id)),
-                ("cell".into(), s(cell)),
-                ("name".into(), s(&k.name)),
-                ("scopes".into(), list(k.scopes.iter().cloned())),
-                ("key_hash".into(), s(hex_sha256(&k.key))),
-                (
-                    "key_prefix".into(),
-                    s(k.key.chars().take(6).collect::<String>()),
-                ),
-                ("status".into(), s("active")),
-            ]));
-        }
-
+        acc.push(account_item(a, account_users.first(), cell));
+        members.extend(account_users.iter().map(|u| membership_item(a, u)));
+        api_keys.extend(a.api_keys.iter().map(|k| api_key_item(a, k, cell)));
         for ix in &a.indexes {
-            index_settings.push(Item::from([
-                ("account_id".into(), s(&a.account_id)),
-                ("index_name".into(), s(&ix.name)),
-                ("system_account_id".into(), s(&a.system_account_id)),
-                ("cell".into(), s(cell)),
-                ("type".into(), s("unstructured")),
-                ("model".into(), s(&ix.model)),
-                ("tensor_fields".into(), list(catalogue::TENSOR_FIELDS)),
-                ("main_category".into(), s(&ix.category)),
-                ("status".into(), s("READY")),
-            ]));
-
-            let pk = format!("{}#{}", a.system_account_id, ix.name);
+            index_settings.push(index_settings_item(a, ix, cell));
+            // One stream per index; the ecom settings draw from it first, then the rules.
             let mut r = Stream::new(seed, &format!("records/{}", ix.name));
-            ecom.push(Item::from([
-                ("pk".into(), s(&pk)),
-                ("account_id".into(), s(&a.account_id)),
-                ("system_account_id".into(), s(&a.system_account_id)),
-                ("index_name".into(), s(&ix.name)),
-                ("enabled".into(), AttributeValue::Bool(true)),
-                ("boost".into(), n(r.range(1, 5))),
-                ("results_per_page".into(), n(*r.pick(&[12u64, 24, 48]))),
-                (
-                    "default_sort".into(),
-                    s(*r.pick(&["relevance", "price_asc", "newest"])),
-                ),
-                (
-                    "facets".into(),
-                    list(["category", "brand", "color", "price"]),
-                ),
-                ("currency".into(), s("USD")),
-            ]));
-
-            let doc_pool = catalogue::doc_ids(seed, &ix.name, ix.documents.min(20));
-            for rule in 1..=3u32 {
-                let picked: Vec<String> = if doc_pool.is_empty() {
-                    Vec::new()
-                } else {
-                    (0..r.range(1, 3))
-                        .map(|_| r.pick(&doc_pool).clone())
-                        .collect()
-                };
-                merch.push(Item::from([
-                    ("pk".into(), s(&pk)),
-                    ("sk".into(), s(format!("rule#{rule:02}"))),
-                    ("index_name".into(), s(&ix.name)),
-                    ("rule_type".into(), s(*r.pick(&["pin", "boost", "bury"]))),
-                    (
-                        "query".into(),
-                        s(r.pick(&f.catalogue.merchandising_queries)),
-                    ),
-                    ("doc_ids".into(), list(picked)),
-                    ("weight".into(), n(r.range(1, 10))),
-                    ("active".into(), AttributeValue::Bool(r.chance(4, 5))),
-                ]));
-            }
+            let pk = format!("{}#{}", a.system_account_id, ix.name);
+            ecom.push(ecom_settings_item(a, ix, &pk, &mut r));
+            merch.extend(merchandising_rules(f, ix, &pk, seed, &mut r));
         }
     }
 
@@ -166,6 +74,118 @@ pub fn items(
         ("EcomIndexSettingsTable".into(), ecom),
         ("MerchandisingTable".into(), merch),
     ]
+}
+
+fn account_item(a: &Account, owner: Option<&&User>, cell: &str) -> Item {
+    let mut item = Item::from([
+        ("account_id".into(), s(&a.account_id)),
+        ("system_account_id".into(), s(&a.system_account_id)),
+        ("name".into(), s(&a.name)),
+        ("plan".into(), s(&a.plan)),
+        ("cell".into(), s(cell)),
+        ("status".into(), s("active")),
+        ("created_by".into(), s("hippodrome-seed")),
+    ]);
+    if let Some(owner) = owner {
+        item.insert("owner_user_id".into(), s(&owner.user_id));
+    }
+    item
+}
+
+fn membership_item(a: &Account, u: &User) -> Item {
+    Item::from([
+        ("account_id".into(), s(&a.account_id)),
+        ("user_id".into(), s(&u.user_id)),
+        ("username".into(), s(&u.username)),
+        ("email".into(), s(&u.email)),
+        (
+            "role".into(),
+            s(u.groups.first().map_or("member", String::as_str)),
+        ),
+        ("groups".into(), list(u.groups.iter().cloned())),
+    ])
+}
+
+/// A key as the control plane stores it: a hash and a short prefix, never the key itself.
+fn api_key_item(a: &Account, k: &ApiKey, cell: &str) -> Item {
+    Item::from([
+        ("key_id".into(), s(&k.key_id)),
+        ("account_id".into(), s(&a.account_id)),
+        ("system_account_id".into(), s(&a.system_account_id)),
+        ("cell".into(), s(cell)),
+        ("name".into(), s(&k.name)),
+        ("scopes".into(), list(k.scopes.iter().cloned())),
+        ("key_hash".into(), s(hex_sha256(&k.key))),
+        (
+            "key_prefix".into(),
+            s(k.key.chars().take(6).collect::<String>()),
+        ),
+        ("status".into(), s("active")),
+    ])
+}
+
+fn index_settings_item(a: &Account, ix: &Index, cell: &str) -> Item {
+    Item::from([
+        ("account_id".into(), s(&a.account_id)),
+        ("index_name".into(), s(&ix.name)),
+        ("system_account_id".into(), s(&a.system_account_id)),
+        ("cell".into(), s(cell)),
+        ("type".into(), s("unstructured")),
+        ("model".into(), s(&ix.model)),
+        ("tensor_fields".into(), list(catalogue::TENSOR_FIELDS)),
+        ("main_category".into(), s(&ix.category)),
+        ("status".into(), s("READY")),
+    ])
+}
+
+fn ecom_settings_item(a: &Account, ix: &Index, pk: &str, r: &mut Stream) -> Item {
+    Item::from([
+        ("pk".into(), s(pk)),
+        ("account_id".into(), s(&a.account_id)),
+        ("system_account_id".into(), s(&a.system_account_id)),
+        ("index_name".into(), s(&ix.name)),
+        ("enabled".into(), AttributeValue::Bool(true)),
+        ("boost".into(), n(r.range(1, 5))),
+        ("results_per_page".into(), n(*r.pick(&[12u64, 24, 48]))),
+        (
+            "default_sort".into(),
+            s(*r.pick(&["relevance", "price_asc", "newest"])),
+        ),
+        (
+            "facets".into(),
+            list(["category", "brand", "color", "price"]),
+        ),
+        ("currency".into(), s("USD")),
+    ])
+}
+
+/// Three rules per index pinning, boosting or burying some of its first documents.
+fn merchandising_rules(f: &Fixtures, ix: &Index, pk: &str, seed: u64, r: &mut Stream) -> Vec<Item> {
+    let doc_pool = catalogue::doc_ids(seed, &ix.name, ix.documents.min(20));
+    (1..=3u32)
+        .map(|rule| {
+            let picked: Vec<String> = if doc_pool.is_empty() {
+                Vec::new()
+            } else {
+                (0..r.range(1, 3))
+                    .map(|_| r.pick(&doc_pool).clone())
+                    .collect()
+            };
+            Item::from([
+                ("pk".into(), s(pk)),
+                ("sk".into(), s(format!("rule#{rule:02}"))),
+                ("index_name".into(), s(&ix.name)),
+                ("rule_type".into(), s(*r.pick(&["pin", "boost", "bury"]))),
+                (
+                    "query".into(),
+                    s(r.pick(&f.catalogue.merchandising_queries)),
+                ),
+                ("doc_ids".into(), list(picked)),
+                ("weight".into(), n(r.range(1, 10))),
+                ("active".into(), AttributeValue::Bool(r.chance(4, 5))),
+            ])
+        })
+        .collect()
 }
 
 fn hex_sha256(v: &str) -> String {

@@ -10,7 +10,7 @@ use crate::support::{Moto, config, created, free_port, recorder};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn seeding_twice_is_identical_and_the_second_run_is_a_no_op() {
-    let Some(moto) = Moto::start_on(free_port()) else {
+    let Some(moto) = Moto::spawn_on(free_port()) else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
@@ -137,7 +137,7 @@ async fn seeding_twice_is_identical_and_the_second_run_is_a_no_op() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_moto_that_starts_late_is_waited_for() {
-    if crate::support::moto_program().is_none() {
+    if !test_support::moto::available() {
         eprintln!("skipping: moto_server not found");
         return;
     }
@@ -149,7 +149,7 @@ async fn a_moto_that_starts_late_is_waited_for() {
     let run = tokio::spawn(async move { seed::run(&cfg, |_| {}).await });
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert!(!run.is_finished(), "seed gave up before moto started");
-    let _moto = Moto::start_on(port).unwrap();
+    let _moto = Moto::spawn_on(port).unwrap();
     let m = run.await.unwrap().unwrap();
     assert_eq!(m.seed, 7);
     assert!(dir.path().join("seed.json").exists());

@@ -87,7 +87,7 @@ async fn seeds_every_service_identically_twice_and_the_data_works() {
     let dir = tempfile::tempdir().unwrap();
     let cell = start_cell_on(TcpListener::bind("127.0.0.1:0").await.unwrap(), dir.path()).await;
     let cognito = start_cognito(dir.path()).await;
-    let moto = Moto::start_on(free_port());
+    let moto = Moto::spawn_on(free_port());
 
     let mut cfg: SeedConfig = config(2026, dir.path().join("one"));
     cfg.cell_url = Some(cell.url.clone());

@@ -1,11 +1,10 @@
-//! Test harness: the router binary as a child process, target servers that record / hang /
-//! answer junk, and moto_server on a free port.
+//! Test harness: the router binary as a child process and target servers that record / hang /
+//! answer junk. Free ports, moto and polling come from the `test-support` crate.
 
-use std::net::{SocketAddr, TcpListener as StdListener};
-use std::path::PathBuf;
+use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
@@ -14,38 +13,7 @@ use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::IntoResponse;
 use parking_lot::Mutex;
 use serde_json::{Value, json};
-
-/// How long polls wait before failing; raise on slow machines.
-pub fn patience() -> Duration {
-    let ms = std::env::var("HIPPODROME_TEST_PATIENCE_MS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(20_000);
-    Duration::from_millis(ms)
-}
-
-/// Poll `f` until it returns `Some`, or panic naming `what` after the patience runs out.
-pub async fn wait_for<T, F, Fut>(what: &str, mut f: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Option<T>>,
-{
-    let deadline = Instant::now() + patience();
-    loop {
-        if let Some(v) = f().await {
-            return v;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-pub fn free_port() -> u16 {
-    StdListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
+pub use test_support::{free_port, wait_for, wait_http_ok};
 
 pub fn client() -> reqwest::Client {
     reqwest::Client::builder()
@@ -73,19 +41,7 @@ impl RouterProc {
             .spawn()
             .expect("start webhook-router");
         let base = format!("http://127.0.0.1:{port}");
-        let c = client();
-        let url = format!("{base}/healthz");
-        wait_for("router /healthz", || {
-            let c = c.clone();
-            let url = url.clone();
-            async move {
-                match c.get(&url).send().await {
-                    Ok(r) if r.status() == 200 => Some(()),
-                    _ => None,
-                }
-            }
-        })
-        .await;
+        wait_http_ok("router /healthz", &format!("{base}/healthz")).await;
         RouterProc { child, base }
     }
 
@@ -221,86 +177,25 @@ async fn handle(
     }
 }
 
-/// moto_server on a free port, killed on drop; `restart` keeps the port and loses all state.
-pub struct Moto {
-    child: Option<Child>,
-    pub port: u16,
-}
-
-fn moto_program() -> PathBuf {
-    if let Some(p) = std::env::var_os("HIPPODROME_MOTO_SERVER") {
-        return PathBuf::from(p);
-    }
-    let cache = std::env::var_os("HIPPODROME_CACHE_DIR")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/hippodrome")))
-        .expect("HOME or HIPPODROME_CACHE_DIR");
-    cache.join("moto-5.2.5/bin/moto_server")
-}
+/// test-support's moto, required here (these suites exist to run against it), with the SDK
+/// configuration the router's AWS mode uses.
+pub struct Moto(test_support::Moto);
 
 impl Moto {
     pub async fn start() -> Moto {
-        let mut m = Moto {
-            child: None,
-            port: free_port(),
-        };
-        m.spawn().await;
-        m
+        Moto(test_support::Moto::require().await)
     }
 
     pub fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-
-    async fn spawn(&mut self) {
-        let program = moto_program();
-        let child = Command::new(&program)
-            .args(["-H", "127.0.0.1", "-p", &self.port.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| {
-                panic!(
-                    "cannot start {} ({e}); create the moto venv (see CONTRIBUTING.md) or set HIPPODROME_MOTO_SERVER",
-                    program.display()
-                )
-            });
-        self.child = Some(child);
-        let c = client();
-        let url = format!("{}/moto-api/", self.url());
-        wait_for("moto /moto-api/", || {
-            let c = c.clone();
-            let url = url.clone();
-            async move {
-                match c.get(&url).send().await {
-                    Ok(r) if r.status() == 200 => Some(()),
-                    _ => None,
-                }
-            }
-        })
-        .await;
-    }
-
-    pub fn stop(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
+        self.0.url.clone()
     }
 
     pub async fn restart(&mut self) {
-        self.stop();
-        self.spawn().await;
+        self.0.restart().await;
     }
 
     pub async fn sdk(&self) -> aws_config::SdkConfig {
-        webhook_router::aws_mode::moto_sdk_config(&self.url(), "us-east-1").await
-    }
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        self.stop();
+        webhook_router::aws_mode::moto_sdk_config(&self.0.url, "us-east-1").await
     }
 }
 

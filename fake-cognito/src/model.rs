@@ -1,14 +1,15 @@
 //! The in-memory model: pools with their clients, users and groups, plus token revocations.
-//! Everything here is plain data that serialises into the snapshot; behaviour lives in the
-//! per-resource modules. Ids, clocks and lookups used by several modules live here too.
+//! Everything here is plain data that serialises into the snapshot, with the lookups several
+//! modules share; behaviour lives in the per-resource modules.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use rand::Rng;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::clock::now_secs;
 use crate::error::{CognitoError, Result};
+use crate::ids::uuid_ms;
 
 /// At most this many revoked refresh-token families are remembered (oldest expiry dropped first).
 pub const MAX_REVOCATIONS: usize = 100_000;
@@ -220,71 +221,6 @@ pub struct Group {
     pub modified: f64,
 }
 
-/// Seconds since the epoch with a millisecond fraction, as Cognito puts in JSON.
-pub fn now_f64() -> f64 {
-    (now_ms() as f64) / 1000.0
-}
-
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
-}
-
-pub fn now_secs() -> i64 {
-    now_ms() / 1000
-}
-
-pub fn random_string(len: usize, alphabet: &[u8]) -> String {
-    let mut rng = rand::rng();
-    (0..len)
-        .map(|_| alphabet[rng.random_range(0..alphabet.len())] as char)
-        .collect()
-}
-
-const ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-const LOWER_ALNUM: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
-
-pub fn new_pool_id(region: &str) -> String {
-    format!("{region}_{}", random_string(9, ALNUM))
-}
-
-pub fn new_client_id() -> String {
-    random_string(26, LOWER_ALNUM)
-}
-
-pub fn new_client_secret() -> String {
-    random_string(51, LOWER_ALNUM)
-}
-
-pub fn new_code() -> String {
-    random_string(6, b"0123456789")
-}
-
-/// A version-7 style UUID whose first 48 bits are `ms`: session ids carry their start time, which
-/// is how a global sign-out revokes every earlier session without remembering each one.
-pub fn uuid_at_ms(ms: i64) -> String {
-    let mut bytes: [u8; 16] = rand::rng().random();
-    let ms = ms.max(0) as u64;
-    bytes[..6].copy_from_slice(&ms.to_be_bytes()[2..]);
-    bytes[6] = 0x70 | (bytes[6] & 0x0f);
-    bytes[8] = 0x80 | (bytes[8] & 0x3f);
-    uuid::Uuid::from_bytes(bytes).to_string()
-}
-
-/// The start time carried by [`uuid_at_ms`], if the string is one.
-pub fn uuid_ms(id: &str) -> Option<i64> {
-    let u = uuid::Uuid::parse_str(id).ok()?;
-    let b = u.as_bytes();
-    if b[6] >> 4 != 7 {
-        return None;
-    }
-    let mut ms = [0u8; 8];
-    ms[2..].copy_from_slice(&b[..6]);
-    Some(u64::from_be_bytes(ms) as i64)
-}
-
 impl Store {
     pub fn pool(&self, id: &str) -> Result<&Pool> {
         self.pools
@@ -373,38 +309,9 @@ impl Pool {
             .ok_or_else(CognitoError::user_not_found)
     }
 
-    pub fn user_mut(&mut self, name: &str) -> Result<&mut User> {
-        let key = self
-            .find_user_key(name)
-            .ok_or_else(CognitoError::user_not_found)?;
-        self.users
-            .get_mut(&key)
-            .ok_or_else(CognitoError::user_not_found)
-    }
-
     pub fn client(&self, client_id: &str) -> Result<&Client> {
         self.clients
             .get(client_id)
             .ok_or_else(|| CognitoError::client_not_found(client_id))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn uuid_time_round_trips() {
-        let id = uuid_at_ms(1_795_322_621_346);
-        assert_eq!(uuid_ms(&id), Some(1_795_322_621_346));
-        assert_eq!(uuid_ms(&uuid::Uuid::new_v4().to_string()), None);
-    }
-
-    #[test]
-    fn ids_have_cognito_shapes() {
-        let p = new_pool_id("us-east-1");
-        assert_eq!(p.len(), "us-east-1_".len() + 9);
-        assert_eq!(new_client_id().len(), 26);
-        assert!(new_client_id().bytes().all(|b| LOWER_ALNUM.contains(&b)));
     }
 }

@@ -1,5 +1,7 @@
-//! Users: sign-up and confirmation, admin creation, passwords, attributes, enable/disable,
-//! listing, and the forgot-password codes (logged and readable at `/_fake/codes`; no mail is sent).
+//! Users: admin creation, passwords, attributes, enable/disable, deletion and listing, plus the
+//! helpers every user operation shares. The flows confirmed by a code live in [`codes`].
+
+pub mod codes;
 
 use std::collections::BTreeMap;
 
@@ -7,21 +9,21 @@ use serde_json::{Value, json};
 
 use crate::app::AppState;
 use crate::auth::{password, srp};
+use crate::clock::now_f64;
 use crate::error::{CognitoError, Result};
+use crate::ids::random_string;
 use crate::list_filter;
+use crate::model::{Pool, PoolMeta, SrpVerifier, User};
+use crate::paging::page;
+use crate::params::Params;
 use crate::persist::Record;
 use crate::pools::is_standard;
-use crate::state::{Code, Pool, PoolMeta, SrpVerifier, User, now_f64, random_string};
-use crate::target::{Params, page};
 use crate::tokens;
-
-pub const SIGNUP_CODE_TTL: f64 = 24.0 * 3600.0;
-pub const RESET_CODE_TTL: f64 = 3600.0;
 
 /// Salted hash plus SRP verifier for a new password (computed outside any lock: the verifier is a
 /// 3072-bit modular exponentiation).
 pub struct NewPassword {
-    hash: crate::state::PasswordHash,
+    hash: crate::model::PasswordHash,
     srp: SrpVerifier,
 }
 
@@ -95,70 +97,15 @@ pub fn check_attributes(meta: &PoolMeta, attrs: &[(String, String)]) -> Result<(
     Ok(())
 }
 
-fn mask(v: &str) -> String {
-    match v.split_once('@') {
-        Some((local, domain)) => format!(
-            "{}***@{}***",
-            local.chars().next().unwrap_or('*'),
-            domain.chars().next().unwrap_or('*')
-        ),
-        None => format!("+*******{}", &v[v.len().saturating_sub(4)..]),
-    }
-}
-
-pub fn code_delivery(user: &User) -> Value {
-    if let Some(e) = user.attributes.get("email") {
-        json!({"Destination": mask(e), "DeliveryMedium": "EMAIL", "AttributeName": "email"})
-    } else if let Some(p) = user.attributes.get("phone_number") {
-        json!({"Destination": mask(p), "DeliveryMedium": "SMS", "AttributeName": "phone_number"})
-    } else {
-        json!({"Destination": "", "DeliveryMedium": "EMAIL", "AttributeName": "email"})
-    }
-}
-
-/// Replace the user's code of `kind` with a fresh one, and log it (no mail is sent).
-fn issue_code(pool_id: &str, user: &mut User, kind: &str) -> String {
-    let code = crate::state::new_code();
-    user.codes.retain(|c| c.kind != kind);
-    user.codes.push(Code {
-        kind: kind.to_owned(),
-        code: code.clone(),
-        created_at: now_f64(),
-    });
-    tracing::info!(pool_id, username = %user.username, kind, code = %code,
-        "verification code issued (no message is sent; also at GET /_fake/codes)");
-    code
-}
-
-fn check_code(user: &mut User, kind: &str, given: &str, ttl: f64) -> Result<()> {
-    let Some(pos) = user.codes.iter().position(|c| c.kind == kind) else {
-        return Err(CognitoError::ExpiredCode(
-            "Invalid code provided, please request a code again.".into(),
-        ));
-    };
-    if now_f64() - user.codes[pos].created_at > ttl {
-        user.codes.remove(pos);
-        return Err(CognitoError::ExpiredCode(
-            "Invalid code provided, please request a code again.".into(),
-        ));
-    }
-    if user.codes[pos].code != given {
-        return Err(CognitoError::CodeMismatch(
-            "Invalid verification code provided, please try again.".into(),
-        ));
-    }
-    user.codes.remove(pos);
-    Ok(())
-}
-
 /// The internal username and attributes for a new user, honouring `UsernameAttributes`
 /// (email/phone sign-in pools get a UUID username equal to the sub).
 fn new_identity(
+    ids: &crate::ids::Ids,
     meta: &PoolMeta,
     given: &str,
     attrs: &[(String, String)],
 ) -> Result<(String, String, BTreeMap<String, String>)> {
-    let sub = crate::ids::sub(&meta.id, given);
+    let sub = ids.sub(&meta.id, given);
     let mut map: BTreeMap<String, String> = attrs.iter().cloned().collect();
     map.insert("sub".into(), sub.clone());
     if meta.username_attributes.is_empty() {
@@ -200,145 +147,6 @@ fn alias_taken(pool: &Pool, attrs: &BTreeMap<String, String>) -> bool {
         })
 }
 
-pub async fn sign_up(app: &AppState, p: &Params) -> Result<Value> {
-    let client_id = p.str("ClientId")?.to_owned();
-    let username = p.str("Username")?.to_owned();
-    let pw = p.str("Password")?.to_owned();
-    let attrs = p.attributes("UserAttributes")?;
-    let (pool_id, meta) = {
-        let store = app.store.read();
-        let (pool, client) = store.client(&client_id)?;
-        password::check_secret_hash(client, p.opt_str("SecretHash"), &[&username])?;
-        (pool.meta.id.clone(), pool.meta.clone())
-    };
-    let admin_only = meta
-        .extra
-        .get("AdminCreateUserConfig")
-        .and_then(|c| c.get("AllowAdminCreateUserOnly"))
-        .and_then(Value::as_bool)
-        == Some(true);
-    if admin_only {
-        return Err(CognitoError::NotAuthorized(
-            "SignUp is not permitted for this user pool".into(),
-        ));
-    }
-    check_attributes(&meta, &attrs)?;
-    password::check_policy(&meta.policy, &pw)?;
-    let (internal, sub, attributes) = new_identity(&meta, &username, &attrs)?;
-    let secret = NewPassword::compute(meta.srp_pool_name(), &internal, &pw)?;
-    app.commit(|store, recs| {
-        let pool = store.pool_mut(&pool_id)?;
-        let key = pool.meta.user_key(&internal);
-        if pool.users.contains_key(&key) {
-            return Err(CognitoError::UsernameExists("User already exists".into()));
-        }
-        if alias_taken(pool, &attributes) {
-            return Err(CognitoError::UsernameExists(
-                "An account with the given email already exists.".into(),
-            ));
-        }
-        let now = now_f64();
-        let mut user = User {
-            username: internal.clone(),
-            sub: sub.clone(),
-            attributes,
-            status: "UNCONFIRMED".into(),
-            enabled: true,
-            created: now,
-            modified: now,
-            password: None,
-            srp: None,
-            groups: Default::default(),
-            codes: Vec::new(),
-            signed_out_ms: 0,
-        };
-        secret.apply(&mut user);
-        issue_code(&pool_id, &mut user, "signup");
-        let delivery = code_delivery(&user);
-        recs.push(user_record(&pool_id, &key, &user));
-        pool.users.insert(key, user);
-        Ok(json!({"UserConfirmed": false, "UserSub": sub, "CodeDeliveryDetails": delivery}))
-    })
-    .await
-}
-
-/// Resolve a client and check its SECRET_HASH for an unsigned user call.
-fn client_pool(app: &AppState, p: &Params, username: &str) -> Result<(String, bool)> {
-    let store = app.store.read();
-    let (pool, client) = store.client(p.str("ClientId")?)?;
-    let internal = pool.find_user_key(username);
-    let internal_name = internal
-        .as_ref()
-        .and_then(|k| pool.users.get(k))
-        .map(|u| u.username.as_str())
-        .unwrap_or(username);
-    password::check_secret_hash(client, p.opt_str("SecretHash"), &[username, internal_name])?;
-    Ok((
-        pool.meta.id.clone(),
-        client.prevents_user_existence_errors(),
-    ))
-}
-
-pub async fn confirm_sign_up(app: &AppState, p: &Params) -> Result<Value> {
-    let username = p.str("Username")?.to_owned();
-    let code = p.str("ConfirmationCode")?.to_owned();
-    let (pool_id, _) = client_pool(app, p, &username)?;
-    app.commit(|store, recs| {
-        let pool = store.pool_mut(&pool_id)?;
-        let key = pool
-            .find_user_key(&username)
-            .ok_or_else(CognitoError::user_not_found)?;
-        let user = pool
-            .users
-            .get_mut(&key)
-            .ok_or_else(CognitoError::user_not_found)?;
-        if user.status != "UNCONFIRMED" {
-            return Err(CognitoError::NotAuthorized(format!(
-                "User cannot be confirmed. Current status is {}",
-                user.status
-            )));
-        }
-        let result = check_code(user, "signup", &code, SIGNUP_CODE_TTL);
-        if let Err(e) = result {
-            recs.push(user_record(&pool_id, &key, user));
-            return Err(e);
-        }
-        user.status = "CONFIRMED".into();
-        if user.attributes.contains_key("email") {
-            user.attributes
-                .insert("email_verified".into(), "true".into());
-        }
-        user.modified = now_f64();
-        recs.push(user_record(&pool_id, &key, user));
-        Ok(json!({}))
-    })
-    .await
-}
-
-pub async fn resend_confirmation_code(app: &AppState, p: &Params) -> Result<Value> {
-    let username = p.str("Username")?.to_owned();
-    let (pool_id, _) = client_pool(app, p, &username)?;
-    app.commit(|store, recs| {
-        let pool = store.pool_mut(&pool_id)?;
-        let key = pool
-            .find_user_key(&username)
-            .ok_or_else(CognitoError::user_not_found)?;
-        let user = pool
-            .users
-            .get_mut(&key)
-            .ok_or_else(CognitoError::user_not_found)?;
-        if user.status != "UNCONFIRMED" {
-            return Err(CognitoError::InvalidParameter(
-                "User is already confirmed.".into(),
-            ));
-        }
-        issue_code(&pool_id, user, "signup");
-        recs.push(user_record(&pool_id, &key, user));
-        Ok(json!({"CodeDeliveryDetails": code_delivery(user)}))
-    })
-    .await
-}
-
 /// Mutate one user by pool id + name and journal the result.
 async fn with_user<T>(
     app: &AppState,
@@ -360,22 +168,6 @@ async fn with_user<T>(
         user.modified = now_f64();
         recs.push(user_record(pool_id, &key, user));
         Ok(out)
-    })
-    .await
-}
-
-pub async fn admin_confirm_sign_up(app: &AppState, p: &Params) -> Result<Value> {
-    let pool_id = p.str("UserPoolId")?;
-    with_user(app, pool_id, p.str("Username")?, |_, user| {
-        if user.status != "UNCONFIRMED" {
-            return Err(CognitoError::NotAuthorized(format!(
-                "User cannot be confirmed. Current status is {}",
-                user.status
-            )));
-        }
-        user.status = "CONFIRMED".into();
-        user.codes.retain(|c| c.kind != "signup");
-        Ok(json!({}))
     })
     .await
 }
@@ -417,7 +209,7 @@ pub async fn admin_create_user(app: &AppState, p: &Params) -> Result<Value> {
         })
         .await;
     }
-    let (internal, sub, attributes) = new_identity(&meta, &username, &attrs)?;
+    let (internal, sub, attributes) = new_identity(&app.ids, &meta, &username, &attrs)?;
     let secret = NewPassword::compute(meta.srp_pool_name(), &internal, &temp)?;
     app.commit(|store, recs| {
         let pool = store.pool_mut(&pool_id)?;
@@ -623,7 +415,7 @@ pub async fn admin_reset_user_password(app: &AppState, p: &Params) -> Result<Val
     let pool_id = p.str("UserPoolId")?.to_owned();
     with_user(app, &pool_id, p.str("Username")?, |_, user| {
         user.status = "RESET_REQUIRED".into();
-        issue_code(&pool_id, user, "forgot_password");
+        codes::issue_code(&pool_id, user, "forgot_password");
         Ok(json!({}))
     })
     .await
@@ -645,58 +437,6 @@ pub async fn change_password(app: &AppState, p: &Params) -> Result<Value> {
     let secret = NewPassword::compute(meta.srp_pool_name(), &username, proposed)?;
     with_user(app, &pool_id, &username, |_, user| {
         secret.apply(user);
-        Ok(json!({}))
-    })
-    .await
-}
-
-pub async fn forgot_password(app: &AppState, p: &Params) -> Result<Value> {
-    let username = p.str("Username")?.to_owned();
-    let (pool_id, prevent) = client_pool(app, p, &username)?;
-    let result = with_user(app, &pool_id, &username, |_, user| {
-        issue_code(&pool_id, user, "forgot_password");
-        Ok(json!({"CodeDeliveryDetails": code_delivery(user)}))
-    })
-    .await;
-    match result {
-        Err(CognitoError::UserNotFound(_)) if prevent => Ok(json!({"CodeDeliveryDetails": {
-            "Destination": "u***@e***", "DeliveryMedium": "EMAIL", "AttributeName": "email"}})),
-        other => other,
-    }
-}
-
-pub async fn confirm_forgot_password(app: &AppState, p: &Params) -> Result<Value> {
-    let username = p.str("Username")?.to_owned();
-    let code = p.str("ConfirmationCode")?.to_owned();
-    let pw = p.str("Password")?.to_owned();
-    let (pool_id, _) = client_pool(app, p, &username)?;
-    let meta = app.store.read().pool(&pool_id)?.meta.clone();
-    let internal = internal_name(app, &pool_id, &username)?;
-    password::check_policy(&meta.policy, &pw)?;
-    let secret = NewPassword::compute(meta.srp_pool_name(), &internal, &pw)?;
-    app.commit(|store, recs| {
-        let pool = store.pool_mut(&pool_id)?;
-        let key = pool
-            .find_user_key(&username)
-            .ok_or_else(CognitoError::user_not_found)?;
-        let user = pool
-            .users
-            .get_mut(&key)
-            .ok_or_else(CognitoError::user_not_found)?;
-        let checked = check_code(user, "forgot_password", &code, RESET_CODE_TTL);
-        if let Err(e) = checked {
-            recs.push(user_record(&pool_id, &key, user));
-            return Err(e);
-        }
-        secret.apply(user);
-        if matches!(
-            user.status.as_str(),
-            "RESET_REQUIRED" | "FORCE_CHANGE_PASSWORD"
-        ) {
-            user.status = "CONFIRMED".into();
-        }
-        user.modified = now_f64();
-        recs.push(user_record(&pool_id, &key, user));
         Ok(json!({}))
     })
     .await
