@@ -27,8 +27,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use clap::Parser;
-use axum::routing::get;
 use service_kit::{HealthState, Shutdown};
 use tokio::net::TcpListener;
 

@@ -70,6 +70,7 @@ impl Drop for SinkWriter {
             (self.sink)(&self.buf);
         }
     }
+}
 
 /// Log every request `router` answers at debug level (`RUST_LOG=debug`): method and path (never
 /// the query, which can carry codes and tokens) in the span, status and latency in the line.
