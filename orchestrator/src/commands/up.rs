@@ -177,6 +177,7 @@ pub async fn run(root: Option<&Path>, args: UpArgs) -> anyhow::Result<ExitCode> 
     )
     .with_context(|| format!("cannot write {}", paths.run_file.display()))?;
 
+    let watchers = crate::watch::start(&sup, &toml, &paths.project_root);
     let shutdown = Shutdown::new();
     shutdown.trigger_on_signal();
     let state = AppState {
@@ -204,6 +205,7 @@ pub async fn run(root: Option<&Path>, args: UpArgs) -> anyhow::Result<ExitCode> 
             SeedStatus::Pending
         })),
         manifest: Arc::new(Mutex::new(None)),
+        hooks: Arc::new(crate::seed_hooks::SeedHooks::new(toml.seed.hooks.clone())),
         shutdown: shutdown.clone(),
         started,
         startup_ms: Arc::new(AtomicU64::new(0)),
@@ -231,7 +233,7 @@ pub async fn run(root: Option<&Path>, args: UpArgs) -> anyhow::Result<ExitCode> 
         let paths = paths_for_seed.clone();
         async move {
             if layer == 0 && !no_seed {
-                seeding::run_after_layer0(&st, &ctx, &paths, sizes).await;
+                seeding::run_after_layer0(&st, &ctx, &paths, sizes).await?;
             }
             Ok(())
         }
@@ -270,6 +272,8 @@ pub async fn run(root: Option<&Path>, args: UpArgs) -> anyhow::Result<ExitCode> 
         }
         None => {}
     }
+    // No file change may start a service again while the stack stops.
+    drop(watchers);
     println!("stopping services in reverse layer order…");
     let stop_started = Instant::now();
     sup.stop_all().await;

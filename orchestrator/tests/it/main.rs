@@ -3,5 +3,7 @@
 
 mod doctor;
 mod harness;
+mod hot_reload;
 mod lifecycle;
+mod seed_hooks;
 mod skeleton;
