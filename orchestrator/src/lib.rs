@@ -31,10 +31,12 @@ pub mod plan;
 pub mod probe;
 pub mod process;
 pub mod runfile;
+pub mod seed_hooks;
 pub mod seeding;
 pub mod setup;
 pub mod smoke;
 pub mod supervisor;
+pub mod watch;
 
 use std::process::ExitCode;
 use std::time::Duration;

@@ -46,13 +46,15 @@ pub fn config(
     }
 }
 
-/// `up`'s seed step. A failed seed is reported (and makes `wait` fail) but does not stop the stack.
+/// `up`'s seed step, then the team's `[[seed.hooks]]`. A failed seed or a failed non-blocking
+/// hook is reported (and a failed seed makes `wait` fail) but does not stop the stack; Err only
+/// for a failed blocking hook.
 pub async fn run_after_layer0(
     st: &AppState,
     ctx: &Context,
     paths: &Paths,
     sizes: (Option<usize>, Option<usize>),
-) {
+) -> Result<(), String> {
     let running = |name: &str| st.sup.get(name).is_some_and(|s| s.spec.skip.is_none());
     let cfg = config(ctx, paths, running("moto"), running("fake_cell"), sizes);
     *st.seed.lock() = SeedStatus::Running;
@@ -92,12 +94,18 @@ pub async fn run_after_layer0(
                 paths.hippodrome_dir.join("seed.json").display()
             );
             *st.manifest.lock() = Some(v);
-            *st.seed.lock() = SeedStatus::Done;
+            let hooks = run_hooks(st, &manifest, paths).await;
+            *st.seed.lock() = match &hooks {
+                Ok(()) => SeedStatus::Done,
+                Err(e) => SeedStatus::Failed(e.clone()),
+            };
+            hooks
         }
         Err(e) => {
             eprintln!(
                 "[seed] failed: {e:#} (see TROUBLESHOOTING.md#seed-failed; rerun with `orchestrator seed`)"
             );
+            st.hooks.skip_all("not run: the seed failed");
             let groups = std::mem::take(&mut *failures.lock());
             let detail = if groups.is_empty() {
                 format!("{e:#}")
@@ -105,6 +113,23 @@ pub async fn run_after_layer0(
                 groups.join("\n")
             };
             *st.seed.lock() = SeedStatus::Failed(detail);
+            Ok(())
         }
     }
+}
+
+/// The `[[seed.hooks]]` after a successful seed, with one summary line per hook.
+async fn run_hooks(st: &AppState, manifest: &seed::Manifest, paths: &Paths) -> Result<(), String> {
+    if st.hooks.specs.is_empty() {
+        return Ok(());
+    }
+    let env = crate::seed_hooks::manifest_env(manifest, &paths.hippodrome_dir);
+    let result = st
+        .hooks
+        .run(&paths.project_root, &env, &st.sup.logs, st.sup.options.echo)
+        .await;
+    for r in st.hooks.snapshot() {
+        println!("[seed] {}", crate::seed_hooks::summary(&r));
+    }
+    result
 }

@@ -59,6 +59,14 @@ pub struct ServiceState {
     pub last_exit_code: Option<i32>,
     pub reason: Option<String>,
     pub last_probe: Option<Probe>,
+    /// The last hot-reload restart (`watch`): what changed, and when.
+    pub last_reload: Option<Reload>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Reload {
+    pub cause: String,
+    pub at_ms: u64,
 }
 
 enum Event {
@@ -104,6 +112,7 @@ impl Service {
             "last_exit_code": s.last_exit_code,
             "reason": s.reason,
             "last_probe": s.last_probe,
+            "last_reload": s.last_reload,
             "blocking": self.spec.blocking,
             "auto_restart": self.spec.auto_restart,
             "builtin": self.spec.builtin,
@@ -192,6 +201,7 @@ impl Supervisor {
                     last_exit_code: None,
                     reason: spec.skip.clone(),
                     last_probe: None,
+                    last_reload: None,
                 }),
                 spec,
                 sink,
@@ -328,6 +338,22 @@ impl Supervisor {
         s.tx.send(Cmd::Restart(tx))
             .map_err(|_| format!("{name} is not managed (skipped)"))?;
         rx.await.map_err(|_| "supervisor stopped".to_owned())
+    }
+
+    /// Hot reload: restart through the same path as a requested restart, then say why in the
+    /// service's log (`restarted: src/app.py changed`) and on the dashboard.
+    pub async fn reload(&self, name: &str, cause: &str) -> Result<(), String> {
+        self.restart(name).await?;
+        if let Some(s) = self.get(name) {
+            s.sink.line(&format!("[hippodrome] restarted: {cause}"));
+            s.set(|st| {
+                st.last_reload = Some(Reload {
+                    cause: cause.to_owned(),
+                    at_ms: probe::now_ms(),
+                })
+            });
+        }
+        Ok(())
     }
 
     pub fn start(&self, name: &str) -> Result<(), String> {
@@ -624,7 +650,7 @@ async fn actor(
     }
 }
 
-fn exit_code(status: std::process::ExitStatus) -> i32 {
+pub(crate) fn exit_code(status: std::process::ExitStatus) -> i32 {
     use std::os::unix::process::ExitStatusExt;
     status
         .code()

@@ -148,6 +148,20 @@ impl Manifest {
     /// A value that does not exist because its group was skipped is written as a comment, so
     /// sourcing the file never sets an empty `AWS_ENDPOINT_URL` or the like.
     pub fn env_file(&self, manifest_path: &Path) -> String {
+        let mut out =
+            String::from("# Written by the Hippodrome seed; regenerated on every seed run.\n");
+        for (k, v) in self.env_vars(manifest_path) {
+            match v {
+                Some(v) => out.push_str(&format!("{k}={v}\n")),
+                None => out.push_str(&format!("# {k} is unset: its service was not seeded\n")),
+            }
+        }
+        out
+    }
+
+    /// The variables of `.env.e2e`, in order; `None` where the group was skipped. Seed hooks get
+    /// the same set in their environment.
+    pub fn env_vars(&self, manifest_path: &Path) -> Vec<(&'static str, Option<String>)> {
         let first_account = self.accounts.first();
         let first_key = first_account
             .and_then(|a| a.api_keys.first())
@@ -159,7 +173,7 @@ impl Manifest {
                 .find(|u| u.account_id == a.account_id)
         });
         let moto = self.services.moto_url.clone();
-        let lines: Vec<(&str, Option<String>)> = vec![
+        vec![
             ("ENVIRONMENT", Some("hippodrome".into())),
             ("HIPPODROME_RANDOM_SEED", Some(self.seed.to_string())),
             ("HIPPODROME_CELL", Some(self.cell.clone())),
@@ -189,15 +203,6 @@ impl Manifest {
                 "HIPPODROME_SEED_MANIFEST",
                 Some(manifest_path.display().to_string()),
             ),
-        ];
-        let mut out =
-            String::from("# Written by the Hippodrome seed; regenerated on every seed run.\n");
-        for (k, v) in lines {
-            match v {
-                Some(v) => out.push_str(&format!("{k}={v}\n")),
-                None => out.push_str(&format!("# {k} is unset: its service was not seeded\n")),
-            }
-        }
-        out
+        ]
     }
 }

@@ -187,6 +187,7 @@ pub async fn run(root: Option<&Path>, args: UpArgs) -> anyhow::Result<ExitCode> 
     )
     .with_context(|| format!("cannot write {}", paths.run_file.display()))?;
 
+    let watchers = crate::watch::start(&sup, &toml, &paths.project_root);
     let state = AppState {
         sup: sup.clone(),
         info: Arc::new(StackInfo {
@@ -212,6 +213,7 @@ pub async fn run(root: Option<&Path>, args: UpArgs) -> anyhow::Result<ExitCode> 
             SeedStatus::Pending
         })),
         manifest: Arc::new(Mutex::new(None)),
+        hooks: Arc::new(crate::seed_hooks::SeedHooks::new(toml.seed.hooks.clone())),
         shutdown: shutdown.clone(),
         started,
         startup_ms: Arc::new(AtomicU64::new(0)),
@@ -239,7 +241,7 @@ pub async fn run(root: Option<&Path>, args: UpArgs) -> anyhow::Result<ExitCode> 
         let paths = paths_for_seed.clone();
         async move {
             if layer == 0 && !no_seed {
-                seeding::run_after_layer0(&st, &ctx, &paths, sizes).await;
+                seeding::run_after_layer0(&st, &ctx, &paths, sizes).await?;
             }
             Ok(())
         }
@@ -278,6 +280,8 @@ pub async fn run(root: Option<&Path>, args: UpArgs) -> anyhow::Result<ExitCode> 
         }
         None => {}
     }
+    // No file change may start a service again while the stack stops.
+    drop(watchers);
     println!("stopping services in reverse layer order…");
     let stop_started = Instant::now();
     sup.stop_all().await;

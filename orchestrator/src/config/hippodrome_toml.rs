@@ -23,6 +23,8 @@ pub struct HippodromeToml {
     pub routes: Vec<RouteSection>,
     #[serde(default)]
     pub services: Vec<ServiceSection>,
+    #[serde(default)]
+    pub seed: SeedSection,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -81,6 +83,43 @@ pub struct ServiceSection {
     #[serde(default)]
     pub requires: Vec<String>,
     pub setup: Option<SetupSection>,
+    /// Hot reload: glob patterns, relative to the service's cwd, whose changes restart it.
+    #[serde(default)]
+    pub watch: Vec<String>,
+    /// Glob patterns `watch` leaves alone (generated files, caches); needs `watch`.
+    #[serde(default)]
+    pub ignore: Vec<String>,
+}
+
+/// `[seed]`: what runs after Hippodrome's own seed.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedSection {
+    /// `[[seed.hooks]]`, run in order after every seed (`up` and `orchestrator seed`).
+    #[serde(default)]
+    pub hooks: Vec<HookSection>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HookSection {
+    pub name: String,
+    /// argv, run with the seed manifest's variables (those of `.hippodrome/.env.e2e`) in its env.
+    pub command: Vec<String>,
+    /// Working directory, relative to the project root (default: the project root).
+    pub cwd: Option<String>,
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    /// A failing blocking hook fails `up` and stops the stack; others are only reported.
+    #[serde(default)]
+    pub blocking: bool,
+    /// Seconds before the hook's process group is killed and the hook reported as timed out.
+    #[serde(default = "default_hook_timeout")]
+    pub timeout_s: u64,
+}
+
+fn default_hook_timeout() -> u64 {
+    300
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -151,12 +190,7 @@ impl HippodromeToml {
         let mut seen = std::collections::BTreeSet::new();
         for s in &self.services {
             let at = format!("\"{}\"", s.name);
-            if s.name.is_empty()
-                || !s
-                    .name
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-            {
+            if !valid_name(&s.name) {
                 return Err(err(
                     &at,
                     format!(
@@ -215,8 +249,69 @@ impl HippodromeToml {
                 return Err(err("prefix", "routes.prefix: must not be empty".to_owned()));
             }
         }
+        for s in &self.services {
+            validate_watch(s).map_err(|(needle, message)| err(&needle, message))?;
+        }
+        self.validate_hooks()
+            .map_err(|(needle, message)| err(&needle, message))
+    }
+
+    fn validate_hooks(&self) -> Result<(), (String, String)> {
+        let mut seen = std::collections::BTreeSet::new();
+        for h in &self.seed.hooks {
+            let at = format!("\"{}\"", h.name);
+            let problem = if !valid_name(&h.name) {
+                Some(format!("{:?} must be letters, digits, '_' or '-'", h.name))
+            } else if !seen.insert(h.name.as_str()) {
+                Some(format!("{:?} is declared twice", h.name))
+            } else if h.command.is_empty() {
+                Some(format!("command is empty for {:?}", h.name))
+            } else if h.timeout_s == 0 || h.timeout_s > 86_400 {
+                Some(format!(
+                    "timeout_s {} for {:?} is outside 1-86400",
+                    h.timeout_s, h.name
+                ))
+            } else {
+                None
+            };
+            if let Some(p) = problem {
+                return Err((at, format!("seed.hooks: {p}")));
+            }
+        }
         Ok(())
     }
+}
+
+fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
+/// `watch` / `ignore` globs must compile and stay inside the service's cwd. Err is (text to find
+/// for the line number, message).
+fn validate_watch(s: &ServiceSection) -> Result<(), (String, String)> {
+    if s.watch.is_empty() && !s.ignore.is_empty() {
+        return Err((
+            format!("\"{}\"", s.name),
+            format!("services.ignore: {:?} has ignore but no watch", s.name),
+        ));
+    }
+    for (key, pattern) in s
+        .watch
+        .iter()
+        .map(|p| ("watch", p))
+        .chain(s.ignore.iter().map(|p| ("ignore", p)))
+    {
+        if let Err(e) = crate::watch::glob(pattern) {
+            return Err((
+                pattern.clone(),
+                format!("services.{key}: {pattern:?} for {:?}: {e}", s.name),
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn line_of(text: &str, byte: usize) -> usize {
@@ -270,5 +365,45 @@ mod tests {
         assert_eq!(e.line, 2);
         let e = parse("[[services]]\nname = \"moto\"\nport = 1\ncommand = [\"x\"]\n").unwrap_err();
         assert!(e.message.contains("built-in"), "{e}");
+    }
+
+    #[test]
+    fn bad_watch_globs_name_their_line() {
+        let svc = "[[services]]\nname = \"a\"\nport = 1\ncommand = [\"x\"]\n";
+        let e = parse(&format!("{svc}watch = [\"src/**/*.py\",\n  \"src/[x\"]\n")).unwrap_err();
+        assert_eq!(e.line, 6, "{e}");
+        assert!(e.message.contains("services.watch"), "{e}");
+        let e = parse(&format!("{svc}watch = [\"../other/*.py\"]\n")).unwrap_err();
+        assert!(e.message.contains("cwd"), "{e}");
+        let e = parse(&format!("{svc}ignore = [\"x\"]\n")).unwrap_err();
+        assert!(e.message.contains("no watch"), "{e}");
+        let ok = parse(&format!(
+            "{svc}watch = [\"src/**/*.py\"]\nignore = [\"src/gen\"]\n"
+        ))
+        .unwrap();
+        assert_eq!(ok.services[0].watch, ["src/**/*.py"]);
+    }
+
+    #[test]
+    fn seed_hooks_parse_strictly() {
+        let ok = parse(
+            "[[seed.hooks]]\nname = \"orders\"\ncommand = [\"sh\", \"x.sh\"]\n\n[[seed.hooks]]\nname = \"b\"\ncommand = [\"y\"]\nblocking = true\ntimeout_s = 5\n",
+        )
+        .unwrap();
+        let h = &ok.seed.hooks;
+        assert_eq!(
+            (h[0].name.as_str(), h[0].blocking, h[0].timeout_s),
+            ("orders", false, 300)
+        );
+        assert_eq!((h[1].blocking, h[1].timeout_s), (true, 5));
+        let e =
+            parse("[[seed.hooks]]\nname = \"a\"\ncommand = [\"x\"]\nretries = 2\n").unwrap_err();
+        assert_eq!(e.line, 4, "{e}");
+        let e = parse("[[seed.hooks]]\nname = \"a\"\ncommand = []\n").unwrap_err();
+        assert!(e.message.contains("seed.hooks: command is empty"), "{e}");
+        assert_eq!(e.line, 2, "{e}");
+        let e =
+            parse("[[seed.hooks]]\nname = \"a\"\ncommand = [\"x\"]\ntimeout_s = 0\n").unwrap_err();
+        assert!(e.message.contains("timeout_s"), "{e}");
     }
 }

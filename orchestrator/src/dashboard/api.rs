@@ -213,10 +213,17 @@ pub async fn logs(
         .into_response()
 }
 
-/// `GET /api/seed`: the seed manifest once the seed has run.
+/// `GET /api/seed`: the seed manifest once the seed has run, with `hooks`: each
+/// `[[seed.hooks]]` entry's state, exit code and output tail.
 pub async fn seed(State(st): State<AppState>) -> Response {
-    match st.manifest.lock().clone() {
-        Some(m) => Json(m).into_response(),
+    let manifest = st.manifest.lock().clone();
+    match manifest {
+        Some(mut m) => {
+            if let Some(obj) = m.as_object_mut() {
+                obj.insert("hooks".into(), json!(st.hooks.snapshot()));
+            }
+            Json(m).into_response()
+        }
         None => json_error(
             StatusCode::NOT_FOUND,
             "seed_not_ready",

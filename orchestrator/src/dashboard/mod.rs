@@ -21,6 +21,7 @@ use serde::Serialize;
 use serde_json::Value;
 use service_kit::Shutdown;
 
+use crate::seed_hooks::SeedHooks;
 use crate::supervisor::Supervisor;
 
 /// What the stack is, for the header and `/api/stack`.
@@ -57,6 +58,8 @@ pub struct AppState {
     pub info: Arc<StackInfo>,
     pub seed: Arc<Mutex<SeedStatus>>,
     pub manifest: Arc<Mutex<Option<Value>>>,
+    /// `[[seed.hooks]]` and their latest reports (served inside `/api/seed`).
+    pub hooks: Arc<SeedHooks>,
     pub shutdown: Shutdown,
     pub started: Instant,
     pub startup_ms: Arc<AtomicU64>,

@@ -56,7 +56,7 @@ const ROUTES: &[Route] = &[
     Route {
         method: "get",
         path: "/api/status",
-        summary: "One entry per service (status, port, pid, restarts, last probe...), dashboard included",
+        summary: "One entry per service (status, port, pid, restarts, last probe, last hot reload...), dashboard included",
         ok: Body::Json,
         query: &[],
         errors: &[],
@@ -115,7 +115,7 @@ const ROUTES: &[Route] = &[
     Route {
         method: "get",
         path: "/api/seed",
-        summary: "The seed manifest (404 seed_not_ready until the seed has run)",
+        summary: "The seed manifest plus `hooks`, the status, exit code and output tail of each `[[seed.hooks]]` (404 seed_not_ready until the seed has run)",
         ok: Body::Json,
         query: &[],
         errors: &[],

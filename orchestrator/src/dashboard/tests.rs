@@ -75,6 +75,7 @@ fn state(dir: &std::path::Path) -> AppState {
         }),
         seed: Arc::new(Mutex::new(SeedStatus::Skipped)),
         manifest: Arc::new(Mutex::new(None)),
+        hooks: Arc::new(crate::seed_hooks::SeedHooks::new(Vec::new())),
         shutdown: Shutdown::new(),
         started: Instant::now(),
         startup_ms: Arc::new(AtomicU64::new(0)),

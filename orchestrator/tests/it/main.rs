@@ -4,6 +4,8 @@
 mod doctor;
 mod doctor_messages;
 mod harness;
+mod hot_reload;
 mod lifecycle;
+mod seed_hooks;
 mod signals;
 mod skeleton;
