@@ -24,7 +24,19 @@ fn mask(v: &str) -> String {
             local.chars().next().unwrap_or('*'),
             domain.chars().next().unwrap_or('*')
         ),
-        None => format!("+*******{}", &v[v.len().saturating_sub(4)..]),
+        None => {
+            // The last four characters, counted in chars: the attribute comes from the client and
+            // a byte slice could split a multi-byte character and panic.
+            let tail: String = v
+                .chars()
+                .rev()
+                .take(4)
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .collect();
+            format!("+*******{tail}")
+        }
     }
 }
 
@@ -278,4 +290,16 @@ pub async fn confirm_forgot_password(app: &AppState, p: &Params) -> Result<Value
         Ok(json!({}))
     })
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::mask;
+
+    #[test]
+    fn a_phone_number_keeps_its_last_four_characters_even_when_they_are_not_ascii() {
+        assert_eq!(mask("+15551234567"), "+*******4567");
+        assert_eq!(mask("+1555ééé"), "+*******5ééé");
+        assert_eq!(mask("a@b.c"), "a***@b***");
+    }
 }
