@@ -95,13 +95,17 @@ async fn seed(dashboard_port: u16) -> Vec<Check> {
     let rerun = "`cargo run -p orchestrator -- seed` (it is idempotent; see TROUBLESHOOTING.md#seed-failed)";
     match state {
         "done" => {
-            let counts = match crate::commands::stack::get_json(&format!("{base}/api/seed")).await {
-                Ok(m) => format!(
+            let manifest = crate::commands::stack::get_json(&format!("{base}/api/seed"))
+                .await
+                .ok()
+                .and_then(|v| serde_json::from_value::<seed::Manifest>(v).ok());
+            let counts = match manifest {
+                Some(m) => format!(
                     ": {} accounts, {} users",
-                    m["accounts"].as_array().map_or(0, Vec::len),
-                    m["cognito"]["users"].as_array().map_or(0, Vec::len)
+                    m.accounts.len(),
+                    m.cognito.users.len()
                 ),
-                Err(_) => String::new(),
+                None => String::new(),
             };
             vec![Check::ok("seed", format!("the seed is done{counts}"))]
         }
