@@ -50,7 +50,7 @@ pub enum Command {
     /// Check a running stack end to end (services up, seeded data present); exit 1 if anything fails.
     Smoke(FindArgs),
     /// Find every known way the local stack goes wrong, each with its fix.
-    Doctor(crate::commands::doctor::DoctorArgs),
+    Doctor(DoctorArgs),
     /// Run one built-in service in this process (how `up` starts them; also handy for debugging).
     #[command(hide = true)]
     Serve(ServeArgs),
@@ -207,4 +207,29 @@ pub struct ServeArgs {
     /// The service's own flags.
     #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
     pub args: Vec<std::ffi::OsString>,
+}
+
+#[derive(Args, Debug)]
+pub struct DoctorArgs {
+    /// Print the checks as JSON (`{"ok":N,"warn":N,"fail":N,"checks":[{check,status,message,fix}]}`).
+    #[arg(long)]
+    pub json: bool,
+    /// The profile whose ports, programs and setup steps to check (as for `up`).
+    #[arg(long, value_enum, default_value = "full")]
+    pub profile: Profile,
+    /// The cell to check; staging and prod also check the cell URL and AWS credentials.
+    #[arg(long, value_enum, default_value = "local")]
+    pub cell: Cell,
+    /// Check the ports of a stack shifted by N (as for `up`).
+    #[arg(long, default_value_t = 0, env = "HIPPODROME_PORT_OFFSET")]
+    pub port_offset: u16,
+    /// The table prefix `up` would be given (checked for characters DynamoDB refuses).
+    #[arg(long)]
+    pub table_prefix: Option<String>,
+    /// Also check what real events need (cloudflared for the public tunnel).
+    #[arg(long)]
+    pub enable_events: bool,
+    /// Check only these services (comma-separated names), as for `up --only`.
+    #[arg(long, value_delimiter = ',')]
+    pub only: Option<Vec<String>>,
 }

@@ -4,8 +4,6 @@
 
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
-
 use crate::config::Paths;
 use crate::config::env::Context;
 use crate::dashboard::{AppState, SeedStatus};
@@ -71,15 +69,14 @@ pub async fn run_after_layer0(
     let result = seed::run(&cfg, progress).await;
     match result {
         Ok(manifest) => {
-            let v = serde_json::to_value(&manifest).unwrap_or(Value::Null);
-            if let Some(pool) = v["cognito"]["pool_id"].as_str() {
+            if let Some(pool) = &manifest.cognito.pool_id {
                 st.sup
                     .options
                     .late_env
                     .lock()
                     .insert("COGNITO_USER_POOL_ID".into(), pool.into());
             }
-            if let Some(client) = v["cognito"]["clients"]["public"]["client_id"].as_str() {
+            if let Some(client) = &manifest.cognito.clients.public.client_id {
                 st.sup
                     .options
                     .late_env
@@ -89,11 +86,11 @@ pub async fn run_after_layer0(
             println!(
                 "[seed] done in {:.2}s: {} accounts, {} users; manifest {}",
                 started.elapsed().as_secs_f64(),
-                v["accounts"].as_array().map_or(0, Vec::len),
-                v["cognito"]["users"].as_array().map_or(0, Vec::len),
+                manifest.accounts.len(),
+                manifest.cognito.users.len(),
                 paths.hippodrome_dir.join("seed.json").display()
             );
-            *st.manifest.lock() = Some(v);
+            *st.manifest.lock() = Some(manifest.clone());
             let hooks = run_hooks(st, &manifest, paths).await;
             *st.seed.lock() = match &hooks {
                 Ok(()) => SeedStatus::Done,

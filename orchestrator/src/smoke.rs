@@ -82,13 +82,15 @@ pub async fn run(dashboard_url: &str) -> Vec<Check> {
         return out;
     };
     let t = Instant::now();
-    let manifest = get(&format!("{dashboard_url}/api/seed"), None).await;
+    let manifest = get(&format!("{dashboard_url}/api/seed"), None)
+        .await
+        .and_then(|v| Ok(serde_json::from_value::<seed::Manifest>(v)?));
     out.push(timed(
         "seed manifest",
         t,
         manifest
             .as_ref()
-            .map(|m| format!("seed {}", m["seed"]))
+            .map(|m| format!("seed {}", m.seed))
             .map_err(|e| anyhow::anyhow!("{e}")),
     ));
     let Ok(manifest) = manifest else { return out };
@@ -143,11 +145,13 @@ fn timed(name: &str, t: Instant, r: anyhow::Result<String>) -> Check {
     }
 }
 
-async fn check_moto(m: &Value) -> anyhow::Result<String> {
-    let url = m["services"]["moto_url"]
-        .as_str()
+async fn check_moto(m: &seed::Manifest) -> anyhow::Result<String> {
+    let url = m
+        .services
+        .moto_url
+        .as_deref()
         .ok_or_else(|| anyhow::anyhow!("manifest has no moto_url"))?;
-    let cfg = seed::moto::sdk_config(url, m["region"].as_str().unwrap_or("us-east-1"));
+    let cfg = seed::moto::sdk_config(url, &m.region);
     let ddb = aws_sdk_dynamodb::Client::new(&cfg);
     let tables = ddb
         .list_tables()
@@ -155,18 +159,14 @@ async fn check_moto(m: &Value) -> anyhow::Result<String> {
         .await?
         .table_names
         .unwrap_or_default();
-    let wanted: Vec<&Value> = m["moto"]["tables"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .collect();
-    for t in &wanted {
-        let name = t["name"].as_str().unwrap_or_default();
+    let wanted = &m.moto.tables;
+    for t in wanted {
+        let name = t.name.as_str();
         anyhow::ensure!(
             tables.iter().any(|n| n == name),
             "table {name} missing (have {tables:?})"
         );
-        let want = t["items"].as_u64().unwrap_or(0) as i32;
+        let want = t.items as i32;
         let count = ddb
             .scan()
             .table_name(name)
@@ -182,13 +182,20 @@ async fn check_moto(m: &Value) -> anyhow::Result<String> {
     Ok(format!("{} tables with their seeded items", wanted.len()))
 }
 
-async fn check_cell(m: &Value) -> anyhow::Result<String> {
-    let url = m["services"]["cell_url"]
-        .as_str()
+async fn check_cell(m: &seed::Manifest) -> anyhow::Result<String> {
+    let url = m
+        .services
+        .cell_url
+        .as_deref()
         .ok_or_else(|| anyhow::anyhow!("manifest has no cell_url"))?;
-    let account = &m["accounts"][0];
-    let key = account["api_keys"][0]["key"]
-        .as_str()
+    let account = m
+        .accounts
+        .first()
+        .ok_or_else(|| anyhow::anyhow!("manifest has no API key"))?;
+    let key = account
+        .api_keys
+        .first()
+        .map(|k| k.key.as_str())
         .ok_or_else(|| anyhow::anyhow!("manifest has no API key"))?;
     let list = get(&format!("{url}/api/v2/indexes"), Some(key)).await?;
     let names: Vec<&str> = list["results"]
@@ -198,15 +205,15 @@ async fn check_cell(m: &Value) -> anyhow::Result<String> {
         .filter_map(|r| r["indexName"].as_str())
         .collect();
     let mut docs = 0;
-    for idx in account["indexes"].as_array().into_iter().flatten() {
-        let name = idx["name"].as_str().unwrap_or_default();
+    for idx in &account.indexes {
+        let name = idx.name.as_str();
         anyhow::ensure!(
             names.contains(&name),
             "index {name} not listed for its account (have {names:?})"
         );
         let stats = get(&format!("{url}/indexes/{name}/stats"), Some(key)).await?;
         let n = stats["numberOfDocuments"].as_u64().unwrap_or(0);
-        let want = idx["documents"].as_u64().unwrap_or(0);
+        let want = idx.documents as u64;
         anyhow::ensure!(
             n == want,
             "index {name} has {n} documents, the seed wrote {want}"
@@ -216,30 +223,34 @@ async fn check_cell(m: &Value) -> anyhow::Result<String> {
     Ok(format!(
         "{} indexes, {docs} documents for account {}",
         names.len(),
-        account["name"].as_str().unwrap_or("?")
+        account.name
     ))
 }
 
-async fn check_cognito(m: &Value) -> anyhow::Result<String> {
-    let url = m["services"]["cognito_url"]
-        .as_str()
+async fn check_cognito(m: &seed::Manifest) -> anyhow::Result<String> {
+    let url = m
+        .services
+        .cognito_url
+        .as_deref()
         .ok_or_else(|| anyhow::anyhow!("manifest has no cognito_url"))?;
-    let c = &m["cognito"];
-    let pool = c["pool_id"]
-        .as_str()
+    let c = &m.cognito;
+    let pool = c
+        .pool_id
+        .as_deref()
         .ok_or_else(|| anyhow::anyhow!("manifest has no pool id"))?;
-    let client_id = c["clients"]["public"]["client_id"]
-        .as_str()
-        .unwrap_or_default();
-    let user = &c["users"][0];
-    let cfg = seed::moto::sdk_config(url, c["region"].as_str().unwrap_or("us-east-1"));
+    let client_id = c.clients.public.client_id.as_deref().unwrap_or_default();
+    let user = c
+        .users
+        .first()
+        .ok_or_else(|| anyhow::anyhow!("manifest has no user"))?;
+    let cfg = seed::moto::sdk_config(url, &c.region);
     let idp = aws_sdk_cognitoidentityprovider::Client::new(&cfg);
     let auth = idp
         .initiate_auth()
         .auth_flow(aws_sdk_cognitoidentityprovider::types::AuthFlowType::UserPasswordAuth)
         .client_id(client_id)
-        .auth_parameters("USERNAME", user["username"].as_str().unwrap_or_default())
-        .auth_parameters("PASSWORD", user["password"].as_str().unwrap_or_default())
+        .auth_parameters("USERNAME", &user.username)
+        .auth_parameters("PASSWORD", &user.password)
         .send()
         .await?;
     let id_token = auth
@@ -272,15 +283,15 @@ async fn check_cognito(m: &Value) -> anyhow::Result<String> {
         "token_use is {}",
         claims["token_use"]
     );
+    let sub = Value::from(user.sub.clone());
     anyhow::ensure!(
-        claims["sub"] == user["sub"],
-        "sub {} is not the manifest's {}",
-        claims["sub"],
-        user["sub"]
+        claims["sub"] == sub,
+        "sub {} is not the manifest's {sub}",
+        claims["sub"]
     );
     Ok(format!(
         "{} logged in; ID token verified with the served JWKS",
-        user["username"].as_str().unwrap_or("?")
+        user.username
     ))
 }
 

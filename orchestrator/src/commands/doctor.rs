@@ -6,36 +6,12 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use crate::cli::DoctorArgs;
 use crate::config::env::Context;
-use crate::config::{Cell, HippodromeToml, Paths, Ports, Profile, project};
+use crate::config::{Cell, HippodromeToml, Paths, Ports, project};
 use crate::doctor::{self, Inputs, Report};
 use crate::plan::{self, PlanInput};
 use crate::runfile::RunFile;
-
-#[derive(clap::Args, Debug)]
-pub struct DoctorArgs {
-    /// Print the checks as JSON (`{"ok":N,"warn":N,"fail":N,"checks":[{check,status,message,fix}]}`).
-    #[arg(long)]
-    pub json: bool,
-    /// The profile whose ports, programs and setup steps to check (as for `up`).
-    #[arg(long, value_enum, default_value = "full")]
-    pub profile: Profile,
-    /// The cell to check; staging and prod also check the cell URL and AWS credentials.
-    #[arg(long, value_enum, default_value = "local")]
-    pub cell: Cell,
-    /// Check the ports of a stack shifted by N (as for `up`).
-    #[arg(long, default_value_t = 0, env = "HIPPODROME_PORT_OFFSET")]
-    pub port_offset: u16,
-    /// The table prefix `up` would be given (checked for characters DynamoDB refuses).
-    #[arg(long)]
-    pub table_prefix: Option<String>,
-    /// Also check what real events need (cloudflared for the public tunnel).
-    #[arg(long)]
-    pub enable_events: bool,
-    /// Check only these services (comma-separated names), as for `up --only`.
-    #[arg(long, value_delimiter = ',')]
-    pub only: Option<Vec<String>>,
-}
 
 pub async fn run(root: Option<&Path>, args: DoctorArgs) -> anyhow::Result<ExitCode> {
     let inputs = resolve(root, &args);

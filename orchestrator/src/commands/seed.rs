@@ -7,6 +7,7 @@ use std::time::Instant;
 use crate::cli::SeedArgs;
 use crate::config::env::Context;
 use crate::config::{HippodromeToml, Paths, Ports};
+use crate::dashboard::StackInfo;
 
 pub async fn run(root: Option<&Path>, args: SeedArgs) -> anyhow::Result<ExitCode> {
     let l = super::stack::locate(root, &args.find);
@@ -18,15 +19,16 @@ pub async fn run(root: Option<&Path>, args: SeedArgs) -> anyhow::Result<ExitCode
         }
     };
     let status = super::stack::get_json(&format!("{}/api/status", l.dashboard_url)).await?;
-    let info = &stack["info"];
-    let ports = Ports::new(info["port_offset"].as_u64().unwrap_or(0) as u16);
-    let (seed, _) = ::seed::resolve_seed(args.seed.or(info["seed"].as_u64()));
+    let info: StackInfo = serde_json::from_value(stack["info"].clone())
+        .map_err(|e| anyhow::anyhow!("{}/api/stack: bad `info`: {e}", l.dashboard_url))?;
+    let ports = Ports::new(info.port_offset);
+    let (seed, _) = ::seed::resolve_seed(args.seed.or(Some(info.seed)));
     let ctx = Context {
-        cell: info["cell"].as_str().unwrap_or("local").into(),
-        cell_url: info["cell_url"].as_str().unwrap_or_default().into(),
+        cell: info.cell,
+        cell_url: info.cell_url,
         moto_url: format!("http://127.0.0.1:{}", ports.moto()),
         cognito_url: format!("http://127.0.0.1:{}", ports.fake_cognito()),
-        table_prefix: info["table_prefix"].as_str().unwrap_or("dev-local-").into(),
+        table_prefix: info.table_prefix,
         seed,
         encryption_secret: std::env::var("HIPPODROME_ENCRYPTION_SECRET")
             .unwrap_or_else(|_| "1234567890ABCDEF".into()),

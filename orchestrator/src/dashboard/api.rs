@@ -7,35 +7,16 @@ use std::time::Duration;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
+use axum::extract::rejection::BytesRejection;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use service_kit::json_error;
 
-use super::extract::{ApiPath, ApiQuery};
+use super::extract::{ApiPath, ApiQuery, rejection};
 use super::{AppState, SeedStatus};
 use crate::supervisor::Status;
-
-/// A malformed query, path segment or body as a JSON 400 (413 for a body over the limit), instead
-/// of axum's plain-text rejection.
-pub fn rejection(status: StatusCode, what: &str, e: impl std::fmt::Display) -> Response {
-    let code = if status == StatusCode::PAYLOAD_TOO_LARGE {
-        "body_too_large"
-    } else {
-        "bad_request"
-    };
-    json_error(status, code, format!("malformed {what}: {e}"))
-}
-
-pub fn query_rejection(e: QueryRejection) -> Response {
-    rejection(StatusCode::BAD_REQUEST, "query string", e.body_text())
-}
-
-pub fn path_rejection(e: PathRejection) -> Response {
-    rejection(StatusCode::BAD_REQUEST, "path", e.body_text())
-}
 
 pub async fn healthz(State(st): State<AppState>) -> Response {
     let ready = st.ready.load(Ordering::SeqCst);
@@ -213,17 +194,24 @@ pub async fn logs(
         .into_response()
 }
 
+/// The manifest's fields, in order, then `hooks`.
+#[derive(Serialize)]
+struct SeedView {
+    #[serde(flatten)]
+    manifest: seed::Manifest,
+    hooks: Value,
+}
+
 /// `GET /api/seed`: the seed manifest once the seed has run, with `hooks`: each
 /// `[[seed.hooks]]` entry's state, exit code and output tail.
 pub async fn seed(State(st): State<AppState>) -> Response {
     let manifest = st.manifest.lock().clone();
     match manifest {
-        Some(mut m) => {
-            if let Some(obj) = m.as_object_mut() {
-                obj.insert("hooks".into(), json!(st.hooks.snapshot()));
-            }
-            Json(m).into_response()
-        }
+        Some(manifest) => Json(SeedView {
+            manifest,
+            hooks: json!(st.hooks.snapshot()),
+        })
+        .into_response(),
         None => json_error(
             StatusCode::NOT_FOUND,
             "seed_not_ready",

@@ -17,15 +17,14 @@ use std::time::Instant;
 use axum::Router;
 use axum::routing::{get, post};
 use parking_lot::Mutex;
-use serde::Serialize;
-use serde_json::Value;
+use serde::{Deserialize, Serialize};
 use service_kit::Shutdown;
 
 use crate::seed_hooks::SeedHooks;
 use crate::supervisor::Supervisor;
 
 /// What the stack is, for the header and `/api/stack`.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct StackInfo {
     pub profile: String,
     pub cell: String,
@@ -40,7 +39,7 @@ pub struct StackInfo {
     pub manifest_path: String,
 }
 
-#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase", tag = "state", content = "detail")]
 pub enum SeedStatus {
     Pending,
@@ -57,7 +56,7 @@ pub struct AppState {
     pub sup: Arc<Supervisor>,
     pub info: Arc<StackInfo>,
     pub seed: Arc<Mutex<SeedStatus>>,
-    pub manifest: Arc<Mutex<Option<Value>>>,
+    pub manifest: Arc<Mutex<Option<seed::Manifest>>>,
     /// `[[seed.hooks]]` and their latest reports (served inside `/api/seed`).
     pub hooks: Arc<SeedHooks>,
     pub shutdown: Shutdown,
@@ -76,7 +75,7 @@ impl AppState {
 }
 
 pub fn router(state: AppState) -> Router {
-    Router::new()
+    let routes = Router::new()
         .route("/", get(page::index))
         .route("/healthz", get(api::healthz))
         .route("/openapi.json", get(openapi::spec))
@@ -91,6 +90,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/events", get(api::events))
         .route("/webhook/eventbridge", post(api::webhook))
         .fallback(service_kit::error::not_found)
-        .method_not_allowed_fallback(service_kit::error::method_not_allowed)
-        .with_state(state)
+        .method_not_allowed_fallback(service_kit::error::method_not_allowed);
+    // Like every service: one debug line per request (method, path, status, latency).
+    service_kit::telemetry::trace_requests(routes).with_state(state)
 }

@@ -5,6 +5,7 @@
 use serde_json::Value;
 
 use super::{Check, Inputs};
+use crate::dashboard::SeedStatus;
 
 /// A running stack's health per service, from the dashboard's `/api/status`, then its seed.
 pub async fn health(i: &Inputs) -> Vec<Check> {
@@ -90,31 +91,48 @@ async fn seed(dashboard_port: u16) -> Vec<Check> {
             )];
         }
     };
-    let state = stack["seed"]["state"].as_str().unwrap_or("?");
-    let detail = stack["seed"]["detail"].as_str().unwrap_or("");
+    let Ok(status) = serde_json::from_value::<SeedStatus>(stack["seed"].clone()) else {
+        let other = stack["seed"]["state"].as_str().unwrap_or("?");
+        return vec![Check::warn(
+            "seed",
+            format!("unknown seed state {other:?} in /api/stack"),
+            "update the orchestrator and restart the stack",
+        )];
+    };
     let rerun = "`cargo run -p orchestrator -- seed` (it is idempotent; see TROUBLESHOOTING.md#seed-failed)";
-    match state {
-        "done" => {
-            let counts = match crate::commands::stack::get_json(&format!("{base}/api/seed")).await {
-                Ok(m) => format!(
+    match status {
+        SeedStatus::Done => {
+            let manifest = crate::commands::stack::get_json(&format!("{base}/api/seed"))
+                .await
+                .ok()
+                .and_then(|v| serde_json::from_value::<seed::Manifest>(v).ok());
+            let counts = match manifest {
+                Some(m) => format!(
                     ": {} accounts, {} users",
-                    m["accounts"].as_array().map_or(0, Vec::len),
-                    m["cognito"]["users"].as_array().map_or(0, Vec::len)
+                    m.accounts.len(),
+                    m.cognito.users.len()
                 ),
-                Err(_) => String::new(),
+                None => String::new(),
             };
             vec![Check::ok("seed", format!("the seed is done{counts}"))]
         }
-        "skipped" => vec![Check::ok(
+        SeedStatus::Skipped => vec![Check::ok(
             "seed",
             "the seed was skipped (--no-seed); `cargo run -p orchestrator -- seed` seeds on demand",
         )],
-        "pending" | "running" => vec![Check::warn(
+        SeedStatus::Pending | SeedStatus::Running => vec![Check::warn(
             "seed",
-            format!("the seed is {state}"),
+            format!(
+                "the seed is {}",
+                if status == SeedStatus::Pending {
+                    "pending"
+                } else {
+                    "running"
+                }
+            ),
             "wait (`cargo run -p orchestrator -- wait` returns when it is done)",
         )],
-        "failed" => {
+        SeedStatus::Failed(detail) => {
             let lines: Vec<&str> = detail
                 .lines()
                 .map(str::trim)
@@ -134,10 +152,5 @@ async fn seed(dashboard_port: u16) -> Vec<Check> {
                 })
                 .collect()
         }
-        other => vec![Check::warn(
-            "seed",
-            format!("unknown seed state {other:?} in /api/stack"),
-            "update the orchestrator and restart the stack",
-        )],
     }
 }
