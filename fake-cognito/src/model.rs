@@ -211,6 +211,32 @@ pub struct User {
     pub signed_out_ms: i64,
 }
 
+impl User {
+    /// A new, enabled user with no password yet, created and modified `now` (unix seconds).
+    pub fn new(
+        username: String,
+        sub: String,
+        attributes: BTreeMap<String, String>,
+        status: &str,
+        now: f64,
+    ) -> Self {
+        Self {
+            username,
+            sub,
+            attributes,
+            status: status.into(),
+            enabled: true,
+            created: now,
+            modified: now,
+            password: None,
+            srp: None,
+            groups: Default::default(),
+            codes: Vec::new(),
+            signed_out_ms: 0,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Group {
     pub name: String,

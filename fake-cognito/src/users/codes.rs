@@ -122,21 +122,13 @@ pub async fn sign_up(app: &AppState, p: &Params) -> Result<Value> {
                 "An account with the given email already exists.".into(),
             ));
         }
-        let now = now_f64();
-        let mut user = User {
-            username: internal.clone(),
-            sub: sub.clone(),
+        let mut user = User::new(
+            internal.clone(),
+            sub.clone(),
             attributes,
-            status: "UNCONFIRMED".into(),
-            enabled: true,
-            created: now,
-            modified: now,
-            password: None,
-            srp: None,
-            groups: Default::default(),
-            codes: Vec::new(),
-            signed_out_ms: 0,
-        };
+            "UNCONFIRMED",
+            now_f64(),
+        );
         secret.apply(&mut user);
         issue_code(&pool_id, &mut user, "signup");
         let delivery = code_delivery(&user);

@@ -219,21 +219,13 @@ pub async fn admin_create_user(app: &AppState, p: &Params) -> Result<Value> {
                 "User account already exists".into(),
             ));
         }
-        let now = now_f64();
-        let mut user = User {
-            username: internal.clone(),
+        let mut user = User::new(
+            internal.clone(),
             sub,
             attributes,
-            status: "FORCE_CHANGE_PASSWORD".into(),
-            enabled: true,
-            created: now,
-            modified: now,
-            password: None,
-            srp: None,
-            groups: Default::default(),
-            codes: Vec::new(),
-            signed_out_ms: 0,
-        };
+            "FORCE_CHANGE_PASSWORD",
+            now_f64(),
+        );
         secret.apply(&mut user);
         let out = json!({"User": user_json(&user, "Attributes", None)});
         recs.push(user_record(&pool_id, &key, &user));
