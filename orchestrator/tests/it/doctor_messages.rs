@@ -352,11 +352,7 @@ fn stop_and_kill_without_a_stack_name_this_projects_dashboard_url() {
             .env_remove("HIPPODROME_PORT_OFFSET")
             .output()
             .unwrap();
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let text = combined(&out);
         (out.status.code(), text)
     };
 

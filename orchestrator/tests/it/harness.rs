@@ -168,6 +168,15 @@ pub fn wait_exit(child: &mut Child, within: Duration) -> Option<i32> {
     None
 }
 
+/// A command's stdout then stderr, as one text for messages and assertions.
+pub fn combined(out: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
 pub fn get_json(url: &str) -> Option<Value> {
     let out = http(url, "GET")?;
     serde_json::from_str(&out.1).ok()

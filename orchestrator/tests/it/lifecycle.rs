@@ -319,11 +319,7 @@ fn a_taken_port_names_its_holder_and_stops_the_stack() {
         .env("NO_COLOR", "1")
         .output()
         .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let text = combined(&out);
     assert_eq!(out.status.code(), Some(1), "{text}");
     assert!(
         text.contains(&format!("in use by pid {}", std::process::id())),
