@@ -231,11 +231,12 @@ pub fn list(app: &AppState, p: &Params) -> Result<Value> {
         p.opt_str("NextToken"),
         limit,
     );
-    let mut out = json!({ "UserPoolClients": items });
-    if let Some(n) = next {
-        out["NextToken"] = json!(n);
-    }
-    Ok(out)
+    Ok(crate::paging::answer(
+        "UserPoolClients",
+        items,
+        next,
+        "NextToken",
+    ))
 }
 
 pub async fn update(app: &AppState, p: &Params) -> Result<Value> {

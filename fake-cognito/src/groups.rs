@@ -84,11 +84,7 @@ pub fn list(app: &AppState, p: &Params) -> Result<Value> {
         p.opt_str("NextToken"),
         limit,
     );
-    let mut out = json!({ "Groups": groups });
-    if let Some(n) = next {
-        out["NextToken"] = json!(n);
-    }
-    Ok(out)
+    Ok(crate::paging::answer("Groups", groups, next, "NextToken"))
 }
 
 pub async fn update(app: &AppState, p: &Params) -> Result<Value> {
@@ -140,13 +136,7 @@ async fn membership(app: &AppState, p: &Params, add: bool) -> Result<Value> {
         if !pool.groups.contains_key(&group) {
             return Err(group_not_found());
         }
-        let key = pool
-            .find_user_key(&name)
-            .ok_or_else(CognitoError::user_not_found)?;
-        let user = pool
-            .users
-            .get_mut(&key)
-            .ok_or_else(CognitoError::user_not_found)?;
+        let (key, user) = pool.user_mut(&name)?;
         let changed = if add {
             user.groups.insert(group)
         } else {
@@ -182,11 +172,7 @@ pub fn groups_for_user(app: &AppState, p: &Params) -> Result<Value> {
         p.opt_str("NextToken"),
         limit,
     );
-    let mut out = json!({ "Groups": groups });
-    if let Some(n) = next {
-        out["NextToken"] = json!(n);
-    }
-    Ok(out)
+    Ok(crate::paging::answer("Groups", groups, next, "NextToken"))
 }
 
 pub fn users_in_group(app: &AppState, p: &Params) -> Result<Value> {
@@ -205,9 +191,5 @@ pub fn users_in_group(app: &AppState, p: &Params) -> Result<Value> {
         p.opt_str("NextToken"),
         limit,
     );
-    let mut out = json!({ "Users": users });
-    if let Some(n) = next {
-        out["NextToken"] = json!(n);
-    }
-    Ok(out)
+    Ok(crate::paging::answer("Users", users, next, "NextToken"))
 }

@@ -335,6 +335,18 @@ impl Pool {
             .ok_or_else(CognitoError::user_not_found)
     }
 
+    /// The user a name (username, alias or sub) finds, with its key, for a write.
+    pub fn user_mut(&mut self, name: &str) -> Result<(String, &mut User)> {
+        let key = self
+            .find_user_key(name)
+            .ok_or_else(CognitoError::user_not_found)?;
+        let user = self
+            .users
+            .get_mut(&key)
+            .ok_or_else(CognitoError::user_not_found)?;
+        Ok((key, user))
+    }
+
     pub fn client(&self, client_id: &str) -> Result<&Client> {
         self.clients
             .get(client_id)

@@ -22,3 +22,17 @@ pub fn page<'a, T>(
     }
     (out, if more { last } else { None })
 }
+
+/// A List answer: the page under `key`, and `token` (`NextToken` or `PaginationToken`) when more follow.
+pub fn answer<T: serde::Serialize>(
+    key: &str,
+    items: Vec<T>,
+    next: Option<String>,
+    token: &str,
+) -> serde_json::Value {
+    let mut out = serde_json::json!({ key: items });
+    if let Some(n) = next {
+        out[token] = serde_json::json!(n);
+    }
+    out
+}

@@ -286,11 +286,7 @@ pub fn list(app: &AppState, p: &Params) -> Result<Value> {
         p.opt_str("NextToken"),
         max as usize,
     );
-    let mut out = json!({ "UserPools": items });
-    if let Some(n) = next {
-        out["NextToken"] = json!(n);
-    }
-    Ok(out)
+    Ok(crate::paging::answer("UserPools", items, next, "NextToken"))
 }
 
 pub async fn update(app: &AppState, p: &Params) -> Result<Value> {

@@ -99,6 +99,15 @@ pub struct Tally {
 }
 
 impl Tally {
+    /// The tally of `(created, value)` results, and the values in order (queue URLs, ARNs).
+    pub fn split<T>(results: Vec<(bool, T)>) -> (Self, Vec<T>) {
+        let flags: Vec<bool> = results.iter().map(|(c, _)| *c).collect();
+        (
+            Self::from_flags(&flags),
+            results.into_iter().map(|(_, v)| v).collect(),
+        )
+    }
+
     pub fn from_flags(created: &[bool]) -> Self {
         let c = created.iter().filter(|x| **x).count();
         Self {

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use super::{AuthParams, after_password, find_user, missing_user_error, required};
+use super::{AuthParams, after_password, login_user, missing_user_error, required};
 use crate::app::{AppState, Session};
 use crate::auth::{password, srp};
 use crate::clock::now_f64;
@@ -22,15 +22,10 @@ pub fn start_srp(
     client: &Client,
     params: &AuthParams,
 ) -> Result<Value> {
-    let username = required(params, "USERNAME")?;
+    // The order of Cognito's "missing parameter" answers: USERNAME, then SRP_A.
+    required(params, "USERNAME")?;
     let srp_a = required(params, "SRP_A")?;
-    let found = find_user(app, meta, username)?;
-    let internal = found.as_ref().map(|(_, u)| u.username.as_str());
-    password::check_secret_hash(
-        client,
-        params.get("SECRET_HASH").map(String::as_str),
-        &[username, internal.unwrap_or(username)],
-    )?;
+    let (username, found) = login_user(app, meta, client, params)?;
     let pool_name = meta.srp_pool_name();
     let (user_key, session) = match &found {
         Some((key, user)) => {

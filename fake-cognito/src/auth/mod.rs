@@ -63,6 +63,25 @@ pub fn find_user(app: &AppState, meta: &PoolMeta, name: &str) -> Result<Option<(
         .and_then(|k| pool.users.get(&k).map(|u| (k, u.clone()))))
 }
 
+/// The user an initiate-auth call names (`USERNAME`, maybe absent), once its SECRET_HASH checks out
+/// against the name sent or the user's internal name.
+pub fn login_user<'p>(
+    app: &AppState,
+    meta: &PoolMeta,
+    client: &Client,
+    params: &'p AuthParams,
+) -> Result<(&'p str, Option<(String, User)>)> {
+    let username = required(params, "USERNAME")?;
+    let found = find_user(app, meta, username)?;
+    let internal = found.as_ref().map(|(_, u)| u.username.as_str());
+    password::check_secret_hash(
+        client,
+        params.get("SECRET_HASH").map(String::as_str),
+        &[username, internal.unwrap_or(username)],
+    )?;
+    Ok((username, found))
+}
+
 pub fn missing_user_error(client: &Client) -> CognitoError {
     if client.prevents_user_existence_errors() {
         CognitoError::bad_credentials()
@@ -132,15 +151,10 @@ fn password_login(
     client: &Client,
     params: &AuthParams,
 ) -> Result<Value> {
-    let username = required(params, "USERNAME")?;
+    // The order of Cognito's "missing parameter" answers: USERNAME, then PASSWORD.
+    required(params, "USERNAME")?;
     let pw = required(params, "PASSWORD")?;
-    let found = find_user(app, meta, username)?;
-    let internal = found.as_ref().map(|(_, u)| u.username.as_str());
-    password::check_secret_hash(
-        client,
-        params.get("SECRET_HASH").map(String::as_str),
-        &[username, internal.unwrap_or(username)],
-    )?;
+    let (_, found) = login_user(app, meta, client, params)?;
     let (key, user) = found.ok_or_else(|| missing_user_error(client))?;
     check_user_state(&user)?;
     let ok = user

@@ -77,13 +77,7 @@ pub fn refresh_tokens(
 async fn sign_out(app: &AppState, pool_id: &str, name: &str) -> Result<Value> {
     app.commit(|store, recs| {
         let pool = store.pool_mut(pool_id)?;
-        let key = pool
-            .find_user_key(name)
-            .ok_or_else(CognitoError::user_not_found)?;
-        let user = pool
-            .users
-            .get_mut(&key)
-            .ok_or_else(CognitoError::user_not_found)?;
+        let (key, user) = pool.user_mut(name)?;
         user.signed_out_ms = now_ms().max(user.signed_out_ms + 1);
         recs.push(user_record(pool_id, &key, user));
         Ok(json!({}))

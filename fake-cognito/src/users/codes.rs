@@ -162,13 +162,7 @@ pub async fn confirm_sign_up(app: &AppState, p: &Params) -> Result<Value> {
     let (pool_id, _) = client_pool(app, p, &username)?;
     app.commit(|store, recs| {
         let pool = store.pool_mut(&pool_id)?;
-        let key = pool
-            .find_user_key(&username)
-            .ok_or_else(CognitoError::user_not_found)?;
-        let user = pool
-            .users
-            .get_mut(&key)
-            .ok_or_else(CognitoError::user_not_found)?;
+        let (key, user) = pool.user_mut(&username)?;
         if user.status != "UNCONFIRMED" {
             return Err(CognitoError::NotAuthorized(format!(
                 "User cannot be confirmed. Current status is {}",
@@ -197,13 +191,7 @@ pub async fn resend_confirmation_code(app: &AppState, p: &Params) -> Result<Valu
     let (pool_id, _) = client_pool(app, p, &username)?;
     app.commit(|store, recs| {
         let pool = store.pool_mut(&pool_id)?;
-        let key = pool
-            .find_user_key(&username)
-            .ok_or_else(CognitoError::user_not_found)?;
-        let user = pool
-            .users
-            .get_mut(&key)
-            .ok_or_else(CognitoError::user_not_found)?;
+        let (key, user) = pool.user_mut(&username)?;
         if user.status != "UNCONFIRMED" {
             return Err(CognitoError::InvalidParameter(
                 "User is already confirmed.".into(),
@@ -258,13 +246,7 @@ pub async fn confirm_forgot_password(app: &AppState, p: &Params) -> Result<Value
     let secret = NewPassword::compute(meta.srp_pool_name(), &internal, &pw)?;
     app.commit(|store, recs| {
         let pool = store.pool_mut(&pool_id)?;
-        let key = pool
-            .find_user_key(&username)
-            .ok_or_else(CognitoError::user_not_found)?;
-        let user = pool
-            .users
-            .get_mut(&key)
-            .ok_or_else(CognitoError::user_not_found)?;
+        let (key, user) = pool.user_mut(&username)?;
         let checked = check_code(user, "forgot_password", &code, RESET_CODE_TTL);
         if let Err(e) = checked {
             recs.push(user_record(&pool_id, &key, user));

@@ -156,14 +156,8 @@ async fn with_user<T>(
 ) -> Result<T> {
     app.commit(|store, recs| {
         let pool = store.pool_mut(pool_id)?;
-        let key = pool
-            .find_user_key(name)
-            .ok_or_else(CognitoError::user_not_found)?;
         let meta = pool.meta.clone();
-        let user = pool
-            .users
-            .get_mut(&key)
-            .ok_or_else(CognitoError::user_not_found)?;
+        let (key, user) = pool.user_mut(name)?;
         let out = f(&meta, user)?;
         user.modified = now_f64();
         recs.push(user_record(pool_id, &key, user));
@@ -329,11 +323,12 @@ pub fn list_users(app: &AppState, p: &Params) -> Result<Value> {
         .into_iter()
         .map(|u| user_json(u, "Attributes", only.as_deref()))
         .collect();
-    let mut out = json!({ "Users": users });
-    if let Some(n) = next {
-        out["PaginationToken"] = json!(n);
-    }
-    Ok(out)
+    Ok(crate::paging::answer(
+        "Users",
+        users,
+        next,
+        "PaginationToken",
+    ))
 }
 
 fn apply_attributes(user: &mut User, attrs: &[(String, String)]) {

@@ -39,9 +39,5 @@ pub async fn ensure(
         8,
     )
     .await?;
-    let flags: Vec<bool> = results.iter().map(|(c, _)| *c).collect();
-    Ok((
-        Tally::from_flags(&flags),
-        results.into_iter().map(|(_, url)| url).collect(),
-    ))
+    Ok(Tally::split(results))
 }

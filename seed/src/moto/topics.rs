@@ -45,9 +45,5 @@ pub async fn ensure(client: &Client, names: &[String]) -> Result<(Tally, Vec<Str
         8,
     )
     .await?;
-    let flags: Vec<bool> = results.iter().map(|(c, _)| *c).collect();
-    Ok((
-        Tally::from_flags(&flags),
-        results.into_iter().map(|(_, arn)| arn).collect(),
-    ))
+    Ok(Tally::split(results))
 }
