@@ -3,6 +3,7 @@
 
 mod doctor;
 mod doctor_messages;
+mod events;
 mod harness;
 mod hot_reload;
 mod lifecycle;
