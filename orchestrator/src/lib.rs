@@ -10,6 +10,7 @@
 //! - [`runfile`]: `.hippodrome/run.json`, so `stop`/`kill` work from another shell or after a crash;
 //! - [`dashboard`]: the page and JSON API on the dashboard port; [`moto`]: the pinned moto venv;
 //! - [`seeding`]: runs the `seed` crate against the stack; [`smoke`]: end-to-end checks of a running stack;
+//! - [`events`]: AWS mode (`up --enable-events`: tunnel + EventBridge resources) and `events validate`;
 //! - [`interrupt`]: SIGINT/SIGTERM/SIGHUP → graceful stop, a second one → kill at once;
 //! - [`setup`]: a service's setup step (venv, `npm ci`), with progress and cancellation;
 //! - [`term`]: the terminal writer that never panics or blocks (it shadows `println!` and co.).
@@ -24,6 +25,7 @@ pub mod commands;
 pub mod config;
 pub mod dashboard;
 pub mod doctor;
+pub mod events;
 pub mod interrupt;
 pub mod logs;
 pub mod moto;

@@ -1,6 +1,7 @@
 //! `.hippodrome/run.json`: the running stack's orchestrator pid, ports and every service's pid and
-//! process group, rewritten atomically on every change — so `stop`, `kill`, `status` and `doctor`
-//! work from another shell and after the orchestrator itself crashed.
+//! process group (and the `--enable-events` tunnel's, under `cloudflared`), rewritten atomically on
+//! every change — so `stop`, `kill`, `status` and `doctor` work from another shell and after the
+//! orchestrator itself crashed.
 
 use std::collections::BTreeMap;
 use std::path::Path;

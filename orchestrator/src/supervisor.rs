@@ -396,6 +396,23 @@ impl Supervisor {
     pub fn run_file(&self) -> RunFile {
         self.run_tx.borrow().clone()
     }
+
+    /// Record a child started beside the services (the `--enable-events` tunnel) in run.json, or
+    /// with `None` drop it again, so `kill` and `doctor` know its process group too.
+    pub fn record_child(&self, name: &str, pid: Option<u32>) {
+        self.run_tx.send_modify(|rf| {
+            if pid.is_some() {
+                let child = RunService {
+                    pid,
+                    pgid: pid,
+                    port: None,
+                };
+                rf.services.insert(name.to_owned(), child);
+            } else {
+                rf.services.remove(name);
+            }
+        });
+    }
 }
 
 fn record_pid(run_tx: &watch::Sender<RunFile>, spec: &ServiceSpec, pid: Option<u32>) {

@@ -8,12 +8,11 @@
 //! - [`envelope`]: the event envelope, parsing what routing needs and writing what the pipe emits;
 //! - [`recent`]: the bounded ring buffer behind `GET /events`;
 //! - [`api`]: `GET /routes`, `GET /events`; [`openapi`]: `GET /openapi.json`;
-//! - [`pipe`]: moto's DynamoDB streams → events (discover, follow, cursor, to_event);
-//! - [`aws_mode`]: real EventBridge resources pointing at a tunnel, and `events validate`;
+//! - [`pipe`]: moto's DynamoDB streams → events (discover, follow, cursor, to_event), and the
+//!   moto SDK configuration;
 //! - [`error`]: the crate's error enum.
 
 pub mod api;
-pub mod aws_mode;
 pub mod config;
 pub mod envelope;
 pub mod error;

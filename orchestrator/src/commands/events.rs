@@ -5,6 +5,7 @@
 use std::process::ExitCode;
 
 use crate::cli::EventsCommand;
+use crate::events;
 
 pub async fn run(cmd: EventsCommand) -> anyhow::Result<ExitCode> {
     match cmd {
@@ -13,12 +14,12 @@ pub async fn run(cmd: EventsCommand) -> anyhow::Result<ExitCode> {
             endpoint_url,
             region,
         } => {
-            let sdk = sdk_config(endpoint_url.as_deref(), &region).await;
-            let checks = webhook_router::aws_mode::validate(&sdk, &table_prefix).await;
+            let sdk = events::sdk_config(endpoint_url.as_deref(), &region).await;
+            let checks = events::validate(&sdk, &table_prefix).await;
             let mut missing = 0;
             for c in &checks {
                 println!("{c}");
-                if matches!(c.status, webhook_router::aws_mode::CheckStatus::Missing) {
+                if matches!(c.status, events::CheckStatus::Missing) {
                     missing += 1;
                 }
             }
@@ -27,19 +28,6 @@ pub async fn run(cmd: EventsCommand) -> anyhow::Result<ExitCode> {
             } else {
                 ExitCode::FAILURE
             })
-        }
-    }
-}
-
-/// moto (dummy credentials) when an endpoint is given, the default AWS chain otherwise.
-pub async fn sdk_config(endpoint_url: Option<&str>, region: &str) -> aws_config::SdkConfig {
-    match endpoint_url {
-        Some(url) => webhook_router::aws_mode::moto_sdk_config(url, region).await,
-        None => {
-            aws_config::defaults(aws_config::BehaviorVersion::latest())
-                .region(aws_config::Region::new(region.to_owned()))
-                .load()
-                .await
         }
     }
 }

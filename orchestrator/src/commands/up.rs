@@ -256,7 +256,7 @@ pub async fn run(root: Option<&Path>, args: UpArgs) -> anyhow::Result<ExitCode> 
             state.set_ready();
             banner(&state, &logs, started);
             let events = if args.enable_events {
-                enable_events(ports.webhook_router(), &table_prefix).await
+                enable_events(&sup, ports.webhook_router(), &table_prefix).await
             } else {
                 None
             };
@@ -413,21 +413,23 @@ async fn detach(paths: &Paths, args: &UpArgs, ports: Ports) -> anyhow::Result<Ex
     }
 }
 
-/// `--enable-events`: tunnel + EventBridge resources in the account of the usual credential chain.
-/// A failure is reported and the local stack keeps running.
+/// `--enable-events`: tunnel (recorded in run.json like the services) + EventBridge resources in
+/// the account of the usual credential chain. A failure is reported and the local stack keeps running.
 async fn enable_events(
+    sup: &Arc<Supervisor>,
     router_port: u16,
     table_prefix: &str,
-) -> Option<webhook_router::aws_mode::AwsModeHandle> {
-    let sdk = super::events::sdk_config(
+) -> Option<crate::events::AwsModeHandle> {
+    let sdk = crate::events::sdk_config(
         std::env::var("HIPPODROME_EVENTS_ENDPOINT_URL")
             .ok()
             .as_deref(),
         "us-east-1",
     )
     .await;
-    let cfg = webhook_router::aws_mode::AwsModeConfig::new(sdk, router_port, table_prefix);
-    match webhook_router::aws_mode::setup(cfg).await {
+    let mut cfg = crate::events::AwsModeConfig::new(sdk, router_port, table_prefix);
+    cfg.tunnel_process = crate::events::TunnelProcess::supervised(sup);
+    match crate::events::setup(cfg).await {
         Ok(h) => {
             println!(
                 "events: EventBridge delivers to {} through {}",

@@ -1,6 +1,7 @@
 //! Spawning one service: its own process group (so stop reaches grandchildren), piped output
 //! (prefixed and copied to the log by `logs`), unbuffered Python, and on Linux a parent-death
 //! signal so services die with the orchestrator even if it is killed outright (not with `--detach`).
+//! [`own_group`] is that group and signal for any other child (the `--enable-events` tunnel).
 #![allow(unsafe_code)]
 
 use std::collections::BTreeMap;
@@ -31,15 +32,21 @@ pub fn spawn(
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
-        .process_group(0)
         .kill_on_drop(false);
     if let Some(cwd) = &spec.cwd {
         cmd.current_dir(cwd);
     }
+    own_group(&mut cmd, die_with_parent).spawn()
+}
+
+/// A new process group (so a stop reaches grandchildren and `kill` finds the group recorded in
+/// run.json) and, when `die_with_parent`, the parent-death signal: how every child is started.
+pub fn own_group(cmd: &mut Command, die_with_parent: bool) -> &mut Command {
+    cmd.process_group(0);
     if die_with_parent {
-        set_parent_death_signal(&mut cmd);
+        set_parent_death_signal(cmd);
     }
-    cmd.spawn()
+    cmd
 }
 
 #[cfg(target_os = "linux")]

@@ -32,6 +32,11 @@ pub struct Stack {
 impl Stack {
     /// Write `hippodrome.toml` (if given) into a new temp root and run `up` with `args`.
     pub fn up(toml: Option<&str>, args: &[&str]) -> Stack {
+        Stack::up_with_env(toml, args, &[])
+    }
+
+    /// [`Stack::up`] with extra environment variables for the orchestrator (and its children).
+    pub fn up_with_env(toml: Option<&str>, args: &[&str], env: &[(&str, String)]) -> Stack {
         let root = tempfile::tempdir().unwrap();
         if let Some(t) = toml {
             std::fs::write(root.path().join("hippodrome.toml"), t).unwrap();
@@ -45,6 +50,7 @@ impl Stack {
             .arg(offset.to_string())
             .args(args)
             .env("NO_COLOR", "1")
+            .envs(env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

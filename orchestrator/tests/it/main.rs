@@ -1,8 +1,10 @@
 //! Integration tests: the real `orchestrator` binary against real services and fixture scripts,
-//! each stack in a temp project root at a free port offset.
+//! each stack in a temp project root at a free port offset; AWS mode (`events`) also against a
+//! real moto.
 
 mod doctor;
 mod doctor_messages;
+mod events;
 mod harness;
 mod hot_reload;
 mod lifecycle;

@@ -6,6 +6,9 @@
 //! - [`follow`]: shard iterators and `GetRecords`, re-discovering on any error;
 //! - [`cursor`]: at-most-once delivery per (stream ARN, shard, sequence number);
 //! - [`to_event`]: the envelope.
+//!
+//! Also home of [`moto_sdk_config`], the SDK configuration the followers use (and the
+//! orchestrator's `events` against an endpoint).
 
 pub mod cursor;
 pub mod discover;
@@ -15,6 +18,8 @@ pub mod to_event;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_credential_types::Credentials;
 use parking_lot::Mutex;
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -22,6 +27,34 @@ use tokio::task::JoinSet;
 
 use crate::AppState;
 use crate::config::Config;
+
+/// SDK configuration pointing at `endpoint` (moto), with the environment's credentials when both
+/// `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY` are set and dummy `testing`/`testing` otherwise.
+pub async fn moto_sdk_config(endpoint: &str, region: &str) -> SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new(region.to_owned()))
+        .endpoint_url(endpoint)
+        .credentials_provider(env_or_dummy_credentials())
+        .timeout_config(
+            aws_config::timeout::TimeoutConfig::builder()
+                .connect_timeout(Duration::from_secs(2))
+                .operation_attempt_timeout(Duration::from_secs(5))
+                .build(),
+        )
+        .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(2))
+        .load()
+        .await
+}
+
+fn env_or_dummy_credentials() -> Credentials {
+    let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    match (var("AWS_ACCESS_KEY_ID"), var("AWS_SECRET_ACCESS_KEY")) {
+        (Some(id), Some(secret)) => {
+            Credentials::new(id, secret, var("AWS_SESSION_TOKEN"), None, "environment")
+        }
+        _ => Credentials::new("testing", "testing", None, None, "hippodrome-dummy"),
+    }
+}
 
 /// Where one followed table stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -197,7 +230,7 @@ pub async fn spawn(config: &Config, state: AppState) -> anyhow::Result<JoinSet<(
     let Some(moto_url) = config.moto_url.clone() else {
         return Ok(set);
     };
-    let sdk = crate::aws_mode::moto_sdk_config(&moto_url, &config.region).await;
+    let sdk = moto_sdk_config(&moto_url, &config.region).await;
     let clients = follow::Clients::new(&sdk);
     for p in config.effective_pipes() {
         let table = follow::Followed {

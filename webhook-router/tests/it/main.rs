@@ -1,7 +1,6 @@
 //! Integration tests for the webhook router: the real binary over real HTTP against real
-//! targets, the local pipe against a real moto, and AWS mode against moto.
+//! targets, and the local pipe against a real moto.
 
-mod aws_mode;
 mod pipe;
 mod support;
 mod webhook;

@@ -178,7 +178,7 @@ async fn handle(
 }
 
 /// test-support's moto, required here (these suites exist to run against it), with the SDK
-/// configuration the router's AWS mode uses.
+/// configuration the router's pipe uses.
 pub struct Moto(test_support::Moto);
 
 impl Moto {
@@ -195,7 +195,7 @@ impl Moto {
     }
 
     pub async fn sdk(&self) -> aws_config::SdkConfig {
-        webhook_router::aws_mode::moto_sdk_config(&self.0.url, "us-east-1").await
+        webhook_router::pipe::moto_sdk_config(&self.0.url, "us-east-1").await
     }
 }
 
