@@ -20,7 +20,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::interrupt::StopTokens;
 use crate::logs::{LogSink, RunLogs};
-use crate::plan::ServiceSpec;
+use crate::services::ServiceSpec;
 use crate::probe::{self, Probe};
 use crate::process::{preflight, signal, spawn};
 use crate::runfile::{RunFile, RunService};

@@ -1,5 +1,6 @@
-//! The plan: which services a stack runs, in which layer, with which command, environment and
-//! health check — or why a service is skipped. Pure data; nothing here starts a process.
+//! The stack's services: which ones a stack runs, in which layer, with which command, environment
+//! and health check — or why a service is skipped. Pure data; nothing here starts a process (the
+//! `supervisor` does). Not to be confused with the `seed` crate's plan, which is the seed data.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -48,8 +49,8 @@ pub struct ServiceSpec {
     pub builtin: bool,
 }
 
-/// What the plan is built from.
-pub struct PlanInput<'a> {
+/// What the list of services is built from.
+pub struct ServicesInput<'a> {
     pub profile: Profile,
     pub cell: Cell,
     pub only: Option<&'a [String]>,
@@ -65,7 +66,7 @@ pub struct PlanInput<'a> {
 }
 
 /// Built-in services and the team's services, in start order (layer, then declaration order).
-pub fn build(input: &PlanInput<'_>) -> Result<Vec<ServiceSpec>, String> {
+pub fn build(input: &ServicesInput<'_>) -> Result<Vec<ServiceSpec>, String> {
     let mut out = Vec::new();
     let injected = env::injected(input.ctx);
     let exe = input.self_exe.to_string_lossy().into_owned();
@@ -197,7 +198,7 @@ fn selected(only: Option<&[String]>, name: &str) -> bool {
 }
 
 /// Default routes plus `[[routes]]` from hippodrome.toml, as (prefix, target, port, path).
-fn routes(input: &PlanInput<'_>) -> Vec<(String, String, u16, String)> {
+fn routes(input: &ServicesInput<'_>) -> Vec<(String, String, u16, String)> {
     let mut out = vec![
         (
             "EcomIndexSettings.".to_owned(),
@@ -242,7 +243,7 @@ fn routes(input: &PlanInput<'_>) -> Vec<(String, String, u16, String)> {
 
 fn team_service(
     s: &ServiceSection,
-    input: &PlanInput<'_>,
+    input: &ServicesInput<'_>,
     injected: &BTreeMap<String, String>,
 ) -> Result<ServiceSpec, String> {
     let port = s.port.or_else(|| {
