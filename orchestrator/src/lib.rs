@@ -3,7 +3,7 @@
 //! Layout:
 //! - [`cli`]: the clap command line; [`commands`]: one module per subcommand;
 //! - [`config`]: project root, ports and `--port-offset`, profiles, cells, `hippodrome.toml`, injected env;
-//! - [`plan`]: which services run, in which layer, with which command — or why they are skipped;
+//! - [`services`]: which services run, in which layer, with which command — or why they are skipped;
 //! - [`supervisor`]: one actor per service (spawn, probe, restart, backoff, stop), layered start;
 //! - [`process`]: preflight (PATH, ports and their holders), spawning into process groups, signals;
 //! - [`probe`]: HTTP/TCP health probes with `error_type`; [`logs`]: prefixed terminal output + log files;
@@ -29,12 +29,12 @@ pub mod events;
 pub mod interrupt;
 pub mod logs;
 pub mod moto;
-pub mod plan;
 pub mod probe;
 pub mod process;
 pub mod runfile;
 pub mod seed_hooks;
 pub mod seeding;
+pub mod services;
 pub mod setup;
 pub mod smoke;
 pub mod supervisor;

@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use crate::plan::Setup;
+use crate::services::Setup;
 
 /// The pin, from the one file that holds it (also read by `tests/install-deps.sh`).
 pub const REQUIREMENT: &str = include_str!("../../fixtures/moto-requirements.txt").trim_ascii();

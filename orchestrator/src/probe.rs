@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use crate::plan::Health;
+use crate::services::Health;
 
 #[derive(Clone, Debug, Serialize)]
 pub struct Probe {

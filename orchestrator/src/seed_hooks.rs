@@ -17,8 +17,8 @@ use serde::Serialize;
 
 use crate::config::hippodrome_toml::HookSection;
 use crate::logs::{LogSink, RunLogs};
-use crate::plan::{Health, ServiceSpec};
 use crate::process::{signal, spawn};
+use crate::services::{Health, ServiceSpec};
 
 /// Output lines kept in a hook's report.
 const TAIL: usize = 20;

@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 
 use crate::interrupt::StopTokens;
 use crate::logs::LogSink;
-use crate::plan::{Health, ServiceSpec, Setup};
 use crate::process::{signal, spawn};
+use crate::services::{Health, ServiceSpec, Setup};
 
 /// How often the terminal and the log hear that a step is still running.
 const PROGRESS_LINE_EVERY_S: u64 = 5;

@@ -10,8 +10,8 @@ use crate::cli::DoctorArgs;
 use crate::config::env::Context;
 use crate::config::{Cell, HippodromeToml, Paths, Ports, project};
 use crate::doctor::{self, Inputs, Report};
-use crate::plan::{self, PlanInput};
 use crate::runfile::RunFile;
+use crate::services::{self, ServicesInput};
 
 pub async fn run(root: Option<&Path>, args: DoctorArgs) -> anyhow::Result<ExitCode> {
     let inputs = resolve(root, &args);
@@ -75,7 +75,7 @@ fn resolve(root: Option<&Path>, args: &DoctorArgs) -> Inputs {
     };
     let self_exe = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("orchestrator"));
     let moto_argv = crate::moto::server_argv();
-    let built = plan::build(&PlanInput {
+    let built = services::build(&ServicesInput {
         profile: args.profile,
         cell: args.cell,
         only: args.only.as_deref(),

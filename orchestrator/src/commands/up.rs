@@ -20,9 +20,9 @@ use crate::config::{Cell, HippodromeToml, Paths, Ports, project};
 use crate::dashboard::{self, AppState, SeedStatus, StackInfo};
 use crate::interrupt::{self, StopTokens};
 use crate::logs::RunLogs;
-use crate::plan::{self, PlanInput};
 use crate::process::preflight;
 use crate::runfile::RunFile;
+use crate::services::{self, ServicesInput};
 use crate::supervisor::{Options, Status, Supervisor};
 use crate::{moto, seeding};
 
@@ -121,7 +121,7 @@ pub async fn run(root: Option<&Path>, args: UpArgs) -> anyhow::Result<ExitCode> 
     };
     let self_exe = std::env::current_exe().context("cannot find the orchestrator executable")?;
     let moto_argv = moto::server_argv();
-    let specs = plan::build(&PlanInput {
+    let specs = services::build(&ServicesInput {
         profile: args.profile,
         cell: args.cell,
         only: args.only.as_deref(),

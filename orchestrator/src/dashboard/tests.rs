@@ -16,8 +16,8 @@ use tower::ServiceExt;
 
 use super::{AppState, SeedStatus, StackInfo, router};
 use crate::logs::RunLogs;
-use crate::plan::{Health, ServiceSpec};
 use crate::runfile::RunFile;
+use crate::services::{Health, ServiceSpec};
 use crate::supervisor::{Options, Supervisor};
 
 fn spec(name: &str, skip: Option<&str>) -> ServiceSpec {

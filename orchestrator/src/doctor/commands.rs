@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use super::{Check, Inputs};
-use crate::plan::ServiceSpec;
+use crate::services::ServiceSpec;
 
 /// Every planned team service's command and setup command whose program contains a `/`.
 pub fn check(i: &Inputs) -> Vec<Check> {

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use super::{Check, Inputs};
-use crate::plan::ServiceSpec;
+use crate::services::ServiceSpec;
 
 /// wrangler's inspector port when `--inspector-port` is not given.
 pub const DEFAULT_INSPECTOR_PORT: u16 = 9229;

@@ -29,8 +29,8 @@ use serde::Serialize;
 
 use crate::config::env::Context;
 use crate::config::{Cell, HippodromeToml, Paths, Ports, Profile};
-use crate::plan::ServiceSpec;
 use crate::runfile::RunFile;
+use crate::services::ServiceSpec;
 
 /// How bad a finding is. `fail` makes `doctor` exit 1.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]

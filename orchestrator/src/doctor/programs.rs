@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use super::{Check, Inputs, cwd_missing, parse_version, run_program, skipped_by_selection};
-use crate::plan::ServiceSpec;
 use crate::process::preflight::{install_hint, which};
+use crate::services::ServiceSpec;
 
 const VERSION_TIMEOUT: Duration = Duration::from_secs(10);
 

@@ -9,7 +9,7 @@ use std::process::Stdio;
 
 use tokio::process::{Child, Command};
 
-use crate::plan::ServiceSpec;
+use crate::services::ServiceSpec;
 
 /// Spawn `spec` in a new process group with piped stdout/stderr.
 pub fn spawn(

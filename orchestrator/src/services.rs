@@ -1,5 +1,6 @@
-//! The plan: which services a stack runs, in which layer, with which command, environment and
-//! health check — or why a service is skipped. Pure data; nothing here starts a process.
+//! The stack's services: which ones a stack runs, in which layer, with which command, environment
+//! and health check — or why a service is skipped. Pure data; nothing here starts a process (the
+//! `supervisor` does). Not to be confused with the `seed` crate's plan, which is the seed data.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -48,8 +49,8 @@ pub struct ServiceSpec {
     pub builtin: bool,
 }
 
-/// What the plan is built from.
-pub struct PlanInput<'a> {
+/// What the list of services is built from.
+pub struct ServicesInput<'a> {
     pub profile: Profile,
     pub cell: Cell,
     pub only: Option<&'a [String]>,
@@ -65,16 +66,45 @@ pub struct PlanInput<'a> {
 }
 
 /// Built-in services and the team's services, in start order (layer, then declaration order).
-pub fn build(input: &PlanInput<'_>) -> Result<Vec<ServiceSpec>, String> {
-    let mut out = Vec::new();
+pub fn build(input: &ServicesInput<'_>) -> Result<Vec<ServiceSpec>, String> {
     let injected = env::injected(input.ctx);
-    let exe = input.self_exe.to_string_lossy().into_owned();
-    let state = |f: &str| input.paths.state_dir.join(f).to_string_lossy().into_owned();
-    let (lo, hi) = input.ports.index_range();
-    let in_profile_ecom = matches!(input.profile, Profile::Ecom | Profile::Full);
+    let mut out = builtins(input, &injected);
+    for s in &input.toml.services {
+        out.push(team_service(s, input, &injected)?);
+    }
+    for s in &mut out {
+        if s.skip.is_none() && !selected(input.only, &s.name) {
+            s.skip = Some("not in --only".to_owned());
+        }
+    }
+    out.sort_by_key(|s| s.layer);
+    Ok(out)
+}
 
-    // Built-ins get the injected env too (dummy AWS credentials for the router's SDK calls).
-    let builtin = |name: &str, port: u16, argv: Vec<String>, health: &str| ServiceSpec {
+/// The built-ins, each the orchestrator itself re-executed as `serve <crate>` (moto aside): the
+/// fake cell, fake Cognito and moto in layer 0, the webhook router in layer 1.
+fn builtins(input: &ServicesInput<'_>, injected: &BTreeMap<String, String>) -> Vec<ServiceSpec> {
+    let exe = input.self_exe.to_string_lossy().into_owned();
+    let moto = moto(input, injected);
+    let moto_runs = moto.skip.is_none() && selected(input.only, "moto");
+    vec![
+        fake_cell(input, injected, &exe),
+        fake_cognito(input, injected, &exe),
+        moto,
+        webhook_router(input, injected, &exe, moto_runs),
+    ]
+}
+
+/// A built-in in layer 0, blocking and restarted automatically. Built-ins get the injected env
+/// too (dummy AWS credentials for the router's SDK calls).
+fn builtin(
+    name: &str,
+    port: u16,
+    argv: Vec<String>,
+    health: &str,
+    injected: &BTreeMap<String, String>,
+) -> ServiceSpec {
+    ServiceSpec {
         name: name.to_owned(),
         port: Some(port),
         layer: 0,
@@ -87,23 +117,43 @@ pub fn build(input: &PlanInput<'_>) -> Result<Vec<ServiceSpec>, String> {
         setup: None,
         skip: None,
         builtin: true,
-    };
+    }
+}
 
+/// A built-in's state file, in the stack's state directory.
+fn state_file(input: &ServicesInput<'_>, file: &str) -> String {
+    input
+        .paths
+        .state_dir
+        .join(file)
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// Skipped when the stack uses a real cell.
+fn fake_cell(
+    input: &ServicesInput<'_>,
+    injected: &BTreeMap<String, String>,
+    exe: &str,
+) -> ServiceSpec {
+    let (lo, hi) = input.ports.index_range();
+    let argv = vec![
+        exe.to_owned(),
+        "serve".into(),
+        "fake-cell".into(),
+        "--port".into(),
+        input.ports.fake_cell().to_string(),
+        "--state-file".into(),
+        state_file(input, "fake_cell.json"),
+        "--index-ports".into(),
+        format!("{lo}-{hi}"),
+    ];
     let mut cell = builtin(
         "fake_cell",
         input.ports.fake_cell(),
-        vec![
-            exe.clone(),
-            "serve".into(),
-            "fake-cell".into(),
-            "--port".into(),
-            input.ports.fake_cell().to_string(),
-            "--state-file".into(),
-            state("fake_cell.json"),
-            "--index-ports".into(),
-            format!("{lo}-{hi}"),
-        ],
+        argv,
         "/healthz",
+        injected,
     );
     if input.cell != Cell::Local {
         cell.skip = Some(format!(
@@ -112,48 +162,62 @@ pub fn build(input: &PlanInput<'_>) -> Result<Vec<ServiceSpec>, String> {
             input.ctx.cell_url
         ));
     }
-    out.push(cell);
+    cell
+}
 
-    out.push(builtin(
+fn fake_cognito(
+    input: &ServicesInput<'_>,
+    injected: &BTreeMap<String, String>,
+    exe: &str,
+) -> ServiceSpec {
+    let argv = vec![
+        exe.to_owned(),
+        "serve".into(),
+        "fake-cognito".into(),
+        "--port".into(),
+        input.ports.fake_cognito().to_string(),
+        "--state-file".into(),
+        state_file(input, "fake_cognito.json"),
+    ];
+    builtin(
         "fake_cognito",
         input.ports.fake_cognito(),
-        vec![
-            exe.clone(),
-            "serve".into(),
-            "fake-cognito".into(),
-            "--port".into(),
-            input.ports.fake_cognito().to_string(),
-            "--state-file".into(),
-            state("fake_cognito.json"),
-        ],
+        argv,
         "/healthz",
-    ));
+        injected,
+    )
+}
 
-    let mut moto = builtin(
-        "moto",
-        input.ports.moto(),
-        input
-            .moto_argv
-            .iter()
-            .cloned()
-            .chain([
-                "-H".into(),
-                "127.0.0.1".into(),
-                "-p".into(),
-                input.ports.moto().to_string(),
-            ])
-            .collect(),
-        "/moto-api/",
-    );
+/// moto from its pinned venv (installed by its setup step); only in the ecom and full profiles.
+fn moto(input: &ServicesInput<'_>, injected: &BTreeMap<String, String>) -> ServiceSpec {
+    let argv = input
+        .moto_argv
+        .iter()
+        .cloned()
+        .chain([
+            "-H".into(),
+            "127.0.0.1".into(),
+            "-p".into(),
+            input.ports.moto().to_string(),
+        ])
+        .collect();
+    let mut moto = builtin("moto", input.ports.moto(), argv, "/moto-api/", injected);
     moto.setup = input.moto_setup.clone();
-    if !in_profile_ecom {
+    if !matches!(input.profile, Profile::Ecom | Profile::Full) {
         moto.skip = Some(format!("not in profile {}", input.profile.as_str()));
     }
-    let moto_runs = moto.skip.is_none() && selected(input.only, "moto");
-    out.push(moto);
+    moto
+}
 
-    let mut router_argv = vec![
-        exe.clone(),
+/// The router with its routes, and moto's URL when moto runs (it follows moto's tables then).
+fn webhook_router(
+    input: &ServicesInput<'_>,
+    injected: &BTreeMap<String, String>,
+    exe: &str,
+    moto_runs: bool,
+) -> ServiceSpec {
+    let mut argv = vec![
+        exe.to_owned(),
         "serve".into(),
         "webhook-router".into(),
         "--port".into(),
@@ -162,34 +226,23 @@ pub fn build(input: &PlanInput<'_>) -> Result<Vec<ServiceSpec>, String> {
         input.ctx.table_prefix.clone(),
     ];
     for (prefix, target, port, path) in routes(input) {
-        router_argv.push("--route".into());
-        router_argv.push(format!("{prefix}={target}@http://127.0.0.1:{port}{path}"));
+        argv.push("--route".into());
+        argv.push(format!("{prefix}={target}@http://127.0.0.1:{port}{path}"));
     }
     if moto_runs {
-        router_argv.push("--moto-url".into());
-        router_argv.push(input.ctx.moto_url.clone());
+        argv.push("--moto-url".into());
+        argv.push(input.ctx.moto_url.clone());
     }
     let mut router = builtin(
         "webhook_router",
         input.ports.webhook_router(),
-        router_argv,
+        argv,
         "/healthz",
+        injected,
     );
     // The router follows tables the seed creates after layer 0, so it starts one layer later.
     router.layer = 1;
-    out.push(router);
-
-    for s in &input.toml.services {
-        out.push(team_service(s, input, &injected)?);
-    }
-
-    for s in &mut out {
-        if s.skip.is_none() && !selected(input.only, &s.name) {
-            s.skip = Some("not in --only".to_owned());
-        }
-    }
-    out.sort_by_key(|s| s.layer);
-    Ok(out)
+    router
 }
 
 fn selected(only: Option<&[String]>, name: &str) -> bool {
@@ -197,7 +250,7 @@ fn selected(only: Option<&[String]>, name: &str) -> bool {
 }
 
 /// Default routes plus `[[routes]]` from hippodrome.toml, as (prefix, target, port, path).
-fn routes(input: &PlanInput<'_>) -> Vec<(String, String, u16, String)> {
+fn routes(input: &ServicesInput<'_>) -> Vec<(String, String, u16, String)> {
     let mut out = vec![
         (
             "EcomIndexSettings.".to_owned(),
@@ -242,7 +295,7 @@ fn routes(input: &PlanInput<'_>) -> Vec<(String, String, u16, String)> {
 
 fn team_service(
     s: &ServiceSection,
-    input: &PlanInput<'_>,
+    input: &ServicesInput<'_>,
     injected: &BTreeMap<String, String>,
 ) -> Result<ServiceSpec, String> {
     let port = s.port.or_else(|| {
@@ -295,29 +348,7 @@ fn team_service(
         }
         None => None,
     };
-    let mut skip = None;
-    if let Some(profiles) = &s.profiles
-        && !profiles.contains(&input.profile)
-    {
-        skip = Some(format!("not in profile {}", input.profile.as_str()));
-    }
-    if skip.is_none()
-        && let Some(dir) = &cwd
-        && !dir.is_dir()
-    {
-        skip = Some(format!("cwd {} does not exist", dir.display()));
-    }
-    if skip.is_none()
-        && let Some(missing) = s
-            .requires
-            .iter()
-            .find(|p| crate::process::preflight::which(p).is_none())
-    {
-        skip = Some(format!(
-            "requires `{missing}`, which is not on PATH ({})",
-            crate::process::preflight::install_hint(missing)
-        ));
-    }
+    let skip = team_skip_reason(s, input.profile, cwd.as_deref());
     Ok(ServiceSpec {
         name: s.name.clone(),
         port,
@@ -332,6 +363,29 @@ fn team_service(
         skip,
         builtin: false,
     })
+}
+
+/// Why a team service will not start, checked in this order: not in the profile, its `cwd` is
+/// missing, a program it `requires` is not on PATH.
+fn team_skip_reason(s: &ServiceSection, profile: Profile, cwd: Option<&Path>) -> Option<String> {
+    if let Some(profiles) = &s.profiles
+        && !profiles.contains(&profile)
+    {
+        return Some(format!("not in profile {}", profile.as_str()));
+    }
+    if let Some(dir) = cwd
+        && !dir.is_dir()
+    {
+        return Some(format!("cwd {} does not exist", dir.display()));
+    }
+    let missing = s
+        .requires
+        .iter()
+        .find(|p| crate::process::preflight::which(p).is_none())?;
+    Some(format!(
+        "requires `{missing}`, which is not on PATH ({})",
+        crate::process::preflight::install_hint(missing)
+    ))
 }
 
 /// Words for a team service's setup step, guessed from its command.
