@@ -202,13 +202,13 @@ fn routes(input: &PlanInput<'_>) -> Vec<(String, String, u16, String)> {
         (
             "EcomIndexSettings.".to_owned(),
             "ecom_settings_exporter".to_owned(),
-            input.ports.shift(9010),
+            input.ports.ecom_settings_exporter(),
             "/".to_owned(),
         ),
         (
             "Merchandising.".to_owned(),
             "merchandising_exporter".to_owned(),
-            input.ports.shift(9011),
+            input.ports.merchandising_exporter(),
             "/".to_owned(),
         ),
     ];
