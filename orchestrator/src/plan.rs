@@ -9,7 +9,7 @@ use crate::config::hippodrome_toml::{HippodromeToml, ServiceSection};
 use crate::config::{Cell, Paths, Ports, Profile};
 
 /// How the supervisor decides a service is healthy.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "kind", content = "path", rename_all = "lowercase")]
 pub enum Health {
     /// GET this path on the service's port; 2xx is healthy.

@@ -149,11 +149,6 @@ impl Inputs {
     pub fn planned(&self) -> impl Iterator<Item = &ServiceSpec> {
         self.plan.iter().filter(|s| s.skip.is_none())
     }
-
-    /// True when the recorded orchestrator of this project is alive.
-    pub fn stack_running(&self) -> bool {
-        self.run.as_ref().is_some_and(RunFile::orchestrator_alive)
-    }
 }
 
 /// The whole report.
