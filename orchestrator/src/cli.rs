@@ -1,4 +1,5 @@
-//! The command line (clap). Each subcommand's work lives in `commands/<name>.rs`.
+//! The command line (clap). Each subcommand's work lives in `commands/<name>.rs`; the flags that
+//! name a stack (`StackArgs`, `--port-offset`) live in `settings.rs`, beside the code that reads them.
 
 use std::path::PathBuf;
 

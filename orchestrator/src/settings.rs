@@ -62,35 +62,27 @@ pub fn resolve(root: Option<&Path>, args: &StackArgs) -> Resolved {
     let toml = HippodromeToml::load(&paths.project_root);
     let ports = Ports::new(args.offset.port_offset);
     let url = |port: u16| format!("http://127.0.0.1:{port}");
-    let (cell_url, staging_cell_url, table_prefix) = {
-        let empty = HippodromeToml::default();
-        let cfg = toml.as_ref().unwrap_or(&empty);
-        let cell_url = match args.cell {
-            Cell::Local => url(ports.fake_cell()),
-            real => cfg
-                .cells
-                .get(real.as_str())
-                .map(|c| c.url.clone())
-                .unwrap_or_default(),
-        };
-        let table_prefix = args
-            .table_prefix
-            .clone()
-            .or_else(|| cfg.project.table_prefix.clone())
-            .unwrap_or_else(|| {
-                project::default_table_prefix(project::git_branch(&paths.project_root).as_deref())
-            });
-        (
-            cell_url,
-            cfg.cells.get("staging").map(|c| c.url.clone()),
-            table_prefix,
-        )
+    let cfg = HippodromeToml::or_empty(&toml);
+    let cell_url = match args.cell {
+        Cell::Local => url(ports.fake_cell()),
+        real => cfg
+            .cells
+            .get(real.as_str())
+            .map(|c| c.url.clone())
+            .unwrap_or_default(),
     };
+    let table_prefix = args
+        .table_prefix
+        .clone()
+        .or_else(|| cfg.project.table_prefix.clone())
+        .unwrap_or_else(|| {
+            project::default_table_prefix(project::git_branch(&paths.project_root).as_deref())
+        });
     let ctx = Context {
         port: None,
         cell: args.cell.as_str().to_owned(),
         cell_url,
-        staging_cell_url,
+        staging_cell_url: cfg.cells.get("staging").map(|c| c.url.clone()),
         moto_url: url(ports.moto()),
         cognito_url: url(ports.fake_cognito()),
         router_url: url(ports.webhook_router()),
@@ -127,10 +119,7 @@ fn table_suffixes() -> Vec<String> {
 impl Resolved {
     /// The configuration in effect: the parsed file, or an empty one when it does not parse.
     pub fn config(&self) -> &HippodromeToml {
-        static EMPTY: std::sync::OnceLock<HippodromeToml> = std::sync::OnceLock::new();
-        self.toml
-            .as_ref()
-            .unwrap_or_else(|_| EMPTY.get_or_init(HippodromeToml::default))
+        HippodromeToml::or_empty(&self.toml)
     }
 
     /// The parsed `hippodrome.toml`, or the error that stops `up` and `seed`.

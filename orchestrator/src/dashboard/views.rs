@@ -1,5 +1,5 @@
 //! The bodies of `GET /api/status` and `GET /api/stack` as types: the dashboard builds them, and
-//! the commands (through [`crate::stack_client`]), `doctor` and the smoke checks read them back,
+//! the commands (through `stack_client.rs`), `doctor` and the smoke checks read them back,
 //! so producer and readers cannot drift apart. Field order is the JSON's key order.
 
 use std::collections::BTreeMap;

@@ -139,10 +139,7 @@ pub struct Inputs {
 impl Inputs {
     /// The configuration in effect: the parsed file, or an empty one when it does not parse.
     pub fn config(&self) -> &HippodromeToml {
-        static EMPTY: std::sync::OnceLock<HippodromeToml> = std::sync::OnceLock::new();
-        self.toml
-            .as_ref()
-            .unwrap_or_else(|_| EMPTY.get_or_init(HippodromeToml::default))
+        HippodromeToml::or_empty(&self.toml)
     }
 
     /// Services of the plan that `up` would actually start.
