@@ -1,10 +1,11 @@
-//! The command line (clap). Each subcommand's work lives in `commands/<name>.rs`.
+//! The command line (clap). Each subcommand's work lives in `commands/<name>.rs`; the flags that
+//! name a stack (`StackArgs`, `--port-offset`) live in `settings.rs`, beside the code that reads them.
 
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::config::{Cell, Profile};
+use crate::settings::{PortOffsetArg, StackArgs};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -30,9 +31,9 @@ pub enum Command {
     /// Print a service's log from the newest run.
     Logs(LogsArgs),
     /// Stop the running stack from another terminal.
-    Stop(FindArgs),
+    Stop(PortOffsetArg),
     /// Kill every process and free every port of this project's stack, even after the orchestrator died.
-    Kill(FindArgs),
+    Kill(PortOffsetArg),
     /// Restart, stop or start one service (or all), or shut the stack down.
     Control(ControlArgs),
     /// Wait until the running stack is ready (every blocking service healthy, seed done); exit 1 with the reason otherwise.
@@ -48,7 +49,7 @@ pub enum Command {
     #[command(subcommand)]
     Events(EventsCommand),
     /// Check a running stack end to end (services up, seeded data present); exit 1 if anything fails.
-    Smoke(FindArgs),
+    Smoke(PortOffsetArg),
     /// Find every known way the local stack goes wrong, each with its fix.
     Doctor(DoctorArgs),
     /// Run one built-in service in this process (how `up` starts them; also handy for debugging).
@@ -58,24 +59,11 @@ pub enum Command {
 
 #[derive(Args, Debug, Clone)]
 pub struct UpArgs {
-    /// Which services to run.
-    #[arg(long, value_enum, default_value = "full")]
-    pub profile: Profile,
-    /// Which Marqo cell to use; staging and prod skip fake_cell and use the URL from hippodrome.toml.
-    #[arg(long, value_enum, default_value = "local")]
-    pub cell: Cell,
-    /// DynamoDB table prefix. Default: dev-{git branch}- (sanitised).
-    #[arg(long)]
-    pub table_prefix: Option<String>,
-    /// Shift every port by N, to run a second stack beside another.
-    #[arg(long, default_value_t = 0, env = "HIPPODROME_PORT_OFFSET")]
-    pub port_offset: u16,
+    #[command(flatten)]
+    pub stack: StackArgs,
     /// Do not seed after layer 0.
     #[arg(long)]
     pub no_seed: bool,
-    /// Start only these services (comma-separated names).
-    #[arg(long, value_delimiter = ',')]
-    pub only: Option<Vec<String>>,
     /// Return once the stack is ready and leave it running in the background.
     #[arg(long)]
     pub detach: bool,
@@ -103,17 +91,10 @@ pub struct UpArgs {
     pub seed_docs_per_index: Option<usize>,
 }
 
-#[derive(Args, Debug, Clone, Default)]
-pub struct FindArgs {
-    /// Port offset of the stack, used when .hippodrome/run.json is missing.
-    #[arg(long, default_value_t = 0, env = "HIPPODROME_PORT_OFFSET")]
-    pub port_offset: u16,
-}
-
 #[derive(Args, Debug)]
 pub struct StatusArgs {
     #[command(flatten)]
-    pub find: FindArgs,
+    pub offset: PortOffsetArg,
     /// Print the raw JSON of /api/status.
     #[arg(long)]
     pub json: bool,
@@ -138,7 +119,7 @@ pub struct ControlArgs {
     /// One service; the whole stack when absent.
     pub service: Option<String>,
     #[command(flatten)]
-    pub find: FindArgs,
+    pub offset: PortOffsetArg,
 }
 
 #[derive(Args, Debug)]
@@ -147,13 +128,13 @@ pub struct WaitArgs {
     #[arg(long, default_value_t = 120)]
     pub timeout: u64,
     #[command(flatten)]
-    pub find: FindArgs,
+    pub offset: PortOffsetArg,
 }
 
 #[derive(Args, Debug)]
 pub struct SeedArgs {
     #[command(flatten)]
-    pub find: FindArgs,
+    pub offset: PortOffsetArg,
     /// Seed number (default: HIPPODROME_RANDOM_SEED, else the running stack's seed).
     #[arg(long)]
     pub seed: Option<u64>,
@@ -209,27 +190,22 @@ pub struct ServeArgs {
     pub args: Vec<std::ffi::OsString>,
 }
 
+// The same flags as `up`, worded for checking.
 #[derive(Args, Debug)]
+#[command(
+    mut_arg("profile", |a| a.help("The profile whose ports, programs and setup steps to check (as for `up`)")),
+    mut_arg("cell", |a| a.help("The cell to check; staging and prod also check the cell URL and AWS credentials")),
+    mut_arg("table_prefix", |a| a.help("The table prefix `up` would be given (checked for characters DynamoDB refuses)")),
+    mut_arg("port_offset", |a| a.help("Check the ports of a stack shifted by N (as for `up`)")),
+    mut_arg("only", |a| a.help("Check only these services (comma-separated names), as for `up --only`")),
+)]
 pub struct DoctorArgs {
     /// Print the checks as JSON (`{"ok":N,"warn":N,"fail":N,"checks":[{check,status,message,fix}]}`).
     #[arg(long)]
     pub json: bool,
-    /// The profile whose ports, programs and setup steps to check (as for `up`).
-    #[arg(long, value_enum, default_value = "full")]
-    pub profile: Profile,
-    /// The cell to check; staging and prod also check the cell URL and AWS credentials.
-    #[arg(long, value_enum, default_value = "local")]
-    pub cell: Cell,
-    /// Check the ports of a stack shifted by N (as for `up`).
-    #[arg(long, default_value_t = 0, env = "HIPPODROME_PORT_OFFSET")]
-    pub port_offset: u16,
-    /// The table prefix `up` would be given (checked for characters DynamoDB refuses).
-    #[arg(long)]
-    pub table_prefix: Option<String>,
+    #[command(flatten)]
+    pub stack: StackArgs,
     /// Also check what real events need (cloudflared for the public tunnel).
     #[arg(long)]
     pub enable_events: bool,
-    /// Check only these services (comma-separated names), as for `up --only`.
-    #[arg(long, value_delimiter = ',')]
-    pub only: Option<Vec<String>>,
 }

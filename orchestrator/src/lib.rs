@@ -3,13 +3,15 @@
 //! Layout:
 //! - [`cli`]: the clap command line; [`commands`]: one module per subcommand;
 //! - [`config`]: project root, ports and `--port-offset`, profiles, cells, `hippodrome.toml`, injected env;
+//! - [`settings`]: those resolved once from the flags, env, toml and git, for `up`, `doctor` and `seed`;
 //! - [`services`]: which services run, in which layer, with which command — or why they are skipped;
 //! - [`supervisor`]: one actor per service (spawn, probe, restart, backoff, stop), layered start;
 //! - [`process`]: preflight (PATH, ports and their holders), spawning into process groups, signals;
 //! - [`probe`]: HTTP/TCP health probes with `error_type`; [`logs`]: prefixed terminal output + log files;
 //! - [`runfile`]: `.hippodrome/run.json`, so `stop`/`kill` work from another shell or after a crash;
+//! - [`stack_client`]: finds a running stack from another shell; a typed client for its dashboard API;
 //! - [`dashboard`]: the page and JSON API on the dashboard port; [`moto`]: the pinned moto venv;
-//! - [`seeding`]: runs the `seed` crate against the stack; [`smoke`]: end-to-end checks of a running stack;
+//! - [`seed_run`]: runs the `seed` crate against the stack; [`smoke`]: end-to-end checks of a running stack;
 //! - [`events`]: AWS mode (`up --enable-events`: tunnel + EventBridge resources) and `events validate`;
 //! - [`interrupt`]: SIGINT/SIGTERM/SIGHUP → graceful stop, a second one → kill at once;
 //! - [`setup`]: a service's setup step (venv, `npm ci`), with progress and cancellation;
@@ -33,10 +35,12 @@ pub mod probe;
 pub mod process;
 pub mod runfile;
 pub mod seed_hooks;
-pub mod seeding;
+pub mod seed_run;
 pub mod services;
+pub mod settings;
 pub mod setup;
 pub mod smoke;
+pub mod stack_client;
 pub mod supervisor;
 pub mod watch;
 

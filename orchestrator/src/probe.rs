@@ -3,22 +3,46 @@
 
 use std::time::{Duration, Instant};
 
-use serde::Serialize;
+use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::services::Health;
 
-#[derive(Clone, Debug, Serialize)]
+/// Every `error_type` a probe can report.
+pub const ERROR_TYPES: [&str; 4] = ["connection_refused", "timeout", "http_error", "parse_error"];
+
+/// One of [`ERROR_TYPES`]. Named, not spelled `&'static str` in the field, so that serde does not
+/// take the field as borrowed from the input when a probe is read back.
+pub type ErrorType = &'static str;
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Probe {
     pub ok: bool,
     pub latency_ms: f64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error_type: Option<&'static str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "known_error_type"
+    )]
+    pub error_type: Option<ErrorType>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_code: Option<u16>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
     /// Unix milliseconds.
     pub at_ms: u64,
+}
+
+/// Reading a probe back (`/api/status`): one of [`ERROR_TYPES`], kept as the same static word.
+fn known_error_type<'de, D: Deserializer<'de>>(d: D) -> Result<Option<ErrorType>, D::Error> {
+    let Some(word) = Option::<String>::deserialize(d)? else {
+        return Ok(None);
+    };
+    match ERROR_TYPES.iter().find(|t| **t == word) {
+        Some(t) => Ok(Some(t)),
+        None => Err(serde::de::Error::custom(format!(
+            "unknown probe error_type {word:?}"
+        ))),
+    }
 }
 
 /// One shared HTTP client for probes: short timeouts, no proxies, no connection reuse surprises.

@@ -10,7 +10,7 @@ use crate::config::hippodrome_toml::{HippodromeToml, ServiceSection};
 use crate::config::{Cell, Paths, Ports, Profile};
 
 /// How the supervisor decides a service is healthy.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "kind", content = "path", rename_all = "lowercase")]
 pub enum Health {
     /// GET this path on the service's port; 2xx is healthy.
@@ -255,13 +255,13 @@ fn routes(input: &ServicesInput<'_>) -> Vec<(String, String, u16, String)> {
         (
             "EcomIndexSettings.".to_owned(),
             "ecom_settings_exporter".to_owned(),
-            input.ports.shift(9010),
+            input.ports.ecom_settings_exporter(),
             "/".to_owned(),
         ),
         (
             "Merchandising.".to_owned(),
             "merchandising_exporter".to_owned(),
-            input.ports.shift(9011),
+            input.ports.merchandising_exporter(),
             "/".to_owned(),
         ),
     ];

@@ -7,6 +7,10 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+use crate::dashboard::StatusView;
+use crate::stack_client::Dashboard;
+use crate::supervisor::Status;
+
 /// One check's outcome.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Check {
@@ -50,31 +54,15 @@ async fn get(url: &str, api_key: Option<&str>) -> anyhow::Result<Value> {
 /// Run every check against the stack whose dashboard is at `dashboard_url`.
 pub async fn run(dashboard_url: &str) -> Vec<Check> {
     let mut out = Vec::new();
+    let dash = Dashboard::new(dashboard_url).with_timeout(Duration::from_secs(5));
     let started = Instant::now();
-    let status = get(&format!("{dashboard_url}/api/status"), None).await;
-    let stack = get(&format!("{dashboard_url}/api/stack"), None).await;
+    let status = dash.status().await;
+    let stack = dash.stack().await;
     out.push(timed(
         "dashboard",
         started,
         match (&status, &stack) {
-            (Ok(s), Ok(_)) => {
-                let bad: Vec<String> = s
-                    .as_object()
-                    .into_iter()
-                    .flatten()
-                    .filter(|(_, v)| {
-                        v["status"] != "running"
-                            && v["status"] != "skipped"
-                            && v["blocking"] != false
-                    })
-                    .map(|(k, v)| format!("{k} is {}", v["status"].as_str().unwrap_or("?")))
-                    .collect();
-                if bad.is_empty() {
-                    Ok(format!("{} services", s.as_object().map_or(0, |m| m.len())))
-                } else {
-                    Err(anyhow::anyhow!(bad.join(", ")))
-                }
-            }
+            (Ok(s), Ok(_)) => services_up(s),
             (Err(e), _) | (_, Err(e)) => Err(anyhow::anyhow!("dashboard unreachable: {e}")),
         },
     ));
@@ -82,9 +70,7 @@ pub async fn run(dashboard_url: &str) -> Vec<Check> {
         return out;
     };
     let t = Instant::now();
-    let manifest = get(&format!("{dashboard_url}/api/seed"), None)
-        .await
-        .and_then(|v| Ok(serde_json::from_value::<seed::Manifest>(v)?));
+    let manifest = dash.seed_manifest().await;
     out.push(timed(
         "seed manifest",
         t,
@@ -94,7 +80,11 @@ pub async fn run(dashboard_url: &str) -> Vec<Check> {
             .map_err(|e| anyhow::anyhow!("{e}")),
     ));
     let Ok(manifest) = manifest else { return out };
-    let running = |name: &str| status[name]["status"] == "running";
+    let running = |name: &str| {
+        status
+            .get(name)
+            .is_some_and(|s| s.status == Status::Running)
+    };
 
     if running("moto") {
         let t = Instant::now();
@@ -114,17 +104,27 @@ pub async fn run(dashboard_url: &str) -> Vec<Check> {
     }
     if running("webhook_router") {
         let t = Instant::now();
-        let router = stack["info"]["router_url"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned();
         out.push(timed(
             "webhook_router routes",
             t,
-            check_router(&router).await,
+            check_router(&stack.info.router_url).await,
         ));
     }
     out
+}
+
+/// Every blocking service running (or skipped on purpose).
+fn services_up(services: &StatusView) -> anyhow::Result<String> {
+    let bad: Vec<String> = services
+        .iter()
+        .filter(|(_, v)| !matches!(v.status, Status::Running | Status::Skipped) && v.blocking)
+        .map(|(k, v)| format!("{k} is {}", v.status.as_str()))
+        .collect();
+    if bad.is_empty() {
+        Ok(format!("{} services", services.len()))
+    } else {
+        Err(anyhow::anyhow!(bad.join(", ")))
+    }
 }
 
 fn timed(name: &str, t: Instant, r: anyhow::Result<String>) -> Check {

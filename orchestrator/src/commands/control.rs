@@ -4,17 +4,18 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use crate::cli::ControlArgs;
+use crate::stack_client;
 
 pub async fn run(root: Option<&Path>, args: ControlArgs) -> anyhow::Result<ExitCode> {
-    let l = super::stack::locate(root, &args.find);
-    let mut url = format!("{}/api/control/{}", l.dashboard_url, args.action);
-    if let Some(s) = &args.service {
-        url.push_str(&format!("?service={s}"));
-    }
-    let res = match super::stack::client().post(&url).send().await {
+    let l = stack_client::locate(root, args.offset.port_offset);
+    let answer = l
+        .dashboard()
+        .control(&args.action, args.service.as_deref())
+        .await;
+    let res = match answer {
         Ok(r) => r,
         Err(_) => {
-            eprintln!("{}", super::stack::not_running(&l));
+            eprintln!("{}", l.not_running());
             return Ok(ExitCode::FAILURE);
         }
     };

@@ -9,18 +9,19 @@ use std::time::{Duration, Instant};
 
 use nix::sys::signal::Signal;
 
-use crate::cli::FindArgs;
 use crate::config::Ports;
 use crate::config::ports::DEFAULTS;
 use crate::process::{preflight, signal};
+use crate::settings::PortOffsetArg;
+use crate::stack_client;
 
-pub async fn run(root: Option<&Path>, find: FindArgs) -> anyhow::Result<ExitCode> {
-    let l = super::stack::locate(root, &find);
+pub async fn run(root: Option<&Path>, offset: PortOffsetArg) -> anyhow::Result<ExitCode> {
+    let l = stack_client::locate(root, offset.port_offset);
     let offset = l
         .run
         .as_ref()
         .map(|r| r.port_offset)
-        .unwrap_or(find.port_offset);
+        .unwrap_or(offset.port_offset);
     let mut killed = 0;
     if let Some(run) = &l.run {
         if run.orchestrator_alive()

@@ -10,7 +10,6 @@ pub mod reset;
 pub mod seed;
 pub mod serve;
 pub mod smoke;
-pub mod stack;
 pub mod status;
 pub mod stop;
 pub mod up;

@@ -5,10 +5,12 @@ use std::io::IsTerminal;
 use std::path::Path;
 use std::process::ExitCode;
 
-use crate::cli::{FindArgs, ResetArgs};
+use crate::cli::ResetArgs;
+use crate::stack_client;
 
 pub async fn run(root: Option<&Path>, args: ResetArgs) -> anyhow::Result<ExitCode> {
-    let l = super::stack::locate(root, &FindArgs::default());
+    // Only run.json matters here (is the stack running?), so the port offset does not.
+    let l = stack_client::locate(root, 0);
     if l.run.as_ref().is_some_and(|r| r.orchestrator_alive()) {
         eprintln!(
             "the stack is running; stop it first (`orchestrator stop`), or start it with `up --fresh`"

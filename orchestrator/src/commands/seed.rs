@@ -5,40 +5,49 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use crate::cli::SeedArgs;
-use crate::config::env::Context;
-use crate::config::{HippodromeToml, Paths, Ports};
-use crate::dashboard::StackInfo;
+use crate::config::Paths;
+use crate::settings::{self, PortOffsetArg, StackArgs};
+use crate::stack_client;
+use crate::supervisor::Status;
 
 pub async fn run(root: Option<&Path>, args: SeedArgs) -> anyhow::Result<ExitCode> {
-    let l = super::stack::locate(root, &args.find);
-    let stack = match super::stack::get_json(&format!("{}/api/stack", l.dashboard_url)).await {
+    let l = stack_client::locate(root, args.offset.port_offset);
+    let dash = l.dashboard();
+    let stack = match dash.stack().await {
         Ok(v) => v,
+        Err(e) if stack_client::is_bad_answer(&e) => return Err(e),
         Err(_) => {
-            eprintln!("{}", super::stack::not_running(&l));
+            eprintln!("{}", l.not_running());
             return Ok(ExitCode::FAILURE);
         }
     };
-    let status = super::stack::get_json(&format!("{}/api/status", l.dashboard_url)).await?;
-    let info: StackInfo = serde_json::from_value(stack["info"].clone())
-        .map_err(|e| anyhow::anyhow!("{}/api/stack: bad `info`: {e}", l.dashboard_url))?;
-    let ports = Ports::new(info.port_offset);
-    let (seed, _) = ::seed::resolve_seed(args.seed.or(Some(info.seed)));
-    let ctx = Context {
-        cell: info.cell,
-        cell_url: info.cell_url,
-        moto_url: format!("http://127.0.0.1:{}", ports.moto()),
-        cognito_url: format!("http://127.0.0.1:{}", ports.fake_cognito()),
-        table_prefix: info.table_prefix,
-        seed,
-        encryption_secret: std::env::var("HIPPODROME_ENCRYPTION_SECRET")
-            .unwrap_or_else(|_| "1234567890ABCDEF".into()),
-        region: "us-east-1".into(),
-        ..Default::default()
+    let status = dash.status().await?;
+    let info = stack.info;
+    // The running stack's settings, as `up` resolved them.
+    let mut settings = settings::resolve(
+        root,
+        &StackArgs {
+            profile: info.profile,
+            cell: info.cell,
+            table_prefix: Some(info.table_prefix),
+            offset: PortOffsetArg {
+                port_offset: info.port_offset,
+            },
+            only: None,
+        },
+    );
+    // The URL the stack runs with, even if hippodrome.toml has changed since.
+    settings.ctx.cell_url = info.cell_url;
+    settings.choose_seed(args.seed.or(Some(info.seed)));
+    let seed = settings.seed();
+    let running = |name: &str| {
+        status
+            .get(name)
+            .is_some_and(|s| s.status == Status::Running)
     };
-    let running = |name: &str| status[name]["status"] == "running";
-    let mut cfg = crate::seeding::config(
-        &ctx,
-        &l.paths,
+    let mut cfg = crate::seed_run::config(
+        &settings.ctx,
+        &settings.paths,
         running("moto"),
         running("fake_cell"),
         (None, None),
@@ -46,19 +55,17 @@ pub async fn run(root: Option<&Path>, args: SeedArgs) -> anyhow::Result<ExitCode
     if args.standard {
         cfg.sizes = ::seed::Sizes::standard();
     }
-    // Read before seeding: a bad hippodrome.toml should stop us before anything is written.
-    let toml = HippodromeToml::load(&l.paths.project_root).map_err(|e| {
-        anyhow::anyhow!("bad hippodrome.toml: {e} (see TROUBLESHOOTING.md#bad-hippodrome-toml)")
-    })?;
+    // Checked before seeding: a bad hippodrome.toml should stop us before anything is written.
+    let hooks = settings.checked_toml()?.seed.hooks.clone();
     let started = Instant::now();
     match ::seed::run(&cfg, |line| println!("[seed] {line}")).await {
         Ok(manifest) => {
             println!(
                 "seeded in {:.2}s (HIPPODROME_RANDOM_SEED={seed}); manifest {}",
                 started.elapsed().as_secs_f64(),
-                l.paths.hippodrome_dir.join("seed.json").display()
+                settings.paths.hippodrome_dir.join("seed.json").display()
             );
-            run_hooks(toml.seed.hooks, &manifest, &l.paths).await
+            run_hooks(hooks, &manifest, &settings.paths).await
         }
         Err(e) => {
             eprintln!("seed failed: {e:#}");

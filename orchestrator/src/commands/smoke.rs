@@ -4,17 +4,18 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use crate::cli::FindArgs;
+use crate::settings::PortOffsetArg;
+use crate::stack_client;
 
-pub async fn run(root: Option<&Path>, find: FindArgs) -> anyhow::Result<ExitCode> {
-    let l = super::stack::locate(root, &find);
+pub async fn run(root: Option<&Path>, offset: PortOffsetArg) -> anyhow::Result<ExitCode> {
+    let l = stack_client::locate(root, offset.port_offset);
     let checks = crate::smoke::run(&l.dashboard_url).await;
     for c in &checks {
         println!("{c}");
     }
     let failed = checks.iter().filter(|c| !c.ok).count();
     if checks.len() <= 1 && failed > 0 {
-        eprintln!("{}", super::stack::not_running(&l));
+        eprintln!("{}", l.not_running());
     }
     println!("{} passed, {failed} failed", checks.len() - failed);
     Ok(if failed == 0 {

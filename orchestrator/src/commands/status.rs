@@ -4,50 +4,47 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use crate::cli::StatusArgs;
+use crate::stack_client;
 
 pub async fn run(root: Option<&Path>, args: StatusArgs) -> anyhow::Result<ExitCode> {
-    let l = super::stack::locate(root, &args.find);
-    let v = match super::stack::get_json(&format!("{}/api/status", l.dashboard_url)).await {
-        Ok(v) => v,
-        Err(_) => {
-            eprintln!("{}", super::stack::not_running(&l));
-            return Ok(ExitCode::FAILURE);
-        }
+    let l = stack_client::locate(root, args.offset.port_offset);
+    let dash = l.dashboard();
+    let unreachable = || {
+        eprintln!("{}", l.not_running());
+        Ok(ExitCode::FAILURE)
     };
     if args.json {
+        // The answer as the dashboard gave it, not as this binary reads it.
+        let Ok(v) = dash.get_json("/api/status").await else {
+            return unreachable();
+        };
         println!("{}", serde_json::to_string_pretty(&v)?);
         return Ok(ExitCode::SUCCESS);
     }
-    let Some(map) = v.as_object() else {
-        anyhow::bail!("unexpected /api/status answer: {v}")
+    let services = match dash.status().await {
+        Ok(s) => s,
+        Err(e) if stack_client::is_bad_answer(&e) => return Err(e),
+        Err(_) => return unreachable(),
     };
-    let mut rows: Vec<_> = map.iter().collect();
-    rows.sort_by_key(|(name, s)| (s["layer"].as_u64().unwrap_or(9), (*name).clone()));
+    // By layer, then by name (the map's order; the sort is stable).
+    let mut rows: Vec<_> = services.iter().collect();
+    rows.sort_by_key(|(_, s)| s.layer);
     println!(
         "{:<24} {:<14} {:>6} {:>8} {:>5} {:>8} {:>8}  REASON",
         "SERVICE", "STATUS", "PORT", "PID", "LAYER", "RESTARTS", "UPTIME"
     );
-    let show = |x: &serde_json::Value| {
-        if x.is_null() {
-            "-".to_owned()
-        } else {
-            x.to_string().trim_matches('"').to_owned()
-        }
-    };
+    let show = |x: Option<String>| x.unwrap_or_else(|| "-".to_owned());
     for (name, s) in rows {
         println!(
             "{:<24} {:<14} {:>6} {:>8} {:>5} {:>8} {:>8}  {}",
             name,
-            show(&s["status"]),
-            show(&s["port"]),
-            show(&s["pid"]),
-            show(&s["layer"]),
-            show(&s["restarts"]),
-            s["uptime_s"]
-                .as_u64()
-                .map(|u| format!("{u}s"))
-                .unwrap_or_else(|| "-".into()),
-            s["reason"].as_str().unwrap_or("")
+            s.status.as_str(),
+            show(s.port.map(|p| p.to_string())),
+            show(s.pid.map(|p| p.to_string())),
+            s.layer,
+            s.restarts,
+            show(s.uptime_s.map(|u| format!("{u}s"))),
+            s.reason().unwrap_or("")
         );
     }
     Ok(ExitCode::SUCCESS)

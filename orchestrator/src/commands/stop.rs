@@ -7,13 +7,14 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use crate::cli::FindArgs;
 use crate::process::signal::pid_alive;
+use crate::settings::PortOffsetArg;
+use crate::stack_client;
 
-pub async fn run(root: Option<&Path>, find: FindArgs) -> anyhow::Result<ExitCode> {
-    let l = super::stack::locate(root, &find);
+pub async fn run(root: Option<&Path>, offset: PortOffsetArg) -> anyhow::Result<ExitCode> {
+    let l = stack_client::locate(root, offset.port_offset);
     let Some(run) = l.run.clone() else {
-        eprintln!("{}", super::stack::not_running(&l));
+        eprintln!("{}", l.not_running());
         return Ok(ExitCode::FAILURE);
     };
     if !run.orchestrator_alive() {
@@ -23,10 +24,9 @@ pub async fn run(root: Option<&Path>, find: FindArgs) -> anyhow::Result<ExitCode
             l.dashboard_url,
             run.orchestrator_pid
         );
-        return super::kill::run(root, find).await;
+        return super::kill::run(root, offset).await;
     }
-    let url = format!("{}/api/control/shutdown", l.dashboard_url);
-    if let Err(e) = super::stack::client().post(&url).send().await {
+    if let Err(e) = l.dashboard().control("shutdown", None).await {
         eprintln!(
             "dashboard unreachable ({e}); sending SIGTERM to the orchestrator (pid {})",
             run.orchestrator_pid

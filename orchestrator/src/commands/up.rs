@@ -15,16 +15,17 @@ use parking_lot::Mutex;
 use service_kit::Shutdown;
 
 use crate::cli::UpArgs;
-use crate::config::env::Context;
-use crate::config::{Cell, HippodromeToml, Paths, Ports, project};
+use crate::config::{Cell, Paths, Ports};
 use crate::dashboard::{self, AppState, SeedStatus, StackInfo};
 use crate::interrupt::{self, StopTokens};
 use crate::logs::RunLogs;
 use crate::process::preflight;
 use crate::runfile::RunFile;
-use crate::services::{self, ServicesInput};
+use crate::seed_run;
+use crate::services::ServiceSpec;
+use crate::settings::{self, Resolved};
+use crate::stack_client::Dashboard;
 use crate::supervisor::{Options, Status, Supervisor};
-use crate::{moto, seeding};
 
 /// Set in the background child of `up --detach`.
 const DETACHED_ENV: &str = "HIPPODROME_DETACHED";
@@ -34,252 +35,55 @@ pub async fn run(root: Option<&Path>, args: UpArgs) -> anyhow::Result<ExitCode> 
     // From here on no terminal write can block or fail the stack (see `term`).
     crate::term::init_lossy();
     service_kit::memory::spawn_trimmer();
-    let paths = Paths::new(project::project_root(root));
-    let toml = HippodromeToml::load(&paths.project_root).map_err(|e| {
-        anyhow::anyhow!("bad hippodrome.toml: {e} (see TROUBLESHOOTING.md#bad-hippodrome-toml)")
-    })?;
-
-    if let Some(run) = RunFile::read(&paths.run_file) {
-        if run.orchestrator_alive() && run.orchestrator_pid != std::process::id() {
-            bail!(
-                "a stack is already running for {} (orchestrator pid {}, dashboard http://127.0.0.1:{}); use `orchestrator status` or `orchestrator stop`",
-                paths.project_root.display(),
-                run.orchestrator_pid,
-                run.dashboard_port
-            );
-        }
-        if std::env::var_os(DETACHED_ENV).is_none() {
-            println!(
-                "note: removing a stale .hippodrome/run.json from a crashed run (pid {} is gone)",
-                run.orchestrator_pid
-            );
-        }
-    }
-
-    let ports = Ports::new(args.port_offset);
-    let cell_url = match args.cell {
-        Cell::Local => format!("http://127.0.0.1:{}", ports.fake_cell()),
-        other => match toml.cells.get(other.as_str()) {
-            Some(c) => c.url.clone(),
-            None => bail!(
-                "--cell {} needs [cells.{}] url = \"...\" in hippodrome.toml",
-                other.as_str(),
-                other.as_str()
-            ),
-        },
-    };
-    if args.cell == Cell::Prod && !args.yes && std::env::var_os(DETACHED_ENV).is_none() {
-        confirm_prod(&cell_url)?;
-    }
-
-    if args.detach && std::env::var_os(DETACHED_ENV).is_none() {
-        return detach(&paths, &args, ports).await;
-    }
     let detached = std::env::var_os(DETACHED_ENV).is_some();
+    let mut settings = settings::resolve(root, &args.stack);
+    // A bad hippodrome.toml stops `up` before anything else.
+    settings.checked_toml()?;
+    refuse_second_stack(&settings.paths, detached)?;
+    let cell_url = settings.cell_url()?;
+    if settings.cell == Cell::Prod && !args.yes && !detached {
+        confirm_prod(cell_url)?;
+    }
+    if args.detach && !detached {
+        return detach(&settings.paths, &args, settings.ports).await;
+    }
     // Before anything is started, so a signal never meets the default action (death without a
     // stop) and reaches every step below, even a setup step or the seed.
     let shutdown = Shutdown::new();
     let stop = StopTokens::default();
     interrupt::watch(shutdown.clone(), stop.clone(), detached)
         .context("cannot install the signal handlers")?;
+    prepare_state_dir(&settings.paths, args.fresh)?;
 
-    if args.fresh && paths.state_dir.exists() {
-        std::fs::remove_dir_all(&paths.state_dir)
-            .with_context(|| format!("cannot delete {}", paths.state_dir.display()))?;
-        println!("--fresh: deleted {}", paths.state_dir.display());
-    }
-    std::fs::create_dir_all(&paths.state_dir)
-        .with_context(|| format!("cannot create {}", paths.state_dir.display()))?;
-
-    let table_prefix = args
-        .table_prefix
-        .clone()
-        .or_else(|| toml.project.table_prefix.clone())
-        .unwrap_or_else(|| {
-            project::default_table_prefix(project::git_branch(&paths.project_root).as_deref())
-        });
-    let (seed, chosen) = ::seed::resolve_seed(None);
-    let ctx = Context {
-        port: None,
-        cell: args.cell.as_str().to_owned(),
-        cell_url: cell_url.clone(),
-        staging_cell_url: toml.cells.get("staging").map(|c| c.url.clone()),
-        moto_url: format!("http://127.0.0.1:{}", ports.moto()),
-        cognito_url: format!("http://127.0.0.1:{}", ports.fake_cognito()),
-        router_url: format!("http://127.0.0.1:{}", ports.webhook_router()),
-        dashboard_url: format!("http://127.0.0.1:{}", ports.dashboard()),
-        search_proxy_url: format!("http://127.0.0.1:{}", ports.shift(9005)),
-        table_prefix: table_prefix.clone(),
-        project_root: paths.project_root.to_string_lossy().into_owned(),
-        seed,
-        encryption_secret: std::env::var("HIPPODROME_ENCRYPTION_SECRET")
-            .unwrap_or_else(|_| "1234567890ABCDEF".into()),
-        region: "us-east-1".into(),
-        cognito_pool_id: None,
-        cognito_client_id: None,
-        tables: seeding::table_suffixes(),
-    };
+    let seed_chosen = settings.choose_seed(None);
     let self_exe = std::env::current_exe().context("cannot find the orchestrator executable")?;
-    let moto_argv = moto::server_argv();
-    let specs = services::build(&ServicesInput {
-        profile: args.profile,
-        cell: args.cell,
-        only: args.only.as_deref(),
-        ports,
-        paths: &paths,
-        toml: &toml,
-        ctx: &ctx,
-        self_exe: &self_exe,
-        moto_argv: &moto_argv,
-        moto_setup: moto::setup(),
-    })
-    .map_err(anyhow::Error::msg)?;
-
-    println!(
-        "Hippodrome: profile {}, cell {} ({}), table prefix {table_prefix}, port offset {}",
-        args.profile.as_str(),
-        args.cell.as_str(),
-        cell_url,
-        args.port_offset
-    );
-    if chosen {
-        println!(
-            "seed {seed} chosen at random; reproduce this run with: export HIPPODROME_RANDOM_SEED={seed}"
-        );
-    }
+    let specs = settings.plan(&self_exe).map_err(anyhow::Error::msg)?;
+    print_settings(&settings, seed_chosen);
 
     // The dashboard binds first: if :9000 is taken, nothing else should start.
-    let dash_port = ports.dashboard();
-    let listener = match service_kit::bind_listener("127.0.0.1".parse()?, dash_port).await {
-        Ok(l) => l,
-        Err(service_kit::BindError::InUse { .. }) => {
-            bail!("{}", preflight::port_in_use_message("dashboard", dash_port))
-        }
-        Err(e) => return Err(e.into()),
-    };
-
-    let logs = RunLogs::create(&paths.logs_dir)
-        .with_context(|| format!("cannot create logs under {}", paths.logs_dir.display()))?;
-    let run_file = RunFile {
-        orchestrator_pid: std::process::id(),
-        started_at_ms: crate::probe::now_ms(),
-        project_root: paths.project_root.to_string_lossy().into_owned(),
-        port_offset: args.port_offset,
-        dashboard_port: dash_port,
-        detached,
-        services: Default::default(),
-    };
-    let options = Options {
-        die_with_parent: !detached,
-        health_interval: Duration::from_millis(args.health_interval_ms.max(100)),
-        layer_timeout: Duration::from_secs(args.layer_timeout.max(1)),
-        echo: true,
-        late_env: Default::default(),
-        stop,
-    };
-    // Before the dashboard serves, so whoever sees the stack there can find it from another shell.
-    let sup = Supervisor::new(
-        specs,
-        logs.clone(),
-        options,
-        run_file,
-        paths.run_file.clone(),
-    )
-    .with_context(|| format!("cannot write {}", paths.run_file.display()))?;
-
-    let watchers = crate::watch::start(&sup, &toml, &paths.project_root);
-    let state = AppState {
-        sup: sup.clone(),
-        info: Arc::new(StackInfo {
-            profile: args.profile.as_str().into(),
-            cell: args.cell.as_str().into(),
-            cell_url,
-            table_prefix: table_prefix.clone(),
-            seed,
-            project_root: paths.project_root.to_string_lossy().into_owned(),
-            port_offset: args.port_offset,
-            dashboard_port: dash_port,
-            router_url: ctx.router_url.clone(),
-            started_at_ms: crate::probe::now_ms(),
-            manifest_path: paths
-                .hippodrome_dir
-                .join("seed.json")
-                .to_string_lossy()
-                .into_owned(),
-        }),
-        seed: Arc::new(Mutex::new(if args.no_seed {
-            SeedStatus::Skipped
-        } else {
-            SeedStatus::Pending
-        })),
-        manifest: Arc::new(Mutex::new(None)),
-        hooks: Arc::new(crate::seed_hooks::SeedHooks::new(toml.seed.hooks.clone())),
-        shutdown: shutdown.clone(),
+    let listener = bind_dashboard(settings.ports.dashboard()).await?;
+    let logs = RunLogs::create(&settings.paths.logs_dir).with_context(|| {
+        format!(
+            "cannot create logs under {}",
+            settings.paths.logs_dir.display()
+        )
+    })?;
+    let sup = supervisor(specs, &logs, &settings, &args, detached, stop)?;
+    let watchers = crate::watch::start(&sup, settings.config(), &settings.paths.project_root);
+    let state = app_state(
+        sup.clone(),
+        &settings,
+        args.no_seed,
+        shutdown.clone(),
         started,
-        startup_ms: Arc::new(AtomicU64::new(0)),
-        ready: Arc::new(AtomicBool::new(false)),
-        http: reqwest::Client::builder()
-            .no_proxy()
-            .build()
-            .unwrap_or_default(),
-    };
+    );
     let dash = tokio::spawn(service_kit::serve(
         listener,
         dashboard::router(state.clone()),
         shutdown.wait(),
     ));
 
-    // Start the layers; stop early if Ctrl+C arrives meanwhile.
-    let seed_state = state.clone();
-    let seed_ctx = ctx.clone();
-    let no_seed = args.no_seed;
-    let sizes = (args.seed_accounts, args.seed_docs_per_index);
-    let paths_for_seed = paths.clone();
-    let start = sup.start_all(move |layer| {
-        let st = seed_state.clone();
-        let ctx = seed_ctx.clone();
-        let paths = paths_for_seed.clone();
-        async move {
-            if layer == 0 && !no_seed {
-                seeding::run_after_layer0(&st, &ctx, &paths, sizes).await?;
-            }
-            Ok(())
-        }
-    });
-    let outcome = tokio::select! {
-        r = start => Some(r),
-        _ = shutdown.wait() => None,
-    };
-    let mut code = ExitCode::SUCCESS;
-    match outcome {
-        Some(Ok(())) => {
-            state.set_ready();
-            banner(&state, &logs, started);
-            let events = if args.enable_events {
-                enable_events(&sup, ports.webhook_router(), &table_prefix).await
-            } else {
-                None
-            };
-            shutdown.wait().await;
-            if let Some(handle) = events {
-                match handle.teardown().await {
-                    Ok(()) => println!(
-                        "events: removed the EventBridge connection, API destination, rule and target"
-                    ),
-                    Err(e) => eprintln!(
-                        "events: teardown failed: {e} (remove the resources by hand; see TROUBLESHOOTING.md#events-never-arrive)"
-                    ),
-                }
-            }
-        }
-        Some(Err(reason)) => {
-            eprintln!(
-                "error: {reason}; stopping the stack (see TROUBLESHOOTING.md#blocking-service-failed)"
-            );
-            code = ExitCode::FAILURE;
-        }
-        None => {}
-    }
+    let code = start_and_serve(&state, &settings, &args, &logs).await;
     // No file change may start a service again while the stack stops.
     drop(watchers);
     println!("stopping services in reverse layer order…");
@@ -293,6 +97,203 @@ pub async fn run(root: Option<&Path>, args: UpArgs) -> anyhow::Result<ExitCode> 
         stop_started.elapsed().as_secs_f64()
     );
     Ok(code)
+}
+
+/// One stack per project: refuse while another orchestrator runs for it; a run file left by a
+/// crashed run is replaced (the supervisor writes a new one).
+fn refuse_second_stack(paths: &Paths, detached: bool) -> anyhow::Result<()> {
+    let Some(run) = RunFile::read(&paths.run_file) else {
+        return Ok(());
+    };
+    if run.orchestrator_alive() && run.orchestrator_pid != std::process::id() {
+        bail!(
+            "a stack is already running for {} (orchestrator pid {}, dashboard http://127.0.0.1:{}); use `orchestrator status` or `orchestrator stop`",
+            paths.project_root.display(),
+            run.orchestrator_pid,
+            run.dashboard_port
+        );
+    }
+    if !detached {
+        println!(
+            "note: removing a stale .hippodrome/run.json from a crashed run (pid {} is gone)",
+            run.orchestrator_pid
+        );
+    }
+    Ok(())
+}
+
+/// `.hippodrome/state`, emptied first with `--fresh`.
+fn prepare_state_dir(paths: &Paths, fresh: bool) -> anyhow::Result<()> {
+    if fresh && paths.state_dir.exists() {
+        std::fs::remove_dir_all(&paths.state_dir)
+            .with_context(|| format!("cannot delete {}", paths.state_dir.display()))?;
+        println!("--fresh: deleted {}", paths.state_dir.display());
+    }
+    std::fs::create_dir_all(&paths.state_dir)
+        .with_context(|| format!("cannot create {}", paths.state_dir.display()))
+}
+
+fn print_settings(settings: &Resolved, seed_chosen: bool) {
+    println!(
+        "Hippodrome: profile {}, cell {} ({}), table prefix {}, port offset {}",
+        settings.profile.as_str(),
+        settings.cell.as_str(),
+        settings.ctx.cell_url,
+        settings.table_prefix(),
+        settings.ports.offset
+    );
+    if seed_chosen {
+        let seed = settings.seed();
+        println!(
+            "seed {seed} chosen at random; reproduce this run with: export HIPPODROME_RANDOM_SEED={seed}"
+        );
+    }
+}
+
+async fn bind_dashboard(port: u16) -> anyhow::Result<tokio::net::TcpListener> {
+    match service_kit::bind_listener("127.0.0.1".parse()?, port).await {
+        Ok(l) => Ok(l),
+        Err(service_kit::BindError::InUse { .. }) => {
+            bail!("{}", preflight::port_in_use_message("dashboard", port))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The supervisor of the plan's services. It writes run.json at once, before the dashboard
+/// serves, so whoever sees the stack there can find it from another shell.
+fn supervisor(
+    specs: Vec<ServiceSpec>,
+    logs: &RunLogs,
+    settings: &Resolved,
+    args: &UpArgs,
+    detached: bool,
+    stop: StopTokens,
+) -> anyhow::Result<Arc<Supervisor>> {
+    let run_file = RunFile {
+        orchestrator_pid: std::process::id(),
+        started_at_ms: crate::probe::now_ms(),
+        project_root: settings.paths.project_root.to_string_lossy().into_owned(),
+        port_offset: settings.ports.offset,
+        dashboard_port: settings.ports.dashboard(),
+        detached,
+        services: Default::default(),
+    };
+    let options = Options {
+        die_with_parent: !detached,
+        health_interval: Duration::from_millis(args.health_interval_ms.max(100)),
+        layer_timeout: Duration::from_secs(args.layer_timeout.max(1)),
+        echo: true,
+        late_env: Default::default(),
+        stop,
+    };
+    let run_path = &settings.paths.run_file;
+    Supervisor::new(specs, logs.clone(), options, run_file, run_path.clone())
+        .with_context(|| format!("cannot write {}", run_path.display()))
+}
+
+/// What the dashboard serves from.
+fn app_state(
+    sup: Arc<Supervisor>,
+    settings: &Resolved,
+    no_seed: bool,
+    shutdown: Shutdown,
+    started: Instant,
+) -> AppState {
+    let paths = &settings.paths;
+    AppState {
+        sup,
+        info: Arc::new(StackInfo {
+            profile: settings.profile,
+            cell: settings.cell,
+            cell_url: settings.ctx.cell_url.clone(),
+            table_prefix: settings.table_prefix().to_owned(),
+            seed: settings.seed(),
+            project_root: paths.project_root.to_string_lossy().into_owned(),
+            port_offset: settings.ports.offset,
+            dashboard_port: settings.ports.dashboard(),
+            router_url: settings.ctx.router_url.clone(),
+            started_at_ms: crate::probe::now_ms(),
+            manifest_path: paths
+                .hippodrome_dir
+                .join("seed.json")
+                .to_string_lossy()
+                .into_owned(),
+        }),
+        seed: Arc::new(Mutex::new(if no_seed {
+            SeedStatus::Skipped
+        } else {
+            SeedStatus::Pending
+        })),
+        manifest: Arc::new(Mutex::new(None)),
+        hooks: Arc::new(crate::seed_hooks::SeedHooks::new(
+            settings.config().seed.hooks.clone(),
+        )),
+        shutdown,
+        started,
+        startup_ms: Arc::new(AtomicU64::new(0)),
+        ready: Arc::new(AtomicBool::new(false)),
+        http: reqwest::Client::builder()
+            .no_proxy()
+            .build()
+            .unwrap_or_default(),
+    }
+}
+
+/// Start the layers (seeding after layer 0; stop early if Ctrl+C arrives meanwhile), then serve
+/// until asked to stop. The exit code: failure when a blocking service never became healthy.
+async fn start_and_serve(
+    state: &AppState,
+    settings: &Resolved,
+    args: &UpArgs,
+    logs: &RunLogs,
+) -> ExitCode {
+    let sizes = (args.seed_accounts, args.seed_docs_per_index);
+    let start = state.sup.start_all(|layer| async move {
+        if layer == 0 && !args.no_seed {
+            seed_run::run_after_layer0(state, &settings.ctx, &settings.paths, sizes).await?;
+        }
+        Ok(())
+    });
+    let outcome = tokio::select! {
+        r = start => Some(r),
+        _ = state.shutdown.wait() => None,
+    };
+    match outcome {
+        Some(Ok(())) => {
+            state.set_ready();
+            banner(state, logs);
+            let events = if args.enable_events {
+                enable_events(
+                    &state.sup,
+                    settings.ports.webhook_router(),
+                    settings.table_prefix(),
+                )
+                .await
+            } else {
+                None
+            };
+            state.shutdown.wait().await;
+            if let Some(handle) = events {
+                match handle.teardown().await {
+                    Ok(()) => println!(
+                        "events: removed the EventBridge connection, API destination, rule and target"
+                    ),
+                    Err(e) => eprintln!(
+                        "events: teardown failed: {e} (remove the resources by hand; see TROUBLESHOOTING.md#events-never-arrive)"
+                    ),
+                }
+            }
+            ExitCode::SUCCESS
+        }
+        Some(Err(reason)) => {
+            eprintln!(
+                "error: {reason}; stopping the stack (see TROUBLESHOOTING.md#blocking-service-failed)"
+            );
+            ExitCode::FAILURE
+        }
+        None => ExitCode::SUCCESS,
+    }
 }
 
 fn confirm_prod(cell_url: &str) -> anyhow::Result<()> {
@@ -313,10 +314,10 @@ fn confirm_prod(cell_url: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn banner(state: &AppState, logs: &RunLogs, started: Instant) {
+fn banner(state: &AppState, logs: &RunLogs) {
     let mut lines = vec![format!(
         "\nHippodrome ready in {:.2} s — dashboard http://127.0.0.1:{}",
-        started.elapsed().as_secs_f64(),
+        state.started.elapsed().as_secs_f64(),
         state.info.dashboard_port
     )];
     let mut skipped = Vec::new();
@@ -383,7 +384,7 @@ async fn detach(paths: &Paths, args: &UpArgs, ports: Ports) -> anyhow::Result<Ex
         .process_group(0)
         .spawn()
         .context("cannot start the background orchestrator")?;
-    let url = format!("http://127.0.0.1:{}/api/stack", ports.dashboard());
+    let dashboard = Dashboard::new(&format!("http://127.0.0.1:{}", ports.dashboard()));
     let deadline = Instant::now() + Duration::from_secs(args.layer_timeout * 4 + 60);
     loop {
         if let Ok(Some(status)) = child.try_wait() {
@@ -392,8 +393,8 @@ async fn detach(paths: &Paths, args: &UpArgs, ports: Ports) -> anyhow::Result<Ex
                 log_path.display()
             );
         }
-        if let Ok(v) = super::stack::get_json(&url).await
-            && v["ready"].as_bool() == Some(true)
+        if let Ok(stack) = dashboard.stack().await
+            && stack.ready
         {
             println!(
                 "Hippodrome is running in the background (pid {}), dashboard http://127.0.0.1:{}; log {}; stop it with `cargo run -p orchestrator -- stop`",

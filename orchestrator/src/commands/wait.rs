@@ -6,42 +6,26 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use crate::cli::WaitArgs;
+use crate::dashboard::{SeedStatus, StackView};
+use crate::stack_client;
+use crate::supervisor::Status;
 
 pub async fn run(root: Option<&Path>, args: WaitArgs) -> anyhow::Result<ExitCode> {
     let deadline = Instant::now() + Duration::from_secs(args.timeout);
     let mut last = None;
     loop {
         // `wait` often starts before `up` has written run.json: look again every time.
-        let l = super::stack::locate(root, &args.find);
-        if let Ok(v) = super::stack::get_json(&format!("{}/api/stack", l.dashboard_url)).await {
-            if v["ready"].as_bool() == Some(true) {
+        let l = stack_client::locate(root, args.offset.port_offset);
+        if let Ok(v) = l.dashboard().stack().await {
+            if v.ready {
                 println!("ready");
                 return Ok(ExitCode::SUCCESS);
             }
-            if v["seed"]["state"] == "failed" {
-                eprintln!(
-                    "not ready: the seed failed: {}",
-                    v["seed"]["detail"].as_str().unwrap_or("?")
-                );
+            if let SeedStatus::Failed(detail) = &v.seed {
+                eprintln!("not ready: the seed failed: {detail}");
                 return Ok(ExitCode::FAILURE);
             }
-            let hopeless: Vec<String> = v["not_ready"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter(|s| {
-                    v["started"] == true
-                        && (s["status"] == "failed" || s["status"] == "crash-looping")
-                })
-                .map(|s| {
-                    format!(
-                        "{} is {}: {}",
-                        s["service"].as_str().unwrap_or("?"),
-                        s["status"].as_str().unwrap_or("?"),
-                        s["reason"].as_str().unwrap_or("")
-                    )
-                })
-                .collect();
+            let hopeless = hopeless(&v);
             if !hopeless.is_empty() {
                 eprintln!("not ready: {}", hopeless.join("; "));
                 return Ok(ExitCode::FAILURE);
@@ -50,12 +34,35 @@ pub async fn run(root: Option<&Path>, args: WaitArgs) -> anyhow::Result<ExitCode
         }
         if Instant::now() > deadline {
             let why = match &last {
-                Some(v) => format!("still waiting for {} (seed {})", v["not_ready"], v["seed"]),
-                None => super::stack::not_running(&l),
+                Some(v) => format!(
+                    "still waiting for {} (seed {})",
+                    serde_json::to_string(&v.not_ready)?,
+                    serde_json::to_string(&v.seed)?
+                ),
+                None => l.not_running(),
             };
             eprintln!("not ready after {} s: {why}", args.timeout);
             return Ok(ExitCode::FAILURE);
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+/// Once every layer has started, blocking services that will not get well by waiting.
+fn hopeless(v: &StackView) -> Vec<String> {
+    if !v.started {
+        return Vec::new();
+    }
+    v.not_ready
+        .iter()
+        .filter(|s| matches!(s.status, Status::Failed | Status::CrashLooping))
+        .map(|s| {
+            format!(
+                "{} is {}: {}",
+                s.service,
+                s.status.as_str(),
+                s.reason.as_deref().unwrap_or("")
+            )
+        })
+        .collect()
 }

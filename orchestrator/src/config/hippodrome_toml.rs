@@ -157,6 +157,15 @@ const RESERVED: &[&str] = &[
 ];
 
 impl HippodromeToml {
+    /// The configuration in effect after [`HippodromeToml::load`]: the parsed file, or an empty
+    /// one when it does not parse (what `doctor` checks against while it reports the error).
+    pub fn or_empty(loaded: &Result<Self, TomlError>) -> &Self {
+        static EMPTY: std::sync::OnceLock<HippodromeToml> = std::sync::OnceLock::new();
+        loaded
+            .as_ref()
+            .unwrap_or_else(|_| EMPTY.get_or_init(HippodromeToml::default))
+    }
+
     /// Load `<root>/hippodrome.toml`; a missing file is an empty configuration.
     pub fn load(project_root: &Path) -> Result<Self, TomlError> {
         let file = project_root.join("hippodrome.toml");

@@ -1,20 +1,30 @@
 //! Default ports and `--port-offset`: every port of a stack shifts by the same N, so a second stack
 //! (or a test) runs beside a user's stack without touching it.
 
-/// Default ports before the offset, by service name.
+pub const DASHBOARD: u16 = 9000;
+pub const FAKE_CELL: u16 = 9001;
+pub const MOTO: u16 = 9003;
+pub const SEARCH_PROXY: u16 = 9005;
+pub const FAKE_COGNITO: u16 = 9006;
+pub const WEBHOOK_ROUTER: u16 = 9009;
+pub const ECOM_SETTINGS_EXPORTER: u16 = 9010;
+pub const MERCHANDISING_EXPORTER: u16 = 9011;
+
+/// Default ports before the offset, by service name: every port a stack uses, built-in or the
+/// team's well-known services (`[[services]]` without a `port` get theirs from here).
 pub const DEFAULTS: &[(&str, u16)] = &[
-    ("dashboard", 9000),
-    ("fake_cell", 9001),
+    ("dashboard", DASHBOARD),
+    ("fake_cell", FAKE_CELL),
     ("controller", 9002),
-    ("moto", 9003),
+    ("moto", MOTO),
     ("admin_server", 9004),
-    ("search_proxy", 9005),
-    ("fake_cognito", 9006),
+    ("search_proxy", SEARCH_PROXY),
+    ("fake_cognito", FAKE_COGNITO),
     ("agentic_search", 9007),
     ("console", 9008),
-    ("webhook_router", 9009),
-    ("ecom_settings_exporter", 9010),
-    ("merchandising_exporter", 9011),
+    ("webhook_router", WEBHOOK_ROUTER),
+    ("ecom_settings_exporter", ECOM_SETTINGS_EXPORTER),
+    ("merchandising_exporter", MERCHANDISING_EXPORTER),
     ("global_worker", 9012),
 ];
 
@@ -45,19 +55,28 @@ impl Ports {
     }
 
     pub fn dashboard(&self) -> u16 {
-        self.shift(9000)
+        self.shift(DASHBOARD)
     }
     pub fn fake_cell(&self) -> u16 {
-        self.shift(9001)
+        self.shift(FAKE_CELL)
     }
     pub fn moto(&self) -> u16 {
-        self.shift(9003)
+        self.shift(MOTO)
+    }
+    pub fn search_proxy(&self) -> u16 {
+        self.shift(SEARCH_PROXY)
     }
     pub fn fake_cognito(&self) -> u16 {
-        self.shift(9006)
+        self.shift(FAKE_COGNITO)
     }
     pub fn webhook_router(&self) -> u16 {
-        self.shift(9009)
+        self.shift(WEBHOOK_ROUTER)
+    }
+    pub fn ecom_settings_exporter(&self) -> u16 {
+        self.shift(ECOM_SETTINGS_EXPORTER)
+    }
+    pub fn merchandising_exporter(&self) -> u16 {
+        self.shift(MERCHANDISING_EXPORTER)
     }
     pub fn index_range(&self) -> (u16, u16) {
         (self.shift(INDEX_RANGE.0), self.shift(INDEX_RANGE.1))
@@ -112,6 +131,23 @@ mod tests {
         assert_eq!(p.of("console"), Some(10008));
         assert_eq!(p.index_range(), (10100, 10199));
         assert_eq!(p.of("nope"), None);
+    }
+
+    #[test]
+    fn named_ports_are_the_table_entries() {
+        let p = Ports::new(7);
+        for (name, port) in [
+            ("dashboard", p.dashboard()),
+            ("fake_cell", p.fake_cell()),
+            ("moto", p.moto()),
+            ("search_proxy", p.search_proxy()),
+            ("fake_cognito", p.fake_cognito()),
+            ("webhook_router", p.webhook_router()),
+            ("ecom_settings_exporter", p.ecom_settings_exporter()),
+            ("merchandising_exporter", p.merchandising_exporter()),
+        ] {
+            assert_eq!(p.of(name), Some(port), "{name}");
+        }
     }
 
     #[test]

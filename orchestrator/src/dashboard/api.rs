@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use service_kit::json_error;
 
 use super::extract::{ApiPath, ApiQuery, rejection};
-use super::{AppState, SeedStatus};
+use super::{AppState, NotReady, SeedStatus, ServiceView, StackView, StatusView};
 use crate::supervisor::Status;
 
 pub async fn healthz(State(st): State<AppState>) -> Response {
@@ -29,61 +29,57 @@ pub async fn healthz(State(st): State<AppState>) -> Response {
 }
 
 /// `GET /api/status`: one entry per service, keyed by name, the dashboard included.
-pub async fn status(State(st): State<AppState>) -> Json<BTreeMap<String, Value>> {
-    Json(status_map(&st))
+pub async fn status(State(st): State<AppState>) -> Json<StatusView> {
+    Json(status_view(&st))
 }
 
-pub fn status_map(st: &AppState) -> BTreeMap<String, Value> {
-    let mut out: BTreeMap<String, Value> = st
+pub fn status_view(st: &AppState) -> StatusView {
+    let mut out: StatusView = st
         .sup
         .services
         .iter()
-        .map(|s| (s.spec.name.clone(), s.status_json()))
+        .map(|s| (s.spec.name.clone(), ServiceView::of(s)))
         .collect();
     out.insert(
         "dashboard".into(),
-        json!({
-            "status": if st.ready.load(Ordering::SeqCst) { "running" } else { "starting" },
-            "port": st.info.dashboard_port,
-            "pid": std::process::id(),
-            "layer": 0,
-            "restarts": 0,
-            "uptime_s": st.started.elapsed().as_secs(),
-            "builtin": true,
-            "blocking": true,
-            "url": format!("http://127.0.0.1:{}", st.info.dashboard_port),
-        }),
+        ServiceView::dashboard(
+            st.info.dashboard_port,
+            st.ready.load(Ordering::SeqCst),
+            st.started.elapsed().as_secs(),
+        ),
     );
     out
 }
 
 /// `GET /api/stack`: profile, cell, prefix, seed, readiness and why not.
-pub async fn stack(State(st): State<AppState>) -> Json<Value> {
-    Json(stack_json(&st))
+pub async fn stack(State(st): State<AppState>) -> Json<StackView> {
+    Json(stack_view(&st))
 }
 
-pub fn stack_json(st: &AppState) -> Value {
+pub fn stack_view(st: &AppState) -> StackView {
     let seed = st.seed.lock().clone();
     let ready = st.ready.load(Ordering::SeqCst);
     let mut not_ready = Vec::new();
     for s in &st.sup.services {
         let snap = s.snapshot();
         if s.spec.blocking && s.spec.skip.is_none() && snap.status != Status::Running {
-            not_ready.push(
-                json!({"service": s.spec.name, "status": snap.status, "reason": snap.reason}),
-            );
+            not_ready.push(NotReady {
+                service: s.spec.name.clone(),
+                status: snap.status,
+                reason: snap.reason,
+            });
         }
     }
     let seed_ok = matches!(seed, SeedStatus::Done | SeedStatus::Skipped);
-    json!({
-        "info": *st.info,
-        "uptime_s": st.started.elapsed().as_secs(),
-        "started": ready,
-        "startup_ms": ready.then(|| st.startup_ms.load(Ordering::SeqCst)),
-        "seed": seed,
-        "ready": ready && seed_ok && not_ready.is_empty(),
-        "not_ready": not_ready,
-    })
+    StackView {
+        info: (*st.info).clone(),
+        uptime_s: st.started.elapsed().as_secs(),
+        started: ready,
+        startup_ms: ready.then(|| st.startup_ms.load(Ordering::SeqCst)),
+        seed,
+        ready: ready && seed_ok && not_ready.is_empty(),
+        not_ready,
+    }
 }
 
 #[derive(Deserialize)]

@@ -9,6 +9,9 @@ mod page;
 mod stream;
 #[cfg(test)]
 mod tests;
+mod views;
+
+pub use views::{NotReady, Outcome, SeedStatus, ServiceView, StackInfo, StackView, StatusView};
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -17,38 +20,10 @@ use std::time::Instant;
 use axum::Router;
 use axum::routing::{get, post};
 use parking_lot::Mutex;
-use serde::{Deserialize, Serialize};
 use service_kit::Shutdown;
 
 use crate::seed_hooks::SeedHooks;
 use crate::supervisor::Supervisor;
-
-/// What the stack is, for the header and `/api/stack`.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct StackInfo {
-    pub profile: String,
-    pub cell: String,
-    pub cell_url: String,
-    pub table_prefix: String,
-    pub seed: u64,
-    pub project_root: String,
-    pub port_offset: u16,
-    pub dashboard_port: u16,
-    pub router_url: String,
-    pub started_at_ms: u64,
-    pub manifest_path: String,
-}
-
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "lowercase", tag = "state", content = "detail")]
-pub enum SeedStatus {
-    Pending,
-    Running,
-    Done,
-    Skipped,
-    /// One line per failed group (`group: resource: message`), or the error when none ran.
-    Failed(String),
-}
 
 /// Shared by every dashboard handler.
 #[derive(Clone)]

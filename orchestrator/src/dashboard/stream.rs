@@ -16,13 +16,13 @@ use service_kit::json_error;
 use tokio::sync::broadcast::error::RecvError;
 
 use super::AppState;
-use super::api::{LogsQuery, stack_json, status_map};
+use super::api::{LogsQuery, stack_view, status_view};
 use super::extract::{ApiPath, ApiQuery};
 
 const TICK: Duration = Duration::from_secs(1);
 
 fn snapshot_event(st: &AppState) -> Event {
-    let data = json!({"status": status_map(st), "stack": stack_json(st)});
+    let data = json!({"status": status_view(st), "stack": stack_view(st)});
     Event::default().event("snapshot").data(data.to_string())
 }
 

@@ -15,6 +15,7 @@ use service_kit::Shutdown;
 use tower::ServiceExt;
 
 use super::{AppState, SeedStatus, StackInfo, router};
+use crate::config::{Cell, Profile};
 use crate::logs::RunLogs;
 use crate::runfile::RunFile;
 use crate::services::{Health, ServiceSpec};
@@ -61,8 +62,8 @@ fn state(dir: &std::path::Path) -> AppState {
     AppState {
         sup,
         info: Arc::new(StackInfo {
-            profile: "core".into(),
-            cell: "local".into(),
+            profile: Profile::Core,
+            cell: Cell::Local,
             cell_url: "http://127.0.0.1:1".into(),
             table_prefix: "dev-test-".into(),
             seed: 42,

@@ -139,20 +139,12 @@ pub struct Inputs {
 impl Inputs {
     /// The configuration in effect: the parsed file, or an empty one when it does not parse.
     pub fn config(&self) -> &HippodromeToml {
-        static EMPTY: std::sync::OnceLock<HippodromeToml> = std::sync::OnceLock::new();
-        self.toml
-            .as_ref()
-            .unwrap_or_else(|_| EMPTY.get_or_init(HippodromeToml::default))
+        HippodromeToml::or_empty(&self.toml)
     }
 
     /// Services of the plan that `up` would actually start.
     pub fn planned(&self) -> impl Iterator<Item = &ServiceSpec> {
         self.plan.iter().filter(|s| s.skip.is_none())
-    }
-
-    /// True when the recorded orchestrator of this project is alive.
-    pub fn stack_running(&self) -> bool {
-        self.run.as_ref().is_some_and(RunFile::orchestrator_alive)
     }
 }
 

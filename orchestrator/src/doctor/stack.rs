@@ -2,10 +2,11 @@
 //! probe (`/api/status`), and the seed's result (`/api/stack`, `/api/seed`) — a stack whose
 //! services are all running but whose seed failed is not usable, and `wait` says so too.
 
-use serde_json::Value;
-
 use super::{Check, Inputs};
-use crate::dashboard::SeedStatus;
+use crate::dashboard::{SeedStatus, ServiceView};
+use crate::probe::Probe;
+use crate::stack_client::{self, Dashboard};
+use crate::supervisor::Status;
 
 /// A running stack's health per service, from the dashboard's `/api/status`, then its seed.
 pub async fn health(i: &Inputs) -> Vec<Check> {
@@ -15,97 +16,93 @@ pub async fn health(i: &Inputs) -> Vec<Check> {
             "no stack is running for this project; health not checked",
         )];
     };
-    let url = format!("http://127.0.0.1:{}/api/status", run.dashboard_port);
-    let v = match crate::commands::stack::get_json(&url).await {
+    let dash = Dashboard::new(&format!("http://127.0.0.1:{}", run.dashboard_port));
+    let services = match dash.status().await {
         Ok(v) => v,
+        Err(e) if stack_client::is_bad_answer(&e) => {
+            return vec![Check::fail(
+                "stack",
+                format!("{e:#}"),
+                "update the orchestrator and restart the stack",
+            )];
+        }
         Err(e) => {
             return vec![Check::fail(
                 "stack",
                 format!(
-                    "the orchestrator (pid {}) runs but its dashboard {url} does not answer: {e}",
-                    run.orchestrator_pid
+                    "the orchestrator (pid {}) runs but its dashboard {} does not answer: {e}",
+                    run.orchestrator_pid,
+                    dash.url("/api/status")
                 ),
                 "`cargo run -p orchestrator -- stop` (or `kill`), then `up` again",
             )];
         }
     };
-    let Some(map) = v.as_object() else {
-        return vec![Check::fail(
-            "stack",
-            format!("unexpected /api/status answer: {v}"),
-            "update the orchestrator and restart the stack",
-        )];
-    };
-    let mut rows: Vec<(&String, &Value)> = map.iter().collect();
-    rows.sort_by_key(|(name, s)| (s["layer"].as_u64().unwrap_or(9), (*name).clone()));
-    let mut out = Vec::new();
-    for (name, s) in rows {
-        let status = s["status"].as_str().unwrap_or("?");
-        let reason = s["reason"]
-            .as_str()
-            .map(|r| format!(": {r}"))
-            .unwrap_or_default();
-        let probe = match (
-            s["last_probe"]["ok"].as_bool(),
-            s["last_probe"]["error_type"].as_str(),
-        ) {
-            (Some(false), Some(t)) => {
-                let code = s["last_probe"]["status_code"]
-                    .as_u64()
-                    .map(|c| format!(" {c}"))
-                    .unwrap_or_default();
-                format!(" (last probe: {t}{code})")
-            }
-            _ => String::new(),
-        };
-        let blocking = s["blocking"].as_bool().unwrap_or(true);
-        let line = format!("{name} is {status}{probe}{reason}");
-        let logs = format!(
-            "`cargo run -p orchestrator -- logs {name}`; then `cargo run -p orchestrator -- control restart {name}`"
-        );
-        out.push(match status {
-            "running" | "skipped" | "stopped" => Check::ok("stack", line),
-            "pending" | "starting" | "restarting" => Check::warn(
-                "stack",
-                line,
-                format!("wait (`cargo run -p orchestrator -- wait`), or read {logs}"),
-            ),
-            _ if !blocking => Check::warn("stack", format!("{line} (non-blocking)"), logs),
-            _ => Check::fail("stack", line, logs),
-        });
-    }
-    out.extend(seed(run.dashboard_port).await);
+    // By layer, then by name (the map's order; the sort is stable).
+    let mut rows: Vec<(&String, &ServiceView)> = services.iter().collect();
+    rows.sort_by_key(|(_, s)| s.layer);
+    let mut out: Vec<Check> = rows.into_iter().map(|(name, s)| service(name, s)).collect();
+    out.extend(seed(&dash).await);
     out
 }
 
+/// One service's line: ok, worth waiting for, or broken (a warning when it is not blocking).
+fn service(name: &str, s: &ServiceView) -> Check {
+    let reason = s.reason().map(|r| format!(": {r}")).unwrap_or_default();
+    let probe = match s.last_probe() {
+        Some(Probe {
+            ok: false,
+            error_type: Some(t),
+            status_code,
+            ..
+        }) => {
+            let code = status_code.map(|c| format!(" {c}")).unwrap_or_default();
+            format!(" (last probe: {t}{code})")
+        }
+        _ => String::new(),
+    };
+    let line = format!("{name} is {}{probe}{reason}", s.status.as_str());
+    let logs = format!(
+        "`cargo run -p orchestrator -- logs {name}`; then `cargo run -p orchestrator -- control restart {name}`"
+    );
+    match s.status {
+        Status::Running | Status::Skipped | Status::Stopped => Check::ok("stack", line),
+        Status::Pending | Status::Starting | Status::Restarting => Check::warn(
+            "stack",
+            line,
+            format!("wait (`cargo run -p orchestrator -- wait`), or read {logs}"),
+        ),
+        _ if !s.blocking => Check::warn("stack", format!("{line} (non-blocking)"), logs),
+        _ => Check::fail("stack", line, logs),
+    }
+}
+
 /// The seed's state; a failed seed names each failed group with its message, one line each.
-async fn seed(dashboard_port: u16) -> Vec<Check> {
-    let base = format!("http://127.0.0.1:{dashboard_port}");
-    let stack = match crate::commands::stack::get_json(&format!("{base}/api/stack")).await {
-        Ok(v) => v,
+async fn seed(dash: &Dashboard) -> Vec<Check> {
+    let status = match dash.stack().await {
+        Ok(v) => v.seed,
+        Err(e) if stack_client::is_bad_answer(&e) => {
+            return vec![Check::warn(
+                "seed",
+                format!("{e:#}"),
+                "update the orchestrator and restart the stack",
+            )];
+        }
         Err(e) => {
             return vec![Check::warn(
                 "seed",
-                format!("cannot read the seed's state from {base}/api/stack: {e}"),
+                format!(
+                    "cannot read the seed's state from {}: {e}",
+                    dash.url("/api/stack")
+                ),
                 "`cargo run -p orchestrator -- status`",
             )];
         }
     };
-    let Ok(status) = serde_json::from_value::<SeedStatus>(stack["seed"].clone()) else {
-        let other = stack["seed"]["state"].as_str().unwrap_or("?");
-        return vec![Check::warn(
-            "seed",
-            format!("unknown seed state {other:?} in /api/stack"),
-            "update the orchestrator and restart the stack",
-        )];
-    };
     let rerun = "`cargo run -p orchestrator -- seed` (it is idempotent; see TROUBLESHOOTING.md#seed-failed)";
     match status {
         SeedStatus::Done => {
-            let manifest = crate::commands::stack::get_json(&format!("{base}/api/seed"))
-                .await
-                .ok()
-                .and_then(|v| serde_json::from_value::<seed::Manifest>(v).ok());
+            let manifest = dash.seed_manifest().await.ok();
             let counts = match manifest {
                 Some(m) => format!(
                     ": {} accounts, {} users",

@@ -6,8 +6,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use parking_lot::Mutex;
-use serde::Serialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 
 use super::actor::Cmd;
@@ -16,7 +15,7 @@ use crate::logs::LogSink;
 use crate::probe::Probe;
 use crate::services::ServiceSpec;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Status {
     Pending,
@@ -28,6 +27,23 @@ pub enum Status {
     Failed,
     Stopped,
     Skipped,
+}
+
+impl Status {
+    /// The word `/api/status` uses (`crash-looping`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pending => "pending",
+            Status::Starting => "starting",
+            Status::Running => "running",
+            Status::Unhealthy => "unhealthy",
+            Status::Restarting => "restarting",
+            Status::CrashLooping => "crash-looping",
+            Status::Failed => "failed",
+            Status::Stopped => "stopped",
+            Status::Skipped => "skipped",
+        }
+    }
 }
 
 /// The live state of one service. Locked briefly, never across I/O or `.await`.
@@ -44,7 +60,7 @@ pub struct ServiceState {
     pub last_reload: Option<Reload>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Reload {
     pub cause: String,
     pub at_ms: u64,
@@ -98,28 +114,5 @@ impl Service {
 
     pub fn snapshot(&self) -> ServiceState {
         self.state.lock().clone()
-    }
-
-    /// The `/api/status` entry.
-    pub fn status_json(&self) -> Value {
-        let s = self.snapshot();
-        json!({
-            "status": s.status,
-            "port": self.spec.port,
-            "pid": s.pid,
-            "layer": self.spec.layer,
-            "restarts": s.restarts,
-            "uptime_s": s.started_at.filter(|_| s.pid.is_some()).map(|t| t.elapsed().as_secs()),
-            "last_exit_code": s.last_exit_code,
-            "reason": s.reason,
-            "last_probe": s.last_probe,
-            "last_reload": s.last_reload,
-            "blocking": self.spec.blocking,
-            "auto_restart": self.spec.auto_restart,
-            "builtin": self.spec.builtin,
-            "url": self.spec.port.map(|p| format!("http://127.0.0.1:{p}")),
-            "health": self.spec.health,
-            "log_file": self.log_file,
-        })
     }
 }

@@ -1,6 +1,7 @@
-//! Runs the `seed` crate against the stack: automatically after layer 0 in `up`, and on demand in
-//! `orchestrator seed`. Progress lines go to the terminal as `[seed] …`; the manifest is kept for
-//! `GET /api/seed`, and the Cognito ids it yields are injected into the later layers' environment.
+//! A seed run: the `seed` crate run against the stack, automatically after layer 0 in `up`, and on
+//! demand in `orchestrator seed` (whose command line lives in `commands/seed.rs`). Progress lines
+//! go to the terminal as `[seed] …`; the manifest is kept for `GET /api/seed`, and the Cognito ids
+//! it yields are injected into the later layers' environment.
 
 use std::time::{Duration, Instant};
 
@@ -8,13 +9,7 @@ use crate::config::Paths;
 use crate::config::env::Context;
 use crate::dashboard::{AppState, SeedStatus};
 
-/// The DynamoDB table suffixes the seed creates (one env var each for the services).
-pub fn table_suffixes() -> Vec<String> {
-    seed::fixtures::get()
-        .map(|f| f.tables.iter().map(|t| t.base_name().to_owned()).collect())
-        .unwrap_or_default()
-}
-
+/// What the `seed` crate needs, from the services' context; `moto` and `cell`: whether those run.
 pub fn config(
     ctx: &Context,
     paths: &Paths,
