@@ -114,17 +114,16 @@ pub async fn control(
     ApiPath(action): ApiPath<String>,
     ApiQuery(q): ApiQuery<ControlQuery>,
 ) -> Response {
+    if let Some(name) = q.service.as_deref()
+        && action != "shutdown"
+        && st.sup.get(name).is_none()
+    {
+        return unknown_service(name);
+    }
     let result = match (action.as_str(), q.service.as_deref()) {
         ("shutdown", _) => {
             st.shutdown.trigger();
             Ok(())
-        }
-        (_, Some(name)) if st.sup.get(name).is_none() => {
-            return json_error(
-                StatusCode::NOT_FOUND,
-                "unknown_service",
-                format!("no service named {name}"),
-            );
         }
         ("restart", Some(name)) => st.sup.restart(name).await,
         ("stop", Some(name)) => st.sup.stop(name).await,
@@ -172,6 +171,15 @@ impl LogsQuery {
     }
 }
 
+/// The 404 every per-service route answers for a name the stack does not have.
+pub fn unknown_service(name: &str) -> Response {
+    json_error(
+        StatusCode::NOT_FOUND,
+        "unknown_service",
+        format!("no service named {name}"),
+    )
+}
+
 /// `GET /api/logs/{service}?tail=N`.
 pub async fn logs(
     State(st): State<AppState>,
@@ -179,11 +187,7 @@ pub async fn logs(
     ApiQuery(q): ApiQuery<LogsQuery>,
 ) -> Response {
     let Some(s) = st.sup.get(&service) else {
-        return json_error(
-            StatusCode::NOT_FOUND,
-            "unknown_service",
-            format!("no service named {service}"),
-        );
+        return unknown_service(&service);
     };
     let n = q.lines(200);
     Json(json!({"service": service, "log_file": s.log_file, "lines": s.sink.tail(n)}))

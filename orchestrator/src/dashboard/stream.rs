@@ -7,16 +7,14 @@ use std::convert::Infallible;
 use std::time::Duration;
 
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures::{Stream, StreamExt};
 use serde_json::json;
-use service_kit::json_error;
 use tokio::sync::broadcast::error::RecvError;
 
 use super::AppState;
-use super::api::{LogsQuery, stack_view, status_view};
+use super::api::{LogsQuery, stack_view, status_view, unknown_service};
 use super::extract::{ApiPath, ApiQuery};
 
 const TICK: Duration = Duration::from_secs(1);
@@ -56,11 +54,7 @@ pub async fn log_stream(
     ApiQuery(q): ApiQuery<LogsQuery>,
 ) -> Response {
     let Some(s) = st.sup.get(&service) else {
-        return json_error(
-            StatusCode::NOT_FOUND,
-            "unknown_service",
-            format!("no service named {service}"),
-        );
+        return unknown_service(&service);
     };
     let (tail, rx) = s.sink.follow(q.lines(0));
     let first = Event::default()
