@@ -36,6 +36,7 @@ use axum::extract::State;
 use axum::http::Request;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use axum::serve::ListenerExt;
 use axum::{Json, Router};
 use lambda_invoke::{FunctionTable, Invoker};
 use serde_json::{Value, json};
@@ -211,8 +212,16 @@ pub async fn run(
             tokio::time::sleep(Duration::from_millis(700)).await;
         }
     };
+    // TCP_NODELAY on accepted sockets: a streamed answer goes out as a header write then body
+    // writes, and Nagle would hold the second until the client's delayed ACK (about 40 ms).
+    let listener = listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %e, "TCP_NODELAY");
+        }
+    });
+    let serve = axum::serve(listener, router(state)).with_graceful_shutdown(token.wait());
     tokio::select! {
-        r = service_kit::serve(listener, router(state), token.wait()) => r?,
+        r = serve => r?,
         () = cutoff => tracing::warn!("shutdown: in-flight requests cut off after 700 ms"),
     }
     manager.abort();

@@ -235,7 +235,7 @@ fn classify(status: u16, function_error: Option<String>, body: Bytes) -> InvokeO
 /// `Some(errorType)` when `body` is the runtime's error object (`errorMessage` + `errorType`).
 fn error_type_of(body: &[u8]) -> Option<String> {
     // Cheap test first: most results are not error objects.
-    if !body.first().is_some_and(|b| *b == b'{') || !contains(body, b"\"errorType\"") {
+    if body.first() != Some(&b'{') || !contains(body, b"\"errorType\"") {
         return None;
     }
     let v: serde_json::Value = serde_json::from_slice(body).ok()?;
