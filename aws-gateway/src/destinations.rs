@@ -3,7 +3,9 @@
 //! `DestinationConfig.OnSuccess/OnFailure`) and the function's `DeadLetterConfig`. Destinations
 //! get AWS's invocation record; a dead-letter queue gets the original event with AWS's
 //! `RequestID`/`ErrorCode`/`ErrorMessage` attributes. SQS, SNS and Lambda targets are delivered;
-//! others (EventBridge, S3) are logged as not available locally.
+//! others (EventBridge, S3) are logged as not available locally. (moto 5.2.5 does not keep a
+//! function's `DeadLetterConfig`, so today only destinations fire; the DLQ read is ready for a
+//! moto that keeps it.)
 
 use aws_sdk_lambda::error::ProvideErrorMetadata;
 use serde_json::{Value, json};

@@ -165,3 +165,136 @@ async fn batch_item_failures_stay_and_go_to_the_dlq_after_max_receive_count() {
         "{seen:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_disabled_mapping_is_not_polled_and_moto_never_dispatches_itself() {
+    let Some(stack) = Stack::start("consumer", &[]).await else {
+        return;
+    };
+    stack.create_function("consumer").await;
+    let (url, arn) = stack.create_queue("jobs", &[]).await;
+    let uuid = stack
+        .lambda()
+        .create_event_source_mapping()
+        .function_name("consumer")
+        .event_source_arn(&arn)
+        .enabled(false)
+        .send()
+        .await
+        .expect("CreateEventSourceMapping")
+        .uuid()
+        .unwrap()
+        .to_owned();
+    let listed = stack
+        .lambda()
+        .list_event_source_mappings()
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listed.event_source_mappings()[0].state(), Some("Disabled"));
+    stack
+        .sqs()
+        .send_message()
+        .queue_url(&url)
+        .message_body("waits")
+        .send()
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    assert!(
+        bodies(&stack).await.is_empty(),
+        "a disabled mapping is not polled"
+    );
+    // moto's own dispatch did not touch the message either: it was never received.
+    let attrs = stack
+        .sqs()
+        .get_queue_attributes()
+        .queue_url(&url)
+        .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        attrs.attributes().unwrap()[&QueueAttributeName::ApproximateNumberOfMessages],
+        "1"
+    );
+    let updated = stack
+        .lambda()
+        .update_event_source_mapping()
+        .uuid(&uuid)
+        .enabled(true)
+        .send()
+        .await
+        .expect("UpdateEventSourceMapping");
+    assert_eq!(updated.state(), Some("Enabled"));
+    wait_for("the message after enabling", || async {
+        (bodies(&stack).await == ["waits"]).then_some(())
+    })
+    .await;
+    stack
+        .lambda()
+        .delete_event_source_mapping()
+        .uuid(&uuid)
+        .send()
+        .await
+        .expect("Delete");
+    wait_for("the poller to stop", || async {
+        stack.gateway.lambdas().await["event_source_mappings"]
+            .as_array()
+            .is_some_and(|a| a.is_empty())
+            .then_some(())
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mapping_given_on_the_command_line_is_polled() {
+    let Some(moto) = test_support::Moto::start().await else {
+        return;
+    };
+    // The queue must exist before the poller needs it; the ARN is known in advance.
+    let arn = "arn:aws:sqs:us-east-1:123456789012:from-flags";
+    let fixture = crate::support::Fixture::start().await;
+    let gateway = crate::support::Gateway::start(&[
+        "--moto-url".into(),
+        moto.url.clone(),
+        "--lambda".into(),
+        format!("consumer={}", fixture.url),
+        "--sqs-mapping".into(),
+        format!("consumer={arn},1"),
+    ])
+    .await;
+    let sqs = aws_sdk_sqs::Client::new(&crate::support::sdk(&gateway.url).await);
+    let url = sqs
+        .create_queue()
+        .queue_name("from-flags")
+        .send()
+        .await
+        .unwrap()
+        .queue_url()
+        .unwrap()
+        .to_owned();
+    sqs.send_message()
+        .queue_url(&url)
+        .message_body("a")
+        .send()
+        .await
+        .unwrap();
+    sqs.send_message()
+        .queue_url(&url)
+        .message_body("b")
+        .send()
+        .await
+        .unwrap();
+    let events = wait_for("both messages, one per batch", || async {
+        let r = fixture.received().await;
+        (r.len() == 2).then_some(r)
+    })
+    .await;
+    assert!(
+        events
+            .iter()
+            .all(|e| e["Records"].as_array().map(Vec::len) == Some(1)),
+        "{events:?}"
+    );
+}
