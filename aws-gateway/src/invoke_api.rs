@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use std::time::{Instant, SystemTime};
 
 use axum::body::Body;
+use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -22,11 +23,17 @@ use crate::recent::{InvocationRecord, InvocationType};
 /// The handler behind the route.
 pub async fn invoke(
     State(state): State<AppState>,
-    Path(function_name): Path<String>,
-    Query(query): Query<HashMap<String, String>>,
+    path: Result<Path<String>, PathRejection>,
+    query: Result<Query<HashMap<String, String>>, QueryRejection>,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
+    // axum's own rejections are plain text; callers get AWS's JSON shape instead.
+    let (Path(function_name), Query(query)) = match (path, query) {
+        (Ok(p), Ok(q)) => (p, q),
+        (Err(e), _) => return GatewayError::InvalidParameter(e.body_text()).into_response(),
+        (_, Err(e)) => return GatewayError::InvalidParameter(e.body_text()).into_response(),
+    };
     match handle(&state, &function_name, &query, &headers, body).await {
         Ok(res) => res,
         Err(e) => e.into_response(),

@@ -259,6 +259,17 @@ impl FunctionTable {
     ) -> Result<Resolved, LambdaError> {
         let parsed = FunctionRef::parse(function_name)?;
         let qualifier_param = qualifier_param.filter(|q| !q.is_empty());
+        if let Some(q) = qualifier_param {
+            let ok = q.len() <= 128
+                && q.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"$_-".contains(&b));
+            if !ok {
+                return Err(LambdaError::Validation(format!(
+                    "1 validation error detected: Value '{q}' at 'qualifier' failed to satisfy \
+                     constraint: Member must satisfy regular expression pattern: (|[a-zA-Z0-9$_-]+)"
+                )));
+            }
+        }
         let qualifier = match (parsed.qualifier, qualifier_param) {
             (Some(a), Some(b)) if a != b => {
                 return Err(LambdaError::InvalidParameter(
@@ -354,6 +365,8 @@ mod tests {
         let e = t.resolve("admin_lambda:1", Some("2")).unwrap_err();
         assert_eq!(e.aws_code(), "InvalidParameterValueException");
         assert!(t.resolve("admin_lambda:1", Some("1")).is_ok());
+        let bad = t.resolve("admin_lambda", Some("a b")).unwrap_err();
+        assert_eq!(bad.aws_code(), "ValidationException");
     }
 
     #[test]

@@ -231,6 +231,19 @@ async fn bad_requests_get_aws_errors() {
             .unwrap()
             .starts_with("Function not found: arn:aws:lambda:")
     );
+    // A qualifier outside AWS's pattern: AWS's JSON shape, not plain text.
+    let res = client()
+        .post(format!(
+            "{}/2015-03-31/functions/echo/invocations?Qualifier=%ff",
+            stack.gateway.url
+        ))
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+    assert_eq!(res.headers()["x-amzn-errortype"], "ValidationException");
+    assert!(res.json::<Value>().await.unwrap()["message"].is_string());
     assert!(stack.fixture.received().await.is_empty());
 }
 
