@@ -99,3 +99,39 @@ async fn moto_down_answers_an_aws_shaped_503_fast() {
     let meta = aws_sdk_dynamodb::error::ProvideErrorMetadata::meta(&err);
     assert_eq!(meta.code(), Some("ServiceUnavailable"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn moto_restarting_under_the_gateway_is_survived() {
+    let Some(mut moto) = Moto::start().await else {
+        return;
+    };
+    let gateway = Gateway::start(&["--moto-url".into(), moto.url.clone()]).await;
+    let ddb = aws_sdk_dynamodb::Client::new(&sdk(&gateway.url).await);
+    ddb.list_tables().send().await.expect("moto up");
+    moto.stop();
+    let err = ddb.list_tables().send().await.expect_err("moto down");
+    let meta = aws_sdk_dynamodb::error::ProvideErrorMetadata::meta(&err);
+    assert_eq!(meta.code(), Some("ServiceUnavailable"));
+    // /healthz stays 200 (the gateway itself is fine) but says moto is unreachable.
+    let health: Value = crate::support::wait_for("healthz to report moto down", || async {
+        let h: Value = client()
+            .get(format!("{}/healthz", gateway.url))
+            .send()
+            .await
+            .ok()?
+            .json()
+            .await
+            .ok()?;
+        (h["status"] == "degraded").then_some(h)
+    })
+    .await;
+    assert!(
+        health.to_string().contains("ListEventSourceMappings"),
+        "{health}"
+    );
+    moto.restart().await;
+    ddb.list_tables()
+        .send()
+        .await
+        .expect("moto back: the same gateway forwards again");
+}
