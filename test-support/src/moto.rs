@@ -48,6 +48,9 @@ pub struct Moto {
     child: Option<Child>,
     pub port: u16,
     pub url: String,
+    /// Extra environment for the moto process (e.g. `MOTO_PORT`, which moto's Step Functions
+    /// engine calls back on); kept across `restart`.
+    env: Vec<(String, String)>,
 }
 
 impl Moto {
@@ -67,12 +70,28 @@ impl Moto {
         })
     }
 
+    /// [`Moto::start`] with extra environment variables for the moto process.
+    pub async fn start_with_env(env: &[(&str, &str)]) -> Option<Moto> {
+        let moto = Moto::spawn_with_env(crate::free_port(), env)?;
+        moto.wait_ready().await;
+        Some(moto)
+    }
+
     /// Start moto on `port` and return at once (moto needs a moment before it answers).
     pub fn spawn_on(port: u16) -> Option<Moto> {
+        Moto::spawn_with_env(port, &[])
+    }
+
+    /// [`Moto::spawn_on`] with extra environment variables for the moto process.
+    pub fn spawn_with_env(port: u16, env: &[(&str, &str)]) -> Option<Moto> {
         let mut moto = Moto {
             child: None,
             port,
             url: format!("http://127.0.0.1:{port}"),
+            env: env
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
         };
         if !moto.spawn() {
             eprintln!("skipping: moto not found (set HIPPODROME_MOTO_SERVER)");
@@ -87,6 +106,7 @@ impl Moto {
         };
         let child = cmd
             .args(["-H", "127.0.0.1", "-p", &self.port.to_string()])
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
