@@ -182,8 +182,8 @@ pub struct ResetArgs {
 
 #[derive(Args, Debug)]
 pub struct ServeArgs {
-    /// fake-cell, fake-cognito or webhook-router.
-    #[arg(value_parser = ["fake-cell", "fake-cognito", "webhook-router"])]
+    /// fake-cell, fake-cognito, webhook-router or aws-gateway.
+    #[arg(value_parser = ["fake-cell", "fake-cognito", "webhook-router", "aws-gateway"])]
     pub service: String,
     /// The service's own flags.
     #[arg(trailing_var_arg = true, allow_hyphen_values = true)]

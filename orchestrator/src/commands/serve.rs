@@ -12,6 +12,7 @@ pub fn run(args: ServeArgs) -> ExitCode {
         "fake-cell" => fake_cell::cli_main(argv),
         "fake-cognito" => fake_cognito::cli_main(argv),
         "webhook-router" => webhook_router::cli_main(argv),
+        "aws-gateway" => aws_gateway::cli_main(argv),
         other => {
             eprintln!("unknown service {other:?}");
             ExitCode::FAILURE

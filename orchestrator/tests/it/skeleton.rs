@@ -60,3 +60,26 @@ fn up_serves_status_and_sigint_leaves_nothing_behind() {
         "run.json removed on clean stop"
     );
 }
+
+/// The AWS gateway is linked into the orchestrator like the other built-ins: `serve aws-gateway`
+/// runs it, and with moto unreachable it still answers `/healthz`, as `degraded` naming moto.
+#[test]
+fn serve_runs_the_aws_gateway_and_it_reports_moto_unreachable() {
+    let port = test_support::free_port();
+    let moto = test_support::free_port();
+    let mut child = std::process::Command::new(BIN)
+        .args(["serve", "aws-gateway", "--port", &port.to_string()])
+        .args(["--moto-url", &format!("http://127.0.0.1:{moto}")])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn orchestrator serve aws-gateway");
+    let url = format!("http://127.0.0.1:{port}/healthz");
+    eventually("the gateway says moto is unreachable", || {
+        get_json(&url).is_some_and(|v| v["status"] == "degraded")
+    });
+    let v = get_json(&url).expect("healthz JSON");
+    assert!(v.to_string().contains("moto"), "{v}");
+    let _ = child.kill();
+    let _ = child.wait();
+}
