@@ -23,7 +23,7 @@ pub struct Config {
     #[command(flatten)]
     pub listen: BindArgs<DEFAULT_PORT>,
     /// moto's URL: every request the gateway does not own goes there unchanged.
-    #[arg(long, value_name = "URL", default_value = "http://127.0.0.1:9013")]
+    #[arg(long, value_name = "URL", default_value = "http://127.0.0.1:9014")]
     pub moto_url: String,
     /// A function `NAME=URL[,TIMEOUT_S]` (repeatable): Invoke of NAME POSTs to URL's RIE path.
     /// The timeout defaults to 3 s, as in AWS.

@@ -41,7 +41,7 @@ impl Proxy {
             .map_err(|e| anyhow::anyhow!("--moto-url {moto_url:?}: {e}"))?;
         let (Some(scheme), Some(authority)) = (uri.scheme().cloned(), uri.authority().cloned())
         else {
-            anyhow::bail!("--moto-url {moto_url:?} must look like http://127.0.0.1:9013");
+            anyhow::bail!("--moto-url {moto_url:?} must look like http://127.0.0.1:9014");
         };
         if scheme != Scheme::HTTP {
             anyhow::bail!("--moto-url {moto_url:?} must be http:// (moto is a local process)");
@@ -156,8 +156,8 @@ mod tests {
 
     #[test]
     fn moto_url_must_be_plain_http() {
-        assert!(Proxy::new("http://127.0.0.1:9013/", Duration::from_secs(1)).is_ok());
+        assert!(Proxy::new("http://127.0.0.1:9014/", Duration::from_secs(1)).is_ok());
         assert!(Proxy::new("https://x", Duration::from_secs(1)).is_err());
-        assert!(Proxy::new("127.0.0.1:9013", Duration::from_secs(1)).is_err());
+        assert!(Proxy::new("127.0.0.1:9014", Duration::from_secs(1)).is_err());
     }
 }

@@ -72,8 +72,13 @@ pub fn build(input: &ServicesInput<'_>) -> Result<Vec<ServiceSpec>, String> {
     for s in &input.toml.services {
         out.push(team_service(s, input, &injected)?);
     }
+    let gateway = aws_gateway(input, &injected, &out)?;
+    out.push(gateway);
     for s in &mut out {
-        if s.skip.is_none() && !selected(input.only, &s.name) {
+        // The gateway is moto's front door: `--only moto` brings it too.
+        let wanted = selected(input.only, &s.name)
+            || (s.name == "aws_gateway" && selected(input.only, "moto"));
+        if s.skip.is_none() && !wanted {
             s.skip = Some("not in --only".to_owned());
         }
     }
@@ -203,10 +208,71 @@ fn moto(input: &ServicesInput<'_>, injected: &BTreeMap<String, String>) -> Servi
         .collect();
     let mut moto = builtin("moto", input.ports.moto(), argv, "/moto-api/", injected);
     moto.setup = input.moto_setup.clone();
+    // moto's Step Functions engine calls its service integrations (Lambda, DynamoDB…) at
+    // localhost:$MOTO_PORT: the gateway, so a state machine's Lambda task reaches a local process.
+    moto.env
+        .insert("MOTO_PORT".into(), input.ports.aws_gateway().to_string());
     if !matches!(input.profile, Profile::Ecom | Profile::Full) {
         moto.skip = Some(format!("not in profile {}", input.profile.as_str()));
     }
     moto
+}
+
+/// The AWS gateway in front of moto: every AWS call goes through it, and it runs Lambda Invoke on
+/// the `[[lambdas]]` processes. It runs exactly when moto does.
+fn aws_gateway(
+    input: &ServicesInput<'_>,
+    injected: &BTreeMap<String, String>,
+    built: &[ServiceSpec],
+) -> Result<ServiceSpec, String> {
+    let mut argv = vec![
+        input.self_exe.to_string_lossy().into_owned(),
+        "serve".into(),
+        "aws-gateway".into(),
+        "--port".into(),
+        input.ports.aws_gateway().to_string(),
+        "--moto-url".into(),
+        format!("http://127.0.0.1:{}", input.ports.moto()),
+        "--region".into(),
+        input.ctx.region.clone(),
+    ];
+    for l in &input.toml.lambdas {
+        let url = match (&l.url, &l.service) {
+            (Some(url), _) => url.clone(),
+            (None, Some(service)) => {
+                let port = built
+                    .iter()
+                    .find(|s| &s.name == service)
+                    .and_then(|s| s.port)
+                    .ok_or_else(|| {
+                        format!("lambdas: {:?}: service {service:?} has no port", l.name)
+                    })?;
+                format!("http://127.0.0.1:{port}")
+            }
+            (None, None) => return Err(format!("lambdas: {:?} has no url", l.name)),
+        };
+        argv.push("--lambda".into());
+        argv.push(format!("{}={url},{}", l.name, l.timeout_s));
+        for q in &l.sqs {
+            argv.push("--sqs-mapping".into());
+            argv.push(format!(
+                "{}={}",
+                l.name,
+                crate::config::lambdas::queue_arn(q, &input.ctx.region)
+            ));
+        }
+    }
+    let mut gateway = builtin(
+        "aws_gateway",
+        input.ports.aws_gateway(),
+        argv,
+        "/healthz",
+        injected,
+    );
+    if let Some(moto) = built.iter().find(|s| s.name == "moto") {
+        gateway.skip = moto.skip.clone();
+    }
+    Ok(gateway)
 }
 
 /// The router with its routes, and moto's URL when moto runs (it follows moto's tables then).

@@ -83,7 +83,8 @@ pub fn resolve(root: Option<&Path>, args: &StackArgs) -> Resolved {
         cell: args.cell.as_str().to_owned(),
         cell_url,
         staging_cell_url: cfg.cells.get("staging").map(|c| c.url.clone()),
-        moto_url: url(ports.moto()),
+        // The AWS endpoint: the gateway, which forwards to moto all it does not own itself.
+        moto_url: url(ports.aws_gateway()),
         cognito_url: url(ports.fake_cognito()),
         router_url: url(ports.webhook_router()),
         dashboard_url: url(ports.dashboard()),

@@ -105,7 +105,7 @@ impl Drop for Stack {
         }
         // Nothing of ours may be left on the stack's ports.
         let deadline = std::time::Instant::now() + Duration::from_secs(10);
-        for base in [9000u16, 9001, 9003, 9006, 9009] {
+        for base in [9000u16, 9001, 9003, 9006, 9009, 9014] {
             while std::net::TcpListener::bind(("127.0.0.1", base + self.offset)).is_err()
                 && std::time::Instant::now() < deadline
             {

@@ -25,6 +25,9 @@ pub struct HippodromeToml {
     pub services: Vec<ServiceSection>,
     #[serde(default)]
     pub seed: SeedSection,
+    /// `[[lambdas]]`: the local processes the AWS gateway invokes for each function name.
+    #[serde(default)]
+    pub lambdas: Vec<super::lambdas::LambdaSection>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -154,6 +157,7 @@ const RESERVED: &[&str] = &[
     "fake_cognito",
     "webhook_router",
     "moto",
+    "aws_gateway",
 ];
 
 impl HippodromeToml {
@@ -262,6 +266,9 @@ impl HippodromeToml {
             validate_watch(s).map_err(|(needle, message)| err(&needle, message))?;
         }
         self.validate_hooks()
+            .map_err(|(needle, message)| err(&needle, message))?;
+        let services: Vec<String> = self.services.iter().map(|s| s.name.clone()).collect();
+        super::lambdas::validate(&self.lambdas, &services)
             .map_err(|(needle, message)| err(&needle, message))
     }
 
@@ -352,6 +359,11 @@ mod tests {
             cfg.services
                 .iter()
                 .any(|s| s.name == "console" && !s.blocking)
+        );
+        assert!(
+            cfg.lambdas
+                .iter()
+                .any(|l| l.name == "admin_lambda" && l.service.as_deref() == Some("admin_lambda"))
         );
     }
 

@@ -3,6 +3,7 @@
 
 pub mod env;
 pub mod hippodrome_toml;
+pub mod lambdas;
 pub mod ports;
 pub mod project;
 

@@ -3,7 +3,10 @@
 
 pub const DASHBOARD: u16 = 9000;
 pub const FAKE_CELL: u16 = 9001;
-pub const MOTO: u16 = 9003;
+/// The AWS endpoint everything uses (the port moto had, so a team's `.env` keeps working).
+pub const AWS_GATEWAY: u16 = 9003;
+/// moto itself, behind the gateway.
+pub const MOTO: u16 = 9014;
 pub const SEARCH_PROXY: u16 = 9005;
 pub const FAKE_COGNITO: u16 = 9006;
 pub const WEBHOOK_ROUTER: u16 = 9009;
@@ -16,7 +19,7 @@ pub const DEFAULTS: &[(&str, u16)] = &[
     ("dashboard", DASHBOARD),
     ("fake_cell", FAKE_CELL),
     ("controller", 9002),
-    ("moto", MOTO),
+    ("aws_gateway", AWS_GATEWAY),
     ("admin_server", 9004),
     ("search_proxy", SEARCH_PROXY),
     ("fake_cognito", FAKE_COGNITO),
@@ -26,6 +29,7 @@ pub const DEFAULTS: &[(&str, u16)] = &[
     ("ecom_settings_exporter", ECOM_SETTINGS_EXPORTER),
     ("merchandising_exporter", MERCHANDISING_EXPORTER),
     ("global_worker", 9012),
+    ("moto", MOTO),
 ];
 
 /// First and last port of the fake index servers' range.
@@ -63,6 +67,9 @@ impl Ports {
     pub fn moto(&self) -> u16 {
         self.shift(MOTO)
     }
+    pub fn aws_gateway(&self) -> u16 {
+        self.shift(AWS_GATEWAY)
+    }
     pub fn search_proxy(&self) -> u16 {
         self.shift(SEARCH_PROXY)
     }
@@ -83,9 +90,13 @@ impl Ports {
     }
 }
 
+/// How far apart two stacks' offsets must be for their ports (9000 to the index range's end) to
+/// be disjoint; a wider gap only wastes offsets (a test binary with ~40 stacks ran out at 300).
+const SPAN: u16 = INDEX_RANGE.1 - DASHBOARD + 1;
+
 /// A port offset under which every port a stack can use (9000–9019 and the index range) is free
 /// right now, `None` if none was found. Offsets lie in 10,000–22,990, below the kernel's ephemeral
-/// range, so no outgoing connection can take a stack port later. An offset within 300 of one this
+/// range, so no outgoing connection can take a stack port later. An offset within `SPAN` of one this
 /// process already returned is never returned again: callers (parallel tests, the bench) bind their
 /// ports only later, when the stack starts.
 pub fn free_offset() -> Option<u16> {
@@ -104,7 +115,7 @@ pub fn free_offset() -> Option<u16> {
         // Claim it before probing (the probe binds sockets, never under the lock).
         {
             let mut given = GIVEN.lock();
-            if given.iter().any(|g| g.abs_diff(offset) < 300) {
+            if given.iter().any(|g| g.abs_diff(offset) < SPAN) {
                 continue;
             }
             given.push(offset);
@@ -140,6 +151,7 @@ mod tests {
             ("dashboard", p.dashboard()),
             ("fake_cell", p.fake_cell()),
             ("moto", p.moto()),
+            ("aws_gateway", p.aws_gateway()),
             ("search_proxy", p.search_proxy()),
             ("fake_cognito", p.fake_cognito()),
             ("webhook_router", p.webhook_router()),
@@ -154,7 +166,7 @@ mod tests {
     fn free_offsets_are_free_and_never_overlap() {
         let a = free_offset().expect("an offset");
         let b = free_offset().expect("another offset");
-        assert!(a.abs_diff(b) >= 300, "{a} and {b} overlap");
+        assert!(a.abs_diff(b) >= SPAN, "{a} and {b} overlap");
         for offset in [a, b] {
             let p = Ports::new(offset);
             assert!(std::net::TcpListener::bind(("127.0.0.1", p.dashboard())).is_ok());

@@ -191,6 +191,11 @@ pub fn get_json(url: &str) -> Option<Value> {
 /// Minimal blocking HTTP/1.0 client for tests (status, body): keeps the test crate free of a
 /// second runtime.
 pub fn http(url: &str, method: &str) -> Option<(u16, String)> {
+    http_with_body(url, method, "")
+}
+
+/// [`http`] with a request body.
+pub fn http_with_body(url: &str, method: &str, body: &str) -> Option<(u16, String)> {
     use std::io::{Read, Write};
     let rest = url.strip_prefix("http://")?;
     let (host, path) = rest
@@ -201,7 +206,8 @@ pub fn http(url: &str, method: &str) -> Option<(u16, String)> {
     s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
     write!(
         s,
-        "{method} {path} HTTP/1.0\r\nHost: {host}\r\nContent-Length: 0\r\n\r\n"
+        "{method} {path} HTTP/1.0\r\nHost: {host}\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
     )
     .ok()?;
     let mut buf = String::new();

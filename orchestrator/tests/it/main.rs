@@ -2,6 +2,7 @@
 //! each stack in a temp project root at a free port offset; AWS mode (`events`) also against a
 //! real moto.
 
+mod aws_gateway;
 mod doctor;
 mod doctor_messages;
 mod events;

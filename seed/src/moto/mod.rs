@@ -162,11 +162,10 @@ pub async fn seed(
             definition: m.definition.to_string(),
         })
         .collect();
-    let machines = timed(
-        "moto-state-machines",
-        progress,
-        state_machines::ensure(&sfn, &machine_defs),
-    );
+    let machines = timed("moto-state-machines", progress, async {
+        state_machines::enable_execution(url).await?;
+        state_machines::ensure(&sfn, &machine_defs).await
+    });
 
     let (mut reports, b, q, t, s, m) = tokio::join!(
         tables_then_records,

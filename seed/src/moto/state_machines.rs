@@ -15,6 +15,30 @@ pub struct Wanted {
     pub definition: String,
 }
 
+/// Turn on moto's States Language interpreter (off by default), so executions run their states.
+/// This is moto's own configuration API, not an AWS call, hence plain HTTP.
+pub async fn enable_execution(moto_url: &str) -> Result<(), SeedError> {
+    let fail = |msg: String| SeedError::new(GROUP, "POST /moto-api/config", msg);
+    let http = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(10))
+        .no_proxy()
+        .build()
+        .map_err(|e| fail(e.to_string()))?;
+    let res = http
+        .post(format!(
+            "{}/moto-api/config",
+            moto_url.trim_end_matches('/')
+        ))
+        .json(&serde_json::json!({"stepfunctions": {"execute_state_machine": true}}))
+        .send()
+        .await
+        .map_err(|e| fail(e.to_string()))?;
+    if !res.status().is_success() {
+        return Err(fail(format!("moto answered {}", res.status())));
+    }
+    Ok(())
+}
+
 async fn list(client: &Client) -> Result<Vec<(String, String)>, SeedError> {
     Ok(client
         .list_state_machines()
