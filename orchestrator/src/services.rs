@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use crate::config::env::{self, Context};
 use crate::config::hippodrome_toml::{HippodromeToml, ServiceSection};
+use crate::config::lambdas::LambdaSection;
 use crate::config::{Cell, Paths, Ports, Profile};
 
 /// How the supervisor decides a service is healthy.
@@ -218,6 +219,20 @@ fn moto(input: &ServicesInput<'_>, injected: &BTreeMap<String, String>) -> Servi
     moto
 }
 
+/// Where a `[[lambdas]]` function is invoked: its `url`, or its `[[services]]` entry's port.
+pub fn lambda_url(l: &LambdaSection, built: &[ServiceSpec]) -> Result<String, String> {
+    match (&l.url, &l.service) {
+        (Some(url), _) => Ok(url.clone()),
+        (None, Some(service)) => built
+            .iter()
+            .find(|s| &s.name == service)
+            .and_then(|s| s.port)
+            .map(|port| format!("http://127.0.0.1:{port}"))
+            .ok_or_else(|| format!("lambdas: {:?}: service {service:?} has no port", l.name)),
+        (None, None) => Err(format!("lambdas: {:?} has no url", l.name)),
+    }
+}
+
 /// The AWS gateway in front of moto: every AWS call goes through it, and it runs Lambda Invoke on
 /// the `[[lambdas]]` processes. It runs exactly when moto does.
 fn aws_gateway(
@@ -237,20 +252,7 @@ fn aws_gateway(
         input.ctx.region.clone(),
     ];
     for l in &input.toml.lambdas {
-        let url = match (&l.url, &l.service) {
-            (Some(url), _) => url.clone(),
-            (None, Some(service)) => {
-                let port = built
-                    .iter()
-                    .find(|s| &s.name == service)
-                    .and_then(|s| s.port)
-                    .ok_or_else(|| {
-                        format!("lambdas: {:?}: service {service:?} has no port", l.name)
-                    })?;
-                format!("http://127.0.0.1:{port}")
-            }
-            (None, None) => return Err(format!("lambdas: {:?} has no url", l.name)),
-        };
+        let url = lambda_url(l, built)?;
         argv.push("--lambda".into());
         argv.push(format!("{}={url},{}", l.name, l.timeout_s));
         for q in &l.sqs {

@@ -16,6 +16,7 @@
 
 pub mod commands;
 pub mod conflicts;
+pub mod lambdas;
 pub mod local;
 pub mod ports;
 pub mod programs;
@@ -238,6 +239,7 @@ pub async fn run_checks(inputs: &Inputs) -> Vec<Check> {
     out.extend(remote::cell(inputs).await);
     out.extend(remote::aws_credentials(inputs));
     out.extend(stack::health(inputs).await);
+    out.extend(lambdas::check(inputs).await);
     out
 }
 

@@ -2,6 +2,7 @@
 //! `[[lambdas]]` entry sends Invoke to the team's local process, every other call reaches moto,
 //! and moto's Step Functions engine is turned on by the seed.
 
+use crate::doctor::{doctor, lines};
 use crate::harness::*;
 
 fn toml(lambda: &std::path::Path) -> String {
@@ -66,6 +67,22 @@ fn a_declared_lambda_is_invoked_through_the_gateway_and_moto_sits_behind_it() {
     assert_eq!(code, 404, "{body}");
     assert!(body.contains("Function not found"), "{body}");
 
+    // doctor sees the same target answering.
+    let (_, report, _) = doctor(
+        stack.root(),
+        stack.offset,
+        &["--profile", "ecom", "--only", "moto,echo_fn"],
+        &[],
+    );
+    let ok = lines(&report, "lambdas", "ok").join("\n");
+    assert!(
+        ok.contains(&format!(
+            "admin_lambda → http://127.0.0.1:{} answers",
+            stack.port(9040)
+        )),
+        "{report}"
+    );
+
     // Everything else is moto's, through the gateway, and the seed turned moto's Step Functions
     // engine on: a state machine's Lambda task reaches the same local process (moto calls back
     // on MOTO_PORT, the gateway).
@@ -126,4 +143,39 @@ async fn run_state_machine(gateway: &str) -> serde_json::Value {
             other => panic!("execution {other}: {:?} {:?}", d.error, d.cause),
         }
     }
+}
+
+#[test]
+fn doctor_warns_when_a_lambda_service_is_skipped_and_names_each_target() {
+    let root = tempfile::tempdir().unwrap();
+    std::fs::write(
+        root.path().join("hippodrome.toml"),
+        r#"
+[[services]]
+name = "gone_fn"
+port = 9041
+cwd = "no-such-dir"
+command = ["python3", "x.py"]
+
+[[lambdas]]
+name = "skipped_one"
+service = "gone_fn"
+
+[[lambdas]]
+name = "elsewhere"
+url = "http://127.0.0.1:9"
+"#,
+    )
+    .unwrap();
+    let (_, report, _) = doctor(root.path(), free_offset(), &["--profile", "ecom"], &[]);
+    let warn = lines(&report, "lambdas", "warn").join("\n");
+    assert!(
+        warn.contains("skipped_one: its service gone_fn is skipped"),
+        "{report}"
+    );
+    let ok = lines(&report, "lambdas", "ok").join("\n");
+    assert!(
+        ok.contains("elsewhere → http://127.0.0.1:9 (reachability checked while the stack runs)"),
+        "{report}"
+    );
 }
