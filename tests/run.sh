@@ -38,6 +38,29 @@ cleanup() {
   "$ORCH" stop --project-root "$E2E_ROOT" >/dev/null 2>&1 || "$ORCH" kill --project-root "$E2E_ROOT" >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
+# The team side of the stack: a fixture Lambda process (the gateway invokes it by name) and two
+# state machines the seed creates from their files, as a team's hippodrome.toml declares them.
+cat > "$E2E_ROOT/hippodrome.toml" <<TOML
+[[services]]
+name = "e2e_lambda"
+port = 9016
+command = ["python3", "$ROOT/fixtures/lambdas/fixture_lambda.py", "{port}"]
+layer = 1
+health_url = "/_received"
+
+[[lambdas]]
+name = "e2e_lambda"
+service = "e2e_lambda"
+timeout_s = 5
+
+[[state_machines]]
+name = "e2e-order-flow"
+definition = "$ROOT/fixtures/state_machines/order_flow.asl.json"
+
+[[state_machines]]
+name = "e2e-failing-flow"
+definition = "$ROOT/fixtures/state_machines/failing_flow.asl.json"
+TOML
 "$ORCH" up --detach --project-root "$E2E_ROOT" --port-offset "$OFFSET" --table-prefix e2e- --layer-timeout 120
 set -a
 # shellcheck disable=SC1091

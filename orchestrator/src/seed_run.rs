@@ -5,14 +5,16 @@
 
 use std::time::{Duration, Instant};
 
-use crate::config::Paths;
 use crate::config::env::Context;
+use crate::config::{HippodromeToml, Paths};
 use crate::dashboard::{AppState, SeedStatus};
 
-/// What the `seed` crate needs, from the services' context; `moto` and `cell`: whether those run.
+/// What the `seed` crate needs, from the services' context and `hippodrome.toml` (the functions
+/// and state machines it creates in moto); `moto` and `cell`: whether those run.
 pub fn config(
     ctx: &Context,
     paths: &Paths,
+    toml: &HippodromeToml,
     moto: bool,
     cell: bool,
     sizes: (Option<usize>, Option<usize>),
@@ -36,6 +38,24 @@ pub fn config(
         region: ctx.region.clone(),
         cell_name: ctx.cell.clone(),
         wait_timeout: Duration::from_secs(30),
+        lambdas: toml
+            .lambdas
+            .iter()
+            .map(|l| seed::moto::functions::Wanted {
+                name: l.name.clone(),
+                timeout_s: l.timeout_s,
+                target: match (&l.url, &l.service) {
+                    (Some(url), _) => url.clone(),
+                    (None, Some(service)) => format!("service {service}"),
+                    (None, None) => String::new(),
+                },
+            })
+            .collect(),
+        state_machines: toml
+            .state_machines
+            .iter()
+            .map(|m| m.for_seed(&paths.project_root))
+            .collect(),
     }
 }
 
@@ -46,10 +66,18 @@ pub async fn run_after_layer0(
     st: &AppState,
     ctx: &Context,
     paths: &Paths,
+    toml: &HippodromeToml,
     sizes: (Option<usize>, Option<usize>),
 ) -> Result<(), String> {
     let running = |name: &str| st.sup.get(name).is_some_and(|s| s.spec.skip.is_none());
-    let cfg = config(ctx, paths, running("moto"), running("fake_cell"), sizes);
+    let cfg = config(
+        ctx,
+        paths,
+        toml,
+        running("moto"),
+        running("fake_cell"),
+        sizes,
+    );
     *st.seed.lock() = SeedStatus::Running;
     let started = Instant::now();
     println!("[seed] seeding with HIPPODROME_RANDOM_SEED={}", ctx.seed);

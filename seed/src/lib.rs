@@ -52,6 +52,10 @@ pub struct SeedConfig {
     pub cell_name: String,
     /// How long to wait for each target to become ready (and for each index to be READY).
     pub wait_timeout: Duration,
+    /// `[[lambdas]]` in hippodrome.toml: functions created in moto (the AWS gateway runs their Invoke).
+    pub lambdas: Vec<moto::functions::Wanted>,
+    /// `[[state_machines]]` in hippodrome.toml: created after the seed's own, from their files.
+    pub state_machines: Vec<moto::state_machines::FromFile>,
 }
 
 impl Default for SeedConfig {
@@ -68,6 +72,8 @@ impl Default for SeedConfig {
             region: "us-east-1".into(),
             cell_name: "local".into(),
             wait_timeout: Duration::from_secs(30),
+            lambdas: Vec::new(),
+            state_machines: Vec::new(),
         }
     }
 }
@@ -479,6 +485,8 @@ fn fill_moto(m: &mut Manifest, a: moto::Assigned) {
             s.arn = Some(arn);
         }
     }
+    m.moto.state_machines.extend(a.team_state_machines);
+    m.moto.functions = a.functions;
 }
 
 /// Paths of the two output files under `out_dir`.

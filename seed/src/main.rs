@@ -84,6 +84,9 @@ fn main() -> ExitCode {
         region: cli.region,
         cell_name: cli.cell,
         wait_timeout: Duration::from_secs(cli.wait_secs),
+        // The team's functions and machines come from hippodrome.toml: `orchestrator seed`.
+        lambdas: Vec::new(),
+        state_machines: Vec::new(),
     };
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(r) => r,

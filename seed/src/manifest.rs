@@ -114,6 +114,9 @@ pub struct Moto {
     pub topics: Vec<Named>,
     pub secrets: Vec<String>,
     pub state_machines: Vec<Named>,
+    /// The `[[lambdas]]` functions the seed created in moto.
+    #[serde(default)]
+    pub functions: Vec<Named>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

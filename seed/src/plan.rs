@@ -305,6 +305,7 @@ fn moto_resources(
             .iter()
             .map(|m| named(&m.name))
             .collect(),
+        functions: Vec::new(),
     }
 }
 

@@ -45,9 +45,12 @@ pub async fn run(root: Option<&Path>, args: SeedArgs) -> anyhow::Result<ExitCode
             .get(name)
             .is_some_and(|s| s.status == Status::Running)
     };
+    // Checked before seeding: a bad hippodrome.toml should stop us before anything is written.
+    let toml = settings.checked_toml()?;
     let mut cfg = crate::seed_run::config(
         &settings.ctx,
         &settings.paths,
+        toml,
         running("moto"),
         running("fake_cell"),
         (None, None),
@@ -55,8 +58,7 @@ pub async fn run(root: Option<&Path>, args: SeedArgs) -> anyhow::Result<ExitCode
     if args.standard {
         cfg.sizes = ::seed::Sizes::standard();
     }
-    // Checked before seeding: a bad hippodrome.toml should stop us before anything is written.
-    let hooks = settings.checked_toml()?.seed.hooks.clone();
+    let hooks = toml.seed.hooks.clone();
     let started = Instant::now();
     match ::seed::run(&cfg, |line| println!("[seed] {line}")).await {
         Ok(manifest) => {

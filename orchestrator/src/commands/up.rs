@@ -15,7 +15,7 @@ use parking_lot::Mutex;
 use service_kit::Shutdown;
 
 use crate::cli::UpArgs;
-use crate::config::{Cell, Paths, Ports};
+use crate::config::{Cell, HippodromeToml, Paths, Ports};
 use crate::dashboard::{self, AppState, SeedStatus, StackInfo};
 use crate::interrupt::{self, StopTokens};
 use crate::logs::RunLogs;
@@ -251,7 +251,8 @@ async fn start_and_serve(
     let sizes = (args.seed_accounts, args.seed_docs_per_index);
     let start = state.sup.start_all(|layer| async move {
         if layer == 0 && !args.no_seed {
-            seed_run::run_after_layer0(state, &settings.ctx, &settings.paths, sizes).await?;
+            let toml = HippodromeToml::or_empty(&settings.toml);
+            seed_run::run_after_layer0(state, &settings.ctx, &settings.paths, toml, sizes).await?;
         }
         Ok(())
     });

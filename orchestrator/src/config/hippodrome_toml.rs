@@ -28,6 +28,9 @@ pub struct HippodromeToml {
     /// `[[lambdas]]`: the local processes the AWS gateway invokes for each function name.
     #[serde(default)]
     pub lambdas: Vec<super::lambdas::LambdaSection>,
+    /// `[[state_machines]]`: definitions the seed creates in moto, placeholders filled.
+    #[serde(default)]
+    pub state_machines: Vec<super::state_machines::StateMachineSection>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -269,6 +272,8 @@ impl HippodromeToml {
             .map_err(|(needle, message)| err(&needle, message))?;
         let services: Vec<String> = self.services.iter().map(|s| s.name.clone()).collect();
         super::lambdas::validate(&self.lambdas, &services)
+            .map_err(|(needle, message)| err(&needle, message))?;
+        super::state_machines::validate(&self.state_machines)
             .map_err(|(needle, message)| err(&needle, message))
     }
 

@@ -6,6 +6,7 @@ pub mod hippodrome_toml;
 pub mod lambdas;
 pub mod ports;
 pub mod project;
+pub mod state_machines;
 
 use std::path::PathBuf;
 

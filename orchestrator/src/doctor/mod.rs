@@ -23,6 +23,7 @@ pub mod programs;
 pub mod remote;
 pub mod setup;
 pub mod stack;
+pub mod state_machines;
 
 use std::path::PathBuf;
 
@@ -240,6 +241,7 @@ pub async fn run_checks(inputs: &Inputs) -> Vec<Check> {
     out.extend(remote::aws_credentials(inputs));
     out.extend(stack::health(inputs).await);
     out.extend(lambdas::check(inputs).await);
+    out.extend(state_machines::check(inputs));
     out
 }
 

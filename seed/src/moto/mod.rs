@@ -2,7 +2,9 @@
 //! records), buckets, queues, topics, secrets and state machines, as concurrent groups that each
 //! report `ready:` or `failed:`.
 
+pub mod asl;
 pub mod buckets;
+pub mod functions;
 pub mod queues;
 pub mod records;
 pub mod secrets;
@@ -64,6 +66,9 @@ pub struct Assigned {
     pub queue_urls: Option<Vec<String>>,
     pub topic_arns: Option<Vec<String>>,
     pub state_machine_arns: Option<Vec<String>>,
+    /// The team's `[[state_machines]]`, after the fixtures' own.
+    pub team_state_machines: Vec<crate::manifest::Named>,
+    pub functions: Vec<crate::manifest::Named>,
 }
 
 /// Create every moto resource group concurrently (the records wait for their tables).
@@ -162,26 +167,69 @@ pub async fn seed(
             definition: m.definition.to_string(),
         })
         .collect();
+    let lambda_names: Vec<String> = cfg.lambdas.iter().map(|l| l.name.clone()).collect();
+    let asl = asl::Context {
+        region: &cfg.region,
+        table_prefix: prefix,
+        lambdas: &lambda_names,
+    };
     let machines = timed("moto-state-machines", progress, async {
+        let mut defs = machine_defs;
+        for m in &cfg.state_machines {
+            defs.push(m.load(&asl)?);
+        }
         state_machines::enable_execution(url).await?;
-        state_machines::ensure(&sfn, &machine_defs).await
+        state_machines::ensure(&sfn, &defs).await
     });
+    let functions = async {
+        if cfg.lambdas.is_empty() {
+            return (None, None);
+        }
+        let iam = aws_sdk_iam::Client::new(&sdk);
+        let lambda = aws_sdk_lambda::Client::new(&sdk);
+        let (report, arns) = timed(
+            "moto-functions",
+            progress,
+            functions::ensure(&iam, &lambda, &cfg.lambdas),
+        )
+        .await;
+        (Some(report), arns)
+    };
 
-    let (mut reports, b, q, t, s, m) = tokio::join!(
+    let (mut reports, b, q, t, s, m, fns) = tokio::join!(
         tables_then_records,
         buckets,
         queues,
         topics,
         secrets,
-        machines
+        machines,
+        functions
     );
     reports.extend([b.0, q.0, t.0, s.0, m.0]);
+    reports.extend(fns.0);
+    let named = |(name, arn): (&String, String)| crate::manifest::Named {
+        name: name.clone(),
+        arn: Some(arn),
+    };
+    let fixture_count = f.moto.state_machines.len();
+    let (fixture_arns, team_state_machines) = match m.1 {
+        Some(mut arns) => {
+            let team = arns.split_off(fixture_count.min(arns.len()));
+            let team = cfg.state_machines.iter().map(|m| &m.name).zip(team);
+            (Some(arns), team.map(named).collect())
+        }
+        None => (None, Vec::new()),
+    };
+    let functions = fns.1.unwrap_or_default();
+    let functions = cfg.lambdas.iter().map(|l| &l.name).zip(functions);
     (
         reports,
         Assigned {
             queue_urls: q.1,
             topic_arns: t.1,
-            state_machine_arns: m.1,
+            state_machine_arns: fixture_arns,
+            team_state_machines,
+            functions: functions.map(named).collect(),
         },
     )
 }

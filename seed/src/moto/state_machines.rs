@@ -1,4 +1,5 @@
-//! Step Functions state machines; returns each machine's ARN.
+//! Step Functions state machines (the seed's fixtures, then the team's `[[state_machines]]`);
+//! returns each machine's ARN.
 
 use aws_sdk_sfn::Client;
 use aws_sdk_sfn::error::ProvideErrorMetadata;
@@ -13,6 +14,32 @@ pub struct Wanted {
     pub name: String,
     pub role_arn: String,
     pub definition: String,
+}
+
+/// A `[[state_machines]]` entry: the definition is read (and its placeholders filled) by the seed.
+#[derive(Debug, Clone)]
+pub struct FromFile {
+    pub name: String,
+    pub definition: std::path::PathBuf,
+    pub role_arn: Option<String>,
+}
+
+impl FromFile {
+    /// The machine to ensure, or the file's problem.
+    pub fn load(&self, ctx: &super::asl::Context<'_>) -> Result<Wanted, SeedError> {
+        let definition = super::asl::load(&self.definition, ctx)
+            .map_err(|e| SeedError::new(GROUP, &self.name, e))?;
+        Ok(Wanted {
+            name: self.name.clone(),
+            role_arn: self.role_arn.clone().unwrap_or_else(|| {
+                format!(
+                    "arn:aws:iam::{}:role/hippodrome-states",
+                    super::asl::ACCOUNT
+                )
+            }),
+            definition,
+        })
+    }
 }
 
 /// Turn on moto's States Language interpreter (off by default), so executions run their states.
@@ -53,6 +80,30 @@ async fn list(client: &Client) -> Result<Vec<(String, String)>, SeedError> {
         .collect())
 }
 
+/// An edited definition file takes effect on the next seed: moto's copy is replaced when it
+/// differs (compared as JSON, so formatting alone changes nothing).
+async fn update_if_changed(client: &Client, arn: &str, m: &Wanted) -> Result<(), String> {
+    let current = client
+        .describe_state_machine()
+        .state_machine_arn(arn)
+        .send()
+        .await
+        .map_err(|e| describe(&e))?;
+    let parse = |s: &str| serde_json::from_str::<serde_json::Value>(s).ok();
+    if parse(&current.definition).is_some() && parse(&current.definition) == parse(&m.definition) {
+        return Ok(());
+    }
+    client
+        .update_state_machine()
+        .state_machine_arn(arn)
+        .definition(&m.definition)
+        .role_arn(&m.role_arn)
+        .send()
+        .await
+        .map_err(|e| describe(&e))?;
+    Ok(())
+}
+
 pub async fn ensure(
     client: &Client,
     machines: &[Wanted],
@@ -67,10 +118,11 @@ pub async fn ensure(
                     .find(|(n, _)| *n == m.name)
                     .map(|(_, a)| a.clone());
                 async move {
+                    let err = |e: String| SeedError::new(GROUP, &m.name, e);
                     if let Some(arn) = found {
+                        update_if_changed(client, &arn, m).await.map_err(err)?;
                         return Ok((false, arn));
                     }
-                    let err = |e: String| SeedError::new(GROUP, &m.name, e);
                     match client
                         .create_state_machine()
                         .name(&m.name)

@@ -5,3 +5,4 @@ mod determinism;
 mod moto;
 mod services;
 mod support;
+mod team;
