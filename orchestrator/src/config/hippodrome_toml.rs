@@ -370,6 +370,11 @@ mod tests {
                 .iter()
                 .any(|l| l.name == "admin_lambda" && l.service.as_deref() == Some("admin_lambda"))
         );
+        assert!(
+            cfg.state_machines
+                .iter()
+                .any(|m| m.name == "IndexExportFlow" && m.role_arn.is_none())
+        );
     }
 
     #[test]

@@ -179,3 +179,59 @@ url = "http://127.0.0.1:9"
         "{report}"
     );
 }
+
+#[test]
+fn doctor_checks_each_state_machine_file_as_the_seed_would() {
+    let root = tempfile::tempdir().unwrap();
+    let good = r#"{"StartAt": "Call", "States": {"Call": {"Type": "Task",
+        "Resource": "arn:aws:states:::lambda:invoke",
+        "Parameters": {"FunctionName": "${lambda:known_fn}"}, "End": true}}}"#;
+    std::fs::write(root.path().join("good.asl.json"), good).unwrap();
+    std::fs::write(
+        root.path().join("typo.asl.json"),
+        good.replace("known_fn", "unknown_fn"),
+    )
+    .unwrap();
+    std::fs::write(root.path().join("broken.asl.json"), "{\"StartAt\": ").unwrap();
+    std::fs::write(
+        root.path().join("hippodrome.toml"),
+        r#"
+[[lambdas]]
+name = "known_fn"
+url = "http://127.0.0.1:9"
+
+[[state_machines]]
+name = "Good"
+definition = "good.asl.json"
+
+[[state_machines]]
+name = "Typo"
+definition = "typo.asl.json"
+
+[[state_machines]]
+name = "Broken"
+definition = "broken.asl.json"
+
+[[state_machines]]
+name = "Missing"
+definition = "nowhere/missing.asl.json"
+"#,
+    )
+    .unwrap();
+    let (_, report, _) = doctor(root.path(), free_offset(), &["--profile", "ecom"], &[]);
+    let ok = lines(&report, "state_machines", "ok").join("\n");
+    assert!(ok.contains("Good: good.asl.json parses"), "{report}");
+    let fail = lines(&report, "state_machines", "fail").join("\n");
+    assert!(
+        fail.contains("Typo: ") && fail.contains("\"unknown_fn\" is not a [[lambdas]] entry"),
+        "{report}"
+    );
+    assert!(
+        fail.contains("Broken: ") && fail.contains("not JSON"),
+        "{report}"
+    );
+    assert!(
+        fail.contains("Missing: ") && fail.contains("missing.asl.json"),
+        "{report}"
+    );
+}

@@ -157,45 +157,8 @@ pub async fn seed(
     let secrets = timed("moto-secrets", progress, async {
         secrets::ensure(&sm, &secret_defs).await.map(|t| (t, ()))
     });
-    let machine_defs: Vec<state_machines::Wanted> = f
-        .moto
-        .state_machines
-        .iter()
-        .map(|m| state_machines::Wanted {
-            name: fill(&m.name),
-            role_arn: fill(&m.role_arn),
-            definition: m.definition.to_string(),
-        })
-        .collect();
-    let lambda_names: Vec<String> = cfg.lambdas.iter().map(|l| l.name.clone()).collect();
-    let asl = asl::Context {
-        region: &cfg.region,
-        table_prefix: prefix,
-        lambdas: &lambda_names,
-    };
-    let machines = timed("moto-state-machines", progress, async {
-        let mut defs = machine_defs;
-        for m in &cfg.state_machines {
-            defs.push(m.load(&asl)?);
-        }
-        state_machines::enable_execution(url).await?;
-        state_machines::ensure(&sfn, &defs).await
-    });
-    let functions = async {
-        if cfg.lambdas.is_empty() {
-            return (None, None);
-        }
-        let iam = aws_sdk_iam::Client::new(&sdk);
-        let lambda = aws_sdk_lambda::Client::new(&sdk);
-        let (report, arns) = timed(
-            "moto-functions",
-            progress,
-            functions::ensure(&iam, &lambda, &cfg.lambdas),
-        )
-        .await;
-        (Some(report), arns)
-    };
-
+    let machines = machines_group(cfg, url, f, &sfn, &fill, progress);
+    let functions = functions_group(cfg, &sdk, progress);
     let (mut reports, b, q, t, s, m, fns) = tokio::join!(
         tables_then_records,
         buckets,
@@ -207,29 +170,99 @@ pub async fn seed(
     );
     reports.extend([b.0, q.0, t.0, s.0, m.0]);
     reports.extend(fns.0);
-    let named = |(name, arn): (&String, String)| crate::manifest::Named {
-        name: name.clone(),
-        arn: Some(arn),
-    };
-    let fixture_count = f.moto.state_machines.len();
-    let (fixture_arns, team_state_machines) = match m.1 {
-        Some(mut arns) => {
-            let team = arns.split_off(fixture_count.min(arns.len()));
-            let team = cfg.state_machines.iter().map(|m| &m.name).zip(team);
-            (Some(arns), team.map(named).collect())
-        }
-        None => (None, Vec::new()),
-    };
-    let functions = fns.1.unwrap_or_default();
-    let functions = cfg.lambdas.iter().map(|l| &l.name).zip(functions);
+    let (state_machine_arns, team_state_machines) = split_team_machines(cfg, f, m.1);
+    let functions = cfg
+        .lambdas
+        .iter()
+        .map(|l| &l.name)
+        .zip(fns.1.unwrap_or_default());
     (
         reports,
         Assigned {
             queue_urls: q.1,
             topic_arns: t.1,
-            state_machine_arns: fixture_arns,
+            state_machine_arns,
             team_state_machines,
             functions: functions.map(named).collect(),
         },
     )
+}
+
+fn named((name, arn): (&String, String)) -> crate::manifest::Named {
+    crate::manifest::Named {
+        name: name.clone(),
+        arn: Some(arn),
+    }
+}
+
+/// The fixtures' state machines, then the team's `[[state_machines]]` (read from their files,
+/// placeholders filled), with moto's execution engine turned on first: machines live in the
+/// engine's own backend, so one created before would not run.
+async fn machines_group(
+    cfg: &SeedConfig,
+    url: &str,
+    f: &Fixtures,
+    sfn: &aws_sdk_sfn::Client,
+    fill: &impl Fn(&str) -> String,
+    progress: &Progress<'_>,
+) -> (GroupReport, Option<Vec<String>>) {
+    let lambdas: Vec<String> = cfg.lambdas.iter().map(|l| l.name.clone()).collect();
+    let ctx = asl::Context {
+        region: &cfg.region,
+        table_prefix: &cfg.table_prefix,
+        lambdas: &lambdas,
+    };
+    let fixture = f
+        .moto
+        .state_machines
+        .iter()
+        .map(|m| state_machines::Wanted {
+            name: fill(&m.name),
+            role_arn: fill(&m.role_arn),
+            definition: m.definition.to_string(),
+        });
+    timed("moto-state-machines", progress, async {
+        let mut defs: Vec<_> = fixture.collect();
+        for m in &cfg.state_machines {
+            defs.push(m.load(&ctx)?);
+        }
+        state_machines::enable_execution(url).await?;
+        state_machines::ensure(sfn, &defs).await
+    })
+    .await
+}
+
+/// The `[[lambdas]]` functions; no group at all when none are declared.
+async fn functions_group(
+    cfg: &SeedConfig,
+    sdk: &SdkConfig,
+    progress: &Progress<'_>,
+) -> (Option<GroupReport>, Option<Vec<String>>) {
+    if cfg.lambdas.is_empty() {
+        return (None, None);
+    }
+    let iam = aws_sdk_iam::Client::new(sdk);
+    let lambda = aws_sdk_lambda::Client::new(sdk);
+    let (report, arns) = timed(
+        "moto-functions",
+        progress,
+        functions::ensure(&iam, &lambda, &cfg.lambdas),
+    )
+    .await;
+    (Some(report), arns)
+}
+
+/// The state machine group's ARNs split into the fixtures' (matched to the manifest by position)
+/// and the team's (named here, appended to the manifest).
+fn split_team_machines(
+    cfg: &SeedConfig,
+    f: &Fixtures,
+    arns: Option<Vec<String>>,
+) -> (Option<Vec<String>>, Vec<crate::manifest::Named>) {
+    let Some(mut arns) = arns else {
+        return (None, Vec::new());
+    };
+    let team = arns.split_off(f.moto.state_machines.len().min(arns.len()));
+    let team = cfg.state_machines.iter().map(|m| &m.name).zip(team);
+    (Some(arns), team.map(named).collect())
 }
