@@ -1,5 +1,7 @@
-// Browser tests for the dashboard (issue 9): a real stack (`orchestrator up --profile core`, seeded)
-// in a temporary project root, driven in Debian's headless chromium through playwright-core.
+// Browser tests for the dashboard (issues 9 and 17): a real stack (`orchestrator up --profile ecom`,
+// seeded, so moto and the AWS gateway run) in a temporary project root whose hippodrome.toml declares
+// the fixture Lambda process and two state machines, driven in Debian's headless chromium through
+// playwright-core.
 //
 // Env: HIPPODROME_ORCHESTRATOR (binary; default <repo>/target/debug/orchestrator),
 //      HIPPODROME_CHROMIUM (default /usr/bin/chromium).
@@ -7,7 +9,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFile } from 'node:child_process';
-import { mkdtempSync, mkdirSync, openSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, openSync, readFileSync, rmSync, existsSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -22,7 +24,12 @@ const CHROMIUM = process.env.HIPPODROME_CHROMIUM || '/usr/bin/chromium';
 const ARTIFACTS = join(here, 'artifacts');
 const STARTUP_MS = 120_000;
 
-let root, child, childLog, base, context, page;
+// The fixture Lambda's port before the offset: inside the stack's own span (9000-9199), so stacks at
+// other offsets never meet it.
+const LAMBDA_PORT = 9016;
+const LAMBDA = 'e2e_lambda'; // the name fixtures/state_machines/failing_flow.asl.json calls
+
+let root, child, childLog, base, offset, context, page;
 const consoleErrors = [];
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -50,13 +57,13 @@ function portFree(port) {
   });
 }
 
-// An offset whose dashboard/service ports (9000..9012) and index ports (9100..9199, first few) are
-// free, kept below the kernel's ephemeral range.
+// An offset whose dashboard/service ports (9000..9019: moto, the gateway, the fixture Lambda) and
+// index ports (9100..9199, first few) are free, kept below the kernel's ephemeral range.
 async function freeOffset() {
   for (let i = 0; i < 50; i++) {
     const offset = 1000 + Math.floor(Math.random() * 19000);
     const ports = [];
-    for (let p = 9000; p <= 9012; p++) ports.push(p + offset);
+    for (let p = 9000; p <= 9019; p++) ports.push(p + offset);
     for (let p = 9100; p < 9110; p++) ports.push(p + offset);
     let ok = true;
     for (const p of ports) if (!(await portFree(p))) { ok = false; break; }
@@ -70,6 +77,61 @@ async function api(path, init) {
   return { status: res.status, body: await res.json() };
 }
 
+// The team side of the stack, as a team declares it: the fixture Lambda process as a service, the
+// Lambda the gateway runs on it, and two state machines the seed creates (one succeeds through a
+// lambda:invoke task, one fails with the Lambda's error).
+function writeTeamConfig(dir) {
+  writeFileSync(join(dir, 'ok_flow.asl.json'), JSON.stringify({
+    Comment: 'Browser test: a Lambda task, then a Pass state.',
+    StartAt: 'Validate',
+    States: {
+      Validate: { Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke',
+        Parameters: { FunctionName: `\${lambda:${LAMBDA}}`, 'Payload.$': '$' },
+        ResultSelector: { 'validated.$': '$.Payload.echo' }, Next: 'Done' },
+      Done: { Type: 'Pass', End: true },
+    },
+  }));
+  writeFileSync(join(dir, 'hippodrome.toml'), `
+[[services]]
+name = "browser_lambda"
+port = ${LAMBDA_PORT}
+command = ["python3", ${JSON.stringify(join(repo, 'fixtures', 'lambdas', 'fixture_lambda.py'))}, "{port}"]
+layer = 1
+health_url = "/_received"
+
+[[lambdas]]
+name = "${LAMBDA}"
+service = "browser_lambda"
+timeout_s = 5
+
+[[state_machines]]
+name = "browser-ok-flow"
+definition = "ok_flow.asl.json"
+
+[[state_machines]]
+name = "browser-failing-flow"
+definition = ${JSON.stringify(join(repo, 'fixtures', 'state_machines', 'failing_flow.asl.json'))}
+`);
+}
+
+// A plain JSON call to the stack's AWS endpoint (the gateway); moto routes on the credential scope.
+async function aws(service, target, body) {
+  const { body: status } = await api('/api/status');
+  const res = await fetch(`${status.aws_gateway.url}/`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-amz-json-1.0',
+      'x-amz-target': target,
+      authorization: `AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/${service}/aws4_request, SignedHeaders=host, Signature=0`,
+    },
+    body: JSON.stringify(body),
+    signal: AbortSignal.timeout(10_000),
+  });
+  const text = await res.text();
+  assert.equal(res.status, 200, `${target}: ${text}`);
+  return JSON.parse(text);
+}
+
 function logTail() {
   try { return readFileSync(childLog, 'utf8').split('\n').slice(-40).join('\n'); } catch { return ''; }
 }
@@ -78,11 +140,13 @@ before(async () => {
   assert.ok(existsSync(BIN), `orchestrator binary not found at ${BIN} (set HIPPODROME_ORCHESTRATOR)`);
   mkdirSync(ARTIFACTS, { recursive: true });
   root = mkdtempSync(join(tmpdir(), 'hippodrome-browser-'));
-  const offset = await freeOffset();
+  writeTeamConfig(root);
+  offset = await freeOffset();
   base = `http://127.0.0.1:${9000 + offset}`;
   childLog = join(root, 'orchestrator.out');
   const out = openSync(childLog, 'a');
-  child = spawn(BIN, ['up', '--project-root', root, '--port-offset', String(offset), '--profile', 'core', '--table-prefix', 'browser-test-'], {
+  child = spawn(BIN, ['up', '--project-root', root, '--port-offset', String(offset), '--profile', 'ecom', '--table-prefix', 'browser-test-',
+    '--layer-timeout', '120'], {
     stdio: ['ignore', out, out],
     env: { ...process.env, NO_COLOR: '1', HIPPODROME_PORT_OFFSET: String(offset) },
   });
@@ -104,7 +168,7 @@ before(async () => {
   });
   await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: base });
   page = await context.newPage();
-  page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(`console: ${m.text()}`); });
+  page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(`console: ${m.text()} ${m.location()?.url ?? ''}`.trim()); });
   page.on('pageerror', (e) => consoleErrors.push(`pageerror: ${e.message}`));
   page.setDefaultTimeout(20_000);
 });
@@ -152,7 +216,7 @@ test('the page loads without console errors and every service turns running', as
   assert.match(await r.locator('td.port a').getAttribute('href'), /^http:\/\/127\.0\.0\.1:\d+$/);
   // Header.
   const { body: stack } = await api('/api/stack');
-  await until('the header', async () => (await page.locator('#h-profile').textContent()) === 'core');
+  await until('the header', async () => (await page.locator('#h-profile').textContent()) === 'ecom');
   assert.equal(await page.locator('#h-cell').textContent(), stack.info.cell);
   assert.equal(await page.locator('#h-prefix').textContent(), 'browser-test-');
   assert.equal(await page.locator('#overall').textContent(), 'ready');
@@ -264,6 +328,95 @@ test('a copy button copies the API key', async () => {
   const user = m.cognito.users[0];
   await page.getByRole('button', { name: `Copy password of ${user.username}` }).click();
   assert.equal(await page.evaluate(() => navigator.clipboard.readText()), user.password);
+});
+
+// One panel, cut out of a full-page screenshot (an element screenshot would scroll it under the
+// sticky header).
+async function panelScreenshot(selector, file) {
+  await page.evaluate(() => window.scrollTo(0, 0));
+  const box = await page.locator(selector).boundingBox();
+  await page.screenshot({ path: join(ARTIFACTS, file), fullPage: true, clip: box });
+}
+
+const execution = (name) => page.locator(`#wf-rows tr.execution[data-name="${name}"]`);
+
+// Both declared machines run once, started by plain JSON calls to the gateway (as a team's test would).
+async function startExecutions() {
+  const { body: m } = await api('/api/seed');
+  const arn = (name) => m.moto.state_machines.find((s) => s.name === name).arn;
+  await aws('states', 'AWSStepFunctions.StartExecution',
+    { stateMachineArn: arn('browser-ok-flow'), name: 'browser-ok-1', input: JSON.stringify({ order: 42 }) });
+  await aws('states', 'AWSStepFunctions.StartExecution',
+    { stateMachineArn: arn('browser-failing-flow'), name: 'browser-fail-1', input: '{}' });
+}
+
+test('the workflows panel lists both executions and shows a failure\'s error, cause and each state\'s input and output', async () => {
+  const errorsBefore = consoleErrors.length;
+  await startExecutions();
+  await until('both executions settled in the panel', async () =>
+    (await execution('browser-ok-1').getAttribute('data-status')) === 'SUCCEEDED'
+    && (await execution('browser-fail-1').getAttribute('data-status')) === 'FAILED', 60_000);
+  assert.equal((await execution('browser-ok-1').locator('td.machine').textContent()), 'browser-ok-flow');
+  assert.equal((await execution('browser-fail-1').locator('td.machine').textContent()), 'browser-failing-flow');
+  assert.equal((await execution('browser-fail-1').locator('td.status').textContent()).trim(), 'FAILED');
+
+  // The failing one: the Lambda's error and cause, in red, on the execution and on its state.
+  await page.getByRole('button', { name: 'Show execution browser-fail-1 of browser-failing-flow' }).click();
+  const detail = page.locator('#wf-detail');
+  await until('the failed execution\'s detail', async () => (await detail.getAttribute('data-status')) === 'FAILED');
+  const failure = page.locator('#wf-failure .failure');
+  assert.equal(await failure.locator('.error').textContent(), 'ValueError');
+  assert.match(await failure.textContent(), /fixture was told to fail/);
+  const red = await failure.evaluate((e) => getComputedStyle(e).color);
+  const bad = await page.evaluate(() => { const s = document.createElement('span'); s.className = 'bad'; document.body.append(s);
+    const c = getComputedStyle(s).color; s.remove(); return c; });
+  assert.equal(red, bad, 'the failure is shown in the error colour');
+  assert.equal(await detail.locator('tr.state[data-state="Explode"]').getAttribute('data-status'), 'failed');
+  assert.match(await detail.locator('tr.state-failure[data-state="Explode"]').textContent(), /ValueError[\s\S]*fixture was told to fail/);
+  await detail.locator('details.history summary').click();
+  assert.match(await detail.locator('tr.event[data-type="TaskFailed"]').textContent(), /ValueError/);
+  assert.equal(await detail.locator('tr.event[data-type="ExecutionFailed"]').count(), 1);
+
+  // The one that succeeded: each state's input and output.
+  await page.getByRole('button', { name: 'Show execution browser-ok-1 of browser-ok-flow' }).click();
+  await until('the succeeded execution\'s detail', async () => (await detail.getAttribute('data-status')) === 'SUCCEEDED');
+  const validate = detail.locator('tr.state[data-state="Validate"]');
+  assert.equal(await validate.getAttribute('data-status'), 'exited');
+  assert.deepEqual(JSON.parse(await validate.locator('td.input pre').textContent()), { order: 42 });
+  assert.deepEqual(JSON.parse(await validate.locator('td.output pre').textContent()), { validated: { order: 42 } });
+  assert.deepEqual(JSON.parse(await detail.locator('tr.state[data-state="Done"] td.input pre').textContent()), { validated: { order: 42 } });
+  assert.equal(await page.locator('#wf-failure').count(), 0);
+  assert.equal(await execution('browser-ok-1').getAttribute('class'), 'execution selected');
+  assert.equal(await detail.locator('h3').textContent(), 'browser-ok-1SUCCEEDEDbrowser-ok-flowClose');
+  await panelScreenshot('#workflows', 'dashboard-workflows.png');
+  assert.deepEqual(consoleErrors.slice(errorsBefore), []);
+});
+
+test('the lambdas panel shows the function\'s target and its last invocations with status, duration and error', async () => {
+  const errorsBefore = consoleErrors.length;
+  const { body: status } = await api('/api/status');
+  const gw = status.aws_gateway.url;
+  const direct = await fetch(`${gw}/2015-03-31/functions/${LAMBDA}/invocations`,
+    { method: 'POST', body: JSON.stringify({ direct: true }), signal: AbortSignal.timeout(10_000) });
+  assert.equal(direct.status, 200);
+  assert.deepEqual(await direct.json(), { echo: { direct: true } });
+  const queued = await fetch(`${gw}/2015-03-31/functions/${LAMBDA}/invocations`,
+    { method: 'POST', headers: { 'x-amz-invocation-type': 'Event' }, body: '{"queued": true}', signal: AbortSignal.timeout(10_000) });
+  assert.equal(queued.status, 202);
+
+  const fn = page.locator(`#lambda-rows tr.lambda[data-function="${LAMBDA}"]`);
+  // Two from the state machines (one failed), the direct call, the Event one.
+  await until('four invocations in the row', async () => Number(await fn.locator('td.invocations').textContent()) >= 4
+    && (await fn.locator('li[data-type="Event"]').count()) >= 1, 20_000);
+  assert.match(await fn.locator('td').nth(1).textContent(), new RegExp(`http://127\\.0\\.0\\.1:${LAMBDA_PORT + offset}.*service browser_lambda`));
+  assert.ok(Number(await fn.locator('td.errors').textContent()) >= 1);
+  const failed = fn.locator('li[data-status="handler_error"]').first();
+  assert.match(await failed.locator('.error').textContent(), /ValueError: fixture was told to fail/);
+  assert.equal(await failed.locator('.type').textContent(), 'RequestResponse');
+  const ok = fn.locator('li[data-status="success"][data-type="RequestResponse"]').first();
+  assert.match(await ok.textContent(), /\d+\.\d ms/);
+  await panelScreenshot('#lambdas', 'dashboard-lambdas.png');
+  assert.deepEqual(consoleErrors.slice(errorsBefore), []);
 });
 
 test('the events panel shows the webhook router\'s events', async () => {

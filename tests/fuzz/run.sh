@@ -2,7 +2,7 @@
 # Fuzz every HTTP service's published OpenAPI description with Schemathesis (issue 11).
 #
 # Starts fake-cell (--open), fake-cognito and the webhook router standalone on free ports from the
-# built binaries, and a core stack (`orchestrator up --detach --profile core --no-seed` in a temp
+# built binaries, and an ecom stack (`orchestrator up --detach --profile ecom --no-seed` in a temp
 # project root at a free port offset) for the dashboard API; runs `schemathesis run` against each
 # /openapi.json with the checks `not_a_server_error` and `error_is_json` (tests/fuzz/hooks.py: every
 # 4xx/5xx is JSON), and exits non-zero when any service fails.
@@ -117,12 +117,13 @@ wait_healthy webhook_router "$ROUTER_URL" "$WORK/webhook_router.log"
 
 DASHBOARD_URL=""
 if ((DASHBOARD)); then
-  # A whole core stack (fake-cell, fake-cognito, the webhook router, the dashboard), no seed.
+  # A whole ecom stack (fake-cell, fake-cognito, moto behind the AWS gateway, the webhook router,
+  # the dashboard), no seed: the Workflows and Lambdas routes then read a live, empty moto.
   OFFSET=$("$VENV/bin/python" "$ROOT/tests/e2e/free_offset.py")
   mkdir -p "$WORK/stack"
   STACK_UP=1
   if ! NO_COLOR=1 "$ORCHESTRATOR_BIN" up --detach --project-root "$WORK/stack" \
-      --port-offset "$OFFSET" --profile core --no-seed --table-prefix fuzz- \
+      --port-offset "$OFFSET" --profile ecom --no-seed --table-prefix fuzz- \
       >"$WORK/orchestrator-up.log" 2>&1; then
     echo "orchestrator up failed:" >&2
     tail -n 30 "$WORK/orchestrator-up.log" "$WORK/stack/.hippodrome/logs/"*.log >&2 || true

@@ -16,7 +16,7 @@ use service_kit::Shutdown;
 
 use crate::cli::UpArgs;
 use crate::config::{Cell, HippodromeToml, Paths, Ports};
-use crate::dashboard::{self, AppState, SeedStatus, StackInfo};
+use crate::dashboard::{self, AppState, Aws, SeedStatus, StackInfo};
 use crate::interrupt::{self, StopTokens};
 use crate::logs::RunLogs;
 use crate::process::preflight;
@@ -237,6 +237,10 @@ fn app_state(
             .no_proxy()
             .build()
             .unwrap_or_default(),
+        aws: Arc::new(Aws::new(
+            settings.ctx.moto_url.clone(),
+            settings.ctx.region.clone(),
+        )),
     }
 }
 

@@ -254,7 +254,7 @@ pub async fn events(State(st): State<AppState>, ApiQuery(q): ApiQuery<EventsQuer
                 ),
             }
         }
-        Err(e) => upstream_error(e),
+        Err(e) => upstream_error("webhook router", e),
     }
 }
 
@@ -290,25 +290,26 @@ pub async fn webhook(
                     }
                     r
                 }
-                Err(e) => upstream_error(e),
+                Err(e) => upstream_error("webhook router", e),
             }
         }
-        Err(e) => upstream_error(e),
+        Err(e) => upstream_error("webhook router", e),
     }
 }
 
-fn upstream_error(e: reqwest::Error) -> Response {
+/// A proxied call that got no answer from `who`: 504 when it timed out, 503 otherwise.
+pub(super) fn upstream_error(who: &str, e: reqwest::Error) -> Response {
     if e.is_timeout() {
         json_error(
             StatusCode::GATEWAY_TIMEOUT,
             "upstream_timeout",
-            format!("webhook router timed out: {e}"),
+            format!("{who} timed out: {e}"),
         )
     } else {
         json_error(
             StatusCode::SERVICE_UNAVAILABLE,
             "upstream_unavailable",
-            format!("webhook router unreachable: {e}"),
+            format!("{who} unreachable: {e}"),
         )
     }
 }

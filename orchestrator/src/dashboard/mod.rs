@@ -3,14 +3,21 @@
 //! to the webhook router.
 
 mod api;
+mod aws;
+#[cfg(test)]
+mod aws_tests;
 mod extract;
+mod history;
+mod lambdas;
 mod openapi;
 mod page;
 mod stream;
 #[cfg(test)]
 mod tests;
 mod views;
+mod workflows;
 
+pub use aws::Aws;
 pub use views::{NotReady, Outcome, SeedStatus, ServiceView, StackInfo, StackView, StatusView};
 
 use std::sync::Arc;
@@ -39,6 +46,8 @@ pub struct AppState {
     pub startup_ms: Arc<AtomicU64>,
     pub ready: Arc<AtomicBool>,
     pub http: reqwest::Client,
+    /// The stack's AWS endpoint (the gateway), for the Workflows and Lambdas panels.
+    pub aws: Arc<Aws>,
 }
 
 impl AppState {
@@ -63,6 +72,12 @@ pub fn router(state: AppState) -> Router {
         .route("/api/logs/{service}/stream", get(stream::log_stream))
         .route("/api/seed", get(api::seed))
         .route("/api/events", get(api::events))
+        .route("/api/workflows", get(workflows::list))
+        .route(
+            "/api/workflows/executions/{execution_arn}",
+            get(workflows::detail),
+        )
+        .route("/api/lambdas", get(lambdas::lambdas))
         .route("/webhook/eventbridge", post(api::webhook))
         .fallback(service_kit::error::not_found)
         .method_not_allowed_fallback(service_kit::error::method_not_allowed);

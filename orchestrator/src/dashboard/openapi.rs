@@ -28,6 +28,17 @@ const INT: &str = r#"{"type":"integer","minimum":0}"#;
 const STR: &str = r#"{"type":"string"}"#;
 const ACTION: &str = r#"{"type":"string","enum":["restart","stop","start","shutdown"]}"#;
 
+/// What the routes reading Step Functions through the AWS gateway can answer.
+const AWS_ERRORS: &[(&str, &str)] = &[
+    ("400", "malformed query or path"),
+    ("502", "the AWS gateway or moto answered an error"),
+    (
+        "503",
+        "the stack runs no AWS gateway, or it (or moto behind it) is unreachable",
+    ),
+    ("504", "the AWS gateway timed out"),
+];
+
 const ROUTES: &[Route] = &[
     Route {
         method: "get",
@@ -134,6 +145,34 @@ const ROUTES: &[Route] = &[
         ],
     },
     Route {
+        method: "get",
+        path: "/api/workflows",
+        summary: "Recent Step Functions executions across every state machine, newest first (default 50, at most 200): {state_machines, limit, executions[{state_machine, state_machine_arn, execution_arn, name, status, start_date, stop_date, current_state}]}",
+        ok: Body::Json,
+        query: &[("limit", INT)],
+        errors: AWS_ERRORS,
+    },
+    Route {
+        method: "get",
+        path: "/api/workflows/executions/{execution_arn}",
+        summary: "One execution: DescribeExecution's fields, `states` (each state run with input, output, error, cause) and `events` (the history, oldest first); 404 execution_not_found",
+        ok: Body::Json,
+        query: &[],
+        errors: AWS_ERRORS,
+    },
+    Route {
+        method: "get",
+        path: "/api/lambdas",
+        summary: "The AWS gateway's Lambda table (proxied): {functions[{name, arn, url, service, timeout_s, invocations, errors, recent[]}], event_queue, event_source_mappings}",
+        ok: Body::Json,
+        query: &[],
+        errors: &[
+            ("502", "the AWS gateway answered an error or non-JSON"),
+            ("503", "the stack runs no AWS gateway, or it is unreachable"),
+            ("504", "the AWS gateway timed out"),
+        ],
+    },
+    Route {
         method: "post",
         path: "/webhook/eventbridge",
         summary: "An EventBridge event, forwarded unchanged to the webhook router; its answer comes back",
@@ -168,6 +207,9 @@ fn operation(r: &Route) -> Value {
                 let schema: Value =
                     serde_json::from_str(ACTION).unwrap_or_else(|_| json!({"type": "string"}));
                 json!({"name": name, "in": "path", "required": true, "schema": schema})
+            } else if name == "execution_arn" {
+                json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"},
+                       "example": "arn:aws:states:us-east-1:123456789012:execution:example:run-1"})
             } else {
                 // A service every profile runs, so generated requests also reach a real log.
                 json!({"name": name, "in": "path", "required": true,
@@ -261,8 +303,13 @@ mod tests {
     fn registered() -> Vec<(String, String)> {
         let src = include_str!("mod.rs");
         let mut out = Vec::new();
-        for chunk in src.split(".route(\"").skip(1) {
-            let Some((path, rest)) = chunk.split_once('"') else {
+        // rustfmt breaks a long `.route(` call after the parenthesis.
+        for chunk in src.split(".route(").skip(1) {
+            let Some((path, rest)) = chunk
+                .trim_start()
+                .strip_prefix('"')
+                .and_then(|c| c.split_once('"'))
+            else {
                 continue;
             };
             // `, get(handler)` or `, get(a).post(b)`: up to the closing `))`.

@@ -14,14 +14,14 @@ use serde_json::Value;
 use service_kit::Shutdown;
 use tower::ServiceExt;
 
-use super::{AppState, SeedStatus, StackInfo, router};
+use super::{AppState, Aws, SeedStatus, StackInfo, router};
 use crate::config::{Cell, Profile};
 use crate::logs::RunLogs;
 use crate::runfile::RunFile;
 use crate::services::{Health, ServiceSpec};
 use crate::supervisor::{Options, Supervisor};
 
-fn spec(name: &str, skip: Option<&str>) -> ServiceSpec {
+pub(super) fn spec(name: &str, skip: Option<&str>) -> ServiceSpec {
     ServiceSpec {
         name: name.to_owned(),
         port: Some(1),
@@ -39,6 +39,22 @@ fn spec(name: &str, skip: Option<&str>) -> ServiceSpec {
 }
 
 fn state(dir: &std::path::Path) -> AppState {
+    state_with(
+        dir,
+        vec![
+            spec("alpha", None),
+            spec("beta", Some("not in profile core")),
+        ],
+        "http://127.0.0.1:1",
+    )
+}
+
+/// A dashboard over `specs` (never started) whose AWS endpoint is `aws_url`.
+pub(super) fn state_with(
+    dir: &std::path::Path,
+    specs: Vec<ServiceSpec>,
+    aws_url: &str,
+) -> AppState {
     let logs = RunLogs::create(&dir.join("logs")).unwrap();
     let options = Options {
         die_with_parent: false,
@@ -49,10 +65,7 @@ fn state(dir: &std::path::Path) -> AppState {
         stop: Default::default(),
     };
     let sup = Supervisor::new(
-        vec![
-            spec("alpha", None),
-            spec("beta", Some("not in profile core")),
-        ],
+        specs,
         logs,
         options,
         RunFile::default(),
@@ -82,10 +95,11 @@ fn state(dir: &std::path::Path) -> AppState {
         startup_ms: Arc::new(AtomicU64::new(0)),
         ready: Arc::new(AtomicBool::new(true)),
         http: reqwest::Client::new(),
+        aws: Arc::new(Aws::new(aws_url, "us-east-1")),
     }
 }
 
-fn get(uri: &str) -> Request<Body> {
+pub(super) fn get(uri: &str) -> Request<Body> {
     Request::builder().uri(uri).body(Body::empty()).unwrap()
 }
 
@@ -232,7 +246,7 @@ async fn log_stream_of_an_unknown_service_is_a_json_404() {
     assert_eq!(v["code"], "unknown_service", "{v}");
 }
 
-async fn json_of(res: axum::response::Response) -> (StatusCode, String, Value) {
+pub(super) async fn json_of(res: axum::response::Response) -> (StatusCode, String, Value) {
     let status = res.status();
     let ctype = res
         .headers()

@@ -1,6 +1,7 @@
 //! The AWS gateway in a real stack: it owns the well-known AWS port with moto behind it, a
 //! `[[lambdas]]` entry sends Invoke to the team's local process, every other call reaches moto,
-//! and moto's Step Functions engine is turned on by the seed.
+//! moto's Step Functions engine is turned on by the seed, and the dashboard shows the execution
+//! and the invocations.
 
 use crate::doctor::{doctor, lines};
 use crate::harness::*;
@@ -92,6 +93,23 @@ fn a_declared_lambda_is_invoked_through_the_gateway_and_moto_sits_behind_it() {
         output["Payload"]["echo"]["from"], "a state machine",
         "{output}"
     );
+
+    // The dashboard shows both: the execution (read from the gateway with the SDK) and the
+    // Lambda's invocations (the gateway's own table, passed through).
+    let workflows = get_json(&stack.url("/api/workflows")).expect("/api/workflows answers JSON");
+    let execution = workflows["executions"]
+        .as_array()
+        .and_then(|e| e.iter().find(|e| e["state_machine"] == "gateway-check"));
+    assert_eq!(
+        execution.map(|e| e["status"].clone()),
+        Some("SUCCEEDED".into()),
+        "{workflows}"
+    );
+    let lambdas = get_json(&stack.url("/api/lambdas")).expect("/api/lambdas answers JSON");
+    let admin = &lambdas["functions"][0];
+    assert_eq!(admin["name"], "admin_lambda", "{lambdas}");
+    assert_eq!(admin["service"], "echo_fn", "{lambdas}");
+    assert!(admin["invocations"].as_u64() >= Some(2), "{lambdas}");
 }
 
 async fn run_state_machine(gateway: &str) -> serde_json::Value {
