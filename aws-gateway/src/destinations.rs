@@ -1,18 +1,22 @@
-//! Where an `Event` invocation goes after its last try, as configured on moto with the
-//! official Lambda API: `PutFunctionEventInvokeConfig` (`MaximumRetryAttempts`,
-//! `DestinationConfig.OnSuccess/OnFailure`) and the function's `DeadLetterConfig`. Destinations
-//! get AWS's invocation record; a dead-letter queue gets the original event with AWS's
-//! `RequestID`/`ErrorCode`/`ErrorMessage` attributes. SQS, SNS and Lambda targets are delivered;
-//! others (EventBridge, S3) are logged as not available locally. (moto 5.2.5 does not keep a
-//! function's `DeadLetterConfig`, so today only destinations fire; the DLQ read is ready for a
-//! moto that keeps it.)
+//! Where an `Event` invocation goes after its last try, as configured with the official Lambda
+//! API: `PutFunctionEventInvokeConfig` on moto (`MaximumRetryAttempts`,
+//! `DestinationConfig.OnSuccess/OnFailure`) and the function's `DeadLetterConfig` (which moto
+//! drops, so the gateway keeps it: [`crate::dead_letter`]). Destinations get AWS's invocation
+//! record; a dead-letter queue gets the original event unchanged with AWS's `RequestID`,
+//! `ErrorCode` and `ErrorMessage` attributes. A failure with both configured goes to both, as in
+//! AWS. SQS, SNS and Lambda targets are delivered; others (EventBridge, S3) are logged as not
+//! available locally.
+
+use std::collections::HashMap;
 
 use aws_sdk_lambda::error::ProvideErrorMetadata;
+use aws_smithy_types::error::operation::BuildError;
 use serde_json::{Value, json};
 
 use crate::AppState;
 use crate::async_invoke::EventJob;
-use crate::moto::{self, sdk_error_text};
+use crate::moto;
+use aws_local::sdk_error_text;
 use lambda_invoke::InvokeOutcome;
 
 /// AWS's default: two retries.
@@ -101,24 +105,11 @@ pub async fn after_event(
         error = outcome.error_summary().unwrap_or_default(),
         "Event invocation failed after its last retry"
     );
-    if let Some(dlq) = dead_letter_target(state, job).await {
+    if let Some(dlq) = state.dead_letters().target(&job.target.name) {
         let body = String::from_utf8_lossy(&job.payload).into_owned();
-        let message = outcome.error_summary().unwrap_or_default();
-        deliver(state, job, &dlq, body, Some(message)).await;
+        let attributes = dead_letter_attributes(job, outcome);
+        deliver(state, job, &dlq, body, Some(&attributes)).await;
     }
-}
-
-/// The function's `DeadLetterConfig.TargetArn` on moto, if any.
-async fn dead_letter_target(state: &AppState, job: &EventJob) -> Option<String> {
-    let out = state
-        .moto()
-        .lambda
-        .get_function_configuration()
-        .function_name(&job.target.name)
-        .send()
-        .await
-        .ok()?;
-    out.dead_letter_config()?.target_arn().map(str::to_owned)
 }
 
 /// AWS's destination record (version 1.0).
@@ -184,18 +175,18 @@ fn now_iso() -> String {
         .unwrap_or_default()
 }
 
-/// Send `body` to `arn`. `dlq_error` set: a dead-letter message (attributes as AWS adds them).
+/// Send `body` to `arn`, with message attributes when it is a dead-letter message.
 async fn deliver(
     state: &AppState,
     job: &EventJob,
     arn: &str,
     body: String,
-    dlq_error: Option<String>,
+    attributes: Option<&[Attribute]>,
 ) {
     let service = arn.split(':').nth(2).unwrap_or_default();
     let result = match service {
-        "sqs" => send_sqs(state, job, arn, body, dlq_error).await,
-        "sns" => publish_sns(state, job, arn, body, dlq_error).await,
+        "sqs" => send_sqs(state, arn, body, attributes).await,
+        "sns" => publish_sns(state, arn, body, attributes).await,
         "lambda" => invoke_lambda(state, arn, body),
         other => Err(format!("{other} destinations are not available locally")),
     };
@@ -211,46 +202,66 @@ async fn deliver(
 
 async fn send_sqs(
     state: &AppState,
-    job: &EventJob,
     arn: &str,
     body: String,
-    dlq_error: Option<String>,
+    attributes: Option<&[Attribute]>,
 ) -> Result<(), String> {
     let sqs = &state.moto().sqs;
     let url = moto::queue_url(sqs, arn).await?;
-    let mut req = sqs.send_message().queue_url(url).message_body(body);
-    if let Some(message) = dlq_error {
-        for (name, data_type, value) in dlq_attributes(job, &message) {
-            let attr = aws_sdk_sqs::types::MessageAttributeValue::builder()
-                .data_type(data_type)
-                .string_value(value)
-                .build()
-                .map_err(|e| e.to_string())?;
-            req = req.message_attributes(name, attr);
-        }
-    }
-    req.send().await.map(|_| ()).map_err(|e| sdk_error_text(&e))
+    let attributes = typed(attributes, |data_type, value| {
+        aws_sdk_sqs::types::MessageAttributeValue::builder()
+            .data_type(data_type)
+            .string_value(value)
+            .build()
+    })?;
+    sqs.send_message()
+        .queue_url(url)
+        .message_body(body)
+        .set_message_attributes(attributes)
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| sdk_error_text(&e))
 }
 
 async fn publish_sns(
     state: &AppState,
-    job: &EventJob,
     arn: &str,
     body: String,
-    dlq_error: Option<String>,
+    attributes: Option<&[Attribute]>,
 ) -> Result<(), String> {
-    let mut req = state.moto().sns.publish().topic_arn(arn).message(body);
-    if let Some(message) = dlq_error {
-        for (name, data_type, value) in dlq_attributes(job, &message) {
-            let attr = aws_sdk_sns::types::MessageAttributeValue::builder()
-                .data_type(data_type)
-                .string_value(value)
-                .build()
-                .map_err(|e| e.to_string())?;
-            req = req.message_attributes(name, attr);
-        }
-    }
-    req.send().await.map(|_| ()).map_err(|e| sdk_error_text(&e))
+    let attributes = typed(attributes, |data_type, value| {
+        aws_sdk_sns::types::MessageAttributeValue::builder()
+            .data_type(data_type)
+            .string_value(value)
+            .build()
+    })?;
+    state
+        .moto()
+        .sns
+        .publish()
+        .topic_arn(arn)
+        .message(body)
+        .set_message_attributes(attributes)
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| sdk_error_text(&e))
+}
+
+/// The attributes as one service's own attribute type (SQS and SNS each have theirs).
+fn typed<T>(
+    attributes: Option<&[Attribute]>,
+    build: impl Fn(&str, &str) -> Result<T, BuildError>,
+) -> Result<Option<HashMap<String, T>>, String> {
+    attributes
+        .map(|list| {
+            list.iter()
+                .map(|a| Ok((a.name.to_owned(), build(a.data_type, &a.value)?)))
+                .collect::<Result<HashMap<_, _>, BuildError>>()
+        })
+        .transpose()
+        .map_err(|e| e.to_string())
 }
 
 /// A Lambda destination: an `Event` invocation of that function, through the same queue.
@@ -273,15 +284,101 @@ fn invoke_lambda(state: &AppState, arn: &str, body: String) -> Result<(), String
         .map_err(|e| e.to_string())
 }
 
-/// What AWS attaches to a dead-letter message.
-fn dlq_attributes(job: &EventJob, message: &str) -> [(&'static str, &'static str, String); 3] {
+/// One message attribute, in the shape both SQS and SNS take.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attribute {
+    pub name: &'static str,
+    pub data_type: &'static str,
+    pub value: String,
+}
+
+/// AWS's longest `ErrorMessage` on a dead-letter message ("truncated to 1 KB").
+const ERROR_MESSAGE_LIMIT: usize = 1024;
+
+/// What AWS attaches to a dead-letter message: the invocation's request id, the HTTP status of
+/// the last try (200: the function ran and failed; 502 here when its process was not there) and
+/// the error's own message (the error object's `errorMessage`), cut to 1 KB.
+pub fn dead_letter_attributes(job: &EventJob, outcome: &InvokeOutcome) -> [Attribute; 3] {
+    let code = match outcome {
+        InvokeOutcome::Unreachable { .. } => "502",
+        _ => "200",
+    };
+    let mut message = outcome.error_message().unwrap_or_default();
+    if message.len() > ERROR_MESSAGE_LIMIT {
+        let mut end = ERROR_MESSAGE_LIMIT;
+        while !message.is_char_boundary(end) {
+            end -= 1;
+        }
+        message.truncate(end);
+    }
     [
-        ("RequestID", "String", job.request_id.clone()),
-        ("ErrorCode", "Number", "200".to_owned()),
-        (
-            "ErrorMessage",
-            "String",
-            message.chars().take(1024).collect(),
-        ),
+        Attribute {
+            name: "RequestID",
+            data_type: "String",
+            value: job.request_id.clone(),
+        },
+        Attribute {
+            name: "ErrorCode",
+            data_type: "Number",
+            value: code.to_owned(),
+        },
+        Attribute {
+            name: "ErrorMessage",
+            data_type: "String",
+            value: message,
+        },
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use bytes::Bytes;
+    use lambda_invoke::LambdaTarget;
+
+    use super::*;
+
+    fn job() -> EventJob {
+        EventJob {
+            target: Arc::new(
+                LambdaTarget::new("worker", "http://127.0.0.1:1", Duration::from_secs(3)).unwrap(),
+            ),
+            qualifier: None,
+            payload: Bytes::from_static(b"{}"),
+            request_id: "req-1".into(),
+        }
+    }
+
+    #[test]
+    fn dead_letter_attributes_are_aws_shaped() {
+        let failed = InvokeOutcome::HandlerError {
+            payload: Bytes::from_static(br#"{"errorMessage":"boom","errorType":"ValueError"}"#),
+            error_type: "ValueError".into(),
+        };
+        let [id, code, message] = dead_letter_attributes(&job(), &failed);
+        assert_eq!(
+            (id.name, id.data_type, id.value.as_str()),
+            ("RequestID", "String", "req-1")
+        );
+        assert_eq!(
+            (code.name, code.data_type, code.value.as_str()),
+            ("ErrorCode", "Number", "200")
+        );
+        assert_eq!(
+            (message.name, message.value.as_str()),
+            ("ErrorMessage", "boom")
+        );
+        let down = InvokeOutcome::Unreachable {
+            message: "é".repeat(700),
+        };
+        let [_, code, message] = dead_letter_attributes(&job(), &down);
+        assert_eq!(code.value, "502");
+        assert_eq!(
+            message.value.len(),
+            1024,
+            "cut to 1 KB on a character boundary"
+        );
+    }
 }

@@ -10,6 +10,8 @@
 //! - [`invoke_api`]: `POST /2015-03-31/functions/{name}/invocations`;
 //! - [`async_invoke`]: the bounded `Event` queue with AWS's retries; [`destinations`]: what
 //!   happens after the last try (on-success/on-failure destinations, dead-letter queue);
+//! - [`dead_letter`]: functions' `DeadLetterConfig`, which moto drops: learnt from the calls
+//!   that set it, shown in the answers that read it;
 //! - [`esm`]: SQS → Lambda event source mappings (discovery, pollers, the mapping calls);
 //! - [`recent`]: each function's last invocations, behind `GET /_gateway/lambdas`;
 //! - [`moto`]: the SDK clients the gateway itself uses against moto;
@@ -17,6 +19,7 @@
 
 pub mod async_invoke;
 pub mod config;
+pub mod dead_letter;
 pub mod destinations;
 pub mod error;
 pub mod esm;
@@ -35,7 +38,7 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::Request;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{any, get, post};
 use axum::serve::ListenerExt;
 use axum::{Json, Router};
 use lambda_invoke::{FunctionTable, Invoker};
@@ -60,6 +63,7 @@ struct Inner {
     proxy: proxy::Proxy,
     moto: moto::MotoClients,
     events: async_invoke::EventQueue,
+    dead_letters: dead_letter::DeadLetters,
     esm: esm::EsmState,
     recent: recent::Recent,
     health: HealthState,
@@ -84,6 +88,7 @@ impl AppState {
                     config.event_concurrency,
                     config.event_retry_base(),
                 ),
+                dead_letters: dead_letter::DeadLetters::default(),
                 esm: esm::EsmState::default(),
                 recent: recent::Recent::new(config.invocations_kept),
                 health,
@@ -111,6 +116,9 @@ impl AppState {
     pub fn events(&self) -> &async_invoke::EventQueue {
         &self.inner.events
     }
+    pub fn dead_letters(&self) -> &dead_letter::DeadLetters {
+        &self.inner.dead_letters
+    }
     pub fn esm(&self) -> &esm::EsmState {
         &self.inner.esm
     }
@@ -132,6 +140,16 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/2015-03-31/functions/{function_name}/invocations",
             post(invoke_api::invoke).fallback(forward),
+        )
+        .route("/2015-03-31/functions", any(dead_letter::functions))
+        .route("/2015-03-31/functions/", any(dead_letter::functions))
+        .route(
+            "/2015-03-31/functions/{function_name}",
+            any(dead_letter::function),
+        )
+        .route(
+            "/2015-03-31/functions/{function_name}/configuration",
+            any(dead_letter::configuration),
         )
         .route("/_gateway/lambdas", get(get_lambdas))
         .fallback(forward)
@@ -165,6 +183,7 @@ async fn get_lambdas(State(state): State<AppState>) -> Json<Value> {
                 "url": t.url,
                 "service": t.service,
                 "timeout_s": t.timeout.as_secs_f64(),
+                "dead_letter_target": state.dead_letters().target(&t.name),
                 "invocations": counters.invocations,
                 "errors": counters.errors,
                 "recent": invocations,

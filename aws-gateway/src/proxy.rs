@@ -1,16 +1,20 @@
 //! The proxy path: every request the gateway does not own goes to moto unchanged — method,
 //! path and query, every end-to-end header (Host and the SigV4 Authorization included) — with
-//! both bodies streamed, never buffered. One pooled hyper client; only hop-by-hop headers are
-//! dropped, because they describe our connection, not moto's.
+//! both bodies streamed, never buffered (except the few small calls the gateway looks into, read
+//! with [`collect`]). One pooled hyper client; only hop-by-hop headers are dropped, because they
+//! describe our connection, not moto's.
 
 use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::uri::{Authority, Scheme};
 use axum::http::{HeaderMap, Request, Response, Uri, Version, header};
+use bytes::Bytes;
+use http_body_util::{BodyExt, Limited};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
+use lambda_invoke::root_cause;
 
 use crate::error::GatewayError;
 
@@ -111,23 +115,32 @@ impl Proxy {
     }
 }
 
+/// Whether a message with these headers may be read whole within `limit`: its `Content-Length`
+/// is at most that (no length: [`collect`] enforces the limit as it reads).
+pub fn fits(headers: &HeaderMap, limit: usize) -> bool {
+    headers.get(header::CONTENT_LENGTH).is_none_or(|v| {
+        v.to_str()
+            .ok()
+            .and_then(|s| s.parse::<usize>().ok())
+            .is_some_and(|n| n <= limit)
+    })
+}
+
+/// Read a body the gateway must look into (a few small calls on the proxy path), up to `limit`.
+pub async fn collect(body: Body, limit: usize) -> Result<Bytes, GatewayError> {
+    Limited::new(body, limit)
+        .collect()
+        .await
+        .map(|c| c.to_bytes())
+        .map_err(|e| GatewayError::BodyRead(e.to_string()))
+}
+
 fn strip_hop_by_hop(headers: &mut HeaderMap) {
     for h in &HOP_BY_HOP {
         headers.remove(h);
     }
     headers.remove("keep-alive");
     headers.remove("proxy-connection");
-}
-
-/// The innermost cause ("Connection refused (os error 111)").
-fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut msg = e.to_string();
-    let mut cur = e.source();
-    while let Some(s) = cur {
-        msg = s.to_string();
-        cur = s.source();
-    }
-    msg
 }
 
 #[cfg(test)]

@@ -9,7 +9,6 @@
 //! - the connection dropped mid-call: AWS's `Runtime.ExitError` payload naming the process;
 //! - nobody listening: [`InvokeOutcome::Unreachable`], fast, naming the function and URL.
 
-use std::error::Error as _;
 use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
@@ -83,14 +82,7 @@ impl InvokeOutcome {
                 payload,
                 error_type,
             } => {
-                let msg = serde_json::from_slice::<serde_json::Value>(payload)
-                    .ok()
-                    .and_then(|v| {
-                        v.get("errorMessage")
-                            .and_then(|m| m.as_str())
-                            .map(str::to_owned)
-                    })
-                    .unwrap_or_default();
+                let msg = error_message_of(payload).unwrap_or_default();
                 Some(format!("{error_type}: {msg}"))
             }
             InvokeOutcome::TimedOut { timeout, .. } => Some(format!(
@@ -101,6 +93,26 @@ impl InvokeOutcome {
             InvokeOutcome::Unreachable { message } => Some(message.clone()),
         }
     }
+
+    /// The error's own message, as AWS puts it in a dead-letter message's `ErrorMessage`: the
+    /// error object's `errorMessage` (`None` on success).
+    pub fn error_message(&self) -> Option<String> {
+        match self {
+            InvokeOutcome::Success { .. } => None,
+            InvokeOutcome::HandlerError { payload, .. }
+            | InvokeOutcome::TimedOut { payload, .. }
+            | InvokeOutcome::Crashed { payload, .. } => {
+                error_message_of(payload).or_else(|| self.error_summary())
+            }
+            InvokeOutcome::Unreachable { message } => Some(message.clone()),
+        }
+    }
+}
+
+/// `errorMessage` of a runtime error object.
+fn error_message_of(payload: &[u8]) -> Option<String> {
+    let v: serde_json::Value = serde_json::from_slice(payload).ok()?;
+    Some(v.get("errorMessage")?.as_str()?.to_owned())
 }
 
 /// The shared HTTP client for invocations (one connection pool for every function).
@@ -313,16 +325,13 @@ fn transport_failure(target: &LambdaTarget, request_id: &str, e: &CallError) -> 
     }
 }
 
-/// The innermost error message ("Connection refused (os error 111)"), which says more than
-/// reqwest's "error sending request for url".
-fn root_cause(e: &reqwest::Error) -> String {
-    let mut msg = e.to_string();
-    let mut cur = e.source();
-    while let Some(s) = cur {
-        msg = s.to_string();
-        cur = s.source();
-    }
-    msg
+/// The innermost message of an error chain ("Connection refused (os error 111)"), which says
+/// more than an HTTP client's "error sending request for url".
+pub fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
+    std::iter::successors(Some(e), |cur| cur.source())
+        .last()
+        .map(ToString::to_string)
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -347,6 +356,8 @@ mod tests {
         );
         assert_eq!(err.function_error(), Some("Unhandled"));
         assert_eq!(err.error_summary().unwrap(), "ValueError: boom");
+        assert_eq!(err.error_message().unwrap(), "boom");
+        assert_eq!(ok.error_message(), None);
         let header = classify(200, Some("Unhandled".into()), Bytes::from_static(b"{}"));
         assert_eq!(header.status(), "handler_error");
         let e500 = classify(500, None, Bytes::from_static(b"<html>"));
@@ -369,9 +380,30 @@ mod tests {
         let v: serde_json::Value = serde_json::from_slice(t.payload().unwrap()).unwrap();
         let m = v["errorMessage"].as_str().unwrap();
         assert!(m.ends_with(" abc Task timed out after 3.00 seconds"), "{m}");
+        assert_eq!(t.error_message().as_deref(), Some(m));
         assert!(
             m.contains('T') && m.split(' ').next().unwrap().ends_with('Z'),
             "{m}"
         );
+    }
+
+    #[derive(Debug)]
+    struct Sending(std::io::Error);
+    impl std::fmt::Display for Sending {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("error sending request")
+        }
+    }
+    impl std::error::Error for Sending {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            Some(&self.0)
+        }
+    }
+
+    #[test]
+    fn root_cause_is_the_innermost_message() {
+        let refused = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "refused");
+        assert_eq!(root_cause(&Sending(refused)), "refused");
+        assert_eq!(root_cause(&std::io::Error::other("alone")), "alone");
     }
 }

@@ -7,7 +7,7 @@ use lambda_invoke::FunctionRef;
 
 use super::Mapping;
 use crate::AppState;
-use crate::moto::sdk_error_text;
+use aws_local::sdk_error_text;
 
 /// Every mapping with its state word (`polling`, `disabled`, `function_not_declared`).
 pub async fn wanted(state: &AppState) -> Result<Vec<(Mapping, &'static str)>, String> {

@@ -16,8 +16,9 @@ use serde_json::{Map, Value, json};
 
 use super::Mapping;
 use crate::AppState;
-use crate::moto::{self, sdk_error_text};
+use crate::moto;
 use crate::recent::{InvocationRecord, InvocationType};
+use aws_local::sdk_error_text;
 
 /// Pause after an error (moto down, queue gone), so a poller never spins.
 const ERROR_PAUSE: Duration = Duration::from_secs(1);

@@ -6,11 +6,11 @@
 
 use axum::body::Body;
 use axum::http::{Method, Request, Response, header};
-use http_body_util::{BodyExt, Limited};
 use serde_json::Value;
 
 use crate::AppState;
 use crate::error::GatewayError;
+use crate::proxy;
 
 pub const PREFIX: &str = "/2015-03-31/event-source-mappings";
 /// Mapping requests and answers are small; a list page of 100 mappings stays well under this.
@@ -41,7 +41,7 @@ pub async fn forward(state: &AppState, req: Request<Body>) -> Result<Response<Bo
         return Ok(res);
     }
     let (mut parts, body) = res.into_parts();
-    let bytes = read(body).await?;
+    let bytes = proxy::collect(body, BODY_LIMIT).await?;
     let Ok(mut v) = serde_json::from_slice::<Value>(&bytes) else {
         return Ok(Response::from_parts(parts, Body::from(bytes)));
     };
@@ -69,7 +69,7 @@ async fn rewrite_request(
     uuid: &str,
 ) -> Result<(Request<Body>, Option<bool>), GatewayError> {
     let (mut parts, body) = req.into_parts();
-    let bytes = read(body).await?;
+    let bytes = proxy::collect(body, BODY_LIMIT).await?;
     let Ok(Value::Object(mut obj)) = serde_json::from_slice::<Value>(&bytes) else {
         return Ok((Request::from_parts(parts, Body::from(bytes)), None));
     };
@@ -127,12 +127,4 @@ fn show_caller_state(state: &AppState, m: &mut Value) {
     }
     let enabled = state.esm().desired(uuid).unwrap_or(true);
     m["State"] = Value::String(if enabled { "Enabled" } else { "Disabled" }.into());
-}
-
-async fn read(body: Body) -> Result<bytes::Bytes, GatewayError> {
-    Limited::new(body, BODY_LIMIT)
-        .collect()
-        .await
-        .map(|c| c.to_bytes())
-        .map_err(|e| GatewayError::BodyRead(e.to_string()))
 }

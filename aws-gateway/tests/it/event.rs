@@ -1,8 +1,6 @@
 //! `Event` invocations: 202 at once, run in the background, retried twice, then the failure
 //! record goes to the function's on-failure destination configured on moto.
 
-use aws_sdk_lambda::types::{DestinationConfig, InvocationType, OnFailure};
-use aws_smithy_types::Blob;
 use serde_json::{Value, json};
 
 use crate::support::{Stack, wait_for};
@@ -12,16 +10,7 @@ async fn an_event_invoke_is_accepted_then_runs() {
     let Some(stack) = Stack::start("worker", &[]).await else {
         return;
     };
-    let out = stack
-        .lambda()
-        .invoke()
-        .function_name("worker")
-        .invocation_type(InvocationType::Event)
-        .payload(Blob::new(r#"{"job":7}"#))
-        .send()
-        .await
-        .expect("Event invoke");
-    assert_eq!(out.status_code(), 202);
+    stack.invoke_event("worker", r#"{"job":7}"#).await;
     let got = wait_for("the event to reach the process", || async {
         let r = stack.fixture.received().await;
         (!r.is_empty()).then_some(r)
@@ -42,28 +31,10 @@ async fn a_failing_event_is_retried_twice_then_sent_to_the_on_failure_queue() {
     };
     stack.create_function("worker").await;
     let (failures_url, failures_arn) = stack.create_queue("failures", &[]).await;
+    stack.on_failure("worker", &failures_arn, None).await;
     stack
-        .lambda()
-        .put_function_event_invoke_config()
-        .function_name("worker")
-        .destination_config(
-            DestinationConfig::builder()
-                .on_failure(OnFailure::builder().destination(&failures_arn).build())
-                .build(),
-        )
-        .send()
-        .await
-        .expect("PutFunctionEventInvokeConfig");
-    let out = stack
-        .lambda()
-        .invoke()
-        .function_name("worker")
-        .invocation_type(InvocationType::Event)
-        .payload(Blob::new(r#"{"action":"fail","order":"o-1"}"#))
-        .send()
-        .await
-        .expect("Event invoke");
-    assert_eq!(out.status_code(), 202);
+        .invoke_event("worker", r#"{"action":"fail","order":"o-1"}"#)
+        .await;
     let bodies = wait_for("the failure record", || async {
         let b = stack.receive_bodies(&failures_url).await;
         (!b.is_empty()).then_some(b)
@@ -95,53 +66,18 @@ async fn a_failing_event_is_retried_twice_then_sent_to_the_on_failure_queue() {
     assert_eq!(attempts, [3, 2, 1]);
 }
 
-/// moto 5.2.5 does not store `DeadLetterConfig` (the gateway reads it, so a DLQ works once moto
-/// keeps it); an SNS on-failure destination with an SQS subscriber exercises the other delivery.
+/// An SNS on-failure destination with an SQS subscriber exercises the other delivery.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn max_retry_attempts_zero_and_an_sns_on_failure_destination() {
     let Some(stack) = Stack::start("worker", &[]).await else {
         return;
     };
     stack.create_function("worker").await;
-    let (inbox_url, inbox_arn) = stack.create_queue("inbox", &[]).await;
-    let sns = aws_sdk_sns::Client::new(&stack.sdk);
-    let topic = sns
-        .create_topic()
-        .name("failures")
-        .send()
-        .await
-        .expect("CreateTopic");
-    let topic_arn = topic.topic_arn().unwrap().to_owned();
-    sns.subscribe()
-        .topic_arn(&topic_arn)
-        .protocol("sqs")
-        .endpoint(&inbox_arn)
-        .attributes("RawMessageDelivery", "true")
-        .send()
-        .await
-        .expect("Subscribe");
+    let (topic_arn, inbox_url) = stack.topic_with_inbox("failures").await;
+    stack.on_failure("worker", &topic_arn, Some(0)).await;
     stack
-        .lambda()
-        .put_function_event_invoke_config()
-        .function_name("worker")
-        .maximum_retry_attempts(0)
-        .destination_config(
-            DestinationConfig::builder()
-                .on_failure(OnFailure::builder().destination(&topic_arn).build())
-                .build(),
-        )
-        .send()
-        .await
-        .expect("PutFunctionEventInvokeConfig");
-    stack
-        .lambda()
-        .invoke()
-        .function_name("worker")
-        .invocation_type(InvocationType::Event)
-        .payload(Blob::new(r#"{"action":"fail","n":2}"#))
-        .send()
-        .await
-        .expect("Event invoke");
+        .invoke_event("worker", r#"{"action":"fail","n":2}"#)
+        .await;
     let bodies = wait_for("the failure record through SNS", || async {
         let b = stack.receive_bodies(&inbox_url).await;
         (!b.is_empty()).then_some(b)

@@ -3,13 +3,10 @@
 
 use std::time::{Duration, Instant};
 
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
-    ScalarAttributeType,
-};
+use aws_sdk_dynamodb::types::AttributeValue;
 use serde_json::Value;
 
-use crate::support::{Gateway, Moto, client, free_port, sdk};
+use crate::support::{Gateway, Moto, client, create_table, free_port, sdk};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dynamodb_call_goes_through_to_moto() {
@@ -18,27 +15,7 @@ async fn a_dynamodb_call_goes_through_to_moto() {
     };
     let gateway = Gateway::start(&["--moto-url".into(), moto.url.clone()]).await;
     let via_gateway = aws_sdk_dynamodb::Client::new(&sdk(&gateway.url).await);
-    via_gateway
-        .create_table()
-        .table_name("T")
-        .billing_mode(BillingMode::PayPerRequest)
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("pk")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .unwrap(),
-        )
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("pk")
-                .key_type(KeyType::Hash)
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .expect("CreateTable through the gateway");
+    create_table(&via_gateway, "T").await;
     via_gateway
         .put_item()
         .table_name("T")

@@ -1,15 +1,12 @@
 //! moto's Step Functions engine with `MOTO_PORT` pointing at the gateway: a `lambda:invoke`
 //! task reaches the local process, a `dynamodb:putItem` task reaches moto through the gateway.
 
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
-    ScalarAttributeType,
-};
+use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_sfn::types::ExecutionStatus;
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
 
-use crate::support::{Fixture, Gateway, Moto, client, sdk, wait_for};
+use crate::support::{Fixture, Gateway, Moto, client, create_table, sdk, wait_for};
 
 const DEFINITION: &str = r#"{
   "StartAt": "Call",
@@ -61,26 +58,7 @@ async fn a_state_machine_calls_the_local_lambda_then_dynamodb() {
     assert!(res.status().is_success(), "{}", res.status());
     let config = sdk(&gateway.url).await;
     let ddb = aws_sdk_dynamodb::Client::new(&config);
-    ddb.create_table()
-        .table_name("Results")
-        .billing_mode(BillingMode::PayPerRequest)
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("pk")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .unwrap(),
-        )
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("pk")
-                .key_type(KeyType::Hash)
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .unwrap();
+    create_table(&ddb, "Results").await;
     let sfn = aws_sdk_sfn::Client::new(&config);
     let machine = sfn
         .create_state_machine()

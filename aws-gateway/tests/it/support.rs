@@ -7,6 +7,11 @@ use std::time::Duration;
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::Credentials;
+use aws_sdk_lambda::config::http::HttpResponse;
+use aws_sdk_lambda::error::SdkError;
+use aws_sdk_lambda::operation::create_function::builders::CreateFunctionFluentBuilder;
+use aws_sdk_lambda::operation::create_function::{CreateFunctionError, CreateFunctionOutput};
+use aws_sdk_lambda::operation::invoke::InvokeOutput;
 use clap::Parser;
 use serde_json::Value;
 pub use test_support::{Moto, free_port, wait_for, wait_http_ok};
@@ -129,6 +134,33 @@ impl Drop for Gateway {
     }
 }
 
+/// Create a pay-per-request table keyed by a string `pk`.
+pub async fn create_table(ddb: &aws_sdk_dynamodb::Client, name: &str) {
+    use aws_sdk_dynamodb::types::{
+        AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+    };
+    ddb.create_table()
+        .table_name(name)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name("pk")
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .expect("attribute definition"),
+        )
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name("pk")
+                .key_type(KeyType::Hash)
+                .build()
+                .expect("key schema"),
+        )
+        .send()
+        .await
+        .expect("CreateTable");
+}
+
 /// SDK configuration for `endpoint`, with one attempt per call (tests check each answer).
 pub async fn sdk(endpoint: &str) -> SdkConfig {
     aws_config::defaults(BehaviorVersion::latest())
@@ -189,18 +221,42 @@ impl Stack {
 
     /// Create `name` in moto (through the gateway) with the role it needs, as the seed will.
     pub async fn create_function(&self, name: &str) {
+        self.create_function_with(name, |b| b)
+            .await
+            .expect("CreateFunction in moto");
+    }
+
+    /// CreateFunction as [`Stack::create_function`] does, with `extra` settings on the request.
+    pub async fn create_function_with(
+        &self,
+        name: &str,
+        extra: impl FnOnce(CreateFunctionFluentBuilder) -> CreateFunctionFluentBuilder,
+    ) -> Result<CreateFunctionOutput, SdkError<CreateFunctionError, HttpResponse>> {
         let iam = aws_sdk_iam::Client::new(&self.sdk);
+        let role_name = format!("{name}-role");
         let role = match iam
             .create_role()
-            .role_name(format!("{name}-role"))
+            .role_name(&role_name)
             .assume_role_policy_document("{}")
             .send()
             .await
         {
             Ok(out) => out.role().map(|r| r.arn().to_owned()).expect("role arn"),
+            // A function created again (after a delete) reuses its role.
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_entity_already_exists_exception()) =>
+            {
+                let out = iam.get_role().role_name(&role_name).send().await;
+                out.expect("GetRole")
+                    .role()
+                    .map(|r| r.arn().to_owned())
+                    .expect("role arn")
+            }
             Err(e) => panic!("CreateRole: {e:?}"),
         };
-        self.lambda()
+        let request = self
+            .lambda()
             .create_function()
             .function_name(name)
             .runtime(aws_sdk_lambda::types::Runtime::Python312)
@@ -210,10 +266,8 @@ impl Stack {
                 aws_sdk_lambda::types::FunctionCode::builder()
                     .zip_file(aws_smithy_types::Blob::new(b"not run by moto".to_vec()))
                     .build(),
-            )
-            .send()
-            .await
-            .expect("CreateFunction in moto");
+            );
+        extra(request).send().await
     }
 
     /// Create a queue (through the gateway); returns (url, arn).
@@ -250,17 +304,79 @@ impl Stack {
         (url, arn)
     }
 
-    /// Receive up to 10 messages from `url` (short wait), returning their bodies.
-    pub async fn receive_bodies(&self, url: &str) -> Vec<String> {
+    /// An `Event` invoke of `function` with `payload`.
+    pub async fn invoke_event(&self, function: &str, payload: &str) -> InvokeOutput {
+        let out = self
+            .lambda()
+            .invoke()
+            .function_name(function)
+            .invocation_type(aws_sdk_lambda::types::InvocationType::Event)
+            .payload(aws_smithy_types::Blob::new(payload))
+            .send()
+            .await
+            .expect("Event invoke");
+        assert_eq!(out.status_code(), 202);
+        out
+    }
+
+    /// PutFunctionEventInvokeConfig: failures of `function` go to `destination`.
+    pub async fn on_failure(&self, function: &str, destination: &str, max_retries: Option<i32>) {
+        use aws_sdk_lambda::types::{DestinationConfig, OnFailure};
+        self.lambda()
+            .put_function_event_invoke_config()
+            .function_name(function)
+            .set_maximum_retry_attempts(max_retries)
+            .destination_config(
+                DestinationConfig::builder()
+                    .on_failure(OnFailure::builder().destination(destination).build())
+                    .build(),
+            )
+            .send()
+            .await
+            .expect("PutFunctionEventInvokeConfig");
+    }
+
+    /// A topic with a queue subscribed (raw delivery, so message attributes arrive as SQS
+    /// ones); returns (topic ARN, queue URL).
+    pub async fn topic_with_inbox(&self, name: &str) -> (String, String) {
+        let (inbox_url, inbox_arn) = self.create_queue(&format!("{name}-inbox"), &[]).await;
+        let sns = aws_sdk_sns::Client::new(&self.sdk);
+        let topic = sns.create_topic().name(name).send().await;
+        let topic_arn = topic
+            .expect("CreateTopic")
+            .topic_arn()
+            .expect("topic arn")
+            .to_owned();
+        sns.subscribe()
+            .topic_arn(&topic_arn)
+            .protocol("sqs")
+            .endpoint(&inbox_arn)
+            .attributes("RawMessageDelivery", "true")
+            .send()
+            .await
+            .expect("Subscribe");
+        (topic_arn, inbox_url)
+    }
+
+    /// Receive up to 10 messages from `url` (short wait) with all their message attributes.
+    pub async fn receive(&self, url: &str) -> Vec<aws_sdk_sqs::types::Message> {
         self.sqs()
             .receive_message()
             .queue_url(url)
             .max_number_of_messages(10)
             .wait_time_seconds(1)
+            .message_attribute_names("All")
             .send()
             .await
             .expect("ReceiveMessage")
             .messages()
+            .to_vec()
+    }
+
+    /// Receive up to 10 messages from `url` (short wait), returning their bodies.
+    pub async fn receive_bodies(&self, url: &str) -> Vec<String> {
+        self.receive(url)
+            .await
             .iter()
             .filter_map(|m| m.body().map(str::to_owned))
             .collect()

@@ -2,6 +2,8 @@
 //! stream error (moto restarted, table re-created) and every few seconds while following, so a
 //! new stream ARN is picked up even when the old iterator still answers.
 
+/// Re-exported for the orchestrator's `events`, which reads SDK failures the same way.
+pub use aws_local::sdk_error_text;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 
 use super::TableState;
@@ -62,34 +64,5 @@ pub async fn latest_stream_arn(
             Ok(Discovery::NoTable)
         }
         Err(e) => Err(CallError::from_sdk("DescribeTable", &e)),
-    }
-}
-
-/// A one-line description of an SDK failure: the service's code and message, or the innermost
-/// transport cause ("Connection refused (os error 111)") instead of the whole debug chain.
-pub fn sdk_error_text<E, R>(e: &SdkError<E, R>) -> String
-where
-    E: std::error::Error + ProvideErrorMetadata + 'static,
-    R: std::fmt::Debug,
-{
-    match e {
-        SdkError::ServiceError(_) => format!(
-            "{}: {}",
-            e.code().unwrap_or("service error"),
-            e.message().unwrap_or("(no message)")
-        ),
-        SdkError::TimeoutError(_) => "timed out".to_owned(),
-        _ => {
-            let mut msg = e.to_string();
-            let mut cur = std::error::Error::source(e);
-            while let Some(s) = cur {
-                msg = s.to_string();
-                cur = s.source();
-            }
-            match e {
-                SdkError::DispatchFailure(_) => format!("cannot reach moto: {msg}"),
-                _ => msg,
-            }
-        }
     }
 }

@@ -8,7 +8,7 @@
 //! - [`to_event`]: the envelope.
 //!
 //! Also home of [`moto_sdk_config`], the SDK configuration the followers use (and the
-//! orchestrator's `events` against an endpoint).
+//! orchestrator's `events` against an endpoint), a name for [`aws_local::sdk_config`].
 
 pub mod cursor;
 pub mod discover;
@@ -18,8 +18,7 @@ pub mod to_event;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use aws_config::{BehaviorVersion, Region, SdkConfig};
-use aws_credential_types::Credentials;
+use aws_config::SdkConfig;
 use parking_lot::Mutex;
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -28,32 +27,10 @@ use tokio::task::JoinSet;
 use crate::AppState;
 use crate::config::Config;
 
-/// SDK configuration pointing at `endpoint` (moto), with the environment's credentials when both
-/// `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY` are set and dummy `testing`/`testing` otherwise.
+/// SDK configuration pointing at `endpoint` (moto): [`aws_local::sdk_config`] with its default
+/// per-attempt timeout. Kept here because the orchestrator's `events` calls it by this name.
 pub async fn moto_sdk_config(endpoint: &str, region: &str) -> SdkConfig {
-    aws_config::defaults(BehaviorVersion::latest())
-        .region(Region::new(region.to_owned()))
-        .endpoint_url(endpoint)
-        .credentials_provider(env_or_dummy_credentials())
-        .timeout_config(
-            aws_config::timeout::TimeoutConfig::builder()
-                .connect_timeout(Duration::from_secs(2))
-                .operation_attempt_timeout(Duration::from_secs(5))
-                .build(),
-        )
-        .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(2))
-        .load()
-        .await
-}
-
-fn env_or_dummy_credentials() -> Credentials {
-    let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-    match (var("AWS_ACCESS_KEY_ID"), var("AWS_SECRET_ACCESS_KEY")) {
-        (Some(id), Some(secret)) => {
-            Credentials::new(id, secret, var("AWS_SESSION_TOKEN"), None, "environment")
-        }
-        _ => Credentials::new("testing", "testing", None, None, "hippodrome-dummy"),
-    }
+    aws_local::sdk_config(endpoint, region, aws_local::DEFAULT_ATTEMPT_TIMEOUT).await
 }
 
 /// Where one followed table stands.
