@@ -15,6 +15,17 @@ if [ ! -x "$VENV/bin/python" ] || [ "$(cat "$STAMP" 2>/dev/null)" != "$want" ]; 
   echo "$want" > "$STAMP"
 fi
 
+# The export validators (kubernetes-validate, check-jsonschema, hadolint): tests/export/validate.sh.
+EVENV=.hippodrome/venvs/export
+ESTAMP="$EVENV/.requirements.sha256"
+ewant=$(sha256sum tests/export/requirements.txt | cut -d' ' -f1)
+if [ ! -x "$EVENV/bin/python" ] || [ "$(cat "$ESTAMP" 2>/dev/null)" != "$ewant" ]; then
+  echo "installing the export validators ($EVENV)"
+  python3 -m venv "$EVENV"
+  "$EVENV/bin/pip" install --disable-pip-version-check -q -r tests/export/requirements.txt
+  echo "$ewant" > "$ESTAMP"
+fi
+
 if [ -f tests/e2e/node/package.json ] && command -v npm >/dev/null; then
   if [ ! -d tests/e2e/node/node_modules ]; then
     echo "installing the node verifier's packages"

@@ -21,6 +21,9 @@ step "cargo test (every crate)"
 cargo test --workspace --quiet 2>&1 | tee /tmp/hippodrome-cargo-test.log
 grep -q "test result:" /tmp/hippodrome-cargo-test.log
 
+step "exports and Dockerfile: schemas, hadolint, start order (offline)"
+bash tests/export/validate.sh
+
 step "end-to-end suite (pytest) against a real stack"
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 # `cargo test --workspace` already built these binaries (with its own feature set); building them

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::settings::{PortOffsetArg, StackArgs};
 
@@ -52,6 +52,12 @@ pub enum Command {
     Smoke(PortOffsetArg),
     /// Find every known way the local stack goes wrong, each with its fix.
     Doctor(DoctorArgs),
+    /// Write the stack as `up` runs it as a Compose file or Kubernetes manifests.
+    #[command(subcommand)]
+    Export(ExportCommand),
+    /// Seed once from the environment (the exports' seed job; no dashboard needed).
+    #[command(hide = true)]
+    SeedJob(SeedJobArgs),
     /// Run one built-in service in this process (how `up` starts them; also handy for debugging).
     #[command(hide = true)]
     Serve(ServeArgs),
@@ -203,9 +209,78 @@ pub struct DoctorArgs {
     /// Print the checks as JSON (`{"ok":N,"warn":N,"fail":N,"checks":[{check,status,message,fix}]}`).
     #[arg(long)]
     pub json: bool,
+    /// Also check what `orchestrator export k8s|compose` needs (images, host paths, unique ports).
+    #[arg(long, value_enum)]
+    pub target: Option<ExportTarget>,
     #[command(flatten)]
     pub stack: StackArgs,
     /// Also check what real events need (cloudflared for the public tunnel).
     #[arg(long)]
     pub enable_events: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ExportCommand {
+    /// A Compose file: one service per stack service, depends_on reproducing the layers, the seed as a one-shot service.
+    Compose(ExportComposeArgs),
+    /// Kubernetes manifests (base/ with a kustomization.yaml; overlays/<NS>/ per --overlay).
+    K8s(ExportK8sArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ExportImageArgs {
+    /// The Hippodrome image (built from this repository's Dockerfile) that runs the built-ins and the seed.
+    #[arg(long, default_value = "hippodrome:latest")]
+    pub image: String,
+    /// Seed number of the seed job.
+    #[arg(long, env = "HIPPODROME_RANDOM_SEED", default_value_t = 1)]
+    pub seed: u64,
+}
+
+#[derive(Args, Debug)]
+pub struct ExportComposeArgs {
+    #[command(flatten)]
+    pub stack: StackArgs,
+    #[command(flatten)]
+    pub image: ExportImageArgs,
+    /// Write here instead of stdout.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct ExportK8sArgs {
+    #[command(flatten)]
+    pub stack: StackArgs,
+    #[command(flatten)]
+    pub image: ExportImageArgs,
+    /// Directory for base/ and overlays/ (files an earlier export wrote in base/ are replaced).
+    #[arg(long, default_value = "k8s")]
+    pub out: PathBuf,
+    /// Namespace of the base manifests.
+    #[arg(long, default_value = "hippodrome")]
+    pub namespace: String,
+    /// Also write a Kustomize overlay moving the stack into this namespace (repeatable, e.g. one per pull request).
+    #[arg(long)]
+    pub overlay: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct SeedJobArgs {
+    /// Where seed.json and .env.e2e go.
+    #[arg(long, default_value = "/data/seed")]
+    pub out: PathBuf,
+    /// The stack has no moto (profile core): seed no AWS resources.
+    #[arg(long)]
+    pub no_aws: bool,
+    /// The stack uses a real cell: seed none of the cell.
+    #[arg(long)]
+    pub no_cell: bool,
+}
+
+/// What `doctor --target` checks an export for.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExportTarget {
+    K8s,
+    Compose,
 }

@@ -28,6 +28,7 @@ pub mod config;
 pub mod dashboard;
 pub mod doctor;
 pub mod events;
+pub mod export;
 pub mod interrupt;
 pub mod logs;
 pub mod moto;

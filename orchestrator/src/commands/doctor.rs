@@ -13,7 +13,10 @@ use crate::settings;
 
 pub async fn run(root: Option<&Path>, args: DoctorArgs) -> anyhow::Result<ExitCode> {
     let inputs = inputs(root, &args);
-    let checks = doctor::run_checks(&inputs).await;
+    let mut checks = doctor::run_checks(&inputs).await;
+    if let Some(target) = args.target {
+        checks.extend(doctor::export_target::check(&inputs, target));
+    }
     let report = Report::new(&inputs, checks);
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);

@@ -3,11 +3,13 @@
 pub mod control;
 pub mod doctor;
 pub mod events;
+pub mod export;
 pub mod keys;
 pub mod kill;
 pub mod logs;
 pub mod reset;
 pub mod seed;
+pub mod seed_job;
 pub mod serve;
 pub mod smoke;
 pub mod status;
@@ -35,6 +37,8 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Events(cmd) => events::run(cmd).await,
         Command::Smoke(args) => smoke::run(root, args).await,
         Command::Doctor(args) => doctor::run(root, args).await,
+        Command::Export(cmd) => export::run(root, cmd),
+        Command::SeedJob(args) => seed_job::run(root, args).await,
         Command::Serve(_) => unreachable!("handled before the runtime starts"),
     }
 }

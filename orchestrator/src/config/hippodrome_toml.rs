@@ -95,6 +95,8 @@ pub struct ServiceSection {
     /// Glob patterns `watch` leaves alone (generated files, caches); needs `watch`.
     #[serde(default)]
     pub ignore: Vec<String>,
+    /// Container image for `orchestrator export` (compose, k8s); without one the export skips it.
+    pub image: Option<String>,
 }
 
 /// `[seed]`: what runs after Hippodrome's own seed.

@@ -10,12 +10,13 @@
 //! (programs on PATH and their versions), [`commands`] (commands given with a path), [`setup`]
 //! (setup markers, the moto venv), [`conflicts`] (services that would collide), [`ports`] (every
 //! port of the plan and who holds it), [`remote`] (real cells, AWS credentials), [`stack`] (a
-//! running stack's health and seed).
+//! running stack's health and seed), [`export_target`] (`--target k8s|compose`: what an export needs).
 //!
 //! A finding that hurts only non-blocking services is a `warn`: `up` starts the rest without them.
 
 pub mod commands;
 pub mod conflicts;
+pub mod export_target;
 pub mod lambdas;
 pub mod local;
 pub mod ports;

@@ -6,6 +6,7 @@ mod aws_gateway;
 mod doctor;
 mod doctor_messages;
 mod events;
+mod export;
 mod harness;
 mod hot_reload;
 mod lifecycle;
