@@ -342,3 +342,55 @@ fn a_bad_namespace_is_refused_with_the_rule() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot name a namespace"));
     assert!(!dir.path().join("k").exists(), "nothing written");
 }
+
+#[test]
+fn profile_core_leaves_moto_out_and_the_seed_skips_aws() {
+    let dir = project(EXAMPLE);
+    let out = Command::new(BIN)
+        .args([
+            "export",
+            "compose",
+            "--profile",
+            "core",
+            "--table-prefix",
+            "t-",
+            "--project-root",
+        ])
+        .arg(dir.path().join("project"))
+        .env_remove("HIPPODROME_PORT_OFFSET")
+        .output()
+        .expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("skipped moto: not in profile core"), "{err}");
+    assert!(
+        err.contains("skipped aws_gateway: not in profile core"),
+        "{err}"
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!text.contains("\n  moto:\n") && text.contains("\"--no-aws\""));
+    assert!(
+        text.contains("\n  controller:\n"),
+        "controller is in profile core"
+    );
+}
+
+#[test]
+fn the_seed_job_names_the_variable_it_is_missing() {
+    let dir = project(EXAMPLE);
+    let out = Command::new(BIN)
+        .args(["seed-job", "--out"])
+        .arg(dir.path().join("seed-out"))
+        .arg("--project-root")
+        .arg(dir.path().join("project"))
+        .env_remove("COGNITO_URL")
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("COGNITO_URL is not set"), "{err}");
+}
