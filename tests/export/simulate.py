@@ -2,7 +2,10 @@
 
 Reads the exported YAML (compose.yaml; k8s/base/*.yaml) — not the Rust structures they came
 from — and starts services in waves: a service starts once everything it waits for has started
-in an earlier wave (Compose: `depends_on`; Kubernetes: init containers named `wait-<name>`).
+in an earlier wave (Compose: `depends_on`; Kubernetes: init containers named `wait-<name>`,
+which hold back every container of their pod — moto is a container of the gateway's pod).
+Compose's `network_mode: service:X` also implies X is started first, but that is a start, not
+a health gate, within one layer, so it is not a layer boundary and is not replayed.
 The waves must equal up-order.json, which orchestrator/tests/it/export.rs writes from the plan
 `up` runs (each layer in turn, the seed after layer 0). Exit 1 with the difference otherwise.
 """
@@ -39,10 +42,11 @@ def k8s_waves(base):
         for doc in yaml.safe_load_all(f.read_text()):
             if not doc or doc.get("kind") not in ("Deployment", "StatefulSet", "Job"):
                 continue
-            init = doc["spec"]["template"]["spec"].get("initContainers") or []
-            deps[doc["metadata"]["name"]] = {
-                c["name"][len("wait-"):] for c in init if c["name"].startswith("wait-")
-            }
+            pod = doc["spec"]["template"]["spec"]
+            init = pod.get("initContainers") or []
+            waits = {c["name"][len("wait-"):] for c in init if c["name"].startswith("wait-")}
+            for c in pod["containers"]:
+                deps[c["name"]] = waits
     return replay(deps)
 
 

@@ -1,7 +1,9 @@
 //! `seed-job` (hidden): the seed as the exports run it, once, in a container after layer 0 —
 //! the same `seed::run` as `up`, with the services found through the environment every exported
 //! service gets (AWS_ENDPOINT_URL, MARQO_URL, COGNITO_URL, TABLE_PREFIX,
-//! HIPPODROME_RANDOM_SEED) instead of a running dashboard.
+//! HIPPODROME_RANDOM_SEED) instead of a running dashboard. The team's `[[lambdas]]` and
+//! `[[state_machines]]` come from the files the export mounts where `HIPPODROME_SEED_TEAM`
+//! points ([`crate::export::team`]): the container has no hippodrome.toml nor the host's files.
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -38,7 +40,7 @@ pub async fn run(root: Option<&Path>, args: SeedJobArgs) -> anyhow::Result<ExitC
     s.choose_seed(None);
     s.paths.hippodrome_dir = args.out.clone();
     let toml = s.checked_toml()?;
-    let cfg = crate::seed_run::config(
+    let mut cfg = crate::seed_run::config(
         &s.ctx,
         &s.paths,
         toml,
@@ -46,6 +48,19 @@ pub async fn run(root: Option<&Path>, args: SeedJobArgs) -> anyhow::Result<ExitC
         !args.no_cell,
         (None, None),
     );
+    if let Some(dir) = var(crate::export::team::ENV) {
+        // Set by the export only when it shipped the files: a missing one is an error, not
+        // a seed without the team's functions and machines.
+        let (lambdas, machines) =
+            crate::export::team::load(Path::new(&dir)).map_err(|e| anyhow::anyhow!(e))?;
+        println!(
+            "[seed] team: {} function(s), {} state machine(s) from {dir}",
+            lambdas.len(),
+            machines.len()
+        );
+        cfg.lambdas = lambdas;
+        cfg.state_machines = machines;
+    }
     match ::seed::run(&cfg, |line| println!("[seed] {line}")).await {
         Ok(_) => {
             println!(

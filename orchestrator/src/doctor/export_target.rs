@@ -1,6 +1,8 @@
 //! `doctor --target k8s|compose`: what `orchestrator export` needs from the plan — every planned
 //! team service names an `image` (else the export leaves it out), no value points at a host path
-//! a cluster or a container cannot mount, and every port and DNS name is unique.
+//! a cluster or a container cannot mount, every state machine definition can be read (the
+//! export ships it to the seed job), and every port and DNS name is unique. `[[seed.hooks]]`
+//! run host commands: the exported seed job does not run them.
 
 use std::collections::BTreeMap;
 
@@ -66,11 +68,21 @@ fn host_paths(i: &Inputs, target: ExportTarget) -> Vec<Check> {
             }
         }
     }
+    // The export ships each definition's text to the seed job: only an unreadable one is lost.
     for m in &i.config().state_machines {
+        let path = i.paths.project_root.join(&m.definition);
+        if let Err(e) = std::fs::read_to_string(&path) {
+            found.push(format!(
+                "state machine {} cannot be shipped: {} ({e})",
+                m.name,
+                path.display()
+            ));
+        }
+    }
+    for h in &i.config().seed.hooks {
         found.push(format!(
-            "state machine {} reads {} (the seed job cannot)",
-            m.name,
-            m.definition.display()
+            "seed hook {} runs on the host only (the seed job does not run it)",
+            h.name
         ));
     }
     if found.is_empty() {
@@ -86,7 +98,10 @@ fn host_paths(i: &Inputs, target: ExportTarget) -> Vec<Check> {
     vec![Check::warn(
         CHECK,
         format!("host paths {engine} cannot mount: {}", found.join("; ")),
-        format!("bake the files into the image or ship them in a ConfigMap/volume; {FIX}"),
+        format!(
+            "bake the files into the image or ship them in a ConfigMap/volume; run seed hooks as \
+             your own Job or one-shot service after `seed`; {FIX}"
+        ),
     )]
 }
 

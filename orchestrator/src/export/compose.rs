@@ -1,8 +1,11 @@
 //! The Compose file: one service per unit of the stack, `depends_on` reproducing `up`'s layers
 //! (every service of the layers below healthy, and the seed completed for layers above 0),
 //! healthchecks from each service's health check, named volumes for state, published ports as
-//! `up` binds them (loopback, with `--port-offset`). Validated against the Compose
-//! specification's schema by `tests/export/validate.sh`.
+//! `up` binds them (loopback, with `--port-offset`). A unit that joins another's network
+//! namespace (moto, the gateway's) runs with `network_mode: service:<owner>` and its ports are
+//! published on the owner. The team's seed files ride along as inline `configs:` (no bind
+//! mount, no build). Validated against the Compose specification's schema by
+//! `tests/export/validate.sh`.
 
 use serde_json::{Map, Value, json};
 
@@ -21,11 +24,39 @@ pub fn document(stack: &Stack) -> Value {
     for v in stack.units.iter().filter_map(|u| u.volume.as_ref()) {
         volumes.insert(v.clone(), json!({ "labels": labels(v, v, None) }));
     }
-    json!({
+    let mut doc = json!({
         "name": "hippodrome",
         "services": services,
         "volumes": volumes,
-    })
+    });
+    if !stack.seed.team.is_empty() {
+        let configs: Map<String, Value> = stack
+            .seed
+            .team
+            .iter()
+            .map(|(file, text)| (config_name(file), json!({ "content": text })))
+            .collect();
+        doc["configs"] = Value::Object(configs);
+    }
+    escape(&mut doc);
+    doc
+}
+
+/// The top-level config holding one of the seed's team files.
+fn config_name(file: &str) -> String {
+    format!("seed-{file}")
+}
+
+/// Compose interpolates `${…}` / `$VAR` in every value, `content:` included; `up` passes
+/// values literally and the definitions' placeholders (`${lambda:NAME}`) are the seed's to
+/// fill, so every `$` in a string value is written `$$` (Compose reads it back as `$`).
+fn escape(v: &mut Value) {
+    match v {
+        Value::String(s) if s.contains('$') => *s = s.replace('$', "$$"),
+        Value::Array(a) => a.iter_mut().for_each(escape),
+        Value::Object(m) => m.values_mut().for_each(escape),
+        _ => {}
+    }
 }
 
 /// The YAML text, with a header saying what was skipped.
@@ -49,14 +80,21 @@ fn service(stack: &Stack, u: &Unit) -> Value {
         s.insert("command".into(), json!(args));
     }
     s.insert("environment".into(), json!(u.env));
+    if let Some(owner) = &u.netns {
+        // Compose starts the owner first (implied by network_mode; a start, not a health
+        // gate, so the layers are unchanged) and publishes this unit's ports.
+        s.insert("network_mode".into(), json!(format!("service:{owner}")));
+    }
     let mut ports = Vec::new();
-    if let Some(p) = u.port {
-        ports.push(format!("127.0.0.1:{p}:{p}"));
+    for c in std::iter::once(u).chain(stack.partners(u)) {
+        if let Some(p) = c.port {
+            ports.push(format!("127.0.0.1:{p}:{p}"));
+        }
+        if let Some((lo, hi)) = c.port_range {
+            ports.push(format!("127.0.0.1:{lo}-{hi}:{lo}-{hi}"));
+        }
     }
-    if let Some((lo, hi)) = u.port_range {
-        ports.push(format!("127.0.0.1:{lo}-{hi}:{lo}-{hi}"));
-    }
-    if !ports.is_empty() {
+    if !ports.is_empty() && u.netns.is_none() {
         s.insert("ports".into(), json!(ports));
     }
     if let Some(h) = healthcheck(u) {
@@ -115,7 +153,7 @@ fn seed(stack: &Stack) -> Value {
     // Layer 1's dependencies less the seed itself: all of layer 0.
     let mut deps = depends_on(stack, 1);
     deps.remove(&seed.host);
-    json!({
+    let mut s = json!({
         "image": seed.image,
         "entrypoint": [program],
         "command": args,
@@ -123,7 +161,21 @@ fn seed(stack: &Stack) -> Value {
         "depends_on": deps,
         "restart": "no",
         "labels": labels(&seed.host, "seed", None),
-    })
+    });
+    if !seed.team.is_empty() {
+        let configs: Vec<Value> = seed
+            .team
+            .keys()
+            .map(|file| {
+                json!({
+                    "source": config_name(file),
+                    "target": format!("{}/{file}", super::team::DIR),
+                })
+            })
+            .collect();
+        s["configs"] = json!(configs);
+    }
+    s
 }
 
 /// The container-side probe of a unit's health check (Compose has no HTTP probe of its own).
@@ -166,4 +218,19 @@ fn healthcheck(u: &Unit) -> Option<Value> {
         "start_period": "60s",
         "start_interval": "1s",
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_dollar_in_a_value_is_written_for_compose_to_read_back() {
+        let mut v = json!({ "environment": { "A": "p$ss", "B": "${x}" }, "command": ["$HOME", 1] });
+        escape(&mut v);
+        assert_eq!(
+            v,
+            json!({ "environment": { "A": "p$$ss", "B": "$${x}" }, "command": ["$$HOME", 1] })
+        );
+    }
 }

@@ -2,14 +2,15 @@
 //! state) and a Service; the shared environment as a ConfigMap; readiness, liveness and startup
 //! probes from the health check; `up`'s layers as init containers that wait for every service of
 //! the layers below (and the seed Job above layer 0); memory requests from BENCHMARKS.md; the
-//! same labels everywhere. Checked by `kubernetes-validate --strict` for [`KUBERNETES_VERSION`].
+//! same labels everywhere. A unit that joins another's network namespace (moto, the gateway's)
+//! is a second container of that unit's pod, its port on that unit's Service. Checked by `kubernetes-validate --strict` for [`KUBERNETES_VERSION`].
 
 use std::collections::BTreeMap;
 
 use serde_json::{Map, Value, json};
 
 use super::model::{DATA_DIR, Stack, Unit};
-use super::{Files, labels, unit_labels, yaml};
+use super::{Files, labels, team, unit_labels, yaml};
 use crate::services::Health;
 
 /// The Kubernetes version the manifests are validated against.
@@ -19,6 +20,8 @@ const WAIT_IMAGE: &str = "busybox:1.37.0";
 /// Waits on the seed Job and on services without a port (needs the API, hence the Role below).
 const KUBECTL_IMAGE: &str = "registry.k8s.io/kubectl:v1.33.0";
 const CONFIG_MAP: &str = "hippodrome-env";
+/// The team's seed files ([`super::team`]), mounted into the seed Job.
+const SEED_CONFIG_MAP: &str = "hippodrome-seed-team";
 const WAITER: &str = "hippodrome-waiter";
 /// The Hippodrome image's non-root user (the Dockerfile's `USER`).
 const HIPPODROME_UID: u32 = 10001;
@@ -34,10 +37,21 @@ pub fn documents(stack: &Stack, namespace: &str) -> Vec<(String, Vec<Value>)> {
         ),
         ("rbac.yaml".to_owned(), rbac(namespace)),
     ];
-    for u in &stack.units {
+    // A namespace partner is written into its owner's pod.
+    for u in stack.units.iter().filter(|u| u.netns.is_none()) {
         out.push((format!("{}.yaml", u.host), unit_docs(stack, u, namespace)));
     }
-    out.push(("seed-job.yaml".to_owned(), vec![seed_job(stack, namespace)]));
+    let mut seed = Vec::new();
+    if !stack.seed.team.is_empty() {
+        seed.push(json!({
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": meta(SEED_CONFIG_MAP, namespace, labels(SEED_CONFIG_MAP, "seed", None)),
+            "data": stack.seed.team,
+        }));
+    }
+    seed.push(seed_job(stack, namespace));
+    out.push(("seed-job.yaml".to_owned(), seed));
     out
 }
 
@@ -111,13 +125,18 @@ fn rbac(namespace: &str) -> Vec<Value> {
     ]
 }
 
-/// The workload and, when the unit has a port, its Service.
+/// The workload (its namespace partners as more containers of the pod) and, when it has
+/// ports, its Service.
 fn unit_docs(stack: &Stack, u: &Unit, namespace: &str) -> Vec<Value> {
     let selector =
         json!({ "app.kubernetes.io/name": u.host, "app.kubernetes.io/part-of": "hippodrome" });
+    let containers: Vec<Value> = std::iter::once(u)
+        .chain(stack.partners(u))
+        .map(|c| container(c, &stack.shared_env))
+        .collect();
     let template = json!({
         "metadata": { "labels": unit_labels(u) },
-        "spec": pod_spec(wait_containers(stack, u.layer), vec![container(u, &stack.shared_env)], u, "Always"),
+        "spec": pod_spec(wait_containers(stack, u.layer), containers, u, "Always"),
     });
     let mut spec =
         json!({ "replicas": 1, "selector": { "matchLabels": selector }, "template": template });
@@ -142,18 +161,43 @@ fn unit_docs(stack: &Stack, u: &Unit, namespace: &str) -> Vec<Value> {
         "metadata": meta(&u.host, namespace, unit_labels(u)),
         "spec": spec,
     })];
-    if let Some(port) = u.port {
+    let ports = service_ports(stack, u);
+    if !ports.is_empty() {
         docs.push(json!({
             "apiVersion": "v1",
             "kind": "Service",
             "metadata": meta(&u.host, namespace, unit_labels(u)),
-            "spec": {
-                "selector": selector,
-                "ports": [{ "name": "http", "port": port, "targetPort": port, "protocol": "TCP" }],
-            },
+            "spec": { "selector": selector, "ports": ports },
         }));
     }
     docs
+}
+
+/// The Service's ports: the unit's own (`http`), each partner's (named after it), and the fake
+/// cell's index servers (`index-PORT`), whose `marqoEndpoint` clients follow in-cluster as
+/// Compose publishes them.
+fn service_ports(stack: &Stack, u: &Unit) -> Vec<Value> {
+    let tcp = |name: String, port: u16| json!({ "name": name, "port": port, "targetPort": port, "protocol": "TCP" });
+    let mut out = Vec::new();
+    for c in std::iter::once(u).chain(stack.partners(u)) {
+        if let Some(port) = c.port {
+            out.push(tcp(port_name(c), port));
+        }
+        if let Some((lo, hi)) = c.port_range {
+            out.extend((lo..=hi).map(|p| tcp(format!("index-{p}"), p)));
+        }
+    }
+    out
+}
+
+/// A port's name, unique in the pod and a valid IANA service name (at most 15 characters,
+/// no leading/trailing '-'): `http` for a pod's own unit, a partner's host otherwise.
+fn port_name(u: &Unit) -> String {
+    if u.netns.is_none() {
+        return "http".into();
+    }
+    let name: String = u.host.chars().take(15).collect();
+    name.trim_matches('-').to_owned()
 }
 
 fn pod_spec(init: Vec<Value>, containers: Vec<Value>, u: &Unit, restart: &str) -> Value {
@@ -195,7 +239,7 @@ fn container(u: &Unit, shared: &BTreeMap<String, String>) -> Value {
         c["command"] = json!(cmd);
     }
     if let Some(port) = u.port {
-        c["ports"] = json!([{ "name": "http", "containerPort": port, "protocol": "TCP" }]);
+        c["ports"] = json!([{ "name": port_name(u), "containerPort": port, "protocol": "TCP" }]);
         if let Some(probe) = probe(u, port) {
             // `up`: startup probes until the first success within the layer timeout (60 s),
             // then liveness every 10 s, 3 failures → restart.
@@ -260,14 +304,15 @@ fn with(base: &Value, extra: Value) -> Value {
 pub fn wait_containers(stack: &Stack, layer: u8) -> Vec<Value> {
     let mut out = Vec::new();
     for d in stack.below(layer) {
+        // Named after the service waited for (what `order` replays), reached at its address.
         let script = match (&d.health, d.port) {
             (Health::Http(path), Some(port)) => Some(format!(
                 "until wget -q -T 2 -O /dev/null http://{}:{port}{path}; do sleep 1; done",
-                d.host
+                d.address()
             )),
             (Health::Tcp, Some(port)) => Some(format!(
                 "until nc -z -w 2 {} {port}; do sleep 1; done",
-                d.host
+                d.address()
             )),
             _ => None,
         };
@@ -281,7 +326,7 @@ pub fn wait_containers(stack: &Stack, layer: u8) -> Vec<Value> {
                 &format!("wait-{}", d.host),
                 &[
                     "--for=condition=Available",
-                    &format!("deployment/{}", d.host),
+                    &format!("deployment/{}", d.address()),
                 ],
             ),
         };
@@ -316,6 +361,7 @@ fn seed_job(stack: &Stack, namespace: &str) -> Value {
         command: Some(seed.command.clone()),
         port: None,
         port_range: None,
+        netns: None,
         env: seed.env.clone(),
         health: Health::Process,
         blocking: true,
@@ -323,13 +369,19 @@ fn seed_job(stack: &Stack, namespace: &str) -> Value {
         memory: None,
     };
     let mut c = container(&unit, &stack.shared_env);
-    c["volumeMounts"] = json!([{ "name": "data", "mountPath": DATA_DIR }]);
+    let mut mounts = vec![json!({ "name": "data", "mountPath": DATA_DIR })];
+    let mut volumes = vec![json!({ "name": "data", "emptyDir": {} })];
+    if !seed.team.is_empty() {
+        mounts.push(json!({ "name": "team", "mountPath": team::DIR, "readOnly": true }));
+        volumes.push(json!({ "name": "team", "configMap": { "name": SEED_CONFIG_MAP } }));
+    }
+    c["volumeMounts"] = json!(mounts);
     let init: Vec<Value> = wait_containers(stack, 1)
         .into_iter()
         .filter(|c| c["name"] != "wait-seed")
         .collect();
     let mut spec = pod_spec(init, vec![c], &unit, "OnFailure");
-    spec["volumes"] = json!([{ "name": "data", "emptyDir": {} }]);
+    spec["volumes"] = json!(volumes);
     let l = labels(&seed.host, "seed", None);
     json!({
         "apiVersion": "batch/v1",

@@ -2,13 +2,15 @@
 //! ([`compose`]) and Kubernetes manifests with optional Kustomize overlays ([`k8s`],
 //! [`kustomize`]) — from one neutral description ([`model`]) built from the same settings and
 //! plan as `up`. Output is byte-stable (fixed key order, sorted maps) so golden files can hold it;
-//! [`yaml`] writes the text, [`order`] replays the start order the manifests imply.
+//! [`yaml`] writes the text, [`order`] replays the start order the manifests imply, [`team`]
+//! ships the team's Lambda and state machine declarations to the seed job.
 
 pub mod compose;
 pub mod k8s;
 pub mod kustomize;
 pub mod model;
 pub mod order;
+pub mod team;
 pub mod yaml;
 
 use serde_json::{Map, Value, json};

@@ -6,6 +6,12 @@
 //! DNS name instead of 127.0.0.1 (every `127.0.0.1:PORT` of a planned port is rewritten to
 //! `<host>:PORT`), built-ins bind 0.0.0.0 and keep their state under `/data` on a volume, moto
 //! runs from its official image, and a team service runs from its `image` or is skipped.
+//!
+//! One pair shares a network namespace: moto's Step Functions engine sends a task's service
+//! calls to `localhost:$MOTO_PORT`, which `up` points at the AWS gateway (so `lambda:invoke`
+//! reaches the team's Lambda processes). In a container, localhost is the container itself, so
+//! moto joins the gateway's namespace ([`Unit::netns`]: one pod in Kubernetes, `network_mode:
+//! service:` in Compose) and every other service reaches moto at the gateway's DNS name.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -47,6 +53,9 @@ pub struct Unit {
     pub port: Option<u16>,
     /// Extra ports published as a range (the fake cell's index servers).
     pub port_range: Option<(u16, u16)>,
+    /// The host whose network namespace this unit joins (moto → `aws-gateway`): it is reached
+    /// at that host's name, has no Service or published ports of its own, and shares its pod.
+    pub netns: Option<String>,
     /// The whole environment the service gets in `up`, rewritten for containers.
     pub env: BTreeMap<String, String>,
     pub health: Health,
@@ -56,6 +65,13 @@ pub struct Unit {
     pub memory: Option<Memory>,
 }
 
+impl Unit {
+    /// The DNS name other containers reach this unit at: its namespace owner's, or its own.
+    pub fn address(&self) -> &str {
+        self.netns.as_deref().unwrap_or(&self.host)
+    }
+}
+
 /// The seed as a one-shot container: after layer 0 is healthy, before layer 1 starts.
 #[derive(Clone, Debug)]
 pub struct Seed {
@@ -63,6 +79,9 @@ pub struct Seed {
     pub image: String,
     pub command: Vec<String>,
     pub env: BTreeMap<String, String>,
+    /// Files mounted at [`super::team::DIR`] (file name → text): the team's `[[lambdas]]` and
+    /// `[[state_machines]]` ([`super::team`]); empty when the toml declares none.
+    pub team: BTreeMap<String, String>,
 }
 
 /// A planned service the export leaves out, and why (like a profile skip in `up`).
@@ -95,6 +114,13 @@ impl Stack {
     pub fn below(&self, layer: u8) -> impl Iterator<Item = &Unit> {
         self.units.iter().filter(move |u| u.layer < layer)
     }
+
+    /// The units that join `owner`'s network namespace (moto for the gateway).
+    pub fn partners<'a>(&'a self, owner: &'a Unit) -> impl Iterator<Item = &'a Unit> {
+        self.units
+            .iter()
+            .filter(move |u| u.netns.as_deref() == Some(owner.host.as_str()))
+    }
 }
 
 /// Build the stack from the settings `up` resolves (`resolved`), with its plan.
@@ -115,7 +141,8 @@ pub fn build(resolved: &Resolved, opts: &Options) -> Result<Stack, String> {
             s.skip = Some(NO_IMAGE.into());
         }
     }
-    let hosts = port_hosts(&plan, resolved);
+    let owners = netns_owners(&plan);
+    let hosts = port_hosts(&plan, resolved, &owners);
     let state_dir = resolved.paths.state_dir.to_string_lossy().into_owned();
     let mut units = Vec::new();
     let mut skipped = Vec::new();
@@ -129,6 +156,7 @@ pub fn build(resolved: &Resolved, opts: &Options) -> Result<Stack, String> {
         }
         match unit(s, toml, opts, &state_dir, resolved) {
             Ok(mut u) => {
+                u.netns = owners.get(&s.name).cloned();
                 u.env = rewrite_env(&u.env, &hosts);
                 // The image's HEALTHCHECK probes this (after the rewrite: its own loopback).
                 if let (true, Some(port), Health::Http(path)) =
@@ -139,9 +167,13 @@ pub fn build(resolved: &Resolved, opts: &Options) -> Result<Stack, String> {
                         format!("http://127.0.0.1:{port}{path}"),
                     );
                 }
+                // Its own wiring reaches a namespace partner on loopback (the gateway's
+                // --moto-url): no trip through a Service to itself, and no wait on the pod's
+                // readiness, which needs the gateway ready first.
+                let own = local_hosts(&hosts, u.address(), &owners);
                 u.command = u
                     .command
-                    .map(|c| c.iter().map(|a| rewrite(a, &hosts)).collect());
+                    .map(|c| c.iter().map(|a| rewrite(a, &own)).collect());
                 units.push(u);
             }
             Err(reason) => skipped.push(Skipped {
@@ -153,7 +185,19 @@ pub fn build(resolved: &Resolved, opts: &Options) -> Result<Stack, String> {
     let mut shared = crate::config::env::injected(&resolved.ctx);
     shared.insert("HIPPODROME_RANDOM_SEED".into(), opts.seed.to_string());
     let shared_env = rewrite_env(&shared, &hosts);
-    let seed = seed_unit(&units, opts, &shared_env);
+    let mut seed = seed_unit(&units, opts, &shared_env);
+    // Functions and state machines live in moto: without it the seed job creates neither.
+    let (team, unreadable) = if units.iter().any(|u| u.name == "moto") {
+        super::team::files(resolved, toml, &hosts)
+    } else {
+        Default::default()
+    };
+    if !team.is_empty() {
+        seed.env
+            .insert(super::team::ENV.into(), super::team::DIR.into());
+    }
+    seed.team = team;
+    skipped.extend(unreadable);
     Ok(Stack {
         units,
         seed,
@@ -188,12 +232,54 @@ pub fn host_name(name: &str) -> String {
     if h.is_empty() { "service".into() } else { h }
 }
 
-/// Which host answers on each port of the plan (the index range belongs to the fake cell).
-fn port_hosts(plan: &[ServiceSpec], resolved: &Resolved) -> BTreeMap<u16, String> {
+/// Plan name → the host whose network namespace it joins: moto joins the gateway when `up`
+/// points moto's Step Functions engine at it (`MOTO_PORT` = the gateway's port).
+fn netns_owners(plan: &[ServiceSpec]) -> BTreeMap<String, String> {
+    let live = |n: &str| plan.iter().find(|s| s.name == n && s.skip.is_none());
+    let mut out = BTreeMap::new();
+    if let (Some(moto), Some(gw)) = (live("moto"), live("aws_gateway")) {
+        let gw_port = gw.port.map(|p| p.to_string());
+        // Same layer too: one pod has one set of init containers (one layer's waits).
+        let to_gateway = gw_port.is_some() && moto.env.get("MOTO_PORT") == gw_port.as_ref();
+        if to_gateway && moto.layer == gw.layer {
+            out.insert(moto.name.clone(), host_name(&gw.name));
+        }
+    }
+    out
+}
+
+/// The port map a unit at `address` uses for its own command: ports of its own network
+/// namespace stay on loopback when the namespace holds more than one unit.
+fn local_hosts(
+    hosts: &BTreeMap<u16, String>,
+    address: &str,
+    owners: &BTreeMap<String, String>,
+) -> BTreeMap<u16, String> {
+    if !owners.values().any(|o| o == address) {
+        return hosts.clone();
+    }
+    hosts
+        .iter()
+        .filter(|(_, h)| h.as_str() != address)
+        .map(|(p, h)| (*p, h.clone()))
+        .collect()
+}
+
+/// Which host answers on each port of the plan (the index range belongs to the fake cell; a
+/// namespace partner's port to its owner).
+fn port_hosts(
+    plan: &[ServiceSpec],
+    resolved: &Resolved,
+    owners: &BTreeMap<String, String>,
+) -> BTreeMap<u16, String> {
     let mut out = BTreeMap::new();
     for s in plan.iter().filter(|s| s.skip.is_none()) {
         if let Some(p) = s.port {
-            out.insert(p, host_name(&s.name));
+            let host = owners
+                .get(&s.name)
+                .cloned()
+                .unwrap_or_else(|| host_name(&s.name));
+            out.insert(p, host);
         }
         if s.name == "fake_cell" {
             let (lo, hi) = resolved.ports.index_range();
@@ -263,6 +349,7 @@ fn unit(
         command: None,
         port: s.port,
         port_range: None,
+        netns: None,
         env: s.env.clone(),
         health: s.health.clone(),
         blocking: s.blocking,
@@ -285,10 +372,15 @@ fn unit(
         u.image = image_of(toml, &s.name).ok_or(NO_IMAGE)?.to_owned();
         return Ok(u);
     }
-    u.command = Some(builtin_command(&s.argv, state_dir, &mut u));
+    let mut command = builtin_command(&s.argv, state_dir, &mut u);
     if s.name == "fake_cell" {
         u.port_range = Some(resolved.ports.index_range());
+        // Each index's `marqoEndpoint` names this host (default 127.0.0.1, which in another
+        // container is that container): py-marqo follows it to the index server's own port.
+        command.push("--public-host".into());
+        command.push(u.host.clone());
     }
+    u.command = Some(command);
     Ok(u)
 }
 
@@ -350,6 +442,7 @@ fn seed_unit(units: &[Unit], opts: &Options, shared: &BTreeMap<String, String>) 
         image: opts.image.clone(),
         command,
         env: shared.clone(),
+        team: BTreeMap::new(),
     }
 }
 

@@ -1,5 +1,6 @@
 //! Replaying the start order an export implies, to compare it with `up`'s layers: Compose's
-//! `depends_on` conditions, or the Kubernetes init containers named `wait-<service>`. Each wave
+//! `depends_on` conditions, or the Kubernetes init containers named `wait-<service>` (which hold
+//! back every container of the pod: moto starts with the gateway's pod). Each wave
 //! starts everything whose dependencies are done (healthy, or completed for the seed); the
 //! waves must equal `up`'s layers with the seed after layer 0. `tests/export/simulate.py` does
 //! the same from the YAML files.
@@ -52,7 +53,8 @@ pub fn compose_waves(doc: &Value) -> Result<Waves, String> {
     replay(deps)
 }
 
-/// The waves of Kubernetes workloads' init containers (`wait-<name>`).
+/// The waves of Kubernetes workloads' init containers (`wait-<name>`), per container: a pod's
+/// containers start together once its init containers are done.
 pub fn k8s_waves(docs: &[Value]) -> Result<Waves, String> {
     let mut deps = BTreeMap::new();
     for d in docs {
@@ -63,7 +65,8 @@ pub fn k8s_waves(docs: &[Value]) -> Result<Waves, String> {
         let name = d["metadata"]["name"]
             .as_str()
             .ok_or_else(|| format!("{kind} without a name"))?;
-        let waits = d["spec"]["template"]["spec"]["initContainers"]
+        let pod = &d["spec"]["template"]["spec"];
+        let waits: BTreeSet<String> = pod["initContainers"]
             .as_array()
             .map(|a| {
                 a.iter()
@@ -72,7 +75,15 @@ pub fn k8s_waves(docs: &[Value]) -> Result<Waves, String> {
                     .collect()
             })
             .unwrap_or_default();
-        deps.insert(name.to_owned(), waits);
+        let containers = pod["containers"]
+            .as_array()
+            .ok_or_else(|| format!("{kind} {name} without containers"))?;
+        for c in containers {
+            let c = c["name"]
+                .as_str()
+                .ok_or_else(|| format!("{kind} {name}: a container without a name"))?;
+            deps.insert(c.to_owned(), waits.clone());
+        }
     }
     replay(deps)
 }

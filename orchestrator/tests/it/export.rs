@@ -1,7 +1,10 @@
 //! `orchestrator export compose|k8s` of the example `hippodrome.toml`: the output equals the
 //! reviewed goldens in fixtures/export (`HIPPODROME_BLESS=1` rewrites them), a layering or health
 //! change shows up in it, `--port-offset` moves every port, the start order the manifests imply
-//! equals `up`'s layers, and `doctor --target` reports what an export leaves out.
+//! equals `up`'s layers, and `doctor --target` reports what an export leaves out. Also: moto
+//! shares the gateway's network namespace (its Step Functions tasks reach the gateway on
+//! localhost), the fake cell's index servers are reachable under the name it advertises, and
+//! the seed job gets the team's `[[lambdas]]` / `[[state_machines]]`.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -12,14 +15,21 @@ use orchestrator::settings::{PortOffsetArg, StackArgs, resolve};
 
 use crate::harness::BIN;
 
+/// moto in the gateway's namespace, the cell's index servers, the team's seed files.
+mod wiring;
+
 const EXAMPLE: &str = include_str!("../../../fixtures/hippodrome.example.toml");
 
 fn golden_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/export")
 }
 
-/// A project whose hippodrome.toml is `toml`, with the example's `cwd` folders present (so `up`'s
-/// plan keeps the team services).
+/// The example's `[[state_machines]]` definition (`../workflows/index_export.asl.json`): a
+/// placeholder the seed fills, which Compose must not interpolate.
+const WORKFLOW: &str = "{\"StartAt\": \"Export\", \"States\": {\"Export\": {\"Type\": \"Task\", \"Resource\": \"arn:aws:states:::lambda:invoke\", \"Parameters\": {\"FunctionName\": \"${lambda:admin_lambda}\"}, \"End\": true}}}\n";
+
+/// A project whose hippodrome.toml is `toml`, with the example's `cwd` folders and state
+/// machine definition present (so `up`'s plan keeps the team services).
 fn project(toml: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("temp dir");
     let root = dir.path().join("project");
@@ -38,6 +48,9 @@ fn project(toml: &str) -> tempfile::TempDir {
     ] {
         std::fs::create_dir_all(dir.path().join(cwd)).expect("cwd");
     }
+    let workflows = dir.path().join("workflows");
+    std::fs::create_dir_all(&workflows).expect("workflows dir");
+    std::fs::write(workflows.join("index_export.asl.json"), WORKFLOW).expect("workflow");
     dir
 }
 
@@ -296,7 +309,13 @@ fn doctor_target_names_what_the_export_leaves_out() {
         text.contains("no `image` for search_proxy, agentic_search, console"),
         "{text}"
     );
-    assert!(text.contains("state machine IndexExportFlow"), "{text}");
+    // The definition is readable, so the export ships it: no warning about it; the hook
+    // runs on the host only.
+    assert!(!text.contains("state machine IndexExportFlow"), "{text}");
+    assert!(
+        text.contains("seed hook orders-fixtures runs on the host only"),
+        "{text}"
+    );
     assert!(
         text.contains("ports and service names are unique"),
         "{text}"
@@ -373,6 +392,8 @@ fn profile_core_leaves_moto_out_and_the_seed_skips_aws() {
     );
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(!text.contains("\n  moto:\n") && text.contains("\"--no-aws\""));
+    // Nothing for moto to hold: no team files shipped to the seed job.
+    assert!(!text.contains("HIPPODROME_SEED_TEAM") && !text.contains("\nconfigs:\n"));
     assert!(
         text.contains("\n  controller:\n"),
         "controller is in profile core"
@@ -393,4 +414,13 @@ fn the_seed_job_names_the_variable_it_is_missing() {
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("COGNITO_URL is not set"), "{err}");
+}
+
+/// The file `name` of an export (`export_all`'s list).
+fn file_of(files: &[(String, String)], name: &str) -> String {
+    files
+        .iter()
+        .find(|(f, _)| f == name)
+        .map(|(_, t)| t.clone())
+        .unwrap_or_else(|| panic!("no {name} in the export"))
 }
