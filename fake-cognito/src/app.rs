@@ -9,13 +9,14 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Weak};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use parking_lot::{Mutex, RwLock};
 use service_kit::HealthState;
 use service_kit::write_guard::WriteGuard;
 
 use crate::Config;
+use crate::clock::Clock;
 use crate::error::{CognitoError, Result};
 use crate::ids::Ids;
 use crate::keys::Keys;
@@ -41,6 +42,8 @@ pub struct App {
     pub jwks_body: axum::body::Bytes,
     pub persist: Persist,
     pub sessions: Sessions,
+    /// Now, as every expiry check and timestamp sees it (movable by `POST /_fake/clock`).
+    pub clock: Arc<Clock>,
     pub health: HealthState,
     /// Refuses writes while the journal cannot be written; reads keep working.
     writes: WriteGuard,
@@ -59,6 +62,7 @@ impl App {
                 .await??;
         let jwks_body = axum::body::Bytes::from(keys.jwks().to_string());
         let writes = WriteGuard::new(health.clone(), &config.state_file);
+        let clock = Arc::new(Clock::default());
         let app = Arc::new(App {
             config,
             jwks_body,
@@ -66,7 +70,8 @@ impl App {
             keys,
             ids: Ids::new(seed),
             persist: restored.persist,
-            sessions: Sessions::new(10_000),
+            sessions: Sessions::new(10_000, clock.clone()),
+            clock,
             writes,
             health,
             compacting: AtomicBool::new(false),
@@ -204,19 +209,23 @@ pub enum Session {
     },
 }
 
-/// Session id -> (deadline, session), plus insertion order for eviction.
-type SessionMap = (HashMap<String, (Instant, Session)>, VecDeque<String>);
+/// Session id -> (deadline in the app clock's unix ms, session), plus insertion order for
+/// eviction.
+type SessionMap = (HashMap<String, (i64, Session)>, VecDeque<String>);
 
-/// Bounded, expiring map of challenge sessions (single use).
+/// Bounded, expiring map of challenge sessions (single use). Deadlines follow the app's
+/// [`Clock`], so moving it expires sessions too.
 pub struct Sessions {
     cap: usize,
+    clock: Arc<Clock>,
     inner: Mutex<SessionMap>,
 }
 
 impl Sessions {
-    pub fn new(cap: usize) -> Self {
+    pub fn new(cap: usize, clock: Arc<Clock>) -> Self {
         Self {
             cap,
+            clock,
             inner: Mutex::new((HashMap::new(), VecDeque::new())),
         }
     }
@@ -224,7 +233,7 @@ impl Sessions {
     pub fn insert(&self, id: String, ttl: Duration, s: Session) {
         let mut g = self.inner.lock();
         let (map, order) = &mut *g;
-        let now = Instant::now();
+        let now = self.clock.now_ms();
         while map.len() >= self.cap {
             match order.pop_front() {
                 Some(old) => {
@@ -245,21 +254,22 @@ impl Sessions {
             }
         }
         order.push_back(id.clone());
-        map.insert(id, (now + ttl, s));
+        let ttl_ms = i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX);
+        map.insert(id, (now.saturating_add(ttl_ms), s));
     }
 
     /// A live session, left in place (for checks that may still fail).
     pub fn peek(&self, id: &str) -> Option<Session> {
         let g = self.inner.lock();
         let (exp, s) = g.0.get(id)?;
-        (*exp > Instant::now()).then(|| s.clone())
+        (*exp > self.clock.now_ms()).then(|| s.clone())
     }
 
     /// Remove and return a live session.
     pub fn take(&self, id: &str) -> Option<Session> {
         let mut g = self.inner.lock();
         let (exp, s) = g.0.remove(id)?;
-        (exp > Instant::now()).then_some(s)
+        (exp > self.clock.now_ms()).then_some(s)
     }
 
     pub fn clear(&self) {

@@ -4,13 +4,13 @@
 use serde_json::{Value, json};
 
 use crate::app::AppState;
-use crate::clock::now_f64;
 use crate::error::{CognitoError, Result};
 use crate::ids::new_client_id;
-use crate::model::Client;
+use crate::model::{Client, PoolMeta};
 use crate::paging::page;
 use crate::params::Params;
 use crate::persist::Record;
+use crate::users::attributes::known_attribute;
 
 const DEFAULT_FLOWS: &[&str] = &[
     "ALLOW_USER_SRP_AUTH",
@@ -63,6 +63,7 @@ fn from_params(
     pool_id: String,
     secret: Option<String>,
     created: f64,
+    now: f64,
 ) -> Result<Client> {
     let flows = p.strings("ExplicitAuthFlows");
     if let Some(bad) = flows.iter().find(|f| !KNOWN_FLOWS.contains(&f.as_str())) {
@@ -97,7 +98,7 @@ fn from_params(
         name: p.str("ClientName")?.to_owned(),
         secret,
         created,
-        modified: now_f64(),
+        modified: now,
         explicit_auth_flows: if p.get("ExplicitAuthFlows").is_some() {
             flows
         } else {
@@ -179,6 +180,18 @@ pub fn client_json(c: &Client) -> Value {
     out
 }
 
+/// `ReadAttributes`/`WriteAttributes` may name only attributes the pool's schema has.
+fn check_client_attributes(meta: &PoolMeta, c: &Client, action: &str) -> Result<()> {
+    for (kind, names) in [("read", &c.read_attributes), ("write", &c.write_attributes)] {
+        if names.iter().any(|n| !known_attribute(meta, n)) {
+            return Err(CognitoError::InvalidParameter(format!(
+                "Invalid {kind} attributes specified while {action} a client"
+            )));
+        }
+    }
+    Ok(())
+}
+
 pub async fn create(app: &AppState, p: &Params) -> Result<Value> {
     let pool_id = p.str("UserPoolId")?.to_owned();
     let mut id = app
@@ -198,9 +211,11 @@ pub async fn create(app: &AppState, p: &Params) -> Result<Value> {
         .bool("GenerateSecret")
         .unwrap_or(false)
         .then(|| app.ids.client_secret(&pool_id, &id));
-    let client = from_params(p, id, pool_id.clone(), secret, now_f64())?;
+    let now = app.clock.now_f64();
+    let client = from_params(p, id, pool_id.clone(), secret, now, now)?;
     app.commit(|store, recs| {
         let pool = store.pool_mut(&pool_id)?;
+        check_client_attributes(&pool.meta, &client, "creating")?;
         pool.clients.insert(client.id.clone(), client.clone());
         recs.push(Record::PutClient {
             client: client.clone(),
@@ -255,7 +270,9 @@ pub async fn update(app: &AppState, p: &Params) -> Result<Value> {
             pool_id.clone(),
             old.secret.clone(),
             old.created,
+            app.clock.now_f64(),
         )?;
+        check_client_attributes(&pool.meta, &client, "updating")?;
         pool.clients.insert(client.id.clone(), client.clone());
         recs.push(Record::PutClient {
             client: client.clone(),

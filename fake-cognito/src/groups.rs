@@ -4,7 +4,6 @@
 use serde_json::{Value, json};
 
 use crate::app::AppState;
-use crate::clock::now_f64;
 use crate::error::{CognitoError, Result};
 use crate::model::Group;
 use crate::paging::page;
@@ -37,7 +36,7 @@ fn group_json(pool_id: &str, g: &Group) -> Value {
 
 pub async fn create(app: &AppState, p: &Params) -> Result<Value> {
     let pool_id = p.str("UserPoolId")?.to_owned();
-    let now = now_f64();
+    let now = app.clock.now_f64();
     let group = Group {
         name: p.str("GroupName")?.to_owned(),
         description: p.opt_str("Description").map(str::to_owned),
@@ -102,7 +101,7 @@ pub async fn update(app: &AppState, p: &Params) -> Result<Value> {
         if let Some(n) = p.i64("Precedence") {
             g.precedence = Some(n);
         }
-        g.modified = now_f64();
+        g.modified = app.clock.now_f64();
         recs.push(Record::PutGroup {
             pool_id: pool_id.clone(),
             group: g.clone(),

@@ -10,12 +10,14 @@
 //! - [`oauth`], [`wellknown`], [`validate`] (admin routes), [`openapi`];
 //! - [`model`] (the in-memory data), [`persist`] (snapshot + journal), [`app`] (the running
 //!   service's shared state: model, keys, sessions and the one write path);
-//! - [`ids`] (assigned ids, seeded or random), [`clock`].
+//! - [`ids`] (assigned ids, seeded or random), [`clock`] (now, movable by tests through
+//!   [`clock_api`], which also serves `/healthz`).
 
 pub mod app;
 pub mod auth;
 pub mod clients;
 pub mod clock;
+pub mod clock_api;
 pub mod error;
 pub mod groups;
 pub mod ids;
@@ -142,9 +144,13 @@ pub fn router(app: AppState) -> Router {
         .route("/_fake/codes", get(validate::codes))
         .route("/_fake/state", get(validate::state))
         .route("/_fake/reset", post(validate::reset))
+        .route(
+            "/_fake/clock",
+            get(clock_api::get_clock).post(clock_api::post_clock),
+        )
+        .route("/healthz", get(clock_api::healthz))
         .route("/openapi.json", get(openapi::spec))
-        .with_state(app.clone())
-        .merge(service_kit::health_router(app.health.clone()))
+        .with_state(app)
         .fallback(service_kit::error::not_found)
         .method_not_allowed_fallback(service_kit::error::method_not_allowed)
         .layer(axum::middleware::map_response(request_id))

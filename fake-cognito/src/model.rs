@@ -7,7 +7,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::clock::now_secs;
 use crate::error::{CognitoError, Result};
 use crate::ids::uuid_ms;
 
@@ -188,6 +187,9 @@ pub struct Code {
     pub kind: String,
     pub code: String,
     pub created_at: f64,
+    /// The attribute the code went to (`email`, `phone_number`): what confirming it verifies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attribute: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -273,11 +275,11 @@ impl Store {
             || uuid_ms(origin_jti).is_some_and(|ms| ms <= user.signed_out_ms)
     }
 
-    /// Remember a revoked family, keeping the map bounded.
-    pub fn revoke(&mut self, origin_jti: &str, exp: i64) {
+    /// Remember a revoked family, keeping the map bounded (entries expired at `now`, unix
+    /// seconds, go first).
+    pub fn revoke(&mut self, origin_jti: &str, exp: i64, now: i64) {
         self.revoked.insert(origin_jti.to_owned(), exp);
         if self.revoked.len() > MAX_REVOCATIONS {
-            let now = now_secs();
             self.revoked.retain(|_, e| *e > now);
             while self.revoked.len() > MAX_REVOCATIONS {
                 let oldest = self

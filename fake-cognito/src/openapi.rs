@@ -45,7 +45,14 @@ pub async fn spec() -> Json<Value> {
                 "responses": {"200": {"description": "{state, kids}"}}}},
             "/_fake/reset": {"post": {"summary": "forget every pool (keys stay)",
                 "responses": {"200": {"description": "{\"reset\":true}"}}}},
-            "/healthz": {"get": {"summary": "service_kit health contract",
+            "/_fake/clock": {
+                "get": {"summary": "where fake-cognito's clock stands",
+                    "responses": {"200": {"description": "{now, now_epoch_seconds, offset_seconds}"}}},
+                "post": {"summary": "move the clock: exactly one of {\"advance_seconds\": N}, {\"set\": RFC 3339 | unix seconds}, {\"reset\": true}",
+                    "requestBody": {"content": {"application/json": {}}},
+                    "responses": {"200": {"description": "{now, now_epoch_seconds, offset_seconds}"},
+                                  "400": {"description": "{\"error\",\"code\":\"bad_request\",\"status\":400}"}}}},
+            "/healthz": {"get": {"summary": "service_kit health contract; `clock` {now, offset_seconds} while the clock is moved",
                 "responses": {"200": {"description": "ok or degraded"}, "503": {"description": "starting"}}}}
         }
     }))

@@ -117,7 +117,9 @@ impl Record {
                     }
                 }
             }
-            Record::Revoke { origin_jti, exp } => store.revoke(&origin_jti, exp),
+            Record::Revoke { origin_jti, exp } => {
+                store.revoke(&origin_jti, exp, crate::clock::wall_secs())
+            }
             Record::PutKeys { keys: k } => *keys = Some(k),
             Record::Reset => *store = Store::default(),
             Record::Noop => {}

@@ -4,7 +4,6 @@
 use serde_json::{Map, Value, json};
 
 use crate::app::AppState;
-use crate::clock::now_f64;
 use crate::error::{CognitoError, Result};
 use crate::ids::new_pool_id;
 use crate::model::{PasswordPolicy, Pool, PoolMeta};
@@ -114,7 +113,7 @@ const EXTRA_MEMBERS: &[&str] = &[
 pub async fn create(app: &AppState, call: &Call) -> Result<Value> {
     let p = &call.params;
     let name = p.str("PoolName")?.to_owned();
-    let now = now_f64();
+    let now = app.clock.now_f64();
     let mut id = app.ids.pool_id(&call.region, &name);
     if app.store.read().pools.contains_key(&id) {
         // A second pool with the same name: derived ids would clash, so this one is random.
@@ -306,7 +305,7 @@ pub async fn update(app: &AppState, p: &Params) -> Result<Value> {
                 m.extra.insert((*k).to_owned(), v.clone());
             }
         }
-        m.modified = now_f64();
+        m.modified = app.clock.now_f64();
         recs.push(Record::PutPool { meta: m.clone() });
         Ok(json!({}))
     })

@@ -7,7 +7,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use crate::app::App;
-use crate::clock::now_secs;
 use crate::error::{CognitoError, Result};
 use crate::keys::SigningKey;
 use crate::model::{Client, PoolMeta, User};
@@ -71,7 +70,7 @@ pub fn user_tokens(
     session: &RefreshPayload,
     new_refresh: bool,
 ) -> Result<Value> {
-    let now = now_secs();
+    let now = app.clock.now_secs();
     let iss = app.issuer(&pool.id);
     let event_id = uuid::Uuid::new_v4().to_string();
 
@@ -155,7 +154,7 @@ pub fn open_refresh(app: &App, token: &str) -> Option<RefreshPayload> {
 
 /// A machine-to-machine access token (client_credentials).
 pub fn client_token(app: &App, pool: &PoolMeta, client: &Client, scope: &str) -> Result<Value> {
-    let now = now_secs();
+    let now = app.clock.now_secs();
     let mut c = Map::new();
     c.insert("sub".into(), Value::from(client.id.clone()));
     c.insert("token_use".into(), Value::from("access"));
@@ -286,7 +285,7 @@ pub fn verify(app: &App, token: &str, expect: &Expect) -> std::result::Result<Ve
     if app.issuer(&pool_id) != iss {
         return Err(Rejection::WrongIssuer);
     }
-    if exp <= now_secs() {
+    if exp <= app.clock.now_secs() {
         return Err(Rejection::Expired);
     }
     if let Some(want) = expect.client_id

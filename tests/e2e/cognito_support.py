@@ -104,9 +104,11 @@ def idp(url: str):
 
 
 def make_pool(c, name: str = "e2e-pool") -> dict:
-    """A pool with `custom:account_id`, a public client, a secret client, user alice in admins."""
+    """A pool with `custom:account_id` and auto-verified email (sign-up sends a code), a public
+    client, a secret client, user alice in admins."""
     pool_id = c.create_user_pool(
         PoolName=name,
+        AutoVerifiedAttributes=["email"],
         Schema=[{"Name": "account_id", "AttributeDataType": "String", "Mutable": True}],
     )["UserPool"]["Id"]
     flows = [

@@ -10,7 +10,6 @@ use serde_json::{Value, json};
 use super::{AuthParams, after_password, login_user, missing_user_error, required};
 use crate::app::{AppState, Session};
 use crate::auth::{password, srp};
-use crate::clock::now_f64;
 use crate::error::{CognitoError, Result};
 use crate::model::{Client, PoolMeta};
 use crate::params::Params;
@@ -209,7 +208,7 @@ async fn new_password(
             }
             secret.apply(user);
             user.status = "CONFIRMED".into();
-            user.modified = now_f64();
+            user.modified = app.clock.now_f64();
             recs.push(user_record(&pool_id, &user_key, user));
             Ok(user.clone())
         })

@@ -20,7 +20,6 @@ use serde_json::{Value, json};
 
 use crate::app::{AppState, Session};
 use crate::clients;
-use crate::clock::{now_ms, now_secs};
 use crate::error::{CognitoError, Result};
 use crate::ids::uuid_at_ms;
 use crate::model::{Client, PoolMeta, User};
@@ -222,15 +221,16 @@ pub fn after_password(
 pub fn new_sign_in(app: &AppState, meta: &PoolMeta, client: &Client, user: &User) -> Result<Value> {
     // The family id carries its start time; keep it after any earlier global sign-out so a
     // sign-in in the same millisecond is not revoked by it.
-    let start = now_ms().max(user.signed_out_ms + 1);
+    let now_ms = app.clock.now_ms();
+    let start = now_ms.max(user.signed_out_ms + 1);
     let session = RefreshPayload {
         pool_id: meta.id.clone(),
         client_id: client.id.clone(),
         username: user.username.clone(),
         sub: user.sub.clone(),
         origin_jti: uuid_at_ms(start),
-        auth_time: now_secs(),
-        exp: now_secs() + client.refresh_ttl(),
+        auth_time: now_ms.div_euclid(1000),
+        exp: now_ms.div_euclid(1000) + client.refresh_ttl(),
     };
     tokens::user_tokens(app, meta, client, user, &session, true)
 }

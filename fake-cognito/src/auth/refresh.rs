@@ -11,7 +11,6 @@ use serde_json::{Value, json};
 use super::AuthParams;
 use crate::app::AppState;
 use crate::auth::password;
-use crate::clock::{now_ms, now_secs};
 use crate::error::{CognitoError, Result};
 use crate::model::Client;
 use crate::params::Params;
@@ -48,7 +47,7 @@ pub fn refresh_tokens(
             ],
         )?;
     }
-    if payload.exp <= now_secs() {
+    if payload.exp <= app.clock.now_secs() {
         return Err(CognitoError::NotAuthorized(
             "Refresh Token has expired".into(),
         ));
@@ -78,7 +77,7 @@ async fn sign_out(app: &AppState, pool_id: &str, name: &str) -> Result<Value> {
     app.commit(|store, recs| {
         let pool = store.pool_mut(pool_id)?;
         let (key, user) = pool.user_mut(name)?;
-        user.signed_out_ms = now_ms().max(user.signed_out_ms + 1);
+        user.signed_out_ms = app.clock.now_ms().max(user.signed_out_ms + 1);
         recs.push(user_record(pool_id, &key, user));
         Ok(json!({}))
     })
@@ -132,7 +131,7 @@ pub async fn revoke(
         ));
     }
     app.commit(|store, recs| {
-        store.revoke(&payload.origin_jti, payload.exp);
+        store.revoke(&payload.origin_jti, payload.exp, app.clock.now_secs());
         recs.push(Record::Revoke {
             origin_jti: payload.origin_jti.clone(),
             exp: payload.exp,

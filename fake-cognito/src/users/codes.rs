@@ -4,12 +4,12 @@
 
 use serde_json::{Value, json};
 
+use super::recovery;
 use super::{
     NewPassword, alias_taken, check_attributes, internal_name, new_identity, user_record, with_user,
 };
 use crate::app::AppState;
 use crate::auth::password;
-use crate::clock::now_f64;
 use crate::error::{CognitoError, Result};
 use crate::model::{Code, User};
 use crate::params::Params;
@@ -40,37 +40,66 @@ fn mask(v: &str) -> String {
     }
 }
 
-pub fn code_delivery(user: &User) -> Value {
-    if let Some(e) = user.attributes.get("email") {
-        json!({"Destination": mask(e), "DeliveryMedium": "EMAIL", "AttributeName": "email"})
-    } else if let Some(p) = user.attributes.get("phone_number") {
-        json!({"Destination": mask(p), "DeliveryMedium": "SMS", "AttributeName": "phone_number"})
+/// `CodeDeliveryDetails` for a code sent to `attribute` (`email` by mail, `phone_number` by SMS).
+pub fn code_delivery(user: &User, attribute: &str) -> Value {
+    let medium = if attribute == "phone_number" {
+        "SMS"
     } else {
-        json!({"Destination": "", "DeliveryMedium": "EMAIL", "AttributeName": "email"})
-    }
+        "EMAIL"
+    };
+    let value = user
+        .attributes
+        .get(attribute)
+        .map(String::as_str)
+        .unwrap_or_default();
+    json!({"Destination": mask(value), "DeliveryMedium": medium, "AttributeName": attribute})
 }
 
-/// Replace the user's code of `kind` with a fresh one, and log it (no mail is sent).
-pub(super) fn issue_code(pool_id: &str, user: &mut User, kind: &str) -> String {
+/// Where a sign-up code goes: an auto-verified attribute the user has. With both auto-verified,
+/// Cognito verifies only the phone number; with none, no code is sent and the user waits for
+/// `AdminConfirmSignUp`.
+pub fn sign_up_target(auto_verified: &[String], user: &User) -> Option<&'static str> {
+    ["phone_number", "email"]
+        .into_iter()
+        .find(|a| auto_verified.iter().any(|v| v == a) && user.attributes.contains_key(*a))
+}
+
+/// Replace the user's code of `kind` with a fresh one sent to `attribute`, and log it (no mail
+/// is sent).
+pub(super) fn issue_code(
+    pool_id: &str,
+    user: &mut User,
+    kind: &str,
+    attribute: Option<&str>,
+    now: f64,
+) -> String {
     let code = crate::ids::new_code();
     user.codes.retain(|c| c.kind != kind);
     user.codes.push(Code {
         kind: kind.to_owned(),
         code: code.clone(),
-        created_at: now_f64(),
+        created_at: now,
+        attribute: attribute.map(str::to_owned),
     });
     tracing::info!(pool_id, username = %user.username, kind, code = %code,
         "verification code issued (no message is sent; also at GET /_fake/codes)");
     code
 }
 
-fn check_code(user: &mut User, kind: &str, given: &str, ttl: f64) -> Result<()> {
+/// Consume a matching, unexpired code; the attribute it was sent to.
+fn check_code(
+    user: &mut User,
+    kind: &str,
+    given: &str,
+    ttl: f64,
+    now: f64,
+) -> Result<Option<String>> {
     let Some(pos) = user.codes.iter().position(|c| c.kind == kind) else {
         return Err(CognitoError::ExpiredCode(
             "Invalid code provided, please request a code again.".into(),
         ));
     };
-    if now_f64() - user.codes[pos].created_at > ttl {
+    if now - user.codes[pos].created_at > ttl {
         user.codes.remove(pos);
         return Err(CognitoError::ExpiredCode(
             "Invalid code provided, please request a code again.".into(),
@@ -81,8 +110,7 @@ fn check_code(user: &mut User, kind: &str, given: &str, ttl: f64) -> Result<()> 
             "Invalid verification code provided, please try again.".into(),
         ));
     }
-    user.codes.remove(pos);
-    Ok(())
+    Ok(user.codes.remove(pos).attribute)
 }
 
 pub async fn sign_up(app: &AppState, p: &Params) -> Result<Value> {
@@ -127,14 +155,23 @@ pub async fn sign_up(app: &AppState, p: &Params) -> Result<Value> {
             sub.clone(),
             attributes,
             "UNCONFIRMED",
-            now_f64(),
+            app.clock.now_f64(),
         );
         secret.apply(&mut user);
-        issue_code(&pool_id, &mut user, "signup");
-        let delivery = code_delivery(&user);
+        let mut out = json!({"UserConfirmed": false, "UserSub": sub});
+        if let Some(target) = sign_up_target(&pool.meta.auto_verified_attributes, &user) {
+            issue_code(
+                &pool_id,
+                &mut user,
+                "signup",
+                Some(target),
+                app.clock.now_f64(),
+            );
+            out["CodeDeliveryDetails"] = code_delivery(&user, target);
+        }
         recs.push(user_record(&pool_id, &key, &user));
         pool.users.insert(key, user);
-        Ok(json!({"UserConfirmed": false, "UserSub": sub, "CodeDeliveryDetails": delivery}))
+        Ok(out)
     })
     .await
 }
@@ -169,17 +206,21 @@ pub async fn confirm_sign_up(app: &AppState, p: &Params) -> Result<Value> {
                 user.status
             )));
         }
-        let result = check_code(user, "signup", &code, SIGNUP_CODE_TTL);
-        if let Err(e) = result {
-            recs.push(user_record(&pool_id, &key, user));
-            return Err(e);
-        }
+        let verified = match check_code(user, "signup", &code, SIGNUP_CODE_TTL, app.clock.now_f64())
+        {
+            Ok(attribute) => attribute,
+            Err(e) => {
+                recs.push(user_record(&pool_id, &key, user));
+                return Err(e);
+            }
+        };
         user.status = "CONFIRMED".into();
-        if user.attributes.contains_key("email") {
+        // The code proves the user reads the attribute it went to, and only that one.
+        if let Some(attribute) = verified {
             user.attributes
-                .insert("email_verified".into(), "true".into());
+                .insert(format!("{attribute}_verified"), "true".into());
         }
-        user.modified = now_f64();
+        user.modified = app.clock.now_f64();
         recs.push(user_record(&pool_id, &key, user));
         Ok(json!({}))
     })
@@ -191,15 +232,21 @@ pub async fn resend_confirmation_code(app: &AppState, p: &Params) -> Result<Valu
     let (pool_id, _) = client_pool(app, p, &username)?;
     app.commit(|store, recs| {
         let pool = store.pool_mut(&pool_id)?;
+        let auto_verified = pool.meta.auto_verified_attributes.clone();
         let (key, user) = pool.user_mut(&username)?;
         if user.status != "UNCONFIRMED" {
             return Err(CognitoError::InvalidParameter(
                 "User is already confirmed.".into(),
             ));
         }
-        issue_code(&pool_id, user, "signup");
+        let Some(target) = sign_up_target(&auto_verified, user) else {
+            return Err(CognitoError::InvalidParameter(
+                "Cannot resend codes. Auto verification not turned on.".into(),
+            ));
+        };
+        issue_code(&pool_id, user, "signup", Some(target), app.clock.now_f64());
         recs.push(user_record(&pool_id, &key, user));
-        Ok(json!({"CodeDeliveryDetails": code_delivery(user)}))
+        Ok(json!({"CodeDeliveryDetails": code_delivery(user, target)}))
     })
     .await
 }
@@ -223,9 +270,16 @@ pub async fn admin_confirm_sign_up(app: &AppState, p: &Params) -> Result<Value> 
 pub async fn forgot_password(app: &AppState, p: &Params) -> Result<Value> {
     let username = p.str("Username")?.to_owned();
     let (pool_id, prevent) = client_pool(app, p, &username)?;
-    let result = with_user(app, &pool_id, &username, |_, user| {
-        issue_code(&pool_id, user, "forgot_password");
-        Ok(json!({"CodeDeliveryDetails": code_delivery(user)}))
+    let result = with_user(app, &pool_id, &username, |meta, user| {
+        let channel = recovery::self_service(meta, user)?;
+        issue_code(
+            &pool_id,
+            user,
+            "forgot_password",
+            Some(channel),
+            app.clock.now_f64(),
+        );
+        Ok(json!({"CodeDeliveryDetails": code_delivery(user, channel)}))
     })
     .await;
     match result {
@@ -247,7 +301,13 @@ pub async fn confirm_forgot_password(app: &AppState, p: &Params) -> Result<Value
     app.commit(|store, recs| {
         let pool = store.pool_mut(&pool_id)?;
         let (key, user) = pool.user_mut(&username)?;
-        let checked = check_code(user, "forgot_password", &code, RESET_CODE_TTL);
+        let checked = check_code(
+            user,
+            "forgot_password",
+            &code,
+            RESET_CODE_TTL,
+            app.clock.now_f64(),
+        );
         if let Err(e) = checked {
             recs.push(user_record(&pool_id, &key, user));
             return Err(e);
@@ -259,7 +319,7 @@ pub async fn confirm_forgot_password(app: &AppState, p: &Params) -> Result<Value
         ) {
             user.status = "CONFIRMED".into();
         }
-        user.modified = now_f64();
+        user.modified = app.clock.now_f64();
         recs.push(user_record(&pool_id, &key, user));
         Ok(json!({}))
     })

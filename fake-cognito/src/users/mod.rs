@@ -1,7 +1,12 @@
 //! Users: admin creation, passwords, attributes, enable/disable, deletion and listing, plus the
-//! helpers every user operation shares. The flows confirmed by a code live in [`codes`].
+//! helpers every user operation shares. The flows confirmed by a code live in [`codes`]; the
+//! schema and alias rules for attributes in [`attributes`].
 
+pub mod attributes;
 pub mod codes;
+pub mod recovery;
+
+pub use attributes::{alias_taken, check_attributes};
 
 use std::collections::BTreeMap;
 
@@ -9,15 +14,13 @@ use serde_json::{Value, json};
 
 use crate::app::AppState;
 use crate::auth::{password, srp};
-use crate::clock::now_f64;
 use crate::error::{CognitoError, Result};
 use crate::ids::random_string;
 use crate::list_filter;
-use crate::model::{Pool, PoolMeta, SrpVerifier, User};
+use crate::model::{PoolMeta, SrpVerifier, User};
 use crate::paging::page;
 use crate::params::Params;
 use crate::persist::Record;
-use crate::pools::is_standard;
 use crate::tokens;
 
 /// Salted hash plus SRP verifier for a new password (computed outside any lock: the verifier is a
@@ -79,24 +82,6 @@ pub fn user_json(user: &User, attrs_key: &str, only: Option<&[String]>) -> Value
     out
 }
 
-/// Validate attribute names against the pool schema (custom ones need `custom:` and must exist).
-pub fn check_attributes(meta: &PoolMeta, attrs: &[(String, String)]) -> Result<()> {
-    let custom = meta.custom_attribute_names();
-    for (name, _) in attrs {
-        if name == "sub" {
-            return Err(CognitoError::InvalidParameter(
-                "Cannot modify the non-mutable attribute sub".into(),
-            ));
-        }
-        if !is_standard(name) && !custom.contains(name) {
-            return Err(CognitoError::InvalidParameter(format!(
-                "Attributes did not conform to the schema: {name}: Attribute does not exist in the schema.\n"
-            )));
-        }
-    }
-    Ok(())
-}
-
 /// The internal username and attributes for a new user, honouring `UsernameAttributes`
 /// (email/phone sign-in pools get a UUID username equal to the sub).
 fn new_identity(
@@ -135,18 +120,6 @@ fn new_identity(
     Ok((sub.clone(), sub, map))
 }
 
-fn alias_taken(pool: &Pool, attrs: &BTreeMap<String, String>) -> bool {
-    pool.meta
-        .username_attributes
-        .iter()
-        .chain(pool.meta.alias_attributes.iter())
-        .any(|a| {
-            attrs
-                .get(a)
-                .is_some_and(|v| pool.users.values().any(|u| u.attributes.get(a) == Some(v)))
-        })
-}
-
 /// Mutate one user by pool id + name and journal the result.
 async fn with_user<T>(
     app: &AppState,
@@ -159,7 +132,7 @@ async fn with_user<T>(
         let meta = pool.meta.clone();
         let (key, user) = pool.user_mut(name)?;
         let out = f(&meta, user)?;
-        user.modified = now_f64();
+        user.modified = app.clock.now_f64();
         recs.push(user_record(pool_id, &key, user));
         Ok(out)
     })
@@ -218,7 +191,7 @@ pub async fn admin_create_user(app: &AppState, p: &Params) -> Result<Value> {
             sub,
             attributes,
             "FORCE_CHANGE_PASSWORD",
-            now_f64(),
+            app.clock.now_f64(),
         );
         secret.apply(&mut user);
         let out = json!({"User": user_json(&user, "Attributes", None)});
@@ -331,62 +304,59 @@ pub fn list_users(app: &AppState, p: &Params) -> Result<Value> {
     ))
 }
 
-fn apply_attributes(user: &mut User, attrs: &[(String, String)]) {
-    let sets_verified = attrs.iter().any(|(n, _)| n == "email_verified");
-    let sets_phone_verified = attrs.iter().any(|(n, _)| n == "phone_number_verified");
-    for (name, value) in attrs {
-        let changed = user.attributes.get(name) != Some(value);
-        if name == "email" && changed && !sets_verified {
-            user.attributes
-                .insert("email_verified".into(), "false".into());
-        }
-        if name == "phone_number" && changed && !sets_phone_verified {
-            user.attributes
-                .insert("phone_number_verified".into(), "false".into());
-        }
-        user.attributes.insert(name.clone(), value.clone());
-    }
+/// Write attributes to one user: names against the schema, aliases against other users.
+async fn update_attributes(
+    app: &AppState,
+    pool_id: &str,
+    name: &str,
+    attrs: &[(String, String)],
+) -> Result<()> {
+    app.commit(|store, recs| {
+        let pool = store.pool_mut(pool_id)?;
+        let key = pool
+            .find_user_key(name)
+            .ok_or_else(CognitoError::user_not_found)?;
+        check_attributes(&pool.meta, attrs)?;
+        attributes::check_alias_change(pool, &key, attrs)?;
+        let user = pool
+            .users
+            .get_mut(&key)
+            .ok_or_else(CognitoError::user_not_found)?;
+        attributes::apply_attributes(user, attrs);
+        user.modified = app.clock.now_f64();
+        recs.push(user_record(pool_id, &key, user));
+        Ok(())
+    })
+    .await
 }
 
 pub async fn admin_update_user_attributes(app: &AppState, p: &Params) -> Result<Value> {
     let attrs = p.attributes("UserAttributes")?;
-    with_user(
-        app,
-        p.str("UserPoolId")?,
-        p.str("Username")?,
-        |meta, user| {
-            check_attributes(meta, &attrs)?;
-            apply_attributes(user, &attrs);
-            Ok(json!({}))
-        },
-    )
-    .await
+    update_attributes(app, p.str("UserPoolId")?, p.str("Username")?, &attrs).await?;
+    Ok(json!({}))
 }
 
 pub async fn update_user_attributes(app: &AppState, p: &Params) -> Result<Value> {
     let (pool_id, username) = tokens::verify_user_access(app, p.str("AccessToken")?)?;
     let attrs = p.attributes("UserAttributes")?;
-    with_user(app, &pool_id, &username, |meta, user| {
-        check_attributes(meta, &attrs)?;
-        apply_attributes(user, &attrs);
-        Ok(json!({"CodeDeliveryDetailsList": []}))
-    })
-    .await
+    update_attributes(app, &pool_id, &username, &attrs).await?;
+    Ok(json!({"CodeDeliveryDetailsList": []}))
 }
 
 pub async fn admin_delete_user_attributes(app: &AppState, p: &Params) -> Result<Value> {
     let names = p.strings("UserAttributeNames");
-    with_user(app, p.str("UserPoolId")?, p.str("Username")?, |_, user| {
-        for n in &names {
-            if n == "sub" {
-                return Err(CognitoError::InvalidParameter(
-                    "Cannot modify the non-mutable attribute sub".into(),
-                ));
+    with_user(
+        app,
+        p.str("UserPoolId")?,
+        p.str("Username")?,
+        |meta, user| {
+            attributes::check_deletable(meta, &names)?;
+            for n in &names {
+                user.attributes.remove(n);
             }
-            user.attributes.remove(n);
-        }
-        Ok(json!({}))
-    })
+            Ok(json!({}))
+        },
+    )
     .await
 }
 
@@ -400,9 +370,25 @@ pub async fn set_enabled(app: &AppState, p: &Params, enabled: bool) -> Result<Va
 
 pub async fn admin_reset_user_password(app: &AppState, p: &Params) -> Result<Value> {
     let pool_id = p.str("UserPoolId")?.to_owned();
-    with_user(app, &pool_id, p.str("Username")?, |_, user| {
+    with_user(app, &pool_id, p.str("Username")?, |meta, user| {
+        recovery::check_user(user)?;
+        if user.status == "UNCONFIRMED" {
+            return Err(CognitoError::NotAuthorized(
+                "User password cannot be reset in the current state.".into(),
+            ));
+        }
+        // The code goes to a verified channel when the pool allows one; an admin_only pool
+        // sends none (the administrator sets the new password).
+        let channel = match recovery::target(meta, user) {
+            recovery::Recovery::Channel(a) => Some(a),
+            recovery::Recovery::AdminOnly => None,
+            recovery::Recovery::NoChannel => return Err(recovery::no_channel()),
+        };
         user.status = "RESET_REQUIRED".into();
-        codes::issue_code(&pool_id, user, "forgot_password");
+        if let Some(a) = channel {
+            let now = app.clock.now_f64();
+            codes::issue_code(&pool_id, user, "forgot_password", Some(a), now);
+        }
         Ok(json!({}))
     })
     .await

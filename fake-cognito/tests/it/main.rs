@@ -1,9 +1,11 @@
 //! Integration tests: the real `fake-cognito` binary over real HTTP, driven by the AWS SDK for
 //! Rust's Cognito client (and reqwest for the non-AWS routes).
 
+mod local;
 mod support;
 
 mod auth;
+mod clock;
 mod disk_full;
 mod filter;
 mod in_process;

@@ -188,13 +188,16 @@ pub fn attr(name: &str, value: &str) -> AttributeType {
         .unwrap()
 }
 
-/// A pool with a `custom:account_id` attribute, a public client allowing every flow, and a
-/// confirmed user `alice` in group `admins`.
+/// A pool with a `custom:account_id` attribute and auto-verified email (so sign-up sends a
+/// code), a public client allowing every flow, and a confirmed user `alice` in group `admins`.
 pub async fn fixture(c: &Client) -> Fixture {
     use aws_sdk_cognitoidentityprovider::types::{AttributeDataType, SchemaAttributeType};
     let pool = c
         .create_user_pool()
         .pool_name("it-pool")
+        .auto_verified_attributes(
+            aws_sdk_cognitoidentityprovider::types::VerifiedAttributeType::Email,
+        )
         .schema(
             SchemaAttributeType::builder()
                 .name("account_id")
