@@ -1,5 +1,5 @@
 //! `CellError`: every failure the cell reports, rendered in Marqo's error shape
-//! `{"message","code","type","link","status"}` (422 adds FastAPI's `detail`).
+//! `{"message","code","type","link","status"}`; a 422 is FastAPI's `{"detail","code","type","link"}`.
 
 use axum::Json;
 use axum::http::StatusCode;
@@ -40,6 +40,9 @@ pub enum CellError {
     TooLarge(usize),
     #[error("{message}")]
     Unprocessable { loc: Vec<String>, message: String },
+    /// pydantic's error items, already in Marqo's shape (see `engine::model`).
+    #[error("request validation failed: {0:?}")]
+    Validation(Vec<Value>),
     #[error("state could not be persisted: {0}")]
     Persistence(String),
     #[error("{0}")]
@@ -58,7 +61,7 @@ impl CellError {
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             IndexExists(_) | Conflict { .. } => StatusCode::CONFLICT,
             TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Unprocessable { .. } | Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Persistence(_) => StatusCode::SERVICE_UNAVAILABLE,
             Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -81,7 +84,7 @@ impl CellError {
             IndexExists(_) => "index_already_exists",
             Conflict { code, .. } => code,
             TooLarge(_) => "request_too_large",
-            Unprocessable { .. } => "unprocessable_entity",
+            Unprocessable { .. } | Validation(_) => "unprocessable_entity",
             Persistence(_) => "persistence_unavailable",
             Internal(_) => "internal",
         }
@@ -104,11 +107,14 @@ impl CellError {
     /// The JSON body, also used for per-item errors.
     pub fn body(&self) -> Value {
         let status = self.status().as_u16();
+        // Marqo's RequestValidationError handler answers `{detail, code, type, link}` only.
         match self {
             CellError::Unprocessable { loc, message } => json!({
                 "detail": [{"loc": loc, "msg": message, "type": "value_error"}],
-                "message": message,
-                "code": self.code(), "type": self.kind(), "link": "", "status": status,
+                "code": self.code(), "type": self.kind(), "link": "",
+            }),
+            CellError::Validation(items) => json!({
+                "detail": items, "code": self.code(), "type": self.kind(), "link": "",
             }),
             _ => json!({
                 "message": self.to_string(), "code": self.code(), "type": self.kind(),

@@ -179,3 +179,58 @@ def test_malformed_and_unknown_keys(cell):
     assert r.status_code == 400 and r.json()["code"] == "invalid_argument"
     r = requests.get(f"{cell.url}/indexes", headers={"x-api-key": "nope"}, timeout=10)
     assert r.status_code == 401 and "code" in r.json()
+
+
+def _rejected(call):
+    """Run a client call Marqo refuses; return the error (status, code, and the body as message)."""
+    with pytest.raises(MarqoWebError) as e:
+        call()
+    return e.value
+
+
+def test_strict_rejections_through_the_client(client_factory):
+    """Issue 19: what Marqo's request models refuse, the client sees refused with Marqo's answer."""
+    mq = client_factory()
+    name = unique_name("strict")
+    mq.create_index(name, model="hf/e5-small-v2")
+    try:
+        index = client_factory().index(name)
+        index.add_documents(DOCS[:2], tensor_fields=["title"])
+        # parameters only some search methods take
+        e = _rejected(lambda: index.search("apples", language="en"))
+        assert (e.status_code, e.code) == (422, "unprocessable_entity")
+        assert e.message["detail"][0]["loc"] == ["body", "__root__"]
+        assert e.message["detail"][0]["msg"].startswith("language parameter is not supported for TENSOR")
+        e = _rejected(lambda: index.search("apples", search_method="LEXICAL", facets={"fields": {}}))
+        assert e.message["detail"][0]["msg"] == (
+            "Facets can only be provided for 'HYBRID' search. Search method is LEXICAL.")
+        e = _rejected(lambda: index.search("apples", hybrid_parameters={"alpha": 0.5}))
+        assert "Hybrid parameters can only be provided for 'HYBRID' search" in e.message["detail"][0]["msg"]
+        # unknown keys and invalid pairs inside hybridParameters
+        e = _rejected(lambda: index.search("apples", search_method="HYBRID", hybrid_parameters={"bogus": 1}))
+        assert e.message["detail"][0] == {
+            "loc": ["body", "hybridParameters", "bogus"],
+            "msg": "extra fields not permitted", "type": "value_error.extra"}
+        e = _rejected(lambda: index.search("apples", search_method="HYBRID",
+                                           hybrid_parameters={"retrievalMethod": "tensor", "rankingMethod": "rrf"}))
+        assert e.message["detail"][0]["msg"] == (
+            "For retrievalMethod: tensor or lexical, rankingMethod must be: tensor or lexical")
+        # wrong types and bounds
+        e = _rejected(lambda: index.search("apples", search_method="FUZZY"))
+        assert e.message["detail"][0]["type"] == "type_error.enum"
+        e = _rejected(lambda: index.search("apples", limit=0))
+        assert (e.status_code, e.code) == (400, "illegal_requested_doc_count")
+        assert e.message["message"] == "result_count must be an integer greater than 0! Received 0"
+        e = _rejected(lambda: index.search("apples", limit=1001))
+        assert "MARQO_MAX_SEARCH_LIMIT limit of [1000]" in e.message["message"]
+        # an unknown index setting
+        e = _rejected(lambda: mq.create_index(unique_name("strict-bad"), settings_dict={
+            "model": "hf/e5-small-v2", "bogus": 1}))
+        assert (e.status_code, e.message["detail"][0]["loc"]) == (422, ["body", "bogus"])
+        # what Marqo accepts still works: HYBRID with its own parameters, LEXICAL with language
+        hits = index.search("apples", search_method="HYBRID", facets={"fields": {}},
+                            hybrid_parameters={"retrievalMethod": "lexical", "rankingMethod": "tensor"})["hits"]
+        assert hits and hits[0]["_id"] == "p1"
+        assert index.search("apples", search_method="LEXICAL", language="en")["hits"][0]["_id"] == "p1"
+    finally:
+        client_factory().delete_index(name)

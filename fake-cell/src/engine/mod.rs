@@ -3,13 +3,17 @@
 //! [`search::index_data`]); [`store`] uses [`embed`] and [`settings`] only.
 //!
 //! - [`settings`]: index settings (create-body validation, defaults, the derived [`settings::Settings`]);
+//! - [`model`]: pydantic-style request model checks (unknown keys, types) with Marqo's 422 items;
 //! - [`embed`]: tokenising, chunking and feature-hashed embeddings;
 //! - [`store`]: one index's documents with their inverted indexes (storage);
+//! - [`add_body`]: the add-documents body model (unknown keys, types) before documents are read;
 //! - [`documents`]: document validation for add / update and the JSON shape of a stored document;
 //! - [`search`]: request parsing, LEXICAL / TENSOR / HYBRID retrieval, filters, top-k, answers.
 
+pub mod add_body;
 pub mod documents;
 pub mod embed;
+pub mod model;
 pub mod search;
 pub mod settings;
 pub mod store;

@@ -10,7 +10,12 @@ use fake_cell::{Cell, Config, router};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
-async fn send(app: &axum::Router, method: Method, path: &str, body: Option<&str>) -> (u16, Value) {
+pub(crate) async fn send(
+    app: &axum::Router,
+    method: Method,
+    path: &str,
+    body: Option<&str>,
+) -> (u16, Value) {
     let req = Request::builder()
         .method(method)
         .uri(path)
@@ -135,7 +140,7 @@ async fn a_malformed_body_is_reported_before_a_missing_key() {
 }
 
 /// A started cell with an empty open index `name` (in-process, ports from the test range).
-async fn cell_with_index(name: &str) -> (tempfile::TempDir, Arc<Cell>, axum::Router) {
+pub(crate) async fn cell_with_index(name: &str) -> (tempfile::TempDir, Arc<Cell>, axum::Router) {
     let (dir, cell, app) = start_cell().await;
     cell.health.set_ready();
     let (s, _) = send(&app, Method::POST, &format!("/indexes/{name}"), Some("{}")).await;

@@ -7,4 +7,5 @@ mod auth;
 mod filter_props;
 mod in_process;
 mod lifecycle;
+mod strict;
 mod support;

@@ -1,4 +1,5 @@
-//! Search over one index: a parsed [`request::SearchReq`] runs against the index's precomputed
+//! Search over one index: a body checked against Marqo's model ([`model`]) and parsed into a
+//! [`request::SearchReq`] runs against the index's precomputed
 //! structures ([`index_data::IndexData`]) under its read lock: LEXICAL ([`lexical`]), TENSOR
 //! ([`tensor`]) or HYBRID ([`hybrid`]) retrieval, filters ([`filter`]), score modifiers
 //! ([`modifiers`]), the best `limit + offset` ([`topk`]), then the page. [`cache`] keeps ranked
@@ -11,6 +12,7 @@ pub mod hybrid;
 pub mod impacts;
 pub mod index_data;
 pub mod lexical;
+pub mod model;
 pub mod modifiers;
 pub mod recommend;
 pub mod request;

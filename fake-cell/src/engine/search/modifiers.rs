@@ -52,10 +52,7 @@ pub fn parse_modifiers(v: Option<&Value>, key: &str) -> CellResult<Option<Modifi
             "multiply_score_by" => &mut m.multiply,
             "add_to_score" => &mut m.add,
             _ => {
-                return Err(CellError::unprocessable(
-                    &["body", key, k],
-                    "extra fields not permitted",
-                ));
+                return Err(crate::engine::model::extra(&["body", key, k]));
             }
         };
         let arr = list.as_array().filter(|a| !a.is_empty()).ok_or_else(|| {

@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 use super::filter::{self, Filter};
 use super::hybrid;
 use super::modifiers::{Modifiers, parse_modifiers};
-use crate::engine::embed;
+use crate::engine::{embed, model};
 use crate::error::{CellError, CellResult};
 
 pub const MAX_LIMIT: u64 = 1000;
@@ -56,28 +56,41 @@ fn str_list(v: Option<&Value>, key: &str) -> CellResult<Option<Vec<String>>> {
 fn int_field(o: &Map<String, Value>, key: &str, default: i64) -> CellResult<i64> {
     match o.get(key) {
         None | Some(Value::Null) => Ok(default),
-        Some(v) => v.as_i64().ok_or_else(|| {
+        Some(v) => model::as_int(v).ok_or_else(|| {
             CellError::unprocessable(&["body", key], "value is not a valid integer")
         }),
     }
 }
 
-/// Check `limit`/`offset` against Marqo's bounds.
+/// Check `limit`/`offset` against Marqo's bounds, in `tensor_search.search`'s order and words.
 pub fn bounds(limit: i64, offset: i64) -> CellResult<(usize, usize)> {
-    if limit <= 0 || limit as u64 > MAX_LIMIT {
+    if limit <= 0 {
         return Err(CellError::IllegalDocCount(format!(
-            "The search result limit must be greater than 0 and less than or equal to {MAX_LIMIT}, got {limit}"
+            "result_count must be an integer greater than 0! Received {limit}"
         )));
     }
-    if offset < 0 || offset as u64 > MAX_OFFSET {
+    if offset < 0 {
+        return Err(CellError::IllegalDocCount(
+            "search result offset cannot be less than 0!".into(),
+        ));
+    }
+    if limit.saturating_add(offset) as u64 > MAX_OFFSET {
         return Err(CellError::IllegalDocCount(format!(
-            "The search result offset must be between 0 and {MAX_OFFSET}, got {offset}"
+            "The search result limit + offset must be less than or equal to the \
+             MARQO_MAX_RETRIEVABLE_DOCS limit of [{MAX_OFFSET}].  Marqo received search result \
+             limit of `{limit}` and offset of `{offset}`."
         )));
     }
-    if (limit + offset) as u64 > MAX_OFFSET {
+    if limit as u64 > MAX_LIMIT {
         return Err(CellError::IllegalDocCount(format!(
-            "limit + offset must be at most {MAX_OFFSET}, got {}",
-            limit + offset
+            "The search result limit must be less than or equal to the MARQO_MAX_SEARCH_LIMIT \
+             limit of [{MAX_LIMIT}]. Marqo received search result limit of `{limit}`."
+        )));
+    }
+    if offset as u64 > MAX_OFFSET {
+        return Err(CellError::IllegalDocCount(format!(
+            "The search result offset must be less than or equal to the MARQO_MAX_SEARCH_OFFSET \
+             limit of [{MAX_OFFSET}]. Marqo received search result offset of `{offset}`."
         )));
     }
     Ok((limit as usize, offset as usize))

@@ -108,10 +108,7 @@ fn cloud_options(m: &Map<String, Value>) -> CellResult<Map<String, Value>> {
         if CLOUD_KEYS.contains(&k.as_str()) {
             cloud.insert(k.clone(), v.clone());
         } else if !TOP_KEYS.contains(&k.as_str()) {
-            return Err(CellError::unprocessable(
-                &["body", k],
-                format!("extra fields not permitted: {k}"),
-            ));
+            return Err(crate::engine::model::extra(&["body", k]));
         }
     }
     Ok(cloud)

@@ -3,6 +3,7 @@
 
 use serde_json::{Map, Value};
 
+use crate::engine::model;
 use crate::error::{CellError, CellResult};
 
 /// Settings keys are camelCase: a key with `_` (outside free-form maps) is an extra field.
@@ -13,10 +14,7 @@ pub fn reject_snake(v: &Value, path: &mut Vec<String>) -> CellResult<()> {
                 let mut loc: Vec<&str> = vec!["body"];
                 loc.extend(path.iter().map(String::as_str));
                 loc.push(k);
-                return Err(CellError::unprocessable(
-                    &loc,
-                    format!("extra fields not permitted: {k} (settings keys are camelCase)"),
-                ));
+                return Err(model::extra(&loc));
             }
             if k == "modelProperties" || k == "dependentFields" {
                 continue;
@@ -72,10 +70,7 @@ pub fn uint(
 pub fn only_keys(m: &Map<String, Value>, allowed: &[&str], parent: &str) -> CellResult<()> {
     for k in m.keys() {
         if !allowed.contains(&k.as_str()) {
-            return Err(CellError::unprocessable(
-                &["body", parent, k],
-                format!("extra fields not permitted: {k}"),
-            ));
+            return Err(model::extra(&["body", parent, k]));
         }
     }
     Ok(())

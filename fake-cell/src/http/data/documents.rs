@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use crate::engine::documents::{self, MAX_DOCS_PER_REQUEST, MAX_IDS, add_facets, doc_json};
-use crate::engine::store;
+use crate::engine::{add_body, model, store};
 use crate::error::{CellError, CellResult};
 use crate::http::auth::{Auth, AuthJson, Read, Write};
 use crate::http::body::query_flag;
@@ -61,17 +61,11 @@ pub async fn add_documents(
     AuthJson(caller, body, _): AuthJson<Write>,
 ) -> CellResult<Response> {
     let started = Instant::now();
-    let obj = body
-        .as_object()
-        .ok_or_else(|| CellError::unprocessable(&["body"], "body must be a JSON object"))?;
+    let obj = model::body_object(&body)?;
+    add_body::check_add_body(obj)?;
     let docs = match obj.get("documents") {
         Some(Value::Array(a)) => a,
-        _ => {
-            return Err(CellError::unprocessable(
-                &["body", "documents"],
-                "field required (a list)",
-            ));
-        }
+        _ => return Err(CellError::Internal("documents checked as a list".into())),
     };
     let idx = cell.index_for(&caller, &name)?;
     if docs.is_empty() {

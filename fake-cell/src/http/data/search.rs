@@ -14,7 +14,9 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use crate::engine::embed;
+use crate::engine::model::body_object;
 use crate::engine::search::index_data::IndexData;
+use crate::engine::search::model;
 use crate::engine::search::request::{SearchReq, parse_request};
 use crate::engine::search::topk::Cand;
 use crate::engine::search::{execute, recommend, response, tensor};
@@ -50,6 +52,8 @@ pub async fn search(
     AuthJson(caller, body, _): AuthJson<Read>,
 ) -> CellResult<Response> {
     let started = Instant::now();
+    // Marqo's `SearchQuery` model first (422), then the engine's own parsing and bounds (400).
+    model::check(body_object(&body)?)?;
     let req = parse_request(&body)?;
     let idx = cell.index_for(&caller, &name)?;
     idx.searches.fetch_add(1, Ordering::Relaxed);

@@ -1,0 +1,244 @@
+//! Marqo's request bodies are pydantic v1 models with `extra = "forbid"`; FastAPI turns their
+//! failures into a 422 whose `detail` lists pydantic's error items. This module reproduces those
+//! items (same `loc`, `msg`, `type`) so tests written against Marqo see the same answer: field
+//! types in declaration order, then the unknown keys, then the model's root validators.
+
+use serde_json::{Map, Value, json};
+
+use crate::error::{CellError, CellResult};
+
+/// What a model field accepts, with pydantic v1's lax coercions (`"10"` is an int, `1` a bool).
+#[derive(Clone, Copy)]
+pub enum Kind {
+    Int,
+    Float,
+    Bool,
+    Str,
+    /// `List[str]`.
+    StrList,
+    /// Any list.
+    List,
+    /// `dict` / a nested model checked elsewhere.
+    Dict,
+    /// A `str` enum: the permitted values, case-sensitive as pydantic compares them.
+    Enum(&'static [&'static str]),
+    /// Anything (`Any`, unions checked by the engine).
+    Any,
+}
+
+/// One model field: its key, what it accepts, and whether `null` is allowed (`Optional[...]`).
+pub struct Field(pub &'static str, pub Kind, pub bool);
+
+/// The error items of one model check, in pydantic's order.
+#[derive(Default)]
+pub struct Errors(Vec<Value>);
+
+fn loc_of(prefix: &[&str], key: &str) -> Vec<Value> {
+    let mut loc: Vec<Value> = prefix.iter().map(|s| json!(s)).collect();
+    loc.push(json!(key));
+    loc
+}
+
+impl Errors {
+    pub fn push(&mut self, loc: Vec<Value>, msg: &str, kind: &str) {
+        self.0.push(json!({"loc": loc, "msg": msg, "type": kind}));
+    }
+
+    /// A root validator's `ValueError` (pydantic puts it at `__root__`).
+    pub fn root(&mut self, prefix: &[&str], msg: impl AsRef<str>) {
+        self.push(loc_of(prefix, "__root__"), msg.as_ref(), "value_error");
+    }
+
+    /// A field validator's `ValueError`.
+    pub fn value(&mut self, prefix: &[&str], key: &str, msg: impl AsRef<str>) {
+        self.push(loc_of(prefix, key), msg.as_ref(), "value_error");
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// `Ok` when nothing failed, else the 422 FastAPI answers.
+    pub fn into_result(self) -> CellResult<()> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(CellError::Validation(self.0))
+        }
+    }
+
+    /// Check `obj` against `fields` (`required` ones must be present), then refuse unknown keys.
+    pub fn check(
+        &mut self,
+        obj: &Map<String, Value>,
+        prefix: &[&str],
+        fields: &[Field],
+        required: &[&str],
+    ) {
+        for Field(key, kind, nullable) in fields {
+            match obj.get(*key) {
+                None if required.contains(key) => {
+                    self.push(loc_of(prefix, key), "field required", "value_error.missing")
+                }
+                None => {}
+                Some(Value::Null) if *nullable => {}
+                Some(Value::Null) => self.push(
+                    loc_of(prefix, key),
+                    "none is not an allowed value",
+                    "type_error.none.not_allowed",
+                ),
+                Some(v) => self.kind(loc_of(prefix, key), *kind, v),
+            }
+        }
+        for key in obj.keys() {
+            if !fields.iter().any(|f| f.0 == key) {
+                self.push(
+                    loc_of(prefix, key),
+                    "extra fields not permitted",
+                    "value_error.extra",
+                );
+            }
+        }
+    }
+
+    fn kind(&mut self, loc: Vec<Value>, kind: Kind, v: &Value) {
+        match kind {
+            Kind::Int if as_int(v).is_none() => {
+                self.push(loc, "value is not a valid integer", "type_error.integer")
+            }
+            Kind::Float if as_float(v).is_none() => {
+                self.push(loc, "value is not a valid float", "type_error.float")
+            }
+            Kind::Bool if as_bool(v).is_none() => self.push(
+                loc,
+                "value could not be parsed to a boolean",
+                "type_error.bool",
+            ),
+            Kind::Str if !is_str(v) => self.push(loc, "str type expected", "type_error.str"),
+            Kind::StrList => match v {
+                Value::Array(a) => {
+                    for (i, x) in a.iter().enumerate() {
+                        if !is_str(x) {
+                            let mut l = loc.clone();
+                            l.push(json!(i));
+                            self.push(l, "str type expected", "type_error.str");
+                        }
+                    }
+                }
+                _ => self.push(loc, "value is not a valid list", "type_error.list"),
+            },
+            Kind::List if !v.is_array() => {
+                self.push(loc, "value is not a valid list", "type_error.list")
+            }
+            Kind::Dict if !v.is_object() => {
+                self.push(loc, "value is not a valid dict", "type_error.dict")
+            }
+            Kind::Enum(allowed) if !v.as_str().is_some_and(|s| allowed.contains(&s)) => {
+                let permitted: Vec<String> = allowed.iter().map(|a| format!("'{a}'")).collect();
+                let msg = format!(
+                    "value is not a valid enumeration member; permitted: {}",
+                    permitted.join(", ")
+                );
+                self.0
+                    .push(json!({"loc": loc, "msg": msg, "type": "type_error.enum",
+                    "ctx": {"enum_values": allowed}}));
+            }
+            _ => {}
+        }
+    }
+}
+
+/// pydantic v1's `str` accepts strings and numbers (turned into their text).
+fn is_str(v: &Value) -> bool {
+    v.is_string() || v.is_number()
+}
+
+/// pydantic v1's `int`: integers, floats (truncated), booleans and numeric strings.
+pub fn as_int(v: &Value) -> Option<i64> {
+    match v {
+        Value::Number(n) => n.as_i64().or_else(|| {
+            n.as_f64()
+                .filter(|f| f.is_finite() && f.abs() < 9.0e18)
+                .map(|f| f.trunc() as i64)
+        }),
+        Value::Bool(b) => Some(i64::from(*b)),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+/// pydantic v1's `float`: numbers, booleans and numeric strings.
+pub fn as_float(v: &Value) -> Option<f64> {
+    match v {
+        Value::Number(n) => n.as_f64(),
+        Value::Bool(b) => Some(f64::from(u8::from(*b))),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+/// pydantic v1's `bool`: booleans, 0/1 and the usual yes/no words.
+pub fn as_bool(v: &Value) -> Option<bool> {
+    match v {
+        Value::Bool(b) => Some(*b),
+        Value::Number(n) => match n.as_f64() {
+            Some(0.0) => Some(false),
+            Some(1.0) => Some(true),
+            _ => None,
+        },
+        Value::String(s) => match s.to_ascii_lowercase().as_str() {
+            "0" | "off" | "f" | "false" | "n" | "no" => Some(false),
+            "1" | "on" | "t" | "true" | "y" | "yes" => Some(true),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// One unknown key at `loc`, as pydantic reports it.
+pub fn extra(loc: &[&str]) -> CellError {
+    let loc: Vec<Value> = loc.iter().map(|s| json!(s)).collect();
+    CellError::Validation(vec![
+        json!({"loc": loc, "msg": "extra fields not permitted",
+        "type": "value_error.extra"}),
+    ])
+}
+
+/// The body itself must be an object (a model), else pydantic's dict error at `["body"]`.
+pub fn body_object(body: &Value) -> CellResult<&Map<String, Value>> {
+    body.as_object().ok_or_else(|| {
+        CellError::Validation(vec![
+            json!({"loc": ["body"], "msg": "value is not a valid dict",
+            "type": "type_error.dict"}),
+        ])
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn coercions_follow_pydantic_v1() {
+        assert_eq!(as_int(&json!("10")), Some(10));
+        assert_eq!(as_int(&json!(2.7)), Some(2));
+        assert_eq!(as_int(&json!("x")), None);
+        assert_eq!(as_bool(&json!("yes")), Some(true));
+        assert_eq!(as_bool(&json!(2)), None);
+        assert_eq!(as_float(&json!([1])), None);
+    }
+
+    #[test]
+    fn extra_and_type_errors_in_order() {
+        let mut e = Errors::default();
+        let obj = json!({"limit": "x", "bogus": 1});
+        let fields = [Field("limit", Kind::Int, false)];
+        e.check(obj.as_object().unwrap(), &["body"], &fields, &[]);
+        let Err(CellError::Validation(items)) = e.into_result() else {
+            panic!("expected errors")
+        };
+        assert_eq!(items[0]["type"], "type_error.integer");
+        assert_eq!(items[1]["loc"], json!(["body", "bogus"]));
+        assert_eq!(items[1]["msg"], "extra fields not permitted");
+    }
+}

@@ -1,0 +1,327 @@
+//! The search body as Marqo's `SearchQuery` and `HybridParameters` pydantic models check it
+//! (`tensor_search/models/api_models.py`, `core/models/hybrid_parameters.py` of the 2.2x line):
+//! unknown keys and wrong types are 422 items, then the root validators' messages — parameters
+//! only HYBRID accepts, `language` not for TENSOR, the retrieval/ranking pairs. Runs before the
+//! engine parses the body, so a request Marqo refuses never reaches a search.
+
+use serde_json::{Map, Value};
+
+use crate::engine::model::{Errors, Field, Kind, as_bool, as_float, as_int};
+use crate::error::CellResult;
+
+const METHODS: &[&str] = &["LEXICAL", "TENSOR", "HYBRID"];
+const RETRIEVAL: &[&str] = &["disjunction", "tensor", "lexical"];
+const RANKING: &[&str] = &["rrf", "tensor", "lexical"];
+const OPERANDS: &[&str] = &["or", "and", "weakAnd"];
+const INTERPOLATION: &[&str] = &["lerp", "nlerp", "slerp"];
+
+/// `SearchQuery`'s fields in declaration order (`image_download_headers`, `sortBy`,
+/// `relevanceCutoff` and `collapseFields` are aliases: only that spelling is accepted).
+const SEARCH_FIELDS: &[Field] = &[
+    Field("q", Kind::Any, true),
+    Field("searchableAttributes", Kind::StrList, true),
+    Field("searchMethod", Kind::Enum(METHODS), true),
+    Field("limit", Kind::Int, false),
+    Field("offset", Kind::Int, false),
+    Field("rerankDepth", Kind::Int, true),
+    Field("efSearch", Kind::Int, true),
+    Field("approximate", Kind::Bool, true),
+    Field("approximateThreshold", Kind::Float, true),
+    Field("showHighlights", Kind::Bool, false),
+    Field("reRanker", Kind::Str, true),
+    Field("filter", Kind::Str, true),
+    Field("attributesToRetrieve", Kind::StrList, true),
+    Field("boost", Kind::Dict, true),
+    Field("image_download_headers", Kind::Dict, true),
+    Field("mediaDownloadHeaders", Kind::Dict, true),
+    Field("context", Kind::Dict, true),
+    Field("scoreModifiers", Kind::Dict, true),
+    Field("modelAuth", Kind::Dict, true),
+    Field("textQueryPrefix", Kind::Str, true),
+    Field("hybridParameters", Kind::Dict, true),
+    Field("facets", Kind::Dict, true),
+    Field("trackTotalHits", Kind::Bool, true),
+    Field("language", Kind::Str, true),
+    Field("sortBy", Kind::Dict, true),
+    Field("relevanceCutoff", Kind::Dict, true),
+    Field("interpolationMethod", Kind::Enum(INTERPOLATION), true),
+    Field("collapseFields", Kind::List, true),
+    Field("recencyParameters", Kind::Dict, true),
+];
+
+const HYBRID_FIELDS: &[Field] = &[
+    Field("retrievalMethod", Kind::Enum(RETRIEVAL), true),
+    Field("rankingMethod", Kind::Enum(RANKING), true),
+    Field("alpha", Kind::Float, true),
+    Field("rrfK", Kind::Any, true),
+    Field("searchableAttributesLexical", Kind::StrList, true),
+    Field("searchableAttributesTensor", Kind::StrList, true),
+    Field("verbose", Kind::Bool, false),
+    Field("scoreModifiersLexical", Kind::Dict, true),
+    Field("scoreModifiersTensor", Kind::Dict, true),
+    Field("rerankDepthTensor", Kind::Int, true),
+    Field("rerankDepthLexical", Kind::Int, true),
+    Field("queryLexical", Kind::Str, true),
+    Field("queryTensor", Kind::Any, true),
+    Field("weakAndParameters", Kind::Dict, true),
+    Field("rerankCount", Kind::Int, true),
+    Field("secondPhaseModifier", Kind::Bool, true),
+    Field("lexicalOperand", Kind::Enum(OPERANDS), true),
+];
+
+/// A key that is present and not `null`.
+fn given<'a>(o: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
+    o.get(key).filter(|v| !v.is_null())
+}
+
+/// Check a search body the way Marqo's `SearchQuery` model does; 422 on any failure.
+pub fn check(o: &Map<String, Value>) -> CellResult<()> {
+    let mut errs = Errors::default();
+    // The `searchMethod` pre-validator upper-cases a string before the enum check.
+    let mut body = o.clone();
+    if let Some(Value::String(s)) = body.get_mut("searchMethod") {
+        *s = s.to_ascii_uppercase();
+    }
+    errs.check(&body, &["body"], SEARCH_FIELDS, &[]);
+    let hybrid = given(&body, "hybridParameters").and_then(Value::as_object);
+    let ranking_rrf = hybrid.is_none_or(|h| check_hybrid(h, &mut errs));
+    // A failed field leaves the model without it: report the field errors alone.
+    if !errs.is_empty() {
+        return errs.into_result();
+    }
+    let method = given(&body, "searchMethod")
+        .and_then(Value::as_str)
+        .unwrap_or("TENSOR");
+    root_validators(&body, method, hybrid, ranking_rrf, &mut errs);
+    errs.into_result()
+}
+
+/// `HybridParameters`: fields, unknown keys, then its validators; returns whether the
+/// ranking method is `rrf` (what `rerankDepth` needs).
+fn check_hybrid(h: &Map<String, Value>, errs: &mut Errors) -> bool {
+    const AT: &[&str] = &["body", "hybridParameters"];
+    errs.check(h, AT, HYBRID_FIELDS, &[]);
+    let retrieval = given(h, "retrievalMethod")
+        .and_then(Value::as_str)
+        .unwrap_or("disjunction");
+    let ranking = given(h, "rankingMethod")
+        .and_then(Value::as_str)
+        .unwrap_or("rrf");
+    if let Some(a) = given(h, "alpha").and_then(as_float)
+        && !(0.0..=1.0).contains(&a)
+    {
+        errs.value(AT, "alpha", "alpha can only be between 0 and 1");
+    }
+    if let Some(k) = given(h, "rrfK") {
+        match k.as_i64() {
+            None => errs.value(AT, "rrfK", "rrfK must be an integer"),
+            Some(n) if n < 0 => {
+                errs.value(AT, "rrfK", "rrfK can only be greater than or equal to 0")
+            }
+            Some(_) => {}
+        }
+    }
+    for key in ["rerankDepthLexical", "rerankCount"] {
+        if given(h, key).and_then(as_int).is_some_and(|n| n < 1) {
+            errs.push(
+                vec![AT[0].into(), AT[1].into(), key.into()],
+                "ensure this value is greater than or equal to 1",
+                "value_error.number.not_ge",
+            );
+        }
+    }
+    if !errs.is_empty() {
+        return ranking == "rrf";
+    }
+    hybrid_pairs(h, retrieval, ranking, errs);
+    ranking == "rrf"
+}
+
+/// `HybridParameters.validate_properties` and its sibling root validators, in order.
+fn hybrid_pairs(h: &Map<String, Value>, retrieval: &str, ranking: &str, errs: &mut Errors) {
+    const AT: &[&str] = &["body", "hybridParameters"];
+    let mut first: Option<&str> = None;
+    let has = |k: &str| given(h, k).is_some();
+    if has("alpha") && ranking != "rrf" {
+        first = Some("'alpha' can only be defined for 'rrf' ranking method");
+    } else if has("rrfK") && ranking != "rrf" {
+        first = Some("'rrfK' can only be defined for 'rrf' ranking method");
+    } else if has("searchableAttributesLexical")
+        && !(matches!(retrieval, "lexical" | "disjunction") || ranking == "lexical")
+    {
+        first = Some(
+            "'searchableAttributesLexical' can only be defined for 'lexical', 'disjunction' retrieval methods or 'lexical' ranking method",
+        );
+    } else if has("searchableAttributesTensor")
+        && !(matches!(retrieval, "tensor" | "disjunction") || ranking == "tensor")
+    {
+        first = Some(
+            "'searchableAttributesTensor' can only be defined for 'tensor', 'disjunction' retrieval methods or 'tensor' ranking method",
+        );
+    } else if has("scoreModifiersLexical")
+        && !(matches!(ranking, "lexical" | "rrf") || retrieval == "lexical")
+    {
+        first = Some(
+            "'scoreModifiersLexical' can only be defined for 'lexical', 'rrf' ranking methods or 'lexical' retrieval method.",
+        );
+    } else if has("scoreModifiersTensor") && !matches!(ranking, "tensor" | "rrf") {
+        first =
+            Some("'scoreModifiersTensor' can only be defined for 'tensor', 'rrf', ranking methods");
+    } else if retrieval == "disjunction" && ranking != "rrf" {
+        first = Some("For retrievalMethod: disjunction, rankingMethod must be: rrf");
+    } else if retrieval != "disjunction" && !matches!(ranking, "tensor" | "lexical") {
+        first = Some(
+            "For retrievalMethod: tensor or lexical, rankingMethod must be: tensor or lexical",
+        );
+    }
+    if let Some(msg) = first {
+        errs.root(AT, msg);
+    }
+    if has("rerankDepthLexical") && !matches!(retrieval, "lexical" | "disjunction") {
+        errs.root(
+            AT,
+            "'rerankDepthLexical' can only be set when 'retrievalMethod' is 'lexical' or 'disjunction'",
+        );
+    }
+    if has("weakAndParameters") && !has("rerankDepthLexical") {
+        errs.root(
+            AT,
+            "'weakAndParameters' can only be set when 'rerankDepthLexical' is set",
+        );
+    }
+    let second = given(h, "secondPhaseModifier").and_then(as_bool) == Some(true);
+    if second && !((retrieval == "lexical" && ranking == "lexical") || retrieval == "disjunction") {
+        errs.root(
+            AT,
+            "'secondPhaseModifier' can only be set to True when 'retrievalMethod' is 'disjunction' or both 'retrievalMethod' and 'rankingMethod' are 'lexical'",
+        );
+    }
+}
+
+/// `SearchQuery`'s root validators in declaration order, each adding its own item.
+fn root_validators(
+    o: &Map<String, Value>,
+    method: &str,
+    hybrid: Option<&Map<String, Value>>,
+    ranking_rrf: bool,
+    errs: &mut Errors,
+) {
+    const AT: &[&str] = &["body"];
+    let hybrid_query = hybrid
+        .is_some_and(|h| given(h, "queryTensor").is_some() || given(h, "queryLexical").is_some());
+    let has = |k: &str| given(o, k).is_some();
+    if !has("q") {
+        match method {
+            "LEXICAL" => errs.root(AT, "Query(q) is required for lexical search"),
+            "TENSOR" if !has("context") => errs.root(
+                AT,
+                "One of Query(q) or context is required for TENSOR search but both are missing",
+            ),
+            "HYBRID" if !has("context") && !hybrid_query => errs.root(
+                AT,
+                "One of Query(q), context, hybridParameters.queryTensor, or hybridParameters.queryTensor is required for HYBRID search but all are missing",
+            ),
+            _ => {}
+        }
+    } else if method == "HYBRID" && hybrid_query {
+        errs.root(
+            AT,
+            "Query(q) cannot be provided for HYBRID search when hybridParameters.queryTensor or hybridParameters.queryLexical is provided",
+        );
+    }
+    let only_hybrid = |key: &str, msg: String, errs: &mut Errors| {
+        if has(key) && method != "HYBRID" {
+            errs.root(AT, msg);
+        }
+    };
+    only_hybrid(
+        "hybridParameters",
+        format!(
+            "Hybrid parameters can only be provided for 'HYBRID' search. Search method is {method}."
+        ),
+        errs,
+    );
+    if let Some(depth) = given(o, "rerankDepth").and_then(as_int) {
+        if method == "LEXICAL" {
+            errs.root(
+                AT,
+                "'rerankDepth' is currently not supported for 'LEXICAL' search method.",
+            );
+        } else if hybrid.is_some() && !ranking_rrf {
+            errs.root(
+                AT,
+                "'rerankDepth' is currently only supported for 'HYBRID' search with the 'RRF' rankingMethod.",
+            );
+        } else if depth < 0 {
+            errs.root(AT, "rerankDepth cannot be negative.");
+        }
+    }
+    only_hybrid(
+        "facets",
+        format!("Facets can only be provided for 'HYBRID' search. Search method is {method}."),
+        errs,
+    );
+    only_hybrid(
+        "recencyParameters",
+        format!(
+            "Recency parameters can only be provided for 'HYBRID' search. Search method is {method}."
+        ),
+        errs,
+    );
+    if given(o, "trackTotalHits").and_then(as_bool) == Some(true) && method != "HYBRID" {
+        errs.root(
+            AT,
+            format!("trackTotalHits can only be provided for 'HYBRID' search. Search method is {method}."),
+        );
+    }
+    approximate_threshold(o, method, errs);
+    if given(o, "language").is_some_and(|l| l.as_str() != Some("")) && method == "TENSOR" {
+        errs.root(
+            AT,
+            "language parameter is not supported for TENSOR search method. Language specification only applies to lexical and hybrid search.",
+        );
+    }
+    only_hybrid(
+        "relevanceCutoff",
+        format!(
+            "relevanceCutoff can only be provided for 'HYBRID' search, but received search method '{method}'"
+        ),
+        errs,
+    );
+    only_hybrid(
+        "sortBy",
+        format!(
+            "sortBy can only be provided for 'HYBRID' search, but received search method {method}"
+        ),
+        errs,
+    );
+    only_hybrid(
+        "collapseFields",
+        format!(
+            "collapseFields can only be provided for 'HYBRID' search. Search method is {method}."
+        ),
+        errs,
+    );
+    if let Some(c) = given(o, "collapseFields").and_then(Value::as_array)
+        && c.len() != 1
+    {
+        errs.root(AT, "Exactly one collapse field must be provided");
+    }
+}
+
+/// `validate_approximate_threshold`: TENSOR/HYBRID only, not with `approximate: false`, 0–1.
+fn approximate_threshold(o: &Map<String, Value>, method: &str, errs: &mut Errors) {
+    let Some(t) = given(o, "approximateThreshold").and_then(as_float) else {
+        return;
+    };
+    let msg = if method == "LEXICAL" {
+        "'approximateThreshold' is only valid for 'HYBRID' and 'TENSOR' search methods".to_string()
+    } else if given(o, "approximate").and_then(as_bool) == Some(false) {
+        "'approximateThreshold' cannot be set when 'approximate' is False".to_string()
+    } else if !(0.0..=1.0).contains(&t) {
+        format!("'approximateThreshold' must be between 0 and 1, got {t:?}.")
+    } else {
+        return;
+    };
+    errs.root(&["body"], msg);
+}

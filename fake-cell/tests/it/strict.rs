@@ -1,0 +1,412 @@
+//! "Strict like Marqo" (issue 19): bodies Marqo's pydantic models refuse are refused with the
+//! same status, code and first `detail` item (`loc`, `msg`, `type`), limit/offset bounds answer
+//! Marqo's 400s, and parameters only some search methods take are refused elsewhere. One case
+//! table runs in-process (tower oneshot) and against the real binary over HTTP.
+
+use axum::http::Method;
+use serde_json::{Value, json};
+
+use crate::in_process::{cell_with_index, send};
+use crate::support::{CellProc, call};
+
+/// One request and what Marqo answers: status, code, and for 422 the first detail item's
+/// `loc`, `type` and `msg` (for 400 the message's start).
+struct Case {
+    method: &'static str,
+    path: &'static str,
+    body: Value,
+    status: u16,
+    code: &'static str,
+    loc: Value,
+    kind: &'static str,
+    msg: &'static str,
+}
+
+fn case(
+    path: &'static str,
+    body: Value,
+    loc: Value,
+    kind: &'static str,
+    msg: &'static str,
+) -> Case {
+    Case {
+        method: "POST",
+        path,
+        body,
+        status: 422,
+        code: "unprocessable_entity",
+        loc,
+        kind,
+        msg,
+    }
+}
+
+fn root(path: &'static str, body: Value, msg: &'static str) -> Case {
+    case(path, body, json!(["body", "__root__"]), "value_error", msg)
+}
+
+fn hybrid_root(params: Value, msg: &'static str) -> Case {
+    case(
+        "/indexes/st/search",
+        json!({"q": "x", "searchMethod": "HYBRID", "hybridParameters": params}),
+        json!(["body", "hybridParameters", "__root__"]),
+        "value_error",
+        msg,
+    )
+}
+
+fn bound(body: Value, msg: &'static str) -> Case {
+    Case {
+        status: 400,
+        code: "illegal_requested_doc_count",
+        ..case("/indexes/st/search", body, Value::Null, "", msg)
+    }
+}
+
+const S: &str = "/indexes/st/search";
+const D: &str = "/indexes/st/documents";
+
+fn cases() -> Vec<Case> {
+    let mut all = unknown_and_wrong_types();
+    all.extend(hybrid_and_method_cases());
+    all
+}
+
+/// Unknown keys (search, hybridParameters, add_documents, index settings) and wrong types.
+fn unknown_and_wrong_types() -> Vec<Case> {
+    let extra = "value_error.extra";
+    let extra_msg = "extra fields not permitted";
+    vec![
+        // Unknown keys: search, hybridParameters, add_documents, index settings.
+        case(
+            S,
+            json!({"q": "x", "bogus": 1}),
+            json!(["body", "bogus"]),
+            extra,
+            extra_msg,
+        ),
+        case(
+            S,
+            json!({"q": "x", "searchMethod": "HYBRID", "hybridParameters": {"bogus": 1}}),
+            json!(["body", "hybridParameters", "bogus"]),
+            extra,
+            extra_msg,
+        ),
+        case(
+            D,
+            json!({"documents": [{"a": "b"}], "tensorFields": [], "bogus": 1}),
+            json!(["body", "bogus"]),
+            extra,
+            extra_msg,
+        ),
+        case(
+            "/indexes/new-one",
+            json!({"model": "hf/e5-base-v2", "bogus": 1}),
+            json!(["body", "bogus"]),
+            extra,
+            extra_msg,
+        ),
+        case(
+            "/indexes/new-one",
+            json!({"text_preprocessing": {}}),
+            json!(["body", "text_preprocessing"]),
+            extra,
+            extra_msg,
+        ),
+        case(
+            "/indexes/new-one",
+            json!({"textPreprocessing": {"splitLength": 2, "x": 1}}),
+            json!(["body", "textPreprocessing", "x"]),
+            extra,
+            extra_msg,
+        ),
+        // Wrong types.
+        case(
+            S,
+            json!({"q": "x", "limit": "ten"}),
+            json!(["body", "limit"]),
+            "type_error.integer",
+            "value is not a valid integer",
+        ),
+        case(
+            S,
+            json!({"q": "x", "showHighlights": "maybe"}),
+            json!(["body", "showHighlights"]),
+            "type_error.bool",
+            "value could not be parsed to a boolean",
+        ),
+        case(
+            S,
+            json!({"q": "x", "searchMethod": "fuzzy"}),
+            json!(["body", "searchMethod"]),
+            "type_error.enum",
+            "value is not a valid enumeration member; permitted: 'LEXICAL', 'TENSOR', 'HYBRID'",
+        ),
+        case(
+            S,
+            json!({"q": "x", "searchableAttributes": "title"}),
+            json!(["body", "searchableAttributes"]),
+            "type_error.list",
+            "value is not a valid list",
+        ),
+        case(
+            S,
+            json!({"q": "x", "limit": null}),
+            json!(["body", "limit"]),
+            "type_error.none.not_allowed",
+            "none is not an allowed value",
+        ),
+        case(
+            D,
+            json!({"tensorFields": []}),
+            json!(["body", "documents"]),
+            "value_error.missing",
+            "field required",
+        ),
+        case(
+            D,
+            json!({"documents": [1], "tensorFields": []}),
+            json!(["body", "documents", 0]),
+            "type_error.dict",
+            "value is not a valid dict",
+        ),
+        case(
+            D,
+            json!({"documents": [{}], "useExistingTensors": "maybe"}),
+            json!(["body", "useExistingTensors"]),
+            "type_error.bool",
+            "value could not be parsed to a boolean",
+        ),
+        case(
+            D,
+            json!([{"_id": "a"}]),
+            json!(["body"]),
+            "type_error.dict",
+            "value is not a valid dict",
+        ),
+    ]
+}
+
+/// hybridParameters' own validators, parameters only some methods take, limit/offset bounds.
+fn hybrid_and_method_cases() -> Vec<Case> {
+    vec![
+        case(
+            S,
+            json!({"q": "x", "searchMethod": "HYBRID", "hybridParameters": {"alpha": 1.5}}),
+            json!(["body", "hybridParameters", "alpha"]),
+            "value_error",
+            "alpha can only be between 0 and 1",
+        ),
+        case(
+            S,
+            json!({"q": "x", "searchMethod": "HYBRID", "hybridParameters": {"rrfK": -1}}),
+            json!(["body", "hybridParameters", "rrfK"]),
+            "value_error",
+            "rrfK can only be greater than or equal to 0",
+        ),
+        case(
+            S,
+            json!({"q": "x", "searchMethod": "HYBRID", "hybridParameters": {"rankingMethod": "normalize_linear"}}),
+            json!(["body", "hybridParameters", "rankingMethod"]),
+            "type_error.enum",
+            "value is not a valid enumeration member; permitted: 'rrf', 'tensor', 'lexical'",
+        ),
+        hybrid_root(
+            json!({"retrievalMethod": "tensor", "rankingMethod": "rrf"}),
+            "For retrievalMethod: tensor or lexical, rankingMethod must be: tensor or lexical",
+        ),
+        hybrid_root(
+            json!({"retrievalMethod": "disjunction", "rankingMethod": "lexical"}),
+            "For retrievalMethod: disjunction, rankingMethod must be: rrf",
+        ),
+        hybrid_root(
+            json!({"retrievalMethod": "lexical", "rankingMethod": "tensor", "alpha": 0.3}),
+            "'alpha' can only be defined for 'rrf' ranking method",
+        ),
+        hybrid_root(
+            json!({"retrievalMethod": "tensor", "rankingMethod": "lexical", "rrfK": 10}),
+            "'rrfK' can only be defined for 'rrf' ranking method",
+        ),
+        // Parameters only some search methods take.
+        root(
+            S,
+            json!({"q": "x", "hybridParameters": {"alpha": 0.5}}),
+            "Hybrid parameters can only be provided for 'HYBRID' search. Search method is TENSOR.",
+        ),
+        root(
+            S,
+            json!({"q": "x", "language": "en"}),
+            "language parameter is not supported for TENSOR search method. Language specification only applies to lexical and hybrid search.",
+        ),
+        root(
+            S,
+            json!({"q": "x", "searchMethod": "LEXICAL", "facets": {"fields": {}}}),
+            "Facets can only be provided for 'HYBRID' search. Search method is LEXICAL.",
+        ),
+        root(
+            S,
+            json!({"q": "x", "trackTotalHits": true}),
+            "trackTotalHits can only be provided for 'HYBRID' search. Search method is TENSOR.",
+        ),
+        root(
+            S,
+            json!({"q": "x", "sortBy": {"fields": [{"fieldName": "n"}]}}),
+            "sortBy can only be provided for 'HYBRID' search, but received search method TENSOR",
+        ),
+        root(
+            S,
+            json!({"q": "x", "relevanceCutoff": {"method": "mean_std_dev"}}),
+            "relevanceCutoff can only be provided for 'HYBRID' search, but received search method 'TENSOR'",
+        ),
+        root(
+            S,
+            json!({"q": "x", "recencyParameters": {}}),
+            "Recency parameters can only be provided for 'HYBRID' search. Search method is TENSOR.",
+        ),
+        root(
+            S,
+            json!({"q": "x", "collapseFields": [{"name": "cat"}]}),
+            "collapseFields can only be provided for 'HYBRID' search. Search method is TENSOR.",
+        ),
+        root(
+            S,
+            json!({"q": "x", "searchMethod": "lexical", "rerankDepth": 5}),
+            "'rerankDepth' is currently not supported for 'LEXICAL' search method.",
+        ),
+        root(
+            S,
+            json!({"searchMethod": "LEXICAL"}),
+            "Query(q) is required for lexical search",
+        ),
+        root(
+            S,
+            json!({"limit": 3}),
+            "One of Query(q) or context is required for TENSOR search but both are missing",
+        ),
+        root(
+            S,
+            json!({"q": "x", "approximateThreshold": 2}),
+            "'approximateThreshold' must be between 0 and 1, got 2.0.",
+        ),
+        // limit / offset bounds: Marqo's 400s.
+        bound(
+            json!({"q": "x", "limit": 0}),
+            "result_count must be an integer greater than 0! Received 0",
+        ),
+        bound(
+            json!({"q": "x", "offset": -1}),
+            "search result offset cannot be less than 0!",
+        ),
+        bound(
+            json!({"q": "x", "limit": 1001}),
+            "The search result limit must be less than or equal to the MARQO_MAX_SEARCH_LIMIT limit of [1000]. Marqo received search result limit of `1001`.",
+        ),
+        bound(
+            json!({"q": "x", "limit": 10, "offset": 9995}),
+            "The search result limit + offset must be less than or equal to the MARQO_MAX_RETRIEVABLE_DOCS limit of [10000].  Marqo received search result limit of `10` and offset of `9995`.",
+        ),
+    ]
+}
+
+/// Requests Marqo accepts must keep working (py-marqo's own bodies, method-specific
+/// parameters where they belong).
+fn accepted() -> Vec<(&'static str, Value)> {
+    vec![
+        (
+            S,
+            json!({"q": "x", "limit": 10, "offset": 0, "searchMethod": "TENSOR", "showHighlights": true}),
+        ),
+        (
+            S,
+            json!({"q": "x", "searchMethod": "lexical", "language": "en", "limit": "3"}),
+        ),
+        (
+            S,
+            json!({"q": "x", "searchMethod": "HYBRID", "facets": {"fields": {}}, "trackTotalHits": true,
+            "hybridParameters": {"retrievalMethod": "lexical", "rankingMethod": "tensor"}}),
+        ),
+        (
+            S,
+            json!({"q": "x", "searchMethod": "HYBRID", "rerankDepth": 5,
+            "hybridParameters": {"alpha": 0.3, "rrfK": 10, "verbose": false}}),
+        ),
+        (
+            S,
+            json!({"q": "x", "image_download_headers": {}, "approximate": true, "efSearch": 100}),
+        ),
+        (
+            D,
+            json!({"documents": [{"_id": "a", "title": "t"}], "tensorFields": ["title"],
+            "useExistingTensors": false, "mappings": null, "modelAuth": null}),
+        ),
+    ]
+}
+
+/// The checks one answer must pass for `c`.
+fn check(c: &Case, s: u16, r: &Value) {
+    let what = format!("{} {} {}", c.method, c.path, c.body);
+    assert_eq!(
+        (s, r["code"].as_str()),
+        (c.status, Some(c.code)),
+        "{what}: {r}"
+    );
+    if c.status == 422 {
+        // FastAPI's handler: detail, code, type, link, nothing else.
+        let keys: Vec<&str> = r.as_object().unwrap().keys().map(String::as_str).collect();
+        assert_eq!(keys.len(), 4, "{what}: {r}");
+        assert_eq!(
+            (r["type"].as_str(), r["link"].as_str()),
+            (Some("invalid_request"), Some(""))
+        );
+        let d = &r["detail"][0];
+        assert_eq!(d["loc"], c.loc, "{what}: {r}");
+        assert_eq!(d["type"], c.kind, "{what}: {r}");
+        assert_eq!(d["msg"], c.msg, "{what}: {r}");
+    } else {
+        assert_eq!(r["message"], c.msg, "{what}: {r}");
+    }
+}
+
+#[tokio::test]
+async fn strict_models_in_process() {
+    let (_dir, cell, app) = cell_with_index("st").await;
+    for c in cases() {
+        let method = Method::from_bytes(c.method.as_bytes()).unwrap();
+        let (s, r) = send(&app, method, c.path, Some(&c.body.to_string())).await;
+        check(&c, s, &r);
+    }
+    for (path, body) in accepted() {
+        let (s, r) = send(&app, Method::POST, path, Some(&body.to_string())).await;
+        assert_eq!(s, 200, "{path} {body}: {r}");
+    }
+    fake_cell::servers::stop_all(&cell);
+}
+
+#[tokio::test]
+async fn strict_models_over_http() {
+    let dir = tempfile::tempdir().unwrap();
+    let cell = CellProc::start(dir.path(), &["--open"]).await;
+    let (s, r) = call(
+        reqwest::Method::POST,
+        &format!("{}/indexes/st", cell.url),
+        None,
+        Some(&json!({})),
+    )
+    .await;
+    assert_eq!(s, 200, "{r}");
+    for c in cases() {
+        let url = format!("{}{}", cell.url, c.path);
+        let (s, r) = call(reqwest::Method::POST, &url, None, Some(&c.body)).await;
+        check(&c, s, &r);
+    }
+    for (path, body) in accepted() {
+        let (s, r) = call(
+            reqwest::Method::POST,
+            &format!("{}{path}", cell.url),
+            None,
+            Some(&body),
+        )
+        .await;
+        assert_eq!(s, 200, "{path} {body}: {r}");
+    }
+}
