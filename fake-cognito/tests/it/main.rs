@@ -4,6 +4,7 @@
 mod local;
 mod support;
 
+mod attributes;
 mod auth;
 mod clock;
 mod disk_full;
@@ -12,4 +13,5 @@ mod in_process;
 mod lifecycle;
 mod oauth;
 mod persistence;
+mod recovery;
 mod tokens;
