@@ -85,6 +85,14 @@ pub struct Config {
     /// Region for new pool ids when a request carries no SigV4 credential scope.
     #[arg(long, default_value = "us-east-1")]
     pub region: String,
+    /// Account id in ARNs when a request's SigV4 access key id is not itself 12 digits.
+    #[arg(
+        long,
+        env = "FAKE_COGNITO_ACCOUNT_ID",
+        default_value = "000000000000",
+        value_parser = target::parse_account_id
+    )]
+    pub account_id: String,
     /// Issuer form minted into `iss` (and published as the discovery `issuer`).
     #[arg(long, value_enum, default_value_t = IssuerMode::Local)]
     pub issuer: IssuerMode,

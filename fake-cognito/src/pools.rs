@@ -139,8 +139,8 @@ pub async fn create(app: &AppState, call: &Call) -> Result<Value> {
     }
     let meta = PoolMeta {
         arn: format!(
-            "arn:aws:cognito-idp:{}:000000000000:userpool/{id}",
-            call.region
+            "arn:aws:cognito-idp:{}:{}:userpool/{id}",
+            call.region, call.account
         ),
         id: id.clone(),
         name,
@@ -178,6 +178,11 @@ pub async fn create(app: &AppState, call: &Call) -> Result<Value> {
     })
     .await?;
     Ok(json!({ "UserPool": out }))
+}
+
+/// The account a pool belongs to: the one its ARN was minted with.
+fn account_of(m: &PoolMeta) -> &str {
+    m.arn.split(':').nth(4).unwrap_or_default()
 }
 
 pub fn pool_json(m: &PoolMeta, users: usize) -> Value {
@@ -345,7 +350,7 @@ pub fn describe_domain(app: &AppState, p: &Params) -> Result<Value> {
     Ok(match found {
         Some(pool) => json!({"DomainDescription": {
             "UserPoolId": pool.meta.id, "Domain": domain, "Status": "ACTIVE",
-            "AWSAccountId": "000000000000",
+            "AWSAccountId": account_of(&pool.meta),
         }}),
         None => json!({"DomainDescription": {}}),
     })

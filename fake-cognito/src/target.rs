@@ -1,5 +1,5 @@
 //! The AWS JSON 1.1 front door: `POST /` routed by `X-Amz-Target` only (SigV4 signatures are
-//! neither required nor checked), the request region, and the operation table.
+//! neither required nor checked), the request's region and account, and the operation table.
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -26,9 +26,38 @@ fn region_from_auth(headers: &HeaderMap) -> Option<String> {
     .then(|| region.to_owned())
 }
 
+/// The access key id of a SigV4 credential scope.
+fn access_key_id(headers: &HeaderMap) -> Option<&str> {
+    let auth = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    auth.split("Credential=").nth(1)?.split('/').next()
+}
+
+fn is_account_id(s: &str) -> bool {
+    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// `--account-id`: exactly 12 digits, as AWS account ids are.
+pub fn parse_account_id(s: &str) -> std::result::Result<String, String> {
+    if is_account_id(s) {
+        Ok(s.to_owned())
+    } else {
+        Err(format!("an AWS account id is 12 digits, not {s:?}"))
+    }
+}
+
+/// The caller's account: a 12-digit access key id *is* the account id (LocalStack's
+/// convention, so tests can act as several accounts); any other key gets `--account-id`.
+fn account_from_auth(headers: &HeaderMap) -> Option<String> {
+    access_key_id(headers)
+        .filter(|k| is_account_id(k))
+        .map(str::to_owned)
+}
+
 pub struct Call {
     pub params: Params,
     pub region: String,
+    /// The AWS account id that goes into ARNs.
+    pub account: String,
 }
 
 pub async fn handle(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
@@ -83,6 +112,7 @@ async fn dispatch(app: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<Va
     let call = Call {
         params: Params(params),
         region: region_from_auth(headers).unwrap_or_else(|| app.config.region.clone()),
+        account: account_from_auth(headers).unwrap_or_else(|| app.config.account_id.clone()),
     };
     let p = &call.params;
     match op {

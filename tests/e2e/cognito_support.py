@@ -93,12 +93,13 @@ def cognito_server():
             yield u
 
 
-def idp(url: str):
+def idp(url: str, access_key: str = "testing"):
+    """A boto3 client; a 12-digit `access_key` makes fake-cognito treat it as the account id."""
     return boto3.client(
         "cognito-idp",
         endpoint_url=url,
         region_name="us-east-1",
-        aws_access_key_id="testing",
+        aws_access_key_id=access_key,
         aws_secret_access_key="testing",
     )
 
@@ -140,6 +141,16 @@ def make_pool(c, name: str = "e2e-pool") -> dict:
         "secret_client_id": secret["UserPoolClient"]["ClientId"],
         "client_secret": secret["UserPoolClient"]["ClientSecret"],
     }
+
+
+def codes(url: str, pool_id: str, username: str) -> list[dict]:
+    return requests.get(
+        f"{url}/_fake/codes", params={"pool_id": pool_id, "username": username}, timeout=5
+    ).json()["results"]
+
+
+def move_clock(url: str, body: dict) -> requests.Response:
+    return requests.post(f"{url}/_fake/clock", json=body, timeout=5)
 
 
 def login(c, client_id: str, username: str = "alice", password: str = PASSWORD) -> dict:

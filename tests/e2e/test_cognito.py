@@ -271,3 +271,135 @@ def test_aws_jwt_verify_cognito_verifier_with_aws_issuer():
             assert res["payload"]["token_use"] == use
         res = cs.node_verify(tokens["IdToken"], pool["pool_id"], pool["client_id"], "access", aws_url)
         assert not res["ok"]
+
+
+def _claims(jwt_token: str) -> dict:
+    return jwt.decode(jwt_token, options={"verify_signature": False})
+
+
+def test_clock_moves_token_and_code_expiry_without_sleeping():
+    # Its own server: moving the clock of a shared one would expire other tests' tokens.
+    with cs.spawned_server() as url:
+        c = cs.idp(url)
+        pool = cs.make_pool(c, "clock-pool")
+        jwks_before = requests.get(f"{url}/{pool['pool_id']}/.well-known/jwks.json", timeout=5).json()
+        access = cs.login(c, pool["client_id"])["AccessToken"]
+        c.sign_up(
+            ClientId=pool["client_id"], Username="zed", Password=cs.PASSWORD,
+            UserAttributes=[{"Name": "email", "Value": "zed@example.com"}],
+        )
+        code = next(r["code"] for r in cs.codes(url, pool["pool_id"], "zed") if r["kind"] == "signup")
+
+        r = cs.move_clock(url, {"advance_seconds": 24 * 3600 + 1})
+        assert r.status_code == 200 and r.json()["offset_seconds"] >= 86401
+        with pytest.raises(ClientError) as e:
+            c.get_user(AccessToken=access)
+        assert error_code(e) == "NotAuthorizedException"
+        with pytest.raises(ClientError) as e:
+            c.confirm_sign_up(ClientId=pool["client_id"], Username="zed", ConfirmationCode=code)
+        assert error_code(e) == "ExpiredCodeException"
+        health = requests.get(f"{url}/healthz", timeout=5).json()
+        assert health["clock"]["offset_seconds"] >= 86401
+        # Keys are untouched and new tokens verify.
+        jwks_after = requests.get(f"{url}/{pool['pool_id']}/.well-known/jwks.json", timeout=5).json()
+        assert jwks_after == jwks_before
+        fresh = cs.login(c, pool["client_id"])["AccessToken"]
+        assert c.get_user(AccessToken=fresh)["Username"] == "alice"
+
+        bad = cs.move_clock(url, {"set": "someday"})
+        assert bad.status_code == 400 and bad.json()["code"] == "bad_request"
+        assert cs.move_clock(url, {"set": "2030-01-01T00:00:00Z"}).json()["now"].startswith("2030-01-01")
+        assert cs.move_clock(url, {"reset": True}).json()["offset_seconds"] == 0
+        assert "clock" not in requests.get(f"{url}/healthz", timeout=5).json()
+        assert c.get_user(AccessToken=access)["Username"] == "alice"
+
+
+def test_sign_up_codes_go_to_auto_verified_attributes_and_confirming_verifies(c, url, pool):
+    r = c.sign_up(
+        ClientId=pool["client_id"], Username="vera", Password=cs.PASSWORD,
+        UserAttributes=[{"Name": "email", "Value": "vera@example.com"}],
+    )
+    assert r["CodeDeliveryDetails"] == {
+        "Destination": "v***@e***", "DeliveryMedium": "EMAIL", "AttributeName": "email"}
+    code = next(x["code"] for x in cs.codes(url, pool["pool_id"], "vera") if x["kind"] == "signup")
+    c.confirm_sign_up(ClientId=pool["client_id"], Username="vera", ConfirmationCode=code)
+    attrs = {a["Name"]: a["Value"] for a in
+             c.admin_get_user(UserPoolId=pool["pool_id"], Username="vera")["UserAttributes"]}
+    assert attrs["email_verified"] == "true"
+    assert _claims(cs.login(c, pool["client_id"], "vera")["IdToken"])["email_verified"] is True
+
+    plain = c.create_user_pool(PoolName="no-auto-verify")["UserPool"]["Id"]
+    client = c.create_user_pool_client(UserPoolId=plain, ClientName="web")["UserPoolClient"]
+    r = c.sign_up(
+        ClientId=client["ClientId"], Username="walt", Password=cs.PASSWORD,
+        UserAttributes=[{"Name": "email", "Value": "walt@example.com"}],
+    )
+    assert "CodeDeliveryDetails" not in r
+    with pytest.raises(ClientError) as e:
+        c.resend_confirmation_code(ClientId=client["ClientId"], Username="walt")
+    assert error_code(e) == "InvalidParameterException"
+
+
+def test_attribute_names_and_aliases_are_checked(c, pool):
+    pid = pool["pool_id"]
+    with pytest.raises(ClientError) as e:
+        c.admin_delete_user_attributes(UserPoolId=pid, Username="alice", UserAttributeNames=["custom:nope"])
+    assert error_code(e) == "InvalidParameterException"
+    assert "Attribute does not exist in the schema" in e.value.response["Error"]["Message"]
+    with pytest.raises(ClientError) as e:
+        c.create_user_pool_client(UserPoolId=pid, ClientName="bad", ReadAttributes=["custom:nope"])
+    assert error_code(e) == "InvalidParameterException"
+    ok = c.create_user_pool_client(
+        UserPoolId=pid, ClientName="reader", ReadAttributes=["email", "custom:account_id"])
+    assert ok["UserPoolClient"]["ReadAttributes"] == ["email", "custom:account_id"]
+
+    alias = c.create_user_pool(PoolName="alias-pool", AliasAttributes=["email"])["UserPool"]["Id"]
+    for name in ("ann", "ben"):
+        c.admin_create_user(
+            UserPoolId=alias, Username=name, MessageAction="SUPPRESS",
+            UserAttributes=[{"Name": "email", "Value": f"{name}@example.com"}],
+        )
+    with pytest.raises(ClientError) as e:
+        c.admin_update_user_attributes(
+            UserPoolId=alias, Username="ben",
+            UserAttributes=[{"Name": "email", "Value": "ann@example.com"}])
+    assert error_code(e) == "AliasExistsException"
+
+
+def test_forgot_password_follows_account_recovery_setting(c):
+    def pool_with(setting: dict | None) -> tuple[str, str]:
+        kwargs = {"AccountRecoverySetting": setting} if setting else {}
+        pid = c.create_user_pool(PoolName="recovery", **kwargs)["UserPool"]["Id"]
+        cid = c.create_user_pool_client(UserPoolId=pid, ClientName="web")["UserPoolClient"]["ClientId"]
+        c.admin_create_user(
+            UserPoolId=pid, Username="rita", MessageAction="SUPPRESS",
+            UserAttributes=[
+                {"Name": "email", "Value": "rita@example.com"},
+                {"Name": "email_verified", "Value": "true"},
+                {"Name": "phone_number", "Value": "+15555550100"},
+                {"Name": "phone_number_verified", "Value": "true"},
+            ],
+        )
+        c.admin_set_user_password(UserPoolId=pid, Username="rita", Password=cs.PASSWORD, Permanent=True)
+        return pid, cid
+
+    _, cid = pool_with(None)
+    legacy = c.forgot_password(ClientId=cid, Username="rita")["CodeDeliveryDetails"]
+    assert legacy["AttributeName"] == "phone_number" and legacy["DeliveryMedium"] == "SMS"
+    _, cid = pool_with({"RecoveryMechanisms": [
+        {"Name": "verified_email", "Priority": 1}, {"Name": "verified_phone_number", "Priority": 2}]})
+    assert c.forgot_password(ClientId=cid, Username="rita")["CodeDeliveryDetails"]["AttributeName"] == "email"
+    pid, cid = pool_with({"RecoveryMechanisms": [{"Name": "admin_only", "Priority": 1}]})
+    with pytest.raises(ClientError) as e:
+        c.forgot_password(ClientId=cid, Username="rita")
+    assert error_code(e) == "NotAuthorizedException"
+    c.admin_reset_user_password(UserPoolId=pid, Username="rita")
+    assert c.admin_get_user(UserPoolId=pid, Username="rita")["UserStatus"] == "RESET_REQUIRED"
+
+
+def test_account_id_comes_from_a_twelve_digit_access_key(url):
+    arn = cs.idp(url, "123456789012").create_user_pool(PoolName="acct")["UserPool"]["Arn"]
+    assert arn.startswith("arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_")
+    default = cs.idp(url).create_user_pool(PoolName="acct-default")["UserPool"]["Arn"]
+    account = default.split(":")[4]
+    assert account.isdigit() and len(account) == 12 and account != "123456789012"

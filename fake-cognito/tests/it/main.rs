@@ -4,6 +4,7 @@
 mod local;
 mod support;
 
+mod account;
 mod attributes;
 mod auth;
 mod clock;
