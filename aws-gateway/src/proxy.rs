@@ -14,7 +14,7 @@ use http_body_util::{BodyExt, Limited};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
-use lambda_invoke::root_cause;
+use service_kit::error::root_cause;
 
 use crate::error::GatewayError;
 

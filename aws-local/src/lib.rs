@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::Credentials;
+use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
@@ -23,15 +24,31 @@ pub async fn sdk_config(endpoint: &str, region: &str, attempt_timeout: Duration)
         .region(Region::new(region.to_owned()))
         .endpoint_url(endpoint)
         .credentials_provider(credentials())
-        .timeout_config(
-            aws_config::timeout::TimeoutConfig::builder()
-                .connect_timeout(CONNECT_TIMEOUT)
-                .operation_attempt_timeout(attempt_timeout)
-                .build(),
-        )
+        .timeout_config(timeouts(attempt_timeout))
         .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(2))
         .load()
         .await
+}
+
+/// The same recipe built without the async provider chain, for callers that have no runtime at
+/// hand or want a config per call (the seed, smoke checks). Clients fill in the default HTTP
+/// client and sleep when they are built from it.
+pub fn sdk_config_now(endpoint: &str, region: &str, attempt_timeout: Duration) -> SdkConfig {
+    SdkConfig::builder()
+        .endpoint_url(endpoint)
+        .region(Region::new(region.to_owned()))
+        .credentials_provider(SharedCredentialsProvider::new(credentials()))
+        .behavior_version(BehaviorVersion::latest())
+        .timeout_config(timeouts(attempt_timeout))
+        .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(2))
+        .build()
+}
+
+fn timeouts(attempt_timeout: Duration) -> aws_config::timeout::TimeoutConfig {
+    aws_config::timeout::TimeoutConfig::builder()
+        .connect_timeout(CONNECT_TIMEOUT)
+        .operation_attempt_timeout(attempt_timeout)
+        .build()
 }
 
 /// The environment's credentials when both `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY` are

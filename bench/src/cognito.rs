@@ -8,15 +8,13 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use serde_json::{Value, json};
 
-use crate::Ctx;
 use crate::proc::{Proc, free_port, wait_ok};
 use crate::report::Row;
 use crate::wrk::{self, WrkResult};
+use crate::{Ctx, aws_json};
 
 pub const USERNAME: &str = "bench@example.com";
 pub const PASSWORD: &str = "Bench-Passw0rd!";
-/// moto routes JSON calls by the SigV4 credential scope, so every call carries one (never checked).
-pub const AUTHORIZATION: &str = "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/cognito-idp/aws4_request, SignedHeaders=content-type;host;x-amz-date;x-amz-target, Signature=0000000000000000000000000000000000000000000000000000000000000000";
 const COGNITO_LOCAL_VERSION: &str = "5.3.0";
 
 /// One Cognito JSON 1.1 call.
@@ -26,24 +24,7 @@ pub async fn call(
     op: &str,
     body: Value,
 ) -> anyhow::Result<Value> {
-    let r = http
-        .post(url)
-        .header("Content-Type", "application/x-amz-json-1.1")
-        .header(
-            "X-Amz-Target",
-            format!("AWSCognitoIdentityProviderService.{op}"),
-        )
-        .header("X-Amz-Date", "20260101T000000Z")
-        .header("Authorization", AUTHORIZATION)
-        .body(body.to_string())
-        .send()
-        .await?;
-    let status = r.status();
-    let text = r.text().await?;
-    if !status.is_success() {
-        bail!("{op}: {status} {text:.300}");
-    }
-    Ok(serde_json::from_str(&text).unwrap_or(Value::Null))
+    aws_json::COGNITO.call(http, url, op, body).await
 }
 
 /// Creates a pool, a public client and a confirmed user; returns (pool id, client id).
@@ -94,18 +75,7 @@ fn login_body(client_id: &str) -> Value {
 
 /// The wrk script for InitiateAuth against `client_id`.
 pub fn login_script(client_id: &str) -> String {
-    wrk::post_script(
-        &login_body(client_id).to_string(),
-        &[
-            ("Content-Type", "application/x-amz-json-1.1"),
-            (
-                "X-Amz-Target",
-                "AWSCognitoIdentityProviderService.InitiateAuth",
-            ),
-            ("X-Amz-Date", "20260101T000000Z"),
-            ("Authorization", AUTHORIZATION),
-        ],
-    )
+    aws_json::COGNITO.script("InitiateAuth", &login_body(client_id))
 }
 
 /// Login and JWKS figures of one implementation.
@@ -143,18 +113,29 @@ pub fn moto_python() -> PathBuf {
 
 /// Starts moto's server on a free port; returns it with its URL and its start-to-ready time.
 pub async fn start_moto(ctx: &Ctx) -> anyhow::Result<(Proc, String, Duration)> {
-    let port = free_port()?;
+    start_moto_at(ctx, free_port()?, &[]).await
+}
+
+/// Starts moto's server on `port` with extra environment (e.g. `MOTO_PORT`, where its Step
+/// Functions engine sends service calls).
+pub async fn start_moto_at(
+    ctx: &Ctx,
+    port: u16,
+    env: &[(&str, String)],
+) -> anyhow::Result<(Proc, String, Duration)> {
     let start = Instant::now();
     let proc = Proc::spawn(
         "moto",
-        Command::new(moto_python()).args([
-            "-m",
-            "moto.server",
-            "-H",
-            "127.0.0.1",
-            "-p",
-            &port.to_string(),
-        ]),
+        Command::new(moto_python())
+            .args([
+                "-m",
+                "moto.server",
+                "-H",
+                "127.0.0.1",
+                "-p",
+                &port.to_string(),
+            ])
+            .envs(env.iter().map(|(k, v)| (k, v))),
         &ctx.logs(),
     )?;
     let url = format!("http://127.0.0.1:{port}");

@@ -1,8 +1,10 @@
 //! `cargo run -p bench --release -- [--quick] [--only NAME,...] [--out FILE]`: every figure of
 //! Hippodrome beside its baseline, measured in one run on this machine. See README.md.
 
+mod aws_json;
 mod cell;
 mod cognito;
+mod gateway;
 mod limit;
 mod memory;
 mod proc;
@@ -25,7 +27,7 @@ use crate::wrk::WrkResult;
 
 /// Sections in the order they run.
 const SECTIONS: &[&str] = &[
-    "limit", "cell", "cognito", "router", "stack", "seed", "memory",
+    "limit", "cell", "cognito", "router", "gateway", "stack", "seed", "memory",
 ];
 
 #[derive(Parser, Debug)]
@@ -34,7 +36,8 @@ struct Args {
     /// Short run: 2 s per load point, 3 s load section, smaller data sets.
     #[arg(long)]
     quick: bool,
-    /// Run only these sections (comma-separated): limit, cell, cognito, router, stack, seed, memory.
+    /// Run only these sections (comma-separated): limit, cell, cognito, router, gateway, stack, seed,
+    /// memory.
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
     /// Where to write the JSON results.
@@ -217,6 +220,7 @@ async fn main() -> anyhow::Result<()> {
             "cell" => cell::run(&mut ctx).await,
             "cognito" => cognito::run(&mut ctx).await,
             "router" => router::run(&mut ctx).await,
+            "gateway" => gateway::run(&mut ctx).await,
             "stack" => stack::run(&mut ctx).await,
             "seed" => seed::run(&mut ctx).await,
             _ => memory::run(&mut ctx).await,
@@ -238,6 +242,7 @@ fn build(workspace: &Path) -> anyhow::Result<()> {
         "fake-cell",
         "fake-cognito",
         "webhook-router",
+        "aws-gateway",
         "orchestrator",
         "seed",
     ] {

@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
 use serde_json::json;
+use service_kit::error::root_cause;
 
 use crate::error::LambdaError;
 use crate::table::LambdaTarget;
@@ -325,15 +326,6 @@ fn transport_failure(target: &LambdaTarget, request_id: &str, e: &CallError) -> 
     }
 }
 
-/// The innermost message of an error chain ("Connection refused (os error 111)"), which says
-/// more than an HTTP client's "error sending request for url".
-pub fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
-    std::iter::successors(Some(e), |cur| cur.source())
-        .last()
-        .map(ToString::to_string)
-        .unwrap_or_default()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -385,25 +377,5 @@ mod tests {
             m.contains('T') && m.split(' ').next().unwrap().ends_with('Z'),
             "{m}"
         );
-    }
-
-    #[derive(Debug)]
-    struct Sending(std::io::Error);
-    impl std::fmt::Display for Sending {
-        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            f.write_str("error sending request")
-        }
-    }
-    impl std::error::Error for Sending {
-        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-            Some(&self.0)
-        }
-    }
-
-    #[test]
-    fn root_cause_is_the_innermost_message() {
-        let refused = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "refused");
-        assert_eq!(root_cause(&Sending(refused)), "refused");
-        assert_eq!(root_cause(&std::io::Error::other("alone")), "alone");
     }
 }

@@ -13,7 +13,7 @@ pub mod name;
 pub mod table;
 
 pub use error::LambdaError;
-pub use invoke::{INVOKE_PATH, InvokeOutcome, Invoker, root_cause};
+pub use invoke::{INVOKE_PATH, InvokeOutcome, Invoker};
 pub use name::FunctionRef;
 pub use table::{
     DEFAULT_ACCOUNT, DEFAULT_REGION, DEFAULT_TIMEOUT, FunctionTable, LambdaTarget, Resolved,

@@ -1,11 +1,11 @@
 //! Forwarding one event to its target: one shared reqwest client (connection pool, no per-request
 //! setup), an explicit timeout, and the mapping of transport failures to 503/504/502.
 
-use std::error::Error as _;
 use std::time::Duration;
 
 use axum::http::{HeaderValue, StatusCode, header};
 use bytes::Bytes;
+use service_kit::error::root_cause;
 
 use crate::error::RouterError;
 use crate::routes::Route;
@@ -106,16 +106,6 @@ impl Forwarder {
 
 /// The innermost error message ("Connection refused (os error 111)"), which says more than
 /// reqwest's "error sending request for url".
-fn root_cause(e: &reqwest::Error) -> String {
-    let mut msg = e.to_string();
-    let mut cur = e.source();
-    while let Some(s) = cur {
-        msg = s.to_string();
-        cur = s.source();
-    }
-    msg
-}
-
 fn is_json(ct: Option<&HeaderValue>) -> bool {
     let Some(ct) = ct.and_then(|v| v.to_str().ok()) else {
         return false;

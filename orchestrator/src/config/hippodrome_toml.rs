@@ -305,7 +305,8 @@ impl HippodromeToml {
     }
 }
 
-fn valid_name(name: &str) -> bool {
+/// Letters, digits, '-' and '_': what service, Lambda and state machine names share.
+pub(crate) fn valid_name(name: &str) -> bool {
     !name.is_empty()
         && name
             .chars()

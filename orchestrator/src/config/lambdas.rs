@@ -3,6 +3,8 @@
 
 use serde::Deserialize;
 
+use super::hippodrome_toml::valid_name;
+
 /// One function callers (and state machines) invoke by name.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -32,13 +34,7 @@ pub fn validate(lambdas: &[LambdaSection], services: &[String]) -> Result<(), (S
     let mut seen = std::collections::BTreeSet::new();
     for l in lambdas {
         let at = format!("\"{}\"", l.name);
-        let problem = if l.name.is_empty()
-            || l.name.len() > 64
-            || !l
-                .name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-        {
+        let problem = if l.name.len() > 64 || !valid_name(&l.name) {
             Some(format!(
                 "{:?} is not a Lambda function name (1-64 letters, digits, '-' or '_')",
                 l.name

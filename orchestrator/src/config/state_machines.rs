@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use super::hippodrome_toml::valid_name;
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StateMachineSection {
@@ -34,13 +36,7 @@ pub fn validate(machines: &[StateMachineSection]) -> Result<(), (String, String)
     let mut seen = std::collections::BTreeSet::new();
     for m in machines {
         let at = format!("\"{}\"", m.name);
-        let problem = if m.name.is_empty()
-            || m.name.len() > 80
-            || !m
-                .name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-        {
+        let problem = if m.name.len() > 80 || !valid_name(&m.name) {
             Some(format!(
                 "{:?} is not a state machine name (1-80 letters, digits, '-' or '_')",
                 m.name

@@ -5,6 +5,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use serde_json::Value;
+use service_kit::error::error_chain;
 
 use super::{Check, Inputs};
 use crate::config::Cell;
@@ -62,16 +63,6 @@ pub async fn cell(i: &Inputs) -> Vec<Check> {
         )),
     }
     out
-}
-
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut parts = vec![e.to_string()];
-    let mut src = e.source();
-    while let Some(s) = src {
-        parts.push(s.to_string());
-        src = s.source();
-    }
-    parts.join(": ")
 }
 
 /// What AWS the services and `--enable-events` really talk to. `--cell staging|prod` changes only

@@ -13,6 +13,11 @@ use std::path::Path;
 /// moto's default account: every ARN in a local stack lives in it.
 pub const ACCOUNT: &str = "123456789012";
 
+/// A function's unqualified ARN, as Lambda answers it.
+pub fn lambda_arn(region: &str, name: &str) -> String {
+    format!("arn:aws:lambda:{region}:{ACCOUNT}:function:{name}")
+}
+
 /// What placeholders resolve against.
 pub struct Context<'a> {
     pub region: &'a str,
@@ -37,9 +42,7 @@ impl Context<'_> {
             }
         };
         Ok(match kind {
-            "lambda" if self.lambdas.iter().any(|l| l == name) => {
-                format!("arn:aws:lambda:{region}:{ACCOUNT}:function:{name}")
-            }
+            "lambda" if self.lambdas.iter().any(|l| l == name) => lambda_arn(region, name),
             "lambda" => return Err(format!("${{{key}}}: {name:?} is not a [[lambdas]] entry")),
             "table" => format!("{prefix}{name}"),
             "queue" => format!("https://sqs.{region}.amazonaws.com/{ACCOUNT}/{prefix}{name}"),

@@ -141,15 +141,13 @@ async fn ensure_one(
         Ok(c) => Ok((true, c.function_arn.unwrap_or_default())),
         Err(e) if e.code() == Some("ResourceConflictException") => Ok((
             false,
-            format!(
-                "arn:aws:lambda:{}:{}:function:{}",
+            super::asl::lambda_arn(
                 lambda
                     .config()
                     .region()
                     .map(|r| r.as_ref())
                     .unwrap_or("us-east-1"),
-                super::asl::ACCOUNT,
-                w.name
+                &w.name,
             ),
         )),
         Err(e) => Err(err(describe(&e))),

@@ -14,51 +14,21 @@ pub mod topics;
 
 use std::time::Duration;
 
-use aws_config::timeout::TimeoutConfig;
-use aws_config::{BehaviorVersion, Region, SdkConfig};
-use aws_credential_types::Credentials;
-use aws_credential_types::provider::SharedCredentialsProvider;
+use aws_config::SdkConfig;
 
 use crate::fixtures::Fixtures;
 use crate::manifest::Manifest;
 use crate::{GroupReport, Progress, SeedConfig, SeedError, timed};
 
-/// Dummy credentials moto accepts; the SDK signs with them, which is how moto routes requests.
+/// The SDK pointed at moto (or the gateway in front of it). Seeding a large table is many calls,
+/// each may take a while under load, so an attempt gets 30 s.
 pub fn sdk_config(endpoint: &str, region: &str) -> SdkConfig {
-    SdkConfig::builder()
-        .endpoint_url(endpoint)
-        .region(Region::new(region.to_owned()))
-        .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
-            "testing",
-            "testing",
-            None,
-            None,
-            "hippodrome-seed",
-        )))
-        .behavior_version(BehaviorVersion::latest())
-        .timeout_config(
-            TimeoutConfig::builder()
-                .connect_timeout(Duration::from_secs(3))
-                .operation_attempt_timeout(Duration::from_secs(30))
-                .build(),
-        )
-        .build()
+    aws_local::sdk_config_now(endpoint, region, Duration::from_secs(30))
 }
 
-/// The whole error chain of an SDK error, on one line.
-pub fn describe<E: std::error::Error + 'static>(e: &E) -> String {
-    let mut s = e.to_string();
-    let mut src = e.source();
-    while let Some(inner) = src {
-        let part = inner.to_string();
-        if !s.contains(&part) {
-            s.push_str(": ");
-            s.push_str(&part);
-        }
-        src = inner.source();
-    }
-    s
-}
+/// SDK errors nest their cause (the service's message, or the refused connection); every seed
+/// message shows the whole chain.
+pub use service_kit::error::error_chain as describe;
 
 /// What moto assigned, in manifest order.
 #[derive(Default)]

@@ -47,12 +47,15 @@ async fn declared_functions_and_state_machines_are_created_then_kept_current() {
 
     let sdk = seed::moto::sdk_config(&moto.url, "us-east-1");
     let lambda = aws_sdk_lambda::Client::new(&sdk);
-    let got = lambda
-        .get_function_configuration()
-        .function_name("team_fn")
-        .send()
-        .await
-        .unwrap();
+    let team_fn = || async {
+        lambda
+            .get_function_configuration()
+            .function_name("team_fn")
+            .send()
+            .await
+            .unwrap()
+    };
+    let got = team_fn().await;
     assert_eq!(got.timeout, Some(7));
     assert!(got.description.unwrap().contains("http://127.0.0.1:9301"));
 
@@ -88,12 +91,7 @@ async fn declared_functions_and_state_machines_are_created_then_kept_current() {
         d["States"]["Call"]["Parameters"]["Payload"]["table"],
         "dev-it-Invoices"
     );
-    let got = lambda
-        .get_function_configuration()
-        .function_name("team_fn")
-        .send()
-        .await
-        .unwrap();
+    let got = team_fn().await;
     assert_eq!(got.timeout, Some(9));
 
     // A broken file fails the run, naming the machine, the file and the problem.
