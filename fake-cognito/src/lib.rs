@@ -31,6 +31,7 @@ pub mod params;
 pub mod persist;
 pub mod pools;
 pub mod rsagen;
+pub mod schema;
 pub mod target;
 pub mod tokens;
 pub mod users;

@@ -10,36 +10,10 @@ use crate::model::{PasswordPolicy, Pool, PoolMeta};
 use crate::paging::page;
 use crate::params::Params;
 use crate::persist::Record;
+use crate::schema;
 use crate::target::Call;
 
-/// Standard attributes every pool has, with their data types.
-pub const STANDARD_ATTRIBUTES: &[(&str, &str)] = &[
-    ("sub", "String"),
-    ("name", "String"),
-    ("given_name", "String"),
-    ("family_name", "String"),
-    ("middle_name", "String"),
-    ("nickname", "String"),
-    ("preferred_username", "String"),
-    ("profile", "String"),
-    ("picture", "String"),
-    ("website", "String"),
-    ("email", "String"),
-    ("email_verified", "Boolean"),
-    ("gender", "String"),
-    ("birthdate", "String"),
-    ("zoneinfo", "String"),
-    ("locale", "String"),
-    ("phone_number", "String"),
-    ("phone_number_verified", "Boolean"),
-    ("address", "String"),
-    ("updated_at", "Number"),
-    ("identities", "String"),
-];
-
-pub fn is_standard(name: &str) -> bool {
-    STANDARD_ATTRIBUTES.iter().any(|(n, _)| *n == name)
-}
+pub use crate::schema::{STANDARD_ATTRIBUTES, is_standard};
 
 fn policy_from(p: Option<&Value>, base: PasswordPolicy) -> PasswordPolicy {
     let Some(pp) = p.and_then(|v| v.get("PasswordPolicy")) else {
@@ -58,37 +32,6 @@ fn policy_from(p: Option<&Value>, base: PasswordPolicy) -> PasswordPolicy {
             base.temporary_password_validity_days,
         ),
     }
-}
-
-fn schema_from(list: Option<&Value>) -> Result<Vec<Value>> {
-    let mut out = Vec::new();
-    for a in list.and_then(Value::as_array).into_iter().flatten() {
-        let mut a = a
-            .as_object()
-            .cloned()
-            .ok_or_else(|| CognitoError::Serialization("Schema entries must be objects".into()))?;
-        let name = a
-            .get("Name")
-            .and_then(Value::as_str)
-            .ok_or_else(|| {
-                CognitoError::InvalidParameter("Schema attribute requires a Name".into())
-            })?
-            .to_owned();
-        let full = if is_standard(&name) || name.starts_with("custom:") {
-            name
-        } else {
-            format!("custom:{name}")
-        };
-        a.insert("Name".into(), Value::from(full));
-        a.entry("AttributeDataType")
-            .or_insert(Value::from("String"));
-        a.entry("DeveloperOnlyAttribute")
-            .or_insert(Value::Bool(false));
-        a.entry("Mutable").or_insert(Value::Bool(true));
-        a.entry("Required").or_insert(Value::Bool(false));
-        out.push(Value::Object(a));
-    }
-    Ok(out)
 }
 
 const EXTRA_MEMBERS: &[&str] = &[
@@ -110,6 +53,39 @@ const EXTRA_MEMBERS: &[&str] = &[
     "UserPoolTier",
 ];
 
+/// `VerificationMessageTemplate` and the legacy top-level message members describe the same
+/// texts: what a request sets in one form is filled into the other when that one is absent.
+const MESSAGE_PAIRS: &[(&str, &str)] = &[
+    ("SmsMessage", "SmsVerificationMessage"),
+    ("EmailMessage", "EmailVerificationMessage"),
+    ("EmailSubject", "EmailVerificationSubject"),
+];
+
+fn sync_verification_messages(p: &Params, extra: &mut Map<String, Value>) {
+    let template = p
+        .get("VerificationMessageTemplate")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    for (member, legacy) in MESSAGE_PAIRS {
+        match (template.get(*member), p.get(legacy)) {
+            (Some(v), None) => {
+                extra.insert((*legacy).to_owned(), v.clone());
+            }
+            (None, Some(v)) => {
+                if let Some(t) = extra
+                    .entry("VerificationMessageTemplate")
+                    .or_insert(json!({}))
+                    .as_object_mut()
+                {
+                    t.insert((*member).to_owned(), v.clone());
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
 pub async fn create(app: &AppState, call: &Call) -> Result<Value> {
     let p = &call.params;
     let name = p.str("PoolName")?.to_owned();
@@ -126,6 +102,14 @@ pub async fn create(app: &AppState, call: &Call) -> Result<Value> {
         }
     }
     extra.entry("LambdaConfig").or_insert(json!({}));
+    // What Cognito fills in when a pool is created without them.
+    extra
+        .entry("EmailConfiguration")
+        .or_insert(json!({"EmailSendingAccount": "COGNITO_DEFAULT"}));
+    extra
+        .entry("VerificationMessageTemplate")
+        .or_insert(json!({"DefaultEmailOption": "CONFIRM_WITH_CODE"}));
+    sync_verification_messages(p, &mut extra);
     extra
         .entry("AdminCreateUserConfig")
         .or_insert(json!({"AllowAdminCreateUserOnly": false, "UnusedAccountValidityDays": 7}));
@@ -148,7 +132,7 @@ pub async fn create(app: &AppState, call: &Call) -> Result<Value> {
         created: now,
         modified: now,
         policy: policy_from(p.get("Policies"), PasswordPolicy::default()),
-        schema: schema_from(p.get("Schema"))?,
+        schema: schema::from_request(p.get("Schema"))?,
         username_attributes,
         alias_attributes,
         auto_verified_attributes: p.strings("AutoVerifiedAttributes"),
@@ -196,17 +180,7 @@ pub fn pool_json(m: &PoolMeta, users: usize) -> Value {
             {
                 return o.clone();
             }
-            let mut a = json!({
-                "Name": n,
-                "AttributeDataType": t,
-                "DeveloperOnlyAttribute": false,
-                "Mutable": *n != "sub",
-                "Required": *n == "sub",
-            });
-            if *t == "String" {
-                a["StringAttributeConstraints"] = json!({"MinLength": "0", "MaxLength": "2048"});
-            }
-            a
+            schema::standard_json(n, t)
         })
         .collect();
     schema.extend(
@@ -310,6 +284,7 @@ pub async fn update(app: &AppState, p: &Params) -> Result<Value> {
                 m.extra.insert((*k).to_owned(), v.clone());
             }
         }
+        sync_verification_messages(p, &mut m.extra);
         m.modified = app.clock.now_f64();
         recs.push(Record::PutPool { meta: m.clone() });
         Ok(json!({}))

@@ -403,3 +403,22 @@ def test_account_id_comes_from_a_twelve_digit_access_key(url):
     default = cs.idp(url).create_user_pool(PoolName="acct-default")["UserPool"]["Arn"]
     account = default.split(":")[4]
     assert account.isdigit() and len(account) == 12 and account != "123456789012"
+
+
+def test_create_user_pool_schema_is_validated_and_normalised(c):
+    with pytest.raises(ClientError) as e:
+        c.create_user_pool(PoolName="bad", Schema=[{"Name": "tier", "Required": True, "AttributeDataType": "String"}])
+    assert error_code(e) == "InvalidParameterException"
+    with pytest.raises(ClientError) as e:
+        c.create_user_pool(PoolName="bad", Schema=[{"Name": "email", "AttributeDataType": "Number"}])
+    assert "standard schema attribute email" in e.value.response["Error"]["Message"]
+    pool = c.create_user_pool(
+        PoolName="typed",
+        Schema=[{"Name": "secret", "AttributeDataType": "String", "DeveloperOnlyAttribute": True}],
+        VerificationMessageTemplate={"EmailMessage": "Code {####}", "EmailSubject": "Hi"},
+    )["UserPool"]
+    names = {a["Name"]: a for a in pool["SchemaAttributes"]}
+    assert names["dev:custom:secret"]["DeveloperOnlyAttribute"] is True
+    assert names["birthdate"]["StringAttributeConstraints"] == {"MinLength": "10", "MaxLength": "10"}
+    assert pool["EmailVerificationMessage"] == "Code {####}"
+    assert pool["EmailConfiguration"] == {"EmailSendingAccount": "COGNITO_DEFAULT"}

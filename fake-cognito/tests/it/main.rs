@@ -15,4 +15,5 @@ mod lifecycle;
 mod oauth;
 mod persistence;
 mod recovery;
+mod schema;
 mod tokens;
