@@ -40,7 +40,7 @@ pub async fn spec() -> Json<Value> {
             "/_fake/codes": {"get": {"summary": "verification codes (kind signup|forgot_password)",
                 "parameters": [{"name": "pool_id", "in": "query", "schema": {"type": "string"}},
                                {"name": "username", "in": "query", "schema": {"type": "string"}}],
-                "responses": {"200": {"description": "{\"results\":[{pool_id,username,kind,code,created_at}]}"}}}},
+                "responses": {"200": {"description": "{\"results\":[{pool_id,username,kind,code,created_at,attribute}]}"}}}},
             "/_fake/state": {"get": {"summary": "state dump without private keys or password material",
                 "responses": {"200": {"description": "{state, kids}"}}}},
             "/_fake/reset": {"post": {"summary": "forget every pool (keys stay)",

@@ -74,6 +74,8 @@ pub async fn codes(
                     "kind": c.kind,
                     "code": c.code,
                     "created_at": c.created_at,
+                    // Where it went (`email`, `phone_number`), null when no message could be.
+                    "attribute": c.attribute,
                 }));
             }
         }

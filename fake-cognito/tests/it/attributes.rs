@@ -90,7 +90,7 @@ async fn sign_up_sends_the_code_to_the_auto_verified_attribute_the_user_has() {
     assert!(r.get("CodeDeliveryDetails").is_none(), "{r}");
 
     // With both auto-verified, Cognito verifies only the phone number.
-    let (_, both) = l
+    let (both_pool, both) = l
         .pool(json!({"AutoVerifiedAttributes": ["email", "phone_number"]}))
         .await;
     let r = l
@@ -108,6 +108,10 @@ async fn sign_up_sends_the_code_to_the_auto_verified_attribute_the_user_has() {
         json!({"Destination": "+*******0101", "DeliveryMedium": "SMS",
                "AttributeName": "phone_number"})
     );
+    let (_, codes) = l
+        .get(&format!("/_fake/codes?pool_id={both_pool}&username=dora"))
+        .await;
+    assert_eq!(codes["results"][0]["attribute"], "phone_number");
 }
 
 #[tokio::test]
