@@ -36,6 +36,13 @@ pub enum CellError {
     IndexExists(String),
     #[error("{message}")]
     Conflict { code: &'static str, message: String },
+    /// Any other Marqo error class, with its own status and code.
+    #[error("{message}")]
+    Coded {
+        status: StatusCode,
+        code: &'static str,
+        message: String,
+    },
     #[error("request body too large (limit {0} bytes)")]
     TooLarge(usize),
     #[error("{message}")]
@@ -60,6 +67,7 @@ impl CellError {
             IndexNotFound(_) | DocumentNotFound { .. } | NotFound(_) => StatusCode::NOT_FOUND,
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             IndexExists(_) | Conflict { .. } => StatusCode::CONFLICT,
+            Coded { status, .. } => *status,
             TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Unprocessable { .. } | Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Persistence(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -82,7 +90,7 @@ impl CellError {
             NotFound(_) => "not_found",
             MethodNotAllowed => "method_not_allowed",
             IndexExists(_) => "index_already_exists",
-            Conflict { code, .. } => code,
+            Conflict { code, .. } | Coded { code, .. } => code,
             TooLarge(_) => "request_too_large",
             Unprocessable { .. } | Validation(_) => "unprocessable_entity",
             Persistence(_) => "persistence_unavailable",

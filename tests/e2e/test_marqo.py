@@ -234,3 +234,30 @@ def test_strict_rejections_through_the_client(client_factory):
         assert index.search("apples", search_method="LEXICAL", language="en")["hits"][0]["_id"] == "p1"
     finally:
         client_factory().delete_index(name)
+
+
+def test_telemetry_and_system_routes(client_factory, cell):
+    """Issue 19: `return_telemetry=True` gets Marqo's telemetry object; devices, models, version."""
+    mq = client_factory()
+    name = unique_name("telemetry")
+    mq.create_index(name, model="hf/e5-small-v2")
+    try:
+        timed = marqo.Client(url=cell.url, api_key=cell.api_key, return_telemetry=True)
+        res = timed.index(name).search("apples")
+        assert isinstance(res["telemetry"]["timesMs"][f"POST /indexes/{name}/search"], float)
+        assert "telemetry" not in client_factory().index(name).search("apples")
+        index = client_factory().index(name)
+        assert index.get_marqo()["version"] == "2.23.1"
+        assert index.health()["status"] == "green"
+        assert index.get_cpu_info()["cpu_usage_percent"].endswith(" %")
+        with pytest.raises(MarqoWebError) as e:
+            index.get_cuda_info()
+        assert (e.value.status_code, e.value.code) == (400, "hardware_compatability_error")
+        assert {"model_name": "hf/e5-small-v2", "model_device": "cpu"} in index.get_loaded_models()["models"]
+        # py-marqo sends only model_name; the cell takes the device as cpu
+        assert index.eject_model("hf/e5-small-v2")["result"] == "success"
+        with pytest.raises(MarqoWebError) as e:
+            index.eject_model("no/such-model")
+        assert (e.value.status_code, e.value.code) == (404, "model_not_in_cache")
+    finally:
+        client_factory().delete_index(name)

@@ -199,6 +199,42 @@ fn parse_mappings(v: Option<&Value>) -> CellResult<Option<Map<String, Value>>> {
     }
 }
 
+/// A custom vector whose length is not the model's dimension fails Marqo's `CustomVector`
+/// model, and that pydantic error escapes the per-document loop: the whole request is a 400
+/// `invalid_argument` whose message is pydantic's error list as JSON (documents are walked last
+/// to first, as Marqo does).
+fn check_custom_vector_dims(
+    docs: &[Value],
+    s: &Settings,
+    mappings: Option<&Map<String, Value>>,
+) -> CellResult<()> {
+    let is_custom = |k: &str| {
+        if s.structured {
+            s.field(k).is_some_and(|f| f.kind == "custom_vector")
+        } else {
+            mappings
+                .and_then(|m| m.get(k))
+                .and_then(|m| m.get("type"))
+                .and_then(Value::as_str)
+                == Some("custom_vector")
+        }
+    };
+    for doc in docs.iter().rev().filter_map(Value::as_object) {
+        for (k, v) in doc {
+            let Some(len) = v.get("vector").and_then(Value::as_array).map(Vec::len) else {
+                continue;
+            };
+            if len != s.dim && is_custom(k) {
+                let dim = s.dim;
+                return Err(CellError::InvalidArgument(format!(
+                    r#"[{{"loc": ["__root__"], "msg": "Custom vector must have dimension of {dim}, but given vector is of length {len}", "type": "value_error"}}]"#
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// What an add request writes: one answer item per document (none for an `_id` that a later
 /// document of the same batch repeats: the last occurrence wins) and the valid records.
 pub struct AddBatch {
@@ -219,6 +255,7 @@ pub fn validate_add(
     } else {
         parse_mappings(body.get("mappings"))?
     };
+    check_custom_vector_dims(docs, s, mappings.as_ref())?;
     // Last occurrence of an _id wins; earlier ones get no item.
     let mut last: HashMap<String, usize> = HashMap::new();
     for (i, d) in docs.iter().enumerate() {

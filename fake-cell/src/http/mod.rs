@@ -6,13 +6,15 @@
 //! - [`data`]: the data plane (every index server, and the main port for single-URL clients);
 //! - [`auth`]: `x-api-key` → account and scopes;
 //! - [`body`]: JSON bodies and query strings the way Marqo's clients send them;
-//! - [`openapi`]: serves `/openapi.json`.
+//! - [`openapi`]: serves `/openapi.json`;
+//! - [`telemetry`]: `?telemetry=true` adds Marqo's `telemetry` object.
 
 pub mod auth;
 pub mod body;
 pub mod control;
 pub mod data;
 pub mod openapi;
+pub mod telemetry;
 
 use std::sync::Arc;
 
@@ -43,12 +45,13 @@ async fn method_not_allowed() -> CellError {
     CellError::MethodNotAllowed
 }
 
-/// Finish a router: JSON fallbacks, body limit, request tracing (service-kit's: method, path,
+/// Finish a router: JSON fallbacks, `?telemetry=true`, body limit, request tracing (service-kit's: method, path,
 /// status and latency at debug level), state.
 fn finish(routes: Router<Arc<Cell>>, cell: Arc<Cell>) -> Router {
     let routes = routes
         .fallback(route_not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn(telemetry::telemetry))
         .layer(DefaultBodyLimit::max(body::BODY_LIMIT));
     service_kit::telemetry::trace_requests(routes).with_state(cell)
 }

@@ -9,3 +9,4 @@ mod in_process;
 mod lifecycle;
 mod strict;
 mod support;
+mod system_routes;

@@ -36,10 +36,12 @@ pub fn tensor_fields(
 
 fn dense_part(v: &[f32], s: &Settings) -> CellResult<SparseVec> {
     if v.len() != s.dim {
+        // Marqo's words (tensor_search.py, checked on every query and context vector).
         return Err(CellError::InvalidArgument(format!(
-            "vector has {} dimensions, the index model has {}",
-            v.len(),
-            s.dim
+            "The dimension of the vectors returned by the model or given by the context vectors \
+             does not match the expected dimension. Expected dimension {} but got {}",
+            s.dim,
+            v.len()
         )));
     }
     Ok(embed::from_dense(v, true))

@@ -1,51 +1,23 @@
 //! The data-plane routes, served both by every index server and by the main port (single-URL
 //! clients), like open-source Marqo's API, plus the index-less calls cloud-mode clients send to
 //! `/api/...`. Handlers: [`indexes`] (create / delete / list / status), [`documents`],
-//! [`info`] (settings, stats, health), [`search`] (search, recommend, embed).
+//! [`info`] (settings, stats, health), [`search`] (search, recommend, embed), [`system`] (root,
+//! health, models, devices).
 
 pub mod documents;
 pub mod indexes;
 pub mod info;
 pub mod search;
+pub mod system;
 
 use std::sync::Arc;
 
+use axum::Router;
 use axum::routing::{delete, get, post};
-use axum::{Json, Router};
-use serde_json::{Value, json};
 
-use crate::error::{CellError, CellResult};
+use self::system::{cpu, cuda, eject, health, models, root};
 use crate::http::control;
-use crate::lifecycle::MARQO_VERSION;
 use crate::state::Cell;
-
-pub async fn root() -> Json<Value> {
-    Json(json!({"message": "Welcome to Marqo", "version": MARQO_VERSION}))
-}
-
-async fn health() -> Json<Value> {
-    Json(info::health_body())
-}
-
-async fn models() -> Json<Value> {
-    Json(json!({"models": [{"model_name": "hf/e5-base-v2", "model_device": "cpu"}]}))
-}
-
-async fn eject() -> CellResult<Json<Value>> {
-    Err(CellError::NotFound(
-        "model_not_in_cache: the fake cell loads no models".into(),
-    ))
-}
-
-async fn cpu() -> Json<Value> {
-    Json(
-        json!({"cpu_usage_percent": "1.0 %", "memory_used_percent": "10.0 %", "memory_used_gb": "1.0"}),
-    )
-}
-
-async fn cuda() -> Json<Value> {
-    Json(json!({"cuda_devices": []}))
-}
 
 /// Data-plane routes without state (merged into the main router too).
 pub fn routes() -> Router<Arc<Cell>> {

@@ -1,0 +1,190 @@
+//! Issue 19's small routes and Marqo's wording: `GET /` (the emulated version), `/health`,
+//! index health, `GET|DELETE /models`, `/device/{cpu,cuda}`, `?telemetry=true`, and custom
+//! vector dimension errors in add_documents and search. Each check runs in-process (tower
+//! oneshot) and against the real binary over HTTP.
+
+use axum::http::Method;
+use serde_json::{Value, json};
+
+use crate::in_process::{cell_with_index, send};
+use crate::support::{CellProc, call};
+
+/// Where requests go: the router in-process or a running binary.
+enum Target {
+    InProcess(axum::Router),
+    Http(String),
+}
+
+impl Target {
+    async fn req(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+        match self {
+            Target::InProcess(app) => {
+                let m = Method::from_bytes(method.as_bytes()).unwrap();
+                let text = body.map(|b| b.to_string());
+                send(app, m, path, text.as_deref()).await
+            }
+            Target::Http(url) => {
+                let m = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+                call(m, &format!("{url}{path}"), None, body.as_ref()).await
+            }
+        }
+    }
+}
+
+/// Every check, against an open cell that already has the empty index `st` (`hf/e5-base-v2`).
+async fn exercise(t: &Target) {
+    let (s, r) = t.req("GET", "/", None).await;
+    assert_eq!(
+        (s, r),
+        (
+            200,
+            json!({"message": "Welcome to Marqo", "version": "2.23.1"})
+        )
+    );
+    let green = json!({"status": "green", "inference": {"status": "green"},
+        "backend": {"status": "green", "memoryIsAvailable": true, "storageIsAvailable": true}});
+    assert_eq!(t.req("GET", "/health", None).await, (200, green.clone()));
+    assert_eq!(t.req("GET", "/indexes/st/health", None).await, (200, green));
+    let (s, r) = t.req("GET", "/indexes/nope/health", None).await;
+    assert_eq!((s, r["code"].as_str()), (404, Some("index_not_found")));
+
+    models_and_devices(t).await;
+    telemetry(t).await;
+    custom_vector_dimensions(t).await;
+}
+
+async fn models_and_devices(t: &Target) {
+    let (s, r) = t.req("GET", "/models", None).await;
+    assert_eq!(s, 200);
+    assert!(
+        r["models"]
+            .as_array()
+            .unwrap()
+            .contains(&json!({"model_name": "hf/e5-base-v2", "model_device": "cpu"})),
+        "{r}"
+    );
+    let (s, r) = t
+        .req(
+            "DELETE",
+            "/models?model_name=hf%2Fe5-base-v2&model_device=cpu",
+            None,
+        )
+        .await;
+    assert_eq!((s, r["result"].as_str()), (200, Some("success")), "{r}");
+    assert_eq!(
+        r["message"],
+        "successfully eject model_name `hf/e5-base-v2` from device `cpu`"
+    );
+    let (s, r) = t
+        .req(
+            "DELETE",
+            "/models?model_name=hf/e5-base-v2&model_device=cuda",
+            None,
+        )
+        .await;
+    assert_eq!(
+        (s, r["code"].as_str()),
+        (404, Some("model_not_in_cache")),
+        "{r}"
+    );
+    assert_eq!(
+        r["message"],
+        "The model_name `hf/e5-base-v2` device `cuda` is not cached or found"
+    );
+    let (s, r) = t.req("DELETE", "/models?model_device=cpu", None).await;
+    assert_eq!(
+        (s, r["code"].as_str()),
+        (422, Some("unprocessable_entity")),
+        "{r}"
+    );
+    let missing = json!([{"loc": ["query", "model_name"], "msg": "field required",
+        "type": "value_error.missing"}]);
+    assert_eq!(r["detail"], missing);
+    // py-marqo's eject_model sends no model_device: cpu is assumed.
+    let (s, r) = t
+        .req("DELETE", "/models?model_name=hf/e5-base-v2", None)
+        .await;
+    assert_eq!((s, r["result"].as_str()), (200, Some("success")), "{r}");
+
+    let (s, r) = t.req("GET", "/device/cpu", None).await;
+    assert_eq!(s, 200);
+    for k in ["cpu_usage_percent", "memory_used_percent"] {
+        assert!(r[k].as_str().unwrap().ends_with(" %"), "{r}");
+    }
+    assert!(
+        r["memory_used_gb"].as_str().unwrap().parse::<f64>().is_ok(),
+        "{r}"
+    );
+    let (s, r) = t.req("GET", "/device/cuda", None).await;
+    assert_eq!(
+        (s, r["code"].as_str()),
+        (400, Some("hardware_compatability_error")),
+        "{r}"
+    );
+    assert_eq!(r["message"], "CUDA is not available on this instance");
+}
+
+async fn telemetry(t: &Target) {
+    let q = Some(json!({"q": "anything"}));
+    let (s, r) = t
+        .req("POST", "/indexes/st/search?telemetry=True", q.clone())
+        .await;
+    assert_eq!(s, 200, "{r}");
+    assert!(
+        r["telemetry"]["timesMs"]["POST /indexes/st/search"].is_number(),
+        "{r}"
+    );
+    assert!(r["hits"].is_array());
+    let (_, r) = t.req("POST", "/indexes/st/search", q).await;
+    assert!(r.get("telemetry").is_none(), "{r}");
+    let (s, r) = t.req("GET", "/indexes?&telemetry=true", None).await;
+    assert_eq!((s, &r["telemetry"]), (200, &json!({})), "{r}");
+    let (s, r) = t
+        .req("GET", "/indexes/nope/stats?telemetry=true", None)
+        .await;
+    assert_eq!((s, &r["telemetry"]), (404, &json!({})), "{r}");
+}
+
+async fn custom_vector_dimensions(t: &Target) {
+    let docs = json!({"documents": [{"_id": "v", "vec": {"vector": [0.1, 0.2, 0.3]}}],
+        "tensorFields": ["vec"], "mappings": {"vec": {"type": "custom_vector"}}});
+    let (s, r) = t.req("POST", "/indexes/st/documents", Some(docs)).await;
+    assert_eq!(
+        (s, r["code"].as_str()),
+        (400, Some("invalid_argument")),
+        "{r}"
+    );
+    assert_eq!(
+        r["message"],
+        r#"[{"loc": ["__root__"], "msg": "Custom vector must have dimension of 768, but given vector is of length 3", "type": "value_error"}]"#
+    );
+    let want = "The dimension of the vectors returned by the model or given by the context vectors \
+                does not match the expected dimension. Expected dimension 768 but got 2";
+    let ctx = json!({"q": "x", "context": {"tensor": [{"vector": [1.0, 0.0], "weight": 1}]}});
+    let (s, r) = t.req("POST", "/indexes/st/search", Some(ctx)).await;
+    assert_eq!(
+        (s, r["code"].as_str(), r["message"].as_str()),
+        (400, Some("invalid_argument"), Some(want)),
+        "{r}"
+    );
+    let custom = json!({"q": {"customVector": {"content": "x", "vector": [1.0, 0.0]}}});
+    let (s, r) = t.req("POST", "/indexes/st/search", Some(custom)).await;
+    assert_eq!((s, r["message"].as_str()), (400, Some(want)), "{r}");
+}
+
+#[tokio::test]
+async fn system_routes_in_process() {
+    let (_dir, cell, app) = cell_with_index("st").await;
+    exercise(&Target::InProcess(app)).await;
+    fake_cell::servers::stop_all(&cell);
+}
+
+#[tokio::test]
+async fn system_routes_over_http() {
+    let dir = tempfile::tempdir().unwrap();
+    let cell = CellProc::start(dir.path(), &["--open"]).await;
+    let t = Target::Http(cell.url.clone());
+    let (s, r) = t.req("POST", "/indexes/st", Some(json!({}))).await;
+    assert_eq!(s, 200, "{r}");
+    exercise(&t).await;
+}
