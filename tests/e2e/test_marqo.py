@@ -223,6 +223,13 @@ def test_strict_rejections_through_the_client(client_factory):
         assert e.message["message"] == "result_count must be an integer greater than 0! Received 0"
         e = _rejected(lambda: index.search("apples", limit=1001))
         assert "MARQO_MAX_SEARCH_LIMIT limit of [1000]" in e.message["message"]
+        # embed and recommend bodies are models too
+        e = _rejected(lambda: index.embed("apples", content_type="passage"))
+        assert (e.status_code, e.message["detail"][0]["loc"]) == (422, ["body", "content_type"])
+        e = _rejected(lambda: index.embed([]))
+        assert e.message["detail"][0]["msg"] == "Embed content list should not be empty"
+        assert len(index.embed("apples", content_type="document")["embeddings"]) == 1
+        assert index.recommend(["p1"], limit=1)["hits"][0]["_id"] == "p2"
         # an unknown index setting
         e = _rejected(lambda: mq.create_index(unique_name("strict-bad"), settings_dict={
             "model": "hf/e5-small-v2", "bogus": 1}))

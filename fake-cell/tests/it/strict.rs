@@ -65,9 +65,12 @@ fn bound(body: Value, msg: &'static str) -> Case {
 
 const S: &str = "/indexes/st/search";
 const D: &str = "/indexes/st/documents";
+const R: &str = "/indexes/st/recommend";
+const E: &str = "/indexes/st/embed";
 
 fn cases() -> Vec<Case> {
     let mut all = unknown_and_wrong_types();
+    all.extend(other_bodies());
     all.extend(hybrid_and_method_cases());
     all
 }
@@ -183,6 +186,69 @@ fn unknown_and_wrong_types() -> Vec<Case> {
             json!(["body"]),
             "type_error.dict",
             "value is not a valid dict",
+        ),
+    ]
+}
+
+/// Unknown keys and types in the update, recommend and embed bodies.
+fn other_bodies() -> Vec<Case> {
+    let extra = "value_error.extra";
+    let extra_msg = "extra fields not permitted";
+    vec![
+        Case {
+            method: "PATCH",
+            ..case(
+                D,
+                json!({"documents": [{"_id": "a"}], "bogus": 1}),
+                json!(["body", "bogus"]),
+                extra,
+                extra_msg,
+            )
+        },
+        Case {
+            method: "PATCH",
+            ..case(
+                D,
+                json!({"documents": [1]}),
+                json!(["body", "documents", 0]),
+                "type_error.dict",
+                "value is not a valid dict",
+            )
+        },
+        case(
+            R,
+            json!({"documents": ["a"], "bogus": 1}),
+            json!(["body", "bogus"]),
+            extra,
+            extra_msg,
+        ),
+        case(
+            R,
+            json!({"limit": 1}),
+            json!(["body", "documents"]),
+            "value_error.missing",
+            "field required",
+        ),
+        case(
+            E,
+            json!({"content": "x", "bogus": 1}),
+            json!(["body", "bogus"]),
+            extra,
+            extra_msg,
+        ),
+        case(
+            E,
+            json!({"content": []}),
+            json!(["body", "content"]),
+            "value_error",
+            "Embed content list should not be empty",
+        ),
+        case(
+            E,
+            json!({"content": "x", "content_type": "passage"}),
+            json!(["body", "content_type"]),
+            "type_error.enum",
+            "value is not a valid enumeration member; permitted: 'query', 'document'",
         ),
     ]
 }
@@ -310,34 +376,45 @@ fn hybrid_and_method_cases() -> Vec<Case> {
 
 /// Requests Marqo accepts must keep working (py-marqo's own bodies, method-specific
 /// parameters where they belong).
-fn accepted() -> Vec<(&'static str, Value)> {
+fn accepted() -> Vec<(&'static str, &'static str, Value)> {
+    let post = |path, body| ("POST", path, body);
     vec![
-        (
+        post(
             S,
             json!({"q": "x", "limit": 10, "offset": 0, "searchMethod": "TENSOR", "showHighlights": true}),
         ),
-        (
+        post(
             S,
             json!({"q": "x", "searchMethod": "lexical", "language": "en", "limit": "3"}),
         ),
-        (
+        post(
             S,
             json!({"q": "x", "searchMethod": "HYBRID", "facets": {"fields": {}}, "trackTotalHits": true,
             "hybridParameters": {"retrievalMethod": "lexical", "rankingMethod": "tensor"}}),
         ),
-        (
+        post(
             S,
             json!({"q": "x", "searchMethod": "HYBRID", "rerankDepth": 5,
             "hybridParameters": {"alpha": 0.3, "rrfK": 10, "verbose": false}}),
         ),
-        (
+        post(
             S,
             json!({"q": "x", "image_download_headers": {}, "approximate": true, "efSearch": 100}),
         ),
-        (
+        post(
             D,
             json!({"documents": [{"_id": "a", "title": "t"}], "tensorFields": ["title"],
             "useExistingTensors": false, "mappings": null, "modelAuth": null}),
+        ),
+        ("PATCH", D, json!({"documents": [{"_id": "a", "n": 2}]})),
+        post(
+            R,
+            json!({"documents": ["a"], "allowMissingDocuments": false, "limit": 3}),
+        ),
+        post(E, json!({"content": "x", "content_type": null})),
+        post(
+            E,
+            json!({"content": [{"apple": 1.0}, "pie"], "content_type": "document"}),
         ),
     ]
 }
@@ -375,8 +452,9 @@ async fn strict_models_in_process() {
         let (s, r) = send(&app, method, c.path, Some(&c.body.to_string())).await;
         check(&c, s, &r);
     }
-    for (path, body) in accepted() {
-        let (s, r) = send(&app, Method::POST, path, Some(&body.to_string())).await;
+    for (method, path, body) in accepted() {
+        let method = Method::from_bytes(method.as_bytes()).unwrap();
+        let (s, r) = send(&app, method, path, Some(&body.to_string())).await;
         assert_eq!(s, 200, "{path} {body}: {r}");
     }
     fake_cell::servers::stop_all(&cell);
@@ -396,17 +474,14 @@ async fn strict_models_over_http() {
     assert_eq!(s, 200, "{r}");
     for c in cases() {
         let url = format!("{}{}", cell.url, c.path);
-        let (s, r) = call(reqwest::Method::POST, &url, None, Some(&c.body)).await;
+        let method = reqwest::Method::from_bytes(c.method.as_bytes()).unwrap();
+        let (s, r) = call(method, &url, None, Some(&c.body)).await;
         check(&c, s, &r);
     }
-    for (path, body) in accepted() {
-        let (s, r) = call(
-            reqwest::Method::POST,
-            &format!("{}{path}", cell.url),
-            None,
-            Some(&body),
-        )
-        .await;
+    for (method, path, body) in accepted() {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let url = format!("{}{path}", cell.url);
+        let (s, r) = call(method, &url, None, Some(&body)).await;
         assert_eq!(s, 200, "{path} {body}: {r}");
     }
 }

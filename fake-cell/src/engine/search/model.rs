@@ -13,7 +13,7 @@ const METHODS: &[&str] = &["LEXICAL", "TENSOR", "HYBRID"];
 const RETRIEVAL: &[&str] = &["disjunction", "tensor", "lexical"];
 const RANKING: &[&str] = &["rrf", "tensor", "lexical"];
 const OPERANDS: &[&str] = &["or", "and", "weakAnd"];
-const INTERPOLATION: &[&str] = &["lerp", "nlerp", "slerp"];
+pub const INTERPOLATION: &[&str] = &["lerp", "nlerp", "slerp"];
 
 /// `SearchQuery`'s fields in declaration order (`image_download_headers`, `sortBy`,
 /// `relevanceCutoff` and `collapseFields` are aliases: only that spelling is accepted).

@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use crate::engine::documents::{self, MAX_DOCS_PER_REQUEST, MAX_IDS, add_facets, doc_json};
-use crate::engine::{add_body, model, store};
+use crate::engine::{bodies, model, store};
 use crate::error::{CellError, CellResult};
 use crate::http::auth::{Auth, AuthJson, Read, Write};
 use crate::http::body::query_flag;
@@ -62,7 +62,7 @@ pub async fn add_documents(
 ) -> CellResult<Response> {
     let started = Instant::now();
     let obj = model::body_object(&body)?;
-    add_body::check_add_body(obj)?;
+    bodies::check_add_body(obj)?;
     let docs = match obj.get("documents") {
         Some(Value::Array(a)) => a,
         _ => return Err(CellError::Internal("documents checked as a list".into())),
@@ -122,21 +122,24 @@ pub async fn update_documents(
     AuthJson(caller, body, _): AuthJson<Write>,
 ) -> CellResult<Response> {
     let started = Instant::now();
-    let docs = body
-        .get("documents")
-        .and_then(Value::as_array)
-        .ok_or_else(|| {
-            CellError::unprocessable(&["body", "documents"], "field required (a list)")
-        })?;
+    let obj = model::body_object(&body)?;
+    bodies::check_update_body(obj)?;
+    let docs = match obj.get("documents") {
+        Some(Value::Array(a)) => a,
+        _ => return Err(CellError::Internal("documents checked as a list".into())),
+    };
     let idx = cell.index_for(&caller, &name)?;
     if docs.is_empty() {
         return Err(CellError::BadRequest(
-            "Received empty update documents request".into(),
+            "Received empty update_documents request".into(),
         ));
     }
     if docs.len() > MAX_DOCS_PER_REQUEST {
         return Err(CellError::BadRequest(format!(
-            "Number of docs in update documents request exceeds limit of {MAX_DOCS_PER_REQUEST}"
+            "Number of docs in update_documents request ({}) exceeds limit of {MAX_DOCS_PER_REQUEST}. \
+             If using the Python client, break up your update_documents request into smaller \
+             batches using its client_batch_size parameter ",
+            docs.len()
         )));
     }
     cell.check_writable()?;

@@ -13,13 +13,13 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use crate::engine::embed;
 use crate::engine::model::body_object;
 use crate::engine::search::index_data::IndexData;
 use crate::engine::search::model;
 use crate::engine::search::request::{SearchReq, parse_request};
 use crate::engine::search::topk::Cand;
 use crate::engine::search::{execute, recommend, response, tensor};
+use crate::engine::{bodies, embed};
 use crate::error::{CellError, CellResult};
 use crate::http::auth::{AuthJson, Read};
 use crate::state::Cell;
@@ -80,9 +80,8 @@ pub async fn recommend(
     AuthJson(caller, body, _): AuthJson<Read>,
 ) -> CellResult<Response> {
     let started = Instant::now();
-    let o = body
-        .as_object()
-        .ok_or_else(|| CellError::unprocessable(&["body"], "body must be a JSON object"))?;
+    let o = body_object(&body)?;
+    bodies::check_recommend_body(o)?;
     let docs = recommend::parse_documents(o)?;
     let req = recommend::search_request(o)?;
     let idx = cell.index_for(&caller, &name)?;
@@ -109,6 +108,7 @@ pub async fn embed_route(
     AuthJson(caller, body, _): AuthJson<Read>,
 ) -> CellResult<Json<Value>> {
     let started = Instant::now();
+    bodies::check_embed_body(body_object(&body)?)?;
     let content = body
         .get("content")
         .cloned()
