@@ -18,6 +18,20 @@ mapfile -t manifests < <(find "$GOLDEN/k8s/base" -name '*.yaml' ! -name kustomiz
 [ "${#manifests[@]}" -gt 0 ] || { echo "no manifests under $GOLDEN/k8s/base" >&2; exit 1; }
 "$VENV/bin/kubernetes-validate" --strict --quiet -k "$K8S_VERSION" "${manifests[@]}"
 
+# Kustomize overlays: rendered with kubectl's built-in kustomize (offline) where kubectl is installed,
+# then held to the same strict schema as the base. Without kubectl they are checked only as goldens.
+if command -v kubectl >/dev/null 2>&1; then
+  for overlay in "$GOLDEN"/k8s/overlays/*/; do
+    echo "--> kustomize $overlay + kubernetes-validate --strict"
+    rendered=$(mktemp /tmp/hippodrome-kustomize-XXXXXX.yaml)
+    kubectl kustomize "$overlay" > "$rendered"
+    "$VENV/bin/kubernetes-validate" --strict --quiet -k "$K8S_VERSION" "$rendered"
+    rm -f "$rendered"
+  done
+else
+  echo "--> kubectl not installed: overlays not rendered (kubectl kustomize would check them)"
+fi
+
 echo "--> Compose specification schema"
 "$VENV/bin/check-jsonschema" --builtin-schema vendor.compose-spec "$GOLDEN/compose.yaml"
 
