@@ -354,6 +354,20 @@ fn hybrid_and_method_cases() -> Vec<Case> {
             json!({"q": "x", "approximateThreshold": 2}),
             "'approximateThreshold' must be between 0 and 1, got 2.0.",
         ),
+        Case {
+            code: "invalid_argument",
+            ..bound(
+                json!({"q": "x", "context": {"tensor": []}}),
+                "The number of tensors must be between 1 and 64",
+            )
+        },
+        Case {
+            code: "invalid_argument",
+            ..bound(
+                json!({"q": "x", "scoreModifiers": {"add_to_score": [{"field_name": "_id"}]}}),
+                "_id is not allowed as a field_name",
+            )
+        },
         // limit / offset bounds: Marqo's 400s.
         bound(
             json!({"q": "x", "limit": 0}),

@@ -64,7 +64,7 @@ pub fn parse_modifiers(v: Option<&Value>, key: &str) -> CellResult<Option<Modifi
             match (f, w) {
                 (Some("_id"), _) => {
                     return Err(CellError::InvalidArgument(
-                        "score modifiers cannot use _id".into(),
+                        "_id is not allowed as a field_name".into(),
                     ));
                 }
                 (Some(f), Some(w)) => target.push((f.to_string(), w)),

@@ -219,6 +219,12 @@ fn parse_context(v: Option<&Value>) -> CellResult<Vec<(Vec<f32>, f32)>> {
     let list = c.get("tensor").and_then(Value::as_array).ok_or_else(|| {
         CellError::unprocessable(&["body", "context"], "context needs a tensor list")
     })?;
+    // SearchContext's validator raises InvalidArgError (a 400, not a 422).
+    if !(1..=64).contains(&list.len()) {
+        return Err(CellError::InvalidArgument(
+            "The number of tensors must be between 1 and 64".into(),
+        ));
+    }
     for item in list {
         let v = embed::vector_field(item);
         let w = item.get("weight").map_or(Some(1.0), Value::as_f64);
