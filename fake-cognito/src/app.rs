@@ -207,6 +207,11 @@ pub enum Session {
         user_key: Option<String>,
         srp: crate::auth::srp::ServerSession,
     },
+    /// An MFA challenge (`crate::mfa::challenge`).
+    Mfa {
+        owner: crate::mfa::challenge::Owner,
+        step: crate::mfa::challenge::Step,
+    },
 }
 
 /// Session id -> (deadline in the app clock's unix ms, session), plus insertion order for

@@ -40,6 +40,10 @@ pub enum CognitoError {
     #[error("{0}")]
     UnsupportedOperation(String),
     #[error("{0}")]
+    EnableSoftwareTokenMfa(String),
+    #[error("{0}")]
+    SoftwareTokenMfaNotFound(String),
+    #[error("{0}")]
     Unauthorized(String),
     #[error("{0}")]
     UnknownOperation(String),
@@ -77,6 +81,8 @@ impl CognitoError {
             LimitExceeded(_) => "LimitExceededException",
             UnsupportedTokenType(_) => "UnsupportedTokenTypeException",
             UnsupportedOperation(_) => "UnsupportedOperationException",
+            EnableSoftwareTokenMfa(_) => "EnableSoftwareTokenMFAException",
+            SoftwareTokenMfaNotFound(_) => "SoftwareTokenMFANotFoundException",
             Unauthorized(_) => "UnauthorizedException",
             UnknownOperation(_) => "UnknownOperationException",
             Serialization(_) => "SerializationException",

@@ -23,6 +23,7 @@ pub mod groups;
 pub mod ids;
 pub mod keys;
 pub mod list_filter;
+pub mod mfa;
 pub mod model;
 pub mod oauth;
 pub mod openapi;

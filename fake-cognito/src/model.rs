@@ -79,6 +79,9 @@ pub struct PoolMeta {
     pub domain: Option<String>,
     #[serde(default)]
     pub resource_servers: BTreeMap<String, Value>,
+    /// The factors `SetUserPoolMfaConfig` enabled (`mfa` above is OFF / ON / OPTIONAL).
+    #[serde(default)]
+    pub mfa_factors: crate::mfa::PoolFactors,
 }
 
 impl PoolMeta {
@@ -211,6 +214,8 @@ pub struct User {
     /// Global sign-out time (unix ms): sessions that started at or before it are revoked.
     #[serde(default)]
     pub signed_out_ms: i64,
+    #[serde(default)]
+    pub mfa: crate::mfa::UserMfa,
 }
 
 impl User {
@@ -235,6 +240,7 @@ impl User {
             groups: Default::default(),
             codes: Vec::new(),
             signed_out_ms: 0,
+            mfa: Default::default(),
         }
     }
 }

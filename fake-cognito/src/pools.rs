@@ -121,6 +121,9 @@ pub async fn create(app: &AppState, call: &Call) -> Result<Value> {
                 .into(),
         ));
     }
+    if let Some(mfa) = p.opt_str("MfaConfiguration") {
+        crate::mfa::config::check_mfa_configuration(mfa)?;
+    }
     let meta = PoolMeta {
         arn: format!(
             "arn:aws:cognito-idp:{}:{}:userpool/{id}",
@@ -145,6 +148,7 @@ pub async fn create(app: &AppState, call: &Call) -> Result<Value> {
         extra,
         domain: None,
         resource_servers: Default::default(),
+        mfa_factors: Default::default(),
     };
     let out = pool_json(&meta, 0);
     app.commit(|store, recs| {
@@ -277,6 +281,7 @@ pub async fn update(app: &AppState, p: &Params) -> Result<Value> {
             m.auto_verified_attributes = p.strings("AutoVerifiedAttributes");
         }
         if let Some(mfa) = p.opt_str("MfaConfiguration") {
+            crate::mfa::config::check_mfa_configuration(mfa)?;
             m.mfa = mfa.to_owned();
         }
         for k in EXTRA_MEMBERS {

@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 use crate::app::AppState;
 use crate::error::{CognitoError, Result};
 use crate::params::Params;
-use crate::{auth, clients, groups, pools, users};
+use crate::{auth, clients, groups, mfa, pools, users};
 
 const PREFIX: &str = "AWSCognitoIdentityProviderService.";
 
@@ -165,6 +165,12 @@ async fn dispatch(app: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<Va
         "RespondToAuthChallenge" | "AdminRespondToAuthChallenge" => {
             auth::challenges::respond(app, p).await
         }
+        "SetUserPoolMfaConfig" => mfa::config::set(app, p).await,
+        "GetUserPoolMfaConfig" => mfa::config::get(app, p),
+        "AssociateSoftwareToken" => mfa::software::associate(app, p).await,
+        "VerifySoftwareToken" => mfa::software::verify(app, p).await,
+        "SetUserMFAPreference" => mfa::preference::set_own(app, p).await,
+        "AdminSetUserMFAPreference" => mfa::preference::admin_set(app, p).await,
         "GlobalSignOut" => auth::refresh::global_sign_out(app, p).await,
         "AdminUserGlobalSignOut" => auth::refresh::admin_global_sign_out(app, p).await,
         "RevokeToken" => auth::refresh::revoke_token(app, p).await,

@@ -70,7 +70,18 @@ pub async fn respond(app: &AppState, p: &Params) -> Result<Value> {
     let responses = p.string_map("ChallengeResponses");
     let (meta, client) = super::pool_and_client(app, client_id, p.opt_str("UserPoolId"))?;
     match challenge {
-        "PASSWORD_VERIFIER" => password_verifier(app, &meta, &client, &responses),
+        "PASSWORD_VERIFIER" => password_verifier(app, &meta, &client, &responses).await,
+        "SMS_MFA" | "SOFTWARE_TOKEN_MFA" | "EMAIL_OTP" | "SELECT_MFA_TYPE" | "MFA_SETUP" => {
+            crate::mfa::challenge::respond(
+                app,
+                &meta,
+                &client,
+                challenge,
+                p.opt_str("Session"),
+                &responses,
+            )
+            .await
+        }
         "NEW_PASSWORD_REQUIRED" => {
             new_password(app, &meta, &client, p.opt_str("Session"), &responses).await
         }
@@ -80,7 +91,7 @@ pub async fn respond(app: &AppState, p: &Params) -> Result<Value> {
     }
 }
 
-fn password_verifier(
+async fn password_verifier(
     app: &AppState,
     meta: &PoolMeta,
     client: &Client,
@@ -132,7 +143,7 @@ fn password_verifier(
             .ok_or_else(CognitoError::bad_credentials)?
     };
     super::check_user_state(&user)?;
-    after_password(app, meta, client, &user_key, &user)
+    after_password(app, meta, client, &user_key, &user).await
 }
 
 async fn new_password(
@@ -213,5 +224,5 @@ async fn new_password(
             Ok(user.clone())
         })
         .await?;
-    after_password(app, meta, client, &user_key, &user)
+    after_password(app, meta, client, &user_key, &user).await
 }

@@ -140,11 +140,11 @@ pub async fn initiate_auth(app: &AppState, p: &Params, admin: bool) -> Result<Va
             let result = refresh::refresh_tokens(app, &client, token, Some(&params))?;
             Ok(json!({"AuthenticationResult": result, "ChallengeParameters": {}}))
         }
-        _ => password_login(app, &meta, &client, &params),
+        _ => password_login(app, &meta, &client, &params).await,
     }
 }
 
-fn password_login(
+async fn password_login(
     app: &AppState,
     meta: &PoolMeta,
     client: &Client,
@@ -163,11 +163,12 @@ fn password_login(
     if !ok {
         return Err(CognitoError::bad_credentials());
     }
-    after_password(app, meta, client, &key, &user)
+    after_password(app, meta, client, &key, &user).await
 }
 
-/// Everything after a proven password: reset required, NEW_PASSWORD_REQUIRED, or tokens.
-pub fn after_password(
+/// Everything after a proven password: reset required, NEW_PASSWORD_REQUIRED, an MFA
+/// challenge, or tokens.
+pub async fn after_password(
     app: &AppState,
     meta: &PoolMeta,
     client: &Client,
@@ -211,6 +212,11 @@ pub fn after_password(
             }))
         }
         _ => {
+            if let Some(challenge) =
+                crate::mfa::challenge::begin(app, meta, client, key, user).await?
+            {
+                return Ok(challenge);
+            }
             let result = new_sign_in(app, meta, client, user)?;
             Ok(json!({"AuthenticationResult": result, "ChallengeParameters": {}}))
         }

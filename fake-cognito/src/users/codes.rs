@@ -66,7 +66,7 @@ pub fn sign_up_target(auto_verified: &[String], user: &User) -> Option<&'static 
 
 /// Replace the user's code of `kind` with a fresh one sent to `attribute`, and log it (no mail
 /// is sent).
-pub(super) fn issue_code(
+pub(crate) fn issue_code(
     pool_id: &str,
     user: &mut User,
     kind: &str,

@@ -233,17 +233,21 @@ pub async fn admin_set_user_password(app: &AppState, p: &Params) -> Result<Value
 pub fn admin_get_user(app: &AppState, p: &Params) -> Result<Value> {
     let store = app.store.read();
     let user = store.pool(p.str("UserPoolId")?)?.user(p.str("Username")?)?;
-    Ok(user_json(user, "UserAttributes", None))
+    let mut out = user_json(user, "UserAttributes", None);
+    crate::mfa::user_fields(user, &mut out);
+    Ok(out)
 }
 
 pub fn get_user(app: &AppState, p: &Params) -> Result<Value> {
     let (pool_id, username) = tokens::verify_user_access(app, p.str("AccessToken")?)?;
     let store = app.store.read();
     let user = store.pool(&pool_id)?.user(&username)?;
-    Ok(json!({
+    let mut out = json!({
         "Username": user.username,
         "UserAttributes": attributes_json(user, None),
-    }))
+    });
+    crate::mfa::user_fields(user, &mut out);
+    Ok(out)
 }
 
 async fn delete_by_name(app: &AppState, pool_id: &str, name: &str) -> Result<Value> {

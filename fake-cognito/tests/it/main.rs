@@ -12,6 +12,7 @@ mod disk_full;
 mod filter;
 mod in_process;
 mod lifecycle;
+mod mfa;
 mod oauth;
 mod persistence;
 mod recovery;
