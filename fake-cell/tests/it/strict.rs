@@ -72,6 +72,7 @@ fn cases() -> Vec<Case> {
     let mut all = unknown_and_wrong_types();
     all.extend(other_bodies());
     all.extend(hybrid_and_method_cases());
+    all.extend(bound_cases());
     all
 }
 
@@ -368,7 +369,12 @@ fn hybrid_and_method_cases() -> Vec<Case> {
                 "_id is not allowed as a field_name",
             )
         },
-        // limit / offset bounds: Marqo's 400s.
+    ]
+}
+
+/// limit / offset bounds: Marqo's 400s.
+fn bound_cases() -> Vec<Case> {
+    vec![
         bound(
             json!({"q": "x", "limit": 0}),
             "result_count must be an integer greater than 0! Received 0",
