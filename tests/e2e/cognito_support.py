@@ -187,3 +187,19 @@ def node_verify(token: str, pool_id: str, client_id: str, token_use: str, url: s
     out = r.stdout.strip().splitlines()
     assert out, f"verify.mjs printed nothing; stderr: {r.stderr}"
     return json.loads(out[-1])
+
+
+def server_now(url: str) -> float:
+    """fake-cognito's now (its clock may be moved), for computing TOTP codes."""
+    return requests.get(f"{url}/_fake/clock", timeout=5).json()["now_epoch_seconds"]
+
+
+def totp_code(url: str, secret: str, steps_ahead: int = 0) -> str:
+    """The RFC 6238 code an authenticator app would show at fake-cognito's now."""
+    import pyotp
+
+    return pyotp.TOTP(secret).at(server_now(url) + 30 * steps_ahead)
+
+
+def latest_code(url: str, pool_id: str, username: str, kind: str) -> str:
+    return [r["code"] for r in codes(url, pool_id, username) if r["kind"] == kind][-1]

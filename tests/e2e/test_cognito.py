@@ -16,6 +16,7 @@ import requests
 from botocore.exceptions import ClientError
 from pycognito import Cognito
 from pycognito.aws_srp import AWSSRP
+from pycognito.exceptions import SoftwareTokenMFAChallengeException
 
 import cognito_support as cs
 
@@ -422,3 +423,163 @@ def test_create_user_pool_schema_is_validated_and_normalised(c):
     assert names["birthdate"]["StringAttributeConstraints"] == {"MinLength": "10", "MaxLength": "10"}
     assert pool["EmailVerificationMessage"] == "Code {####}"
     assert pool["EmailConfiguration"] == {"EmailSendingAccount": "COGNITO_DEFAULT"}
+
+
+def test_mfa_totp_with_pycognito_srp_and_pyotp():
+    # Its own server: the test moves the clock to get a fresh TOTP step.
+    with cs.spawned_server() as url:
+        c = cs.idp(url)
+        pool = cs.make_pool(c, "mfa-totp-pool")
+        pid = pool["pool_id"]
+        c.set_user_pool_mfa_config(
+            UserPoolId=pid, MfaConfiguration="OPTIONAL",
+            SoftwareTokenMfaConfiguration={"Enabled": True},
+        )
+        got = c.get_user_pool_mfa_config(UserPoolId=pid)
+        assert got["MfaConfiguration"] == "OPTIONAL"
+        assert got["SoftwareTokenMfaConfiguration"] == {"Enabled": True}
+        kwargs = {
+            "endpoint_url": url, "region_name": "us-east-1",
+            "aws_access_key_id": "testing", "aws_secret_access_key": "testing",
+        }
+        u = Cognito(pid, pool["client_id"], username="alice", boto3_client_kwargs=kwargs)
+        u.authenticate(password=cs.PASSWORD)
+        secret = u.associate_software_token()
+        with pytest.raises(ClientError) as e:
+            wrong = "111111" if cs.totp_code(url, secret) == "000000" else "000000"
+            c.verify_software_token(AccessToken=u.access_token, UserCode=wrong)
+        assert error_code(e) == "EnableSoftwareTokenMFAException"
+        assert u.verify_software_token(cs.totp_code(url, secret), "phone")
+        u.set_user_mfa_preference(False, True, "SOFTWARE_TOKEN")
+        me = c.get_user(AccessToken=u.access_token)
+        assert me["UserMFASettingList"] == ["SOFTWARE_TOKEN_MFA"]
+        assert me["PreferredMfaSetting"] == "SOFTWARE_TOKEN_MFA"
+
+        # SRP (PASSWORD_VERIFIER) then SOFTWARE_TOKEN_MFA, through pycognito unchanged.
+        cs.move_clock(url, {"advance_seconds": 30})
+        u2 = Cognito(pid, pool["client_id"], username="alice", boto3_client_kwargs=kwargs)
+        with pytest.raises(SoftwareTokenMFAChallengeException) as ch:
+            u2.authenticate(password=cs.PASSWORD)
+        tokens = ch.value.get_tokens()
+        assert tokens["ChallengeParameters"] == {"USER_ID_FOR_SRP": "alice"}
+        code = cs.totp_code(url, secret)
+        u2.respond_to_software_token_mfa_challenge(code, tokens)
+        assert c.get_user(AccessToken=u2.access_token)["Username"] == "alice"
+
+        # The same code a second time is refused; USER_PASSWORD_AUTH gets the same challenge.
+        again = c.initiate_auth(
+            ClientId=pool["client_id"], AuthFlow="USER_PASSWORD_AUTH",
+            AuthParameters={"USERNAME": "alice", "PASSWORD": cs.PASSWORD},
+        )
+        assert again["ChallengeName"] == "SOFTWARE_TOKEN_MFA"
+        answer = dict(
+            ClientId=pool["client_id"], ChallengeName="SOFTWARE_TOKEN_MFA", Session=again["Session"],
+        )
+        with pytest.raises(ClientError) as e:
+            c.respond_to_auth_challenge(
+                **answer, ChallengeResponses={"USERNAME": "alice", "SOFTWARE_TOKEN_MFA_CODE": code}
+            )
+        assert error_code(e) == "CodeMismatchException"
+        cs.move_clock(url, {"advance_seconds": 30})
+        done = c.respond_to_auth_challenge(
+            **answer,
+            ChallengeResponses={"USERNAME": "alice", "SOFTWARE_TOKEN_MFA_CODE": cs.totp_code(url, secret)},
+        )
+        assert "AccessToken" in done["AuthenticationResult"]
+
+
+def test_mfa_setup_sms_email_and_select_with_boto3():
+    with cs.spawned_server() as url:
+        c = cs.idp(url)
+        pid = c.create_user_pool(
+            PoolName="mfa-on",
+            EmailConfiguration={
+                "EmailSendingAccount": "DEVELOPER",
+                "SourceArn": "arn:aws:ses:us-east-1:000000000000:identity/x@example.com",
+            },
+        )["UserPool"]["Id"]
+        client_id = c.create_user_pool_client(
+            UserPoolId=pid, ClientName="app",
+            ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_ADMIN_USER_PASSWORD_AUTH",
+                               "ALLOW_REFRESH_TOKEN_AUTH"],
+        )["UserPoolClient"]["ClientId"]
+        with pytest.raises(ClientError) as e:
+            c.set_user_pool_mfa_config(UserPoolId=pid, MfaConfiguration="ON")
+        assert error_code(e) == "InvalidParameterException"
+        c.set_user_pool_mfa_config(
+            UserPoolId=pid, MfaConfiguration="ON",
+            SoftwareTokenMfaConfiguration={"Enabled": True},
+            EmailMfaConfiguration={"Message": "Your code is {####}", "Subject": "Code"},
+        )
+        for name, attrs in [("nina", []), ("omar", [{"Name": "email", "Value": "omar@example.com"}])]:
+            c.admin_create_user(UserPoolId=pid, Username=name, UserAttributes=attrs,
+                                MessageAction="SUPPRESS")
+            c.admin_set_user_password(UserPoolId=pid, Username=name, Password=cs.PASSWORD,
+                                      Permanent=True)
+
+        # MFA_SETUP: associate and verify with the session, then answer MFA_SETUP.
+        ch = c.initiate_auth(
+            ClientId=client_id, AuthFlow="USER_PASSWORD_AUTH",
+            AuthParameters={"USERNAME": "nina", "PASSWORD": cs.PASSWORD},
+        )
+        assert ch["ChallengeName"] == "MFA_SETUP"
+        assert ch["ChallengeParameters"]["MFAS_CAN_SETUP"] == '["SOFTWARE_TOKEN_MFA","EMAIL_OTP"]'
+        assoc = c.associate_software_token(Session=ch["Session"])
+        ver = c.verify_software_token(
+            Session=assoc["Session"], UserCode=cs.totp_code(url, assoc["SecretCode"])
+        )
+        assert ver["Status"] == "SUCCESS"
+        done = c.respond_to_auth_challenge(
+            ClientId=client_id, ChallengeName="MFA_SETUP", Session=ver["Session"],
+            ChallengeResponses={"USERNAME": "nina"},
+        )
+        assert "IdToken" in done["AuthenticationResult"]
+        assert c.admin_get_user(UserPoolId=pid, Username="nina")["UserMFASettingList"] == [
+            "SOFTWARE_TOKEN_MFA"
+        ]
+
+        # EMAIL_OTP: the address the pool can use; the code is at /_fake/codes.
+        auth = dict(UserPoolId=pid, ClientId=client_id, AuthFlow="ADMIN_USER_PASSWORD_AUTH",
+                    AuthParameters={"USERNAME": "omar", "PASSWORD": cs.PASSWORD})
+        ch = c.admin_initiate_auth(**auth)
+        assert ch["ChallengeName"] == "EMAIL_OTP"
+        assert ch["ChallengeParameters"] == {
+            "CODE_DELIVERY_DELIVERY_MEDIUM": "EMAIL",
+            "CODE_DELIVERY_DESTINATION": "o***@e***",
+            "USER_ID_FOR_SRP": "omar",
+        }
+        with pytest.raises(ClientError) as e:
+            c.admin_respond_to_auth_challenge(
+                UserPoolId=pid, ClientId=client_id, ChallengeName="EMAIL_OTP", Session=ch["Session"],
+                ChallengeResponses={"USERNAME": "omar", "EMAIL_OTP_CODE": "not-it"},
+            )
+        assert error_code(e) == "CodeMismatchException"
+        code = cs.latest_code(url, pid, "omar", "email_otp")
+        done = c.admin_respond_to_auth_challenge(
+            UserPoolId=pid, ClientId=client_id, ChallengeName="EMAIL_OTP", Session=ch["Session"],
+            ChallengeResponses={"USERNAME": "omar", "EMAIL_OTP_CODE": code},
+        )
+        access = done["AuthenticationResult"]["AccessToken"]
+
+        # Two factors on, none preferred: SELECT_MFA_TYPE.
+        secret = c.associate_software_token(AccessToken=access)["SecretCode"]
+        c.verify_software_token(AccessToken=access, UserCode=cs.totp_code(url, secret))
+        c.admin_set_user_mfa_preference(
+            UserPoolId=pid, Username="omar",
+            SoftwareTokenMfaSettings={"Enabled": True}, EmailMfaSettings={"Enabled": True},
+        )
+        ch = c.admin_initiate_auth(**auth)
+        assert ch["ChallengeName"] == "SELECT_MFA_TYPE"
+        assert ch["ChallengeParameters"]["MFAS_CAN_CHOOSE"] == '["SOFTWARE_TOKEN_MFA","EMAIL_OTP"]'
+        nxt = c.admin_respond_to_auth_challenge(
+            UserPoolId=pid, ClientId=client_id, ChallengeName="SELECT_MFA_TYPE", Session=ch["Session"],
+            ChallengeResponses={"USERNAME": "omar", "ANSWER": "SOFTWARE_TOKEN_MFA"},
+        )
+        assert nxt["ChallengeName"] == "SOFTWARE_TOKEN_MFA"
+        cs.move_clock(url, {"advance_seconds": 30})
+        done = c.admin_respond_to_auth_challenge(
+            UserPoolId=pid, ClientId=client_id, ChallengeName="SOFTWARE_TOKEN_MFA",
+            Session=nxt["Session"],
+            ChallengeResponses={"USERNAME": "omar", "SOFTWARE_TOKEN_MFA_CODE": cs.totp_code(url, secret)},
+        )
+        assert "AccessToken" in done["AuthenticationResult"]
