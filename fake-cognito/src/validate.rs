@@ -92,6 +92,11 @@ pub async fn state(State(app): State<AppState>) -> Response {
                     if let Some(u) = u.as_object_mut() {
                         u.remove("password");
                         u.remove("srp");
+                        // A TOTP secret signs the user in as surely as a password.
+                        if let Some(m) = u.get_mut("mfa").and_then(Value::as_object_mut) {
+                            m.remove("secret");
+                            m.remove("pending_secret");
+                        }
                     }
                 }
             }

@@ -142,6 +142,11 @@ async fn mfa_totp_associate_verify_prefer_then_sign_in_with_a_code_once() {
         )
         .await;
     assert_eq!(v["Status"], "SUCCESS");
+    let (_, state) = l.get("/_fake/state").await;
+    assert!(
+        !state.to_string().contains(&secret),
+        "/_fake/state leaks the TOTP secret"
+    );
     // Verified but not yet on: sign-in needs no code.
     let user = l.ok("GetUser", json!({"AccessToken": access})).await;
     assert!(user.get("UserMFASettingList").is_none(), "{user}");
