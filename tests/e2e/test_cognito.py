@@ -583,3 +583,44 @@ def test_mfa_setup_sms_email_and_select_with_boto3():
             ChallengeResponses={"USERNAME": "omar", "SOFTWARE_TOKEN_MFA_CODE": cs.totp_code(url, secret)},
         )
         assert "AccessToken" in done["AuthenticationResult"]
+
+
+def test_mfa_sms_code_from_fake_codes_with_boto3(c, url):
+    pid = c.create_user_pool(PoolName="mfa-sms")["UserPool"]["Id"]
+    client_id = c.create_user_pool_client(
+        UserPoolId=pid, ClientName="app", ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH"],
+    )["UserPoolClient"]["ClientId"]
+    c.set_user_pool_mfa_config(
+        UserPoolId=pid, MfaConfiguration="OPTIONAL",
+        SmsMfaConfiguration={
+            "SmsAuthenticationMessage": "Your code is {####}",
+            "SmsConfiguration": {"SnsCallerArn": "arn:aws:iam::000000000000:role/sns"},
+        },
+    )
+    c.admin_create_user(
+        UserPoolId=pid, Username="pia", MessageAction="SUPPRESS",
+        UserAttributes=[{"Name": "phone_number", "Value": "+15555550142"}],
+    )
+    c.admin_set_user_password(UserPoolId=pid, Username="pia", Password=cs.PASSWORD, Permanent=True)
+    c.admin_set_user_mfa_preference(
+        UserPoolId=pid, Username="pia", SMSMfaSettings={"Enabled": True, "PreferredMfa": True}
+    )
+    user = c.admin_get_user(UserPoolId=pid, Username="pia")
+    assert user["MFAOptions"] == [{"DeliveryMedium": "SMS", "AttributeName": "phone_number"}]
+    assert user["PreferredMfaSetting"] == "SMS_MFA"
+    ch = c.initiate_auth(
+        ClientId=client_id, AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": "pia", "PASSWORD": cs.PASSWORD},
+    )
+    assert ch["ChallengeName"] == "SMS_MFA"
+    assert ch["ChallengeParameters"] == {
+        "CODE_DELIVERY_DELIVERY_MEDIUM": "SMS",
+        "CODE_DELIVERY_DESTINATION": "+*******0142",
+        "USER_ID_FOR_SRP": "pia",
+    }
+    code = cs.latest_code(url, pid, "pia", "sms_mfa")
+    done = c.respond_to_auth_challenge(
+        ClientId=client_id, ChallengeName="SMS_MFA", Session=ch["Session"],
+        ChallengeResponses={"USERNAME": "pia", "SMS_MFA_CODE": code},
+    )
+    assert "AccessToken" in done["AuthenticationResult"]

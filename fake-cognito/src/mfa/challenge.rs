@@ -203,7 +203,7 @@ async fn accept_totp(app: &AppState, owner: &Owner, given: &str) -> Result<()> {
             .ok_or_else(CognitoError::user_not_found)?;
         let secret = u.mfa.secret.as_deref().ok_or_else(|| {
             CognitoError::SoftwareTokenMfaNotFound(
-                "Software Token MFA has not been enabled by the user.".into(),
+                "Software Token MFA does not exist for the user.".into(),
             )
         })?;
         let step = totp::matching_step(secret, given, now)

@@ -76,6 +76,13 @@ fn check_email(v: &Value, meta: &PoolMeta) -> Result<()> {
         .and_then(|e| e.get("EmailSendingAccount"))
         .and_then(Value::as_str)
         == Some("DEVELOPER");
+    // E-mail MFA is an Essentials-tier feature; new pools are Essentials unless created LITE.
+    let lite = meta.extra.get("UserPoolTier").and_then(Value::as_str) == Some("LITE");
+    if lite {
+        return Err(CognitoError::InvalidParameter(
+            "Email MFA requires the Essentials or Plus feature plan (UserPoolTier); this user pool is LITE.".into(),
+        ));
+    }
     if !developer {
         return Err(CognitoError::InvalidParameter(
             "To enable email MFA, configure the user pool to send email with Amazon SES (EmailConfiguration.EmailSendingAccount DEVELOPER).".into(),

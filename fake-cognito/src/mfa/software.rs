@@ -112,7 +112,9 @@ pub async fn verify(app: &AppState, p: &Params) -> Result<Value> {
             )
         })?;
         let step = totp::matching_step(&pending, code, now)
-            .ok_or_else(|| CognitoError::EnableSoftwareTokenMfa("Code mismatch".into()))?;
+            .ok_or_else(|| CognitoError::EnableSoftwareTokenMfa(
+                "Code mismatch and fail enable Software Token MFA".into(),
+            ))?;
         u.mfa.secret = Some(pending);
         u.mfa.pending_secret = None;
         u.mfa.last_step = step;

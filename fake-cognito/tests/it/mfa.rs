@@ -69,6 +69,23 @@ async fn mfa_pool_config_validates_and_persists_with_the_pool() {
         .await;
     assert_eq!(t, "InvalidParameterException");
 
+    // ... and a feature plan above LITE.
+    let (lite, _) = l
+        .pool(json!({"UserPoolTier": "LITE", "EmailConfiguration": {
+            "EmailSendingAccount": "DEVELOPER",
+            "SourceArn": "arn:aws:ses:us-east-1:000000000000:identity/x@example.com"}}))
+        .await;
+    let (t, m) = l
+        .err(
+            "SetUserPoolMfaConfig",
+            json!({"UserPoolId": lite, "MfaConfiguration": "OPTIONAL",
+                   "EmailMfaConfiguration": {"Message": "code {####}", "Subject": "s"}}),
+        )
+        .await;
+    assert!(
+        t == "InvalidParameterException" && m.contains("LITE"),
+        "{m}"
+    );
     let set = l
         .ok(
             "SetUserPoolMfaConfig",
@@ -127,13 +144,14 @@ async fn mfa_totp_associate_verify_prefer_then_sign_in_with_a_code_once() {
     assert_eq!(secret.len(), 52);
     let real = totp_now(&l, &secret, 0).await;
     let wrong = if real == "000000" { "111111" } else { "000000" };
-    let (t, _) = l
+    let (t, m) = l
         .err(
             "VerifySoftwareToken",
             json!({"AccessToken": access, "UserCode": wrong}),
         )
         .await;
     assert_eq!(t, "EnableSoftwareTokenMFAException");
+    assert_eq!(m, "Code mismatch and fail enable Software Token MFA");
     let code = totp_now(&l, &secret, 0).await;
     let v = l
         .ok(
