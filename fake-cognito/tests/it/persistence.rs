@@ -161,3 +161,110 @@ async fn alice_sub(s: &Server, pool: &str) -> String {
         .and_then(|a| a.value().map(str::to_owned))
         .unwrap()
 }
+
+/// The TOTP code for `secret` at the server's (moved) clock, from the crate's RFC 6238 code.
+async fn server_totp(s: &Server, secret: &str) -> String {
+    use fake_cognito::mfa::totp;
+    let now = s.get_json("/_fake/clock").await["now_epoch_seconds"]
+        .as_f64()
+        .unwrap() as i64;
+    totp::code_at_step(&totp::base32_decode(secret).unwrap(), now / 30)
+}
+
+#[tokio::test]
+async fn mfa_config_and_totp_survive_kill_9_with_the_rust_sdk() {
+    use aws_sdk_cognitoidentityprovider::types::{
+        ChallengeNameType, SoftwareTokenMfaConfigType, SoftwareTokenMfaSettingsType,
+        UserPoolMfaType,
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state.json");
+    let mut s = Server::start_at(&state, &[], &[]);
+    let c = s.sdk().await;
+    let f = fixture(&c).await;
+    c.set_user_pool_mfa_config()
+        .user_pool_id(&f.pool_id)
+        .mfa_configuration(UserPoolMfaType::Optional)
+        .software_token_mfa_configuration(
+            SoftwareTokenMfaConfigType::builder().enabled(true).build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let (access, _, _) = login(&c, &f.client_id, "alice", PASSWORD).await;
+    let secret = c
+        .associate_software_token()
+        .access_token(&access)
+        .send()
+        .await
+        .unwrap()
+        .secret_code()
+        .unwrap()
+        .to_owned();
+    let code = server_totp(&s, &secret).await;
+    c.verify_software_token()
+        .access_token(&access)
+        .user_code(code)
+        .send()
+        .await
+        .unwrap();
+    c.set_user_mfa_preference()
+        .access_token(&access)
+        .software_token_mfa_settings(
+            SoftwareTokenMfaSettingsType::builder()
+                .enabled(true)
+                .preferred_mfa(true)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let port = s.port();
+    s.kill9();
+
+    let s2 = Server::start_at(&state, &["--port", &port], &[]);
+    let c2 = s2.sdk().await;
+    let cfg = c2
+        .get_user_pool_mfa_config()
+        .user_pool_id(&f.pool_id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cfg.mfa_configuration(), Some(&UserPoolMfaType::Optional));
+    assert_eq!(
+        cfg.software_token_mfa_configuration().map(|c| c.enabled()),
+        Some(true)
+    );
+    let ch = c2
+        .initiate_auth()
+        .client_id(&f.client_id)
+        .auth_flow(aws_sdk_cognitoidentityprovider::types::AuthFlowType::UserPasswordAuth)
+        .auth_parameters("USERNAME", "alice")
+        .auth_parameters("PASSWORD", PASSWORD)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        ch.challenge_name(),
+        Some(&ChallengeNameType::SoftwareTokenMfa)
+    );
+    // The step that verified the token is remembered too: the next one signs in.
+    s2.http()
+        .post(format!("{}/_fake/clock", s2.url))
+        .body(r#"{"advance_seconds": 30}"#)
+        .send()
+        .await
+        .unwrap();
+    let code = server_totp(&s2, &secret).await;
+    let done = c2
+        .respond_to_auth_challenge()
+        .client_id(&f.client_id)
+        .challenge_name(ChallengeNameType::SoftwareTokenMfa)
+        .session(ch.session().unwrap())
+        .challenge_responses("USERNAME", "alice")
+        .challenge_responses("SOFTWARE_TOKEN_MFA_CODE", code)
+        .send()
+        .await
+        .unwrap();
+    assert!(done.authentication_result().is_some());
+}
