@@ -34,6 +34,8 @@ pub enum CognitoError {
     #[error("{0}")]
     AliasExists(String),
     #[error("{0}")]
+    DuplicateProvider(String),
+    #[error("{0}")]
     LimitExceeded(String),
     #[error("{0}")]
     UnsupportedTokenType(String),
@@ -78,6 +80,7 @@ impl CognitoError {
             PasswordResetRequired(_) => "PasswordResetRequiredException",
             GroupExists(_) => "GroupExistsException",
             AliasExists(_) => "AliasExistsException",
+            DuplicateProvider(_) => "DuplicateProviderException",
             LimitExceeded(_) => "LimitExceededException",
             UnsupportedTokenType(_) => "UnsupportedTokenTypeException",
             UnsupportedOperation(_) => "UnsupportedOperationException",

@@ -77,8 +77,17 @@ pub struct PoolMeta {
     pub extra: Map<String, Value>,
     #[serde(default)]
     pub domain: Option<String>,
+    /// A custom domain (`CreateUserPoolDomain` with `CustomDomainConfig`), beside the prefix `domain`.
+    #[serde(default)]
+    pub custom_domain: Option<String>,
+    /// Per domain (prefix or custom): its `CustomDomainConfig`, `ManagedLoginVersion`, CloudFront name.
+    #[serde(default)]
+    pub domain_details: BTreeMap<String, Value>,
     #[serde(default)]
     pub resource_servers: BTreeMap<String, Value>,
+    /// Federated identity providers by `ProviderName`, each as `DescribeIdentityProvider` shows it.
+    #[serde(default)]
+    pub identity_providers: BTreeMap<String, Value>,
     /// The factors `SetUserPoolMfaConfig` enabled (`mfa` above is OFF / ON / OPTIONAL).
     #[serde(default)]
     pub mfa_factors: crate::mfa::PoolFactors,

@@ -84,10 +84,14 @@ pub async fn token(
             {
                 return Err(CognitoError::oauth("unauthorized_client"));
             }
+            // Only custom scopes (`identifier/scope`) that a resource server still defines:
+            // deleting a server or a scope takes it out of new tokens at once.
+            let meta = app.store.read().pool(&client.pool_id)?.meta.clone();
+            let defined = crate::resource_servers::custom_scopes(&meta);
             let allowed: Vec<&String> = client
                 .allowed_oauth_scopes
                 .iter()
-                .filter(|s| s.contains('/'))
+                .filter(|s| defined.contains(s))
                 .collect();
             let scopes: Vec<String> = match form.get("scope").filter(|s| !s.trim().is_empty()) {
                 Some(req) => {
@@ -102,7 +106,6 @@ pub async fn token(
             if scopes.is_empty() {
                 return Err(CognitoError::oauth("invalid_scope"));
             }
-            let meta = app.store.read().pool(&client.pool_id)?.meta.clone();
             tokens::client_token(&app, &meta, &client, &scopes.join(" "))?
         }
         "refresh_token" => {

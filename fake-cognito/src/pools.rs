@@ -1,5 +1,5 @@
-//! User pools: create/describe/list/update/delete, domains and resource servers (custom OAuth
-//! scopes for client_credentials).
+//! User pools: create/describe/list/update/delete. Domains, resource servers and identity
+//! providers live in their own modules.
 
 use serde_json::{Map, Value, json};
 
@@ -147,7 +147,10 @@ pub async fn create(app: &AppState, call: &Call) -> Result<Value> {
         mfa: p.opt_str("MfaConfiguration").unwrap_or("OFF").to_owned(),
         extra,
         domain: None,
+        custom_domain: None,
+        domain_details: Default::default(),
         resource_servers: Default::default(),
+        identity_providers: Default::default(),
         mfa_factors: Default::default(),
     };
     let out = pool_json(&meta, 0);
@@ -169,7 +172,7 @@ pub async fn create(app: &AppState, call: &Call) -> Result<Value> {
 }
 
 /// The account a pool belongs to: the one its ARN was minted with.
-fn account_of(m: &PoolMeta) -> &str {
+pub fn account_of(m: &PoolMeta) -> &str {
     m.arn.split(':').nth(4).unwrap_or_default()
 }
 
@@ -225,6 +228,9 @@ pub fn pool_json(m: &PoolMeta, users: usize) -> Value {
     }
     if let Some(d) = &m.domain {
         out["Domain"] = json!(d);
+    }
+    if let Some(d) = &m.custom_domain {
+        out["CustomDomain"] = json!(d);
     }
     if let Value::Object(o) = &mut out {
         for (k, v) in &m.extra {
@@ -306,68 +312,4 @@ pub async fn delete(app: &AppState, p: &Params) -> Result<Value> {
         Ok(json!({}))
     })
     .await
-}
-
-pub async fn create_domain(app: &AppState, p: &Params) -> Result<Value> {
-    let id = p.str("UserPoolId")?.to_owned();
-    let domain = p.str("Domain")?.to_owned();
-    app.commit(|store, recs| {
-        let m = &mut store.pool_mut(&id)?.meta;
-        m.domain = Some(domain);
-        recs.push(Record::PutPool { meta: m.clone() });
-        Ok(json!({}))
-    })
-    .await
-}
-
-pub fn describe_domain(app: &AppState, p: &Params) -> Result<Value> {
-    let domain = p.str("Domain")?;
-    let store = app.store.read();
-    let found = store
-        .pools
-        .values()
-        .find(|pool| pool.meta.domain.as_deref() == Some(domain));
-    Ok(match found {
-        Some(pool) => json!({"DomainDescription": {
-            "UserPoolId": pool.meta.id, "Domain": domain, "Status": "ACTIVE",
-            "AWSAccountId": account_of(&pool.meta),
-        }}),
-        None => json!({"DomainDescription": {}}),
-    })
-}
-
-pub async fn create_resource_server(app: &AppState, p: &Params) -> Result<Value> {
-    let id = p.str("UserPoolId")?.to_owned();
-    let identifier = p.str("Identifier")?.to_owned();
-    let server = json!({
-        "UserPoolId": id,
-        "Identifier": identifier,
-        "Name": p.str("Name")?,
-        "Scopes": p.get("Scopes").cloned().unwrap_or(json!([])),
-    });
-    app.commit(|store, recs| {
-        let m = &mut store.pool_mut(&id)?.meta;
-        m.resource_servers.insert(identifier, server.clone());
-        recs.push(Record::PutPool { meta: m.clone() });
-        Ok(json!({ "ResourceServer": server }))
-    })
-    .await
-}
-
-pub fn describe_resource_server(app: &AppState, p: &Params) -> Result<Value> {
-    let store = app.store.read();
-    let pool = store.pool(p.str("UserPoolId")?)?;
-    let server = pool
-        .meta
-        .resource_servers
-        .get(p.str("Identifier")?)
-        .ok_or_else(|| CognitoError::ResourceNotFound("Resource server not found.".into()))?;
-    Ok(json!({ "ResourceServer": server }))
-}
-
-pub fn list_resource_servers(app: &AppState, p: &Params) -> Result<Value> {
-    let store = app.store.read();
-    let pool = store.pool(p.str("UserPoolId")?)?;
-    let servers: Vec<&Value> = pool.meta.resource_servers.values().collect();
-    Ok(json!({ "ResourceServers": servers }))
 }

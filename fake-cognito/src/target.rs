@@ -10,7 +10,9 @@ use serde_json::{Map, Value};
 use crate::app::AppState;
 use crate::error::{CognitoError, Result};
 use crate::params::Params;
-use crate::{auth, clients, groups, mfa, pools, users};
+use crate::{
+    auth, clients, domains, groups, identity_providers, mfa, pools, resource_servers, users,
+};
 
 const PREFIX: &str = "AWSCognitoIdentityProviderService.";
 
@@ -121,11 +123,21 @@ async fn dispatch(app: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<Va
         "ListUserPools" => pools::list(app, p),
         "UpdateUserPool" => pools::update(app, p).await,
         "DeleteUserPool" => pools::delete(app, p).await,
-        "CreateUserPoolDomain" => pools::create_domain(app, p).await,
-        "DescribeUserPoolDomain" => pools::describe_domain(app, p),
-        "CreateResourceServer" => pools::create_resource_server(app, p).await,
-        "DescribeResourceServer" => pools::describe_resource_server(app, p),
-        "ListResourceServers" => pools::list_resource_servers(app, p),
+        "CreateUserPoolDomain" => domains::create(app, p).await,
+        "DescribeUserPoolDomain" => domains::describe(app, p),
+        "UpdateUserPoolDomain" => domains::update(app, p).await,
+        "DeleteUserPoolDomain" => domains::delete(app, p).await,
+        "CreateIdentityProvider" => identity_providers::create(app, p).await,
+        "DescribeIdentityProvider" => identity_providers::describe(app, p),
+        "ListIdentityProviders" => identity_providers::list(app, p),
+        "UpdateIdentityProvider" => identity_providers::update(app, p).await,
+        "DeleteIdentityProvider" => identity_providers::delete(app, p).await,
+        "GetIdentityProviderByIdentifier" => identity_providers::by_identifier(app, p),
+        "CreateResourceServer" => resource_servers::create(app, p).await,
+        "DescribeResourceServer" => resource_servers::describe(app, p),
+        "ListResourceServers" => resource_servers::list(app, p),
+        "UpdateResourceServer" => resource_servers::update(app, p).await,
+        "DeleteResourceServer" => resource_servers::delete(app, p).await,
         "CreateUserPoolClient" => clients::create(app, p).await,
         "DescribeUserPoolClient" => clients::describe(app, p),
         "ListUserPoolClients" => clients::list(app, p),

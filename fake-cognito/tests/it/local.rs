@@ -107,6 +107,19 @@ impl Local {
         self.send(req).await
     }
 
+    /// A form POST (the OAuth endpoints), with HTTP Basic client credentials.
+    pub async fn form(&self, path: &str, basic: (&str, &str), body: &str) -> (StatusCode, Value) {
+        use base64::Engine;
+        let auth =
+            base64::engine::general_purpose::STANDARD.encode(format!("{}:{}", basic.0, basic.1));
+        let req = Request::post(path)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("authorization", format!("Basic {auth}"))
+            .body(Body::from(body.to_owned()))
+            .unwrap();
+        self.send(req).await
+    }
+
     /// `POST /_fake/clock`, which must succeed.
     pub async fn clock(&self, body: Value) -> Value {
         let (st, v) = self.post("/_fake/clock", &body.to_string()).await;
