@@ -268,3 +268,111 @@ def test_telemetry_and_system_routes(client_factory, cell):
         assert (e.value.status_code, e.value.code) == (404, "model_not_in_cache")
     finally:
         client_factory().delete_index(name)
+
+
+def test_bulk_search_as_marqo_2(client_factory):
+    """Marqo 2.x has no bulk route (removed in 2.0): `/indexes/bulk/search` is the search route for
+    an index named `bulk`, whose body model refuses py-marqo's `queries` before any index lookup."""
+    mq = client_factory()
+    name = unique_name("bulk")
+    mq.create_index(name, model="hf/e5-small-v2")
+    try:
+        client_factory().index(name).add_documents(DOCS[:2], tensor_fields=["title"])
+        e = _rejected(lambda: client_factory().bulk_search([{"index": name, "q": "apples", "limit": 1}]))
+        assert (e.status_code, e.code) == (422, "unprocessable_entity")
+        assert e.message["detail"][0] == {
+            "loc": ["body", "queries"], "msg": "extra fields not permitted", "type": "value_error.extra"}
+    finally:
+        client_factory().delete_index(name)
+
+
+DIM = 384  # hf/e5-small-v2
+
+
+def _unit(i):
+    v = [0.0] * DIM
+    v[i] = 1.0
+    return v
+
+
+def test_custom_and_context_vectors(client_factory):
+    """Issue 19: `custom_vector` mappings (content + vector), `context` vectors in TENSOR and
+    HYBRID, `customVector` queries and `q` as a weighted dict, as py-marqo sends them."""
+    mq = client_factory()
+    name = unique_name("vectors")
+    mq.create_index(name, model="hf/e5-small-v2")
+    try:
+        index = client_factory().index(name)
+        res = index.add_documents([
+            {"_id": "v1", "title": "plain apples", "vec": {"content": "orchard fruit", "vector": _unit(0)}},
+            {"_id": "v2", "title": "ripe bananas", "vec": {"content": "tropical fruit", "vector": _unit(1)}},
+        ], tensor_fields=["title", "vec"], mappings={"vec": {"type": "custom_vector"}})
+        assert res["errors"] is False, res
+        # Marqo keeps a custom vector field's content as its value; the vector is a tensor facet
+        assert index.get_document("v1")["vec"] == "orchard fruit"
+        facets = index.get_document("v2", expose_facets=True)["_tensor_facets"]
+        vec_facet = next(f for f in facets if "vec" in f)
+        assert vec_facet["vec"] == "tropical fruit" and vec_facet["_embedding"][1] > 0.99
+        # content is lexically searchable
+        assert index.search("tropical", search_method="LEXICAL")["hits"][0]["_id"] == "v2"
+        # context vectors alone, and added to a query
+        hits = index.search(context={"tensor": [{"vector": _unit(1), "weight": 1}]})["hits"]
+        assert hits[0]["_id"] == "v2" and hits[0]["vec"] == "tropical fruit"
+        hits = index.search({"plain apples": 0.1}, context={"tensor": [{"vector": _unit(1), "weight": 2}]})["hits"]
+        assert hits[0]["_id"] == "v2"
+        hits = index.search("apples", search_method="HYBRID",
+                            context={"tensor": [{"vector": _unit(0), "weight": 1}]})["hits"]
+        assert hits[0]["_id"] == "v1"
+        hits = index.search({"customVector": {"content": "x", "vector": _unit(1)}})["hits"]
+        assert hits[0]["_id"] == "v2"
+        # a weighted dict is TENSOR-only (validation.validate_query)
+        assert index.search({"ripe bananas": 1.0, "apples": -0.3})["hits"][0]["_id"] == "v2"
+        e = _rejected(lambda: index.search({"apples": 1.0}, search_method="HYBRID"))
+        assert (e.status_code, e.code) == (400, "invalid_argument")
+        assert e.message["message"].startswith(
+            'Multi-query search is currently only supported for search_method="TENSOR" '
+            "\nReceived search_method `HYBRID`.")
+        # wrong dimensions: Marqo's messages
+        e = _rejected(lambda: index.search(context={"tensor": [{"vector": [1.0, 2.0], "weight": 1}]}))
+        assert e.message["message"].endswith("Expected dimension 384 but got 2")
+        e = _rejected(lambda: index.add_documents(
+            [{"_id": "bad", "vec": {"content": "c", "vector": [1.0]}}],
+            tensor_fields=["vec"], mappings={"vec": {"type": "custom_vector"}}))
+        assert (e.status_code, e.code) == (400, "invalid_argument")
+        assert "Custom vector must have dimension of 384, but given vector is of length 1" in e.message["message"]
+    finally:
+        client_factory().delete_index(name)
+
+
+def test_recommend_and_embed_parameters(client_factory):
+    """Issue 19: recommend and embed with every parameter py-marqo 3.18 passes."""
+    mq = client_factory()
+    name = unique_name("recembed")
+    mq.create_index(name, model="hf/e5-small-v2")
+    try:
+        index = client_factory().index(name)
+        index.add_documents(DOCS, tensor_fields=["title"])
+        res = index.recommend(
+            ["p1"], tensor_fields=["title"], interpolation_method="slerp", exclude_input_documents=True,
+            searchable_attributes=["title"], limit=2, offset=0, filter_string="category:(bakery)",
+            show_highlights=False, attributes_to_retrieve=["title"], ef_search=100, approximate=True,
+            allow_missing_documents=False, allow_missing_embeddings=False)
+        assert [h["_id"] for h in res["hits"]] == ["p6", "p5"], res
+        assert set(res["hits"][0]) == {"_id", "title", "_score"}
+        assert (res["query"], res["limit"], res["offset"]) == (None, 2, 0)
+        res = index.recommend({"p1": 1.0, "p2": 0.5}, interpolation_method="lerp", limit=3)
+        assert "p1" not in [h["_id"] for h in res["hits"]] and len(res["hits"]) == 3
+        res = index.recommend(["p1", "nope"], allow_missing_documents=True, exclude_input_documents=False)
+        assert res["hits"][0]["_id"] == "p1"
+        e = _rejected(lambda: index.recommend(["nope"]))
+        assert (e.status_code, e.code) == (400, "invalid_argument")
+        assert e.message["message"] == "The following document IDs were not found: nope"
+        res = index.embed(["apples", {"green apples": 1.0, "pie": 0.5}], content_type=None,
+                          image_download_headers={}, media_download_headers={}, model_auth=None)
+        assert res["content"] == ["apples", {"green apples": 1.0, "pie": 0.5}]
+        assert [len(v) for v in res["embeddings"]] == [DIM, DIM]
+        query = index.embed("apples")["embeddings"][0]
+        assert index.embed("apples", content_type="query")["embeddings"][0] == query
+        assert len(index.embed("apples", content_type="document")["embeddings"][0]) == DIM
+    finally:
+        client_factory().delete_index(name)

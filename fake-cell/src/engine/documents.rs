@@ -427,7 +427,9 @@ pub fn update_one(doc: &Value, store: &Store, s: &Settings) -> Result<DocRecord,
 pub fn doc_json(doc: &StoredDoc) -> Value {
     let mut out = Map::new();
     out.insert("_id".into(), json!(doc.rec.id));
-    out.extend(doc.rec.fields.clone());
+    for (k, v) in &doc.rec.fields {
+        out.insert(k.clone(), crate::engine::store::shown_value(v).clone());
+    }
     Value::Object(out)
 }
 

@@ -81,6 +81,16 @@ pub struct Store {
 }
 
 /// Text a structured or unstructured field contributes to lexical search.
+/// A field as documents and hits show it: Marqo stores a custom vector field's `content` as the
+/// field's value (the vector lives only in the tensor facets). Only custom vectors are objects
+/// holding a `vector` array (map fields hold numbers), so the value alone tells.
+pub fn shown_value(v: &Value) -> &Value {
+    match v.get("vector") {
+        Some(Value::Array(_)) => v.get("content").unwrap_or(&Value::Null),
+        _ => v,
+    }
+}
+
 fn lexical_text(v: &Value) -> Option<String> {
     match v {
         Value::String(s) => Some(s.clone()),
@@ -103,7 +113,7 @@ pub fn prepare(rec: DocRecord, s: &Settings) -> Prepared {
         } else {
             true
         };
-        if lexical && let Some(text) = lexical_text(v) {
+        if lexical && let Some(text) = lexical_text(shown_value(v)) {
             lex.push((k.clone(), embed::tokenize(&text)));
         }
     }

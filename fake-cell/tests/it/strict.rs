@@ -63,6 +63,15 @@ fn bound(body: Value, msg: &'static str) -> Case {
     }
 }
 
+/// A 400 `invalid_argument` from Marqo's checks after the body model.
+fn invalid(body: Value, msg: &'static str) -> Case {
+    Case {
+        status: 400,
+        code: "invalid_argument",
+        ..case(S, body, Value::Null, "", msg)
+    }
+}
+
 const S: &str = "/indexes/st/search";
 const D: &str = "/indexes/st/documents";
 const R: &str = "/indexes/st/recommend";
@@ -73,7 +82,59 @@ fn cases() -> Vec<Case> {
     all.extend(other_bodies());
     all.extend(hybrid_and_method_cases());
     all.extend(bound_cases());
+    all.extend(query_and_bulk_cases());
     all
+}
+
+/// `q` maps per method (`validation.validate_query`) and py-marqo's `bulk_search` body: Marqo
+/// 2.x has no bulk route, so `/indexes/bulk/search` is the search route for an index `bulk`
+/// and its body model refuses `queries` before the index is looked up.
+fn query_and_bulk_cases() -> Vec<Case> {
+    vec![
+        invalid(
+            json!({"q": {"a": 1.0}, "searchMethod": "lexical"}),
+            concat!(
+                "Multi-query search is currently only supported for search_method=\"TENSOR\" ",
+                "\nReceived search_method `LEXICAL`. ",
+                "\nSee query reference here: https://docs.marqo.ai/2.23/reference/api/search/search/#query-q"
+            ),
+        ),
+        invalid(
+            json!({"q": {"a": 1.0}, "searchMethod": "HYBRID"}),
+            concat!(
+                "Multi-query search is currently only supported for search_method=\"TENSOR\" ",
+                "\nReceived search_method `HYBRID`. ",
+                "\nSee query reference here: https://docs.marqo.ai/2.23/reference/api/search/search/#query-q"
+            ),
+        ),
+        invalid(
+            json!({"q": {}}),
+            concat!(
+                "Multi-query search requires at least one query! Received empty dictionary. ",
+                "\nSee query reference here: https://docs.marqo.ai/2.23/reference/api/search/search/#query-q"
+            ),
+        ),
+        invalid(
+            json!({"q": {"customVector": {"content": "a", "vector": [1.0]}}, "searchMethod": "LEXICAL"}),
+            concat!(
+                "Custom vector search is currently only supported for search_method=\"HYBRID\" ",
+                "\nReceived search_method `LEXICAL`. ",
+                "\nSee query reference here: https://docs.marqo.ai/2.23/reference/api/search/search/#query-q"
+            ),
+        ),
+        // limit <= 0 comes before validate_query in tensor_search.search
+        bound(
+            json!({"q": {"a": 1.0}, "searchMethod": "LEXICAL", "limit": 0}),
+            "result_count must be an integer greater than 0! Received 0",
+        ),
+        case(
+            "/indexes/bulk/search",
+            json!({"queries": [{"index": "st", "q": "x", "limit": 2}]}),
+            json!(["body", "queries"]),
+            "value_error.extra",
+            "extra fields not permitted",
+        ),
+    ]
 }
 
 /// Unknown keys (search, hybridParameters, add_documents, index settings) and wrong types.

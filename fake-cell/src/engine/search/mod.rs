@@ -14,6 +14,7 @@ pub mod index_data;
 pub mod lexical;
 pub mod model;
 pub mod modifiers;
+pub mod query;
 pub mod recommend;
 pub mod request;
 pub mod response;

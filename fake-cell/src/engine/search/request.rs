@@ -64,6 +64,12 @@ fn int_field(o: &Map<String, Value>, key: &str, default: i64) -> CellResult<i64>
 
 /// Check `limit`/`offset` against Marqo's bounds, in `tensor_search.search`'s order and words.
 pub fn bounds(limit: i64, offset: i64) -> CellResult<(usize, usize)> {
+    low_bounds(limit, offset)?;
+    high_bounds(limit, offset)
+}
+
+/// The checks `tensor_search.search` makes before `validate_query`.
+fn low_bounds(limit: i64, offset: i64) -> CellResult<()> {
     if limit <= 0 {
         return Err(CellError::IllegalDocCount(format!(
             "result_count must be an integer greater than 0! Received {limit}"
@@ -74,6 +80,11 @@ pub fn bounds(limit: i64, offset: i64) -> CellResult<(usize, usize)> {
             "search result offset cannot be less than 0!".into(),
         ));
     }
+    Ok(())
+}
+
+/// The checks `tensor_search.search` makes after `validate_query`.
+fn high_bounds(limit: i64, offset: i64) -> CellResult<(usize, usize)> {
     if limit.saturating_add(offset) as u64 > MAX_OFFSET {
         return Err(CellError::IllegalDocCount(format!(
             "The search result limit + offset must be less than or equal to the \
@@ -103,7 +114,7 @@ pub fn parse_request(body: &Value) -> CellResult<SearchReq> {
         .ok_or_else(|| CellError::unprocessable(&["body"], "search body must be a JSON object"))?;
     let method = parse_method(o.get("searchMethod"))?;
     let q = o.get("q").cloned().unwrap_or(Value::Null);
-    check_q(&q, method)?;
+    check_q(&q)?;
     let hybrid_given = o.get("hybridParameters").is_some_and(|v| !v.is_null());
     if hybrid_given && method != Method::Hybrid {
         return Err(CellError::unprocessable(
@@ -152,7 +163,10 @@ pub fn parse_request(body: &Value) -> CellResult<SearchReq> {
     let approx = o.get("approximate").is_some_and(|v| !v.is_null());
     let searchable = str_list(o.get("searchableAttributes"), "searchableAttributes")?;
     let retrieve = str_list(o.get("attributesToRetrieve"), "attributesToRetrieve")?;
-    let (limit, offset) = bounds(limit, offset)?;
+    // Marqo's order: low bounds, then `validate_query`, then the upper bounds.
+    low_bounds(limit, offset)?;
+    super::query::validate_query(&q, method)?;
+    let (limit, offset) = high_bounds(limit, offset)?;
     let filter = filter_src.map(|f| filter::parse(&f)).transpose()?;
     Ok(SearchReq {
         method,
@@ -194,15 +208,11 @@ fn parse_method(v: Option<&Value>) -> CellResult<Method> {
     })
 }
 
-/// `q` is a string, or (not for LEXICAL) a weighted map or absent.
-fn check_q(q: &Value, method: Method) -> CellResult<()> {
-    match (q, method) {
-        (Value::String(_), _) => Ok(()),
-        (_, Method::Lexical) => Err(CellError::unprocessable(
-            &["body", "q"],
-            "lexical search requires q to be a string",
-        )),
-        (Value::Object(_) | Value::Null, _) => Ok(()),
+/// `q` is a string, a map (weighted queries or a `customVector` query) or absent; which maps
+/// a method takes is `query::validate_query`'s 400, after the body model.
+fn check_q(q: &Value) -> CellResult<()> {
+    match q {
+        Value::String(_) | Value::Object(_) | Value::Null => Ok(()),
         _ => Err(CellError::unprocessable(
             &["body", "q"],
             "q must be a string or an object",

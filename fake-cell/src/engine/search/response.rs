@@ -73,7 +73,7 @@ impl Serialize for Hit<'_> {
                 continue;
             }
             if req.retrieve.as_ref().is_none_or(|r| r.contains(k)) {
-                m.serialize_entry(k, v)?;
+                m.serialize_entry(k, crate::engine::store::shown_value(v))?;
             }
         }
         if req.highlights {

@@ -97,7 +97,8 @@ pub async fn recommend(
         let data = idx.data.read();
         let (qv, exclude) = recommend::query(&data, &req, &docs, exclude_inputs, allow_missing)?;
         let page = execute(&req, &data, &idx.settings, &exclude, Some(qv))?;
-        answer(&data, &page, &req, None, started)?
+        // Marqo's recommender runs its search with `text=None`, which answers `"query": null`.
+        answer(&data, &page, &req, Some(&Value::Null), started)?
     };
     Ok(json_response(body))
 }
