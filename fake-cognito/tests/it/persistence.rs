@@ -268,3 +268,100 @@ async fn mfa_config_and_totp_survive_kill_9_with_the_rust_sdk() {
         .unwrap();
     assert!(done.authentication_result().is_some());
 }
+
+/// Resource servers, identity providers and both kinds of domain are pool settings: stored with
+/// the pool (snapshot + journal), so they survive `kill -9`.
+#[tokio::test]
+async fn resource_servers_identity_providers_and_domains_survive_kill_9() {
+    use aws_sdk_cognitoidentityprovider::types::{
+        CustomDomainConfigType, IdentityProviderTypeType, ResourceServerScopeType,
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state.json");
+    let mut s = Server::start_at(&state, &[], &[]);
+    let c = s.sdk().await;
+    let f = fixture(&c).await;
+    let scope = ResourceServerScopeType::builder()
+        .scope_name("read")
+        .scope_description("read orders")
+        .build()
+        .unwrap();
+    c.create_resource_server()
+        .user_pool_id(&f.pool_id)
+        .identifier("orders")
+        .name("Orders")
+        .scopes(scope)
+        .send()
+        .await
+        .unwrap();
+    c.create_identity_provider()
+        .user_pool_id(&f.pool_id)
+        .provider_name("Okta")
+        .provider_type(IdentityProviderTypeType::Saml)
+        .provider_details("MetadataURL", "https://okta.example.com/md")
+        .idp_identifiers("okta")
+        .send()
+        .await
+        .unwrap();
+    c.create_user_pool_domain()
+        .user_pool_id(&f.pool_id)
+        .domain("persisted-prefix")
+        .send()
+        .await
+        .unwrap();
+    let cert = CustomDomainConfigType::builder()
+        .certificate_arn("arn:aws:acm:us-east-1:123456789012:certificate/x")
+        .build()
+        .unwrap();
+    c.create_user_pool_domain()
+        .user_pool_id(&f.pool_id)
+        .domain("auth.persisted.example")
+        .custom_domain_config(cert)
+        .send()
+        .await
+        .unwrap();
+    s.kill9();
+
+    let s2 = Server::start_at(&state, &[], &[]);
+    let c2 = s2.sdk().await;
+    let rs = c2
+        .describe_resource_server()
+        .user_pool_id(&f.pool_id)
+        .identifier("orders")
+        .send()
+        .await
+        .unwrap();
+    let rs = rs.resource_server().unwrap();
+    assert_eq!(rs.scopes()[0].scope_name(), "read");
+    let idp = c2
+        .get_identity_provider_by_identifier()
+        .user_pool_id(&f.pool_id)
+        .idp_identifier("okta")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        idp.identity_provider().unwrap().provider_name(),
+        Some("Okta")
+    );
+    let pool = c2
+        .describe_user_pool()
+        .user_pool_id(&f.pool_id)
+        .send()
+        .await
+        .unwrap();
+    let pool = pool.user_pool().unwrap();
+    assert_eq!(pool.domain(), Some("persisted-prefix"));
+    assert_eq!(pool.custom_domain(), Some("auth.persisted.example"));
+    let d = c2
+        .describe_user_pool_domain()
+        .domain("auth.persisted.example")
+        .send()
+        .await
+        .unwrap();
+    let d = d.domain_description().unwrap();
+    assert_eq!(
+        d.custom_domain_config().map(|c| c.certificate_arn()),
+        Some("arn:aws:acm:us-east-1:123456789012:certificate/x")
+    );
+}
