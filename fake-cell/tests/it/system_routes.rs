@@ -170,6 +170,29 @@ async fn custom_vector_dimensions(t: &Target) {
     let custom = json!({"q": {"customVector": {"content": "x", "vector": [1.0, 0.0]}}});
     let (s, r) = t.req("POST", "/indexes/st/search", Some(custom)).await;
     assert_eq!((s, r["message"].as_str()), (400, Some(want)), "{r}");
+    custom_vector_shown_as_content(t).await;
+}
+
+/// Marqo keeps a custom vector field's `content` as the field's value: documents and hits show
+/// it, the vector is only a tensor facet, and the content is lexically searchable.
+async fn custom_vector_shown_as_content(t: &Target) {
+    let mut vector = vec![0.0; 768];
+    vector[3] = 1.0;
+    let docs = json!({"documents": [{"_id": "cv", "vec": {"content": "zebra stripes", "vector": vector}}],
+        "tensorFields": ["vec"], "mappings": {"vec": {"type": "custom_vector"}}});
+    let (s, r) = t.req("POST", "/indexes/st/documents", Some(docs)).await;
+    assert_eq!((s, &r["errors"]), (200, &json!(false)), "{r}");
+    let (s, r) = t
+        .req("GET", "/indexes/st/documents/cv?expose_facets=True", None)
+        .await;
+    assert_eq!((s, &r["vec"]), (200, &json!("zebra stripes")), "{r}");
+    assert_eq!(r["_tensor_facets"][0]["vec"], "zebra stripes", "{r}");
+    assert_eq!(r["_tensor_facets"][0]["_embedding"][3], 1.0, "{r}");
+    let lexical = json!({"q": "zebra", "searchMethod": "LEXICAL"});
+    let (s, r) = t.req("POST", "/indexes/st/search", Some(lexical)).await;
+    assert_eq!(s, 200, "{r}");
+    assert_eq!(r["hits"][0]["_id"], "cv", "{r}");
+    assert_eq!(r["hits"][0]["vec"], "zebra stripes", "{r}");
 }
 
 #[tokio::test]
