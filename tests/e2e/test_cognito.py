@@ -624,3 +624,112 @@ def test_mfa_sms_code_from_fake_codes_with_boto3(c, url):
         ChallengeResponses={"USERNAME": "pia", "SMS_MFA_CODE": code},
     )
     assert "AccessToken" in done["AuthenticationResult"]
+
+
+def test_resource_servers_paging_and_client_credentials_scopes_with_boto3(c, url):
+    pid = c.create_user_pool(PoolName="e2e-resource-servers")["UserPool"]["Id"]
+    scopes = [{"ScopeName": n, "ScopeDescription": f"{n} orders"} for n in ("read", "write", "admin")]
+    rs = c.create_resource_server(UserPoolId=pid, Identifier="orders", Name="Orders", Scopes=scopes)
+    assert rs["ResourceServer"]["Scopes"][0] == {"ScopeName": "read", "ScopeDescription": "read orders"}
+    with pytest.raises(ClientError) as e:
+        c.create_resource_server(UserPoolId=pid, Identifier="orders", Name="Again")
+    assert error_code(e) == "InvalidParameterException"
+    with pytest.raises(ClientError) as e:
+        c.create_resource_server(
+            UserPoolId=pid, Identifier="bad", Name="Bad",
+            Scopes=[{"ScopeName": "has space", "ScopeDescription": "x"}],
+        )
+    assert error_code(e) == "InvalidParameterException"
+    for i in range(4):
+        c.create_resource_server(UserPoolId=pid, Identifier=f"svc{i}", Name="Svc")
+    pages = list(c.get_paginator("list_resource_servers").paginate(
+        UserPoolId=pid, PaginationConfig={"PageSize": 2},
+    ))
+    assert [len(p["ResourceServers"]) for p in pages] == [2, 2, 1]
+    ids = [s["Identifier"] for p in pages for s in p["ResourceServers"]]
+    assert ids == ["orders", "svc0", "svc1", "svc2", "svc3"]
+    c.update_resource_server(UserPoolId=pid, Identifier="svc0", Name="Renamed")
+    assert c.describe_resource_server(UserPoolId=pid, Identifier="svc0")["ResourceServer"]["Name"] == "Renamed"
+    c.delete_resource_server(UserPoolId=pid, Identifier="svc0")
+    with pytest.raises(ClientError) as e:
+        c.describe_resource_server(UserPoolId=pid, Identifier="svc0")
+    assert error_code(e) == "ResourceNotFoundException"
+
+    client = c.create_user_pool_client(
+        UserPoolId=pid, ClientName="m2m", GenerateSecret=True,
+        AllowedOAuthFlows=["client_credentials"], AllowedOAuthFlowsUserPoolClient=True,
+        AllowedOAuthScopes=["orders/read", "orders/write"],
+    )["UserPoolClient"]
+    auth = (client["ClientId"], client["ClientSecret"])
+    r = requests.post(f"{url}/oauth2/token", auth=auth, data={"grant_type": "client_credentials"}, timeout=5)
+    assert r.status_code == 200, r.text
+    claims = jwt.decode(r.json()["access_token"], options={"verify_signature": False})
+    assert claims["scope"] == "orders/read orders/write"
+    r = requests.post(f"{url}/oauth2/token", auth=auth, timeout=5,
+                      data={"grant_type": "client_credentials", "scope": "orders/admin"})
+    assert (r.status_code, r.json()) == (400, {"error": "invalid_scope"})
+
+
+def test_identity_providers_with_boto3(c):
+    pid = c.create_user_pool(PoolName="e2e-idps")["UserPool"]["Id"]
+    google = {"client_id": "g", "client_secret": "s", "authorize_scopes": "openid email"}
+    p = c.create_identity_provider(
+        UserPoolId=pid, ProviderName="Google", ProviderType="Google", ProviderDetails=google,
+    )["IdentityProvider"]
+    assert p["AttributeMapping"] == {"username": "sub"}
+    c.create_identity_provider(
+        UserPoolId=pid, ProviderName="Okta", ProviderType="SAML",
+        ProviderDetails={"MetadataURL": "https://okta.example.com/md"}, IdpIdentifiers=["okta"],
+    )
+    with pytest.raises(ClientError) as e:
+        c.create_identity_provider(
+            UserPoolId=pid, ProviderName="Okta", ProviderType="SAML",
+            ProviderDetails={"MetadataFile": "<xml/>"},
+        )
+    assert error_code(e) == "DuplicateProviderException"
+    with pytest.raises(ClientError) as e:
+        c.create_identity_provider(
+            UserPoolId=pid, ProviderName="Corp", ProviderType="OIDC",
+            ProviderDetails={"client_id": "x", "authorize_scopes": "openid"},
+        )
+    assert error_code(e) == "InvalidParameterException"
+    assert "attributes_request_method" in e.value.response["Error"]["Message"]
+    found = c.get_identity_provider_by_identifier(UserPoolId=pid, IdpIdentifier="okta")
+    assert found["IdentityProvider"]["ProviderName"] == "Okta"
+    names = [p["ProviderName"] for page in c.get_paginator("list_identity_providers").paginate(
+        UserPoolId=pid, PaginationConfig={"PageSize": 1}) for p in page["Providers"]]
+    assert names == ["Google", "Okta"]
+    c.update_identity_provider(UserPoolId=pid, ProviderName="Okta", IdpIdentifiers=["okta", "okta-eu"])
+    d = c.describe_identity_provider(UserPoolId=pid, ProviderName="Okta")["IdentityProvider"]
+    assert d["IdpIdentifiers"] == ["okta", "okta-eu"]
+    c.delete_identity_provider(UserPoolId=pid, ProviderName="Okta")
+    with pytest.raises(ClientError) as e:
+        c.get_identity_provider_by_identifier(UserPoolId=pid, IdpIdentifier="okta")
+    assert error_code(e) == "ResourceNotFoundException"
+
+
+def test_user_pool_domains_with_boto3(c):
+    pid = c.create_user_pool(PoolName="e2e-domains")["UserPool"]["Id"]
+    other = c.create_user_pool(PoolName="e2e-domains-2")["UserPool"]["Id"]
+    c.create_user_pool_domain(UserPoolId=pid, Domain="e2e-prefix")
+    cert = "arn:aws:acm:us-east-1:123456789012:certificate/e2e"
+    r = c.create_user_pool_domain(
+        UserPoolId=pid, Domain="auth.e2e.example", CustomDomainConfig={"CertificateArn": cert},
+    )
+    assert r["CloudFrontDomain"].endswith(".cloudfront.net")
+    pool = c.describe_user_pool(UserPoolId=pid)["UserPool"]
+    assert (pool["Domain"], pool["CustomDomain"]) == ("e2e-prefix", "auth.e2e.example")
+    with pytest.raises(ClientError) as e:
+        c.create_user_pool_domain(UserPoolId=other, Domain="e2e-prefix")
+    assert error_code(e) == "InvalidParameterException"
+    with pytest.raises(ClientError) as e:
+        c.create_user_pool_domain(UserPoolId=other, Domain="my-aws-login")
+    assert error_code(e) == "InvalidParameterException"
+    d = c.describe_user_pool_domain(Domain="auth.e2e.example")["DomainDescription"]
+    assert d["UserPoolId"] == pid and d["Status"] == "ACTIVE"
+    assert d["CustomDomainConfig"]["CertificateArn"] == cert
+    u = c.update_user_pool_domain(UserPoolId=pid, Domain="e2e-prefix", ManagedLoginVersion=2)
+    assert u["ManagedLoginVersion"] == 2
+    c.delete_user_pool_domain(UserPoolId=pid, Domain="e2e-prefix")
+    assert c.describe_user_pool_domain(Domain="e2e-prefix")["DomainDescription"] == {}
+    c.create_user_pool_domain(UserPoolId=other, Domain="e2e-prefix")
