@@ -180,7 +180,8 @@ pub fn client_json(c: &Client) -> Value {
     out
 }
 
-/// `ReadAttributes`/`WriteAttributes` may name only attributes the pool's schema has.
+/// `ReadAttributes`/`WriteAttributes` may name only attributes the pool's schema has; scopes and
+/// identity providers must exist in the pool.
 fn check_client_attributes(meta: &PoolMeta, c: &Client, action: &str) -> Result<()> {
     for (kind, names) in [("read", &c.read_attributes), ("write", &c.write_attributes)] {
         if names.iter().any(|n| !known_attribute(meta, n)) {
@@ -189,7 +190,8 @@ fn check_client_attributes(meta: &PoolMeta, c: &Client, action: &str) -> Result<
             )));
         }
     }
-    Ok(())
+    crate::identity_providers::check_supported(meta, &c.supported_identity_providers)?;
+    crate::resource_servers::check_client_scopes(meta, &c.allowed_oauth_scopes)
 }
 
 pub async fn create(app: &AppState, p: &Params) -> Result<Value> {

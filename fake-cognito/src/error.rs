@@ -36,6 +36,8 @@ pub enum CognitoError {
     #[error("{0}")]
     DuplicateProvider(String),
     #[error("{0}")]
+    ScopeDoesNotExist(String),
+    #[error("{0}")]
     LimitExceeded(String),
     #[error("{0}")]
     UnsupportedTokenType(String),
@@ -81,6 +83,7 @@ impl CognitoError {
             GroupExists(_) => "GroupExistsException",
             AliasExists(_) => "AliasExistsException",
             DuplicateProvider(_) => "DuplicateProviderException",
+            ScopeDoesNotExist(_) => "ScopeDoesNotExistException",
             LimitExceeded(_) => "LimitExceededException",
             UnsupportedTokenType(_) => "UnsupportedTokenTypeException",
             UnsupportedOperation(_) => "UnsupportedOperationException",

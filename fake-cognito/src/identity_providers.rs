@@ -193,6 +193,20 @@ fn taken_identifier<'a>(
         .find(|s| ids.iter().any(|i| i == s))
 }
 
+/// A client's `SupportedIdentityProviders`: `COGNITO` or a provider of its pool.
+pub fn check_supported(meta: &crate::model::PoolMeta, names: &[String]) -> Result<()> {
+    match names
+        .iter()
+        .find(|n| n.as_str() != "COGNITO" && !meta.identity_providers.contains_key(n.as_str()))
+    {
+        Some(n) => Err(CognitoError::InvalidParameter(format!(
+            "The provider {n} does not exist for User Pool {}",
+            meta.id
+        ))),
+        None => Ok(()),
+    }
+}
+
 fn not_found(name: &str) -> CognitoError {
     CognitoError::ResourceNotFound(format!("Identity provider {name} does not exist."))
 }

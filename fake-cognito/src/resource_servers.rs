@@ -113,6 +113,29 @@ pub fn custom_scopes(meta: &PoolMeta) -> Vec<String> {
         .collect()
 }
 
+/// The scopes every pool has besides its resource servers' (`AllowedOAuthScopes` of a client).
+const STANDARD_SCOPES: &[&str] = &[
+    "phone",
+    "email",
+    "openid",
+    "profile",
+    "aws.cognito.signin.user.admin",
+];
+
+/// A client's `AllowedOAuthScopes` must be standard or defined by a resource server of its pool.
+pub fn check_client_scopes(meta: &PoolMeta, scopes: &[String]) -> Result<()> {
+    let defined = custom_scopes(meta);
+    match scopes
+        .iter()
+        .find(|s| !STANDARD_SCOPES.contains(&s.as_str()) && !defined.contains(s))
+    {
+        Some(s) => Err(CognitoError::ScopeDoesNotExist(format!(
+            "Invalid scope requested: {s}"
+        ))),
+        None => Ok(()),
+    }
+}
+
 /// Create (`update == false`) or replace one server; the members are checked before any lock.
 async fn put(app: &AppState, p: &Params, update: bool) -> Result<Value> {
     let pool_id = p.str("UserPoolId")?.to_owned();

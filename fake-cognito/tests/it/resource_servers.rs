@@ -242,3 +242,61 @@ async fn client_credentials_tokens_carry_exactly_the_allowed_custom_scopes() {
         (StatusCode::BAD_REQUEST, json!({"error": "invalid_scope"}))
     );
 }
+
+#[tokio::test]
+async fn client_scopes_and_identity_providers_must_exist_in_the_pool() {
+    let l = Local::start().await;
+    let (pool, client) = l.pool(json!({})).await;
+    let (t, m) = l
+        .err(
+            "CreateUserPoolClient",
+            json!({"UserPoolId": pool, "ClientName": "c", "AllowedOAuthScopes": ["orders/read"]}),
+        )
+        .await;
+    assert_eq!(t, "ScopeDoesNotExistException");
+    assert_eq!(m, "Invalid scope requested: orders/read");
+    let (t, _) = l
+        .err(
+            "CreateUserPoolClient",
+            json!({"UserPoolId": pool, "ClientName": "c", "AllowedOAuthScopes": ["Cognito"]}),
+        )
+        .await;
+    assert_eq!(t, "ScopeDoesNotExistException");
+    l.ok(
+        "CreateResourceServer",
+        json!({"UserPoolId": pool, "Identifier": "orders", "Name": "O", "Scopes": [scope("read")]}),
+    )
+    .await;
+    l.ok(
+        "UpdateUserPoolClient",
+        json!({"UserPoolId": pool, "ClientId": client, "AllowedOAuthScopes":
+               ["orders/read", "openid", "email", "phone", "profile",
+                "aws.cognito.signin.user.admin"], "SupportedIdentityProviders": ["COGNITO"]}),
+    )
+    .await;
+    let (t, m) = l
+        .err(
+            "UpdateUserPoolClient",
+            json!({"UserPoolId": pool, "ClientId": client,
+                   "SupportedIdentityProviders": ["COGNITO", "Google"]}),
+        )
+        .await;
+    assert_eq!(t, "InvalidParameterException");
+    assert_eq!(
+        m,
+        format!("The provider Google does not exist for User Pool {pool}")
+    );
+    l.ok(
+        "CreateIdentityProvider",
+        json!({"UserPoolId": pool, "ProviderName": "Google", "ProviderType": "Google",
+               "ProviderDetails": {"client_id": "g", "client_secret": "s",
+                                   "authorize_scopes": "openid"}}),
+    )
+    .await;
+    l.ok(
+        "UpdateUserPoolClient",
+        json!({"UserPoolId": pool, "ClientId": client,
+               "SupportedIdentityProviders": ["COGNITO", "Google"]}),
+    )
+    .await;
+}
