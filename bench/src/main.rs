@@ -4,6 +4,7 @@
 mod aws_json;
 mod cell;
 mod cognito;
+mod cognito_mfa;
 mod gateway;
 mod limit;
 mod memory;
@@ -13,6 +14,7 @@ mod router;
 mod seed;
 mod sigint;
 mod stack;
+mod totp;
 mod wrk;
 
 use std::collections::HashMap;
@@ -27,7 +29,15 @@ use crate::wrk::WrkResult;
 
 /// Sections in the order they run.
 const SECTIONS: &[&str] = &[
-    "limit", "cell", "cognito", "router", "gateway", "stack", "seed", "memory",
+    "limit",
+    "cell",
+    "cognito",
+    "cognito-mfa",
+    "router",
+    "gateway",
+    "stack",
+    "seed",
+    "memory",
 ];
 
 #[derive(Parser, Debug)]
@@ -36,8 +46,8 @@ struct Args {
     /// Short run: 2 s per load point, 3 s load section, smaller data sets.
     #[arg(long)]
     quick: bool,
-    /// Run only these sections (comma-separated): limit, cell, cognito, router, gateway, stack, seed,
-    /// memory.
+    /// Run only these sections (comma-separated): limit, cell, cognito, cognito-mfa, router,
+    /// gateway, stack, seed, memory.
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
     /// Where to write the JSON results.
@@ -219,6 +229,7 @@ async fn main() -> anyhow::Result<()> {
             "limit" => limit::run(&mut ctx).await,
             "cell" => cell::run(&mut ctx).await,
             "cognito" => cognito::run(&mut ctx).await,
+            "cognito-mfa" => cognito_mfa::run(&mut ctx).await,
             "router" => router::run(&mut ctx).await,
             "gateway" => gateway::run(&mut ctx).await,
             "stack" => stack::run(&mut ctx).await,
