@@ -19,6 +19,7 @@ pub mod clients;
 pub mod clock;
 pub mod clock_api;
 pub mod constraints;
+pub mod custom_attributes;
 pub mod domains;
 pub mod error;
 pub mod groups;

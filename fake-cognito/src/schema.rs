@@ -144,8 +144,15 @@ fn flag(a: &Map<String, Value>, key: &str, default: bool) -> bool {
     a.get(key).and_then(Value::as_bool).unwrap_or(default)
 }
 
-/// One `Schema` entry (1-based `index` for messages) → the attribute as the pool keeps it.
-fn attribute(index: usize, a: &Map<String, Value>) -> Result<Value> {
+/// One `Schema` entry (1-based `index` for messages, `field` the list's member name in them) →
+/// the attribute as the pool keeps it. `only_custom`: `AddCustomAttributes` names are always
+/// custom, even `email` (it becomes `custom:email`).
+fn attribute(
+    field: &str,
+    index: usize,
+    a: &Map<String, Value>,
+    only_custom: bool,
+) -> Result<Value> {
     let name = a
         .get("Name")
         .and_then(Value::as_str)
@@ -153,12 +160,17 @@ fn attribute(index: usize, a: &Map<String, Value>) -> Result<Value> {
     let given_type = a.get("AttributeDataType").and_then(Value::as_str);
     if let Some(t) = given_type.filter(|t| !DATA_TYPES.contains(t)) {
         return Err(invalid(format!(
-            "1 validation error detected: Value '{t}' at 'schema.{index}.member.attributeDataType' failed to satisfy constraint: Member must satisfy enum value set: [Boolean, Number, String, DateTime]"
+            "1 validation error detected: Value '{t}' at '{field}.{index}.member.attributeDataType' failed to satisfy constraint: Member must satisfy enum value set: [Boolean, Number, String, DateTime]"
         )));
     }
     let dev_only = flag(a, "DeveloperOnlyAttribute", false);
     let mut out = Map::new();
-    let data_type = if let Some(std_type) = standard_type(name) {
+    let standard = if only_custom {
+        None
+    } else {
+        standard_type(name)
+    };
+    let data_type = if let Some(std_type) = standard {
         if dev_only || given_type.is_some_and(|t| t != std_type) {
             return Err(invalid(format!(
                 "You can not change AttributeDataType or set developerOnlyAttribute for standard schema attribute {name}"
@@ -198,7 +210,7 @@ fn attribute(index: usize, a: &Map<String, Value>) -> Result<Value> {
         Some((key, c)) => {
             out.insert(key, c);
         }
-        None if is_standard(name) => {
+        None if standard.is_some() => {
             if let Some((key, c)) = standard_constraints(name, data_type) {
                 out.insert(key.into(), c);
             }
@@ -214,6 +226,15 @@ fn attribute(index: usize, a: &Map<String, Value>) -> Result<Value> {
 
 /// `CreateUserPool`'s `Schema`, validated and normalised.
 pub fn from_request(list: Option<&Value>) -> Result<Vec<Value>> {
+    entries(list, "schema", false)
+}
+
+/// `AddCustomAttributes`' `CustomAttributes`, validated as `Schema` is but always custom.
+pub fn custom_from_request(list: Option<&Value>) -> Result<Vec<Value>> {
+    entries(list, "customAttributes", true)
+}
+
+fn entries(list: Option<&Value>, field: &str, only_custom: bool) -> Result<Vec<Value>> {
     let mut out = Vec::new();
     for (i, a) in list
         .and_then(Value::as_array)
@@ -224,7 +245,7 @@ pub fn from_request(list: Option<&Value>) -> Result<Vec<Value>> {
         let a = a
             .as_object()
             .ok_or_else(|| CognitoError::Serialization("Schema entries must be objects".into()))?;
-        out.push(attribute(i + 1, a)?);
+        out.push(attribute(field, i + 1, a, only_custom)?);
     }
     Ok(out)
 }

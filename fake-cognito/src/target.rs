@@ -123,6 +123,7 @@ async fn dispatch(app: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<Va
         "ListUserPools" => pools::list(app, p),
         "UpdateUserPool" => pools::update(app, p).await,
         "DeleteUserPool" => pools::delete(app, p).await,
+        "AddCustomAttributes" => crate::custom_attributes::add(app, p).await,
         "CreateUserPoolDomain" => domains::create(app, p).await,
         "DescribeUserPoolDomain" => domains::describe(app, p),
         "UpdateUserPoolDomain" => domains::update(app, p).await,

@@ -733,3 +733,38 @@ def test_user_pool_domains_with_boto3(c):
     c.delete_user_pool_domain(UserPoolId=pid, Domain="e2e-prefix")
     assert c.describe_user_pool_domain(Domain="e2e-prefix")["DomainDescription"] == {}
     c.create_user_pool_domain(UserPoolId=other, Domain="e2e-prefix")
+
+
+def test_add_custom_attributes_with_boto3(c):
+    pid = c.create_user_pool(PoolName="custom-attrs")["UserPool"]["Id"]
+    c.add_custom_attributes(
+        UserPoolId=pid,
+        CustomAttributes=[
+            {"Name": "plan", "AttributeDataType": "String", "Mutable": True},
+            {"Name": "seats", "AttributeDataType": "Number"},
+        ],
+    )
+    names = [
+        a["Name"] for a in c.describe_user_pool(UserPoolId=pid)["UserPool"]["SchemaAttributes"]
+    ]
+    assert "custom:plan" in names and "custom:seats" in names
+    with pytest.raises(ClientError) as e:
+        c.add_custom_attributes(
+            UserPoolId=pid, CustomAttributes=[{"Name": "plan", "AttributeDataType": "String"}]
+        )
+    assert error_code(e) == "InvalidParameterException"
+    assert "Existing attribute already has name custom:plan" in str(e.value)
+    with pytest.raises(ClientError) as e:
+        c.add_custom_attributes(
+            UserPoolId=pid,
+            CustomAttributes=[{"Name": "x", "AttributeDataType": "String", "Required": True}],
+        )
+    assert error_code(e) == "InvalidParameterException"
+    c.admin_create_user(
+        UserPoolId=pid,
+        Username="carol",
+        MessageAction="SUPPRESS",
+        UserAttributes=[{"Name": "custom:plan", "Value": "pro"}],
+    )
+    attrs = c.admin_get_user(UserPoolId=pid, Username="carol")["UserAttributes"]
+    assert {"Name": "custom:plan", "Value": "pro"} in attrs

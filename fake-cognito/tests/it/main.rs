@@ -8,6 +8,7 @@ mod account;
 mod attributes;
 mod auth;
 mod clock;
+mod custom_attributes;
 mod disk_full;
 mod domains;
 mod filter;
