@@ -768,3 +768,21 @@ def test_add_custom_attributes_with_boto3(c):
     )
     attrs = c.admin_get_user(UserPoolId=pid, Username="carol")["UserAttributes"]
     assert {"Name": "custom:plan", "Value": "pro"} in attrs
+
+
+def test_admin_user_global_sign_out_with_boto3(c, pool):
+    t = cs.login(c, pool["client_id"])
+    c.admin_user_global_sign_out(UserPoolId=pool["pool_id"], Username="alice")
+    with pytest.raises(ClientError) as e:
+        c.get_user(AccessToken=t["AccessToken"])
+    assert error_code(e) == "NotAuthorizedException"
+    assert e.value.response["Error"]["Message"] == "Access Token has been revoked"
+    with pytest.raises(ClientError) as e:
+        c.initiate_auth(
+            ClientId=pool["client_id"],
+            AuthFlow="REFRESH_TOKEN_AUTH",
+            AuthParameters={"REFRESH_TOKEN": t["RefreshToken"]},
+        )
+    assert error_code(e) == "NotAuthorizedException"
+    fresh = cs.login(c, pool["client_id"])
+    assert c.get_user(AccessToken=fresh["AccessToken"])["Username"] == "alice"

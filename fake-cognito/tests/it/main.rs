@@ -21,4 +21,5 @@ mod persistence;
 mod recovery;
 mod resource_servers;
 mod schema;
+mod sign_out;
 mod tokens;
