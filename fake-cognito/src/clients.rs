@@ -123,6 +123,7 @@ fn from_params(
         callback_urls: p.strings("CallbackURLs"),
         logout_urls: p.strings("LogoutURLs"),
         supported_identity_providers: p.strings("SupportedIdentityProviders"),
+        refresh_token_rotation: crate::auth::rotation::setting_from(p)?,
     };
     let ttl_ok = |secs: i64, lo: i64, hi: i64| (lo..=hi).contains(&secs);
     if !ttl_ok(c.access_ttl(), 300, 86_400) || !ttl_ok(c.id_ttl(), 300, 86_400) {
@@ -160,6 +161,9 @@ pub fn client_json(c: &Client) -> Value {
     });
     if let Some(s) = &c.secret {
         out["ClientSecret"] = json!(s);
+    }
+    if let Some(r) = &c.refresh_token_rotation {
+        out["RefreshTokenRotation"] = crate::auth::rotation::setting_json(r);
     }
     for (k, v) in [
         ("ReadAttributes", &c.read_attributes),

@@ -19,6 +19,9 @@ pub struct Store {
     /// Revoked refresh-token families: `origin_jti` -> expiry (unix seconds).
     #[serde(default)]
     pub revoked: BTreeMap<String, i64>,
+    /// Rotated refresh-token families: `origin_jti` -> where the rotation stands.
+    #[serde(default)]
+    pub rotations: BTreeMap<String, crate::auth::rotation::Rotation>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -153,6 +156,9 @@ pub struct Client {
     pub callback_urls: Vec<String>,
     pub logout_urls: Vec<String>,
     pub supported_identity_providers: Vec<String>,
+    /// `RefreshTokenRotation`; absent in older state files.
+    #[serde(default)]
+    pub refresh_token_rotation: Option<crate::auth::rotation::RotationSetting>,
 }
 
 fn unit_seconds(unit: &str) -> i64 {

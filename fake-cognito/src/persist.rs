@@ -55,6 +55,10 @@ pub enum Record {
         origin_jti: String,
         exp: i64,
     },
+    Rotate {
+        origin_jti: String,
+        rotation: crate::auth::rotation::Rotation,
+    },
     PutKeys {
         keys: KeyRecord,
     },
@@ -120,6 +124,15 @@ impl Record {
             Record::Revoke { origin_jti, exp } => {
                 store.revoke(&origin_jti, exp, crate::clock::wall_secs())
             }
+            Record::Rotate {
+                origin_jti,
+                rotation,
+            } => crate::auth::rotation::remember(
+                store,
+                &origin_jti,
+                rotation,
+                crate::clock::wall_secs(),
+            ),
             Record::PutKeys { keys: k } => *keys = Some(k),
             Record::Reset => *store = Store::default(),
             Record::Noop => {}

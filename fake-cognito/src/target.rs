@@ -186,6 +186,7 @@ async fn dispatch(app: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<Va
         "AdminSetUserMFAPreference" => mfa::preference::admin_set(app, p).await,
         "GlobalSignOut" => auth::refresh::global_sign_out(app, p).await,
         "AdminUserGlobalSignOut" => auth::refresh::admin_global_sign_out(app, p).await,
+        "GetTokensFromRefreshToken" => auth::rotation::get_tokens_from_refresh_token(app, p).await,
         "RevokeToken" => auth::refresh::revoke_token(app, p).await,
         other => Err(CognitoError::UnknownOperation(format!(
             "The operation {other} is not supported by fake-cognito"

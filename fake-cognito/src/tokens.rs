@@ -31,6 +31,10 @@ pub struct RefreshPayload {
     pub auth_time: i64,
     #[serde(rename = "e")]
     pub exp: i64,
+    /// Rotation generation within the family (`auth/rotation.rs`); tokens sealed before
+    /// rotation existed have none and are generation 0.
+    #[serde(rename = "n", default)]
+    pub generation: u32,
 }
 
 pub fn encode_jwt(key: &SigningKey, claims: &Map<String, Value>) -> Result<String> {

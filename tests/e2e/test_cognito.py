@@ -786,3 +786,40 @@ def test_admin_user_global_sign_out_with_boto3(c, pool):
     assert error_code(e) == "NotAuthorizedException"
     fresh = cs.login(c, pool["client_id"])
     assert c.get_user(AccessToken=fresh["AccessToken"])["Username"] == "alice"
+
+
+def test_refresh_token_rotation_with_boto3():
+    # Its own server: the clock moves.
+    with cs.spawned_server() as url:
+        c = cs.idp(url)
+        pool = cs.make_pool(c, "rotation-pool")
+        pid = pool["pool_id"]
+        cid = c.create_user_pool_client(
+            UserPoolId=pid,
+            ClientName="rotating",
+            ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+            RefreshTokenRotation={"Feature": "ENABLED", "RetryGracePeriodSeconds": 5},
+        )["UserPoolClient"]["ClientId"]
+        described = c.describe_user_pool_client(UserPoolId=pid, ClientId=cid)["UserPoolClient"]
+        assert described["RefreshTokenRotation"] == {"Feature": "ENABLED", "RetryGracePeriodSeconds": 5}
+        old = cs.login(c, cid)["RefreshToken"]
+        with pytest.raises(ClientError) as e:
+            c.initiate_auth(
+                ClientId=cid, AuthFlow="REFRESH_TOKEN_AUTH", AuthParameters={"REFRESH_TOKEN": old}
+            )
+        assert error_code(e) == "NotAuthorizedException"
+
+        res = c.get_tokens_from_refresh_token(ClientId=cid, RefreshToken=old)["AuthenticationResult"]
+        new = res["RefreshToken"]
+        assert new != old and c.get_user(AccessToken=res["AccessToken"])["Username"] == "alice"
+        c.get_tokens_from_refresh_token(ClientId=cid, RefreshToken=old)  # a retry inside the grace
+        assert cs.move_clock(url, {"advance_seconds": 6}).status_code == 200
+        with pytest.raises(ClientError) as e:
+            c.get_tokens_from_refresh_token(ClientId=cid, RefreshToken=old)
+        assert error_code(e) == "NotAuthorizedException"
+
+        newer = c.get_tokens_from_refresh_token(ClientId=cid, RefreshToken=new)["AuthenticationResult"]
+        c.revoke_token(ClientId=cid, Token=newer["RefreshToken"])
+        with pytest.raises(ClientError) as e:
+            c.get_tokens_from_refresh_token(ClientId=cid, RefreshToken=newer["RefreshToken"])
+        assert error_code(e) == "NotAuthorizedException"

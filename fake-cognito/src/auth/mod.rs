@@ -9,6 +9,7 @@
 pub mod challenges;
 pub mod password;
 pub mod refresh;
+pub mod rotation;
 pub mod srp;
 
 use std::collections::BTreeMap;
@@ -136,6 +137,13 @@ pub async fn initiate_auth(app: &AppState, p: &Params, admin: bool) -> Result<Va
     match flow {
         "USER_SRP_AUTH" => challenges::start_srp(app, &meta, &client, &params),
         "REFRESH_TOKEN_AUTH" | "REFRESH_TOKEN" => {
+            // AWS: with rotation enabled, refresh only through GetTokensFromRefreshToken.
+            if rotation::is_enabled(&client.refresh_token_rotation) {
+                return Err(CognitoError::NotAuthorized(
+                    "Refresh token rotation is enabled for this client; use GetTokensFromRefreshToken."
+                        .into(),
+                ));
+            }
             let token = required(&params, "REFRESH_TOKEN")?;
             let result = refresh::refresh_tokens(app, &client, token, Some(&params))?;
             Ok(json!({"AuthenticationResult": result, "ChallengeParameters": {}}))
@@ -237,6 +245,7 @@ pub fn new_sign_in(app: &AppState, meta: &PoolMeta, client: &Client, user: &User
         origin_jti: uuid_at_ms(start),
         auth_time: now_ms.div_euclid(1000),
         exp: now_ms.div_euclid(1000) + client.refresh_ttl(),
+        generation: 0,
     };
     tokens::user_tokens(app, meta, client, user, &session, true)
 }

@@ -11,11 +11,12 @@ use serde_json::{Value, json};
 use super::AuthParams;
 use crate::app::AppState;
 use crate::auth::password;
+use crate::auth::rotation;
 use crate::error::{CognitoError, Result};
-use crate::model::Client;
+use crate::model::{Client, PoolMeta, User};
 use crate::params::Params;
 use crate::persist::Record;
-use crate::tokens::{self, open_refresh, verify_user_access};
+use crate::tokens::{self, RefreshPayload, open_refresh, verify_user_access};
 use crate::users::user_record;
 
 fn invalid() -> CognitoError {
@@ -32,9 +33,6 @@ pub fn refresh_tokens(
     params: Option<&AuthParams>,
 ) -> Result<Value> {
     let payload = open_refresh(app, token).ok_or_else(invalid)?;
-    if payload.client_id != client.id || payload.pool_id != client.pool_id {
-        return Err(invalid());
-    }
     if let Some(params) = params {
         let sent = params.get("USERNAME").map(String::as_str);
         password::check_secret_hash(
@@ -46,6 +44,21 @@ pub fn refresh_tokens(
                 &payload.sub,
             ],
         )?;
+    }
+    let (payload, meta, user) = check_refresh(app, client, token)?;
+    tokens::user_tokens(app, &meta, client, &user, &payload, false)
+}
+
+/// A refresh token of `client` that is still good (unexpired, not revoked, not rotated out,
+/// user enabled): its payload, the pool and the user.
+pub fn check_refresh(
+    app: &AppState,
+    client: &Client,
+    token: &str,
+) -> Result<(RefreshPayload, PoolMeta, User)> {
+    let payload = open_refresh(app, token).ok_or_else(invalid)?;
+    if payload.client_id != client.id || payload.pool_id != client.pool_id {
+        return Err(invalid());
     }
     if payload.exp <= app.clock.now_secs() {
         return Err(CognitoError::NotAuthorized(
@@ -65,12 +78,15 @@ pub fn refresh_tokens(
                 "Refresh Token has been revoked".into(),
             ));
         }
+        if !rotation::generation_valid(&store, &payload, app.clock.now_secs()) {
+            return Err(invalid());
+        }
         (pool.meta.clone(), user.clone())
     };
     if !user.enabled {
         return Err(CognitoError::NotAuthorized("User is disabled.".into()));
     }
-    tokens::user_tokens(app, &meta, client, &user, &payload, false)
+    Ok((payload, meta, user))
 }
 
 async fn sign_out(app: &AppState, pool_id: &str, name: &str) -> Result<Value> {

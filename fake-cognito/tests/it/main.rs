@@ -20,6 +20,7 @@ mod oauth;
 mod persistence;
 mod recovery;
 mod resource_servers;
+mod rotation;
 mod schema;
 mod sign_out;
 mod tokens;
