@@ -21,6 +21,7 @@ mod persistence;
 mod recovery;
 mod resource_servers;
 mod rotation;
+mod rotation_persist;
 mod schema;
 mod sign_out;
 mod tokens;
