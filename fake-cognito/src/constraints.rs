@@ -46,6 +46,30 @@ pub fn pattern(value: &str, path: &str, pattern: &str, ok: impl Fn(char) -> bool
     }
 }
 
+/// A list member (`member` as the request names it, `path` as AWS's message does) of
+/// `min..=max` items.
+pub fn list<'a>(
+    v: &'a Value,
+    member: &str,
+    path: &str,
+    min: usize,
+    max: usize,
+) -> Result<&'a [Value]> {
+    let items = v
+        .as_array()
+        .ok_or_else(|| CognitoError::Serialization(format!("Expected a list for {member}")))?;
+    let bound = if items.len() < min {
+        format!("greater than or equal to {min}")
+    } else if items.len() > max {
+        format!("less than or equal to {max}")
+    } else {
+        return Ok(items);
+    };
+    Err(CognitoError::InvalidParameter(format!(
+        "1 validation error detected: Value at '{path}' failed to satisfy constraint: Member must have length {bound}"
+    )))
+}
+
 /// A required string member that must be a JSON string (non-strings are the caller's
 /// serialization error, as AWS answers them).
 pub fn string<'a>(v: Option<&'a Value>, path: &str) -> Result<&'a str> {

@@ -6,6 +6,7 @@
 use serde_json::{Value, json};
 
 use crate::app::AppState;
+use crate::constraints;
 use crate::error::{CognitoError, Result};
 use crate::params::Params;
 use crate::persist::Record;
@@ -29,19 +30,13 @@ fn requested(p: &Params) -> Result<Vec<Value>> {
             "1 validation error detected: Value null at 'customAttributes' failed to satisfy constraint: Member must not be null".into(),
         )
     })?;
-    let items = list.as_array().ok_or_else(|| {
-        CognitoError::Serialization("Expected a list for CustomAttributes".into())
-    })?;
-    if items.is_empty() || items.len() > MAX_PER_CALL {
-        let bound = if items.is_empty() {
-            "greater than or equal to 1"
-        } else {
-            "less than or equal to 25"
-        };
-        return Err(CognitoError::InvalidParameter(format!(
-            "1 validation error detected: Value at 'customAttributes' failed to satisfy constraint: Member must have length {bound}"
-        )));
-    }
+    let items = constraints::list(
+        list,
+        "CustomAttributes",
+        "customAttributes",
+        1,
+        MAX_PER_CALL,
+    )?;
     for (i, a) in items.iter().enumerate() {
         let n = a.get("Name").and_then(Value::as_str).unwrap_or_default();
         if n.chars().count() > MAX_NAME_LEN {

@@ -153,14 +153,7 @@ fn identifiers(v: Option<&Value>) -> Result<Vec<String>> {
     let Some(v) = v else {
         return Ok(Vec::new());
     };
-    let list = v
-        .as_array()
-        .ok_or_else(|| CognitoError::Serialization("Expected a list for IdpIdentifiers".into()))?;
-    if list.len() > MAX_IDENTIFIERS {
-        return Err(CognitoError::InvalidParameter(format!(
-            "1 validation error detected: Value at 'idpIdentifiers' failed to satisfy constraint: Member must have length less than or equal to {MAX_IDENTIFIERS}"
-        )));
-    }
+    let list = constraints::list(v, "IdpIdentifiers", "idpIdentifiers", 0, MAX_IDENTIFIERS)?;
     let mut out: Vec<String> = Vec::new();
     for (i, x) in list.iter().enumerate() {
         let path = format!("idpIdentifiers.{}.member", i + 1);

@@ -50,14 +50,7 @@ fn scopes_from(v: Option<&Value>) -> Result<Vec<Value>> {
     let Some(v) = v else {
         return Ok(Vec::new());
     };
-    let list = v
-        .as_array()
-        .ok_or_else(|| CognitoError::Serialization("Expected a list for Scopes".into()))?;
-    if list.len() > MAX_SCOPES {
-        return Err(CognitoError::InvalidParameter(format!(
-            "1 validation error detected: Value at 'scopes' failed to satisfy constraint: Member must have length less than or equal to {MAX_SCOPES}"
-        )));
-    }
+    let list = constraints::list(v, "Scopes", "scopes", 0, MAX_SCOPES)?;
     let mut out: Vec<Value> = Vec::new();
     for (i, s) in list.iter().enumerate() {
         let n = i + 1;
