@@ -16,12 +16,12 @@ use anyhow::{Context, bail};
 use futures::StreamExt;
 use serde_json::{Value, json};
 
+use crate::Ctx;
 use crate::cognito::{self, PASSWORD, call};
 use crate::proc::free_port;
 use crate::report::Row;
 use crate::totp;
 use crate::wrk::WrkResult;
-use crate::{Ctx, aws_json};
 
 /// Concurrent clients of the figure.
 const CLIENTS: usize = 16;
@@ -219,9 +219,7 @@ async fn login(
     let body = json!({"ChallengeName": "SOFTWARE_TOKEN_MFA", "ClientId": pool.client_id,
                       "Session": session,
                       "ChallengeResponses": {"USERNAME": username, "SOFTWARE_TOKEN_MFA_CODE": code}});
-    let second = aws_json::COGNITO
-        .call(http, &pool.url, "RespondToAuthChallenge", body)
-        .await;
+    let second = call(http, &pool.url, "RespondToAuthChallenge", body).await;
     Ok(matches!(second, Ok(v) if v["AuthenticationResult"]["IdToken"].is_string()))
 }
 
