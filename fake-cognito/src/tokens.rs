@@ -35,6 +35,13 @@ pub struct RefreshPayload {
     /// rotation existed have none and are generation 0.
     #[serde(rename = "n", default)]
     pub generation: u32,
+    /// The OAuth scopes a hosted-UI sign-in granted, kept across refreshes; `None` for an API
+    /// sign-in, whose access token carries `aws.cognito.signin.user.admin` only.
+    #[serde(rename = "sc", default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    /// The authorize request's `nonce`: in the first ID token only, never sealed.
+    #[serde(skip)]
+    pub nonce: Option<String>,
 }
 
 pub fn encode_jwt(key: &SigningKey, claims: &Map<String, Value>) -> Result<String> {
@@ -53,6 +60,8 @@ pub fn encode_jwt(key: &SigningKey, claims: &Map<String, Value>) -> Result<Strin
 fn attribute_claim(name: &str, value: &str) -> Value {
     match name {
         "email_verified" | "phone_number_verified" => Value::Bool(value == "true"),
+        // A federated user's linked identities are stored as JSON text and claimed as JSON.
+        "identities" => serde_json::from_str(value).unwrap_or_else(|_| Value::from(value)),
         "updated_at" => value
             .parse::<i64>()
             .map(Value::from)
@@ -93,6 +102,9 @@ pub fn user_tokens(
     id.insert("event_id".into(), Value::from(event_id.clone()));
     id.insert("token_use".into(), Value::from("id"));
     id.insert("auth_time".into(), Value::from(session.auth_time));
+    if let Some(nonce) = &session.nonce {
+        id.insert("nonce".into(), Value::from(nonce.clone()));
+    }
     for (name, value) in &user.attributes {
         if name == "sub" {
             continue;
@@ -117,7 +129,8 @@ pub fn user_tokens(
     access.insert("origin_jti".into(), Value::from(session.origin_jti.clone()));
     access.insert("event_id".into(), Value::from(event_id));
     access.insert("token_use".into(), Value::from("access"));
-    access.insert("scope".into(), Value::from(ADMIN_SCOPE));
+    let scope = session.scope.as_deref().unwrap_or(ADMIN_SCOPE);
+    access.insert("scope".into(), Value::from(scope));
     access.insert("auth_time".into(), Value::from(session.auth_time));
     access.insert("exp".into(), Value::from(now + client.access_ttl()));
     access.insert("iat".into(), Value::from(now));

@@ -233,12 +233,18 @@ pub async fn after_password(
 
 /// Tokens for a fresh sign-in (a new refresh-token family).
 pub fn new_sign_in(app: &AppState, meta: &PoolMeta, client: &Client, user: &User) -> Result<Value> {
+    let session = sign_in_session(app, client, user);
+    tokens::user_tokens(app, meta, client, user, &session, true)
+}
+
+/// A new refresh-token family for `user` (the hosted UI adds its scopes and nonce to it).
+pub fn sign_in_session(app: &AppState, client: &Client, user: &User) -> RefreshPayload {
     // The family id carries its start time; keep it after any earlier global sign-out so a
     // sign-in in the same millisecond is not revoked by it.
     let now_ms = app.clock.now_ms();
     let start = now_ms.max(user.signed_out_ms + 1);
-    let session = RefreshPayload {
-        pool_id: meta.id.clone(),
+    RefreshPayload {
+        pool_id: client.pool_id.clone(),
         client_id: client.id.clone(),
         username: user.username.clone(),
         sub: user.sub.clone(),
@@ -246,8 +252,9 @@ pub fn new_sign_in(app: &AppState, meta: &PoolMeta, client: &Client, user: &User
         auth_time: now_ms.div_euclid(1000),
         exp: now_ms.div_euclid(1000) + client.refresh_ttl(),
         generation: 0,
-    };
-    tokens::user_tokens(app, meta, client, user, &session, true)
+        scope: None,
+        nonce: None,
+    }
 }
 
 pub fn new_session_id() -> Result<String> {
