@@ -47,14 +47,13 @@ fn apply(user: &mut User, settings: &[(&'static str, Value)]) -> Result<()> {
     for (factor, s) in settings {
         let enabled = s.get("Enabled").and_then(Value::as_bool);
         let preferred = s.get("PreferredMfa").and_then(Value::as_bool);
-        // Preferring a factor turns it on.
-        let on = enabled.or(preferred.filter(|p| *p));
-        if on == Some(true) {
+        // Both members default to false (smithy `@default(false)`: the AWS SDKs omit a false
+        // boolean, so `{}` means "off"); preferring a factor without `Enabled` turns it on.
+        let on = enabled.unwrap_or(preferred == Some(true));
+        if on {
             check_prerequisite(user, factor)?;
         }
-        if let Some(on) = on {
-            *flag(&mut m, factor) = on;
-        }
+        *flag(&mut m, factor) = on;
         if preferred == Some(true) {
             if enabled == Some(false) {
                 return Err(CognitoError::InvalidParameter(format!(

@@ -23,5 +23,6 @@ mod resource_servers;
 mod rotation;
 mod rotation_persist;
 mod schema;
+mod sdk_surface;
 mod sign_out;
 mod tokens;
