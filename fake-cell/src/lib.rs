@@ -6,6 +6,7 @@
 //! - [`servers`]: one OS thread + runtime per index server, port choice;
 //! - [`watchdog`]: the probing thread that exits with code 1 when the cell stops answering;
 //! - [`persist`]: snapshot + journal (every acknowledged write survives `kill -9`) and the write path;
+//! - [`snapshot`]: the whole cell as one document, restored in place behind the restore gate;
 //! - [`state`]: accounts, keys, indexes, aliases, jobs, running index servers;
 //! - [`engine`]: documents store, search, filter, embeddings, top-k, caches, settings (no HTTP);
 //! - [`config`]: the clap `Config`; [`error`]: `CellError`, rendered in Marqo's error shape.
@@ -17,6 +18,7 @@ pub mod http;
 pub mod lifecycle;
 pub mod persist;
 pub mod servers;
+pub mod snapshot;
 pub mod state;
 pub mod watchdog;
 

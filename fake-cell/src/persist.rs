@@ -265,7 +265,7 @@ pub fn snapshot(cell: &Cell, covered: u64) -> Snapshot {
     }
 }
 
-fn write_snapshot(cell: &Cell, covered: u64) -> Result<(), String> {
+pub(crate) fn write_snapshot(cell: &Cell, covered: u64) -> Result<(), String> {
     let snap = snapshot(cell, covered);
     let bytes = serde_json::to_vec(&snap).map_err(|e| e.to_string())?;
     state_file::write_atomic(&cell.cfg.state_file, &bytes).map_err(|e| e.to_string())?;

@@ -172,6 +172,8 @@ pub struct Cell {
     pub compacting: AtomicBool,
     /// Serialises index creation/deletion/fork so port choice and name checks do not race.
     pub lifecycle: tokio::sync::Mutex<()>,
+    /// Closed by a snapshot restore (`crate::snapshot`); every request holds a shared permit.
+    pub restore_gate: service_kit::restore_gate::RestoreGate,
 }
 
 pub fn now_ms() -> u64 {
@@ -238,6 +240,7 @@ impl Cell {
             index_router,
             compacting: AtomicBool::new(false),
             lifecycle: tokio::sync::Mutex::new(()),
+            restore_gate: Default::default(),
         }
     }
 

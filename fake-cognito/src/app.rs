@@ -47,7 +47,9 @@ pub struct App {
     pub health: HealthState,
     /// Refuses writes while the journal cannot be written; reads keep working.
     writes: WriteGuard,
-    compacting: AtomicBool,
+    pub(crate) compacting: AtomicBool,
+    /// Closed by a snapshot restore (`crate::snapshot`); `commit` holds a shared permit.
+    pub restore_gate: service_kit::restore_gate::RestoreGate,
 }
 
 impl App {
@@ -75,6 +77,7 @@ impl App {
             writes,
             health,
             compacting: AtomicBool::new(false),
+            restore_gate: Default::default(),
         });
         if new_keys {
             let rec = Record::PutKeys {
@@ -112,6 +115,7 @@ impl App {
         self: &Arc<Self>,
         f: impl FnOnce(&mut Store, &mut Vec<Record>) -> Result<T>,
     ) -> Result<T> {
+        let _restore = crate::snapshot::write_permit(self).await?;
         self.check_writable()?;
         let (value, tickets) = {
             let mut store = self.store.write();

@@ -38,6 +38,7 @@ pub mod pools;
 pub mod resource_servers;
 pub mod rsagen;
 pub mod schema;
+pub mod snapshot;
 pub mod target;
 pub mod tokens;
 pub mod users;
@@ -159,6 +160,13 @@ pub fn router(app: AppState) -> Router {
         .route("/_fake/codes", get(validate::codes))
         .route("/_fake/state", get(validate::state))
         .route("/_fake/reset", post(validate::reset))
+        .route(
+            "/_fake/snapshot",
+            get(snapshot::get_snapshot)
+                .put(snapshot::put_snapshot)
+                .layer(axum::extract::DefaultBodyLimit::max(1 << 30)),
+        )
+        .route("/_fake/snapshot/summary", get(snapshot::get_summary))
         .route(
             "/_fake/clock",
             get(clock_api::get_clock).post(clock_api::post_clock),

@@ -41,6 +41,7 @@ pub mod services;
 pub mod settings;
 pub mod setup;
 pub mod smoke;
+pub mod snapshot;
 pub mod stack_client;
 pub mod supervisor;
 pub mod watch;

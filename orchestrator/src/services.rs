@@ -213,6 +213,9 @@ fn moto(input: &ServicesInput<'_>, injected: &BTreeMap<String, String>) -> Servi
     // localhost:$MOTO_PORT: the gateway, so a state machine's Lambda task reaches a local process.
     moto.env
         .insert("MOTO_PORT".into(), input.ports.aws_gateway().to_string());
+    // Recorded so `snapshot save` can replay it (moto has no export).
+    let recording = state_file(input, crate::snapshot::moto::RECORDING);
+    crate::snapshot::moto::record_into(&mut moto, &recording);
     if !matches!(input.profile, Profile::Ecom | Profile::Full) {
         moto.skip = Some(format!("not in profile {}", input.profile.as_str()));
     }

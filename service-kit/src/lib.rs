@@ -8,6 +8,7 @@
 //! - [`error`]: the JSON error body used by every API;
 //! - [`state_file`]: atomic whole-file writes (unique temp file, fsync, rename, fsync dir) and safe loads;
 //! - [`journal`]: an append-only, group-committed write journal, so an acknowledged write survives `kill -9`;
+//! - [`restore_gate`]: hold writes back (or 503 them) while a snapshot restore swaps the state;
 //! - [`write_guard`]: refuse writes (reads go on) while the journal cannot be written, and recover;
 //! - [`telemetry`]: tracing to stdout in a form the orchestrator can prefix per service;
 //! - [`memory`]: hand memory freed after a load burst back to the kernel (glibc keeps it otherwise).
@@ -19,6 +20,7 @@ pub mod error;
 pub mod health;
 pub mod journal;
 pub mod memory;
+pub mod restore_gate;
 pub mod serve;
 pub mod shutdown;
 pub mod state_file;

@@ -53,5 +53,6 @@ fn finish(routes: Router<Arc<Cell>>, cell: Arc<Cell>) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn(telemetry::telemetry))
         .layer(DefaultBodyLimit::max(body::BODY_LIMIT));
+    let routes = crate::snapshot::gate(routes, &cell);
     service_kit::telemetry::trace_requests(routes).with_state(cell)
 }

@@ -31,6 +31,9 @@ pub struct HippodromeToml {
     /// `[[state_machines]]`: definitions the seed creates in moto, placeholders filled.
     #[serde(default)]
     pub state_machines: Vec<super::state_machines::StateMachineSection>,
+    /// `[snapshot]`: `[[snapshot.hooks]]`, the team's own state in `orchestrator snapshot`.
+    #[serde(default)]
+    pub snapshot: crate::snapshot::hooks::SnapshotSection,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -272,6 +275,7 @@ impl HippodromeToml {
         }
         self.validate_hooks()
             .map_err(|(needle, message)| err(&needle, message))?;
+        (self.snapshot.validate()).map_err(|(needle, message)| err(&needle, message))?;
         let services: Vec<String> = self.services.iter().map(|s| s.name.clone()).collect();
         super::lambdas::validate(&self.lambdas, &services)
             .map_err(|(needle, message)| err(&needle, message))?;

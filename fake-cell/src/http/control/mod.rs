@@ -7,6 +7,7 @@ pub mod admin;
 pub mod aliases;
 pub mod indexes;
 pub mod jobs;
+pub mod snapshot;
 
 use std::sync::Arc;
 
@@ -50,6 +51,7 @@ pub fn routes() -> Router<Arc<Cell>> {
         .route("/_fake/keys/{key_id}/revoke", post(accounts::revoke_key))
         .route("/_fake/state", get(admin::dump_state))
         .route("/_fake/reset", post(admin::reset))
+        .merge(snapshot::routes())
         .route(
             "/_fake/indexes/{name}/stop-server",
             post(admin::stop_index_server),
