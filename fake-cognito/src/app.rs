@@ -45,6 +45,8 @@ pub struct App {
     /// Now, as every expiry check and timestamp sees it (movable by `POST /_fake/clock`).
     pub clock: Arc<Clock>,
     pub health: HealthState,
+    /// The Lambda function table and client the pools' triggers invoke through.
+    pub triggers: crate::triggers::Runtime,
     /// Refuses writes while the journal cannot be written; reads keep working.
     writes: WriteGuard,
     pub(crate) compacting: AtomicBool,
@@ -65,6 +67,7 @@ impl App {
         let jwks_body = axum::body::Bytes::from(keys.jwks().to_string());
         let writes = WriteGuard::new(health.clone(), &config.state_file);
         let clock = Arc::new(Clock::default());
+        let triggers = crate::triggers::Runtime::from_config(&config)?;
         let app = Arc::new(App {
             config,
             jwks_body,
@@ -74,6 +77,7 @@ impl App {
             persist: restored.persist,
             sessions: Sessions::new(10_000, clock.clone()),
             clock,
+            triggers,
             writes,
             health,
             compacting: AtomicBool::new(false),
@@ -211,6 +215,8 @@ pub enum Session {
         user_key: Option<String>,
         srp: crate::auth::srp::ServerSession,
     },
+    /// A CUSTOM_AUTH challenge sequence (`crate::triggers::custom_auth`).
+    Custom(crate::triggers::custom_auth::CustomSession),
     /// An MFA challenge (`crate::mfa::challenge`).
     Mfa {
         owner: crate::mfa::challenge::Owner,

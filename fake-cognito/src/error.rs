@@ -49,6 +49,15 @@ pub enum CognitoError {
     SoftwareTokenMfaNotFound(String),
     #[error("{0}")]
     Unauthorized(String),
+    /// A Lambda trigger's function failed (`<Trigger> failed with error <message>.`).
+    #[error("{0}")]
+    UserLambdaValidation(String),
+    /// A Lambda trigger could not be invoked (not found, not running, Cognito's 5 s timeout).
+    #[error("{0}")]
+    UnexpectedLambda(String),
+    /// A Lambda trigger answered something Cognito cannot use.
+    #[error("{0}")]
+    InvalidLambdaResponse(String),
     #[error("{0}")]
     UnknownOperation(String),
     #[error("{0}")]
@@ -90,6 +99,9 @@ impl CognitoError {
             EnableSoftwareTokenMfa(_) => "EnableSoftwareTokenMFAException",
             SoftwareTokenMfaNotFound(_) => "SoftwareTokenMFANotFoundException",
             Unauthorized(_) => "UnauthorizedException",
+            UserLambdaValidation(_) => "UserLambdaValidationException",
+            UnexpectedLambda(_) => "UnexpectedLambdaException",
+            InvalidLambdaResponse(_) => "InvalidLambdaResponseException",
             UnknownOperation(_) => "UnknownOperationException",
             Serialization(_) => "SerializationException",
             Persistence(_) | Internal(_) => "InternalErrorException",

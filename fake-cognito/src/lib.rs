@@ -41,6 +41,7 @@ pub mod schema;
 pub mod snapshot;
 pub mod target;
 pub mod tokens;
+pub mod triggers;
 pub mod users;
 pub mod validate;
 pub mod wellknown;
@@ -117,6 +118,14 @@ pub struct Config {
         value_parser = RandomSeed::parse
     )]
     pub random_seed: RandomSeed,
+    /// A Lambda function `NAME=URL[,TIMEOUT_S]` (repeatable, as aws-gateway takes it): a user
+    /// pool's `LambdaConfig` ARNs resolve to these by function name.
+    #[arg(long = "lambda", value_name = "NAME=URL[,TIMEOUT_S]")]
+    pub lambdas: Vec<lambda_invoke::LambdaTarget>,
+    /// A JSON function table (`[{"name", "url", "timeout_s"?}]` or `{"lambdas": [...]}`), added
+    /// to `--lambda`.
+    #[arg(long, value_name = "FILE")]
+    pub lambdas_file: Option<PathBuf>,
 }
 
 impl ServiceConfig for Config {

@@ -208,6 +208,10 @@ pub struct Code {
     /// The attribute the code went to (`email`, `phone_number`): what confirming it verifies.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attribute: Option<String>,
+    /// The message a CustomMessage trigger made for this code (`emailSubject`, `emailMessage`,
+    /// `smsMessage`, placeholders filled in).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<Value>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -101,7 +101,10 @@ pub async fn create(app: &AppState, call: &Call) -> Result<Value> {
             extra.insert((*k).to_owned(), v.clone());
         }
     }
-    extra.entry("LambdaConfig").or_insert(json!({}));
+    extra.insert(
+        "LambdaConfig".into(),
+        crate::triggers::config::validate(p.get("LambdaConfig"))?,
+    );
     // What Cognito fills in when a pool is created without them.
     extra
         .entry("EmailConfiguration")
@@ -279,6 +282,8 @@ pub fn list(app: &AppState, p: &Params) -> Result<Value> {
 
 pub async fn update(app: &AppState, p: &Params) -> Result<Value> {
     let id = p.str("UserPoolId")?.to_owned();
+    // As on AWS, UpdateUserPool without LambdaConfig removes the triggers.
+    let lambda_config = crate::triggers::config::validate(p.get("LambdaConfig"))?;
     app.commit(|store, recs| {
         let pool = store.pool_mut(&id)?;
         let m = &mut pool.meta;
@@ -295,6 +300,7 @@ pub async fn update(app: &AppState, p: &Params) -> Result<Value> {
                 m.extra.insert((*k).to_owned(), v.clone());
             }
         }
+        m.extra.insert("LambdaConfig".into(), lambda_config);
         sync_verification_messages(p, &mut m.extra);
         m.modified = app.clock.now_f64();
         recs.push(Record::PutPool { meta: m.clone() });

@@ -63,7 +63,12 @@ pub struct Call {
 }
 
 pub async fn handle(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let result = dispatch(&app, &headers, &body).await;
+    let user_agent = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok());
+    let result =
+        crate::triggers::event::with_caller(user_agent, &body, dispatch(&app, &headers, &body))
+            .await;
     match result {
         Ok(v) => {
             let mut res = v.to_string().into_response();

@@ -10,6 +10,7 @@ use crate::app::App;
 use crate::error::{CognitoError, Result};
 use crate::keys::SigningKey;
 use crate::model::{Client, PoolMeta, User};
+use crate::triggers::token::{Overrides, pre_token_generation};
 
 pub const ADMIN_SCOPE: &str = "aws.cognito.signin.user.admin";
 
@@ -74,7 +75,8 @@ fn groups_claim(user: &User) -> Option<Value> {
     (!user.groups.is_empty()).then(|| Value::from(user.groups.iter().cloned().collect::<Vec<_>>()))
 }
 
-/// ID + access (+ refresh) for a user sign-in, as `AuthenticationResult`.
+/// ID + access (+ refresh) for a user sign-in, as `AuthenticationResult`, without running the
+/// pool's PreTokenGeneration trigger (see [`issue_user_tokens`]).
 pub fn user_tokens(
     app: &App,
     pool: &PoolMeta,
@@ -82,6 +84,42 @@ pub fn user_tokens(
     user: &User,
     session: &RefreshPayload,
     new_refresh: bool,
+) -> Result<Value> {
+    user_tokens_with(
+        app,
+        pool,
+        client,
+        user,
+        session,
+        new_refresh,
+        &Overrides::default(),
+    )
+}
+
+/// Run the pool's PreTokenGeneration trigger (no lock is held across it), then mint the tokens
+/// with its changes. Every path that issues user tokens goes through here.
+pub async fn issue_user_tokens(
+    app: &App,
+    pool: &PoolMeta,
+    client: &Client,
+    user: &User,
+    session: &RefreshPayload,
+    new_refresh: bool,
+    source: &str,
+) -> Result<Value> {
+    let overrides = pre_token_generation(app, pool, client, user, source).await?;
+    user_tokens_with(app, pool, client, user, session, new_refresh, &overrides)
+}
+
+/// [`user_tokens`] with a PreTokenGeneration response's changes applied to each token.
+pub fn user_tokens_with(
+    app: &App,
+    pool: &PoolMeta,
+    client: &Client,
+    user: &User,
+    session: &RefreshPayload,
+    new_refresh: bool,
+    overrides: &Overrides,
 ) -> Result<Value> {
     let now = app.clock.now_secs();
     let iss = app.issuer(&pool.id);
@@ -137,6 +175,8 @@ pub fn user_tokens(
     access.insert("jti".into(), Value::from(uuid::Uuid::new_v4().to_string()));
     access.insert("username".into(), Value::from(user.username.clone()));
 
+    overrides.apply(&mut id, false);
+    overrides.apply(&mut access, true);
     let mut result = Map::new();
     result.insert(
         "AccessToken".into(),

@@ -76,6 +76,8 @@ pub async fn codes(
                     "created_at": c.created_at,
                     // Where it went (`email`, `phone_number`), null when no message could be.
                     "attribute": c.attribute,
+                    // A CustomMessage trigger's text for it, when the pool has one.
+                    "message": c.message,
                 }));
             }
         }

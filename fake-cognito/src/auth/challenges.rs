@@ -15,7 +15,7 @@ use crate::model::{Client, PoolMeta};
 use crate::params::Params;
 use crate::users::{NewPassword, check_attributes, user_record};
 
-pub fn start_srp(
+pub async fn start_srp(
     app: &AppState,
     meta: &PoolMeta,
     client: &Client,
@@ -29,6 +29,7 @@ pub fn start_srp(
     let (user_key, session) = match &found {
         Some((key, user)) => {
             super::check_user_state(user)?;
+            crate::triggers::authentication::pre_authentication(app, meta, client, user).await?;
             let verifier = user
                 .srp
                 .as_ref()
@@ -84,6 +85,16 @@ pub async fn respond(app: &AppState, p: &Params) -> Result<Value> {
         }
         "NEW_PASSWORD_REQUIRED" => {
             new_password(app, &meta, &client, p.opt_str("Session"), &responses).await
+        }
+        "CUSTOM_CHALLENGE" => {
+            crate::triggers::custom_auth::respond(
+                app,
+                &meta,
+                &client,
+                p.opt_str("Session"),
+                &responses,
+            )
+            .await
         }
         other => Err(CognitoError::InvalidParameter(format!(
             "Challenge {other} is not supported by fake-cognito"
@@ -224,5 +235,6 @@ async fn new_password(
             Ok(user.clone())
         })
         .await?;
-    after_password(app, meta, client, &user_key, &user).await
+    let source = crate::triggers::token::NEW_PASSWORD;
+    super::after_password_from(app, meta, client, &user_key, &user, source).await
 }

@@ -26,6 +26,7 @@ use crate::ids::uuid_at_ms;
 use crate::model::{Client, PoolMeta, User};
 use crate::params::Params;
 use crate::tokens::{self, RefreshPayload};
+use crate::triggers::token as token_trigger;
 
 pub type AuthParams = BTreeMap<String, String>;
 
@@ -116,8 +117,8 @@ pub async fn initiate_auth(app: &AppState, p: &Params, admin: bool) -> Result<Va
     let valid = match flow {
         "USER_PASSWORD_AUTH" => !admin,
         "ADMIN_USER_PASSWORD_AUTH" | "ADMIN_NO_SRP_AUTH" => admin,
-        "USER_SRP_AUTH" | "REFRESH_TOKEN_AUTH" | "REFRESH_TOKEN" => true,
-        "CUSTOM_AUTH" | "USER_AUTH" => {
+        "USER_SRP_AUTH" | "REFRESH_TOKEN_AUTH" | "REFRESH_TOKEN" | "CUSTOM_AUTH" => true,
+        "USER_AUTH" => {
             return Err(CognitoError::InvalidParameter(format!(
                 "{flow} is not supported by fake-cognito"
             )));
@@ -135,7 +136,8 @@ pub async fn initiate_auth(app: &AppState, p: &Params, admin: bool) -> Result<Va
         )));
     }
     match flow {
-        "USER_SRP_AUTH" => challenges::start_srp(app, &meta, &client, &params),
+        "USER_SRP_AUTH" => challenges::start_srp(app, &meta, &client, &params).await,
+        "CUSTOM_AUTH" => crate::triggers::custom_auth::start(app, &meta, &client, &params).await,
         "REFRESH_TOKEN_AUTH" | "REFRESH_TOKEN" => {
             // AWS: with rotation enabled, refresh only through GetTokensFromRefreshToken.
             if rotation::is_enabled(&client.refresh_token_rotation) {
@@ -145,7 +147,7 @@ pub async fn initiate_auth(app: &AppState, p: &Params, admin: bool) -> Result<Va
                 ));
             }
             let token = required(&params, "REFRESH_TOKEN")?;
-            let result = refresh::refresh_tokens(app, &client, token, Some(&params))?;
+            let result = refresh::refresh_user_tokens(app, &client, token, Some(&params)).await?;
             Ok(json!({"AuthenticationResult": result, "ChallengeParameters": {}}))
         }
         _ => password_login(app, &meta, &client, &params).await,
@@ -161,9 +163,18 @@ async fn password_login(
     // The order of Cognito's "missing parameter" answers: USERNAME, then PASSWORD.
     required(params, "USERNAME")?;
     let pw = required(params, "PASSWORD")?;
-    let (_, found) = login_user(app, meta, client, params)?;
-    let (key, user) = found.ok_or_else(|| missing_user_error(client))?;
+    let (username, found) = login_user(app, meta, client, params)?;
+    let (key, user) = match found {
+        Some(found) => found,
+        None => {
+            // An unknown user may live in the team's old directory: the UserMigration trigger.
+            let migrated =
+                crate::triggers::migration::on_sign_in(app, meta, client, username, pw).await?;
+            migrated.ok_or_else(|| missing_user_error(client))?
+        }
+    };
     check_user_state(&user)?;
+    crate::triggers::authentication::pre_authentication(app, meta, client, &user).await?;
     let ok = user
         .password
         .as_ref()
@@ -182,6 +193,18 @@ pub async fn after_password(
     client: &Client,
     key: &str,
     user: &User,
+) -> Result<Value> {
+    after_password_from(app, meta, client, key, user, token_trigger::AUTHENTICATION).await
+}
+
+/// [`after_password`] naming how the tokens come about (PreTokenGeneration's trigger source).
+pub async fn after_password_from(
+    app: &AppState,
+    meta: &PoolMeta,
+    client: &Client,
+    key: &str,
+    user: &User,
+    source: &str,
 ) -> Result<Value> {
     match user.status.as_str() {
         "RESET_REQUIRED" => Err(CognitoError::PasswordResetRequired(
@@ -225,16 +248,35 @@ pub async fn after_password(
             {
                 return Ok(challenge);
             }
-            let result = new_sign_in(app, meta, client, user)?;
+            let result = new_sign_in_from(app, meta, client, user, source).await?;
             Ok(json!({"AuthenticationResult": result, "ChallengeParameters": {}}))
         }
     }
 }
 
-/// Tokens for a fresh sign-in (a new refresh-token family).
-pub fn new_sign_in(app: &AppState, meta: &PoolMeta, client: &Client, user: &User) -> Result<Value> {
+/// Tokens for a fresh sign-in (a new refresh-token family), after the PostAuthentication and
+/// PreTokenGeneration triggers.
+pub async fn new_sign_in(
+    app: &AppState,
+    meta: &PoolMeta,
+    client: &Client,
+    user: &User,
+) -> Result<Value> {
+    new_sign_in_from(app, meta, client, user, token_trigger::AUTHENTICATION).await
+}
+
+/// [`new_sign_in`] with PreTokenGeneration's trigger source (`TokenGeneration_HostedAuth` for
+/// the hosted UI, `TokenGeneration_NewPasswordChallenge` after NEW_PASSWORD_REQUIRED).
+pub async fn new_sign_in_from(
+    app: &AppState,
+    meta: &PoolMeta,
+    client: &Client,
+    user: &User,
+    source: &str,
+) -> Result<Value> {
+    crate::triggers::authentication::post_authentication(app, meta, client, user).await?;
     let session = sign_in_session(app, client, user);
-    tokens::user_tokens(app, meta, client, user, &session, true)
+    tokens::issue_user_tokens(app, meta, client, user, &session, true, source).await
 }
 
 /// A new refresh-token family for `user` (the hosted UI adds its scopes and nonce to it).

@@ -32,6 +32,29 @@ pub fn refresh_tokens(
     token: &str,
     params: Option<&AuthParams>,
 ) -> Result<Value> {
+    let (payload, meta, user) = checked_refresh(app, client, token, params)?;
+    tokens::user_tokens(app, &meta, client, &user, &payload, false)
+}
+
+/// [`refresh_tokens`] through the pool's PreTokenGeneration trigger
+/// (`TokenGeneration_RefreshTokens`): what REFRESH_TOKEN_AUTH and the token endpoint use.
+pub async fn refresh_user_tokens(
+    app: &AppState,
+    client: &Client,
+    token: &str,
+    params: Option<&AuthParams>,
+) -> Result<Value> {
+    let (payload, meta, user) = checked_refresh(app, client, token, params)?;
+    let source = crate::triggers::token::REFRESH;
+    tokens::issue_user_tokens(app, &meta, client, &user, &payload, false, source).await
+}
+
+fn checked_refresh(
+    app: &AppState,
+    client: &Client,
+    token: &str,
+    params: Option<&AuthParams>,
+) -> Result<(RefreshPayload, PoolMeta, User)> {
     let payload = open_refresh(app, token).ok_or_else(invalid)?;
     if let Some(params) = params {
         let sent = params.get("USERNAME").map(String::as_str);
@@ -45,8 +68,7 @@ pub fn refresh_tokens(
             ],
         )?;
     }
-    let (payload, meta, user) = check_refresh(app, client, token)?;
-    tokens::user_tokens(app, &meta, client, &user, &payload, false)
+    check_refresh(app, client, token)
 }
 
 /// A refresh token of `client` that is still good (unexpired, not revoked, not rotated out,

@@ -126,7 +126,9 @@ pub async fn get_tokens_from_refresh_token(app: &AppState, p: &Params) -> Result
         .filter(|s| s.enabled)
         .map(|s| s.grace_seconds)
     else {
-        let result = tokens::user_tokens(app, &meta, &client, &user, &payload, false)?;
+        let source = crate::triggers::token::REFRESH;
+        let result =
+            tokens::issue_user_tokens(app, &meta, &client, &user, &payload, false, source).await?;
         return Ok(json!({ "AuthenticationResult": result }));
     };
     let now = app.clock.now_secs();
@@ -161,6 +163,8 @@ pub async fn get_tokens_from_refresh_token(app: &AppState, p: &Params) -> Result
         generation: next,
         ..payload
     };
-    let result = tokens::user_tokens(app, &meta, &client, &user, &session, true)?;
+    let source = crate::triggers::token::REFRESH;
+    let result =
+        tokens::issue_user_tokens(app, &meta, &client, &user, &session, true, source).await?;
     Ok(json!({ "AuthenticationResult": result }))
 }

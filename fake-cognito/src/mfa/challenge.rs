@@ -295,6 +295,6 @@ pub async fn respond(
     app.sessions.take(&id).ok_or_else(expired)?;
     let user = load_user(app, &owner.pool_id, &owner.user_key)?;
     check_user_state(&user)?;
-    let result = new_sign_in(app, meta, client, &user)?;
+    let result = new_sign_in(app, meta, client, &user).await?;
     Ok(json!({"AuthenticationResult": result, "ChallengeParameters": {}}))
 }

@@ -13,6 +13,8 @@ use crate::auth::password;
 use crate::error::{CognitoError, Result};
 use crate::model::{Code, User};
 use crate::params::Params;
+use crate::triggers::event::NO_CLIENT;
+use crate::triggers::{message, migration, sign_up};
 
 pub const SIGNUP_CODE_TTL: f64 = 24.0 * 3600.0;
 pub const RESET_CODE_TTL: f64 = 3600.0;
@@ -80,6 +82,7 @@ pub(crate) fn issue_code(
         code: code.clone(),
         created_at: now,
         attribute: attribute.map(str::to_owned),
+        message: None,
     });
     tracing::info!(pool_id, username = %user.username, kind, code = %code,
         "verification code issued (no message is sent; also at GET /_fake/codes)");
@@ -137,43 +140,86 @@ pub async fn sign_up(app: &AppState, p: &Params) -> Result<Value> {
     }
     check_attributes(&meta, &attrs)?;
     password::check_policy(&meta.policy, &pw)?;
-    let (internal, sub, attributes) = new_identity(&app.ids, &meta, &username, &attrs)?;
+    let (internal, sub, mut attributes) = new_identity(&app.ids, &meta, &username, &attrs)?;
+    if app
+        .store
+        .read()
+        .pool(&pool_id)?
+        .users
+        .contains_key(&meta.user_key(&internal))
+    {
+        return Err(CognitoError::UsernameExists("User already exists".into()));
+    }
+    let new_user = sign_up::NewUser {
+        user_name: &internal,
+        client_id: &client_id,
+        attributes: &attributes,
+        validation_data: &p.attributes("ValidationData")?,
+    };
+    let decision = sign_up::pre_sign_up(app, &meta, &new_user, false).await?;
+    decision.apply_verified(&mut attributes);
+    let status = if decision.auto_confirm {
+        "CONFIRMED"
+    } else {
+        "UNCONFIRMED"
+    };
+    let draft = User::new(
+        internal.clone(),
+        sub.clone(),
+        attributes.clone(),
+        status,
+        0.0,
+    );
+    let target =
+        sign_up_target(&meta.auto_verified_attributes, &draft).filter(|_| !decision.auto_confirm);
+    let text = match target {
+        Some(_) => {
+            message::custom_message(app, &meta, "CustomMessage_SignUp", &client_id, &draft).await?
+        }
+        None => None,
+    };
     let secret = NewPassword::compute(meta.srp_pool_name(), &internal, &pw)?;
-    app.commit(|store, recs| {
-        let pool = store.pool_mut(&pool_id)?;
-        let key = pool.meta.user_key(&internal);
-        if pool.users.contains_key(&key) {
-            return Err(CognitoError::UsernameExists("User already exists".into()));
-        }
-        if alias_taken(pool, &attributes) {
-            return Err(CognitoError::UsernameExists(
-                "An account with the given email already exists.".into(),
-            ));
-        }
-        let mut user = User::new(
-            internal.clone(),
-            sub.clone(),
-            attributes,
-            "UNCONFIRMED",
-            app.clock.now_f64(),
-        );
-        secret.apply(&mut user);
-        let mut out = json!({"UserConfirmed": false, "UserSub": sub});
-        if let Some(target) = sign_up_target(&pool.meta.auto_verified_attributes, &user) {
-            issue_code(
-                &pool_id,
-                &mut user,
-                "signup",
-                Some(target),
+    let (out, user) = app
+        .commit(|store, recs| {
+            let pool = store.pool_mut(&pool_id)?;
+            let key = pool.meta.user_key(&internal);
+            if pool.users.contains_key(&key) {
+                return Err(CognitoError::UsernameExists("User already exists".into()));
+            }
+            if alias_taken(pool, &attributes) {
+                return Err(CognitoError::UsernameExists(
+                    "An account with the given email already exists.".into(),
+                ));
+            }
+            let mut user = User::new(
+                internal.clone(),
+                sub.clone(),
+                attributes,
+                status,
                 app.clock.now_f64(),
             );
-            out["CodeDeliveryDetails"] = code_delivery(&user, target);
-        }
-        recs.push(user_record(&pool_id, &key, &user));
-        pool.users.insert(key, user);
-        Ok(out)
-    })
-    .await
+            secret.apply(&mut user);
+            let mut out = json!({"UserConfirmed": decision.auto_confirm, "UserSub": sub});
+            if let Some(target) = target {
+                issue_code(
+                    &pool_id,
+                    &mut user,
+                    "signup",
+                    Some(target),
+                    app.clock.now_f64(),
+                );
+                message::attach(&mut user, "signup", text.as_ref());
+                out["CodeDeliveryDetails"] = code_delivery(&user, target);
+            }
+            recs.push(user_record(&pool_id, &key, &user));
+            pool.users.insert(key, user.clone());
+            Ok((out, user))
+        })
+        .await?;
+    if decision.auto_confirm {
+        sign_up::post_confirmation(app, &meta, &client_id, &user, false).await?;
+    }
+    Ok(out)
 }
 
 /// Resolve a client and check its SECRET_HASH for an unsigned user call.
@@ -197,39 +243,45 @@ pub async fn confirm_sign_up(app: &AppState, p: &Params) -> Result<Value> {
     let username = p.str("Username")?.to_owned();
     let code = p.str("ConfirmationCode")?.to_owned();
     let (pool_id, _) = client_pool(app, p, &username)?;
-    app.commit(|store, recs| {
-        let pool = store.pool_mut(&pool_id)?;
-        let (key, user) = pool.user_mut(&username)?;
-        if user.status != "UNCONFIRMED" {
-            return Err(CognitoError::NotAuthorized(format!(
-                "User cannot be confirmed. Current status is {}",
-                user.status
-            )));
-        }
-        let verified = match check_code(user, "signup", &code, SIGNUP_CODE_TTL, app.clock.now_f64())
-        {
-            Ok(attribute) => attribute,
-            Err(e) => {
-                recs.push(user_record(&pool_id, &key, user));
-                return Err(e);
+    let client_id = p.str("ClientId")?;
+    let (meta, user) = app
+        .commit(|store, recs| {
+            let pool = store.pool_mut(&pool_id)?;
+            let meta = pool.meta.clone();
+            let (key, user) = pool.user_mut(&username)?;
+            if user.status != "UNCONFIRMED" {
+                return Err(CognitoError::NotAuthorized(format!(
+                    "User cannot be confirmed. Current status is {}",
+                    user.status
+                )));
             }
-        };
-        user.status = "CONFIRMED".into();
-        // The code proves the user reads the attribute it went to, and only that one.
-        if let Some(attribute) = verified {
-            user.attributes
-                .insert(format!("{attribute}_verified"), "true".into());
-        }
-        user.modified = app.clock.now_f64();
-        recs.push(user_record(&pool_id, &key, user));
-        Ok(json!({}))
-    })
-    .await
+            let verified =
+                match check_code(user, "signup", &code, SIGNUP_CODE_TTL, app.clock.now_f64()) {
+                    Ok(attribute) => attribute,
+                    Err(e) => {
+                        recs.push(user_record(&pool_id, &key, user));
+                        return Err(e);
+                    }
+                };
+            user.status = "CONFIRMED".into();
+            // The code proves the user reads the attribute it went to, and only that one.
+            if let Some(attribute) = verified {
+                user.attributes
+                    .insert(format!("{attribute}_verified"), "true".into());
+            }
+            user.modified = app.clock.now_f64();
+            recs.push(user_record(&pool_id, &key, user));
+            Ok((meta, user.clone()))
+        })
+        .await?;
+    sign_up::post_confirmation(app, &meta, client_id, &user, false).await?;
+    Ok(json!({}))
 }
 
 pub async fn resend_confirmation_code(app: &AppState, p: &Params) -> Result<Value> {
     let username = p.str("Username")?.to_owned();
     let (pool_id, _) = client_pool(app, p, &username)?;
+    let text = message_for(app, p, &pool_id, &username, "CustomMessage_ResendCode").await?;
     app.commit(|store, recs| {
         let pool = store.pool_mut(&pool_id)?;
         let auto_verified = pool.meta.auto_verified_attributes.clone();
@@ -245,6 +297,7 @@ pub async fn resend_confirmation_code(app: &AppState, p: &Params) -> Result<Valu
             ));
         };
         issue_code(&pool_id, user, "signup", Some(target), app.clock.now_f64());
+        message::attach(user, "signup", text.as_ref());
         recs.push(user_record(&pool_id, &key, user));
         Ok(json!({"CodeDeliveryDetails": code_delivery(user, target)}))
     })
@@ -253,7 +306,7 @@ pub async fn resend_confirmation_code(app: &AppState, p: &Params) -> Result<Valu
 
 pub async fn admin_confirm_sign_up(app: &AppState, p: &Params) -> Result<Value> {
     let pool_id = p.str("UserPoolId")?;
-    with_user(app, pool_id, p.str("Username")?, |_, user| {
+    let (meta, user) = with_user(app, pool_id, p.str("Username")?, |meta, user| {
         if user.status != "UNCONFIRMED" {
             return Err(CognitoError::NotAuthorized(format!(
                 "User cannot be confirmed. Current status is {}",
@@ -262,14 +315,43 @@ pub async fn admin_confirm_sign_up(app: &AppState, p: &Params) -> Result<Value> 
         }
         user.status = "CONFIRMED".into();
         user.codes.retain(|c| c.kind != "signup");
-        Ok(json!({}))
+        Ok((meta.clone(), user.clone()))
     })
-    .await
+    .await?;
+    sign_up::post_confirmation(app, &meta, NO_CLIENT, &user, false).await?;
+    Ok(json!({}))
+}
+
+/// A CustomMessage for the code `username` is about to get (`None` without the trigger or the
+/// user: the call itself reports a missing user).
+async fn message_for(
+    app: &AppState,
+    p: &Params,
+    pool_id: &str,
+    username: &str,
+    source: &str,
+) -> Result<Option<message::CustomText>> {
+    let (meta, user) = {
+        let store = app.store.read();
+        let pool = store.pool(pool_id)?;
+        match pool.user(username) {
+            Ok(u) => (pool.meta.clone(), u.clone()),
+            Err(_) => return Ok(None),
+        }
+    };
+    message::custom_message(app, &meta, source, p.str("ClientId")?, &user).await
 }
 
 pub async fn forgot_password(app: &AppState, p: &Params) -> Result<Value> {
     let username = p.str("Username")?.to_owned();
     let (pool_id, prevent) = client_pool(app, p, &username)?;
+    let meta = app.store.read().pool(&pool_id)?.meta.clone();
+    if app.store.read().pool(&pool_id)?.user(&username).is_err() {
+        let client_id = p.str("ClientId")?;
+        migration::on_forgot_password(app, &meta, client_id, &username).await?;
+    }
+    let source = "CustomMessage_ForgotPassword";
+    let text = message_for(app, p, &pool_id, &username, source).await?;
     let result = with_user(app, &pool_id, &username, |meta, user| {
         let channel = recovery::self_service(meta, user)?;
         issue_code(
@@ -279,6 +361,7 @@ pub async fn forgot_password(app: &AppState, p: &Params) -> Result<Value> {
             Some(channel),
             app.clock.now_f64(),
         );
+        message::attach(user, "forgot_password", text.as_ref());
         Ok(json!({"CodeDeliveryDetails": code_delivery(user, channel)}))
     })
     .await;
@@ -298,32 +381,35 @@ pub async fn confirm_forgot_password(app: &AppState, p: &Params) -> Result<Value
     let internal = internal_name(app, &pool_id, &username)?;
     password::check_policy(&meta.policy, &pw)?;
     let secret = NewPassword::compute(meta.srp_pool_name(), &internal, &pw)?;
-    app.commit(|store, recs| {
-        let pool = store.pool_mut(&pool_id)?;
-        let (key, user) = pool.user_mut(&username)?;
-        let checked = check_code(
-            user,
-            "forgot_password",
-            &code,
-            RESET_CODE_TTL,
-            app.clock.now_f64(),
-        );
-        if let Err(e) = checked {
+    let user = app
+        .commit(|store, recs| {
+            let pool = store.pool_mut(&pool_id)?;
+            let (key, user) = pool.user_mut(&username)?;
+            let checked = check_code(
+                user,
+                "forgot_password",
+                &code,
+                RESET_CODE_TTL,
+                app.clock.now_f64(),
+            );
+            if let Err(e) = checked {
+                recs.push(user_record(&pool_id, &key, user));
+                return Err(e);
+            }
+            secret.apply(user);
+            if matches!(
+                user.status.as_str(),
+                "RESET_REQUIRED" | "FORCE_CHANGE_PASSWORD"
+            ) {
+                user.status = "CONFIRMED".into();
+            }
+            user.modified = app.clock.now_f64();
             recs.push(user_record(&pool_id, &key, user));
-            return Err(e);
-        }
-        secret.apply(user);
-        if matches!(
-            user.status.as_str(),
-            "RESET_REQUIRED" | "FORCE_CHANGE_PASSWORD"
-        ) {
-            user.status = "CONFIRMED".into();
-        }
-        user.modified = app.clock.now_f64();
-        recs.push(user_record(&pool_id, &key, user));
-        Ok(json!({}))
-    })
-    .await
+            Ok(user.clone())
+        })
+        .await?;
+    sign_up::post_confirmation(app, &meta, p.str("ClientId")?, &user, true).await?;
+    Ok(json!({}))
 }
 
 #[cfg(test)]

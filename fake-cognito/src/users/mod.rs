@@ -84,7 +84,7 @@ pub fn user_json(user: &User, attrs_key: &str, only: Option<&[String]>) -> Value
 
 /// The internal username and attributes for a new user, honouring `UsernameAttributes`
 /// (email/phone sign-in pools get a UUID username equal to the sub).
-fn new_identity(
+pub(crate) fn new_identity(
     ids: &crate::ids::Ids,
     meta: &PoolMeta,
     given: &str,
@@ -176,7 +176,8 @@ pub async fn admin_create_user(app: &AppState, p: &Params) -> Result<Value> {
         })
         .await;
     }
-    let (internal, sub, attributes) = new_identity(&app.ids, &meta, &username, &attrs)?;
+    let (internal, sub, mut attributes) = new_identity(&app.ids, &meta, &username, &attrs)?;
+    let invitation = invite(app, p, &meta, &internal, &sub, &mut attributes).await?;
     let secret = NewPassword::compute(meta.srp_pool_name(), &internal, &temp)?;
     app.commit(|store, recs| {
         let pool = store.pool_mut(&pool_id)?;
@@ -194,12 +195,64 @@ pub async fn admin_create_user(app: &AppState, p: &Params) -> Result<Value> {
             app.clock.now_f64(),
         );
         secret.apply(&mut user);
+        if let Some(message) = &invitation {
+            user.codes.push(message.clone());
+        }
         let out = json!({"User": user_json(&user, "Attributes", None)});
         recs.push(user_record(&pool_id, &key, &user));
         pool.users.insert(key, user);
         Ok(out)
     })
     .await
+}
+
+/// AdminCreateUser's triggers: PreSignUp_AdminCreateUser (its autoVerify flags mark attributes
+/// verified) and, unless the message is suppressed, CustomMessage_AdminCreateUser. The invitation
+/// is kept as a code of kind `invitation` with the function's text; its `{####}` stays a
+/// placeholder because the temporary password is never stored in clear.
+async fn invite(
+    app: &AppState,
+    p: &Params,
+    meta: &PoolMeta,
+    internal: &str,
+    sub: &str,
+    attributes: &mut BTreeMap<String, String>,
+) -> Result<Option<crate::model::Code>> {
+    use crate::triggers::{event::NO_CLIENT, message, sign_up};
+    let new_user = sign_up::NewUser {
+        user_name: internal,
+        client_id: NO_CLIENT,
+        attributes,
+        validation_data: &p.attributes("ValidationData")?,
+    };
+    let decision = sign_up::pre_sign_up(app, meta, &new_user, true).await?;
+    decision.apply_verified(attributes);
+    if p.opt_str("MessageAction") == Some("SUPPRESS") {
+        return Ok(None);
+    }
+    let draft = User::new(
+        internal.to_owned(),
+        sub.to_owned(),
+        attributes.clone(),
+        "FORCE_CHANGE_PASSWORD",
+        0.0,
+    );
+    let source = "CustomMessage_AdminCreateUser";
+    let Some(text) = message::custom_message(app, meta, source, NO_CLIENT, &draft).await? else {
+        return Ok(None);
+    };
+    let message = text.render(message::CODE_PARAMETER, internal);
+    let attribute = ["email", "phone_number"]
+        .into_iter()
+        .find(|a| attributes.contains_key(*a))
+        .map(str::to_owned);
+    Ok(Some(crate::model::Code {
+        kind: "invitation".into(),
+        code: message::CODE_PARAMETER.into(),
+        created_at: app.clock.now_f64(),
+        attribute,
+        message: Some(message),
+    }))
 }
 
 /// The internal username of `name` in `pool_id` (for computing a verifier before locking).
