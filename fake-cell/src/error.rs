@@ -1,5 +1,8 @@
-//! `CellError`: every failure the cell reports, rendered in Marqo's error shape
-//! `{"message","code","type","link","status"}`; a 422 is FastAPI's `{"detail","code","type","link"}`.
+//! `CellError`: every failure the cell reports, rendered as Marqo's exception handlers do
+//! (`tensor_search/api.py`): `{"message","code","type","link"}` with no `status` key, `link` null
+//! for the invalid-request classes (raised without a link) and `""` for internal errors and for a
+//! pydantic error raised inside the core (400 `invalid_argument`); a 422 is FastAPI's
+//! `{"detail","code","type","link":""}`.
 
 use axum::Json;
 use axum::http::StatusCode;
@@ -10,6 +13,10 @@ use serde_json::{Value, json};
 pub enum CellError {
     #[error("{0}")]
     InvalidArgument(String),
+    /// A pydantic model failing inside Marqo's core: 400 `invalid_argument` whose message is the
+    /// JSON list of error items (`validation_exception_handler`, `link: ""`).
+    #[error("{0}")]
+    ModelArgument(String),
     #[error("{0}")]
     BadRequest(String),
     #[error("{0}")]
@@ -60,8 +67,10 @@ impl CellError {
     pub fn status(&self) -> StatusCode {
         use CellError::*;
         match self {
-            InvalidArgument(_) | BadRequest(_) | InvalidFieldName(_) | InvalidDocumentId(_)
-            | IllegalDocCount(_) | MalformedJson(_) => StatusCode::BAD_REQUEST,
+            InvalidArgument(_) | ModelArgument(_) | BadRequest(_) | InvalidFieldName(_)
+            | InvalidDocumentId(_) | IllegalDocCount(_) | MalformedJson(_) => {
+                StatusCode::BAD_REQUEST
+            }
             Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Forbidden(_) => StatusCode::FORBIDDEN,
             IndexNotFound(_) | DocumentNotFound { .. } | NotFound(_) => StatusCode::NOT_FOUND,
@@ -78,7 +87,7 @@ impl CellError {
     pub fn code(&self) -> &'static str {
         use CellError::*;
         match self {
-            InvalidArgument(_) | MalformedJson(_) => "invalid_argument",
+            InvalidArgument(_) | ModelArgument(_) | MalformedJson(_) => "invalid_argument",
             BadRequest(_) => "bad_request",
             InvalidFieldName(_) => "invalid_field_name",
             InvalidDocumentId(_) => "invalid_document_id",
@@ -100,7 +109,7 @@ impl CellError {
 
     fn kind(&self) -> &'static str {
         match self {
-            CellError::Internal(_) => "internal",
+            CellError::Internal(_) | CellError::Persistence(_) => "internal",
             _ => "invalid_request",
         }
     }
@@ -114,7 +123,6 @@ impl CellError {
 
     /// The JSON body, also used for per-item errors.
     pub fn body(&self) -> Value {
-        let status = self.status().as_u16();
         // Marqo's RequestValidationError handler answers `{detail, code, type, link}` only.
         match self {
             CellError::Unprocessable { loc, message } => json!({
@@ -124,9 +132,18 @@ impl CellError {
             CellError::Validation(items) => json!({
                 "detail": items, "code": self.code(), "type": self.kind(), "link": "",
             }),
+            // `MarqoWebError`'s class default `link = ""` survives only where the subclass does
+            // not overwrite it with the (absent) `link` argument: internal errors and
+            // `InvalidArgError.link` read from the class by the pydantic handler.
+            CellError::Internal(_) | CellError::Persistence(_) | CellError::ModelArgument(_) => {
+                json!({
+                    "message": self.to_string(), "code": self.code(), "type": self.kind(),
+                    "link": "",
+                })
+            }
             _ => json!({
                 "message": self.to_string(), "code": self.code(), "type": self.kind(),
-                "link": "", "status": status,
+                "link": null,
             }),
         }
     }

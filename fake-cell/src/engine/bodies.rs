@@ -3,13 +3,14 @@
 //! Unknown keys, wrong types and non-object documents are 422 items before anything is read.
 //! Where py-marqo 3.18 sends keys the stored model lacks (recommend's `allowMissingDocuments` /
 //! `allowMissingEmbeddings`, embed's `imageDownloadHeaders` / `mediaDownloadHeaders`), they are
-//! accepted: the real client wins.
+//! accepted: the real client wins. Also the object-valued document fields Marqo's
+//! `validate_dict` accepts (maps of numbers, multimodal combinations) and its messages.
 
 use serde_json::{Map, Value, json};
 
 use super::model::{Errors, Field, Kind};
 use super::search::model::INTERPOLATION;
-use crate::error::CellResult;
+use crate::error::{CellError, CellResult};
 
 const ADD_FIELDS: &[Field] = &[
     Field("tensorFields", Kind::List, true),
@@ -139,4 +140,102 @@ pub fn check_embed_body(body: &Map<String, Value>) -> CellResult<()> {
         }
     }
     errs.into_result()
+}
+
+/// Marqo's docs page for the mappings object (`marqo_docs.mappings()` for 2.23).
+const MAPPINGS_DOCS: &str = "https://docs.marqo.ai/2.23/reference/api/documents/mappings/";
+
+/// How Python prints a JSON value in an f-string (`str(value)`).
+fn py_str(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Bool(true) => "True".into(),
+        Value::Bool(false) => "False".into(),
+        Value::Null => "None".into(),
+        Value::Array(a) => format!("[{}]", a.iter().map(py_repr).collect::<Vec<_>>().join(", ")),
+        Value::Object(o) => format!(
+            "{{{}}}",
+            o.iter()
+                .map(|(k, v)| format!("'{k}': {}", py_repr(v)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        Value::Number(n) => n.to_string(),
+    }
+}
+
+fn py_repr(v: &Value) -> String {
+    match v {
+        Value::String(s) => format!("'{s}'"),
+        other => py_str(other),
+    }
+}
+
+/// A document field whose value is an object without a `custom_vector` /
+/// `multimodal_combination` mapping: Marqo (≥ 2.9, `validate_dict`) takes it as a map of
+/// numbers — one level, string keys, int/float values (booleans are Python ints) — and refuses
+/// anything else with `InvalidArgError`, a per-document 400 `invalid_argument`.
+pub fn check_map_field(content: &Map<String, Value>) -> CellResult<()> {
+    if content.values().any(Value::is_object) {
+        return Err(CellError::InvalidArgument(
+            "Nested dictionaries are not allowed in map fields. Each value must be a single int, float, or double."
+                .into(),
+        ));
+    }
+    for (key, value) in content {
+        if !(value.is_number() || value.is_boolean()) {
+            return Err(CellError::InvalidArgument(format!(
+                "Value '{}' for key '{key}' in map field is not of type int or float. If you are using an \
+                 unstructured index and attempting to index another type of object field (e.g. custom_vector field), \
+                 please use the 'mappings' object. See '{MAPPINGS_DOCS}' for more info on object fields.",
+                py_str(value)
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// A `multimodal_combination` field given as an object (`validate_multimodal_combination`):
+/// not empty, string keys and values each named in the mapping's weights, and a tensor field.
+pub fn check_multimodal_field(
+    content: &Map<String, Value>,
+    weights: Option<&Map<String, Value>>,
+    is_tensor: bool,
+) -> CellResult<()> {
+    let docs = "https://docs.marqo.ai/2.23/reference/api/documents/mappings/#multimodal-combination-object";
+    let whole = py_str(&Value::Object(content.clone()));
+    if content.is_empty() {
+        return Err(CellError::InvalidArgument(format!(
+            "The multimodal_combination field `{whole}` is an empty dictionary.This is not a valid format of field content.If you aim to use multimodal_combination, it must contain at least 1 field. please check `{docs}` for more info."
+        )));
+    }
+    for (key, value) in content {
+        if !value.is_string() {
+            let kind = match value {
+                Value::Number(n) if n.is_f64() => "float",
+                Value::Number(_) => "int",
+                Value::Bool(_) => "bool",
+                Value::Array(_) => "list",
+                Value::Object(_) => "dict",
+                _ => "NoneType",
+            };
+            return Err(CellError::InvalidArgument(format!(
+                "Multimodal-combination field content `{key}:{}` \n  of type `str : {kind}` is not of valid content type (one of [<class 'str'>]).",
+                py_str(value)
+            )));
+        }
+        if !weights.is_some_and(|w| w.contains_key(key)) {
+            let w = weights.map_or_else(|| "{}".to_string(), |w| py_str(&Value::Object(w.clone())));
+            return Err(CellError::InvalidArgument(format!(
+                "Multimodal-combination field content `{key}:{}` \n  is not in the multimodal_field mappings weights `{w}`. Each sub_field requires a weight.Please add `{key}` to the mappings.Please check `{docs}` for more info.",
+                py_str(value)
+            )));
+        }
+    }
+    if !is_tensor {
+        return Err(CellError::InvalidArgument(format!(
+            "Field content `{whole}` \n  of type `dict` is the content for a multimodal_combination.It must be a tensor field. Add this field to `tensorFields` or add it as a normal field to fix this problem."
+        )));
+    }
+    Ok(())
 }

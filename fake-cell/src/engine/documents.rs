@@ -137,10 +137,15 @@ fn check_unstructured(
                         s.dim
                     )));
                 }
-            } else if !o.values().all(Value::is_number) {
-                return Err(CellError::BadRequest(format!(
-                    "Field '{k}': objects need a mapping (custom_vector) or must be a map of numbers"
-                )));
+            } else if mapping == Some("multimodal_combination") {
+                let weights = mappings
+                    .and_then(|m| m.get(k))
+                    .and_then(|m| m.get("weights"))
+                    .and_then(Value::as_object);
+                crate::engine::bodies::check_multimodal_field(o, weights, is_tensor)?;
+                return Ok(());
+            } else {
+                crate::engine::bodies::check_map_field(o)?;
             }
         }
         Value::Null => {
@@ -226,7 +231,7 @@ fn check_custom_vector_dims(
             };
             if len != s.dim && is_custom(k) {
                 let dim = s.dim;
-                return Err(CellError::InvalidArgument(format!(
+                return Err(CellError::ModelArgument(format!(
                     r#"[{{"loc": ["__root__"], "msg": "Custom vector must have dimension of {dim}, but given vector is of length {len}", "type": "value_error"}}]"#
                 )));
             }

@@ -33,7 +33,8 @@ pub struct Field(pub &'static str, pub Kind, pub bool);
 #[derive(Default)]
 pub struct Errors(Vec<Value>);
 
-fn loc_of(prefix: &[&str], key: &str) -> Vec<Value> {
+/// A `loc`: the prefix (keys, or list indexes as numbers) then `key`.
+fn loc_of<P: serde::Serialize>(prefix: &[P], key: &str) -> Vec<Value> {
     let mut loc: Vec<Value> = prefix.iter().map(|s| json!(s)).collect();
     loc.push(json!(key));
     loc
@@ -45,12 +46,12 @@ impl Errors {
     }
 
     /// A root validator's `ValueError` (pydantic puts it at `__root__`).
-    pub fn root(&mut self, prefix: &[&str], msg: impl AsRef<str>) {
+    pub fn root<P: serde::Serialize>(&mut self, prefix: &[P], msg: impl AsRef<str>) {
         self.push(loc_of(prefix, "__root__"), msg.as_ref(), "value_error");
     }
 
     /// A field validator's `ValueError`.
-    pub fn value(&mut self, prefix: &[&str], key: &str, msg: impl AsRef<str>) {
+    pub fn value<P: serde::Serialize>(&mut self, prefix: &[P], key: &str, msg: impl AsRef<str>) {
         self.push(loc_of(prefix, key), msg.as_ref(), "value_error");
     }
 
@@ -68,10 +69,10 @@ impl Errors {
     }
 
     /// Check `obj` against `fields` (`required` ones must be present), then refuse unknown keys.
-    pub fn check(
+    pub fn check<P: serde::Serialize>(
         &mut self,
         obj: &Map<String, Value>,
-        prefix: &[&str],
+        prefix: &[P],
         fields: &[Field],
         required: &[&str],
     ) {

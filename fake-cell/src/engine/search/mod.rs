@@ -2,11 +2,16 @@
 //! [`request::SearchReq`] runs against the index's precomputed
 //! structures ([`index_data::IndexData`]) under its read lock: LEXICAL ([`lexical`]), TENSOR
 //! ([`tensor`]) or HYBRID ([`hybrid`]) retrieval, filters ([`filter`]), score modifiers
-//! ([`modifiers`]), the best `limit + offset` ([`topk`]), then the page. [`cache`] keeps ranked
+//! ([`modifiers`]), the best `limit + offset` ([`topk`]), then the page; [`pipeline`] adds what
+//! Marqo does around retrieval (relevance cutoff, collapsing, `rerankDepth`, recency, sorting,
+//! facets, `totalHits`). [`cache`] keeps ranked
 //! pages per index version; [`response`] writes hits straight from the stored documents;
 //! [`recommend`] builds the query of a recommend request from stored documents.
 
 pub mod cache;
+pub mod collapse;
+pub mod cutoff;
+pub mod facets;
 pub mod filter;
 pub mod hybrid;
 pub mod impacts;
@@ -14,10 +19,14 @@ pub mod index_data;
 pub mod lexical;
 pub mod model;
 pub mod modifiers;
+pub mod params;
+pub mod pipeline;
 pub mod query;
+pub mod recency;
 pub mod recommend;
 pub mod request;
 pub mod response;
+pub mod sort;
 pub mod tensor;
 pub mod topk;
 
@@ -28,10 +37,10 @@ use serde_json::Value;
 use self::filter::{Filter, FilterCtx};
 use self::index_data::IndexData;
 use self::modifiers::Modifiers;
+use self::pipeline::Extras;
 use self::request::{Method, SearchReq};
-use self::tensor::closeness;
-use self::topk::{Cand, Collector, top_k};
-use crate::engine::embed::{self, SparseVec};
+use self::topk::{Cand, Collector, better, top_k};
+use crate::engine::embed::SparseVec;
 use crate::engine::settings::Settings;
 use crate::error::{CellError, CellResult};
 
@@ -61,6 +70,17 @@ pub fn execute(
     exclude: &HashSet<u32>,
     qv_override: Option<SparseVec>,
 ) -> CellResult<Vec<Cand>> {
+    execute_full(req, data, s, exclude, qv_override).map(|(page, _)| page)
+}
+
+/// [`execute`] with the answer's extra keys (`facets`, `totalHits`).
+pub fn execute_full(
+    req: &SearchReq,
+    data: &IndexData,
+    s: &Settings,
+    exclude: &HashSet<u32>,
+    qv_override: Option<SparseVec>,
+) -> CellResult<(Vec<Cand>, Extras)> {
     check_filter(&req.filter, s)?;
     let run = Run {
         req,
@@ -70,12 +90,13 @@ pub fn execute(
             structured: s.structured,
             max_string_len: s.filter_string_max_length,
         },
+        filter: req.filter.as_ref(),
         // Postings and chunks only ever name live documents, so without a filter or exclusions
         // a candidate passes without reading its document (a cache miss per candidate otherwise).
         unfiltered: req.filter.is_none() && exclude.is_empty(),
         need: req.limit + req.offset,
     };
-    let page: Vec<Cand> = match req.method {
+    let (page, extras) = match req.method {
         Method::Lexical => {
             if req.ef_or_approx {
                 return Err(CellError::InvalidArgument(
@@ -83,19 +104,25 @@ pub fn execute(
                 ));
             }
             let fields = lexical::lexical_fields(data, s, req.searchable.as_ref())?;
-            run.lexical(&fields, req.modifiers.as_ref(), Some(run.need))
+            let v = run.lexical(&fields, req.modifiers.as_ref(), Some(run.need));
+            (v, Extras::default())
         }
         Method::Tensor => {
             let fields = tensor::tensor_fields(s, req.searchable.as_ref())?;
             let qv = match qv_override {
                 Some(v) => v,
-                None => tensor::query_vector(&req.q, &req.context, s)?,
+                None => {
+                    let q = pipeline::tensor_query(&req.q, &req.post, s);
+                    tensor::query_vector(&q, &req.context, s)?
+                }
             };
-            run.tensor(fields.as_ref(), req.modifiers.as_ref(), &qv, Some(run.need))
+            let v = run.tensor(fields.as_ref(), req.modifiers.as_ref(), &qv, Some(run.need));
+            (v, Extras::default())
         }
         Method::Hybrid => run.hybrid(s)?,
     };
-    Ok(page.into_iter().skip(req.offset).take(req.limit).collect())
+    let page = page.into_iter().skip(req.offset).take(req.limit).collect();
+    Ok((page, extras))
 }
 
 /// One request running against one index's data.
@@ -104,12 +131,41 @@ struct Run<'a> {
     data: &'a IndexData,
     exclude: &'a HashSet<u32>,
     ctx: FilterCtx,
+    /// The request's filter, or (for a facet with `excludeTerms`) that filter less some terms.
+    filter: Option<&'a Filter>,
     unfiltered: bool,
     /// `limit + offset`: how many ranked candidates the page needs.
     need: usize,
 }
 
 impl Run<'_> {
+    /// The same run with another filter.
+    fn with_filter<'b>(&'b self, filter: Option<&'b Filter>) -> Run<'b> {
+        Run {
+            req: self.req,
+            data: self.data,
+            exclude: self.exclude,
+            ctx: FilterCtx {
+                structured: self.ctx.structured,
+                max_string_len: self.ctx.max_string_len,
+            },
+            filter,
+            unfiltered: filter.is_none() && self.exclude.is_empty(),
+            need: self.need,
+        }
+    }
+
+    /// The request's ANN knobs for [`tensor::knn`].
+    fn knn(&self) -> tensor::KnnOptions {
+        let a = &self.req.post.ann;
+        tensor::KnnOptions {
+            approximate: a.approximate,
+            ef_search: a.ef_search,
+            approximate_threshold: a.threshold,
+            filtered: !self.unfiltered,
+        }
+    }
+
     /// Whether a candidate passes the filter and is not excluded.
     fn pass(&self, slot: u32) -> bool {
         if self.unfiltered {
@@ -118,7 +174,7 @@ impl Run<'_> {
         if self.exclude.contains(&slot) {
             return false;
         }
-        match (&self.req.filter, self.data.slot(slot)) {
+        match (self.filter, self.data.slot(slot)) {
             (None, Some(_)) => true,
             (Some(f), Some(doc)) => f.matches(&doc.rec.id, &doc.rec.fields, &self.ctx),
             (_, None) => false,
@@ -199,8 +255,27 @@ impl Run<'_> {
             // Modifiers reorder candidates, so collect them all before keeping the best.
             Some(m) => {
                 let mut all = Collector::new(None);
-                tensor::tensor_candidates(self.data, qv, fields, &pass, self.need, &mut all);
+                tensor::knn(
+                    self.data,
+                    qv,
+                    fields,
+                    &pass,
+                    self.need,
+                    self.knn(),
+                    &mut all,
+                );
                 let mut v = all.into_sorted();
+                // TENSOR's `rerankDepth`: only the best that many are rescored.
+                let depth = match self.req.method {
+                    Method::Tensor => self.req.post.rerank_depth,
+                    _ => None,
+                };
+                if let Some(d) = depth.filter(|d| *d < v.len()) {
+                    m.apply_all(&mut v[..d], self.data);
+                    v[..d].sort_unstable_by(better);
+                    v.truncate(keep.unwrap_or(v.len()));
+                    return v;
+                }
                 m.apply_all(&mut v, self.data);
                 match keep {
                     Some(k) => top_k(v, k),
@@ -209,37 +284,17 @@ impl Run<'_> {
             }
             None => {
                 let mut out = Collector::new(keep);
-                tensor::tensor_candidates(self.data, qv, fields, &pass, self.need, &mut out);
+                tensor::knn(
+                    self.data,
+                    qv,
+                    fields,
+                    &pass,
+                    self.need,
+                    self.knn(),
+                    &mut out,
+                );
                 out.into_sorted()
             }
         }
-    }
-
-    /// HYBRID: both sides, fused or one ranked by the other (see [`hybrid::run`]).
-    fn hybrid(&self, s: &Settings) -> CellResult<Vec<Cand>> {
-        let (req, data) = (self.req, self.data);
-        let p = &req.hybrid;
-        let lfields = lexical::lexical_fields(
-            data,
-            s,
-            p.searchable_lexical.as_ref().or(req.searchable.as_ref()),
-        )?;
-        let tfields =
-            tensor::tensor_fields(s, p.searchable_tensor.as_ref().or(req.searchable.as_ref()))?;
-        let qv = tensor::query_vector(&req.q, &req.context, s)?;
-        let lex = |keep| self.lexical(&lfields, p.modifiers_lexical.as_ref(), keep);
-        let ten = |keep| self.tensor(tfields.as_ref(), p.modifiers_tensor.as_ref(), &qv, keep);
-        Ok(hybrid::run(p, self.need, lex, ten, |slot| {
-            // Rank a lexically retrieved candidate by tensor closeness.
-            data.slot(slot)
-                .map(|doc| {
-                    data.chunk_ids_of(doc)
-                        .filter_map(|cid| data.chunks[cid as usize].as_ref().map(|c| (cid, c)))
-                        .filter(|(_, c)| tfields.as_ref().is_none_or(|f| f.contains(&c.field)))
-                        .map(|(cid, c)| (closeness(embed::dot(&qv, &c.vec)), cid))
-                        .max_by(|a, b| a.0.total_cmp(&b.0))
-                })
-                .unwrap_or(None)
-        }))
     }
 }

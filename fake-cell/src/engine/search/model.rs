@@ -83,6 +83,7 @@ pub fn check(o: &Map<String, Value>) -> CellResult<()> {
         *s = s.to_ascii_uppercase();
     }
     errs.check(&body, &["body"], SEARCH_FIELDS, &[]);
+    super::params::check(&body, &mut errs);
     let hybrid = given(&body, "hybridParameters").and_then(Value::as_object);
     let ranking_rrf = hybrid.is_none_or(|h| check_hybrid(h, &mut errs));
     // A failed field leaves the model without it: report the field errors alone.

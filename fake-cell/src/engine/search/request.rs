@@ -32,6 +32,8 @@ pub struct SearchReq {
     pub context: Vec<(Vec<f32>, f32)>,
     pub hybrid: hybrid::Params,
     pub ef_or_approx: bool,
+    /// Everything applied around retrieval (see `pipeline`).
+    pub post: super::pipeline::Post,
 }
 
 fn str_list(v: Option<&Value>, key: &str) -> CellResult<Option<Vec<String>>> {
@@ -168,6 +170,7 @@ pub fn parse_request(body: &Value) -> CellResult<SearchReq> {
     super::query::validate_query(&q, method)?;
     let (limit, offset) = high_bounds(limit, offset)?;
     let filter = filter_src.map(|f| filter::parse(&f)).transpose()?;
+    let post = super::pipeline::Post::parse(o)?;
     Ok(SearchReq {
         method,
         q,
@@ -181,6 +184,7 @@ pub fn parse_request(body: &Value) -> CellResult<SearchReq> {
         context,
         hybrid,
         ef_or_approx: ef || approx,
+        post,
     })
 }
 

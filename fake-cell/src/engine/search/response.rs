@@ -112,6 +112,12 @@ pub struct SearchAnswer<'a> {
     pub offset: usize,
     #[serde(rename = "processingTimeMs")]
     pub processing_time_ms: u64,
+    /// HYBRID `facets`: `{field: …}` (see `facets.rs`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub facets: Option<&'a Value>,
+    /// HYBRID `trackTotalHits: true`: every document the retrieval matched.
+    #[serde(rename = "totalHits", skip_serializing_if = "Option::is_none")]
+    pub total_hits: Option<usize>,
 }
 
 /// Serialise an answer (call while holding the index's read lock; no I/O happens here).

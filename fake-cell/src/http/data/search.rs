@@ -16,9 +16,10 @@ use serde_json::{Value, json};
 use crate::engine::model::body_object;
 use crate::engine::search::index_data::IndexData;
 use crate::engine::search::model;
+use crate::engine::search::pipeline::Extras;
 use crate::engine::search::request::{SearchReq, parse_request};
 use crate::engine::search::topk::Cand;
-use crate::engine::search::{execute, recommend, response, tensor};
+use crate::engine::search::{execute, execute_full, recommend, response, tensor};
 use crate::engine::{bodies, embed};
 use crate::error::{CellError, CellResult};
 use crate::http::auth::{AuthJson, Read};
@@ -35,6 +36,7 @@ fn answer(
     page: &[Cand],
     req: &SearchReq,
     query: Option<&Value>,
+    extras: &Extras,
     started: Instant,
 ) -> CellResult<Vec<u8>> {
     response::to_bytes(&response::SearchAnswer {
@@ -43,6 +45,8 @@ fn answer(
         limit: req.limit,
         offset: req.offset,
         processing_time_ms: started.elapsed().as_millis() as u64,
+        facets: extras.facets.as_ref(),
+        total_hits: extras.total_hits,
     })
 }
 
@@ -61,15 +65,27 @@ pub async fn search(
     let key = body.to_string();
     let body = {
         let data = idx.data.read();
-        let page = match data.results.get(data.version, &key) {
-            Some(page) => page,
-            None => {
-                let page = execute(&req, &data, &idx.settings, &HashSet::new(), None)?;
-                data.results.put(data.version, key, &page);
-                page
-            }
-        };
-        answer(&data, &page, &req, Some(&req.q), started)?
+        if !req.post.cacheable() {
+            let (page, extras) = execute_full(&req, &data, &idx.settings, &HashSet::new(), None)?;
+            answer(&data, &page, &req, Some(&req.q), &extras, started)?
+        } else {
+            let page = match data.results.get(data.version, &key) {
+                Some(page) => page,
+                None => {
+                    let page = execute(&req, &data, &idx.settings, &HashSet::new(), None)?;
+                    data.results.put(data.version, key, &page);
+                    page
+                }
+            };
+            answer(
+                &data,
+                &page,
+                &req,
+                Some(&req.q),
+                &Extras::default(),
+                started,
+            )?
+        }
     };
     Ok(json_response(body))
 }
@@ -98,7 +114,14 @@ pub async fn recommend(
         let (qv, exclude) = recommend::query(&data, &req, &docs, exclude_inputs, allow_missing)?;
         let page = execute(&req, &data, &idx.settings, &exclude, Some(qv))?;
         // Marqo's recommender runs its search with `text=None`, which answers `"query": null`.
-        answer(&data, &page, &req, Some(&Value::Null), started)?
+        answer(
+            &data,
+            &page,
+            &req,
+            Some(&Value::Null),
+            &Extras::default(),
+            started,
+        )?
     };
     Ok(json_response(body))
 }
