@@ -43,6 +43,9 @@ pub struct Config {
     /// AWS region (for ARNs and the SDK clients talking to moto).
     #[arg(long, default_value = DEFAULT_REGION)]
     pub region: String,
+    /// Where fault rules marked `persist` are kept across restarts (none: such rules are refused).
+    #[arg(long, value_name = "FILE")]
+    pub faults_file: Option<std::path::PathBuf>,
     /// AWS account id (for ARNs; moto's default).
     #[arg(long, default_value = DEFAULT_ACCOUNT)]
     pub account_id: String,

@@ -14,6 +14,8 @@
 //!   that set it, shown in the answers that read it;
 //! - [`esm`]: SQS → Lambda event source mappings (discovery, pollers, the mapping calls);
 //! - [`recent`]: each function's last invocations, behind `GET /_gateway/lambdas`;
+//! - [`faults`]: how fault rules name AWS calls (service, operation, resource) and each
+//!   protocol's error shape for injected ones;
 //! - [`moto`]: the SDK clients the gateway itself uses against moto;
 //! - [`error`]: the crate's error enum, answered in AWS's shape.
 
@@ -23,6 +25,7 @@ pub mod dead_letter;
 pub mod destinations;
 pub mod error;
 pub mod esm;
+pub mod faults;
 pub mod invoke_api;
 pub mod moto;
 pub mod proxy;
@@ -153,8 +156,9 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/_gateway/lambdas", get(get_lambdas))
         .fallback(forward)
-        .with_state(state)
+        .with_state(state.clone())
         .merge(service_kit::health_router(health));
+    let router = faults::apply(router, &state);
     service_kit::telemetry::trace_requests(router)
 }
 

@@ -9,11 +9,13 @@
 //! - [`snapshot`]: the whole cell as one document, restored in place behind the restore gate;
 //! - [`state`]: accounts, keys, indexes, aliases, jobs, running index servers;
 //! - [`engine`]: documents store, search, filter, embeddings, top-k, caches, settings (no HTTP);
+//! - [`faults`]: how fault rules name the cell's calls, and Marqo's shape for injected errors;
 //! - [`config`]: the clap `Config`; [`error`]: `CellError`, rendered in Marqo's error shape.
 
 pub mod config;
 pub mod engine;
 pub mod error;
+pub mod faults;
 pub mod http;
 pub mod lifecycle;
 pub mod persist;

@@ -22,6 +22,7 @@ pub mod constraints;
 pub mod custom_attributes;
 pub mod domains;
 pub mod error;
+pub mod faults;
 pub mod groups;
 pub mod identity_providers;
 pub mod ids;
@@ -182,9 +183,10 @@ pub fn router(app: AppState) -> Router {
         )
         .route("/healthz", get(clock_api::healthz))
         .route("/openapi.json", get(openapi::spec))
-        .with_state(app)
+        .with_state(app.clone())
         .fallback(service_kit::error::not_found)
-        .method_not_allowed_fallback(service_kit::error::method_not_allowed)
+        .method_not_allowed_fallback(service_kit::error::method_not_allowed);
+    let router = faults::apply(router, &app)
         .layer(axum::middleware::map_response(request_id))
         .layer(cors);
     service_kit::telemetry::trace_requests(router)

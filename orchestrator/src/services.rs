@@ -253,6 +253,8 @@ fn aws_gateway(
         format!("http://127.0.0.1:{}", input.ports.moto()),
         "--region".into(),
         input.ctx.region.clone(),
+        "--faults-file".into(),
+        state_file(input, "aws_gateway_faults.json"),
     ];
     for l in &input.toml.lambdas {
         let url = lambda_url(l, built)?;
@@ -295,6 +297,8 @@ fn webhook_router(
         input.ports.webhook_router().to_string(),
         "--table-prefix".into(),
         input.ctx.table_prefix.clone(),
+        "--faults-file".into(),
+        state_file(input, "webhook_router_faults.json"),
     ];
     for (prefix, target, port, path) in routes(input) {
         argv.push("--route".into());

@@ -106,7 +106,12 @@ where
         let listener = crate::bind_listener(addr.ip(), addr.port())
             .await
             .map_err(|e| e.to_string())?;
-        run(config, listener, Box::pin(crate::shutdown_signal()))
+        let signal = async {
+            crate::shutdown_signal().await;
+            // A request held by a `timeout` fault rule must not hold up the exit.
+            crate::faults::layer::release_hangs();
+        };
+        run(config, listener, Box::pin(signal))
             .await
             .map_err(|e| format!("{e:#}"))
     });

@@ -33,6 +33,8 @@ struct Inner {
     ready: AtomicBool,
     /// check name -> Ok(detail) or Err(message)
     checks: RwLock<BTreeMap<String, Result<Value, String>>>,
+    /// The service's fault rules, counted into the report as `faults`.
+    faults: std::sync::OnceLock<crate::faults::Faults>,
 }
 
 impl HealthState {
@@ -44,6 +46,7 @@ impl HealthState {
                 started: Instant::now(),
                 ready: AtomicBool::new(false),
                 checks: RwLock::new(BTreeMap::new()),
+                faults: std::sync::OnceLock::new(),
             }),
         }
     }
@@ -77,6 +80,11 @@ impl HealthState {
             .insert(name.to_owned(), Err(message.into()));
     }
 
+    /// Report the number of active fault rules as `faults` (the first registry attached wins).
+    pub fn attach_faults(&self, faults: &crate::faults::Faults) {
+        let _ = self.inner.faults.set(faults.clone());
+    }
+
     /// The current report and the status code `/healthz` answers with.
     pub fn report(&self) -> (StatusCode, Value) {
         let checks = self.inner.checks.read();
@@ -103,7 +111,7 @@ impl HealthState {
         } else {
             StatusCode::SERVICE_UNAVAILABLE
         };
-        let body = json!({
+        let mut body = json!({
             "status": status,
             "service": self.inner.service,
             "version": self.inner.version,
@@ -111,6 +119,9 @@ impl HealthState {
             "pid": std::process::id(),
             "checks": checks_json,
         });
+        if let Some(faults) = self.inner.faults.get() {
+            body["faults"] = json!(faults.active_count());
+        }
         (code, body)
     }
 }

@@ -11,12 +11,15 @@
 //! - [`restore_gate`]: hold writes back (or 503 them) while a snapshot restore swaps the state;
 //! - [`write_guard`]: refuse writes (reads go on) while the journal cannot be written, and recover;
 //! - [`telemetry`]: tracing to stdout in a form the orchestrator can prefix per service;
+//! - [`faults`]: fault rules (error, latency, drop, timeout; next N, every Nth, seeded
+//!   probability), the layer applying them and the `/_fake/faults` API;
 //! - [`memory`]: hand memory freed after a load burst back to the kernel (glibc keeps it otherwise).
 //!
 //! Rule of thumb: if only one crate needs it, it lives in that crate, not here.
 
 pub mod cli;
 pub mod error;
+pub mod faults;
 pub mod health;
 pub mod journal;
 pub mod memory;

@@ -56,6 +56,9 @@ pub struct Config {
     /// How many recent events `/events` keeps.
     #[arg(long, default_value_t = 500)]
     pub events_buffer: usize,
+    /// Where fault rules marked `persist` are kept across restarts (none: such rules are refused).
+    #[arg(long, value_name = "FILE")]
+    pub faults_file: Option<std::path::PathBuf>,
 }
 
 impl ServiceConfig for Config {

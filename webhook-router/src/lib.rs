@@ -10,12 +10,14 @@
 //! - [`api`]: `GET /routes`, `GET /events`; [`openapi`]: `GET /openapi.json`;
 //! - [`pipe`]: moto's DynamoDB streams → events (discover, follow, cursor, to_event), and the
 //!   moto SDK configuration;
+//! - [`faults`]: how fault rules name the router's calls, and its error for injected ones;
 //! - [`error`]: the crate's error enum.
 
 pub mod api;
 pub mod config;
 pub mod envelope;
 pub mod error;
+pub mod faults;
 pub mod forward;
 pub mod openapi;
 pub mod pipe;
@@ -49,6 +51,7 @@ struct Inner {
     recent: recent::RecentEvents,
     pipe: pipe::PipeStats,
     health: HealthState,
+    faults: service_kit::faults::Faults,
 }
 
 impl AppState {
@@ -59,6 +62,7 @@ impl AppState {
                 forwarder: forward::Forwarder::new(config.forward_timeout())?,
                 recent: recent::RecentEvents::new(config.events_buffer),
                 pipe: pipe::PipeStats::new(config),
+                faults: faults::registry(config, &health),
                 health,
             }),
         })
@@ -78,6 +82,9 @@ impl AppState {
     }
     pub fn health(&self) -> &HealthState {
         &self.inner.health
+    }
+    pub fn faults(&self) -> &service_kit::faults::Faults {
+        &self.inner.faults
     }
 }
 
@@ -101,10 +108,11 @@ pub fn router(state: AppState) -> Router {
             "/openapi.json",
             get(openapi::get_openapi).fallback(service_kit::error::method_not_allowed),
         )
-        .with_state(state)
+        .with_state(state.clone())
         .merge(service_kit::health_router(health))
         .fallback(service_kit::error::not_found)
         .method_not_allowed_fallback(service_kit::error::method_not_allowed);
+    let router = faults::apply(router, &state);
     service_kit::telemetry::trace_requests(router)
 }
 

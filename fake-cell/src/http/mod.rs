@@ -54,5 +54,6 @@ fn finish(routes: Router<Arc<Cell>>, cell: Arc<Cell>) -> Router {
         .layer(axum::middleware::from_fn(telemetry::telemetry))
         .layer(DefaultBodyLimit::max(body::BODY_LIMIT));
     let routes = crate::snapshot::gate(routes, &cell);
-    service_kit::telemetry::trace_requests(routes).with_state(cell)
+    let router = service_kit::telemetry::trace_requests(routes).with_state(cell.clone());
+    crate::faults::apply(router, &cell)
 }
