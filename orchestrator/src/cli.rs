@@ -58,6 +58,9 @@ pub enum Command {
     /// Seed once from the environment (the exports' seed job; no dashboard needed).
     #[command(hide = true)]
     SeedJob(SeedJobArgs),
+    /// Inject faults into the built-in services (errors, latency, dropped connections, timeouts).
+    #[command(subcommand)]
+    Fault(FaultCommand),
     /// Run one built-in service in this process (how `up` starts them; also handy for debugging).
     #[command(hide = true)]
     Serve(ServeArgs),
@@ -283,4 +286,118 @@ pub struct SeedJobArgs {
 pub enum ExportTarget {
     K8s,
     Compose,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum FaultCommand {
+    /// Add a rule to the service that owns `--service` (see README.md "Fault injection").
+    Add(FaultAddArgs),
+    /// List every service's rules with their hit counters.
+    List(FaultListArgs),
+    /// Remove rules: all of them, one service's, or one rule (`--service S --id ID`).
+    Clear(FaultClearArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+#[command(group(clap::ArgGroup::new("action").required(true).multiple(true).args(["error", "latency_ms", "drop", "timeout"])))]
+#[command(group(clap::ArgGroup::new("how_often").args(["next", "every", "probability"])))]
+#[command(group(clap::ArgGroup::new("kind").args(["error", "drop", "timeout"])))]
+pub struct FaultAddArgs {
+    #[command(flatten)]
+    pub offset: PortOffsetArg,
+    /// The service: fake-cell (marqo), fake-cognito (cognito-idp), webhook-router, or an AWS
+    /// service behind the gateway (dynamodb, sqs, sns, s3, lambda, states, …).
+    #[arg(long)]
+    pub service: String,
+    /// The operation (PutItem, InitiateAuth, search, Invoke…); `*` is a wildcard.
+    #[arg(long)]
+    pub operation: Option<String>,
+    /// The resource (table, queue, topic, bucket, Lambda function, Marqo index…); `*` is a wildcard.
+    #[arg(long)]
+    pub resource: Option<String>,
+    /// Answer with this error code, in the service's own error shape.
+    #[arg(long, value_name = "CODE")]
+    pub error: Option<String>,
+    /// The error's HTTP status (default: the service's status for the code).
+    #[arg(long, value_name = "N", requires = "error")]
+    pub status: Option<u16>,
+    /// The error's message.
+    #[arg(long, requires = "error")]
+    pub message: Option<String>,
+    /// Delay matching calls by N milliseconds (alone, or before the error/drop/timeout).
+    #[arg(long, value_name = "N")]
+    pub latency_ms: Option<u64>,
+    /// Close the connection without an answer.
+    #[arg(long)]
+    pub drop: bool,
+    /// Never answer (the request is held, then dropped after `--timeout-after`).
+    #[arg(long)]
+    pub timeout: bool,
+    /// How long a `--timeout` holds the request (default 60s).
+    #[arg(long, value_name = "DURATION", requires = "timeout", value_parser = parse_duration_ms)]
+    pub timeout_after: Option<u64>,
+    /// Fire on the next N matching calls only.
+    #[arg(long, value_name = "N")]
+    pub next: Option<u64>,
+    /// Fire on every Nth matching call.
+    #[arg(long, value_name = "N")]
+    pub every: Option<u64>,
+    /// Fire with this probability (0-1), drawn from an RNG seeded by HIPPODROME_RANDOM_SEED.
+    #[arg(long, value_name = "P")]
+    pub probability: Option<f64>,
+    /// Seed of this rule's RNG instead of the stack's.
+    #[arg(long, value_name = "N", requires = "probability")]
+    pub seed: Option<u64>,
+    /// Remove the rule after this long (e.g. 30s, 500ms, 5m).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration_ms)]
+    pub expires_in: Option<u64>,
+    /// Remove the rule after it fired N times.
+    #[arg(long, value_name = "N")]
+    pub max_hits: Option<u64>,
+    /// Keep the rule across a restart of the service.
+    #[arg(long)]
+    pub persist: bool,
+    /// Print the rule as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct FaultListArgs {
+    #[command(flatten)]
+    pub offset: PortOffsetArg,
+    /// Print the dashboard's `/api/faults` answer as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct FaultClearArgs {
+    #[command(flatten)]
+    pub offset: PortOffsetArg,
+    /// Only this service's rules (any name `--service` of `fault add` takes).
+    #[arg(long)]
+    pub service: Option<String>,
+    /// Only this rule (needs `--service`).
+    #[arg(long, requires = "service")]
+    pub id: Option<String>,
+}
+
+/// `30s`, `500ms`, `5m`, `1h` or plain milliseconds, as milliseconds.
+pub fn parse_duration_ms(s: &str) -> Result<u64, String> {
+    let s = s.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (n, unit) = s.split_at(split);
+    let n: u64 = n
+        .parse()
+        .map_err(|_| format!("expected a duration such as 30s, 500ms or 5m, got {s:?}"))?;
+    let factor = match unit {
+        "" | "ms" => 1,
+        "s" => 1_000,
+        "m" => 60_000,
+        "h" => 3_600_000,
+        _ => return Err(format!("unknown unit {unit:?} in {s:?} (ms, s, m, h)")),
+    };
+    n.checked_mul(factor)
+        .ok_or_else(|| format!("duration {s:?} is too long"))
 }

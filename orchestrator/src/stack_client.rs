@@ -1,6 +1,6 @@
 //! A running stack seen from another shell: where it is (`.hippodrome/run.json` first, else the
 //! default dashboard port shifted by `--port-offset`) and a typed client for its dashboard API
-//! (`/api/status`, `/api/stack`, `/api/seed`, `/api/control/…`), used by the commands and `doctor`.
+//! (`/api/status`, `/api/stack`, `/api/seed`, `/api/control/…`, `/api/faults`), used by the commands and `doctor`.
 
 use std::path::Path;
 use std::time::Duration;
@@ -114,6 +114,23 @@ impl Dashboard {
             anyhow::bail!("{url} answered {status}: {v}");
         }
         Ok(v)
+    }
+
+    /// Send `body` (if any) with `method` and return the status and the JSON answer, whatever the
+    /// status; `Err` only when the dashboard does not answer or the answer is not JSON.
+    pub async fn send_json(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&serde_json::Value>,
+    ) -> reqwest::Result<(reqwest::StatusCode, serde_json::Value)> {
+        let mut req = self.http.request(method, self.url(path));
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        let res = req.send().await?;
+        let status = res.status();
+        Ok((status, res.json().await?))
     }
 
     async fn get<T: DeserializeOwned>(&self, path: &str) -> anyhow::Result<T> {

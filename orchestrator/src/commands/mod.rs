@@ -4,6 +4,7 @@ pub mod control;
 pub mod doctor;
 pub mod events;
 pub mod export;
+pub mod fault;
 pub mod keys;
 pub mod kill;
 pub mod logs;
@@ -38,6 +39,7 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Smoke(args) => smoke::run(root, args).await,
         Command::Doctor(args) => doctor::run(root, args).await,
         Command::Export(cmd) => export::run(root, cmd),
+        Command::Fault(cmd) => fault::run(root, cmd).await,
         Command::SeedJob(args) => seed_job::run(root, args).await,
         Command::Serve(_) => unreachable!("handled before the runtime starts"),
     }

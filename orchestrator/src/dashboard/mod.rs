@@ -7,6 +7,9 @@ mod aws;
 #[cfg(test)]
 mod aws_tests;
 mod extract;
+mod faults;
+#[cfg(test)]
+mod faults_tests;
 mod history;
 mod lambdas;
 mod openapi;
@@ -78,9 +81,14 @@ pub fn router(state: AppState) -> Router {
             get(workflows::detail),
         )
         .route("/api/lambdas", get(lambdas::lambdas))
+        .route(
+            "/api/faults",
+            get(faults::list).post(faults::add).delete(faults::clear),
+        )
         .route("/webhook/eventbridge", post(api::webhook))
         .fallback(service_kit::error::not_found)
         .method_not_allowed_fallback(service_kit::error::method_not_allowed);
     // Like every service: one debug line per request (method, path, status, latency).
+    faults::spawn_refresher(state.clone());
     service_kit::telemetry::trace_requests(routes).with_state(state)
 }

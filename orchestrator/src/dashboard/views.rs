@@ -63,6 +63,10 @@ pub struct ServiceView {
     pub health: Option<Health>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub log_file: Option<PathBuf>,
+    /// Active fault rules on a built-in service (absent where none can be set), so an injected
+    /// error is never debugged as a real one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub faults: Option<u64>,
 }
 
 /// How a supervised service last ended, was probed and was reloaded (`null` when it was not).
@@ -101,6 +105,7 @@ impl ServiceView {
             url: spec.port.map(|p| format!("http://127.0.0.1:{p}")),
             health: Some(spec.health.clone()),
             log_file: Some(service.log_file.clone()),
+            faults: super::faults::active_on(spec.port),
         }
     }
 
@@ -124,6 +129,7 @@ impl ServiceView {
             url: Some(format!("http://127.0.0.1:{port}")),
             health: None,
             log_file: None,
+            faults: None,
         }
     }
 
@@ -231,6 +237,7 @@ mod tests {
             url: None,
             health: Some(Health::Http("/healthz".into())),
             log_file: Some("/tmp/x.log".into()),
+            faults: None,
         };
         let v = serde_json::to_value(&view).unwrap();
         assert_eq!(
