@@ -222,6 +222,10 @@ pub enum Session {
         owner: crate::mfa::challenge::Owner,
         step: crate::mfa::challenge::Step,
     },
+    /// A hosted-UI authorization code (`crate::oauth::codes`).
+    AuthCode(Box<crate::oauth::codes::Grant>),
+    /// A hosted-UI sign-in behind its cookie (`crate::hosted_ui::cookie`).
+    HostedUi(crate::hosted_ui::cookie::SignedIn),
 }
 
 /// Session id -> (deadline in the app clock's unix ms, session), plus insertion order for

@@ -172,6 +172,9 @@ pub fn describe(app: &AppState, p: &Params) -> Result<Value> {
     if let Some(c) = details.get("CustomDomainConfig") {
         out["CustomDomainConfig"] = c.clone();
     }
+    // Not an AWS member (SDKs skip unknown members): where fake-cognito serves this domain's
+    // hosted UI, since `https://<domain>.auth.<region>.amazoncognito.com` is not reachable.
+    out["HostedUIUrl"] = json!(format!("{}/domain/{domain}", app.public_url()));
     Ok(json!({ "DomainDescription": out }))
 }
 

@@ -7,7 +7,8 @@
 //! - [`pools`], [`clients`], [`users`] (+ [`list_filter`]), [`groups`]: the resources;
 //! - [`auth`]: sign-in flows (`password`, `srp`, `challenges`, `refresh`/revocation);
 //! - [`tokens`]: claim sets, signing, verification; [`keys`] (+ [`rsagen`]): signing keys, JWKS;
-//! - [`oauth`], [`wellknown`], [`validate`] (admin routes), [`openapi`];
+//! - [`hosted_ui`] (the sign-in pages), [`oauth`] (its JSON endpoints), [`wellknown`],
+//!   [`validate`] (admin routes), [`openapi`];
 //! - [`model`] (the in-memory data), [`persist`] (snapshot + journal), [`app`] (the running
 //!   service's shared state: model, keys, sessions and the one write path);
 //! - [`ids`] (assigned ids, seeded or random), [`clock`] (now, movable by tests through
@@ -24,6 +25,7 @@ pub mod domains;
 pub mod error;
 pub mod faults;
 pub mod groups;
+pub mod hosted_ui;
 pub mod identity_providers;
 pub mod ids;
 pub mod keys;
@@ -160,12 +162,8 @@ pub fn router(app: AppState) -> Router {
             "/{pool_id}/.well-known/openid-configuration",
             get(wellknown::openid_configuration),
         )
-        .route("/oauth2/token", post(oauth::token))
-        .route(
-            "/oauth2/userInfo",
-            get(oauth::user_info).post(oauth::user_info),
-        )
-        .route("/oauth2/revoke", post(oauth::revoke))
+        .merge(hosted_ui::routes())
+        .nest("/domain/{prefix}", hosted_ui::routes())
         .route("/_fake/validate", get(validate::validate))
         .route("/_fake/codes", get(validate::codes))
         .route("/_fake/state", get(validate::state))

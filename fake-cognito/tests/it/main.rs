@@ -12,6 +12,8 @@ mod custom_attributes;
 mod disk_full;
 mod domains;
 mod filter;
+mod hosted_ui;
+mod hosted_ui_flows;
 mod identity_providers;
 mod in_process;
 mod lifecycle;
