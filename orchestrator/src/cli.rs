@@ -61,6 +61,9 @@ pub enum Command {
     /// Inject faults into the built-in services (errors, latency, dropped connections, timeouts).
     #[command(subcommand)]
     Fault(FaultCommand),
+    /// Save, restore, list, delete and diff snapshots of the whole stack's state.
+    #[command(subcommand)]
+    Snapshot(SnapshotCommand),
     /// Run one built-in service in this process (how `up` starts them; also handy for debugging).
     #[command(hide = true)]
     Serve(ServeArgs),
@@ -83,6 +86,9 @@ pub struct UpArgs {
     /// Start from empty state (deletes .hippodrome/state first).
     #[arg(long)]
     pub fresh: bool,
+    /// Start already restored to snapshot NAME (`.hippodrome/snapshots/NAME`) instead of seeding.
+    #[arg(long, value_name = "NAME")]
+    pub from_snapshot: Option<String>,
     /// Answer yes to confirmations (needed for --cell prod without a terminal).
     #[arg(long)]
     pub yes: bool,
@@ -286,6 +292,38 @@ pub struct SeedJobArgs {
 pub enum ExportTarget {
     K8s,
     Compose,
+}
+
+/// `orchestrator snapshot ...` (see README.md "Snapshots").
+#[derive(Subcommand, Debug)]
+pub enum SnapshotCommand {
+    /// Save the running stack's state as snapshot NAME (replacing one of that name).
+    Save(SnapshotNameArgs),
+    /// Restore snapshot NAME into the running stack, in place (no restart, same ports).
+    Restore(SnapshotNameArgs),
+    /// List the project's snapshots.
+    List(SnapshotListArgs),
+    /// Delete snapshot NAME.
+    Delete(SnapshotNameArgs),
+    /// What changed since snapshot NAME, per service (counts).
+    Diff(SnapshotNameArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct SnapshotNameArgs {
+    pub name: String,
+    #[command(flatten)]
+    pub offset: PortOffsetArg,
+    /// Print the JSON answer instead of a summary.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct SnapshotListArgs {
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Subcommand, Debug)]

@@ -13,6 +13,7 @@ pub mod seed;
 pub mod seed_job;
 pub mod serve;
 pub mod smoke;
+pub mod snapshot;
 pub mod status;
 pub mod stop;
 pub mod up;
@@ -39,6 +40,7 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Smoke(args) => smoke::run(root, args).await,
         Command::Doctor(args) => doctor::run(root, args).await,
         Command::Export(cmd) => export::run(root, cmd),
+        Command::Snapshot(cmd) => snapshot::run(root, cmd).await,
         Command::Fault(cmd) => fault::run(root, cmd).await,
         Command::SeedJob(args) => seed_job::run(root, args).await,
         Command::Serve(_) => unreachable!("handled before the runtime starts"),

@@ -54,6 +54,10 @@ pub async fn run(root: Option<&Path>, args: UpArgs) -> anyhow::Result<ExitCode> 
     interrupt::watch(shutdown.clone(), stop.clone(), detached)
         .context("cannot install the signal handlers")?;
     prepare_state_dir(&settings.paths, args.fresh)?;
+    if let Some(name) = &args.from_snapshot {
+        // Refuse an unknown, damaged or incompatible snapshot before anything starts.
+        crate::snapshot::store::load(&settings.paths.hippodrome_dir, name)?;
+    }
 
     let seed_chosen = settings.choose_seed(None);
     let self_exe = std::env::current_exe().context("cannot find the orchestrator executable")?;
@@ -73,7 +77,7 @@ pub async fn run(root: Option<&Path>, args: UpArgs) -> anyhow::Result<ExitCode> 
     let state = app_state(
         sup.clone(),
         &settings,
-        args.no_seed,
+        args.no_seed || args.from_snapshot.is_some(),
         shutdown.clone(),
         started,
     );
@@ -254,7 +258,11 @@ async fn start_and_serve(
 ) -> ExitCode {
     let sizes = (args.seed_accounts, args.seed_docs_per_index);
     let start = state.sup.start_all(|layer| async move {
-        if layer == 0 && !args.no_seed {
+        if layer == 0
+            && let Some(name) = &args.from_snapshot
+        {
+            crate::dashboard::snapshots::restore_after_layer0(state, name).await?;
+        } else if layer == 0 && !args.no_seed {
             let toml = HippodromeToml::or_empty(&settings.toml);
             seed_run::run_after_layer0(state, &settings.ctx, &settings.paths, toml, sizes).await?;
         }

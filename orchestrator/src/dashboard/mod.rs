@@ -14,6 +14,7 @@ mod history;
 mod lambdas;
 mod openapi;
 mod page;
+pub mod snapshots;
 mod stream;
 #[cfg(test)]
 mod tests;
@@ -86,6 +87,7 @@ pub fn router(state: AppState) -> Router {
             get(faults::list).post(faults::add).delete(faults::clear),
         )
         .route("/webhook/eventbridge", post(api::webhook))
+        .merge(snapshots::routes())
         .fallback(service_kit::error::not_found)
         .method_not_allowed_fallback(service_kit::error::method_not_allowed);
     // Like every service: one debug line per request (method, path, status, latency).

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use anyhow::Context as _;
 use serde_json::{Value, json};
 
-use super::{CELL, COGNITO, MOTO, Stack, fakes, moto, store};
+use super::{CELL, COGNITO, MOTO, Stack, fakes, format, moto};
 
 /// `{"accounts": 3, "per_index": {"a": {"documents": 5}}}` → `accounts = 3`, `index a documents = 5`.
 pub fn flatten(summary: &Value) -> BTreeMap<String, u64> {
@@ -102,8 +102,7 @@ fn compare(then: &Value, now: &Value) -> Value {
 }
 
 /// Per service: `{"changed": {key: {"snapshot", "now"}}, "snapshot": {...}, "now": {...}}`.
-pub async fn diff(stack: &Stack, name: &str) -> anyhow::Result<Value> {
-    let loaded = store::load(&stack.hippodrome_dir, name)?;
+pub async fn diff(stack: &Stack, name: &str, loaded: &format::Loaded) -> anyhow::Result<Value> {
     let doc = |part: &str| -> anyhow::Result<Option<Value>> {
         loaded
             .part(part)

@@ -58,7 +58,8 @@ impl Stack {
             cell: url("fake_cell"),
             cognito: url("fake_cognito"),
             moto: url("moto"),
-            router: url("webhook_router"),
+            // The router's pipe positions follow moto's streams; it has no snapshot endpoint yet.
+            router: None,
             random_seed,
             hooks: Vec::new(),
             project_root: PathBuf::new(),

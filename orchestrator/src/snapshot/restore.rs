@@ -10,7 +10,7 @@ use anyhow::{Context as _, bail};
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::{CELL, COGNITO, MOTO, ROUTER, SEED, Stack, fakes, hooks, moto, store};
+use super::{CELL, COGNITO, MOTO, ROUTER, SEED, Stack, fakes, format, hooks, moto};
 
 #[derive(Debug, Serialize)]
 pub struct Restored {
@@ -45,10 +45,13 @@ async fn moto_one(stack: &Stack, recording: Option<&[u8]>) -> Option<anyhow::Res
     Some(r.restore(&rec).await.map(|n| json!({ "replayed": n })))
 }
 
-/// Restore snapshot `name` into the running stack, in place.
-pub async fn restore(stack: &Stack, name: &str) -> anyhow::Result<Restored> {
+/// Restore snapshot `name`, already loaded and checked whole (`store::load`), in place.
+pub async fn restore(
+    stack: &Stack,
+    name: &str,
+    loaded: format::Loaded,
+) -> anyhow::Result<Restored> {
     let started = Instant::now();
-    let loaded = store::load(&stack.hippodrome_dir, name)?;
     let seed = match loaded.part(SEED) {
         Some(b) => Some(
             serde_json::from_slice::<seed::Manifest>(b)
