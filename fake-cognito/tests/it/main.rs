@@ -28,3 +28,5 @@ mod schema;
 mod sdk_surface;
 mod sign_out;
 mod tokens;
+mod triggers;
+mod triggers_auth;
