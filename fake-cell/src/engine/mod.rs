@@ -6,10 +6,12 @@
 //! - [`model`]: pydantic-style request model checks (unknown keys, types) with Marqo's 422 items;
 //! - [`embed`]: tokenising, chunking and feature-hashed embeddings;
 //! - [`store`]: one index's documents with their inverted indexes (storage);
+//! - [`ann`]: the HNSW graph over tensor chunks for approximate search (kept by [`store`]);
 //! - [`bodies`]: the add / update / recommend / embed body models (unknown keys, types);
 //! - [`documents`]: document validation for add / update and the JSON shape of a stored document;
 //! - [`search`]: request parsing, LEXICAL / TENSOR / HYBRID retrieval, filters, top-k, answers.
 
+pub mod ann;
 pub mod bodies;
 pub mod documents;
 pub mod embed;

@@ -1,13 +1,16 @@
 //! Storage: one index's documents plus the structures search reads (a BM25 inverted index per
-//! lexical field and an inverted index over embedding dimensions for tensor chunks). Everything
-//! expensive (tokenising, chunking, embedding) happens in [`prepare`], outside the index lock;
-//! [`Store::put`] only moves prepared pieces into maps. Knows nothing about search or HTTP.
+//! lexical field, an inverted index over embedding dimensions for exact tensor search and the
+//! HNSW graph for approximate search, [`Ann`]). Everything expensive (tokenising, chunking,
+//! embedding) happens in [`prepare`], outside the index lock; [`Store::put`] only moves prepared
+//! pieces into maps and queues vectors for the graph. Knows nothing about search or HTTP.
 
 use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use super::ann::Ann;
+use super::ann::space::Params;
 use super::embed::{self, SparseVec};
 use super::settings::Settings;
 
@@ -63,6 +66,8 @@ pub struct Prepared {
     pub rec: DocRecord,
     chunks: Vec<(String, String, SparseVec)>,
     lex: Vec<(String, Vec<String>)>,
+    /// The index's `annParameters`, for the graph (settings never change after creation).
+    ann: Params,
 }
 
 #[derive(Default)]
@@ -76,6 +81,8 @@ pub struct Store {
     /// embedding dimension → `(chunk id, weight)`
     pub vpost: HashMap<u32, Vec<(u32, f32)>>,
     pub n_vectors: usize,
+    /// The approximate-search graph over `chunks`, kept in step by `put` and `remove`.
+    pub ann: Ann,
     /// Bumped by every write; cached search structures are valid for one version.
     pub version: u64,
 }
@@ -188,7 +195,12 @@ pub fn prepare(rec: DocRecord, s: &Settings) -> Prepared {
             }
         }
     }
-    Prepared { rec, chunks, lex }
+    Prepared {
+        rec,
+        chunks,
+        lex,
+        ann: Params::from_settings(&s.json),
+    }
 }
 
 impl Store {
@@ -241,6 +253,7 @@ impl Store {
 
     /// Insert or replace a whole document.
     pub fn put(&mut self, p: Prepared) {
+        self.ann.configure(p.ann);
         self.remove(&p.rec.id);
         self.version += 1;
         let slot = match self.free.pop() {
@@ -280,6 +293,7 @@ impl Store {
             for (d, w) in &vec {
                 self.vpost.entry(*d).or_default().push((cid, *w));
             }
+            self.ann.add(cid, &vec);
             self.chunks[cid as usize] = Some(Chunk {
                 slot,
                 field,
@@ -332,6 +346,7 @@ impl Store {
         }
         for cid in &doc.chunks {
             if let Some(chunk) = self.chunks.get_mut(*cid as usize).and_then(Option::take) {
+                self.ann.remove(*cid);
                 for (d, _) in &chunk.vec {
                     if let Some(p) = self.vpost.get_mut(d) {
                         if let Some(pos) = p.iter().position(|(c, _)| c == cid) {
@@ -347,6 +362,11 @@ impl Store {
         }
         self.n_vectors = self.n_vectors.saturating_sub(doc.chunks.len());
         self.free.push(slot);
+        if self.ann.needs_rebuild() {
+            let live = self.chunks.iter().enumerate();
+            self.ann
+                .rebuild(live.filter_map(|(i, c)| c.as_ref().map(|c| (i as u32, &c.vec))));
+        }
         true
     }
 

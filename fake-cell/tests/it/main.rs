@@ -2,11 +2,13 @@
 //! restart, watchdog exit, disk errors), the router in-process where no process matters, and
 //! property tests for the filter parser.
 
+mod ann;
 mod api;
 mod auth;
 mod filter_props;
 mod in_process;
 mod lifecycle;
+mod search_params;
 mod strict;
 mod support;
 mod system_routes;

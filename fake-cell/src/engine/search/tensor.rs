@@ -1,13 +1,17 @@
 //! TENSOR retrieval: the query vector (text, weighted map, custom vector, context) and a kNN
-//! over the index's chunks through the inverted index over embedding dimensions; a document's
-//! score is its best chunk's closeness `1 / (1 + (1 − cos))`.
+//! over the index's chunks ([`knn`]): approximate through the index's HNSW graph
+//! (`engine::ann`, Marqo's default) or exact through the inverted index over embedding
+//! dimensions (`approximate: false`, and the fallback whenever the graph cannot promise the
+//! answer). A document's score is its best chunk's closeness `1 / (1 + (1 − cos))` either way.
 
-use std::collections::HashSet;
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
 
 use serde_json::Value;
 
 use super::index_data::IndexData;
 use super::topk::{Cand, Collector, Scratch, with_scratch};
+use crate::engine::ann::space::{self, Feat};
 use crate::engine::embed::{self, SparseVec};
 use crate::engine::settings::Settings;
 use crate::error::{CellError, CellResult};
@@ -182,4 +186,128 @@ pub fn tensor_candidates(
             }
         })
     })
+}
+
+/// `efSearch` when the request gives none: enough for recall@10 ≥ 0.95 on the bench corpus
+/// (BENCHMARKS.md) at a fraction of an exact scan's cost.
+pub const DEFAULT_EF_SEARCH: usize = 32;
+/// `approximateThreshold` when the request gives none (Vespa's default): a filter that fewer
+/// than this share of documents pass is searched exactly.
+pub const DEFAULT_APPROXIMATE_THRESHOLD: f64 = 0.05;
+/// Documents sampled to estimate a filter's pass rate.
+const FILTER_SAMPLE: usize = 128;
+
+/// How a kNN runs: the request's `approximate` (absent = true, as in Marqo), `efSearch` and
+/// `approximateThreshold`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct KnnOptions {
+    pub approximate: Option<bool>,
+    pub ef_search: Option<usize>,
+    pub approximate_threshold: Option<f64>,
+    /// Whether `pass` filters anything (a filter or excluded documents).
+    pub filtered: bool,
+}
+
+/// The `need` nearest documents (best chunk each) among those `pass` accepts, into `out`:
+/// through the HNSW graph unless `approximate` is false, the filter is selective, or the
+/// graph cannot answer (over its cap, catching up) or found fewer than `need` documents — then
+/// exactly, so a filtered search never returns fewer hits than exist.
+pub fn knn(
+    data: &IndexData,
+    qv: &SparseVec,
+    fields: Option<&HashSet<String>>,
+    pass: &dyn Fn(u32) -> bool,
+    need: usize,
+    opts: KnnOptions,
+    out: &mut Collector,
+) {
+    let threshold = opts
+        .approximate_threshold
+        .unwrap_or(DEFAULT_APPROXIMATE_THRESHOLD);
+    let approximate =
+        opts.approximate != Some(false) && !(opts.filtered && pass_rate(data, pass) < threshold);
+    let ef = opts.ef_search.unwrap_or(DEFAULT_EF_SEARCH).max(need);
+    if approximate && approximate_candidates(data, qv, fields, pass, need, ef, out) {
+        return;
+    }
+    tensor_candidates(data, qv, fields, pass, need, out)
+}
+
+/// The share of a spread sample of documents that `pass` accepts.
+fn pass_rate(data: &IndexData, pass: &dyn Fn(u32) -> bool) -> f64 {
+    let cap = data.slot_capacity();
+    let step = (cap / FILTER_SAMPLE).max(1);
+    let (mut seen, mut ok) = (0usize, 0usize);
+    for slot in (0..cap).step_by(step) {
+        if data.slot(slot as u32).is_some() {
+            seen += 1;
+            ok += usize::from(pass(slot as u32));
+        }
+    }
+    if seen == 0 {
+        1.0
+    } else {
+        ok as f64 / seen as f64
+    }
+}
+
+thread_local! {
+    /// The dense query of the current search, reused per thread.
+    static DENSE: RefCell<Vec<Feat>> = const { RefCell::new(Vec::new()) };
+}
+
+/// ANN candidates: the graph's `ef` nearest accepted chunks plus the chunks it does not hold
+/// yet, rescored exactly, best chunk per document. False (nothing pushed) if the graph cannot
+/// answer or found fewer than `need` documents.
+fn approximate_candidates(
+    data: &IndexData,
+    qv: &SparseVec,
+    fields: Option<&HashSet<String>>,
+    pass: &dyn Fn(u32) -> bool,
+    need: usize,
+    ef: usize,
+    out: &mut Collector,
+) -> bool {
+    let accept = |cid: u32| {
+        data.chunks
+            .get(cid as usize)
+            .and_then(Option::as_ref)
+            .is_some_and(|c| fields.is_none_or(|f| f.contains(&c.field)) && pass(c.slot))
+    };
+    let run = |dq: &mut Vec<Feat>| {
+        space::dense_query(qv, 0, dq);
+        let hits = data.ann.search(dq, ef, &accept)?;
+        let mut best: HashMap<u32, (f32, u32)> = HashMap::with_capacity(hits.len());
+        let mut offer = |cid: u32| {
+            if let Some(c) = data.chunks.get(cid as usize).and_then(Option::as_ref) {
+                let cos = space::dense_dot(dq, &c.vec);
+                let e = best.entry(c.slot).or_insert((cos, cid));
+                if cos > e.0 {
+                    *e = (cos, cid);
+                }
+            }
+        };
+        for (cid, _) in hits {
+            offer(cid);
+        }
+        for cid in data.ann.pending() {
+            if accept(cid) {
+                offer(cid);
+            }
+        }
+        Some(best)
+    };
+    let best = DENSE.with(|buf| match buf.try_borrow_mut() {
+        Ok(mut dq) => run(&mut dq),
+        Err(_) => run(&mut Vec::new()),
+    });
+    match best {
+        Some(best) if best.len() >= need => {
+            for (slot, (cos, cid)) in best {
+                out.push(Cand::tensor(slot, cid, closeness(cos)));
+            }
+            true
+        }
+        _ => false,
+    }
 }
