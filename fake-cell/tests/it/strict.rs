@@ -383,12 +383,12 @@ fn hybrid_and_method_cases() -> Vec<Case> {
         ),
         root(
             S,
-            json!({"q": "x", "relevanceCutoff": {"method": "mean_std_dev"}}),
+            json!({"q": "x", "relevanceCutoff": {"method": "gap_detection"}}),
             "relevanceCutoff can only be provided for 'HYBRID' search, but received search method 'TENSOR'",
         ),
         root(
             S,
-            json!({"q": "x", "recencyParameters": {}}),
+            json!({"q": "x", "recencyParameters": {"recencyField": "ts"}}),
             "Recency parameters can only be provided for 'HYBRID' search. Search method is TENSOR.",
         ),
         root(
