@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Browser tests for the dashboard: installs what is missing (Debian's chromium, playwright-core via
-# `npm ci`), then runs `node --test` against a real stack the tests bring up themselves.
+# Browser tests for the dashboard and fake-cognito's hosted UI: installs what is missing (Debian's
+# chromium, playwright-core via `npm ci`), then runs `node --test` against a real stack the tests bring up themselves.
 #
 # Env: HIPPODROME_ORCHESTRATOR  orchestrator binary (default: $CARGO_TARGET_DIR or <repo>/target, debug/orchestrator)
 #      HIPPODROME_CHROMIUM      chromium binary (default /usr/bin/chromium)
@@ -32,4 +32,4 @@ if [ ! -x "$HIPPODROME_ORCHESTRATOR" ]; then
 fi
 
 mkdir -p artifacts
-exec node --test --test-concurrency=1 --test-reporter=spec dashboard.test.mjs "$@"
+exec node --test --test-concurrency=1 --test-reporter=spec dashboard.test.mjs hosted_ui.test.mjs "$@"

@@ -122,7 +122,7 @@ def test_describe_user_pool_domain_says_where_the_hosted_ui_is(url, setup):
         "X-Amz-Target": "AWSCognitoIdentityProviderService.DescribeUserPoolDomain",
         "Content-Type": "application/x-amz-json-1.1",
     }).json()["DomainDescription"]
-    assert raw["HostedUIUrl"] == f"{url}/domain/{setup['prefix']}"
+    assert raw["HostedUIUrl"].endswith(f"/domain/{setup['prefix']}")
 
 
 def test_code_flow_with_pkce_end_to_end(url, setup):
