@@ -376,3 +376,82 @@ def test_recommend_and_embed_parameters(client_factory):
         assert len(index.embed("apples", content_type="document")["embeddings"][0]) == DIM
     finally:
         client_factory().delete_index(name)
+
+
+SHIRTS = [
+    {"_id": f"s{i}", "title": f"shirt number {i}", "color": c, "group": f"g{i // 3}",
+     "tags": [f"c:{c}", "all"], **({"price": 10.0 * i + 1.5} if i != 9 else {})}
+    for i, c in enumerate(["red", "green", "green", "red", "blue", "green", "gray", "red", "blue", "green"])
+]
+
+
+def test_search_parameters_through_the_client(client_factory):
+    """Issue 19: Marqo 2.23's HYBRID-only parameters, sent by py-marqo's own keyword arguments."""
+    mq = client_factory()
+    name = unique_name("params")
+    mq.create_index(name, settings_dict={"model": "hf/e5-small-v2", "collapseFields": [{"name": "group"}]})
+    try:
+        index = client_factory().index(name)
+        assert index.add_documents(SHIRTS, tensor_fields=["title"])["errors"] is False
+        lexical = {"retrievalMethod": "lexical", "rankingMethod": "lexical"}
+
+        def hybrid(**kw):
+            kw.setdefault("hybrid_parameters", lexical)
+            return index.search("shirt", search_method="HYBRID", **kw)
+
+        res = hybrid(track_total_hits=True, facets={"fields": {
+            "color": {"type": "string"}, "tags": {"type": "array"},
+            "price": {"type": "number", "ranges": [{"to": 50}, {"from": 50, "name": "high"}]}}})
+        assert res["totalHits"] == 10
+        assert res["facets"]["color"] == {"green": {"count": 4}, "red": {"count": 3},
+                                          "blue": {"count": 2}, "gray": {"count": 1}}
+        assert res["facets"]["tags"]["all"] == {"count": 10}
+        assert res["facets"]["price"]["-Inf:50.0"]["count"] == 5
+        assert res["facets"]["price"]["high"] == {"min": 51.5, "max": 81.5, "avg": 66.5, "count": 4, "sum": 266.0}
+        assert "totalHits" not in hybrid()
+        # sortBy: numeric order, missing values last, scores by position
+        res = hybrid(sort_by={"fields": [{"fieldName": "price", "order": "desc"}], "minSortCandidates": 10})
+        assert [h["_id"] for h in res["hits"]] == [f"s{i}" for i in (8, 7, 6, 5, 4, 3, 2, 1, 0, 9)]
+        assert res["hits"][0]["_score"] == 1.0 and abs(res["hits"][1]["_score"] - 0.5) < 1e-6
+        # relevanceCutoff: only the documents well above the rest
+        res = index.search("shirt number 3", search_method="HYBRID", hybrid_parameters=lexical,
+                           relevance_cutoff={"method": "gap_detection"})
+        assert [h["_id"] for h in res["hits"]] == ["s3"]
+        # collapseFields: one hit per group
+        res = hybrid(collapse_fields=[{"name": "group"}])
+        assert sorted(h["group"] for h in res["hits"]) == ["g0", "g1", "g2", "g3"]
+        # rerankDepth: global score modifiers rescore only the first hits of RRF
+        mods = {"add_to_score": [{"field_name": "price", "weight": 1.0}]}
+        rrf = {"alpha": 0.0}
+        plain = [h["_id"] for h in hybrid(hybrid_parameters=rrf)["hits"]]
+        boosted = [h["_id"] for h in hybrid(hybrid_parameters=rrf, score_modifiers=mods)["hits"]]
+        assert boosted[0] == "s8"
+        assert [h["_id"] for h in hybrid(hybrid_parameters=rrf, score_modifiers=mods, rerank_depth=0)["hits"]] == plain
+        # the other ranking methods run
+        for params in ({"retrievalMethod": "tensor", "rankingMethod": "lexical"},
+                       {"retrievalMethod": "lexical", "rankingMethod": "tensor"},
+                       {"retrievalMethod": "disjunction", "rankingMethod": "rrf", "rrfK": 10}):
+            assert hybrid(hybrid_parameters=params)["hits"]
+        # textQueryPrefix is part of what is embedded
+        a = index.search("query: number 3", limit=1)["hits"][0]
+        b = index.search("number 3", text_query_prefix="query: ", limit=1)["hits"][0]
+        assert a["_id"] == b["_id"] and abs(a["_score"] - b["_score"]) < 1e-5
+        # what Marqo refuses
+        e = _rejected(lambda: hybrid(facets={"fields": {"price": {"type": "number", "ranges": [
+            {"from": 0, "to": 60}, {"from": 50, "to": 100}]}}}))
+        assert (e.status_code, e.message["detail"][0]["msg"]) == (422, "Range configurations must not overlap")
+        e = _rejected(lambda: hybrid(relevance_cutoff={"method": "relative_max_score"}))
+        assert e.message["detail"][0]["loc"] == ["body", "relevanceCutoff", "__root__"]
+        e = _rejected(lambda: hybrid(sort_by={"fields": []}))
+        assert e.message["detail"][0]["type"] == "value_error.list.min_items"
+        e = _rejected(lambda: index.search("shirt", search_method="HYBRID", rerank_depth=2,
+                                           hybrid_parameters={"retrievalMethod": "tensor", "rankingMethod": "tensor"}))
+        assert "'RRF' rankingMethod" in e.message["detail"][0]["msg"]
+        e = _rejected(lambda: hybrid(hybrid_parameters={"rankingMethod": "normalize_linear"}))
+        assert e.message["detail"][0]["type"] == "type_error.enum"
+        e = _rejected(lambda: hybrid(facets={"fields": {"color": {"type": "string", "excludeTerms": ["color:red"]}}}))
+        assert (e.status_code, e.code) == (400, "invalid_argument")
+        assert e.message == {"message": "Exclude terms can only be used when a filter string is provided",
+                             "code": "invalid_argument", "type": "invalid_request", "link": None}
+    finally:
+        client_factory().delete_index(name)
