@@ -107,7 +107,8 @@ pub async fn issue_user_tokens(
     new_refresh: bool,
     source: &str,
 ) -> Result<Value> {
-    let overrides = pre_token_generation(app, pool, client, user, source).await?;
+    let scopes = session.scope.as_deref().unwrap_or(ADMIN_SCOPE);
+    let overrides = pre_token_generation(app, pool, client, user, scopes, source).await?;
     user_tokens_with(app, pool, client, user, session, new_refresh, &overrides)
 }
 

@@ -35,7 +35,7 @@ pub async fn token(
         .clone();
     let client = authenticate(&app, &headers, &form)?;
     let body = match grant.as_str() {
-        "authorization_code" => authorization_code(&app, &client, &form)?,
+        "authorization_code" => authorization_code(&app, &client, &form).await?,
         "client_credentials" => client_credentials(&app, &client, &form)?,
         "refresh_token" => refresh(&app, &client, &form).await?,
         _ => return Err(CognitoError::oauth("unsupported_grant_type")),
@@ -68,6 +68,24 @@ pub fn mint(
     tokens::user_tokens(app, meta, client, user, &session, refresh)
 }
 
+/// [`mint`] for the code grant, through the pool's PostAuthentication and PreTokenGeneration
+/// (`TokenGeneration_HostedAuth`) triggers.
+async fn mint_with_triggers(
+    app: &AppState,
+    meta: &PoolMeta,
+    client: &Client,
+    user: &User,
+    grant: &Grant,
+) -> Result<Value> {
+    let mut session = sign_in_session(app, client, user);
+    session.scope = Some(grant.scope.clone());
+    session.nonce = grant.nonce.clone();
+    session.auth_time = grant.auth_time;
+    crate::triggers::authentication::post_authentication(app, meta, client, user).await?;
+    let source = crate::triggers::token::HOSTED_AUTH;
+    tokens::issue_user_tokens(app, meta, client, user, &session, true, source).await
+}
+
 /// An `AuthenticationResult` in the token endpoint's words; the ID token only with `openid`.
 pub fn oauth_body(result: &Value, with_id: bool) -> Value {
     let mut out = Map::new();
@@ -91,7 +109,7 @@ fn invalid_grant() -> CognitoError {
     CognitoError::oauth("invalid_grant")
 }
 
-fn authorization_code(
+async fn authorization_code(
     app: &AppState,
     client: &Client,
     form: &HashMap<String, String>,
@@ -124,7 +142,7 @@ fn authorization_code(
             .ok_or_else(invalid_grant)?;
         (pool.meta.clone(), user.clone())
     };
-    let result = mint(app, &meta, client, &user, &grant, true)?;
+    let result = mint_with_triggers(app, &meta, client, &user, &grant).await?;
     let openid = scope_list(&grant.scope).iter().any(|s| s == OPENID);
     Ok(oauth_body(&result, openid))
 }

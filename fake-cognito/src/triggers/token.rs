@@ -9,7 +9,6 @@ use super::{Trigger, config, event, run};
 use crate::app::App;
 use crate::error::{CognitoError, Result};
 use crate::model::{Client, PoolMeta, User};
-use crate::tokens::ADMIN_SCOPE;
 
 /// `triggerSource` values for the ways tokens are issued.
 pub const AUTHENTICATION: &str = "TokenGeneration_Authentication";
@@ -139,6 +138,7 @@ pub async fn pre_token_generation(
     meta: &PoolMeta,
     client: &Client,
     user: &User,
+    scopes: &str,
     source: &str,
 ) -> Result<Overrides> {
     if config::arn(meta, Trigger::PreTokenGeneration).is_none() {
@@ -151,7 +151,7 @@ pub async fn pre_token_generation(
         "groupConfiguration": group_configuration(app, meta, user),
     });
     if !v1 {
-        request["scopes"] = json!([ADMIN_SCOPE]);
+        request["scopes"] = json!(scopes.split_whitespace().collect::<Vec<_>>());
     }
     if let Some(m) = event::client_metadata() {
         request["clientMetadata"] = m;
@@ -267,6 +267,7 @@ fn parse_v2(details: Option<&Value>) -> Result<Overrides> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tokens::ADMIN_SCOPE;
 
     #[test]
     fn reserved_claims_stay_and_scopes_change() {
