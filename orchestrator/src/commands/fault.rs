@@ -188,7 +188,7 @@ pub fn describe(r: &Value) -> String {
         out.push_str(&format!(" next {n}"));
     }
     if let Some(n) = r["every"].as_u64() {
-        out.push_str(&format!(" every {n}th"));
+        out.push_str(&format!(" every {n} calls"));
     }
     if let Some(p) = r["probability"].as_f64() {
         out.push_str(&format!(" p={p} seed {}", r["rng_seed"]));
