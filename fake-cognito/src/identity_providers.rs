@@ -1,7 +1,7 @@
 //! Federated identity providers (SAML, OIDC and the four social IdPs): CRUD, lookup by
 //! `IdpIdentifiers`, and AWS's checks of `ProviderName` and of the `ProviderDetails` keys each
-//! type needs. Nothing federates (there is no hosted UI); the records exist so infrastructure
-//! code and clients' `SupportedIdentityProviders` can be exercised. Stored in the pool's meta.
+//! type needs. Stored in the pool's meta. Sign-in through a provider is simulated locally by the
+//! hosted UI's stand-in (`crate::hosted_ui::federated`), which applies its `AttributeMapping`.
 
 use serde_json::{Map, Value, json};
 
