@@ -173,6 +173,38 @@ const ROUTES: &[Route] = &[
         ],
     },
     Route {
+        method: "get",
+        path: "/api/faults",
+        summary: "Every running built-in service's fault rules (its /_fake/faults): {active, services[{service, port, seed, seed_source, active, rules[{id, service, operation, resource, error, status, latency_ms, drop, timeout, next, every, probability, expires_at_ms, max_hits, persist, matched, hits, rng_seed, ended}]} or {service, error}]}",
+        ok: Body::Json,
+        query: &[],
+        errors: &[],
+    },
+    Route {
+        method: "post",
+        path: "/api/faults",
+        summary: "Add a fault rule ({service, operation?, resource?, error?, status?, latency_ms?, drop?, timeout?, timeout_ms?, next? | every? | probability?, seed?, expires_in_ms?, max_hits?, persist?}) to the service that owns `service`: 201 {service, rule}",
+        ok: Body::Json,
+        query: &[],
+        errors: &[
+            ("400", "not a rule, or the service refused it (see `error`)"),
+            ("503", "the owning service is not running or unreachable"),
+            ("504", "the service timed out"),
+        ],
+    },
+    Route {
+        method: "delete",
+        path: "/api/faults",
+        summary: "Clear every service's rules, one service's (`service`), or one rule (`service` and `id`): {cleared, errors[]}",
+        ok: Body::Json,
+        query: &[("service", STR), ("id", STR)],
+        errors: &[
+            ("400", "`id` without `service`"),
+            ("404", "no such rule"),
+            ("503", "that service is not running"),
+        ],
+    },
+    Route {
         method: "post",
         path: "/webhook/eventbridge",
         summary: "An EventBridge event, forwarded unchanged to the webhook router; its answer comes back",
