@@ -74,6 +74,11 @@ pub fn build(input: &ServicesInput<'_>) -> Result<Vec<ServiceSpec>, String> {
         out.push(team_service(s, input, &injected)?);
     }
     let gateway = aws_gateway(input, &injected, &out)?;
+    let lambdas = lambda_flags(input, &out)?;
+    if let Some(cognito) = out.iter_mut().find(|s| s.name == "fake_cognito") {
+        // A user pool's Lambda triggers invoke the same processes as the gateway's Invoke.
+        cognito.argv.extend(lambdas);
+    }
     out.push(gateway);
     for s in &mut out {
         // The gateway is moto's front door: `--only moto` brings it too.
@@ -236,6 +241,18 @@ pub fn lambda_url(l: &LambdaSection, built: &[ServiceSpec]) -> Result<String, St
     }
 }
 
+/// `--lambda NAME=URL,TIMEOUT` for every `[[lambdas]]` function (the gateway's and fake-cognito's
+/// function table).
+fn lambda_flags(input: &ServicesInput<'_>, built: &[ServiceSpec]) -> Result<Vec<String>, String> {
+    let mut argv = Vec::new();
+    for l in &input.toml.lambdas {
+        let url = lambda_url(l, built)?;
+        argv.push("--lambda".into());
+        argv.push(format!("{}={url},{}", l.name, l.timeout_s));
+    }
+    Ok(argv)
+}
+
 /// The AWS gateway in front of moto: every AWS call goes through it, and it runs Lambda Invoke on
 /// the `[[lambdas]]` processes. It runs exactly when moto does.
 fn aws_gateway(
@@ -256,10 +273,8 @@ fn aws_gateway(
         "--faults-file".into(),
         state_file(input, "aws_gateway_faults.json"),
     ];
+    argv.extend(lambda_flags(input, built)?);
     for l in &input.toml.lambdas {
-        let url = lambda_url(l, built)?;
-        argv.push("--lambda".into());
-        argv.push(format!("{}={url},{}", l.name, l.timeout_s));
         for q in &l.sqs {
             argv.push("--sqs-mapping".into());
             argv.push(format!(
