@@ -3,6 +3,7 @@
 
 mod aws_json;
 mod cell;
+mod cell_ann;
 mod cognito;
 mod cognito_mfa;
 mod gateway;
