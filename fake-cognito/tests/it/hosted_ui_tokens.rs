@@ -1,11 +1,11 @@
 //! The hosted UI's grants in-process: authorization_code with PKCE (S256, plain, wrong verifier,
-//! reused and expired codes), implicit, refresh_token with rotation, revoke, userInfo scopes, the
-//! new-password and MFA steps of the login page, and federated sign-in through the stand-in.
+//! reused, foreign and expired codes), secret clients, implicit, refresh_token with rotation,
+//! revoke, userInfo scopes.
 
 use axum::http::StatusCode;
 use serde_json::json;
 
-use crate::hosted_ui::{CB, Ui, VERIFIER, get, param, post};
+use crate::hosted_ui_support::{CB, Ui, VERIFIER, param, post};
 use crate::local::{PASSWORD, claims};
 
 #[tokio::test]
@@ -155,45 +155,18 @@ async fn secret_clients_authenticate_by_basic_or_body() {
         .unwrap()
         .to_owned();
     let (code, _) = ui.code(&[]).await;
-    let body = [
-        ("grant_type", "authorization_code"),
-        ("code", code.as_str()),
-        ("redirect_uri", CB),
-        ("code_verifier", VERIFIER),
-    ];
-    let r = post(
-        &ui.l,
-        "/oauth2/token",
-        &body,
-        Some((&ui.client_id, "wrong")),
-    )
-    .await;
-    assert_eq!(r.json()["error"], "invalid_client");
+    let wrong = ui.redeem_as(&code, VERIFIER, Some((&ui.client_id, "wrong")), &[]);
+    assert_eq!(wrong.await.json()["error"], "invalid_client");
     let (code, _) = ui.code(&[]).await;
     let body = [
-        ("grant_type", "authorization_code"),
-        ("code", code.as_str()),
-        ("redirect_uri", CB),
-        ("code_verifier", VERIFIER),
         ("client_id", ui.client_id.as_str()),
-        ("client_secret", secret.as_str()),
+        ("client_secret", &secret),
     ];
-    let r = post(&ui.l, "/oauth2/token", &body, None).await;
+    let r = ui.redeem_as(&code, VERIFIER, None, &body).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let (code, _) = ui.code(&[]).await;
-    let body = [
-        ("grant_type", "authorization_code"),
-        ("code", code.as_str()),
-        ("redirect_uri", CB),
-        ("code_verifier", VERIFIER),
-    ];
-    let r = post(
-        &ui.l,
-        "/oauth2/token",
-        &body,
-        Some((&ui.client_id, &secret)),
-    )
-    .await;
+    let basic = Some((ui.client_id.as_str(), secret.as_str()));
+    let r = ui.redeem_as(&code, VERIFIER, basic, &[]).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
 }
 
@@ -222,7 +195,7 @@ async fn implicit_grant_puts_tokens_in_the_fragment() {
     assert_eq!(param(&loc, "state").as_deref(), Some("st-42"));
 }
 
-async fn refresh(ui: &Ui, token: &str) -> crate::hosted_ui::Res {
+async fn refresh(ui: &Ui, token: &str) -> crate::hosted_ui_support::Res {
     let fields = [
         ("grant_type", "refresh_token"),
         ("client_id", ui.client_id.as_str()),
@@ -334,195 +307,4 @@ async fn user_info_needs_openid_and_follows_the_scopes() {
         (st, v["error"].clone()),
         (StatusCode::BAD_REQUEST, json!("invalid_request"))
     );
-}
-
-#[tokio::test]
-async fn a_temporary_password_asks_for_a_new_one_then_signs_in() {
-    let ui = Ui::start(json!({})).await;
-    ui.l.ok(
-        "AdminCreateUser",
-        json!({"UserPoolId": ui.pool_id, "Username": "bob",
-        "TemporaryPassword": "Temp-Passw0rd!", "MessageAction": "SUPPRESS"}),
-    )
-    .await;
-    let r = ui.sign_in(&[], "bob", "Temp-Passw0rd!").await;
-    assert_eq!(r.status, StatusCode::OK);
-    assert!(r.body.contains("name=\"new_password\""), "{}", r.body);
-    let hidden = hidden_fields(&r.body);
-    let mut fields: Vec<(&str, &str)> = hidden
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
-    fields.push(("new_password", "short"));
-    let weak = post(&ui.l, "/login", &fields, None).await;
-    assert!(
-        weak.body.contains("Password did not conform with policy"),
-        "{}",
-        weak.body
-    );
-    fields.pop();
-    fields.push(("new_password", "Brand-New-Passw0rd!"));
-    let ok = post(&ui.l, "/login", &fields, None).await;
-    assert!(
-        ok.location().starts_with(&format!("{CB}?code=")),
-        "{}",
-        ok.body
-    );
-    let u =
-        ui.l.ok(
-            "AdminGetUser",
-            json!({"UserPoolId": ui.pool_id, "Username": "bob"}),
-        )
-        .await;
-    assert_eq!(u["UserStatus"], "CONFIRMED");
-}
-
-#[tokio::test]
-async fn sms_mfa_asks_for_the_code_on_the_page() {
-    let ui = Ui::start(json!({})).await;
-    ui.l.ok("SetUserPoolMfaConfig", json!({"UserPoolId": ui.pool_id, "MfaConfiguration": "ON",
-        "SmsMfaConfiguration": {"SmsConfiguration": {"SnsCallerArn": "arn:aws:iam::000000000000:role/sns"}}})).await;
-    ui.l.user(
-        &ui.pool_id,
-        "dan",
-        json!([{"Name": "phone_number", "Value": "+15555550199"}]),
-    )
-    .await;
-    let r = ui.sign_in(&[], "dan", PASSWORD).await;
-    assert!(r.body.contains("name=\"code\""), "{}", r.body);
-    let hidden = hidden_fields(&r.body);
-    let mut fields: Vec<(&str, &str)> = hidden
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
-    fields.push(("code", "000000"));
-    let wrong = post(&ui.l, "/login", &fields, None).await;
-    assert!(wrong.body.contains("Invalid code"), "{}", wrong.body);
-    let code = ui.l.code(&ui.pool_id, "dan", "sms_mfa").await;
-    fields.pop();
-    fields.push(("code", &code));
-    let ok = post(&ui.l, "/login", &fields, None).await;
-    let loc = ok.location();
-    let t = ui
-        .redeem(&param(&loc, "code").unwrap(), VERIFIER)
-        .await
-        .json();
-    assert_eq!(
-        claims(t["id_token"].as_str().unwrap())["cognito:username"],
-        "dan"
-    );
-}
-
-#[tokio::test]
-async fn federated_sign_in_through_the_stand_in_creates_the_provider_user() {
-    let ui = Ui::start(json!({})).await;
-    let r = get(
-        &ui.l,
-        &ui.authorize("", &[("identity_provider", "Google")]),
-        None,
-    )
-    .await;
-    let stand_in = r.location();
-    assert!(stand_in.starts_with("/fake-idp/Google?"), "{stand_in}");
-    let page = get(&ui.l, &stand_in, None).await;
-    assert_eq!(page.status, StatusCode::OK);
-    assert!(page.body.contains("name=\"user_id\""), "{}", page.body);
-    let mut fields = ui.params(&[]);
-    fields.extend([
-        ("provider", "Google"),
-        ("user_id", "1049"),
-        ("email", "fed@example.com"),
-        ("attributes", "given_name=Fed\nunmapped=x"),
-    ]);
-    let r = post(&ui.l, "/oauth2/idpresponse", &fields, None).await;
-    let loc = r.location();
-    assert!(loc.starts_with(&format!("{CB}?code=")), "{loc}: {}", r.body);
-    let t = ui
-        .redeem(&param(&loc, "code").unwrap(), VERIFIER)
-        .await
-        .json();
-    let id = claims(t["id_token"].as_str().unwrap());
-    assert_eq!(id["cognito:username"], "Google_1049");
-    assert_eq!(id["email"], "fed@example.com");
-    assert_eq!(id["given_name"], "Fed");
-    assert!(id.get("unmapped").is_none());
-    let ident = &id["identities"][0];
-    assert_eq!(
-        (
-            ident["userId"].clone(),
-            ident["providerName"].clone(),
-            ident["providerType"].clone()
-        ),
-        (json!("1049"), json!("Google"), json!("Google"))
-    );
-    let u =
-        ui.l.ok(
-            "AdminGetUser",
-            json!({"UserPoolId": ui.pool_id, "Username": "Google_1049"}),
-        )
-        .await;
-    assert_eq!(u["UserStatus"], "EXTERNAL_PROVIDER");
-
-    // The stand-in now offers the user; a second sign-in updates the mapped attributes.
-    let page = get(&ui.l, &stand_in, None).await;
-    assert!(
-        page.body.contains("Continue as 1049 (fed@example.com)"),
-        "{}",
-        page.body
-    );
-    let mut fields = ui.params(&[]);
-    fields.extend([
-        ("provider", "Google"),
-        ("user_id", "1049"),
-        ("email", "new@example.com"),
-    ]);
-    post(&ui.l, "/oauth2/idpresponse", &fields, None).await;
-    let u =
-        ui.l.ok(
-            "AdminGetUser",
-            json!({"UserPoolId": ui.pool_id, "Username": "Google_1049"}),
-        )
-        .await;
-    assert!(
-        u["UserAttributes"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|a| a["Value"] == "new@example.com"),
-        "{u}"
-    );
-    // A password cannot sign a federated user in.
-    assert!(
-        ui.sign_in(&[], "Google_1049", PASSWORD)
-            .await
-            .body
-            .contains("Incorrect username or password.")
-    );
-    let not_enabled = get(
-        &ui.l,
-        &ui.authorize("", &[])
-            .replace("/oauth2/authorize", "/fake-idp/Facebook"),
-        None,
-    )
-    .await;
-    assert_eq!(not_enabled.status, StatusCode::BAD_REQUEST);
-}
-
-/// The hidden inputs of a page's forms.
-fn hidden_fields(html: &str) -> Vec<(String, String)> {
-    let unescape = |s: &str| {
-        s.replace("&quot;", "\"")
-            .replace("&#39;", "'")
-            .replace("&lt;", "<")
-            .replace("&gt;", ">")
-            .replace("&amp;", "&")
-    };
-    html.split("<input type=\"hidden\" ")
-        .skip(1)
-        .filter_map(|tail| {
-            let name = tail.split("name=\"").nth(1)?.split('"').next()?;
-            let value = tail.split("value=\"").nth(1)?.split('"').next()?;
-            Some((unescape(name), unescape(value)))
-        })
-        .collect()
 }
