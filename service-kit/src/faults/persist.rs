@@ -3,7 +3,7 @@
 //! the registry's lock is never held across I/O, a burst of changes becomes one write of the
 //! latest rules, and no async runtime is needed (fake-cell's index servers each run their own).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{OnceLock, mpsc};
 
 use serde::{Deserialize, Serialize};
@@ -17,7 +17,7 @@ struct File {
 }
 
 /// The persisted rules in `file`; none when it is missing or unreadable (moved aside then).
-pub fn load(file: &PathBuf) -> Vec<Rule> {
+pub fn load(file: &Path) -> Vec<Rule> {
     match load_json::<File>(file) {
         Ok(Loaded::Found(f)) => f.rules.into_iter().filter(|r| r.spec.persist).collect(),
         Ok(Loaded::Missing | Loaded::MovedAside { .. }) => Vec::new(),
@@ -68,7 +68,7 @@ fn spawn_writer(file: PathBuf) -> mpsc::Sender<Vec<Rule>> {
     tx
 }
 
-fn write(file: &PathBuf, rules: Vec<Rule>) {
+fn write(file: &Path, rules: Vec<Rule>) {
     let bytes = match serde_json::to_vec_pretty(&File { rules }) {
         Ok(b) => b,
         Err(e) => {
