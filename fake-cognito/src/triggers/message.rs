@@ -96,3 +96,23 @@ pub fn attach(user: &mut User, kind: &str, text: Option<&CustomText>) {
         c.message = Some(text.render(&c.code, &username));
     }
 }
+
+/// A CustomMessage for the code the user `username` names is about to get (`None` without the
+/// trigger or the user: the call itself reports a missing user).
+pub async fn for_user(
+    app: &App,
+    pool_id: &str,
+    username: &str,
+    source: &str,
+    client_id: &str,
+) -> Result<Option<CustomText>> {
+    let (meta, user) = {
+        let store = app.store.read();
+        let pool = store.pool(pool_id)?;
+        match pool.user(username) {
+            Ok(u) => (pool.meta.clone(), u.clone()),
+            Err(_) => return Ok(None),
+        }
+    };
+    custom_message(app, &meta, source, client_id, &user).await
+}

@@ -281,7 +281,14 @@ pub async fn confirm_sign_up(app: &AppState, p: &Params) -> Result<Value> {
 pub async fn resend_confirmation_code(app: &AppState, p: &Params) -> Result<Value> {
     let username = p.str("Username")?.to_owned();
     let (pool_id, _) = client_pool(app, p, &username)?;
-    let text = message_for(app, p, &pool_id, &username, "CustomMessage_ResendCode").await?;
+    let text = message::for_user(
+        app,
+        &pool_id,
+        &username,
+        "CustomMessage_ResendCode",
+        p.str("ClientId")?,
+    )
+    .await?;
     app.commit(|store, recs| {
         let pool = store.pool_mut(&pool_id)?;
         let auto_verified = pool.meta.auto_verified_attributes.clone();
@@ -322,26 +329,6 @@ pub async fn admin_confirm_sign_up(app: &AppState, p: &Params) -> Result<Value> 
     Ok(json!({}))
 }
 
-/// A CustomMessage for the code `username` is about to get (`None` without the trigger or the
-/// user: the call itself reports a missing user).
-async fn message_for(
-    app: &AppState,
-    p: &Params,
-    pool_id: &str,
-    username: &str,
-    source: &str,
-) -> Result<Option<message::CustomText>> {
-    let (meta, user) = {
-        let store = app.store.read();
-        let pool = store.pool(pool_id)?;
-        match pool.user(username) {
-            Ok(u) => (pool.meta.clone(), u.clone()),
-            Err(_) => return Ok(None),
-        }
-    };
-    message::custom_message(app, &meta, source, p.str("ClientId")?, &user).await
-}
-
 pub async fn forgot_password(app: &AppState, p: &Params) -> Result<Value> {
     let username = p.str("Username")?.to_owned();
     let (pool_id, prevent) = client_pool(app, p, &username)?;
@@ -351,7 +338,7 @@ pub async fn forgot_password(app: &AppState, p: &Params) -> Result<Value> {
         migration::on_forgot_password(app, &meta, client_id, &username).await?;
     }
     let source = "CustomMessage_ForgotPassword";
-    let text = message_for(app, p, &pool_id, &username, source).await?;
+    let text = message::for_user(app, &pool_id, &username, source, p.str("ClientId")?).await?;
     let result = with_user(app, &pool_id, &username, |meta, user| {
         let channel = recovery::self_service(meta, user)?;
         issue_code(
