@@ -253,6 +253,11 @@ async fn bind_recorded(
     name: &str,
     recorded: u16,
 ) -> CellResult<(u16, std::net::TcpListener)> {
+    let range = cell.cfg.index_ports.low..=cell.cfg.index_ports.high;
+    if !range.contains(&recorded) {
+        // A snapshot from a stack at another port offset: this cell's own range.
+        return servers::bind_port(cell, None, Some(name));
+    }
     for _ in 0..25 {
         if let Ok(l) = service_kit::serve::bind_std_listener(cell.cfg.listen.bind, recorded) {
             return Ok((recorded, l));

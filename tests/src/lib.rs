@@ -40,7 +40,11 @@ pub struct Stack {
 impl Stack {
     /// `up --detach` with `args` (e.g. `--profile full`), a fixed seed, in a temp project root.
     pub fn up(seed: u64, args: &[&str]) -> anyhow::Result<Stack> {
-        let root = tempfile::tempdir()?;
+        Self::up_in(tempfile::tempdir()?, seed, args)
+    }
+
+    /// The same in a project root the caller prepared (a snapshot copied in, a config…).
+    pub fn up_in(root: tempfile::TempDir, seed: u64, args: &[&str]) -> anyhow::Result<Stack> {
         let offset = free_offset();
         let out = Command::new(orchestrator_bin())
             .args([
