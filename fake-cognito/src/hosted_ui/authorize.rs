@@ -25,7 +25,7 @@ pub async fn authorize(
         Ok(r) => r,
         Err(refusal) => return refusal.into_response(),
     };
-    if let Some(res) = from_cookie(&app, &req, &headers) {
+    if let Some(res) = from_cookie(&app, &req, &headers).await {
         return res;
     }
     if req
@@ -42,7 +42,7 @@ pub async fn authorize(
 }
 
 /// A silent sign-in from the session cookie, unless `prompt=login` or another IdP is asked for.
-pub fn from_cookie(
+pub async fn from_cookie(
     app: &AppState,
     req: &AuthorizeRequest,
     headers: &HeaderMap,
@@ -59,5 +59,8 @@ pub fn from_cookie(
         .provider
         .as_ref()
         .is_none_or(|p| user.username.starts_with(&format!("{p}_")));
-    same_idp.then(|| signed_in(app, req, &session.user_key, &user, Some(session.auth_time)))
+    if !same_idp {
+        return None;
+    }
+    Some(signed_in(app, req, &session.user_key, &user, Some(session.auth_time)).await)
 }

@@ -157,7 +157,7 @@ pub async fn submit(
     }
     let claims = provider_claims(&idp, user_id, &f);
     match upsert(&app, &req, &provider, &idp, user_id, &claims).await {
-        Ok((key, user)) if user.enabled => signed_in(&app, &req, &key, &user, None),
+        Ok((key, user)) if user.enabled => signed_in(&app, &req, &key, &user, None).await,
         Ok(_) => stand_in(&app, &site, &req, &provider, Some("User is disabled.")),
         Err(e @ (CognitoError::Persistence(_) | CognitoError::Internal(_))) => page::from_error(&e),
         Err(e) => stand_in(&app, &site, &req, &provider, Some(&e.to_string())),

@@ -75,9 +75,19 @@ pub fn redirect_error(
     found(&with_params(uri, fragment, &params), None)
 }
 
+/// A sign-in refused after the password (a trigger said no): back to the client as AWS's
+/// hosted UI does, or the error page for our own failures.
+fn refused(req: &AuthorizeRequest, e: &crate::error::CognitoError) -> Response {
+    use crate::error::CognitoError::{Internal, Persistence};
+    match e {
+        Persistence(_) | Internal(_) => page::from_error(e),
+        _ => req.refuse("access_denied", &e.to_string()),
+    }
+}
+
 /// The user is signed in: a fresh sign-in (`auth_time` = now) starts a cookie session, a
 /// cookie sign-in (`cookie_auth_time` given) keeps the first one's `auth_time`.
-pub fn signed_in(
+pub async fn signed_in(
     app: &AppState,
     req: &AuthorizeRequest,
     user_key: &str,
@@ -104,9 +114,9 @@ pub fn signed_in(
     };
     let mut params: Vec<(String, String)> = Vec::new();
     if req.implicit {
-        let result = match mint(app, &req.meta, &req.client, user, &grant, false) {
+        let result = match mint(app, &req.meta, &req.client, user, &grant, false).await {
             Ok(r) => r,
-            Err(e) => return page::from_error(&e),
+            Err(e) => return refused(req, &e),
         };
         let openid = req.scopes.iter().any(|s| s == crate::oauth::OPENID);
         if let Value::Object(m) = oauth_body(&result, openid) {

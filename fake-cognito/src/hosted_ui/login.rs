@@ -141,6 +141,12 @@ async fn sign_in(
     if let Err(e) = auth::check_user_state(&user) {
         return login_form(site, req, Some(&e.to_string()), username);
     }
+    // PreAuthentication runs before the password is checked, as in InitiateAuth.
+    let pre =
+        crate::triggers::authentication::pre_authentication(app, &req.meta, &req.client, &user);
+    if let Err(e) = pre.await {
+        return failed(site, req, &e, username);
+    }
     let ok = user
         .password
         .as_ref()
@@ -162,12 +168,12 @@ async fn sign_in(
         }
         _ => match crate::mfa::challenge::begin(app, &req.meta, &req.client, &key, &user).await {
             Ok(Some(challenge)) => Ok(challenge),
-            Ok(None) => return signed_in(app, req, &key, &user, None),
+            Ok(None) => return signed_in(app, req, &key, &user, None).await,
             Err(e) => Err(e),
         },
     };
     match next {
-        Ok(v) => advance(app, site, req, &v),
+        Ok(v) => advance(app, site, req, &v).await,
         Err(e) => failed(site, req, &e, username),
     }
 }
@@ -181,7 +187,7 @@ fn failed(site: &Site, req: &AuthorizeRequest, e: &CognitoError, username: &str)
 }
 
 /// After a step: the next challenge's page, or the redirect with a code once signed in.
-fn advance(app: &AppState, site: &Site, req: &AuthorizeRequest, v: &Value) -> Response {
+async fn advance(app: &AppState, site: &Site, req: &AuthorizeRequest, v: &Value) -> Response {
     if let Some(result) = v.get("AuthenticationResult") {
         // The freshly minted ID token names the user the challenge chain ended with.
         let expect = Expect {
@@ -194,7 +200,7 @@ fn advance(app: &AppState, site: &Site, req: &AuthorizeRequest, v: &Value) -> Re
             .and_then(|v| v.username);
         let found = verified.and_then(|name| auth::find_user(app, &req.meta, &name).ok().flatten());
         return match found {
-            Some((key, user)) => signed_in(app, req, &key, &user, None),
+            Some((key, user)) => signed_in(app, req, &key, &user, None).await,
             None => login_form(site, req, Some("User does not exist."), ""),
         };
     }
@@ -241,7 +247,7 @@ async fn answer(
         );
     };
     match auth::challenges::respond(app, &Params(call)).await {
-        Ok(v) => advance(app, site, req, &v),
+        Ok(v) => advance(app, site, req, &v).await,
         Err(e @ (CognitoError::Persistence(_) | CognitoError::Internal(_))) => page::from_error(&e),
         // A wrong answer keeps the session: show the same step again with the message.
         Err(e) if app.sessions.peek(session).is_some() => steps::challenge_page(

@@ -51,9 +51,11 @@ pub async fn token(
 }
 
 /// Tokens for a hosted-UI sign-in: a new refresh-token family carrying the granted scopes, the
-/// nonce in the ID token, `auth_time` from when the user actually authenticated. The
-/// `AuthenticationResult` shape, refresh token included when `refresh`.
-pub fn mint(
+/// nonce in the ID token, `auth_time` from when the user actually authenticated, through the
+/// pool's PostAuthentication and PreTokenGeneration (`TokenGeneration_HostedAuth`) triggers. The
+/// `AuthenticationResult` shape, refresh token included when `refresh` (not for the implicit
+/// flow).
+pub async fn mint(
     app: &AppState,
     meta: &PoolMeta,
     client: &Client,
@@ -65,25 +67,9 @@ pub fn mint(
     session.scope = Some(grant.scope.clone());
     session.nonce = grant.nonce.clone();
     session.auth_time = grant.auth_time;
-    tokens::user_tokens(app, meta, client, user, &session, refresh)
-}
-
-/// [`mint`] for the code grant, through the pool's PostAuthentication and PreTokenGeneration
-/// (`TokenGeneration_HostedAuth`) triggers.
-async fn mint_with_triggers(
-    app: &AppState,
-    meta: &PoolMeta,
-    client: &Client,
-    user: &User,
-    grant: &Grant,
-) -> Result<Value> {
-    let mut session = sign_in_session(app, client, user);
-    session.scope = Some(grant.scope.clone());
-    session.nonce = grant.nonce.clone();
-    session.auth_time = grant.auth_time;
     crate::triggers::authentication::post_authentication(app, meta, client, user).await?;
     let source = crate::triggers::token::HOSTED_AUTH;
-    tokens::issue_user_tokens(app, meta, client, user, &session, true, source).await
+    tokens::issue_user_tokens(app, meta, client, user, &session, refresh, source).await
 }
 
 /// An `AuthenticationResult` in the token endpoint's words; the ID token only with `openid`.
@@ -142,7 +128,7 @@ async fn authorization_code(
             .ok_or_else(invalid_grant)?;
         (pool.meta.clone(), user.clone())
     };
-    let result = mint_with_triggers(app, &meta, client, &user, &grant).await?;
+    let result = mint(app, &meta, client, &user, &grant, true).await?;
     let openid = scope_list(&grant.scope).iter().any(|s| s == OPENID);
     Ok(oauth_body(&result, openid))
 }
