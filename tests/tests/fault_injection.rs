@@ -194,95 +194,53 @@ async fn seeded_probability_replays(stack: &Stack, u: &Urls) {
     fault(stack, &["clear", "--service", "webhook-router"]);
 }
 
+/// `fault add --service webhook-router --operation events REST…`.
+fn add_on_events(stack: &Stack, rest: &[&str]) {
+    let mut args = vec![
+        "add",
+        "--service",
+        "webhook-router",
+        "--operation",
+        "events",
+    ];
+    args.extend_from_slice(rest);
+    fault(stack, &args);
+}
+
+/// The JSON at `url`, if it answers with some.
+async fn json_at(url: String) -> Option<Value> {
+    reqwest::get(url).await.ok()?.json().await.ok()
+}
+
 async fn drop_timeout_latency_and_expiry(stack: &Stack, u: &Urls) {
     let events = format!("{}/events", u.router);
-    let r = "webhook-router";
-    fault(
-        stack,
-        &[
-            "add",
-            "--service",
-            r,
-            "--operation",
-            "events",
-            "--drop",
-            "--next",
-            "1",
-        ],
-    );
-    let dropped = http(Duration::from_secs(10)).get(&events).send().await;
+    let patient = http(Duration::from_secs(10));
+    add_on_events(stack, &["--drop", "--next", "1"]);
+    let dropped = patient.get(&events).send().await;
     assert!(dropped.is_err(), "a dropped call was answered: {dropped:?}");
-    fault(
+    add_on_events(
         stack,
-        &[
-            "add",
-            "--service",
-            r,
-            "--operation",
-            "events",
-            "--timeout",
-            "--timeout-after",
-            "5s",
-            "--next",
-            "1",
-        ],
+        &["--timeout", "--timeout-after", "5s", "--next", "1"],
     );
     let held = http(Duration::from_millis(500)).get(&events).send().await;
     assert!(held.as_ref().is_err_and(|e| e.is_timeout()), "{held:?}");
-    fault(
-        stack,
-        &[
-            "add",
-            "--service",
-            r,
-            "--operation",
-            "events",
-            "--latency-ms",
-            "20",
-            "--next",
-            "1",
-        ],
-    );
-    assert_eq!(
-        statuses(|| http(Duration::from_secs(10)).get(&events), 1).await,
-        [200]
-    );
-    fault(
-        stack,
-        &[
-            "add",
-            "--service",
-            r,
-            "--operation",
-            "events",
-            "--error",
-            "Gone",
-            "--expires-in",
-            "1s",
-        ],
-    );
-    assert_eq!(
-        statuses(|| http(Duration::from_secs(10)).get(&events), 1).await,
-        [503]
-    );
-    let dashboard = u.dashboard.clone();
+    add_on_events(stack, &["--latency-ms", "20", "--next", "1"]);
+    assert_eq!(statuses(|| patient.get(&events), 1).await, [200]);
+    add_on_events(stack, &["--error", "Gone", "--expires-in", "1s"]);
+    assert_eq!(statuses(|| patient.get(&events), 1).await, [503]);
+    let faults = format!("{}/api/faults", u.dashboard);
     wait_for_within("the rule to expire", Duration::from_secs(15), || {
-        let url = format!("{dashboard}/api/faults");
+        let url = faults.clone();
         async move {
-            let v: Value = reqwest::get(url).await.ok()?.json().await.ok()?;
-            let svc = v["services"]
-                .as_array()?
-                .iter()
-                .find(|s| s["service"] == "webhook_router")?;
+            let v = json_at(url).await?;
+            let services = v["services"].as_array()?;
+            let svc = services.iter().find(|s| s["service"] == "webhook_router")?;
             (svc["active"] == 0).then_some(())
         }
     })
     .await;
-    assert_eq!(
-        statuses(|| http(Duration::from_secs(10)).get(&events), 1).await,
-        [200]
-    );
-    fault(stack, &["clear", "--service", r]);
+    assert_eq!(statuses(|| patient.get(&events), 1).await, [200]);
+    fault(stack, &["clear", "--service", "webhook-router"]);
 }
 
 async fn visible_in_list_healthz_and_status(stack: &Stack, u: &Urls) {
@@ -312,7 +270,7 @@ async fn visible_in_list_healthz_and_status(stack: &Stack, u: &Urls) {
         || {
             let url = format!("{dashboard}/api/status");
             async move {
-                let v: Value = reqwest::get(url).await.ok()?.json().await.ok()?;
+                let v = json_at(url).await?;
                 (v["fake_cognito"]["faults"] == 1 && v["fake_cell"]["faults"] == 0).then_some(())
             }
         },
@@ -386,7 +344,7 @@ async fn persisted_rules_survive_a_restart(stack: &Stack, u: &Urls) {
         || {
             let url = format!("{cell}/_fake/faults");
             async move {
-                let v: Value = reqwest::get(url).await.ok()?.json().await.ok()?;
+                let v = json_at(url).await?;
                 let rules = v["rules"].as_array()?.clone();
                 (rules.len() == 1).then_some(rules)
             }
