@@ -9,6 +9,7 @@ mod filter_props;
 mod in_process;
 mod lifecycle;
 mod search_params;
+mod settings_model;
 mod strict;
 mod support;
 mod system_routes;

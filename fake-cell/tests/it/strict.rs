@@ -180,7 +180,7 @@ fn unknown_and_wrong_types() -> Vec<Case> {
         ),
         case(
             "/indexes/new-one",
-            json!({"textPreprocessing": {"splitLength": 2, "x": 1}}),
+            json!({"textPreprocessing": {"splitLength": 2, "splitOverlap": 0, "splitMethod": "sentence", "x": 1}}),
             json!(["body", "textPreprocessing", "x"]),
             extra,
             extra_msg,

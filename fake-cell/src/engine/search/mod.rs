@@ -26,6 +26,7 @@ pub mod recency;
 pub mod recommend;
 pub mod request;
 pub mod response;
+pub mod scoring_params;
 pub mod sort;
 pub mod tensor;
 pub mod topk;

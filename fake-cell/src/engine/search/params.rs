@@ -1,6 +1,7 @@
 //! The nested models of a search body as Marqo 2.23's pydantic models check them: `facets`
 //! (`FacetsParameters`), `sortBy` (`SortByModel`), `relevanceCutoff` (`RelevanceCutoffModel`),
-//! `recencyParameters` (`RecencyParameters`) and `collapseFields` (`List[CollapseModel]`).
+//! `recencyParameters` (`RecencyParameters`, in `scoring_params`) and `collapseFields`
+//! (`List[CollapseModel]`).
 //! Each failure is a 422 item at the nested `loc`, with the validator's own words; what passes
 //! is parsed by the module that applies it (`facets`, `sort`, `cutoff`, `recency`, `collapse`).
 
@@ -11,10 +12,6 @@ use crate::engine::model::{Errors, Field, Kind, as_float, as_int};
 const FACET_TYPES: &[&str] = &["string", "array", "number"];
 const ORDERS: &[&str] = &["asc", "desc"];
 const MISSING: &[&str] = &["last", "first"];
-const CUTOFF_METHODS: &[&str] = &["relative_max_score", "gap_detection", "mean_std_dev"];
-const OPERANDS: &[&str] = &["or", "and", "weakAnd"];
-const DECAYS: &[&str] = &["exponential", "linear", "gaussian", "binary"];
-const PHASES: &[&str] = &["all", "only-global", "exclude-global"];
 
 const FACETS: &[Field] = &[
     Field("fields", Kind::Dict, false),
@@ -44,33 +41,6 @@ const SORT_FIELD: &[Field] = &[
     Field("order", Kind::Enum(ORDERS), false),
     Field("missing", Kind::Enum(MISSING), false),
 ];
-const CUTOFF: &[Field] = &[
-    Field("method", Kind::Enum(CUTOFF_METHODS), false),
-    Field("probeDepth", Kind::Int, false),
-    Field("parameters", Kind::Dict, true),
-    Field("affectFacets", Kind::Bool, false),
-    Field(
-        "overrideSortCandidatesWithRelevantCandidates",
-        Kind::Bool,
-        false,
-    ),
-    Field("lexicalOperand", Kind::Enum(OPERANDS), true),
-];
-const RECENCY: &[Field] = &[
-    Field("recencyField", Kind::Str, false),
-    Field("scale", Kind::Str, false),
-    Field("offset", Kind::Str, false),
-    Field("decayFunction", Kind::Enum(DECAYS), false),
-    Field("decayTo", Kind::Float, false),
-    Field("applyInRankingPhase", Kind::Enum(PHASES), false),
-    Field("addToScoreWeight", Kind::Float, true),
-    Field("center", Kind::Float, true),
-    Field("applyToSubqueries", Kind::List, true),
-    Field("growFrom", Kind::Float, true),
-    Field("growFunction", Kind::Enum(DECAYS), true),
-    Field("growScale", Kind::Str, true),
-    Field("growOffset", Kind::Str, true),
-];
 const COLLAPSE: &[Field] = &[
     Field("name", Kind::Str, false),
     Field("sortBy", Kind::Dict, true),
@@ -87,38 +57,42 @@ const COLLAPSE_SORT_FIELD: &[Field] = &[
 ];
 
 /// A `loc` prefix: keys, and list indexes as numbers (as pydantic writes them).
-struct At(Vec<Value>);
+pub(super) struct At(Vec<Value>);
 
 impl At {
-    fn new(parts: &[&str]) -> At {
+    pub(super) fn new(parts: &[&str]) -> At {
         At(parts.iter().map(|s| json!(s)).collect())
     }
-    fn key(&self, key: &str) -> At {
+    pub(super) fn key(&self, key: &str) -> At {
         let mut v = self.0.clone();
         v.push(json!(key));
         At(v)
     }
-    fn index(&self, i: usize) -> At {
+    pub(super) fn index(&self, i: usize) -> At {
         let mut v = self.0.clone();
         v.push(json!(i));
         At(v)
     }
-    fn refs(&self) -> &[Value] {
+    /// The whole path, as an item's `loc`.
+    pub(super) fn path(&self) -> Vec<Value> {
+        self.0.clone()
+    }
+    pub(super) fn refs(&self) -> &[Value] {
         &self.0
     }
-    fn loc(&self, key: &str) -> Vec<Value> {
+    pub(super) fn loc(&self, key: &str) -> Vec<Value> {
         let mut l = self.0.clone();
         l.push(json!(key));
         l
     }
 }
 
-fn given<'a>(o: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
+pub(super) fn given<'a>(o: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
     o.get(key).filter(|v| !v.is_null())
 }
 
 /// pydantic v1's `Literal[...]` failure.
-fn literal(errs: &mut Errors, at: &At, key: &str, allowed: &[&str]) {
+pub(super) fn literal(errs: &mut Errors, at: &At, key: &str, allowed: &[&str]) {
     let permitted: Vec<String> = allowed.iter().map(|a| format!("'{a}'")).collect();
     errs.push(
         at.loc(key),
@@ -127,7 +101,7 @@ fn literal(errs: &mut Errors, at: &At, key: &str, allowed: &[&str]) {
     );
 }
 
-fn ge(errs: &mut Errors, at: &At, o: &Map<String, Value>, key: &str, min: i64) {
+pub(super) fn ge(errs: &mut Errors, at: &At, o: &Map<String, Value>, key: &str, min: i64) {
     if given(o, key).and_then(as_int).is_some_and(|n| n < min) {
         errs.push(
             at.loc(key),
@@ -186,27 +160,27 @@ pub fn check(o: &Map<String, Value>, errs: &mut Errors) {
         sort_by(errs, &body.key("sortBy"), s);
     }
     if let Some(c) = given(o, "relevanceCutoff").and_then(Value::as_object) {
-        cutoff(errs, &body.key("relevanceCutoff"), c);
+        super::scoring_params::cutoff(errs, &body.key("relevanceCutoff"), c);
     }
     if let Some(r) = given(o, "recencyParameters").and_then(Value::as_object) {
-        recency(errs, &body.key("recencyParameters"), r);
+        super::scoring_params::recency(errs, &body.key("recencyParameters"), r);
     }
     each_dict(errs, &body, o, "collapseFields", |errs, at, c| {
-        errs.check(c, &at.refs(), COLLAPSE, &["name"]);
+        errs.check(c, at.refs(), COLLAPSE, &["name"]);
         if let Some(s) = given(c, "sortBy").and_then(Value::as_object) {
             let at = at.key("sortBy");
-            errs.check(s, &at.refs(), COLLAPSE_SORT, &["fields"]);
+            errs.check(s, at.refs(), COLLAPSE_SORT, &["fields"]);
             items(errs, &at, s, "fields", 1, 1);
             ge(errs, &at, s, "numThreadsPerSearch", 1);
             each_dict(errs, &at, s, "fields", |errs, at, f| {
-                errs.check(f, &at.refs(), COLLAPSE_SORT_FIELD, &["fieldName"]);
+                errs.check(f, at.refs(), COLLAPSE_SORT_FIELD, &["fieldName"]);
             });
         }
     });
 }
 
 fn facets(errs: &mut Errors, at: &At, f: &Map<String, Value>) {
-    errs.check(f, &at.refs(), FACETS, &["fields"]);
+    errs.check(f, at.refs(), FACETS, &["fields"]);
     if given(f, "order").is_some_and(|v| !v.as_str().is_some_and(|s| ORDERS.contains(&s))) {
         literal(errs, at, "order", ORDERS);
     }
@@ -214,7 +188,7 @@ fn facets(errs: &mut Errors, at: &At, f: &Map<String, Value>) {
         .and_then(as_int)
         .is_some_and(|n| n <= 0)
     {
-        errs.value(&at.refs(), "maxDepth", "'maxDepth' must be greater than 0");
+        errs.value(at.refs(), "maxDepth", "'maxDepth' must be greater than 0");
     }
     max_results(errs, at, f);
     let Some(fields) = given(f, "fields").and_then(Value::as_object) else {
@@ -233,12 +207,12 @@ fn facets(errs: &mut Errors, at: &At, f: &Map<String, Value>) {
 fn max_results(errs: &mut Errors, at: &At, o: &Map<String, Value>) {
     match given(o, "maxResults").and_then(as_int) {
         Some(n) if n <= 0 => errs.value(
-            &at.refs(),
+            at.refs(),
             "maxResults",
             "'maxResults' must be greater than 0",
         ),
         Some(n) if n > 10_000 => errs.value(
-            &at.refs(),
+            at.refs(),
             "maxResults",
             "'maxResults' must be less than or equal to 10000",
         ),
@@ -247,7 +221,7 @@ fn max_results(errs: &mut Errors, at: &At, o: &Map<String, Value>) {
 }
 
 fn facet_field(errs: &mut Errors, at: &At, cfg: &Map<String, Value>) {
-    errs.check(cfg, &at.refs(), FACET_FIELD, &["type"]);
+    errs.check(cfg, at.refs(), FACET_FIELD, &["type"]);
     let kind = given(cfg, "type").and_then(Value::as_str);
     if given(cfg, "type").is_some() && !kind.is_some_and(|k| FACET_TYPES.contains(&k)) {
         literal(errs, at, "type", FACET_TYPES);
@@ -258,14 +232,14 @@ fn facet_field(errs: &mut Errors, at: &At, cfg: &Map<String, Value>) {
     max_results(errs, at, cfg);
     let mut ranges = Vec::new();
     each_dict(errs, at, cfg, "ranges", |errs, at, r| {
-        errs.check(r, &at.refs(), RANGE, &[]);
+        errs.check(r, at.refs(), RANGE, &[]);
         let from = given(r, "from").and_then(as_float);
         let to = given(r, "to").and_then(as_float);
         if let (Some(a), Some(b)) = (from, to)
             && b <= a
         {
             errs.value(
-                &at.refs(),
+                at.refs(),
                 "to",
                 "'to' value must be greater than 'from' value",
             );
@@ -291,10 +265,10 @@ fn facet_field(errs: &mut Errors, at: &At, cfg: &Map<String, Value>) {
         _ => None,
     });
     if let Some(msg) = overlap {
-        errs.value(&at.refs(), "ranges", msg);
+        errs.value(at.refs(), "ranges", msg);
     } else if kind != Some("number") {
         errs.value(
-            &at.refs(),
+            at.refs(),
             "ranges",
             "Ranges can only be used for 'number' facets",
         );
@@ -302,16 +276,16 @@ fn facet_field(errs: &mut Errors, at: &At, cfg: &Map<String, Value>) {
 }
 
 fn sort_by(errs: &mut Errors, at: &At, s: &Map<String, Value>) {
-    errs.check(s, &at.refs(), SORT_BY, &["fields"]);
+    errs.check(s, at.refs(), SORT_BY, &["fields"]);
     items(errs, at, s, "fields", 1, 3);
     ge(errs, at, s, "sortDepth", 1);
     ge(errs, at, s, "minSortCandidates", 1);
     each_dict(errs, at, s, "fields", |errs, at, f| {
-        errs.check(f, &at.refs(), SORT_FIELD, &["fieldName"]);
+        errs.check(f, at.refs(), SORT_FIELD, &["fieldName"]);
         if let Some(name) = given(f, "fieldName").and_then(Value::as_str)
             && let Some(msg) = field_name_error(name)
         {
-            errs.value(&at.refs(), "fieldName", msg);
+            errs.value(at.refs(), "fieldName", msg);
         }
     });
 }
@@ -330,200 +304,5 @@ pub fn field_name_error(name: &str) -> Option<String> {
         ))
     } else {
         None
-    }
-}
-
-fn cutoff(errs: &mut Errors, at: &At, c: &Map<String, Value>) {
-    errs.check(c, &at.refs(), CUTOFF, &["method"]);
-    ge(errs, at, c, "probeDepth", 1);
-    let params = given(c, "parameters").and_then(Value::as_object);
-    let relative = params.and_then(|p| given(p, "relativeScoreFactor"));
-    let std_dev = params.and_then(|p| given(p, "stdDevFactor"));
-    if let Some(p) = params {
-        // The `Union[RelativeMaxScoreParameters, MeanStdParameters]`: one of the two models.
-        let one_key = p.len() == 1 && (relative.is_some() || std_dev.is_some());
-        if !one_key {
-            let at = at.key("parameters");
-            errs.push(
-                at.loc("relativeScoreFactor"),
-                "field required",
-                "value_error.missing",
-            );
-            return;
-        }
-        if let Some(r) = relative {
-            match as_float(r) {
-                None => errs.push(
-                    at.key("parameters").loc("relativeScoreFactor"),
-                    "value is not a valid float",
-                    "type_error.float",
-                ),
-                Some(x) if !(0.0..=1.0).contains(&x) => errs.push(
-                    at.key("parameters").loc("relativeScoreFactor"),
-                    if x < 0.0 {
-                        "ensure this value is greater than or equal to 0"
-                    } else {
-                        "ensure this value is less than or equal to 1"
-                    },
-                    if x < 0.0 {
-                        "value_error.number.not_ge"
-                    } else {
-                        "value_error.number.not_le"
-                    },
-                ),
-                _ => {}
-            }
-        }
-        if std_dev.is_some_and(|v| as_float(v).is_none()) {
-            errs.push(
-                at.key("parameters").loc("stdDevFactor"),
-                "value is not a valid float",
-                "type_error.float",
-            );
-        }
-    }
-    if !errs.is_empty() {
-        return;
-    }
-    let method = given(c, "method").and_then(Value::as_str).unwrap_or("");
-    let msg = match method {
-        "relative_max_score" if relative.is_none() => Some(format!(
-            "You must provide '['relativeScoreFactor']' as parameters for method '{method}'"
-        )),
-        "mean_std_dev" if std_dev.is_none() => Some(format!(
-            "You must provide '['stdDevFactor']' as parameters for {method}"
-        )),
-        "gap_detection" if params.is_some() => Some(format!(
-            "{method} does not require any parameters, but received {}",
-            params_repr(relative, std_dev)
-        )),
-        _ => None,
-    };
-    if let Some(m) = msg {
-        errs.root(&at.refs(), m);
-    }
-}
-
-/// How pydantic v1 prints the parameters model (`str(model)`).
-fn params_repr(relative: Option<&Value>, std_dev: Option<&Value>) -> String {
-    let num = |v: &Value| as_float(v).map_or_else(|| v.to_string(), |f| format!("{f:?}"));
-    match (relative, std_dev) {
-        (Some(r), _) => format!("relative_score_factor={}", num(r)),
-        (_, Some(s)) => format!("std_dev_factor={}", num(s)),
-        _ => String::new(),
-    }
-}
-
-fn recency(errs: &mut Errors, at: &At, r: &Map<String, Value>) {
-    errs.check(r, &at.refs(), RECENCY, &["recencyField"]);
-    if given(r, "recencyField")
-        .and_then(Value::as_str)
-        .is_some_and(|f| f.trim().is_empty())
-    {
-        errs.value(&at.refs(), "recencyField", "recency_field cannot be empty");
-    }
-    for (key, name, positive) in [
-        ("scale", "scale", true),
-        ("offset", "offset", false),
-        ("growScale", "grow_scale", true),
-        ("growOffset", "grow_offset", false),
-    ] {
-        let Some(v) = given(r, key).and_then(Value::as_str) else {
-            continue;
-        };
-        match super::recency::duration_seconds(v) {
-            Err(e) => errs.value(&at.refs(), key, format!("Invalid {name} format: {e}")),
-            Ok(s) if positive && s <= 0.0 => errs.value(
-                &at.refs(),
-                key,
-                format!("{name} must be greater than 0, got: {v} ({s} seconds)"),
-            ),
-            Ok(s) if s < 0.0 => errs.value(
-                &at.refs(),
-                key,
-                format!("{name} must be greater than or equal to 0, got: {v} ({s} seconds)"),
-            ),
-            Ok(_) => {}
-        }
-    }
-    bounded(errs, at, r, "decayTo");
-    bounded(errs, at, r, "growFrom");
-    if given(r, "addToScoreWeight")
-        .and_then(as_float)
-        .is_some_and(|w| w <= 0.0)
-    {
-        errs.push(
-            at.loc("addToScoreWeight"),
-            "ensure this value is greater than 0",
-            "value_error.number.not_gt",
-        );
-    }
-    if given(r, "center")
-        .and_then(as_float)
-        .is_some_and(|c| c < 0.0)
-    {
-        errs.push(
-            at.loc("center"),
-            "ensure this value is greater than or equal to 0",
-            "value_error.number.not_ge",
-        );
-    }
-    if let Some(list) = given(r, "applyToSubqueries").and_then(Value::as_array) {
-        for (i, v) in list.iter().enumerate() {
-            if !matches!(v.as_str(), Some("tensor" | "lexical")) {
-                let loc = at.key("applyToSubqueries").index(i).0;
-                errs.push(
-                    loc,
-                    "unexpected value; permitted: 'tensor', 'lexical'",
-                    "value_error.const",
-                );
-            }
-        }
-    }
-    if !errs.is_empty() {
-        return;
-    }
-    let grow = [
-        ("growFrom", "growFrom"),
-        ("growFunction", "growFunction"),
-        ("growScale", "growScale"),
-        ("growOffset", "growOffset"),
-    ];
-    let (mut provided, mut missing): (Vec<&str>, Vec<&str>) = (Vec::new(), Vec::new());
-    for (key, label) in grow {
-        if given(r, key).is_some() {
-            provided.push(label);
-        } else {
-            missing.push(label);
-        }
-    }
-    if !provided.is_empty() && !missing.is_empty() {
-        provided.sort_unstable();
-        missing.sort_unstable();
-        errs.root(
-            &at.refs(),
-            format!(
-                "Grow parameters must be either all provided or all omitted. Provided: [{}]. Missing: [{}].",
-                provided.join(", "),
-                missing.join(", ")
-            ),
-        );
-    }
-}
-
-/// A float in (0, 1] (`gt=0, le=1`).
-fn bounded(errs: &mut Errors, at: &At, r: &Map<String, Value>, key: &str) {
-    match given(r, key).and_then(as_float) {
-        Some(x) if x <= 0.0 => errs.push(
-            at.loc(key),
-            "ensure this value is greater than 0",
-            "value_error.number.not_gt",
-        ),
-        Some(x) if x > 1.0 => errs.push(
-            at.loc(key),
-            "ensure this value is less than or equal to 1",
-            "value_error.number.not_le",
-        ),
-        _ => {}
     }
 }

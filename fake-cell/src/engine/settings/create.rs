@@ -71,6 +71,7 @@ pub fn normalize_create(body: &Value) -> CellResult<(Value, Map<String, Value>)>
         }
     };
     reject_snake(body, &mut Vec::new())?;
+    super::model::check(&m)?;
     let cloud = cloud_options(&m)?;
     let b = CreateBody::parse(&m)?;
     let mut out = Map::new();

@@ -5,6 +5,7 @@
 
 pub mod create;
 pub mod fields;
+pub mod model;
 pub mod validate;
 
 use serde_json::{Map, Value, json};

@@ -1,0 +1,360 @@
+//! The create-index body's nested models as Marqo 2.x's pydantic `IndexSettings` checks them
+//! before anything is built: `textPreprocessing` / `videoPreprocessing` / `audioPreprocessing`
+//! (every key required once the object is given, lengths > 0, overlaps ≥ 0), `annParameters`
+//! (`spaceType` and `parameters.efConstruction`/`m` required, > 0), the enums
+//! (`vectorNumericType`, `splitMethod`, `spaceType`, field `type` and `features`), and each
+//! `allFields` item's `validate_structured_field` (422 at `["body","allFields",i,"__root__"]`).
+//! The structured request's own root validator runs inside Marqo's core, so its failures are
+//! the 400 `invalid_argument` whose message is pydantic's error list.
+
+use serde_json::{Map, Value, json};
+
+use crate::engine::model::{Errors, Field, Kind, as_int};
+use crate::error::{CellError, CellResult};
+
+const SPLIT_METHODS: &[&str] = &["character", "word", "sentence", "passage"];
+const SPACE_TYPES: &[&str] = &[
+    "euclidean",
+    "angular",
+    "dotproduct",
+    "prenormalized-angular",
+    "geodegrees",
+    "hamming",
+];
+const NUMERIC_TYPES: &[&str] = &["float", "bfloat16"];
+const FEATURES: &[&str] = &["lexical_search", "score_modifier", "filter"];
+const FIELD_TYPES: &[&str] = &[
+    "text",
+    "bool",
+    "int",
+    "long",
+    "float",
+    "double",
+    "array<text>",
+    "array<int>",
+    "array<long>",
+    "array<float>",
+    "array<double>",
+    "image_pointer",
+    "video_pointer",
+    "audio_pointer",
+    "multimodal_combination",
+    "custom_vector",
+    "map<text, int>",
+    "map<text, long>",
+    "map<text, float>",
+    "map<text, double>",
+];
+const SCORE_TYPES: &[&str] = &[
+    "float",
+    "int",
+    "double",
+    "map<text, float>",
+    "map<text, int>",
+    "map<text, double>",
+    "long",
+    "map<text, long>",
+];
+
+const TEXT_PRE: &[Field] = &[
+    Field("splitLength", Kind::Int, false),
+    Field("splitOverlap", Kind::Int, false),
+    Field("splitMethod", Kind::Enum(SPLIT_METHODS), false),
+];
+const MEDIA_PRE: &[Field] = &[
+    Field("splitLength", Kind::Int, false),
+    Field("splitOverlap", Kind::Int, false),
+];
+const ANN: &[Field] = &[
+    Field("spaceType", Kind::Enum(SPACE_TYPES), false),
+    Field("parameters", Kind::Dict, false),
+];
+const HNSW: &[Field] = &[
+    Field("efConstruction", Kind::Int, false),
+    Field("m", Kind::Int, false),
+];
+const FIELD_REQUEST: &[Field] = &[
+    Field("name", Kind::Str, false),
+    Field("type", Kind::Any, false),
+    Field("features", Kind::List, false),
+    Field("dependentFields", Kind::Dict, true),
+];
+
+fn obj<'a>(m: &'a Map<String, Value>, k: &str) -> Option<&'a Map<String, Value>> {
+    m.get(k).and_then(Value::as_object)
+}
+
+/// `Field(gt=0)` / `Field(ge=0)` on an int.
+fn bound(errs: &mut Errors, at: &[Value], o: &Map<String, Value>, key: &str, min: i64) {
+    if o.get(key).and_then(as_int).is_some_and(|n| n < min) {
+        let mut loc = at.to_vec();
+        loc.push(json!(key));
+        let (msg, kind) = if min == 1 {
+            (
+                "ensure this value is greater than 0",
+                "value_error.number.not_gt",
+            )
+        } else {
+            (
+                "ensure this value is greater than or equal to 0",
+                "value_error.number.not_ge",
+            )
+        };
+        errs.push(loc, msg, kind);
+    }
+}
+
+/// Check the create body's nested models; 422 (or the core's 400) on the first failing model.
+pub fn check(m: &Map<String, Value>) -> CellResult<()> {
+    let mut errs = Errors::default();
+    for (key, fields) in [
+        ("textPreprocessing", TEXT_PRE),
+        ("videoPreprocessing", MEDIA_PRE),
+        ("audioPreprocessing", MEDIA_PRE),
+    ] {
+        if let Some(o) = obj(m, key) {
+            let at = [json!("body"), json!(key)];
+            errs.check(
+                o,
+                &at,
+                fields,
+                &["splitLength", "splitOverlap", "splitMethod"],
+            );
+            bound(&mut errs, &at, o, "splitLength", 1);
+            bound(&mut errs, &at, o, "splitOverlap", 0);
+        }
+    }
+    if let Some(a) = obj(m, "annParameters") {
+        let at = [json!("body"), json!("annParameters")];
+        errs.check(a, &at, ANN, &["spaceType", "parameters"]);
+        if let Some(p) = obj(a, "parameters") {
+            let at = [json!("body"), json!("annParameters"), json!("parameters")];
+            errs.check(p, &at, HNSW, &["efConstruction", "m"]);
+            bound(&mut errs, &at, p, "efConstruction", 1);
+            bound(&mut errs, &at, p, "m", 1);
+        }
+    }
+    if let Some(v) = m.get("vectorNumericType")
+        && !v.as_str().is_some_and(|t| NUMERIC_TYPES.contains(&t))
+    {
+        errs.push(
+            vec![json!("body"), json!("vectorNumericType")],
+            "value is not a valid enumeration member; permitted: 'float', 'bfloat16'",
+            "type_error.enum",
+        );
+    }
+    all_fields(m, &mut errs);
+    errs.into_result()?;
+    structured_request(m)
+}
+
+fn all_fields(m: &Map<String, Value>, errs: &mut Errors) {
+    let Some(list) = m.get("allFields").and_then(Value::as_array) else {
+        return;
+    };
+    for (i, f) in list.iter().enumerate() {
+        let at = [json!("body"), json!("allFields"), json!(i)];
+        let Some(f) = f.as_object() else {
+            errs.push(at.to_vec(), "value is not a valid dict", "type_error.dict");
+            continue;
+        };
+        let before = errs.is_empty();
+        errs.check(f, &at, FIELD_REQUEST, &["name", "type"]);
+        let kind = f.get("type").and_then(Value::as_str).map(normalize_type);
+        if f.contains_key("type") && !kind.as_deref().is_some_and(|k| FIELD_TYPES.contains(&k)) {
+            let permitted: Vec<String> = FIELD_TYPES.iter().map(|t| format!("'{t}'")).collect();
+            let mut loc = at.to_vec();
+            loc.push(json!("type"));
+            errs.push(
+                loc,
+                &format!(
+                    "value is not a valid enumeration member; permitted: {}",
+                    permitted.join(", ")
+                ),
+                "type_error.enum",
+            );
+        }
+        let features: Vec<&str> = f
+            .get("features")
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        for (j, feat) in features.iter().enumerate() {
+            if !FEATURES.contains(feat) {
+                let loc = vec![
+                    json!("body"),
+                    json!("allFields"),
+                    json!(i),
+                    json!("features"),
+                    json!(j),
+                ];
+                let permitted: Vec<String> = FEATURES.iter().map(|t| format!("'{t}'")).collect();
+                errs.push(
+                    loc,
+                    &format!(
+                        "value is not a valid enumeration member; permitted: {}",
+                        permitted.join(", ")
+                    ),
+                    "type_error.enum",
+                );
+            }
+        }
+        // `check_all_fields` has `skip_on_failure=True`.
+        if before
+            && errs.is_empty()
+            && let (Some(name), Some(kind)) = (f.get("name").and_then(Value::as_str), kind)
+            && let Some(msg) = field_error(name, &kind, &features, f.get("dependentFields"))
+        {
+            errs.root(&at, msg);
+        }
+    }
+}
+
+/// FieldRequest's `normalize_type`: no spaces around `<`, `>`, one after `,`.
+fn normalize_type(t: &str) -> String {
+    let mut s = String::new();
+    for part in t.split(',') {
+        if !s.is_empty() {
+            s.push_str(", ");
+        }
+        s.push_str(part.trim());
+    }
+    s.replace(" <", "<")
+        .replace("< ", "<")
+        .replace(" >", ">")
+        .replace("> ", ">")
+}
+
+/// `validate_structured_field`'s first failure.
+fn field_error(
+    name: &str,
+    kind: &str,
+    features: &[&str],
+    dependent: Option<&Value>,
+) -> Option<String> {
+    if let Some(msg) = name_error(name) {
+        return Some(msg);
+    }
+    if matches!(kind, "image_pointer" | "multimodal_combination") && !features.is_empty() {
+        return Some(format!(
+            "{name}: Cannot specify features for field of type {kind}"
+        ));
+    }
+    let has_dependent = dependent
+        .and_then(Value::as_object)
+        .is_some_and(|d| !d.is_empty());
+    if kind == "multimodal_combination" && !has_dependent {
+        return Some(format!(
+            "{name}: dependent_fields must be defined for a field of type {kind}"
+        ));
+    }
+    if kind != "multimodal_combination" && has_dependent {
+        return Some(format!(
+            "{name}: dependent_fields must only be defined for fields of type multimodal_combination"
+        ));
+    }
+    if features.contains(&"lexical_search")
+        && !matches!(kind, "text" | "array<text>" | "custom_vector")
+    {
+        return Some(format!(
+            "{name}: Field with lexical_search feature must be of type text or array<text>"
+        ));
+    }
+    if features.contains(&"score_modifier") && !SCORE_TYPES.contains(&kind) {
+        return Some(format!(
+            "{name}: Field with score_modifier feature must be of type float, int, double, long, map<text, float>, map<text, int>, map<text, double>, or map<text, long>"
+        ));
+    }
+    None
+}
+
+/// `validate_field_name`.
+fn name_error(name: &str) -> Option<String> {
+    let mut chars = name.chars();
+    let valid = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !valid {
+        return Some(format!(
+            "\"{name}\": Field name must match [a-zA-Z_][a-zA-Z0-9_]* and must not start with \"marqo__\""
+        ));
+    }
+    if name.starts_with("marqo__") {
+        return Some(format!(
+            "{name}: Field name must not start with \"marqo__\""
+        ));
+    }
+    const PROTECTED: [&str; 5] = ["_id", "_tensor_facets", "_highlights", "_score", "_found"];
+    if PROTECTED.contains(&name) {
+        return Some(format!(
+            "{name}: Field name must not be one of {}",
+            PROTECTED.join(", ")
+        ));
+    }
+    None
+}
+
+/// `StructuredMarqoIndexRequest.validate_model`, raised in the core: tensor fields defined,
+/// multimodal and custom vector fields are tensor fields, no custom vector feeds a multimodal.
+fn structured_request(m: &Map<String, Value>) -> CellResult<()> {
+    if m.get("type").and_then(Value::as_str) != Some("structured") {
+        return Ok(());
+    }
+    let fields: Vec<&Map<String, Value>> = m
+        .get("allFields")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(Value::as_object).collect())
+        .unwrap_or_default();
+    let name = |f: &Map<String, Value>| {
+        f.get("name")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string()
+    };
+    let kind = |f: &Map<String, Value>| {
+        f.get("type")
+            .and_then(Value::as_str)
+            .map(normalize_type)
+            .unwrap_or_default()
+    };
+    let tensor: Vec<&str> = m
+        .get("tensorFields")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    let names: Vec<String> = fields.iter().map(|f| name(f)).collect();
+    let msg = tensor
+        .iter()
+        .find(|t| !names.iter().any(|n| n == *t))
+        .map(|t| format!("Tensor field '{t}' is not a defined field. Field names: [{}]", names.join(", ")))
+        .or_else(|| {
+            fields
+                .iter()
+                .find(|f| {
+                    matches!(kind(f).as_str(), "multimodal_combination" | "custom_vector")
+                        && !tensor.contains(&name(f).as_str())
+                })
+                .map(|f| format!("Field '{}' has type '{}' and must be a tensor field.", name(f), kind(f)))
+        })
+        .or_else(|| {
+            let vectors: Vec<String> = fields.iter().filter(|f| kind(f) == "custom_vector").map(|f| name(f)).collect();
+            fields.iter().filter(|f| kind(f) == "multimodal_combination").find_map(|f| {
+                let dep = f.get("dependentFields")?.as_object()?;
+                dep.keys().find(|k| vectors.contains(k)).map(|k| {
+                    format!(
+                        "Field '{k}' is a custom vector field and cannot be a dependent field of multimodal field '{}'.",
+                        name(f)
+                    )
+                })
+            })
+        });
+    match msg {
+        None => Ok(()),
+        // `json.dumps` of pydantic's items (Python's separators).
+        Some(msg) => Err(CellError::ModelArgument(format!(
+            r#"[{{"loc": ["__root__"], "msg": {}, "type": "value_error"}}]"#,
+            Value::String(msg)
+        ))),
+    }
+}
