@@ -14,6 +14,7 @@ mod report;
 mod router;
 mod seed;
 mod sigint;
+mod snapshot;
 mod stack;
 mod totp;
 mod wrk;
@@ -38,6 +39,7 @@ const SECTIONS: &[&str] = &[
     "gateway",
     "stack",
     "seed",
+    "snapshot",
     "memory",
 ];
 
@@ -48,7 +50,7 @@ struct Args {
     #[arg(long)]
     quick: bool,
     /// Run only these sections (comma-separated): limit, cell, cognito, cognito-mfa, router,
-    /// gateway, stack, seed, memory.
+    /// gateway, stack, seed, snapshot, memory.
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
     /// Where to write the JSON results.
@@ -235,6 +237,7 @@ async fn main() -> anyhow::Result<()> {
             "gateway" => gateway::run(&mut ctx).await,
             "stack" => stack::run(&mut ctx).await,
             "seed" => seed::run(&mut ctx).await,
+            "snapshot" => snapshot::run(&mut ctx).await,
             _ => memory::run(&mut ctx).await,
         };
         if let Err(e) = result {

@@ -27,6 +27,17 @@ pub async fn up(
     offset: u16,
     extra: &[&str],
 ) -> anyhow::Result<(Proc, Duration, Value)> {
+    up_profile(ctx, root, offset, "core", extra).await
+}
+
+/// The same with another profile (`full` brings moto).
+pub async fn up_profile(
+    ctx: &Ctx,
+    root: &Path,
+    offset: u16,
+    profile: &str,
+    extra: &[&str],
+) -> anyhow::Result<(Proc, Duration, Value)> {
     let start = Instant::now();
     let mut proc = Proc::spawn(
         &format!("orchestrator-up-{offset}"),
@@ -36,7 +47,7 @@ pub async fn up(
             .args([
                 "up",
                 "--profile",
-                "core",
+                profile,
                 "--port-offset",
                 &offset.to_string(),
             ])
