@@ -19,21 +19,13 @@ async fn a_temporary_password_asks_for_a_new_one_then_signs_in() {
     let r = ui.sign_in(&[], "bob", "Temp-Passw0rd!").await;
     assert_eq!(r.status, StatusCode::OK);
     assert!(r.body.contains("name=\"new_password\""), "{}", r.body);
-    let hidden = hidden_fields(&r.body);
-    let mut fields: Vec<(&str, &str)> = hidden
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
-    fields.push(("new_password", "short"));
-    let weak = post(&ui.l, "/login", &fields, None).await;
+    let weak = answer(&ui, &r.body, &[("new_password", "short")]).await;
     assert!(
         weak.body.contains("Password did not conform with policy"),
         "{}",
         weak.body
     );
-    fields.pop();
-    fields.push(("new_password", "Brand-New-Passw0rd!"));
-    let ok = post(&ui.l, "/login", &fields, None).await;
+    let ok = answer(&ui, &weak.body, &[("new_password", "Brand-New-Passw0rd!")]).await;
     assert!(
         ok.location().starts_with(&format!("{CB}?code=")),
         "{}",
@@ -61,18 +53,10 @@ async fn sms_mfa_asks_for_the_code_on_the_page() {
     .await;
     let r = ui.sign_in(&[], "dan", PASSWORD).await;
     assert!(r.body.contains("name=\"code\""), "{}", r.body);
-    let hidden = hidden_fields(&r.body);
-    let mut fields: Vec<(&str, &str)> = hidden
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
-    fields.push(("code", "000000"));
-    let wrong = post(&ui.l, "/login", &fields, None).await;
+    let wrong = answer(&ui, &r.body, &[("code", "000000")]).await;
     assert!(wrong.body.contains("Invalid code"), "{}", wrong.body);
     let code = ui.l.code(&ui.pool_id, "dan", "sms_mfa").await;
-    fields.pop();
-    fields.push(("code", &code));
-    let ok = post(&ui.l, "/login", &fields, None).await;
+    let ok = answer(&ui, &wrong.body, &[("code", &code)]).await;
     let loc = ok.location();
     let t = ui
         .redeem(&param(&loc, "code").unwrap(), VERIFIER)
@@ -81,6 +65,91 @@ async fn sms_mfa_asks_for_the_code_on_the_page() {
     assert_eq!(
         claims(t["id_token"].as_str().unwrap())["cognito:username"],
         "dan"
+    );
+}
+
+/// The TOTP code for `secret` at fake-cognito's now.
+async fn totp_now(ui: &Ui, secret: &str) -> String {
+    let (_, clock) = ui.l.get("/_fake/clock").await;
+    let now = clock["now_epoch_seconds"].as_f64().unwrap() as i64;
+    let key = fake_cognito::mfa::totp::base32_decode(secret).unwrap();
+    fake_cognito::mfa::totp::code_at_step(&key, now / 30)
+}
+
+/// The hidden fields of a page plus `extra`, posted back to `/login`.
+async fn answer(ui: &Ui, page: &str, extra: &[(&str, &str)]) -> crate::hosted_ui_support::Res {
+    let hidden = hidden_fields(page);
+    let mut fields: Vec<(&str, &str)> = hidden
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    fields.extend_from_slice(extra);
+    post(&ui.l, "/login", &fields, None).await
+}
+
+#[tokio::test]
+async fn two_factors_offer_a_choice_then_the_totp_code() {
+    let ui = Ui::start(json!({})).await;
+    ui.l.ok("SetUserPoolMfaConfig", json!({"UserPoolId": ui.pool_id, "MfaConfiguration": "OPTIONAL",
+        "SmsMfaConfiguration": {"SmsConfiguration": {"SnsCallerArn": "arn:aws:iam::000000000000:role/sns"}},
+        "SoftwareTokenMfaConfiguration": {"Enabled": true}})).await;
+    ui.l.user(
+        &ui.pool_id,
+        "erin",
+        json!([{"Name": "phone_number", "Value": "+15555550142"}]),
+    )
+    .await;
+    let access = ui.l.login(&ui.client_id, "erin").await["AccessToken"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let secret =
+        ui.l.ok("AssociateSoftwareToken", json!({"AccessToken": access}))
+            .await["SecretCode"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+    let code = totp_now(&ui, &secret).await;
+    ui.l.ok(
+        "VerifySoftwareToken",
+        json!({"AccessToken": access, "UserCode": code}),
+    )
+    .await;
+    ui.l.ok(
+        "AdminSetUserMFAPreference",
+        json!({"UserPoolId": ui.pool_id, "Username": "erin",
+        "SMSMfaSettings": {"Enabled": true}, "SoftwareTokenMfaSettings": {"Enabled": true}}),
+    )
+    .await;
+    // The verification used this step's code: sign in in the next step.
+    ui.l.clock(json!({"advance_seconds": 30})).await;
+
+    let choose = ui.sign_in(&[], "erin", PASSWORD).await;
+    assert!(
+        choose.body.contains("value=\"SOFTWARE_TOKEN_MFA\""),
+        "{}",
+        choose.body
+    );
+    let code_page = answer(&ui, &choose.body, &[("answer", "SOFTWARE_TOKEN_MFA")]).await;
+    assert!(
+        code_page.body.contains("authenticator app"),
+        "{}",
+        code_page.body
+    );
+    let real = totp_now(&ui, &secret).await;
+    let wrong = if real == "000000" { "111111" } else { "000000" };
+    let again = answer(&ui, &code_page.body, &[("code", wrong)]).await;
+    assert!(again.body.contains("Invalid code"), "{}", again.body);
+    let done = answer(&ui, &again.body, &[("code", &real)]).await;
+    let loc = done.location();
+    assert!(loc.starts_with(&format!("{CB}?code=")), "{loc}");
+    let t = ui
+        .redeem(&param(&loc, "code").unwrap(), VERIFIER)
+        .await
+        .json();
+    assert_eq!(
+        claims(t["id_token"].as_str().unwrap())["cognito:username"],
+        "erin"
     );
 }
 
