@@ -109,15 +109,21 @@ async fn invoke_once(state: &AppState, job: &EventJob, attempt: u32) -> InvokeOu
     };
     let started_at = SystemTime::now();
     let started = Instant::now();
-    let outcome = state
-        .invoker()
-        .invoke_with_id(
-            &job.target,
-            job.payload.clone(),
-            started + job.target.timeout,
-            &job.request_id,
-        )
-        .await;
+    let faulted = crate::faults::internal_invoke(state, &job.target).await;
+    let outcome = match faulted {
+        Some(outcome) => outcome,
+        None => {
+            state
+                .invoker()
+                .invoke_with_id(
+                    &job.target,
+                    job.payload.clone(),
+                    started + job.target.timeout,
+                    &job.request_id,
+                )
+                .await
+        }
+    };
     state.recent().record(
         &job.target.name,
         InvocationRecord::new(

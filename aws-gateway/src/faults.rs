@@ -11,19 +11,68 @@ use axum::Router;
 use axum::http::request::Parts;
 use axum::http::{Method, StatusCode};
 use axum::response::Response;
+use lambda_invoke::{InvokeOutcome, LambdaTarget};
 use serde_json::Value;
-use service_kit::faults::{Call, Classifier, Faults, InjectedError, aws};
+use service_kit::HealthState;
+use service_kit::faults::{Call, Classifier, FaultAction, Faults, InjectedError, aws};
 
 use crate::AppState;
 
-/// Wrap the gateway's router with the fault layer and its API.
-pub fn apply(router: Router, state: &AppState) -> Router {
-    let faults = match &state.config().faults_file {
+/// The gateway's rules; those marked `persist` go to `--faults-file` (refused without one).
+pub fn registry(config: &crate::Config, health: &HealthState) -> Faults {
+    let faults = match &config.faults_file {
         Some(f) => Faults::with_file(crate::SERVICE, f.clone()),
         None => Faults::new(crate::SERVICE),
     };
-    state.health().attach_faults(&faults);
-    service_kit::faults::layer::apply(router, faults, Gateway)
+    health.attach_faults(&faults);
+    faults
+}
+
+/// Wrap the gateway's router with the fault layer and its API.
+pub fn apply(router: Router, state: &AppState) -> Router {
+    service_kit::faults::layer::apply(router, state.faults().clone(), Gateway)
+}
+
+/// Rules on `lambda` `Invoke` for the invocations the gateway makes itself (`Event` retries, SQS
+/// event source mappings), which never pass the HTTP layer: the outcome a firing rule stands for
+/// (an error is the function failing with that `errorType`, a drop a crash, a timeout the
+/// function's own timeout), or `None` to invoke the function (after the rule's latency, if any).
+pub async fn internal_invoke(state: &AppState, target: &LambdaTarget) -> Option<InvokeOutcome> {
+    let call = Call {
+        service: "lambda".into(),
+        operation: "Invoke".into(),
+        resource: Some(target.name.clone()),
+    };
+    let fault = state.faults().check(&call)?;
+    service_kit::faults::layer::log(&fault, &call);
+    if let Some(latency) = fault.latency {
+        tokio::time::sleep(latency).await;
+    }
+    match fault.action {
+        FaultAction::Proceed => None,
+        FaultAction::Error(e) => Some(InvokeOutcome::HandlerError {
+            payload: serde_json::json!({"errorType": e.code, "errorMessage": e.message})
+                .to_string()
+                .into(),
+            error_type: e.code,
+        }),
+        FaultAction::Drop => Some(InvokeOutcome::Crashed {
+            payload: serde_json::json!({"errorType": "Runtime.ExitError", "errorMessage": "connection dropped by a fault rule"})
+                .to_string()
+                .into(),
+            cause: format!("fault rule {}", fault.rule_id),
+        }),
+        FaultAction::Hang(d) => {
+            let waited = d.min(target.timeout);
+            tokio::time::sleep(waited).await;
+            Some(InvokeOutcome::TimedOut {
+                payload: serde_json::json!({"errorType": "Sandbox.Timedout", "errorMessage": format!("Task timed out after {:.2} seconds", target.timeout.as_secs_f64())})
+                    .to_string()
+                    .into(),
+                timeout: target.timeout,
+            })
+        }
+    }
 }
 
 struct Gateway;

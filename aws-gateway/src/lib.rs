@@ -71,6 +71,7 @@ struct Inner {
     recent: recent::Recent,
     health: HealthState,
     shutdown: Shutdown,
+    faults: service_kit::faults::Faults,
 }
 
 impl AppState {
@@ -94,6 +95,7 @@ impl AppState {
                 dead_letters: dead_letter::DeadLetters::default(),
                 esm: esm::EsmState::default(),
                 recent: recent::Recent::new(config.invocations_kept),
+                faults: faults::registry(&config, &health),
                 health,
                 shutdown,
                 config,
@@ -133,6 +135,9 @@ impl AppState {
     }
     pub fn shutdown(&self) -> &Shutdown {
         &self.inner.shutdown
+    }
+    pub fn faults(&self) -> &service_kit::faults::Faults {
+        &self.inner.faults
     }
 }
 

@@ -176,3 +176,32 @@ def test_active_rules_show_in_healthz_and_status_and_faults_api_is_never_faulted
     while requests.get(f"{dashboard}/api/status", timeout=5).json()["aws_gateway"].get("faults") != 1:
         assert time.time() < deadline, "/api/status never showed the rule"
         time.sleep(0.2)
+
+
+def test_a_rule_on_a_function_also_fails_the_gateways_own_sqs_invocations(dashboard, aws_kwargs):
+    """An SQS event source mapping's invoke is the gateway's own: the rule makes the function fail
+    there (the message stays and comes back), and the next delivery, past the rule, succeeds."""
+    import uuid
+    sqs = client("sqs", aws_kwargs)
+    lam = client("lambda", aws_kwargs)
+    url = sqs.create_queue(QueueName=f"e2e-faults-{uuid.uuid4().hex[:8]}",
+                           Attributes={"VisibilityTimeout": "1"})["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    rule = add(dashboard, service="lambda", operation="Invoke", resource="e2e_lambda",
+               error="Function.InjectedFailure", next=1)
+    mapping = lam.create_event_source_mapping(FunctionName="e2e_lambda", EventSourceArn=arn, BatchSize=1)
+    try:
+        sqs.send_message(QueueUrl=url, MessageBody="faulted once")
+        deadline = time.time() + 30
+        while sqs.get_queue_attributes(
+            QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+        )["Attributes"] != {"ApproximateNumberOfMessages": "0", "ApproximateNumberOfMessagesNotVisible": "0"}:
+            assert time.time() < deadline, "the message was never consumed"
+            time.sleep(0.2)
+        assert rule_state(dashboard, "aws_gateway", rule["id"])["hits"] == 1
+        lambdas = requests.get(f"{dashboard}/api/lambdas", timeout=10).json()
+        fn = next(f for f in lambdas["functions"] if f["name"] == "e2e_lambda")
+        errors = [r.get("error") or "" for r in fn["recent"] if r["invocation_type"].lower() == "sqs"]
+        assert any("Function.InjectedFailure" in e for e in errors), fn["recent"]
+    finally:
+        lam.delete_event_source_mapping(UUID=mapping["UUID"])

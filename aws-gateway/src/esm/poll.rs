@@ -97,15 +97,21 @@ async fn process_batch(
     let request_id = uuid::Uuid::new_v4().to_string();
     let started_at = SystemTime::now();
     let started = Instant::now();
-    let outcome = state
-        .invoker()
-        .invoke_with_id(
-            target,
-            Bytes::from(event.to_string()),
-            started + target.timeout,
-            &request_id,
-        )
-        .await;
+    let faulted = crate::faults::internal_invoke(state, &target).await;
+    let outcome = match faulted {
+        Some(outcome) => outcome,
+        None => {
+            state
+                .invoker()
+                .invoke_with_id(
+                    target,
+                    Bytes::from(event.to_string()),
+                    started + target.timeout,
+                    &request_id,
+                )
+                .await
+        }
+    };
     state.recent().record(
         &target.name,
         InvocationRecord::new(

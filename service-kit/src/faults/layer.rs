@@ -104,7 +104,7 @@ fn sized(parts: &Parts) -> bool {
 }
 
 /// The one INFO line per injected fault, so nobody debugs it as a real failure.
-fn log(fault: &Fault, call: &Call) {
+pub fn log(fault: &Fault, call: &Call) {
     let action = match &fault.action {
         FaultAction::Proceed => "latency".to_owned(),
         FaultAction::Error(e) => format!("error {}", e.code),
