@@ -55,14 +55,15 @@ pub struct AuthorizeRequest {
 /// Why a request cannot go on: an error page, or an error sent back to the redirect_uri.
 pub enum Refusal {
     Page(StatusCode, &'static str, String),
-    Redirect(Response),
+    /// Boxed: a response is large and this is the error side of a `Result`.
+    Redirect(Box<Response>),
 }
 
 impl IntoResponse for Refusal {
     fn into_response(self) -> Response {
         match self {
             Refusal::Page(status, code, msg) => page::error(status, code, &msg),
-            Refusal::Redirect(r) => r,
+            Refusal::Redirect(r) => *r,
         }
     }
 }
@@ -189,8 +190,9 @@ pub fn parse(
         meta,
         client,
     };
-    let refuse =
-        |req: &AuthorizeRequest, e: &str, d: &str| Err(Refusal::Redirect(req.refuse(e, d)));
+    let refuse = |req: &AuthorizeRequest, e: &str, d: &str| {
+        Err(Refusal::Redirect(Box::new(req.refuse(e, d))))
+    };
     let flow = match response_type.as_deref() {
         None => return refuse(&req, "invalid_request", "response_type is missing."),
         Some("code") => "code",
