@@ -12,6 +12,7 @@ use crate::app::{AppState, Session};
 use crate::auth::{AuthParams, check_user_state, new_session_id, new_sign_in, password, required};
 use crate::error::{CognitoError, Result};
 use crate::model::{Client, PoolMeta, User};
+use crate::triggers::message;
 use crate::users::codes::{code_delivery, issue_code};
 use crate::users::user_record;
 
@@ -165,6 +166,14 @@ async fn challenge(
             ("email", "email_otp")
         };
         let (pool_id, key) = (owner.pool_id.clone(), owner.user_key.clone());
+        let text = message::for_user(
+            app,
+            &pool_id,
+            &user.username,
+            "CustomMessage_Authentication",
+            &owner.client_id,
+        )
+        .await?;
         let now = app.clock.now_f64();
         let code = app
             .commit(|store, recs| {
@@ -174,6 +183,7 @@ async fn challenge(
                     .get_mut(&key)
                     .ok_or_else(CognitoError::user_not_found)?;
                 let code = issue_code(&pool_id, u, kind, Some(attr), now);
+                message::attach(u, kind, text.as_ref());
                 recs.push(user_record(&pool_id, &key, u));
                 Ok(code)
             })

@@ -439,3 +439,88 @@ async fn admin_custom_auth_fails_on_a_wrong_answer_and_needs_all_three_triggers(
         Some("Custom auth lambda trigger is not configured for the user pool.")
     );
 }
+
+#[tokio::test]
+async fn sms_mfa_codes_go_through_custom_message() {
+    use aws_sdk_cognitoidentityprovider::types::{
+        SmsConfigurationType, SmsMfaConfigType, SmsMfaSettingsType, UserPoolMfaType,
+    };
+    let s = Stack::start().await;
+    let (pool_id, client_id) = s
+        .pool(
+            LambdaConfigType::builder()
+                .custom_message(arn("triggers"))
+                .build(),
+        )
+        .await;
+    let sms = SmsConfigurationType::builder()
+        .sns_caller_arn("arn:aws:iam::123456789012:role/sns")
+        .build()
+        .unwrap();
+    s.sdk
+        .set_user_pool_mfa_config()
+        .user_pool_id(&pool_id)
+        .sms_mfa_configuration(SmsMfaConfigType::builder().sms_configuration(sms).build())
+        .mfa_configuration(UserPoolMfaType::Optional)
+        .send()
+        .await
+        .unwrap();
+    create_user(&s.sdk, &pool_id, "alice").await;
+    s.sdk
+        .admin_update_user_attributes()
+        .user_pool_id(&pool_id)
+        .username("alice")
+        .user_attributes(attr("phone_number", "+15550100123"))
+        .send()
+        .await
+        .unwrap();
+    s.sdk
+        .admin_set_user_mfa_preference()
+        .user_pool_id(&pool_id)
+        .username("alice")
+        .sms_mfa_settings(
+            SmsMfaSettingsType::builder()
+                .enabled(true)
+                .preferred_mfa(true)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    s.lambda
+        .control(
+            "CustomMessage",
+            json!({"respond": {"smsMessage": "Sign-in code {####}"}}),
+        )
+        .await;
+    let r = s
+        .sdk
+        .initiate_auth()
+        .client_id(&client_id)
+        .auth_flow(AuthFlowType::UserPasswordAuth)
+        .auth_parameters("USERNAME", "alice")
+        .auth_parameters("PASSWORD", PASSWORD)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.challenge_name(), Some(&ChallengeNameType::SmsMfa));
+    let e = &s.lambda.events("CustomMessage").await[0];
+    assert_envelope(
+        e,
+        "CustomMessage_Authentication",
+        &pool_id,
+        &client_id,
+        "alice",
+    );
+    assert_eq!(
+        e["request"]["userAttributes"]["phone_number"],
+        "+15550100123"
+    );
+    let codes = s.codes("alice").await;
+    let sent = codes.iter().find(|c| c["kind"] == "sms_mfa").unwrap();
+    let code = sent["code"].as_str().unwrap();
+    assert_eq!(
+        sent["message"]["smsMessage"],
+        format!("Sign-in code {code}")
+    );
+}
