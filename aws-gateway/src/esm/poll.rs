@@ -97,7 +97,7 @@ async fn process_batch(
     let request_id = uuid::Uuid::new_v4().to_string();
     let started_at = SystemTime::now();
     let started = Instant::now();
-    let faulted = crate::faults::internal_invoke(state, &target).await;
+    let faulted = crate::faults::internal_invoke(state, target).await;
     let outcome = match faulted {
         Some(outcome) => outcome,
         None => {
