@@ -455,3 +455,37 @@ def test_search_parameters_through_the_client(client_factory):
                              "code": "invalid_argument", "type": "invalid_request", "link": None}
     finally:
         client_factory().delete_index(name)
+
+
+def test_index_settings_as_marqo(client_factory):
+    """Issue 19: what py-marqo's create_index sends comes back from get_settings with Marqo's
+    defaults, and IndexSettings' refusals reach the client as Marqo's answers."""
+    mq = client_factory()
+    name = unique_name("settings")
+    mq.create_index(name, settings_dict={
+        "type": "structured", "model": "hf/e5-small-v2",
+        "allFields": [{"name": "title", "type": "text", "features": ["lexical_search"]},
+                      {"name": "price", "type": "float", "features": ["score_modifier", "filter"]}],
+        "tensorFields": ["title"],
+        "annParameters": {"spaceType": "euclidean", "parameters": {"efConstruction": 128, "m": 8}}})
+    try:
+        s = client_factory().index(name).get_settings()
+        assert s["allFields"] == [{"name": "title", "type": "text", "features": ["lexical_search"]},
+                                  {"name": "price", "type": "float", "features": ["score_modifier", "filter"]}]
+        assert s["textPreprocessing"] == {"splitLength": 2, "splitOverlap": 0, "splitMethod": "sentence"}
+        assert s["annParameters"] == {"spaceType": "euclidean", "parameters": {"efConstruction": 128, "m": 8}}
+        assert s["vectorNumericType"] == "float" and s["imagePreprocessing"] == {}
+        assert "filterStringMaxLength" not in s
+        e = _rejected(lambda: mq.create_index(unique_name("bad"), settings_dict={
+            "textPreprocessing": {"splitLength": 3}}))
+        assert (e.status_code, e.message["detail"][0]["loc"]) == (422, ["body", "textPreprocessing", "splitOverlap"])
+        e = _rejected(lambda: mq.create_index(unique_name("bad"), settings_dict={
+            "type": "structured", "allFields": [{"name": "p", "type": "float", "features": ["lexical_search"]}],
+            "tensorFields": []}))
+        assert e.message["detail"][0]["msg"] == "p: Field with lexical_search feature must be of type text or array<text>"
+        e = _rejected(lambda: mq.create_index(unique_name("bad"), settings_dict={
+            "type": "structured", "allFields": [{"name": "t", "type": "text"}], "tensorFields": ["q"]}))
+        assert (e.status_code, e.code, e.message["link"]) == (400, "invalid_argument", "")
+        assert "Tensor field 'q' is not a defined field" in e.message["message"]
+    finally:
+        client_factory().delete_index(name)

@@ -181,8 +181,9 @@ fn echoed() -> Vec<(Value, Value)> {
     }
     o.insert("type".into(), json!("structured"));
     o.insert("allFields".into(), json!([
-        {"name": "t", "type": "text", "features": ["lexical_search", "filter"]},
+        {"name": "t", "type": "text", "features": ["filter", "lexical_search"]},
         {"name": "p", "type": "float", "features": []},
+        {"name": "w", "type": "map<text, float>", "features": ["score_modifier"]},
         {"name": "m", "type": "multimodal_combination", "features": [], "dependentFields": {"t": 1.0}}]));
     o.insert("tensorFields".into(), json!(["m"]));
     vec![
@@ -195,8 +196,9 @@ fn echoed() -> Vec<(Value, Value)> {
         ),
         (
             json!({"type": "structured", "allFields": [
-            {"name": "t", "type": "text", "features": ["lexical_search", "filter"]},
+            {"name": "t", "type": "text", "features": ["filter", "lexical_search"]},
             {"name": "p", "type": "float"},
+            {"name": "w", "type": "map<text,float>", "features": ["score_modifier"]},
             {"name": "m", "type": "multimodal_combination", "dependentFields": {"t": 1.0}}],
             "tensorFields": ["m"]}),
             structured,

@@ -6,7 +6,8 @@ use serde_json::{Map, Value, json};
 use super::validate::{only_keys, string_list};
 use crate::error::{CellError, CellResult};
 
-const FIELD_TYPES: &[&str] = &[
+/// Marqo's `FieldType` values.
+pub(super) const FIELD_TYPES: &[&str] = &[
     "text",
     "bool",
     "int",
@@ -37,6 +38,8 @@ pub struct FieldDef {
     pub lexical: bool,
     pub filter: bool,
     pub score_modifier: bool,
+    /// The features as given (Marqo answers them in that order).
+    pub features: Vec<String>,
     pub dependent: Option<Map<String, Value>>,
 }
 
@@ -69,6 +72,9 @@ pub fn parse_fields(v: Option<&Value>) -> CellResult<Vec<FieldDef>> {
         let kind = o
             .get("type")
             .and_then(Value::as_str)
+            .map(super::model::normalize_type);
+        let kind = kind
+            .as_deref()
             .filter(|t| FIELD_TYPES.contains(t))
             .ok_or_else(|| {
                 CellError::unprocessable(
@@ -83,6 +89,7 @@ pub fn parse_fields(v: Option<&Value>) -> CellResult<Vec<FieldDef>> {
             lexical: false,
             filter: false,
             score_modifier: false,
+            features: feats.clone(),
             dependent: o.get("dependentFields").and_then(Value::as_object).cloned(),
         };
         let numeric =
@@ -92,15 +99,7 @@ pub fn parse_fields(v: Option<&Value>) -> CellResult<Vec<FieldDef>> {
                 "lexical_search" if matches!(kind, "text" | "array<text>" | "custom_vector") => {
                     fd.lexical = true
                 }
-                "filter"
-                    if !matches!(
-                        kind,
-                        "image_pointer"
-                            | "multimodal_combination"
-                            | "video_pointer"
-                            | "audio_pointer"
-                    ) =>
-                {
+                "filter" if !matches!(kind, "image_pointer" | "multimodal_combination") => {
                     fd.filter = true
                 }
                 "score_modifier" if numeric => fd.score_modifier = true,
@@ -132,17 +131,7 @@ pub fn fields_json(fields: &[FieldDef]) -> Value {
         fields
             .iter()
             .map(|f| {
-                let mut feats = Vec::new();
-                if f.lexical {
-                    feats.push("lexical_search")
-                }
-                if f.filter {
-                    feats.push("filter")
-                }
-                if f.score_modifier {
-                    feats.push("score_modifier")
-                }
-                let mut o = json!({"name": f.name, "type": f.kind, "features": feats});
+                let mut o = json!({"name": f.name, "type": f.kind, "features": f.features});
                 if let Some(d) = &f.dependent {
                     o["dependentFields"] = Value::Object(d.clone());
                 }

@@ -9,6 +9,7 @@
 
 use serde_json::{Map, Value, json};
 
+use super::fields::FIELD_TYPES;
 use crate::engine::model::{Errors, Field, Kind, as_int};
 use crate::error::{CellError, CellResult};
 
@@ -23,28 +24,6 @@ const SPACE_TYPES: &[&str] = &[
 ];
 const NUMERIC_TYPES: &[&str] = &["float", "bfloat16"];
 const FEATURES: &[&str] = &["lexical_search", "score_modifier", "filter"];
-const FIELD_TYPES: &[&str] = &[
-    "text",
-    "bool",
-    "int",
-    "long",
-    "float",
-    "double",
-    "array<text>",
-    "array<int>",
-    "array<long>",
-    "array<float>",
-    "array<double>",
-    "image_pointer",
-    "video_pointer",
-    "audio_pointer",
-    "multimodal_combination",
-    "custom_vector",
-    "map<text, int>",
-    "map<text, long>",
-    "map<text, float>",
-    "map<text, double>",
-];
 const SCORE_TYPES: &[&str] = &[
     "float",
     "int",
@@ -211,7 +190,7 @@ fn all_fields(m: &Map<String, Value>, errs: &mut Errors) {
 }
 
 /// FieldRequest's `normalize_type`: no spaces around `<`, `>`, one after `,`.
-fn normalize_type(t: &str) -> String {
+pub(super) fn normalize_type(t: &str) -> String {
     let mut s = String::new();
     for part in t.split(',') {
         if !s.is_empty() {
