@@ -1,5 +1,5 @@
-//! `/openapi.json`: the HTTP routes that are not the Cognito JSON 1.1 API (admin, OAuth2,
-//! well-known). The Cognito API itself is described by AWS's service model.
+//! `/openapi.json`: the HTTP routes that are not the Cognito JSON 1.1 API (admin, hosted UI,
+//! OAuth2, well-known). The Cognito API itself is described by AWS's service model.
 
 use axum::Json;
 use serde_json::{Value, json};
@@ -21,15 +21,29 @@ pub async fn spec() -> Json<Value> {
             "/{poolId}/.well-known/openid-configuration": {"get": {"summary": "OIDC discovery; issuer equals the minted iss",
                 "parameters": [{"name": "poolId", "in": "path", "required": true, "schema": {"type": "string"}}],
                 "responses": {"200": {"description": "discovery document"}, "404": {"description": "unknown pool"}}}},
-            "/oauth2/token": {"post": {"summary": "grant_type=client_credentials|refresh_token; client auth by Basic or form",
+            "/oauth2/authorize": {"get": {"summary": "hosted UI (HTML): checks client_id, redirect_uri, response_type=code|token, scope, PKCE, prompt, identity_provider|idp_identifier; then the session cookie, the IdP stand-in or /login. Also under /domain/{prefix}/",
+                "responses": {"302": {"description": "to /login, /fake-idp/{provider}, or the redirect_uri with code|tokens|error and state"},
+                              "400": {"description": "HTML error page (unknown client, redirect_mismatch)"}}}},
+            "/login": {"get": {"summary": "hosted UI sign-in page (HTML)", "responses": {"200": {"description": "page"}}},
+                       "post": {"summary": "sign-in form: password, new password, MFA code or factor choice",
+                                "requestBody": {"content": {"application/x-www-form-urlencoded": {}}},
+                                "responses": {"200": {"description": "the next page or the same with a message"}, "302": {"description": "to the redirect_uri"}}}},
+            "/logout": {"get": {"summary": "clear the hosted-UI session: client_id + logout_uri, or client_id + redirect_uri + response_type",
+                "responses": {"302": {"description": "to logout_uri or /login"}, "400": {"description": "HTML error page"}}}},
+            "/fake-idp/{provider}": {"get": {"summary": "local stand-in sign-in page for a federated identity provider (HTML)",
+                "responses": {"200": {"description": "page"}}}},
+            "/oauth2/idpresponse": {"post": {"summary": "the stand-in's answer: creates/updates <Provider>_<id> (EXTERNAL_PROVIDER)",
                 "requestBody": {"content": {"application/x-www-form-urlencoded": {}}},
-                "responses": {"200": {"description": "{access_token, id_token?, token_type, expires_in}"},
+                "responses": {"302": {"description": "to the redirect_uri"}}}},
+            "/oauth2/token": {"post": {"summary": "grant_type=authorization_code (PKCE)|refresh_token (rotating)|client_credentials; client auth by Basic or form",
+                "requestBody": {"content": {"application/x-www-form-urlencoded": {}}},
+                "responses": {"200": {"description": "{access_token, id_token?, refresh_token?, token_type, expires_in}"},
                               "400": {"description": "{\"error\": invalid_request|unauthorized_client|invalid_grant|invalid_scope|unsupported_grant_type}"},
                               "401": {"description": "{\"error\":\"invalid_client\"}"}}}},
-            "/oauth2/userInfo": {"get": {"summary": "user attributes for a Bearer access token",
-                "responses": {"200": {"description": "claims"}, "401": {"description": "invalid_token"}}}},
+            "/oauth2/userInfo": {"get": {"summary": "user attributes for a Bearer access token with the openid scope",
+                "responses": {"200": {"description": "claims"}, "400": {"description": "invalid_request"}, "401": {"description": "invalid_token"}}}},
             "/oauth2/revoke": {"post": {"summary": "revoke a refresh token (token=..., client auth)",
-                "responses": {"200": {"description": "{}"}}}},
+                "responses": {"200": {"description": "{}"}, "400": {"description": "{\"error\": invalid_request|unsupported_token_type|unauthorized_client}"}}}},
             "/_fake/validate": {"get": {"summary": "validate a Bearer JWT",
                 "parameters": [
                     {"name": "token_use", "in": "query", "schema": {"type": "string", "enum": ["id", "access"]}},
