@@ -3,7 +3,7 @@
 //! probe, the candidate count it and `sortBy` ask for, fusion, collapsing, the global score
 //! modifiers and recency over the first `rerankDepth` hits, sorting; then facets and `totalHits`
 //! over every matched document. `efSearch`/`approximate`/`approximateThreshold` are kept in
-//! [`Ann`] for the ANN walk (exact scan until it exists).
+//! [`Ann`] and handed to the HNSW walk (`tensor::knn`).
 
 use serde_json::{Map, Value};
 
@@ -20,7 +20,7 @@ use crate::engine::model::{as_bool, as_float, as_int};
 use crate::engine::settings::Settings;
 use crate::error::{CellError, CellResult};
 
-/// The approximate-search knobs, validated; the exact scan ignores them.
+/// The approximate-search knobs, validated; `Run::knn` passes them to `tensor::knn`.
 #[derive(Debug, Clone, Default)]
 pub struct Ann {
     pub ef_search: Option<usize>,
