@@ -7,6 +7,8 @@
 //! - [`pools`], [`clients`], [`users`] (+ [`list_filter`]), [`groups`]: the resources;
 //! - [`auth`]: sign-in flows (`password`, `srp`, `challenges`, `refresh`/revocation);
 //! - [`tokens`]: claim sets, signing, verification; [`keys`] (+ [`rsagen`]): signing keys, JWKS;
+//! - [`triggers`]: the pools' Lambda triggers (LambdaConfig, AWS's events, invoking through
+//!   `lambda-invoke`'s function table, applying the responses);
 //! - [`hosted_ui`] (the sign-in pages), [`oauth`] (its JSON endpoints), [`wellknown`],
 //!   [`validate`] (admin routes), [`openapi`];
 //! - [`model`] (the in-memory data), [`persist`] (snapshot + journal), [`app`] (the running
