@@ -276,6 +276,12 @@ async fn visible_in_list_healthz_and_status(stack: &Stack, u: &Urls) {
         },
     )
     .await;
+    let status = text(&stack.cmd(&["status"]));
+    let cognito = status.lines().find(|l| l.starts_with("fake_cognito"));
+    assert!(
+        cognito.is_some_and(|l| l.contains("1 fault rule active")),
+        "{status}"
+    );
     let json: Value =
         serde_json::from_str(&fault(stack, &["list", "--json"])).expect("list --json");
     assert_eq!(json["active"], 1, "{json}");

@@ -44,7 +44,11 @@ pub async fn run(root: Option<&Path>, args: StatusArgs) -> anyhow::Result<ExitCo
             s.layer,
             s.restarts,
             show(s.uptime_s.map(|u| format!("{u}s"))),
-            s.reason().unwrap_or("")
+            [s.reason().map(str::to_owned), s.faults_note()]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join("; ")
         );
     }
     Ok(ExitCode::SUCCESS)

@@ -141,6 +141,15 @@ impl ServiceView {
     pub fn last_probe(&self) -> Option<&Probe> {
         self.outcome.as_ref()?.last_probe.as_ref()
     }
+
+    /// "2 fault rules active" while rules are injecting faults into this service.
+    pub fn faults_note(&self) -> Option<String> {
+        match self.faults {
+            Some(1) => Some("1 fault rule active (orchestrator fault list)".into()),
+            Some(n) if n > 1 => Some(format!("{n} fault rules active (orchestrator fault list)")),
+            _ => None,
+        }
+    }
 }
 
 /// `GET /api/stack`: what the stack is, whether it is ready, and why not.
