@@ -256,9 +256,10 @@ async fn collapse_rerank_recency(t: &Target) {
     let r = t
         .search(
             "fx",
-            lexical_hybrid(json!({"collapseFields": [{"name": "group"}]})),
+            lexical_hybrid(json!({"collapseFields": [{"name": "group"}], "trackTotalHits": true})),
         )
         .await;
+    assert_eq!(r["totalHits"], 4, "{r}");
     let groups: Vec<String> = r["hits"]
         .as_array()
         .unwrap()

@@ -98,3 +98,12 @@ pub fn apply(cands: Vec<Cand>, data: &IndexData, c: &Collapse) -> Vec<Cand> {
     }
     out
 }
+
+/// How many collapse groups the slots form (a document without the field is its own group).
+pub fn groups(data: &IndexData, slots: &[u32], c: &Collapse) -> usize {
+    let mut seen = std::collections::HashSet::new();
+    slots
+        .iter()
+        .filter(|s| key(data, **s, &c.name).is_none_or(|k| seen.insert(k)))
+        .count()
+}

@@ -229,7 +229,11 @@ impl Run<'_> {
         };
         let base = matched(self.filter);
         let mut extras = Extras {
-            total_hits: post.track_total_hits.then_some(base.len()),
+            // With collapsing, Marqo's total-hits grouping counts collapse groups.
+            total_hits: post.track_total_hits.then(|| match &post.collapse {
+                Some(c) => collapse::groups(self.data, &base, c),
+                None => base.len(),
+            }),
             facets: None,
         };
         if let Some(f) = &post.facets {
