@@ -208,6 +208,14 @@ async fn advance(app: &AppState, site: &Site, req: &AuthorizeRequest, v: &Value)
     let session = v["Session"].as_str().unwrap_or_default();
     let params = &v["ChallengeParameters"];
     let username = params["USER_ID_FOR_SRP"].as_str().unwrap_or_default();
+    if challenge == "MFA_SETUP" {
+        return match super::setup::begin(app, session, params).await {
+            Ok((next, page)) => {
+                steps::challenge_page(site, req, challenge, &next, username, &page, None)
+            }
+            Err(e) => failed(site, req, &e, username),
+        };
+    }
     steps::challenge_page(site, req, challenge, session, username, params, None)
 }
 
@@ -221,6 +229,24 @@ async fn answer(
     let get = |n: &str| f.get(n).map_or("", String::as_str);
     let (challenge, session, username) = (get("challenge"), get("session"), get("username"));
     let params: Value = serde_json::from_str(get("challenge_params")).unwrap_or_else(|_| json!({}));
+    let retry = |e: CognitoError| match e {
+        CognitoError::Persistence(_) | CognitoError::Internal(_) => page::from_error(&e),
+        // A wrong answer keeps the session: show the same step again with the message.
+        _ if app.sessions.peek(session).is_some() => {
+            let msg = e.to_string();
+            steps::challenge_page(site, req, challenge, session, username, &params, Some(&msg))
+        }
+        _ => login_form(site, req, Some(&e.to_string()), username),
+    };
+    // MFA_SETUP: the app's first code proves the new authenticator, then the challenge is answered.
+    let session = if challenge == "MFA_SETUP" {
+        match super::setup::verify(app, session, get("code").trim()).await {
+            Ok(next) => next,
+            Err(e) => return retry(e),
+        }
+    } else {
+        session.to_owned()
+    };
     let mut responses = Map::new();
     responses.insert("USERNAME".into(), json!(username));
     for (field, key) in steps::response_fields(challenge) {
@@ -248,17 +274,6 @@ async fn answer(
     };
     match auth::challenges::respond(app, &Params(call)).await {
         Ok(v) => advance(app, site, req, &v).await,
-        Err(e @ (CognitoError::Persistence(_) | CognitoError::Internal(_))) => page::from_error(&e),
-        // A wrong answer keeps the session: show the same step again with the message.
-        Err(e) if app.sessions.peek(session).is_some() => steps::challenge_page(
-            site,
-            req,
-            challenge,
-            session,
-            username,
-            &params,
-            Some(&e.to_string()),
-        ),
-        Err(e) => login_form(site, req, Some(&e.to_string()), username),
+        Err(e) => retry(e),
     }
 }

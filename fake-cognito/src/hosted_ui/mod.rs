@@ -5,7 +5,8 @@
 //!
 //! - [`authorize`]: `/oauth2/authorize`, checked by [`request`]; silent sign-in from the session
 //!   [`cookie`];
-//! - [`login`]: `/login`, the password form, then the challenge pages of [`steps`];
+//! - [`login`]: `/login`, the password form, then the challenge pages of [`steps`] (MFA_SETUP's
+//!   authenticator registration in [`setup`]);
 //! - [`federated`]: the local stand-in for a federated IdP and `/oauth2/idpresponse`;
 //! - [`finish`]: the redirect with a code or (implicit flow) tokens; [`logout`]: `/logout`;
 //! - [`page`]: the HTML. The JSON endpoints (`/oauth2/token`, `userInfo`, `revoke`) are in
@@ -19,6 +20,7 @@ pub mod login;
 pub mod logout;
 pub mod page;
 pub mod request;
+pub mod setup;
 pub mod site;
 pub mod steps;
 

@@ -75,6 +75,20 @@ fn fields(challenge: &str, params: &Value) -> Option<(&'static str, String, &'st
             );
             ("Enter your code", f, "Sign in")
         }
+        "MFA_SETUP" => {
+            let secret = params["SECRET_CODE"].as_str().unwrap_or_default();
+            let user = params["USER_ID_FOR_SRP"].as_str().unwrap_or_default();
+            let f = format!(
+                "<p class=\"note\">Multi-factor authentication is required. Add this key to your \
+authenticator app, then enter the code it shows.</p><p><code id=\"secret\">{}</code></p>\
+<p class=\"note\">otpauth://totp/{}?secret={}</p>{}",
+                esc(secret),
+                esc(&super::finish::encode(user)),
+                esc(secret),
+                code_input()
+            );
+            ("Set up your authenticator app", f, "Verify")
+        }
         "SELECT_MFA_TYPE" => {
             let mut f = String::from("<p class=\"note\">Choose how to receive your code.</p>");
             for (i, o) in string_list(params, "MFAS_CAN_CHOOSE").iter().enumerate() {
@@ -101,7 +115,6 @@ pub fn challenge_page(
     error: Option<&str>,
 ) -> Response {
     let Some((title, f, submit)) = fields(challenge, params) else {
-        // MFA_SETUP needs an authenticator registered first (AssociateSoftwareToken).
         return page::error(
             StatusCode::BAD_REQUEST,
             "invalid_request",

@@ -154,6 +154,46 @@ async fn two_factors_offer_a_choice_then_the_totp_code() {
 }
 
 #[tokio::test]
+async fn mfa_setup_registers_an_authenticator_on_the_page() {
+    let ui = Ui::start(json!({})).await;
+    ui.l.ok(
+        "SetUserPoolMfaConfig",
+        json!({"UserPoolId": ui.pool_id, "MfaConfiguration": "ON",
+        "SoftwareTokenMfaConfiguration": {"Enabled": true}}),
+    )
+    .await;
+    ui.l.user(&ui.pool_id, "finn", json!([])).await;
+    let setup = ui.sign_in(&[], "finn", PASSWORD).await;
+    assert!(setup.body.contains("id=\"secret\""), "{}", setup.body);
+    let secret = setup
+        .body
+        .split("<code id=\"secret\">")
+        .nth(1)
+        .unwrap()
+        .split('<')
+        .next()
+        .unwrap()
+        .to_owned();
+    let wrong = answer(&ui, &setup.body, &[("code", "12345x")]).await;
+    assert!(wrong.body.contains("id=\"error\""), "{}", wrong.body);
+    let code = totp_now(&ui, &secret).await;
+    let done = answer(&ui, &wrong.body, &[("code", &code)]).await;
+    let loc = done.location();
+    assert!(
+        loc.starts_with(&format!("{CB}?code=")),
+        "{loc}: {}",
+        done.body
+    );
+    let u =
+        ui.l.ok(
+            "AdminGetUser",
+            json!({"UserPoolId": ui.pool_id, "Username": "finn"}),
+        )
+        .await;
+    assert_eq!(u["UserMFASettingList"], json!(["SOFTWARE_TOKEN_MFA"]));
+}
+
+#[tokio::test]
 async fn federated_sign_in_through_the_stand_in_creates_the_provider_user() {
     let ui = Ui::start(json!({})).await;
     let r = get(
