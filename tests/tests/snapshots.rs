@@ -157,6 +157,19 @@ async fn reads(s: &Seeded) -> Value {
     json!({ "cell": cell, "users": users, "tables": tables })
 }
 
+/// How many webhook events the router has seen (`/api/events`).
+async fn webhooks(stack: &Stack) -> usize {
+    let v: Value = http()
+        .get(format!("{}/api/events?limit=500", stack.dashboard_url()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    v["events"].as_array().map_or(0, Vec::len)
+}
+
 /// Change every service through its real client: documents added and an index deleted on the
 /// cell, a user created and one deleted in Cognito, an item written and a table created in moto.
 async fn mutate(s: &Seeded) {
@@ -212,16 +225,23 @@ async fn mutate(s: &Seeded) {
         .send()
         .await
         .unwrap();
-    let hash = key.table().unwrap().key_schema()[0]
-        .attribute_name()
-        .to_owned();
-    dynamo
-        .put_item()
-        .table_name(&table)
-        .item(hash, ddb::types::AttributeValue::S("after-snapshot".into()))
-        .send()
-        .await
-        .unwrap();
+    // Every key attribute, of its declared type.
+    let desc = key.table().unwrap();
+    let mut put = dynamo.put_item().table_name(&table);
+    for k in desc.key_schema() {
+        let name = k.attribute_name();
+        let def = desc
+            .attribute_definitions()
+            .iter()
+            .find(|d| d.attribute_name() == name)
+            .unwrap();
+        let value = match def.attribute_type() {
+            ddb::types::ScalarAttributeType::N => ddb::types::AttributeValue::N("7".into()),
+            _ => ddb::types::AttributeValue::S("after-snapshot".into()),
+        };
+        put = put.item(name, value);
+    }
+    put.send().await.unwrap();
     dynamo
         .create_table()
         .table_name("created-after-snapshot")
@@ -277,8 +297,17 @@ async fn restore_brings_every_read_back_in_place_and_across_restarts_and_machine
 
     // In place: the same ports, no restart, and the old data back.
     let pids_before = ok(stack.cmd(&["status", "--json"]));
+    let webhooks_before = webhooks(&stack).await;
     ok(stack.cmd(&["snapshot", "restore", "base", "--port-offset", &offset]));
     assert_eq!(reads(&s).await, before);
+    // moto's replay writes the seeded stream records again; the pipe must not deliver them twice
+    // (it polls every few hundred ms: give it time to have done so if it were going to).
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    assert_eq!(
+        webhooks(&stack).await,
+        webhooks_before,
+        "replayed writes were delivered again"
+    );
     let pids_after = ok(stack.cmd(&["status", "--json"]));
     let pid = |t: &str, svc: &str| serde_json::from_str::<Value>(t).unwrap()[svc]["pid"].clone();
     for svc in ["fake_cell", "fake_cognito", "moto"] {

@@ -23,6 +23,7 @@ pub mod openapi;
 pub mod pipe;
 pub mod recent;
 pub mod routes;
+pub mod snapshot;
 pub mod webhook;
 
 use std::ffi::OsString;
@@ -52,6 +53,8 @@ struct Inner {
     pipe: pipe::PipeStats,
     health: HealthState,
     faults: service_kit::faults::Faults,
+    /// Pipe deliveries held while a snapshot restore replays moto (`snapshot.rs`).
+    hold: snapshot::Hold,
 }
 
 impl AppState {
@@ -63,6 +66,7 @@ impl AppState {
                 recent: recent::RecentEvents::new(config.events_buffer),
                 pipe: pipe::PipeStats::new(config),
                 faults: faults::registry(config, &health),
+                hold: snapshot::Hold::default(),
                 health,
             }),
         })
@@ -86,6 +90,9 @@ impl AppState {
     pub fn faults(&self) -> &service_kit::faults::Faults {
         &self.inner.faults
     }
+    pub fn hold(&self) -> &snapshot::Hold {
+        &self.inner.hold
+    }
 }
 
 /// The HTTP API.
@@ -104,6 +111,12 @@ pub fn router(state: AppState) -> Router {
             "/events",
             get(api::get_events).fallback(service_kit::error::method_not_allowed),
         )
+        .route(
+            "/_fake/snapshot",
+            get(snapshot::get_snapshot).put(snapshot::put_snapshot),
+        )
+        .route("/_fake/snapshot/summary", get(snapshot::get_summary))
+        .route("/_fake/snapshot/resume", post(snapshot::resume))
         .route(
             "/openapi.json",
             get(openapi::get_openapi).fallback(service_kit::error::method_not_allowed),

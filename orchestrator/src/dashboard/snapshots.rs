@@ -194,8 +194,11 @@ async fn restore_at_start(st: &AppState, name: &str) -> Result<restore::Restored
     let p = paths(st);
     let toml = crate::config::hippodrome_toml::HippodromeToml::load(&p.project_root)
         .map_err(|e| e.to_string())?;
-    let stack = Stack::of(&st.sup, p.hippodrome_dir, Some(st.info.seed))
+    let mut stack = Stack::of(&st.sup, p.hippodrome_dir, Some(st.info.seed))
         .with_hooks(p.project_root, toml.snapshot.hooks);
+    // Layer 1 has not started: the router follows moto's restored streams from their start,
+    // delivering them as it does a seed's writes after a plain `up`.
+    stack.router = None;
     let _one = BUSY.lock().await;
     let loaded = store::load(&paths(st).hippodrome_dir, name).map_err(|e| format!("{e:#}"))?;
     let done = restore::restore(&stack, name, loaded)

@@ -50,6 +50,21 @@ pub async fn restore(http: &reqwest::Client, base: &str, doc: &[u8]) -> anyhow::
     Ok(v.get("summary").cloned().unwrap_or(v))
 }
 
+/// The webhook router's end of a restore: deliver on, past what the streams hold now.
+pub async fn resume(http: &reqwest::Client, base: &str) -> anyhow::Result<()> {
+    let url = format!("{base}/_fake/snapshot/resume");
+    let res = http
+        .post(&url)
+        .timeout(Duration::from_secs(10))
+        .send()
+        .await
+        .with_context(|| format!("{url} did not answer"))?;
+    if !res.status().is_success() {
+        bail!("{url} answered {}", res.status());
+    }
+    Ok(())
+}
+
 /// The live counts.
 pub async fn summary(http: &reqwest::Client, base: &str) -> anyhow::Result<Value> {
     let url = format!("{base}/_fake/snapshot/summary");

@@ -58,8 +58,7 @@ impl Stack {
             cell: url("fake_cell"),
             cognito: url("fake_cognito"),
             moto: url("moto"),
-            // The router's pipe positions follow moto's streams; it has no snapshot endpoint yet.
-            router: None,
+            router: url("webhook_router"),
             random_seed,
             hooks: Vec::new(),
             project_root: PathBuf::new(),

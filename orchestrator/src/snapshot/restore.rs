@@ -45,6 +45,9 @@ async fn moto_one(stack: &Stack, recording: Option<&[u8]>) -> Option<anyhow::Res
     Some(r.restore(&rec).await.map(|n| json!({ "replayed": n })))
 }
 
+/// What the router is sent when the snapshot has no part of its own (taken without a router).
+const ROUTER_DOC: &[u8] = br#"{"format": 1, "service": "webhook-router"}"#;
+
 /// Restore snapshot `name`, already loaded and checked whole (`store::load`), in place.
 pub async fn restore(
     stack: &Stack,
@@ -59,12 +62,20 @@ pub async fn restore(
         ),
         None => None,
     };
-    let (cell, cognito, moto, router) = tokio::join!(
+    // The router holds its pipe while moto replays (the replayed writes were delivered before
+    // the snapshot was taken), then counts what the streams hold as delivered.
+    let router_doc = loaded.part(ROUTER).unwrap_or(ROUTER_DOC);
+    let router = one(stack, &stack.router, Some(router_doc)).await;
+    let (cell, cognito, moto) = tokio::join!(
         one(stack, &stack.cell, loaded.part(CELL)),
         one(stack, &stack.cognito, loaded.part(COGNITO)),
         moto_one(stack, loaded.part(MOTO)),
-        one(stack, &stack.router, loaded.part(ROUTER)),
     );
+    if let Some(base) = &stack.router
+        && let Err(e) = fakes::resume(&stack.http, base).await
+    {
+        tracing::warn!(error = %format!("{e:#}"), "the webhook router did not resume; it does by itself within 2 minutes");
+    }
     let mut parts = BTreeMap::new();
     let mut failed = Vec::new();
     for (part, outcome) in [

@@ -243,6 +243,14 @@ async fn handle_record(
         state.pipe().update(&t.table, |s| s.duplicates_skipped += 1);
         return;
     }
+    // A snapshot restore replays moto's writes into new streams; they were delivered already.
+    if state.hold().predates_restore(record).await {
+        if !seq.is_empty() {
+            cursors.mark(arn, shard_id, &seq);
+        }
+        state.pipe().update(&t.table, |s| s.duplicates_skipped += 1);
+        return;
+    }
     let event = to_event(record, arn, &t.detail_name, &t.region);
     let lag_ms = record
         .dynamodb()
