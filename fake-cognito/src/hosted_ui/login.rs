@@ -95,16 +95,9 @@ pub async fn submit(
     site: Site,
     form: Result<Form<HashMap<String, String>>, FormRejection>,
 ) -> Response {
-    let Ok(Form(f)) = form else {
-        return page::error(
-            StatusCode::BAD_REQUEST,
-            "invalid_request",
-            "The form could not be read.",
-        );
-    };
-    let req = match request::parse(&app, &site, &f) {
-        Ok(r) => r,
-        Err(refusal) => return refusal.into_response(),
+    let (req, f) = match request::parse_form(&app, &site, form) {
+        Ok(parsed) => parsed,
+        Err(res) => return res,
     };
     if f.contains_key("challenge") {
         answer(&app, &site, &req, &f).await

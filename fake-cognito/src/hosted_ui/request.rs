@@ -6,6 +6,8 @@
 
 use std::collections::HashMap;
 
+use axum::Form;
+use axum::extract::rejection::FormRejection;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
@@ -152,6 +154,25 @@ fn provider(
         ));
     }
     Ok(Some(name))
+}
+
+/// A page's form POST: its fields, and the authorize request they carry, checked again.
+pub fn parse_form(
+    app: &AppState,
+    site: &Site,
+    form: Result<Form<HashMap<String, String>>, FormRejection>,
+) -> Result<(AuthorizeRequest, HashMap<String, String>), Response> {
+    let Ok(Form(f)) = form else {
+        return Err(page::error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "The form could not be read.",
+        ));
+    };
+    match parse(app, site, &f) {
+        Ok(req) => Ok((req, f)),
+        Err(refusal) => Err(refusal.into_response()),
+    }
 }
 
 /// Check an authorize request. `site` limits the client to the domain's pool.
