@@ -95,22 +95,22 @@ pub fn summary(store: &Store) -> Value {
     })
 }
 
-fn parse(body: &[u8]) -> Result<Store, Response> {
-    let bad = |msg: String| json_error(StatusCode::BAD_REQUEST, "invalid_snapshot", msg);
+/// The store of a snapshot document, or why it is not one this build loads.
+fn parse(body: &[u8]) -> Result<Store, String> {
     let doc: SnapshotDoc = serde_json::from_slice(body)
-        .map_err(|e| bad(format!("not a fake-cognito snapshot document: {e}")))?;
+        .map_err(|e| format!("not a fake-cognito snapshot document: {e}"))?;
     if doc.service != crate::SERVICE {
-        return Err(bad(format!(
+        return Err(format!(
             "this snapshot belongs to {}, not {}",
             doc.service,
             crate::SERVICE
-        )));
+        ));
     }
     if doc.format != FORMAT {
-        return Err(bad(format!(
+        return Err(format!(
             "snapshot format {} cannot be loaded by this fake-cognito (it reads format {FORMAT})",
             doc.format
-        )));
+        ));
     }
     Ok(doc.store)
 }
@@ -119,7 +119,7 @@ fn parse(body: &[u8]) -> Result<Store, Response> {
 pub async fn put_snapshot(State(app): State<AppState>, body: Bytes) -> Response {
     let store = match parse(&body) {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(why) => return json_error(StatusCode::BAD_REQUEST, "invalid_snapshot", why),
     };
     let _permit = app.restore_gate.restore().await;
     // A background compaction still running would write the old store over the new one.

@@ -23,6 +23,9 @@ use super::extract::ApiPath;
 use crate::config::Paths;
 use crate::snapshot::{Stack, diff, format, restore, save, store};
 
+/// An error answer, boxed: the `Ok` sides are small.
+type Fail = Box<Response>;
+
 /// One snapshot operation at a time: a save during a restore would capture a mix.
 static BUSY: LazyLock<tokio::sync::Mutex<()>> = LazyLock::new(|| tokio::sync::Mutex::new(()));
 
@@ -40,10 +43,16 @@ fn paths(st: &AppState) -> Paths {
 
 /// The running stack as the snapshot code sees it, with the `[[snapshot.hooks]]` of the
 /// project's `hippodrome.toml` as it is now.
-fn stack(st: &AppState) -> Result<Stack, Response> {
+fn stack(st: &AppState) -> Result<Stack, Fail> {
     let p = paths(st);
-    let toml = crate::config::hippodrome_toml::HippodromeToml::load(&p.project_root)
-        .map_err(|e| json_error(StatusCode::CONFLICT, "invalid_config", format!("{e}")))?;
+    let toml =
+        crate::config::hippodrome_toml::HippodromeToml::load(&p.project_root).map_err(|e| {
+            Box::new(json_error(
+                StatusCode::CONFLICT,
+                "invalid_config",
+                format!("{e}"),
+            ))
+        })?;
     Ok(Stack::of(&st.sup, p.hippodrome_dir, Some(st.info.seed))
         .with_hooks(p.project_root, toml.snapshot.hooks))
 }
@@ -53,17 +62,22 @@ fn bad_name(e: anyhow::Error) -> Response {
 }
 
 /// Load `name` checked whole: 400 / 404 / 409 as the module doc says.
-fn load(st: &AppState, name: &str) -> Result<format::Loaded, Response> {
-    let dir = store::dir_of(&paths(st).hippodrome_dir, name).map_err(bad_name)?;
+fn load(st: &AppState, name: &str) -> Result<format::Loaded, Fail> {
+    let dir = store::dir_of(&paths(st).hippodrome_dir, name).map_err(|e| Box::new(bad_name(e)))?;
     if !dir.is_dir() {
-        return Err(json_error(
+        return Err(Box::new(json_error(
             StatusCode::NOT_FOUND,
             "snapshot_not_found",
             format!("no snapshot named {name:?}"),
-        ));
+        )));
     }
-    format::load(&dir)
-        .map_err(|e| json_error(StatusCode::CONFLICT, "snapshot_unusable", format!("{e:#}")))
+    format::load(&dir).map_err(|e| {
+        Box::new(json_error(
+            StatusCode::CONFLICT,
+            "snapshot_unusable",
+            format!("{e:#}"),
+        ))
+    })
 }
 
 fn failed(e: anyhow::Error) -> Response {
@@ -90,7 +104,7 @@ async fn save_one(State(st): State<AppState>, body: Bytes) -> Response {
     }
     let stack = match stack(&st) {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let manifest = st.manifest.lock().clone();
     let _one = BUSY.lock().await;
@@ -103,12 +117,12 @@ async fn save_one(State(st): State<AppState>, body: Bytes) -> Response {
 async fn restore_one(State(st): State<AppState>, ApiPath(name): ApiPath<String>) -> Response {
     let stack = match stack(&st) {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let _one = BUSY.lock().await;
     let loaded = match load(&st, &name) {
         Ok(l) => l,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     match restore::restore(&stack, &name, loaded).await {
         Ok(done) => {
@@ -149,27 +163,27 @@ async fn delete_one(State(st): State<AppState>, ApiPath(name): ApiPath<String>) 
 }
 
 /// 400 for a bad name, 404 when there is no such snapshot (damaged ones can still be deleted).
-fn load_dir(st: &AppState, name: &str) -> Result<(), Response> {
-    let dir = store::dir_of(&paths(st).hippodrome_dir, name).map_err(bad_name)?;
+fn load_dir(st: &AppState, name: &str) -> Result<(), Fail> {
+    let dir = store::dir_of(&paths(st).hippodrome_dir, name).map_err(|e| Box::new(bad_name(e)))?;
     if dir.is_dir() {
         Ok(())
     } else {
-        Err(json_error(
+        Err(Box::new(json_error(
             StatusCode::NOT_FOUND,
             "snapshot_not_found",
             format!("no snapshot named {name:?}"),
-        ))
+        )))
     }
 }
 
 async fn diff_one(State(st): State<AppState>, ApiPath(name): ApiPath<String>) -> Response {
     let stack = match stack(&st) {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let loaded = match load(&st, &name) {
         Ok(l) => l,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     match diff::diff(&stack, &name, &loaded).await {
         Ok(d) => Json(json!({ "name": name, "services": d })).into_response(),
