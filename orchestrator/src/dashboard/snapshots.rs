@@ -153,7 +153,7 @@ fn install_manifest(st: &AppState, m: &seed::Manifest) {
 
 async fn delete_one(State(st): State<AppState>, ApiPath(name): ApiPath<String>) -> Response {
     if let Err(r) = load_dir(&st, &name) {
-        return r;
+        return *r;
     }
     let _one = BUSY.lock().await;
     match store::delete(&paths(&st).hippodrome_dir, &name) {
