@@ -115,6 +115,7 @@ async fn approximate_search_is_consistent_with_writes_and_deletes() {
         "fresh"
     );
     // Deleted: never comes back, by either path, whatever efSearch.
+    let d3_title = doc(3)["title"].as_str().unwrap_or_default().to_string();
     let (s, v) = post(
         &format!("{url}/indexes/ann/documents/delete-batch"),
         None,
@@ -127,10 +128,7 @@ async fn approximate_search_is_consistent_with_writes_and_deletes() {
         json!({"efSearch": 1000}),
         json!({"approximate": false}),
     ] {
-        for q in [
-            "walrus yodel",
-            &doc(3)["title"].as_str().unwrap().to_string(),
-        ] {
+        for q in ["walrus yodel", d3_title.as_str()] {
             let hits = search(&url, q, extra.clone()).await;
             assert!(
                 !ids(&hits).iter().any(|i| *i == "fresh" || *i == "d3"),
