@@ -329,7 +329,7 @@ pub struct SnapshotListArgs {
 #[derive(Subcommand, Debug)]
 pub enum FaultCommand {
     /// Add a rule to the service that owns `--service` (see README.md "Fault injection").
-    Add(FaultAddArgs),
+    Add(Box<FaultAddArgs>),
     /// List every service's rules with their hit counters.
     List(FaultListArgs),
     /// Remove rules: all of them, one service's, or one rule (`--service S --id ID`).

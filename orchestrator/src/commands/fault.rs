@@ -13,7 +13,7 @@ use crate::stack_client::{self, Located};
 
 pub async fn run(root: Option<&Path>, cmd: FaultCommand) -> anyhow::Result<ExitCode> {
     match cmd {
-        FaultCommand::Add(a) => add(root, a).await,
+        FaultCommand::Add(a) => add(root, *a).await,
         FaultCommand::List(a) => list(root, a).await,
         FaultCommand::Clear(a) => clear(root, a).await,
     }
