@@ -132,7 +132,7 @@ pub async fn submit(
 ) -> Response {
     let (req, f) = match request::parse_form(&app, &site, form) {
         Ok(parsed) => parsed,
-        Err(res) => return res,
+        Err(res) => return *res,
     };
     let provider = f.get("provider").cloned().unwrap_or_default();
     let Some(idp) = enabled(&req, &provider) else {

@@ -97,7 +97,7 @@ pub async fn submit(
 ) -> Response {
     let (req, f) = match request::parse_form(&app, &site, form) {
         Ok(parsed) => parsed,
-        Err(res) => return res,
+        Err(res) => return *res,
     };
     if f.contains_key("challenge") {
         answer(&app, &site, &req, &f).await

@@ -161,17 +161,17 @@ pub fn parse_form(
     app: &AppState,
     site: &Site,
     form: Result<Form<HashMap<String, String>>, FormRejection>,
-) -> Result<(AuthorizeRequest, HashMap<String, String>), Response> {
+) -> Result<(AuthorizeRequest, HashMap<String, String>), Box<Response>> {
     let Ok(Form(f)) = form else {
-        return Err(page::error(
+        return Err(Box::new(page::error(
             StatusCode::BAD_REQUEST,
             "invalid_request",
             "The form could not be read.",
-        ));
+        )));
     };
     match parse(app, site, &f) {
         Ok(req) => Ok((req, f)),
-        Err(refusal) => Err(refusal.into_response()),
+        Err(refusal) => Err(Box::new(refusal.into_response())),
     }
 }
 
