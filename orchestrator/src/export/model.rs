@@ -357,6 +357,10 @@ fn unit(
         memory: memory(&s.name),
     };
     if s.name == "moto" {
+        // Snapshots are a local-stack feature: a cluster's moto records nothing (its recording
+        // path would be a host path, and the file would grow without bound).
+        u.env.remove("MOTO_ENABLE_RECORDING");
+        u.env.remove("MOTO_RECORDER_FILEPATH");
         u.image = format!("motoserver/moto:{}", crate::moto::VERSION);
         let port = s.port.map(|p| p.to_string()).unwrap_or_default();
         u.command = Some(vec![
@@ -388,7 +392,18 @@ fn unit(
 /// moved from the host's state directory to the volume.
 fn builtin_command(argv: &[String], state_dir: &str, u: &mut Unit) -> Vec<String> {
     let mut out = Vec::with_capacity(argv.len() + 2);
+    let mut skip_value = false;
     for (i, a) in argv.iter().enumerate() {
+        // Persisted fault rules are for a local stack; in a cluster rules come and go through
+        // `/_fake/faults`, and a state volume only for them would turn a stateless service
+        // into a StatefulSet.
+        if std::mem::take(&mut skip_value) {
+            continue;
+        }
+        if a == "--faults-file" {
+            skip_value = true;
+            continue;
+        }
         if let Some(file) = a.strip_prefix(state_dir) {
             out.push(format!("{DATA_DIR}/{}", file.trim_start_matches('/')));
             u.volume = Some(format!("{}-data", u.host));
