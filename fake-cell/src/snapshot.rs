@@ -127,23 +127,37 @@ fn build(snap: Snapshot) -> Parts {
     for k in snap.keys {
         dir.put_key(k);
     }
-    let mut indexes = HashMap::new();
-    for i in snap.indexes {
-        let Some(meta) = i.meta else { continue };
-        let index = Index::new(meta);
-        let mut data = IndexData::default();
-        for d in i.docs {
-            data.put(store::prepare(d, &index.settings));
-        }
-        *index.data.write() = data;
-        indexes.insert(index.name.clone(), Arc::new(index));
-    }
+    // Preparing documents (tokens, embeddings) is the slow part: one thread per index.
+    let built: Vec<Index> = std::thread::scope(|scope| {
+        let workers: Vec<_> = snap
+            .indexes
+            .into_iter()
+            .filter_map(|i| Some((i.meta?, i.docs)))
+            .map(|(meta, docs)| scope.spawn(move || prepared(meta, docs)))
+            .collect();
+        workers.into_iter().filter_map(|w| w.join().ok()).collect()
+    });
+    let indexes = built
+        .into_iter()
+        .map(|index| (index.name.clone(), Arc::new(index)))
+        .collect();
     Parts {
         dir,
         indexes,
         aliases: snap.aliases,
         jobs: snap.jobs.into_iter().collect(),
     }
+}
+
+/// One index with its documents prepared.
+fn prepared(meta: crate::state::IndexMeta, docs: Vec<store::DocRecord>) -> Index {
+    let index = Index::new(meta);
+    let mut data = IndexData::default();
+    for d in docs {
+        data.put(store::prepare(d, &index.settings));
+    }
+    *index.data.write() = data;
+    index
 }
 
 /// Put `parts` in place and return what was there.
