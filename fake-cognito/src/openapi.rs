@@ -31,6 +31,7 @@ pub async fn spec() -> Json<Value> {
             "/logout": {"get": {"summary": "clear the hosted-UI session: client_id + logout_uri, or client_id + redirect_uri + response_type",
                 "responses": {"302": {"description": "to logout_uri or /login"}, "400": {"description": "HTML error page"}}}},
             "/fake-idp/{provider}": {"get": {"summary": "local stand-in sign-in page for a federated identity provider (HTML)",
+                "parameters": [{"name": "provider", "in": "path", "required": true, "schema": {"type": "string"}}],
                 "responses": {"200": {"description": "page"}}}},
             "/oauth2/idpresponse": {"post": {"summary": "the stand-in's answer: creates/updates <Provider>_<id> (EXTERNAL_PROVIDER)",
                 "requestBody": {"content": {"application/x-www-form-urlencoded": {}}},
