@@ -7,12 +7,15 @@ use std::time::Duration;
 use anyhow::{Context as _, bail};
 use serde_json::Value;
 
-/// The service's whole state, as bytes to store unchanged.
-pub async fn fetch(http: &reqwest::Client, base: &str) -> anyhow::Result<Vec<u8>> {
-    let url = format!("{base}/_fake/snapshot");
-    let res = http
-        .get(&url)
-        .timeout(Duration::from_secs(120))
+/// Send `req` to `url` with `timeout`; the body of a 2xx answer, else the status and body as
+/// the error.
+async fn send(
+    req: reqwest::RequestBuilder,
+    url: &str,
+    timeout: Duration,
+) -> anyhow::Result<bytes::Bytes> {
+    let res = req
+        .timeout(timeout)
         .send()
         .await
         .with_context(|| format!("{url} did not answer"))?;
@@ -27,57 +30,44 @@ pub async fn fetch(http: &reqwest::Client, base: &str) -> anyhow::Result<Vec<u8>
             String::from_utf8_lossy(&body)
         );
     }
+    Ok(body)
+}
+
+fn json(url: &str, body: &[u8]) -> anyhow::Result<Value> {
+    serde_json::from_slice(body)
+        .with_context(|| format!("{url} answered {}", String::from_utf8_lossy(body)))
+}
+
+/// The service's whole state, as bytes to store unchanged.
+pub async fn fetch(http: &reqwest::Client, base: &str) -> anyhow::Result<Vec<u8>> {
+    let url = format!("{base}/_fake/snapshot");
+    let body = send(http.get(&url), &url, Duration::from_secs(120)).await?;
     Ok(body.to_vec())
 }
 
 /// Restore `doc` in place; the service's counts afterwards.
 pub async fn restore(http: &reqwest::Client, base: &str, doc: &[u8]) -> anyhow::Result<Value> {
     let url = format!("{base}/_fake/snapshot");
-    let res = http
+    let req = http
         .put(&url)
         .header("content-type", "application/json")
-        .body(doc.to_vec())
-        .timeout(Duration::from_secs(300))
-        .send()
-        .await
-        .with_context(|| format!("{url} did not answer"))?;
-    let status = res.status();
-    let text = res.text().await.unwrap_or_default();
-    if !status.is_success() {
-        bail!("{url} answered {status}: {text}");
-    }
-    let v: Value = serde_json::from_str(&text).with_context(|| format!("{url} answered {text}"))?;
+        .body(doc.to_vec());
+    let v = json(&url, &send(req, &url, Duration::from_secs(300)).await?)?;
     Ok(v.get("summary").cloned().unwrap_or(v))
 }
 
 /// The webhook router's end of a restore: deliver on, past what the streams hold now.
 pub async fn resume(http: &reqwest::Client, base: &str) -> anyhow::Result<()> {
     let url = format!("{base}/_fake/snapshot/resume");
-    let res = http
-        .post(&url)
-        .timeout(Duration::from_secs(10))
-        .send()
-        .await
-        .with_context(|| format!("{url} did not answer"))?;
-    if !res.status().is_success() {
-        bail!("{url} answered {}", res.status());
-    }
+    send(http.post(&url), &url, Duration::from_secs(10)).await?;
     Ok(())
 }
 
 /// The live counts.
 pub async fn summary(http: &reqwest::Client, base: &str) -> anyhow::Result<Value> {
     let url = format!("{base}/_fake/snapshot/summary");
-    let res = http
-        .get(&url)
-        .timeout(Duration::from_secs(30))
-        .send()
-        .await
-        .with_context(|| format!("{url} did not answer"))?;
-    let status = res.status();
-    let text = res.text().await.unwrap_or_default();
-    if !status.is_success() {
-        bail!("{url} answered {status}: {text}");
-    }
-    serde_json::from_str(&text).with_context(|| format!("{url} answered {text}"))
+    json(
+        &url,
+        &send(http.get(&url), &url, Duration::from_secs(30)).await?,
+    )
 }
