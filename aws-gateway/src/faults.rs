@@ -75,7 +75,8 @@ pub async fn internal_invoke(state: &AppState, target: &LambdaTarget) -> Option<
     }
 }
 
-struct Gateway;
+/// The gateway's view of a call (also renders the restore gate's refusals).
+pub(crate) struct Gateway;
 
 /// Members naming the resource of a JSON or query call, most specific first.
 const RESOURCE_MEMBERS: &[&str] = &[

@@ -17,6 +17,7 @@
 //! - [`faults`]: how fault rules name AWS calls (service, operation, resource) and each
 //!   protocol's error shape for injected ones;
 //! - [`moto`]: the SDK clients the gateway itself uses against moto;
+//! - [`restore_gate`]: holds every call back while a snapshot restore replays moto;
 //! - [`error`]: the crate's error enum, answered in AWS's shape.
 
 pub mod async_invoke;
@@ -30,6 +31,7 @@ pub mod invoke_api;
 pub mod moto;
 pub mod proxy;
 pub mod recent;
+pub mod restore_gate;
 
 use std::ffi::OsString;
 use std::future::Future;
@@ -72,6 +74,7 @@ struct Inner {
     health: HealthState,
     shutdown: Shutdown,
     faults: service_kit::faults::Faults,
+    restore_gate: restore_gate::Gate,
 }
 
 impl AppState {
@@ -96,6 +99,7 @@ impl AppState {
                 esm: esm::EsmState::default(),
                 recent: recent::Recent::new(config.invocations_kept),
                 faults: faults::registry(&config, &health),
+                restore_gate: restore_gate::Gate::default(),
                 health,
                 shutdown,
                 config,
@@ -139,6 +143,9 @@ impl AppState {
     pub fn faults(&self) -> &service_kit::faults::Faults {
         &self.inner.faults
     }
+    pub fn restore_gate(&self) -> &restore_gate::Gate {
+        &self.inner.restore_gate
+    }
 }
 
 /// The HTTP API: the routes the gateway owns, and everything else to moto.
@@ -160,7 +167,12 @@ pub fn router(state: AppState) -> Router {
             any(dead_letter::configuration),
         )
         .route("/_gateway/lambdas", get(get_lambdas))
+        .route(restore_gate::PATH, any(restore_gate::api))
         .fallback(forward)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            restore_gate::layer,
+        ))
         .with_state(state.clone())
         .merge(service_kit::health_router(health));
     let router = faults::apply(router, &state);

@@ -6,6 +6,7 @@ mod dead_letter;
 mod event;
 mod invoke;
 mod proxy;
+mod restore_gate;
 mod sfn;
 mod sqs;
 mod support;

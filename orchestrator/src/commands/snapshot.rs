@@ -155,14 +155,18 @@ fn print_summary(v: &Value) {
     }
 }
 
-/// `{"indexes": 5, "documents": 10000, "per_index": {...}}` → `indexes 5, documents 10000`.
+/// `{"indexes": 5, "documents": 10000, "per_index": {...}}` → `indexes 5, documents 10000`;
+/// a true flag by its name (`unchanged`).
 fn compact(counts: &Value) -> String {
     counts
         .as_object()
         .map(|o| {
             o.iter()
-                .filter(|(_, v)| v.is_u64())
-                .map(|(k, v)| format!("{k} {v}"))
+                .filter_map(|(k, v)| match v {
+                    Value::Bool(true) => Some(k.clone()),
+                    v if v.is_u64() => Some(format!("{k} {v}")),
+                    _ => None,
+                })
                 .collect::<Vec<_>>()
                 .join(", ")
         })

@@ -35,8 +35,10 @@ pub struct Stack {
     pub hippodrome_dir: PathBuf,
     pub cell: Option<String>,
     pub cognito: Option<String>,
-    /// moto itself (behind the gateway): the recorder replays to the host it is called on.
+    /// moto itself (behind the gateway): the restore replays straight into it.
     pub moto: Option<String>,
+    /// The AWS gateway in front of moto, whose gate a restore closes.
+    pub gateway: Option<String>,
     pub router: Option<String>,
     pub random_seed: Option<u64>,
     pub hooks: Vec<hooks::SnapshotHook>,
@@ -58,6 +60,7 @@ impl Stack {
             cell: url("fake_cell"),
             cognito: url("fake_cognito"),
             moto: url("moto"),
+            gateway: url("aws_gateway"),
             router: url("webhook_router"),
             random_seed,
             hooks: Vec::new(),

@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use anyhow::{Context as _, bail};
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::{CELL, COGNITO, MOTO, ROUTER, SEED, Stack, fakes, format, hooks, moto};
 
@@ -25,6 +25,16 @@ pub struct Restored {
     pub ms: u64,
 }
 
+/// A part's answer with the milliseconds it took (`"ms"`), which the bench reports per part.
+async fn timed(work: impl Future<Output = anyhow::Result<Value>>) -> anyhow::Result<Value> {
+    let started = Instant::now();
+    let mut v = work.await?;
+    if let Some(o) = v.as_object_mut() {
+        o.insert("ms".into(), (started.elapsed().as_millis() as u64).into());
+    }
+    Ok(v)
+}
+
 async fn one(
     stack: &Stack,
     base: &Option<String>,
@@ -33,7 +43,7 @@ async fn one(
     let (Some(base), Some(doc)) = (base, doc) else {
         return None;
     };
-    Some(fakes::restore(&stack.http, base, doc).await)
+    Some(timed(fakes::restore(&stack.http, base, doc)).await)
 }
 
 async fn moto_one(stack: &Stack, recording: Option<&[u8]>) -> Option<anyhow::Result<Value>> {
@@ -42,7 +52,7 @@ async fn moto_one(stack: &Stack, recording: Option<&[u8]>) -> Option<anyhow::Res
     };
     let rec = String::from_utf8_lossy(rec);
     let r = moto::Recorder::new(base, stack.http.clone());
-    Some(r.restore(&rec).await.map(|n| json!({ "replayed": n })))
+    Some(timed(r.restore(&rec, stack.gateway.as_deref())).await)
 }
 
 /// What the router is sent when the snapshot has no part of its own (taken without a router).
