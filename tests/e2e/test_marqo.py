@@ -378,6 +378,69 @@ def test_recommend_and_embed_parameters(client_factory):
         client_factory().delete_index(name)
 
 
+def test_interpolation_and_cutoff_through_the_client(client_factory):
+    """Issue 19: `interpolation_method` combines context vectors as Marqo's vector_interpolation.py
+    does, recommend interpolates document vectors, and `overrideSortCandidatesWithRelevantCandidates`
+    trims the fused hits before `sort_by`. Expected scores are Vespa's prenormalized-angular
+    closeness 1 / (1 + (1 - q.d)) for q from context [e0 weight 1, e1 weight 3]:
+    lerp (0.25, 0.75) -> 0.8; nlerp (0.3162, 0.9487) -> 0.9511897; slerp (sin pi/8, sin 3pi/8)
+    -> 0.9292648."""
+    mq = client_factory()
+    name = unique_name("interp")
+    mq.create_index(name, model="hf/e5-small-v2")
+    try:
+        index = client_factory().index(name)
+        res = index.add_documents([
+            {"_id": "a", "vec": {"content": "first", "vector": _unit(0)}},
+            {"_id": "b", "vec": {"content": "second", "vector": _unit(1)}},
+        ], tensor_fields=["vec"], mappings={"vec": {"type": "custom_vector"}})
+        assert res["errors"] is False, res
+        ctx = {"tensor": [{"vector": _unit(0), "weight": 1}, {"vector": _unit(1), "weight": 3}]}
+        for method, want in (("lerp", 0.8), ("nlerp", 0.9511897), (None, 0.9511897), ("slerp", 0.9292648)):
+            hits = index.search(context=ctx, interpolation_method=method, approximate=False)["hits"]
+            assert hits[0]["_id"] == "b" and abs(hits[0]["_score"] - want) < 1e-5, (method, hits)
+        res = index.recommend({"a": 1.0, "b": 3.0}, exclude_input_documents=False)
+        assert abs(res["hits"][0]["_score"] - 0.9292648) < 1e-5, res
+        e = _rejected(lambda: index.search({"first": 1.0, "second": -1.0}))
+        assert (e.status_code, e.code) == (400, "invalid_argument")
+        assert e.message["message"] == (
+            "Sum of weights is zero. LERP cannot interpolate vectors with zero sum of weights")
+        e = _rejected(lambda: index.search({"first": 1.0, "second": -1.0}, interpolation_method="slerp"))
+        assert e.message["message"] == (
+            "Sum of weights 1.0 and -1.0 is zero. SLERP cannot interpolate vectors with a sum weight of zero")
+        e = _rejected(lambda: index.recommend({"a": 0.0}))
+        assert e.message["message"] == "No documents with non-zero weight provided"
+    finally:
+        client_factory().delete_index(name)
+    # relevance cutoff: the lexical probe finds a and b relevant; each leg retrieves 2 hits
+    # (lexical a, b; tensor c, d); sort_by sorts all four unless the override trims to the 2 relevant.
+    name = unique_name("override")
+    mq.create_index(name, model="hf/e5-small-v2")
+    try:
+        index = client_factory().index(name)
+        assert index.add_documents([
+            {"_id": "a", "t": "alpha beta gamma", "u": "zzz one", "price": 40},
+            {"_id": "b", "t": "alpha beta gamma", "u": "zzz two", "price": 30},
+            {"_id": "c", "t": "alpha words", "u": "alpha beta gamma", "price": 10},
+            {"_id": "d", "t": "alpha other", "u": "alpha beta gamma delta", "price": 20},
+            {"_id": "e", "t": "alpha more", "u": "unrelated", "price": 5},
+        ], tensor_fields=["u"])["errors"] is False
+
+        def ranked(override):
+            return [h["_id"] for h in index.search(
+                "alpha beta gamma", search_method="HYBRID",
+                hybrid_parameters={"alpha": 0.4, "searchableAttributesLexical": ["t"],
+                                   "searchableAttributesTensor": ["u"]},
+                relevance_cutoff={"method": "gap_detection",
+                                  "overrideSortCandidatesWithRelevantCandidates": override},
+                sort_by={"fields": [{"fieldName": "price", "order": "asc"}]})["hits"]]
+
+        assert ranked(False) == ["c", "d", "b", "a"]
+        assert ranked(True) == ["b", "a"]
+    finally:
+        client_factory().delete_index(name)
+
+
 SHIRTS = [
     {"_id": f"s{i}", "title": f"shirt number {i}", "color": c, "group": f"g{i // 3}",
      "tags": [f"c:{c}", "all"], **({"price": 10.0 * i + 1.5} if i != 9 else {})}

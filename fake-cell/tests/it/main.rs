@@ -8,6 +8,7 @@ mod auth;
 mod filter_props;
 mod in_process;
 mod lifecycle;
+mod ranking_fidelity;
 mod search_params;
 mod settings_model;
 mod strict;

@@ -23,6 +23,9 @@ pub struct Cutoff {
     pub probe_depth: usize,
     /// Facets and `totalHits` count only the relevant candidates.
     pub affect_facets: bool,
+    /// `overrideSortCandidatesWithRelevantCandidates`: with `sortBy`, only the relevant
+    /// candidates (at least `minSortCandidates`) are sorted.
+    pub override_sort: bool,
 }
 
 impl Cutoff {
@@ -47,6 +50,10 @@ impl Cutoff {
                 .and_then(as_int)
                 .map_or(1000, |n| n.max(1) as usize),
             affect_facets: o.get("affectFacets").and_then(as_bool).unwrap_or(false),
+            override_sort: o
+                .get("overrideSortCandidatesWithRelevantCandidates")
+                .and_then(as_bool)
+                .unwrap_or(false),
         })
     }
 }

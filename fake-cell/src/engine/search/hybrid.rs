@@ -149,7 +149,7 @@ impl Params {
     }
 }
 
-/// Fuse or re-rank; returns the top `need` candidates, sorted.
+/// Fuse or re-rank `need` candidates per leg; returns them sorted (RRF: the union of both).
 pub fn run(
     p: &Params,
     need: usize,
@@ -205,7 +205,6 @@ pub fn run(
             } else {
                 Vec::new()
             };
-            let cut = lex.len().max(ten.len());
             let mut fused: HashMap<u32, Cand> = HashMap::new();
             for (rank, c) in ten.into_iter().enumerate() {
                 let s = p.alpha / (p.rrf_k + rank as f32 + 1.0);
@@ -225,7 +224,9 @@ pub fn run(
                         ..c
                     });
             }
-            top_k(fused.into_values().collect(), cut.min(need))
+            // The whole union, as HybridSearcher.rrf returns it (up to 2 × `need`).
+            let all = fused.len();
+            top_k(fused.into_values().collect(), all)
         }
     }
 }

@@ -16,6 +16,7 @@ pub mod filter;
 pub mod hybrid;
 pub mod impacts;
 pub mod index_data;
+pub mod interpolate;
 pub mod lexical;
 pub mod model;
 pub mod modifiers;
@@ -114,7 +115,7 @@ pub fn execute_full(
                 Some(v) => v,
                 None => {
                     let q = pipeline::tensor_query(&req.q, &req.post, s);
-                    tensor::query_vector(&q, &req.context, s)?
+                    interpolate::query_vector(&q, &req.context, req.post.interpolation, s)?
                 }
             };
             let v = run.tensor(fields.as_ref(), req.modifiers.as_ref(), &qv, Some(run.need));
@@ -216,11 +217,18 @@ impl Run<'_> {
         keep: Option<usize>,
     ) -> Vec<Cand> {
         let q = &self.req.q;
-        let text = q.as_str().map(str::to_string).unwrap_or_else(|| {
-            q.as_object()
-                .map(|m| m.keys().cloned().collect::<Vec<_>>().join(" "))
-                .unwrap_or_default()
-        });
+        let legs_text = self
+            .req
+            .legs
+            .as_ref()
+            .map(|l| l.lexical.clone().unwrap_or_default());
+        let text = legs_text
+            .or_else(|| q.as_str().map(str::to_string))
+            .unwrap_or_else(|| {
+                q.as_object()
+                    .map(|m| m.keys().cloned().collect::<Vec<_>>().join(" "))
+                    .unwrap_or_default()
+            });
         let lq = lexical::parse_query(&text);
         let mut out = Collector::new(keep);
         // Without modifiers the final score is the BM25 score, so the heap's floor prunes early.

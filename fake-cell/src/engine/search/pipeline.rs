@@ -5,16 +5,20 @@
 //! over every matched document. `efSearch`/`approximate`/`approximateThreshold` are kept in
 //! [`Ann`] and handed to the HNSW walk (`tensor::knn`).
 
+use std::collections::HashSet;
+
 use serde_json::{Map, Value};
 
 use super::collapse::{self, Collapse};
 use super::cutoff::{self, Cutoff};
 use super::facets::{self, Facets};
 use super::filter::Filter;
+use super::hybrid::Side;
+use super::interpolate::Interp;
 use super::recency::Recency;
 use super::sort::{self, SortBy};
-use super::topk::{Cand, better};
-use super::{Run, hybrid, lexical, tensor};
+use super::topk::{Cand, better, top_k};
+use super::{Run, hybrid, interpolate, lexical, tensor};
 use crate::engine::embed;
 use crate::engine::model::{as_bool, as_float, as_int};
 use crate::engine::settings::Settings;
@@ -36,9 +40,13 @@ pub struct Post {
     pub cutoff: Option<Cutoff>,
     pub recency: Option<Recency>,
     pub collapse: Option<Collapse>,
-    pub track_total_hits: bool,
+    /// `trackTotalHits` as given: Marqo answers `totalHits` whenever it is not null (0 for
+    /// `false` without facets, the count when a facet query runs anyway).
+    pub track_total_hits: Option<bool>,
     pub rerank_depth: Option<usize>,
     pub text_query_prefix: Option<String>,
+    /// `interpolationMethod`: how a weighted `q` and `context` vectors are combined.
+    pub interpolation: Option<Interp>,
     pub ann: Ann,
 }
 
@@ -56,13 +64,14 @@ impl Post {
             cutoff: Cutoff::parse(get("relevanceCutoff")),
             recency: Recency::parse(get("recencyParameters")),
             collapse: Collapse::parse(get("collapseFields")),
-            track_total_hits: get("trackTotalHits").and_then(as_bool) == Some(true),
+            track_total_hits: get("trackTotalHits").and_then(as_bool),
             rerank_depth: get("rerankDepth")
                 .and_then(as_int)
                 .map(|n| n.max(0) as usize),
             text_query_prefix: get("textQueryPrefix")
                 .and_then(Value::as_str)
                 .map(str::to_string),
+            interpolation: Interp::parse(get("interpolationMethod")),
             ann: Ann {
                 ef_search: get("efSearch").and_then(as_int).map(|n| n.max(0) as usize),
                 approximate: get("approximate").and_then(as_bool),
@@ -74,7 +83,7 @@ impl Post {
     /// Whether the ranked page alone is the whole answer and is the same on every call.
     pub fn cacheable(&self) -> bool {
         self.facets.is_none()
-            && !self.track_total_hits
+            && self.track_total_hits.is_none()
             && self.recency.as_ref().is_none_or(Recency::has_center)
     }
 }
@@ -125,7 +134,14 @@ impl Run<'_> {
         )?;
         let tfields =
             tensor::tensor_fields(s, p.searchable_tensor.as_ref().or(req.searchable.as_ref()))?;
-        let qv = tensor::query_vector(&tensor_query(&req.q, post, s), &req.context, s)?;
+        // Marqo vectorises only when a leg needs the vector (`hybrid_search.search`).
+        let tq = req.legs.as_ref().map_or(&req.q, |l| &l.tensor);
+        let qv = if p.retrieval == Side::Lexical && p.ranking == Side::Lexical {
+            Vec::new()
+        } else {
+            let q = tensor_query(tq, post, s);
+            interpolate::query_vector(&q, &req.context, post.interpolation, s)?
+        };
         let relevant = post.cutoff.as_ref().map(|c| {
             let probe = self.lexical(&lfields, None, Some(c.probe_depth));
             let scores: Vec<f64> = probe.iter().map(|c| f64::from(c.score)).collect();
@@ -138,51 +154,126 @@ impl Run<'_> {
             (None, Some(_)) => min_sort.unwrap_or(0).max(self.need),
             (None, None) => self.need,
         };
-        let affect = post.cutoff.as_ref().is_some_and(|c| c.affect_facets);
-        let mut retrieve = if affect {
-            n.max(relevant.unwrap_or(0))
-        } else {
-            n
-        };
+        // `affectFacets`: every facet and total-hits query keeps only its best `n` hits
+        // (`injectMaxHitsIntoFacetsGrouping` with the cutoff's new hit count).
+        let facet_cap = post.cutoff.as_ref().filter(|c| c.affect_facets).map(|_| n);
+        let mut retrieve = n;
         if post.collapse.is_some() {
             retrieve = retrieve.max(data.len());
         }
-        let lex = |keep| self.lexical(&lfields, p.modifiers_lexical.as_ref(), keep);
-        let ten = |keep| self.tensor(tfields.as_ref(), p.modifiers_tensor.as_ref(), &qv, keep);
+        let rec = post.recency.as_ref();
+        let now = rec.map_or(0.0, Recency::now);
+        let fused = self.fuse(retrieve, &lfields, tfields.as_ref(), &qv, now);
+        let mut v = match &post.collapse {
+            Some(c) => collapse::apply(fused, data, c),
+            None => fused,
+        };
+        if post.collapse.is_some() {
+            v.truncate(n);
+        }
+        let v = match &post.sort {
+            // `postProcessBySort` replaces `postProcessResults` (no global modifiers or recency):
+            // every fused candidate is sorted, unless `overrideSortCandidatesWithRelevantCandidates`
+            // first trims them to `max(minSortCandidates, relevant)`.
+            Some(sb) => {
+                let trim = post.cutoff.as_ref().is_some_and(|c| c.override_sort);
+                if let Some(r) = relevant.filter(|r| trim && *r < v.len()) {
+                    v.truncate(r.max(min_sort.unwrap_or(0)));
+                }
+                sort::apply(v, data, sb)
+            }
+            // The page is cut at `limit + offset` after the global phase, so with a relevance
+            // cutoff the union of two legs of `relevant` hits each can fill it.
+            None => {
+                let mut v = self.rerank(v, now);
+                v.truncate(self.need);
+                v
+            }
+        };
+        let extras = self.extras(&lfields, tfields.as_ref(), &qv, facet_cap)?;
+        Ok((v, extras))
+    }
+
+    /// Retrieval and fusion (or one leg ranked by the other) of `retrieve` candidates per leg.
+    /// Recency in a leg's rank profile (`applyInRankingPhase` not `only-global`, the leg in
+    /// `applyToSubqueries`) multiplies (or adds to) that leg's scores before they are ranked,
+    /// so it moves the RRF ranks; a leg ranked by the other side gets it on its final score.
+    fn fuse(
+        &self,
+        retrieve: usize,
+        lfields: &[String],
+        tfields: Option<&HashSet<String>>,
+        qv: &embed::SparseVec,
+        now: f64,
+    ) -> Vec<Cand> {
+        let (p, data) = (&self.req.hybrid, self.data);
+        let rec = self.req.post.recency.as_ref();
+        let cross = matches!(
+            (p.retrieval, p.ranking),
+            (Side::Lexical, Side::Tensor) | (Side::Tensor, Side::Lexical)
+        );
+        let leg = |tensor_leg: bool| rec.filter(|r| !cross && r.in_leg(tensor_leg));
+        let lex = |keep: Option<usize>| match leg(false) {
+            Some(r) => {
+                let all = self.lexical(lfields, p.modifiers_lexical.as_ref(), None);
+                self.leg_recency(all, r, now, keep)
+            }
+            None => self.lexical(lfields, p.modifiers_lexical.as_ref(), keep),
+        };
+        let ten = |keep: Option<usize>| {
+            let v = self.tensor(tfields, p.modifiers_tensor.as_ref(), qv, keep);
+            match leg(true) {
+                Some(r) => self.leg_recency(v, r, now, keep),
+                None => v,
+            }
+        };
         let fused = hybrid::run(p, retrieve, lex, ten, |slot| {
             // Rank a lexically retrieved candidate by tensor closeness.
             let doc = data.slot(slot)?;
             data.chunk_ids_of(doc)
                 .filter_map(|cid| data.chunks[cid as usize].as_ref().map(|c| (cid, c)))
-                .filter(|(_, c)| tfields.as_ref().is_none_or(|f| f.contains(&c.field)))
-                .map(|(cid, c)| (tensor::closeness(embed::dot(&qv, &c.vec)), cid))
+                .filter(|(_, c)| tfields.is_none_or(|f| f.contains(&c.field)))
+                .map(|(cid, c)| (tensor::closeness(embed::dot(qv, &c.vec)), cid))
                 .max_by(|a, b| a.0.total_cmp(&b.0))
         });
-        let mut v = match &post.collapse {
-            Some(c) => collapse::apply(fused, data, c),
+        match rec.filter(|r| cross && r.in_leg(p.retrieval == Side::Tensor)) {
+            Some(r) => self.leg_recency(fused, r, now, None),
             None => fused,
-        };
-        let relevant_slots: Option<Vec<u32>> = relevant
-            .filter(|_| affect)
-            .map(|r| v.iter().take(r).map(|c| c.slot).collect());
-        v.truncate(n);
-        let mut v = self.rerank(v);
-        if let Some(sb) = &post.sort {
-            v = sort::apply(v, data, sb);
         }
-        let extras = self.extras(&lfields, tfields.as_ref(), &qv, relevant_slots)?;
-        Ok((v, extras))
+    }
+
+    /// Recency applied to a leg's candidates, re-ranked (the best `keep`, or all).
+    fn leg_recency(
+        &self,
+        mut v: Vec<Cand>,
+        r: &Recency,
+        now: f64,
+        keep: Option<usize>,
+    ) -> Vec<Cand> {
+        for c in &mut v {
+            if let Some(doc) = self.data.slot(c.slot) {
+                c.score = r.apply(c.score, &doc.rec.fields, now);
+            }
+        }
+        match keep {
+            Some(k) => top_k(v, k),
+            None => {
+                v.sort_unstable_by(better);
+                v
+            }
+        }
     }
 
     /// Global score modifiers and recency over the first `rerankDepth` hits (all by default),
     /// re-sorted; hits past the depth keep their order after them.
-    pub(super) fn rerank(&self, mut v: Vec<Cand>) -> Vec<Cand> {
-        let (mods, rec) = (self.req.modifiers.as_ref(), self.req.post.recency.as_ref());
+    /// Recency only unless `applyInRankingPhase` is `exclude-global`.
+    pub(super) fn rerank(&self, mut v: Vec<Cand>, now: f64) -> Vec<Cand> {
+        let mods = self.req.modifiers.as_ref();
+        let rec = self.req.post.recency.as_ref().filter(|r| r.in_global());
         if mods.is_none() && rec.is_none() {
             return v;
         }
         let depth = self.req.post.rerank_depth.unwrap_or(v.len()).min(v.len());
-        let now = rec.map_or(0.0, Recency::now);
         for c in &mut v[..depth] {
             if let Some(doc) = self.data.slot(c.slot) {
                 if let Some(m) = mods {
@@ -201,36 +292,52 @@ impl Run<'_> {
     fn extras(
         &self,
         lfields: &[String],
-        tfields: Option<&std::collections::HashSet<String>>,
+        tfields: Option<&HashSet<String>>,
         qv: &embed::SparseVec,
-        relevant: Option<Vec<u32>>,
+        cap: Option<usize>,
     ) -> CellResult<Extras> {
         let post = &self.req.post;
-        if post.facets.is_none() && !post.track_total_hits {
-            return Ok(Extras::default());
+        // `_to_vespa_hybrid_query` runs the facet queries only for facets or a true
+        // `trackTotalHits`; `gather_facets_from_response` then answers `totalHits: 0` for a
+        // given `trackTotalHits` the queries did not count.
+        if post.facets.is_none() && post.track_total_hits != Some(true) {
+            return Ok(Extras {
+                total_hits: post.track_total_hits.map(|_| 0),
+                facets: None,
+            });
         }
         let retrieval = self.req.hybrid.retrieval;
         let matched = |filter: Option<&Filter>| -> Vec<u32> {
-            if let Some(r) = &relevant {
-                return r.clone();
-            }
             let run = self.with_filter(filter);
-            let mut out: Vec<u32> = Vec::new();
+            // The facet query is a lexical subquery (`getFacetsFutureList`) over the retrieval's
+            // match set: a hit ranks by BM25 with the lexical score modifiers, a tensor-only
+            // match by those modifiers on 0; `maxDepth` (Vespa's `all(max(n) …)`) keeps the
+            // best n, equal scores in local document id (slot) order.
+            let mods = self.req.hybrid.modifiers_lexical.as_ref();
+            let mut hits: Vec<Cand> = Vec::new();
             if retrieval != hybrid::Side::Tensor {
-                out.extend(run.lexical(lfields, None, None).iter().map(|c| c.slot));
+                hits = run.lexical(lfields, mods, None);
             }
             if retrieval != hybrid::Side::Lexical {
+                let seen: HashSet<u32> = hits.iter().map(|c| c.slot).collect();
                 let ten = run.tensor(tfields, None, qv, Some(self.need));
-                out.extend(ten.iter().map(|c| c.slot));
+                hits.extend(
+                    ten.into_iter()
+                        .filter(|c| !seen.contains(&c.slot))
+                        .map(|c| Cand {
+                            score: run.modified(0.0, c.slot, mods),
+                            ..c
+                        }),
+                );
             }
-            let mut seen = std::collections::HashSet::new();
-            out.retain(|s| seen.insert(*s));
-            out
+            hits.sort_by(better);
+            hits.truncate(cap.unwrap_or(hits.len()));
+            hits.into_iter().map(|c| c.slot).collect()
         };
         let base = matched(self.filter);
         let mut extras = Extras {
             // With collapsing, Marqo's total-hits grouping counts collapse groups.
-            total_hits: post.track_total_hits.then(|| match &post.collapse {
+            total_hits: post.track_total_hits.map(|_| match &post.collapse {
                 Some(c) => collapse::groups(self.data, &base, c),
                 None => base.len(),
             }),

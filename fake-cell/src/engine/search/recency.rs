@@ -74,8 +74,21 @@ struct Grow {
     offset: f64,
 }
 
+/// `applyInRankingPhase`: Marqo sends `should_apply_score = 0` to the rank profiles for
+/// `only-global` and `apply_in_global_ranking_phase = false` to the searcher for `exclude-global`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Phase {
+    All,
+    OnlyGlobal,
+    ExcludeGlobal,
+}
+
 pub struct Recency {
     field: String,
+    phase: Phase,
+    /// `applyToSubqueries` (default both): which retrieval legs' rank profiles apply it.
+    to_tensor: bool,
+    to_lexical: bool,
     scale: f64,
     offset: f64,
     decay: Decay,
@@ -102,8 +115,21 @@ impl Recency {
             scale: secs(o, "growScale", 1.0),
             offset: secs(o, "growOffset", 0.0),
         });
+        let phase = match o.get("applyInRankingPhase").and_then(Value::as_str) {
+            Some("only-global") => Phase::OnlyGlobal,
+            Some("exclude-global") => Phase::ExcludeGlobal,
+            _ => Phase::All,
+        };
+        let legs: Option<Vec<&str>> = o
+            .get("applyToSubqueries")
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(Value::as_str).collect());
+        let leg = |name: &str| legs.as_ref().is_none_or(|l| l.contains(&name));
         Some(Recency {
             field: o.get("recencyField")?.as_str()?.trim().to_string(),
+            phase,
+            to_tensor: leg("tensor"),
+            to_lexical: leg("lexical"),
             scale: secs(o, "scale", 7.0 * 86_400.0),
             offset: secs(o, "offset", 0.0),
             decay: Decay::parse(o.get("decayFunction")),
@@ -112,6 +138,22 @@ impl Recency {
             center: o.get("center").and_then(as_float),
             grow,
         })
+    }
+
+    /// Whether the rank profile of a retrieval leg applies it (HybridSearcher.createSubQuery:
+    /// not for `only-global`, nor for a leg `applyToSubqueries` leaves out).
+    pub fn in_leg(&self, tensor_leg: bool) -> bool {
+        self.phase != Phase::OnlyGlobal
+            && if tensor_leg {
+                self.to_tensor
+            } else {
+                self.to_lexical
+            }
+    }
+
+    /// Whether the searcher's global phase applies it (`postProcessResults`).
+    pub fn in_global(&self) -> bool {
+        self.phase != Phase::ExcludeGlobal
     }
 
     /// Whether the reference time is fixed (the same request ranks the same way later).

@@ -1,13 +1,15 @@
-//! Recommend: a search whose query vector is the weighted combination of stored documents'
-//! chunks (the documents themselves excluded unless asked otherwise).
+//! Recommend: a search whose query vector interpolates stored documents' chunk vectors
+//! (Marqo's `Recommender`; the documents themselves excluded unless asked otherwise).
 
 use std::collections::HashSet;
 
 use serde_json::{Map, Value, json};
 
 use super::index_data::IndexData;
+use super::interpolate::{Interp, interpolate};
 use super::request::{SearchReq, parse_request};
-use crate::engine::embed::{self, SparseVec};
+use crate::engine::embed::SparseVec;
+use crate::engine::settings::Settings;
 use crate::error::{CellError, CellResult};
 
 /// `documents`: a list of ids (weight 1 each) or a map id → weight; never empty.
@@ -64,43 +66,77 @@ pub fn search_request(o: &Map<String, Value>) -> CellResult<SearchReq> {
     parse_request(&Value::Object(search_body))
 }
 
-/// The query vector (each found document's searched chunks combined, weighted per document) and
-/// the slots to exclude. Missing documents are an error unless `allow_missing`.
+/// What a recommend request asks of [`query`] besides the documents.
+pub struct Opts {
+    pub exclude_inputs: bool,
+    pub allow_missing_documents: bool,
+    pub allow_missing_embeddings: bool,
+    /// `interpolationMethod`, else `slerp` (`normalizeEmbeddings`) / `lerp`.
+    pub method: Option<Interp>,
+}
+
+/// The query vector and the slots to exclude, as `Recommender.recommend` builds them: documents
+/// of weight 0 are dropped (but still excluded); every searched chunk vector of each found
+/// document, weighted by its document, is interpolated; that vector is then the search's single
+/// context vector, which the search's own default (`nlerp` / `lerp`) normalises or not.
 pub fn query(
     data: &IndexData,
     req: &SearchReq,
     docs: &[(String, f32)],
-    exclude_inputs: bool,
-    allow_missing: bool,
+    opts: &Opts,
+    s: &Settings,
 ) -> CellResult<(SparseVec, HashSet<u32>)> {
-    let mut parts: Vec<(SparseVec, f32)> = Vec::new();
     let mut exclude = HashSet::new();
-    let mut missing = Vec::new();
-    for (id, w) in docs {
-        match data.get(id) {
-            Some(doc) => {
-                let chunks: Vec<&SparseVec> = data
-                    .chunks_of(doc)
-                    .filter(|c| req.searchable.as_ref().is_none_or(|f| f.contains(&c.field)))
-                    .map(|c| &c.vec)
-                    .collect();
-                if !chunks.is_empty() {
-                    let refs: Vec<(&SparseVec, f32)> = chunks.iter().map(|v| (*v, 1.0)).collect();
-                    parts.push((embed::combine(&refs), *w));
-                }
-                if exclude_inputs && let Some(slot) = data.slot_of(id) {
-                    exclude.insert(slot);
-                }
-            }
-            None => missing.push(id.clone()),
+    if opts.exclude_inputs {
+        exclude.extend(docs.iter().filter_map(|(id, _)| data.slot_of(id)));
+    }
+    let weighted: Vec<&(String, f32)> = docs.iter().filter(|(_, w)| *w != 0.0).collect();
+    if weighted.is_empty() {
+        return Err(CellError::InvalidArgument(
+            "No documents with non-zero weight provided".into(),
+        ));
+    }
+    let (mut vectors, mut weights): (Vec<SparseVec>, Vec<f64>) = (Vec::new(), Vec::new());
+    let (mut missing, mut without) = (Vec::new(), Vec::new());
+    for (id, w) in weighted {
+        let Some(doc) = data.get(id) else {
+            missing.push(id.as_str());
+            continue;
+        };
+        let before = vectors.len();
+        for c in data
+            .chunks_of(doc)
+            .filter(|c| req.searchable.as_ref().is_none_or(|f| f.contains(&c.field)))
+        {
+            vectors.push(c.vec.clone());
+            weights.push(f64::from(*w));
+        }
+        if vectors.len() == before {
+            without.push(id.as_str());
         }
     }
-    if !missing.is_empty() && !allow_missing {
+    if !missing.is_empty() && !opts.allow_missing_documents {
         return Err(CellError::InvalidArgument(format!(
             "The following document IDs were not found: {}",
             missing.join(", ")
         )));
     }
-    let refs: Vec<(&SparseVec, f32)> = parts.iter().map(|(v, w)| (v, *w)).collect();
-    Ok((embed::combine(&refs), exclude))
+    if !without.is_empty() && !opts.allow_missing_embeddings {
+        return Err(CellError::InvalidArgument(format!(
+            "The following documents do not have embeddings: {}",
+            without.join(", ")
+        )));
+    }
+    if vectors.is_empty() {
+        return Err(CellError::InvalidArgument(
+            "No document vectors found for the provided documents".into(),
+        ));
+    }
+    let method = opts
+        .method
+        .unwrap_or(Interp::recommend_default(s.normalize));
+    let v = interpolate(method, &vectors, &weights).map_err(|e| e.recommend_error())?;
+    interpolate(Interp::search_default(s.normalize), &[v], &[1.0])
+        .map_err(|e| e.search_error())
+        .map(|v| (v, exclude))
 }

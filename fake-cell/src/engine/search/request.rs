@@ -32,8 +32,70 @@ pub struct SearchReq {
     pub context: Vec<(Vec<f32>, f32)>,
     pub hybrid: hybrid::Params,
     pub ef_or_approx: bool,
+    /// HYBRID: what each leg searches for.
+    pub legs: Option<Legs>,
     /// Everything applied around retrieval (see `pipeline`).
     pub post: super::pipeline::Post,
+}
+
+/// HYBRID's query per leg, as `hybrid_search.search` splits it: `q` for both, a
+/// `customVector`'s vector and `content`, or `hybridParameters.queryTensor` / `queryLexical`.
+pub struct Legs {
+    /// What the tensor leg embeds (`null`: only context vectors).
+    pub tensor: Value,
+    /// The lexical leg's text; `None` matches nothing (Vespa's `false`).
+    pub lexical: Option<String>,
+}
+
+fn legs(q: &Value, hp: Option<&Value>, p: &hybrid::Params, has_context: bool) -> CellResult<Legs> {
+    use hybrid::Side;
+    let given = |k: &str| hp.and_then(|h| h.get(k)).filter(|v| !v.is_null());
+    let bad = |m: &str| Err(CellError::InvalidArgument(m.to_string()));
+    let both = |side: Side| p.retrieval == side && p.ranking == side;
+    let (tensor, lexical) = match q {
+        Value::Null => {
+            let (t, l) = (given("queryTensor"), given("queryLexical"));
+            if t.is_some() && both(Side::Lexical) {
+                return bad(
+                    "'hybridParameters.queryTensor' cannot be provided when 'retrievalMethod' and 'rankingMethod' are both 'lexical'.",
+                );
+            }
+            if l.is_some() && both(Side::Tensor) {
+                return bad(
+                    "'hybridParameters.queryLexical' cannot be provided when 'retrievalMethod' and 'rankingMethod' are both 'tensor'.",
+                );
+            }
+            (t.cloned(), l.and_then(Value::as_str).map(str::to_string))
+        }
+        Value::Object(m) if m.get("customVector").is_some_and(Value::is_object) => (
+            Some(q.clone()),
+            m["customVector"]
+                .get("content")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+        ),
+        Value::String(t) => (Some(q.clone()), Some(t.clone())),
+        other => (Some(other.clone()), None),
+    };
+    if tensor.is_none() != lexical.is_none() && p.retrieval == Side::Disjunction {
+        return bad(
+            "Both 'hybridParameters.queryLexical' and 'hybridParameters.queryLexical' or 'q' must be present when 'disjunction' retrieval method is used.",
+        );
+    }
+    if tensor.is_none() && lexical.is_none() {
+        if !both(Side::Tensor) {
+            return bad(
+                "Query cannot be 'None' for hybrid search unless retrieval_method and ranking_method are both 'tensor'.",
+            );
+        }
+        if !has_context {
+            return bad("Query cannot be 'None' for hybrid search unless 'context' is provided.");
+        }
+    }
+    Ok(Legs {
+        tensor: tensor.unwrap_or(Value::Null),
+        lexical,
+    })
 }
 
 fn str_list(v: Option<&Value>, key: &str) -> CellResult<Option<Vec<String>>> {
@@ -146,7 +208,7 @@ pub fn parse_request(body: &Value) -> CellResult<SearchReq> {
         }
     };
     let context = parse_context(o.get("context"))?;
-    if method != Method::Lexical && q.is_null() && context.is_empty() {
+    if method == Method::Tensor && q.is_null() && context.is_empty() {
         return Err(CellError::InvalidArgument(
             "either q or context is required for tensor and hybrid search".into(),
         ));
@@ -171,6 +233,15 @@ pub fn parse_request(body: &Value) -> CellResult<SearchReq> {
     let (limit, offset) = high_bounds(limit, offset)?;
     let filter = filter_src.map(|f| filter::parse(&f)).transpose()?;
     let post = super::pipeline::Post::parse(o)?;
+    let legs = match method {
+        Method::Hybrid => Some(legs(
+            &q,
+            o.get("hybridParameters"),
+            &hybrid,
+            !context.is_empty(),
+        )?),
+        _ => None,
+    };
     Ok(SearchReq {
         method,
         q,
@@ -184,6 +255,7 @@ pub fn parse_request(body: &Value) -> CellResult<SearchReq> {
         context,
         hybrid,
         ef_or_approx: ef || approx,
+        legs,
         post,
     })
 }

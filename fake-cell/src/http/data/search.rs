@@ -15,6 +15,7 @@ use serde_json::{Value, json};
 
 use crate::engine::model::body_object;
 use crate::engine::search::index_data::IndexData;
+use crate::engine::search::interpolate::Interp;
 use crate::engine::search::model;
 use crate::engine::search::pipeline::Extras;
 use crate::engine::search::request::{SearchReq, parse_request};
@@ -101,17 +102,24 @@ pub async fn recommend(
     let docs = recommend::parse_documents(o)?;
     let req = recommend::search_request(o)?;
     let idx = cell.index_for(&caller, &name)?;
-    let allow_missing = o
-        .get("allowMissingDocuments")
-        .and_then(Value::as_bool)
-        .unwrap_or(false);
-    let exclude_inputs = o
-        .get("excludeInputDocuments")
-        .and_then(Value::as_bool)
-        .unwrap_or(true);
+    let opts = recommend::Opts {
+        exclude_inputs: o
+            .get("excludeInputDocuments")
+            .and_then(Value::as_bool)
+            .unwrap_or(true),
+        allow_missing_documents: o
+            .get("allowMissingDocuments")
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
+        allow_missing_embeddings: o
+            .get("allowMissingEmbeddings")
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
+        method: Interp::parse(o.get("interpolationMethod")),
+    };
     let body = {
         let data = idx.data.read();
-        let (qv, exclude) = recommend::query(&data, &req, &docs, exclude_inputs, allow_missing)?;
+        let (qv, exclude) = recommend::query(&data, &req, &docs, &opts, &idx.settings)?;
         let page = execute(&req, &data, &idx.settings, &exclude, Some(qv))?;
         // Marqo's recommender runs its search with `text=None`, which answers `"query": null`.
         answer(
