@@ -54,8 +54,8 @@ async fn hits(ctx: &Ctx, url: &str, body: Value) -> anyhow::Result<Vec<f64>> {
         .collect())
 }
 
-/// Recall@10 of approximate search against exact search over `n` distinct queries like the
-/// load points' (the bench's query plus one word no document has). Ties count: an approximate
+/// Recall@10 of approximate search (the load points' `efSearch`) against exact search over `n`
+/// distinct queries like the load points' (the bench's query plus one word no document has). Ties count: an approximate
 /// hit is right if it scores at least the exact 10th hit (scores are exact on both paths).
 pub async fn recall(ctx: &Ctx, endpoint: &str, index: &str, n: usize) -> anyhow::Result<f64> {
     let url = format!("{endpoint}/indexes/{index}/search");
@@ -68,7 +68,12 @@ pub async fn recall(ctx: &Ctx, endpoint: &str, index: &str, n: usize) -> anyhow:
             json!({"q": q, "limit": 10, "approximate": false}),
         )
         .await?;
-        let approx = hits(ctx, &url, json!({"q": q, "limit": 10})).await?;
+        let approx = hits(
+            ctx,
+            &url,
+            json!({"q": q, "limit": 10, "efSearch": super::cell::EF_SEARCH}),
+        )
+        .await?;
         let Some(tenth) = exact.last() else { continue };
         right += approx.iter().filter(|s| **s >= tenth - 1e-6).count();
         total += exact.len();
@@ -103,7 +108,8 @@ pub async fn after_fill(
         Row::new(
             "cell",
             format!(
-                "tensor recall@10, approximate vs exact, {}k docs (100 queries)",
+                "tensor recall@10, approximate (efSearch {}) vs exact, {}k docs (100 queries)",
+                super::cell::EF_SEARCH,
                 size / 1000
             ),
             r,

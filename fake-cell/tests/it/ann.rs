@@ -1,7 +1,9 @@
 //! Approximate (HNSW) tensor search over real HTTP against the real binary: the very next
 //! search finds an acknowledged document, deleted and replaced documents never come back,
 //! filters still give `limit` hits (or every hit that exists), small indexes match exact
-//! search, `approximate: false` is exact, and the graph is rebuilt after a `kill -9`.
+//! search, `approximate: false` is exact, the graph is rebuilt after a `kill -9`, every
+//! `spaceType` scores as Vespa's closeness on both paths, and identical documents (one graph
+//! point) are all found.
 
 use serde_json::{Value, json};
 
@@ -36,19 +38,27 @@ async fn open_cell(dir: &std::path::Path) -> CellProc {
 }
 
 async fn add(url: &str, docs: &[Value]) {
+    add_to(url, "ann", docs).await
+}
+
+async fn add_to(url: &str, index: &str, docs: &[Value]) {
     for chunk in docs.chunks(100) {
-        let (s, v) = add_docs(url, "unused", "ann", chunk).await;
+        let (s, v) = add_docs(url, "unused", index, chunk).await;
         assert_eq!((s, v["errors"].clone()), (200, json!(false)), "{v}");
     }
 }
 
 /// `(id, score)` of each hit of a search with `extra` keys merged into the body.
 async fn search(url: &str, q: &str, extra: Value) -> Vec<(String, f64)> {
+    search_in(url, "ann", q, extra).await
+}
+
+async fn search_in(url: &str, index: &str, q: &str, extra: Value) -> Vec<(String, f64)> {
     let mut body = json!({"q": q, "limit": 10});
     if let (Some(b), Some(e)) = (body.as_object_mut(), extra.as_object()) {
         b.extend(e.clone());
     }
-    let (s, v) = post(&format!("{url}/indexes/ann/search"), None, body).await;
+    let (s, v) = post(&format!("{url}/indexes/{index}/search"), None, body).await;
     assert_eq!(s, 200, "{v}");
     v["hits"]
         .as_array()
@@ -191,4 +201,116 @@ async fn acknowledged_documents_are_found_approximately_after_kill_9() {
     same(&after, &before);
     let exact = search(&cell.url, "amber basalt", json!({"approximate": false})).await;
     same(&after, &exact);
+}
+
+/// The hits' scores by id.
+fn by_id(hits: &[(String, f64)]) -> std::collections::HashMap<&str, f64> {
+    hits.iter().map(|(i, s)| (i.as_str(), *s)).collect()
+}
+
+#[tokio::test]
+async fn every_space_type_scores_as_vespa_closeness_on_both_paths() {
+    let dir = tempfile::tempdir().unwrap();
+    let cell = CellProc::start(dir.path(), &["--open"]).await;
+    let spaces = [
+        "prenormalized-angular",
+        "angular",
+        "euclidean",
+        "dotproduct",
+        "hamming",
+    ];
+    let docs: Vec<Value> = (0..400).map(doc).collect();
+    for space in spaces {
+        let settings = json!({"model": "hf/e5-small-v2", "annParameters": {"spaceType": space,
+            "parameters": {"efConstruction": 64, "m": 16}}});
+        create_index(&cell.url, "unused", space, settings).await;
+        add_to(&cell.url, space, &docs).await;
+    }
+    let q = "amber basalt cobalt";
+    let mut exact = Vec::new();
+    for space in spaces {
+        let e = search_in(&cell.url, space, q, json!({"approximate": false})).await;
+        // The graph path (efSearch 10 walks a small part of 400 points) scores the hits it
+        // shares with the exact path the same, and finds as good a best hit (ties may differ).
+        let a = search_in(&cell.url, space, q, json!({"efSearch": 10})).await;
+        assert_eq!((e.len(), a.len()), (10, 10), "{space}");
+        assert!((a[0].1 - e[0].1).abs() < 1e-5, "{space}: {a:?} vs {e:?}");
+        let exact_scores = by_id(&e);
+        for (id, s) in &a {
+            if let Some(x) = exact_scores.get(id.as_str()) {
+                assert!((s - x).abs() < 1e-5, "{space} {id}: {s} vs {x}");
+            }
+        }
+        exact.push(
+            by_id(&e)
+                .into_iter()
+                .map(|(i, s)| (i.to_string(), s))
+                .collect::<Vec<_>>(),
+        );
+    }
+    // The same (unit) vectors in every space: recover the cosine from the
+    // prenormalized-angular score, 1 / (1 + (1 − cos)), and check the others against it.
+    let pre: std::collections::HashMap<String, f64> = exact[0].iter().cloned().collect();
+    let checks: [(usize, fn(f64) -> f64); 3] = [
+        (1, |c| 1.0 / (1.0 + c.clamp(-1.0, 1.0).acos())),
+        (2, |c| 1.0 / (1.0 + (2.0 - 2.0 * c).max(0.0).sqrt())),
+        (3, |c| c),
+    ];
+    for (k, f) in checks {
+        for (id, s) in &exact[k] {
+            let Some(p) = pre.get(id) else { continue };
+            let cos = 2.0 - 1.0 / p;
+            assert!(
+                (s - f(cos)).abs() < 1e-4,
+                "{}: {id} {s} vs {}",
+                spaces[k],
+                f(cos)
+            );
+        }
+    }
+    // Hamming: 1 / (1 + differing dimensions), a whole number of them.
+    for (id, s) in &exact[4] {
+        let differ = 1.0 / s - 1.0;
+        assert!(
+            s > &0.0 && (differ - differ.round()).abs() < 1e-3,
+            "{id}: {s}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn identical_documents_are_all_findable() {
+    let dir = tempfile::tempdir().unwrap();
+    let cell = open_cell(dir.path()).await;
+    let url = cell.url.clone();
+    let twin =
+        |i: usize| json!({"_id": format!("t{i}"), "title": "plain white cotton shirt", "n": i});
+    let mut docs: Vec<Value> = (0..500).map(twin).collect();
+    let distinct: Vec<Value> = (0..10)
+        .map(|i| json!({"_id": format!("u{i}"), "title": format!("{} {} unique {i}", WORDS[i], WORDS[i + 5]), "n": 1000 + i}))
+        .collect();
+    docs.extend(distinct.clone());
+    docs.extend((0..300).map(doc));
+    add(&url, &docs).await;
+    // Each distinct document is its own query's best hit on the graph path (recall 1).
+    for d in &distinct {
+        let title = d["title"].as_str().unwrap_or_default();
+        let hits = search(&url, title, json!({"efSearch": 10})).await;
+        assert_eq!(hits[0].0, d["_id"].as_str().unwrap_or_default(), "{title}");
+    }
+    // The twins: any page of them scores 1, and every one of the 500 is reachable.
+    let page = search(&url, "plain white cotton shirt", json!({"efSearch": 10})).await;
+    assert!(
+        page.iter()
+            .all(|(i, s)| i.starts_with('t') && (s - 1.0).abs() < 1e-5),
+        "{page:?}"
+    );
+    let mut seen = std::collections::HashSet::new();
+    for lo in (0..500).step_by(50) {
+        let f = json!({"efSearch": 10, "limit": 50, "filter": format!("n:[{lo} TO {}]", lo + 49)});
+        for (id, _) in search(&url, "plain white cotton shirt", f).await {
+            seen.insert(id);
+        }
+    }
+    assert_eq!(seen.len(), 500);
 }

@@ -1,65 +1,229 @@
-//! What the HNSW graph stores and how it measures: sparse chunk vectors as [`Feat`] lists, the
-//! index's `annParameters` ([`Params`]: `m`, `efConstruction`, `spaceType`) and the distance each
-//! space type walks by ([`SparseDist`]). A query is handed to the graph in dense form (see
-//! [`dense_query`]) so each distance is one gather per stored non-zero instead of a merge.
+//! Vector spaces: the index's `annParameters` ([`Params`]: `m`, `efConstruction`, `spaceType`),
+//! the distance the graph walks by and the score a hit gets for each space type ([`Space`]), and
+//! a query in dense form ([`Query`]) so every distance is one gather per stored non-zero.
+//!
+//! Scores are Vespa's `closeness` for the index's distance metric, as Marqo ranks tensor hits:
+//! `1 / (1 + distance)` with distance `1 − q·v` (prenormalized-angular), the angle `acos(cos)`
+//! in radians (angular), `|q − v|` (euclidean), the number of differing dimensions (hamming);
+//! for dotproduct the closeness is `q·v` itself. The exact path and the graph path both score
+//! through [`Query::score`], so a hit scores the same on either.
 
-use anndists::dist::Distance;
 use serde_json::Value;
 
-/// One non-zero of a stored vector: `(dimension, weight)`.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct Feat(pub u32, pub f32);
-
-/// First entry of a dense query: this dimension marks it, the weight is the query's squared norm.
-const DENSE: u32 = u32::MAX;
+/// One non-zero of a stored vector: `(dimension, weight)` (the same pairs as `embed::SparseVec`).
+pub type Feat = (u32, f32);
 
 /// Vectors per index the graph holds at most; beyond it approximate search answers exactly.
-/// An HNSW point costs about 1–2 KiB (links plus the sparse vector), so this bounds the graph
-/// of one index to well under 1 GiB.
+/// A point costs about 0.5 KiB (its sparse vector, ~30 non-zeros for a short text, plus 32
+/// layer-0 links), so this bounds one index's graph to a few hundred MiB.
 pub const MAX_POINTS: usize = 500_000;
 
-/// Marqo's `annParameters.spaceType`. The float embeddings here have no meaning for `hamming`
-/// or `geodegrees`; they walk by angle and by euclidean distance respectively.
+/// Marqo's `annParameters.spaceType`. `geodegrees` (latitude/longitude pairs) has no meaning for
+/// text embeddings; it measures like euclidean.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Space {
     PrenormalizedAngular,
     Angular,
     Euclidean,
     DotProduct,
+    Hamming,
+}
+
+/// What a distance needs from one (query, vector) pair.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Pair {
+    pub dot: f32,
+    pub qn2: f32,
+    pub vn2: f32,
+    /// Dimensions where the two differ (hamming only; 0 otherwise).
+    pub differ: f32,
 }
 
 impl Space {
     pub fn parse(s: &str) -> Space {
         match s {
-            "angular" | "hamming" => Space::Angular,
+            "angular" => Space::Angular,
             "euclidean" | "geodegrees" => Space::Euclidean,
             "dotproduct" => Space::DotProduct,
+            "hamming" => Space::Hamming,
             _ => Space::PrenormalizedAngular,
         }
     }
 
-    /// A distance that never goes below 0 (the graph requires it), ordered like the space's.
-    fn distance(self, dot: f32, na2: f32, nb2: f32) -> f32 {
+    /// The order the graph walks by (smaller is nearer): the space's distance, or something
+    /// monotone in it that is cheaper (no `acos`, no square root).
+    pub fn walk(self, p: Pair) -> f32 {
         match self {
-            Space::PrenormalizedAngular => (1.0 - dot).max(0.0),
-            Space::Angular => {
-                let n = (na2 * nb2).sqrt();
-                if n > 0.0 {
-                    (1.0 - dot / n).max(0.0)
-                } else {
-                    1.0
-                }
+            Space::PrenormalizedAngular => 1.0 - p.dot,
+            Space::Angular => 1.0 - cosine(p),
+            Space::Euclidean => p.qn2 + p.vn2 - 2.0 * p.dot,
+            Space::DotProduct => -p.dot,
+            Space::Hamming => p.differ,
+        }
+    }
+
+    /// Vespa's `closeness` for this distance metric: the hit's score.
+    pub fn closeness(self, p: Pair) -> f32 {
+        let distance = match self {
+            Space::PrenormalizedAngular => 1.0 - p.dot,
+            Space::Angular => cosine(p).clamp(-1.0, 1.0).acos(),
+            Space::Euclidean => (p.qn2 + p.vn2 - 2.0 * p.dot).max(0.0).sqrt(),
+            Space::DotProduct => return p.dot,
+            Space::Hamming => p.differ,
+        };
+        1.0 / (1.0 + distance)
+    }
+
+    /// Whether the score needs the stored vector's norm (not only the dot product).
+    pub fn needs_norm(self) -> bool {
+        matches!(self, Space::Angular | Space::Euclidean)
+    }
+
+    /// The walk distance between two stored vectors (sorted by dimension).
+    pub fn sparse_distance(self, a: &[Feat], an2: f32, b: &[Feat], bn2: f32) -> f32 {
+        self.walk(merge(a, an2, b, bn2))
+    }
+
+    /// The score of stored vector `v` for query `q`, both sparse: the same figure as
+    /// [`Query::score`] (the dot product is summed in the same order).
+    pub fn score_sparse(self, q: &[Feat], v: &[Feat]) -> f32 {
+        self.closeness(merge(q, norm2(q), v, norm2(v)))
+    }
+}
+
+/// The pair's figures by a merge of two sorted sparse vectors.
+fn merge(a: &[Feat], an2: f32, b: &[Feat], bn2: f32) -> Pair {
+    let (mut i, mut j) = (0, 0);
+    let (mut dot, mut both, mut same) = (0.0f32, 0usize, 0usize);
+    while i < a.len() && j < b.len() {
+        match a[i].0.cmp(&b[j].0) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                dot += a[i].1 * b[j].1;
+                both += 1;
+                same += usize::from(a[i].1 == b[j].1);
+                i += 1;
+                j += 1;
             }
-            Space::Euclidean => (na2 + nb2 - 2.0 * dot).max(0.0).sqrt(),
-            // Larger dot products are nearer; this keeps that order with positive values.
-            Space::DotProduct => {
-                if dot < 1.0 {
-                    2.0 - dot
-                } else {
-                    1.0 / dot
+        }
+    }
+    Pair {
+        dot,
+        qn2: an2,
+        vn2: bn2,
+        differ: (a.len() + b.len() - both - same) as f32,
+    }
+}
+
+fn cosine(p: Pair) -> f32 {
+    let n = (p.qn2 * p.vn2).sqrt();
+    if n > 0.0 { p.dot / n } else { 0.0 }
+}
+
+pub fn norm2(v: &[Feat]) -> f32 {
+    v.iter().map(|f| f.1 * f.1).sum()
+}
+
+/// A query vector in dense form for one space.
+#[derive(Default)]
+pub struct Query {
+    space: Option<Space>,
+    dense: Vec<f32>,
+    qn2: f32,
+    nnz: usize,
+}
+
+impl Query {
+    pub fn new(space: Space, q: &[Feat]) -> Query {
+        let mut out = Query::default();
+        out.set(space, q);
+        out
+    }
+
+    /// Load `q` (reusing the buffer).
+    pub fn set(&mut self, space: Space, q: &[Feat]) {
+        for (d, _) in q {
+            let d = *d as usize;
+            if self.dense.len() <= d {
+                self.dense.resize(d + 1, 0.0);
+            }
+        }
+        self.dense.iter_mut().for_each(|x| *x = 0.0);
+        for (d, w) in q {
+            self.dense[*d as usize] = *w;
+        }
+        self.space = Some(space);
+        self.qn2 = norm2(q);
+        self.nnz = q.iter().filter(|(_, w)| *w != 0.0).count();
+    }
+
+    pub fn space(&self) -> Space {
+        self.space.unwrap_or(Space::PrenormalizedAngular)
+    }
+
+    /// The pair's figures by one gather over `v` (dot in `v`'s dimension order, the same sum
+    /// as `embed::dot` and as the inverted index accumulates).
+    fn pair(&self, v: &[Feat], vn2: Option<f32>) -> Pair {
+        let mut dot = 0.0f32;
+        let hamming = self.space() == Space::Hamming;
+        let (mut both, mut same) = (0usize, 0usize);
+        for (d, w) in v {
+            if let Some(x) = self.dense.get(*d as usize) {
+                dot += x * w;
+                if hamming && *x != 0.0 {
+                    both += 1;
+                    same += usize::from(x == w);
                 }
             }
         }
+        let differ = if hamming {
+            // Union of non-zeros minus the dimensions where both hold the same value.
+            (self.nnz + v.len() - both) - same
+        } else {
+            0
+        };
+        Pair {
+            dot,
+            qn2: self.qn2,
+            vn2: vn2.unwrap_or_else(|| {
+                if self.space().needs_norm() {
+                    norm2(v)
+                } else {
+                    0.0
+                }
+            }),
+            differ: differ as f32,
+        }
+    }
+
+    /// The graph's walk distance to a stored vector with squared norm `vn2`.
+    pub fn distance(&self, v: &[Feat], vn2: f32) -> f32 {
+        self.space().walk(self.pair(v, Some(vn2)))
+    }
+
+    /// The score of a stored vector (exact; both search paths use it).
+    pub fn score(&self, v: &[Feat]) -> f32 {
+        self.space().closeness(self.pair(v, None))
+    }
+
+    /// The score from a dot product already summed in `v`'s dimension order (the exact path's
+    /// inverted index), for every space but hamming (which needs the whole vector).
+    pub fn score_dot(&self, dot: f32, v: &[Feat]) -> f32 {
+        if self.space() == Space::Hamming {
+            return self.score(v);
+        }
+        let vn2 = if self.space().needs_norm() {
+            norm2(v)
+        } else {
+            0.0
+        };
+        self.space().closeness(Pair {
+            dot,
+            qn2: self.qn2,
+            vn2,
+            differ: 0.0,
+        })
     }
 }
 
@@ -92,7 +256,7 @@ impl Params {
         let d = Params::default();
         let num = |v: &Value, dflt: usize| v.as_u64().map_or(dflt, |n| n as usize);
         Params {
-            // hnsw_rs needs at least 2 links per node; very large values only cost memory.
+            // At least 2 links per node; very large values only cost memory.
             m: num(&p["m"], d.m).clamp(2, 256),
             ef_construction: num(&p["efConstruction"], d.ef_construction).clamp(1, 4096),
             space: ann["spaceType"].as_str().map_or(d.space, Space::parse),
@@ -101,98 +265,50 @@ impl Params {
     }
 }
 
-/// The graph's distance over [`Feat`] lists for one space type.
-#[derive(Clone, Copy, Debug)]
-pub struct SparseDist(pub Space);
-
-impl Distance<Feat> for SparseDist {
-    fn eval(&self, a: &[Feat], b: &[Feat]) -> f32 {
-        if let Some(Feat(DENSE, qn2)) = a.first() {
-            let dense = &a[1..];
-            let (mut dot, mut nb2) = (0.0f32, 0.0f32);
-            for f in b {
-                if let Some(x) = dense.get(f.0 as usize) {
-                    dot += x.1 * f.1;
-                }
-                nb2 += f.1 * f.1;
-            }
-            return self.0.distance(dot, *qn2, nb2);
-        }
-        let (mut i, mut j, mut dot) = (0, 0, 0.0f32);
-        while i < a.len() && j < b.len() {
-            match a[i].0.cmp(&b[j].0) {
-                std::cmp::Ordering::Less => i += 1,
-                std::cmp::Ordering::Greater => j += 1,
-                std::cmp::Ordering::Equal => {
-                    dot += a[i].1 * b[j].1;
-                    i += 1;
-                    j += 1;
-                }
-            }
-        }
-        let norm2 = |v: &[Feat]| v.iter().map(|f| f.1 * f.1).sum::<f32>();
-        self.0.distance(dot, norm2(a), norm2(b))
-    }
-}
-
-/// A stored vector in the graph's form.
-pub fn feats(v: &[(u32, f32)]) -> Vec<Feat> {
-    v.iter().map(|(d, w)| Feat(*d, *w)).collect()
-}
-
-/// The query in dense form: a marker holding its squared norm, then one entry per dimension
-/// (`dim` at least, more if the query names a higher dimension).
-pub fn dense_query(q: &[(u32, f32)], dim: usize, out: &mut Vec<Feat>) {
-    let top = q.last().map_or(0, |(d, _)| *d as usize + 1).max(dim);
-    out.clear();
-    out.resize(top + 1, Feat(0, 0.0));
-    out[0] = Feat(DENSE, q.iter().map(|(_, w)| w * w).sum());
-    for (d, w) in q {
-        out[*d as usize + 1] = Feat(*d, *w);
-    }
-}
-
-/// The exact dot product of a stored vector with a dense query (same sum, in the same order,
-/// as `embed::dot`, so scores match the exact path).
-pub fn dense_dot(dense: &[Feat], v: &[(u32, f32)]) -> f32 {
-    let dense = dense.get(1..).unwrap_or_default();
-    let mut s = 0.0f32;
-    for (d, w) in v {
-        if let Some(x) = dense.get(*d as usize) {
-            s += x.1 * w;
-        }
-    }
-    s
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::engine::embed;
+
+    const ALL: [Space; 5] = [
+        Space::PrenormalizedAngular,
+        Space::Angular,
+        Space::Euclidean,
+        Space::DotProduct,
+        Space::Hamming,
+    ];
 
     #[test]
     fn dense_and_sparse_distances_agree_and_order_by_closeness() {
         let q = embed::embed_text("red leather shoes", 64);
         let near = embed::embed_text("red leather boots", 64);
         let far = embed::embed_text("kitchen lamp", 64);
-        let mut dq = Vec::new();
-        dense_query(&q, 64, &mut dq);
-        for space in [
-            Space::PrenormalizedAngular,
-            Space::Angular,
-            Space::Euclidean,
-            Space::DotProduct,
-        ] {
-            let d = SparseDist(space);
-            let (a, b) = (
-                d.eval(&dq, &feats(&near)),
-                d.eval(&feats(&q), &feats(&near)),
-            );
+        for space in ALL {
+            let dq = Query::new(space, &q);
+            let a = dq.distance(&near, norm2(&near));
+            let b = space.sparse_distance(&q, norm2(&q), &near, norm2(&near));
             assert!((a - b).abs() < 1e-5, "{space:?}: {a} vs {b}");
-            assert!(a < d.eval(&dq, &feats(&far)), "{space:?}");
-            assert!(a >= 0.0);
+            assert!(a < dq.distance(&far, norm2(&far)), "{space:?}");
+            assert!(dq.score(&near) > dq.score(&far), "{space:?}");
+            assert_eq!(dq.score_dot(embed::dot(&q, &near), &near), dq.score(&near));
+            assert_eq!(space.score_sparse(&q, &near), dq.score(&near));
         }
-        assert_eq!(dense_dot(&dq, &near), embed::dot(&q, &near));
+    }
+
+    #[test]
+    fn scores_follow_vespa_closeness() {
+        // q = (1, 0), v = (0.6, 0.8): cos 0.6, |q − v|² = 0.8, both dimensions differ.
+        let q = [(0, 1.0)];
+        let v = [(0, 0.6), (1, 0.8)];
+        let s = |space| Query::new(space, &q).score(&v);
+        let close = |d: f32| 1.0 / (1.0 + d);
+        assert!((s(Space::PrenormalizedAngular) - close(0.4)).abs() < 1e-6);
+        assert!((s(Space::Angular) - close(0.6f32.acos())).abs() < 1e-6);
+        assert!((s(Space::Euclidean) - close(0.8f32.sqrt())).abs() < 1e-6);
+        assert!((s(Space::DotProduct) - 0.6).abs() < 1e-6);
+        assert!((s(Space::Hamming) - close(2.0)).abs() < 1e-6);
+        // Identical vectors: distance 0 everywhere.
+        assert!((Query::new(Space::Hamming, &v).score(&v) - 1.0).abs() < 1e-6);
     }
 
     #[test]
@@ -205,5 +321,7 @@ mod tests {
             (8, 128, Space::Euclidean)
         );
         assert_eq!(Params::from_settings(&Value::Null), Params::default());
+        let h = serde_json::json!({"annParameters": {"spaceType": "hamming"}});
+        assert_eq!(Params::from_settings(&h).space, Space::Hamming);
     }
 }

@@ -1,43 +1,65 @@
 //! The thread that grows an index's HNSW graph: writes only queue `(point, vector)` under the
 //! index lock and return; this thread inserts them in point order and advances the graph's
 //! watermark, so a search knows which points it must still score itself (see `Ann::pending`).
-//! One thread per index, started on its first vector; it ends when the index is dropped.
+//! A point tombstoned before its turn is skipped (a burst of in-place updates costs no graph
+//! work), and so is every job of a graph that a rebuild replaced. Neighbours are found under
+//! a shared (upgradable) read lock, so searches run meanwhile; only linking takes the write
+//! lock. One thread per index, started on its first vector; it ends when the index is dropped.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, Sender, channel};
 
-use hnsw_rs::hnsw::Hnsw;
+use parking_lot::{Mutex, RwLock, RwLockUpgradableReadGuard};
 
-use super::space::{Feat, Params, SparseDist};
-
-/// Levels of the graph (hnsw_rs caps it at 16).
-const MAX_LAYER: usize = 16;
-/// Allocation hint for a new graph; it grows past this.
-const SIZE_HINT: usize = 10_000;
+use super::graph::Graph;
+use super::space::{Feat, Params, Query};
 
 /// One graph and how far its insertions have got.
 pub struct Generation {
-    pub graph: Hnsw<'static, Feat, SparseDist>,
-    /// Points `< done` are in the graph.
+    pub graph: RwLock<Graph>,
+    /// Points `< done` are in the graph (or were skipped as dead).
     pub done: AtomicUsize,
     /// Set when a rebuild replaced this graph: its queued insertions are skipped.
     pub retired: AtomicBool,
+    /// Points tombstoned before the thread reached them (a bit per point).
+    dead: Mutex<Vec<u64>>,
 }
 
 impl Generation {
     pub fn new(p: &Params) -> Arc<Generation> {
         Arc::new(Generation {
-            graph: Hnsw::new(
-                p.m,
-                SIZE_HINT,
-                MAX_LAYER,
-                p.ef_construction,
-                SparseDist(p.space),
-            ),
+            graph: RwLock::new(Graph::new(p.m, p.ef_construction, p.space)),
             done: AtomicUsize::new(0),
             retired: AtomicBool::new(false),
+            dead: Mutex::new(Vec::new()),
         })
+    }
+
+    /// Tell the thread not to insert `point` if it has not yet.
+    pub fn kill(&self, point: usize) {
+        let mut d = self.dead.lock();
+        if d.len() <= point / 64 {
+            d.resize(point / 64 + 1, 0);
+        }
+        d[point / 64] |= 1 << (point % 64);
+    }
+
+    fn is_dead(&self, point: usize) -> bool {
+        self.dead
+            .lock()
+            .get(point / 64)
+            .is_some_and(|w| w & (1 << (point % 64)) != 0)
+    }
+
+    /// Insert one vector (the caller is the only inserter).
+    fn insert(&self, point: usize, vec: &[Feat], query: &mut Query, rng: &mut u64) {
+        let g = self.graph.upgradable_read();
+        query.set(g.space(), vec);
+        let level = Graph::draw_level(rng, g.m());
+        let plan = g.plan(query, level);
+        let mut g = RwLockUpgradableReadGuard::upgrade(g);
+        g.apply(point as u32, vec, plan);
     }
 }
 
@@ -63,11 +85,16 @@ pub fn spawn() -> Option<Sender<Job>> {
 }
 
 fn run(rx: Receiver<Job>) {
+    let mut query = Query::default();
+    let mut rng: u64 = 0x9e37_79b9_7f4a_7c15;
     for job in rx {
-        if job.gen_.retired.load(Ordering::Acquire) {
+        let g = &job.gen_;
+        if g.retired.load(Ordering::Acquire) {
             continue;
         }
-        job.gen_.graph.insert_slice((&job.vec, job.point));
-        job.gen_.done.store(job.point + 1, Ordering::Release);
+        if !g.is_dead(job.point) {
+            g.insert(job.point, &job.vec, &mut query, &mut rng);
+        }
+        g.done.store(job.point + 1, Ordering::Release);
     }
 }

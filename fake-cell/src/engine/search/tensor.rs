@@ -2,7 +2,8 @@
 //! over the index's chunks ([`knn`]): approximate through the index's HNSW graph
 //! (`engine::ann`, Marqo's default) or exact through the inverted index over embedding
 //! dimensions (`approximate: false`, and the fallback whenever the graph cannot promise the
-//! answer). A document's score is its best chunk's closeness `1 / (1 + (1 − cos))` either way.
+//! answer). A document's score is its best chunk's closeness in the index's `spaceType`
+//! (`ann::space`: Vespa's closeness, as Marqo scores), the same figure on either path.
 
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
@@ -11,7 +12,7 @@ use serde_json::Value;
 
 use super::index_data::IndexData;
 use super::topk::{Cand, Collector, Scratch, with_scratch};
-use crate::engine::ann::space::{self, Feat};
+use crate::engine::ann::space::{Query, Space};
 use crate::engine::embed::{self, SparseVec};
 use crate::engine::settings::Settings;
 use crate::error::{CellError, CellResult};
@@ -85,22 +86,39 @@ pub fn query_vector(q: &Value, context: &[(Vec<f32>, f32)], s: &Settings) -> Cel
     Ok(embed::combine(&refs))
 }
 
+/// The prenormalized-angular closeness of a cosine (Marqo's default space).
 pub fn closeness(cos: f32) -> f32 {
     1.0 / (1.0 + (1.0 - cos))
 }
 
-/// kNN over tensor chunks via the dimension inverted index: the best chunk per document, then
-/// (if fewer than `need` documents share a dimension with the query) documents with no overlap
-/// at cosine 0, as a vector store returns the nearest documents however weak the match.
-/// Candidates go to `out` (which keeps all of them or only the best few).
+/// A chunk's score for the query in the index's space (as both kNN paths score it).
+pub fn score(data: &IndexData, qv: &SparseVec, v: &SparseVec) -> f32 {
+    data.ann.params().space.score_sparse(qv, v)
+}
+
+/// Whether `chunk` is in the searched fields.
+fn in_fields(fields: Option<&HashSet<String>>, field: &str) -> bool {
+    fields.is_none_or(|f| f.contains(field))
+}
+
+/// Exact kNN over tensor chunks: the best chunk per document. For the angular spaces through
+/// the dimension inverted index, then (if fewer than `need` documents share a dimension with
+/// the query) documents with no overlap at cosine 0, as a vector store returns the nearest
+/// documents however weak the match; for the spaces where a vector's norm or its zeros matter
+/// (euclidean, dotproduct, hamming), by scoring every chunk. Candidates go to `out` (which
+/// keeps all of them or only the best few).
 pub fn tensor_candidates(
     data: &IndexData,
     qv: &SparseVec,
+    q: &Query,
     fields: Option<&HashSet<String>>,
     pass: &dyn Fn(u32) -> bool,
     need: usize,
     out: &mut Collector,
 ) {
+    if !matches!(q.space(), Space::PrenormalizedAngular | Space::Angular) {
+        return scan_all(data, q, fields, pass, out);
+    }
     // Dense accumulators by chunk id (scratch 0) and by slot (scratch 1), reused per thread, keep
     // these loops to array reads.
     let n_chunks = data.chunks.len();
@@ -112,19 +130,20 @@ pub fn tensor_candidates(
     with_scratch(0, n_chunks, |by_chunk| {
         with_scratch(1, data.slot_capacity(), |by_slot| {
             // Best chunk per document.
-            let offer = |cid: u32, cos: f32, by_slot: &mut Scratch| {
+            let offer = |cid: u32, dot: f32, by_slot: &mut Scratch| {
                 let Some(chunk) = data.chunks.get(cid as usize).and_then(Option::as_ref) else {
                     return;
                 };
-                if fields.is_some_and(|f| !f.contains(&chunk.field)) {
+                if !in_fields(fields, &chunk.field) {
                     return;
                 }
+                let score = q.score_dot(dot, &chunk.vec);
                 let e = &mut by_slot.best[chunk.slot as usize];
                 if e.1 == u32::MAX {
                     by_slot.touched.push(chunk.slot);
-                    *e = (cos, cid);
-                } else if cos > e.0 {
-                    *e = (cos, cid);
+                    *e = (score, cid);
+                } else if score > e.0 {
+                    *e = (score, cid);
                 }
             };
             // Few postings: remember the touched chunks. Many (most chunks share a dimension with
@@ -160,9 +179,9 @@ pub fn tensor_candidates(
                 by_chunk.dense_done();
             }
             for &slot in &by_slot.touched {
-                let (cos, cid) = by_slot.best[slot as usize];
+                let (score, cid) = by_slot.best[slot as usize];
                 if pass(slot) {
-                    out.push(Cand::tensor(slot, cid, closeness(cos)));
+                    out.push(Cand::tensor(slot, cid, score));
                 }
             }
             if out.seen() >= need {
@@ -176,26 +195,61 @@ pub fn tensor_candidates(
                 if by_slot.best[slot as usize].1 != u32::MAX || !pass(slot) {
                     continue;
                 }
-                if let Some(cid) = data.chunk_ids_of(doc).find(|cid| {
-                    data.chunks[*cid as usize]
-                        .as_ref()
-                        .is_some_and(|c| fields.is_none_or(|f| f.contains(&c.field)))
-                }) {
-                    out.push(Cand::tensor(slot, cid, closeness(0.0)));
+                let first = data.chunk_ids_of(doc).find_map(|cid| {
+                    let c = data.chunks[cid as usize].as_ref()?;
+                    in_fields(fields, &c.field).then_some((cid, c))
+                });
+                if let Some((cid, c)) = first {
+                    out.push(Cand::tensor(slot, cid, q.score_dot(0.0, &c.vec)));
                 }
             }
         })
     })
 }
 
-/// `efSearch` when the request gives none: enough for recall@10 ≥ 0.95 on the bench corpus
-/// (BENCHMARKS.md) at a fraction of an exact scan's cost.
-pub const DEFAULT_EF_SEARCH: usize = 32;
+/// Every live chunk scored, best chunk per document.
+fn scan_all(
+    data: &IndexData,
+    q: &Query,
+    fields: Option<&HashSet<String>>,
+    pass: &dyn Fn(u32) -> bool,
+    out: &mut Collector,
+) {
+    with_scratch(1, data.slot_capacity(), |by_slot| {
+        for (cid, c) in data.chunks.iter().enumerate() {
+            let Some(c) = c else { continue };
+            if !in_fields(fields, &c.field) {
+                continue;
+            }
+            let score = q.score(&c.vec);
+            let e = &mut by_slot.best[c.slot as usize];
+            if e.1 == u32::MAX {
+                by_slot.touched.push(c.slot);
+                *e = (score, cid as u32);
+            } else if score > e.0 {
+                *e = (score, cid as u32);
+            }
+        }
+        for &slot in &by_slot.touched {
+            let (score, cid) = by_slot.best[slot as usize];
+            if pass(slot) {
+                out.push(Cand::tensor(slot, cid, score));
+            }
+        }
+    })
+}
+
+/// `efSearch` when the request gives none: Marqo's (`MARQO_DEFAULT_EF_SEARCH`, raised to
+/// `limit + offset`).
+pub const DEFAULT_EF_SEARCH: usize = 2000;
 /// `approximateThreshold` when the request gives none (Vespa's default): a filter that fewer
 /// than this share of documents pass is searched exactly.
 pub const DEFAULT_APPROXIMATE_THRESHOLD: f64 = 0.05;
 /// Documents sampled to estimate a filter's pass rate.
 const FILTER_SAMPLE: usize = 128;
+/// A walk that would visit this share of the graph or more (`ef × this ≥ points`) is no
+/// cheaper than the exact scan and finds no more: the search runs exactly instead.
+const EF_SHARE_FOR_EXACT: usize = 8;
 
 /// How a kNN runs: the request's `approximate` (absent = true, as in Marqo), `efSearch` and
 /// `approximateThreshold`.
@@ -208,10 +262,16 @@ pub struct KnnOptions {
     pub filtered: bool,
 }
 
+thread_local! {
+    /// The dense query of the current search, reused per thread.
+    static QUERY: RefCell<Query> = RefCell::new(Query::default());
+}
+
 /// The `need` nearest documents (best chunk each) among those `pass` accepts, into `out`:
-/// through the HNSW graph unless `approximate` is false, the filter is selective, or the
-/// graph cannot answer (over its cap, catching up) or found fewer than `need` documents — then
-/// exactly, so a filtered search never returns fewer hits than exist.
+/// through the HNSW graph unless `approximate` is false, the filter is selective, `efSearch`
+/// covers a large share of the index, or the graph cannot answer (over its cap, catching up)
+/// or found fewer than `need` documents — then exactly, so a filtered search never returns
+/// fewer hits than exist.
 pub fn knn(
     data: &IndexData,
     qv: &SparseVec,
@@ -224,13 +284,21 @@ pub fn knn(
     let threshold = opts
         .approximate_threshold
         .unwrap_or(DEFAULT_APPROXIMATE_THRESHOLD);
-    let approximate =
-        opts.approximate != Some(false) && !(opts.filtered && pass_rate(data, pass) < threshold);
     let ef = opts.ef_search.unwrap_or(DEFAULT_EF_SEARCH).max(need);
-    if approximate && approximate_candidates(data, qv, fields, pass, need, ef, out) {
-        return;
-    }
-    tensor_candidates(data, qv, fields, pass, need, out)
+    let approximate = opts.approximate != Some(false)
+        && ef.saturating_mul(EF_SHARE_FOR_EXACT) < data.ann.counts().0
+        && !(opts.filtered && pass_rate(data, pass) < threshold);
+    let mut run = |q: &mut Query| {
+        q.set(data.ann.params().space, qv);
+        if approximate && approximate_candidates(data, q, fields, pass, need, ef, out) {
+            return;
+        }
+        tensor_candidates(data, qv, q, fields, pass, need, out)
+    };
+    QUERY.with(|buf| match buf.try_borrow_mut() {
+        Ok(mut q) => run(&mut q),
+        Err(_) => run(&mut Query::default()),
+    })
 }
 
 /// The share of a spread sample of documents that `pass` accepts.
@@ -251,17 +319,12 @@ fn pass_rate(data: &IndexData, pass: &dyn Fn(u32) -> bool) -> f64 {
     }
 }
 
-thread_local! {
-    /// The dense query of the current search, reused per thread.
-    static DENSE: RefCell<Vec<Feat>> = const { RefCell::new(Vec::new()) };
-}
-
 /// ANN candidates: the graph's `ef` nearest accepted chunks plus the chunks it does not hold
 /// yet, rescored exactly, best chunk per document. False (nothing pushed) if the graph cannot
 /// answer or found fewer than `need` documents.
 fn approximate_candidates(
     data: &IndexData,
-    qv: &SparseVec,
+    q: &Query,
     fields: Option<&HashSet<String>>,
     pass: &dyn Fn(u32) -> bool,
     need: usize,
@@ -272,42 +335,34 @@ fn approximate_candidates(
         data.chunks
             .get(cid as usize)
             .and_then(Option::as_ref)
-            .is_some_and(|c| fields.is_none_or(|f| f.contains(&c.field)) && pass(c.slot))
+            .is_some_and(|c| in_fields(fields, &c.field) && pass(c.slot))
     };
-    let run = |dq: &mut Vec<Feat>| {
-        space::dense_query(qv, 0, dq);
-        let hits = data.ann.search(dq, ef, &accept)?;
-        let mut best: HashMap<u32, (f32, u32)> = HashMap::with_capacity(hits.len());
-        let mut offer = |cid: u32| {
-            if let Some(c) = data.chunks.get(cid as usize).and_then(Option::as_ref) {
-                let cos = space::dense_dot(dq, &c.vec);
-                let e = best.entry(c.slot).or_insert((cos, cid));
-                if cos > e.0 {
-                    *e = (cos, cid);
-                }
+    let Some(hits) = data.ann.search(q, ef, &accept) else {
+        return false;
+    };
+    let mut best: HashMap<u32, (f32, u32)> = HashMap::with_capacity(hits.len());
+    let mut offer = |cid: u32| {
+        if let Some(c) = data.chunks.get(cid as usize).and_then(Option::as_ref) {
+            let score = q.score(&c.vec);
+            let e = best.entry(c.slot).or_insert((score, cid));
+            if score > e.0 {
+                *e = (score, cid);
             }
-        };
-        for (cid, _) in hits {
+        }
+    };
+    for (cid, _) in hits {
+        offer(cid);
+    }
+    for cid in data.ann.pending() {
+        if accept(cid) {
             offer(cid);
         }
-        for cid in data.ann.pending() {
-            if accept(cid) {
-                offer(cid);
-            }
-        }
-        Some(best)
-    };
-    let best = DENSE.with(|buf| match buf.try_borrow_mut() {
-        Ok(mut dq) => run(&mut dq),
-        Err(_) => run(&mut Vec::new()),
-    });
-    match best {
-        Some(best) if best.len() >= need => {
-            for (slot, (cos, cid)) in best {
-                out.push(Cand::tensor(slot, cid, closeness(cos)));
-            }
-            true
-        }
-        _ => false,
     }
+    if best.len() < need {
+        return false;
+    }
+    for (slot, (score, cid)) in best {
+        out.push(Cand::tensor(slot, cid, score));
+    }
+    true
 }

@@ -1,0 +1,369 @@
+//! A compact HNSW graph (Malkov & Yashunin) over sparse vectors, laid out for fast reads: every
+//! vector sits in one contiguous arena of [`Feat`]s, layer-0 links in one flat array with a fixed
+//! stride, and a search allocates nothing but its result (visited marks and heaps are reused per
+//! thread). There are no per-node locks: the owner ([`super::worker`]) keeps the graph behind one
+//! `RwLock`, searches share it, and an insert finds its neighbours under an upgradable read and
+//! takes the write lock only to link them.
+
+use std::cell::RefCell;
+use std::cmp::{Ordering, Reverse};
+use std::collections::BinaryHeap;
+
+use super::space::{Feat, Query, Space};
+
+/// Most levels a node gets (a 1-in-16^16 draw; keeps the level arrays small).
+const MAX_LEVEL: usize = 15;
+
+/// A distance with a total order, for the heaps.
+#[derive(Clone, Copy, PartialEq)]
+struct D(f32, u32);
+impl Eq for D {}
+impl PartialOrd for D {
+    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl Ord for D {
+    fn cmp(&self, o: &Self) -> Ordering {
+        self.0.total_cmp(&o.0).then(self.1.cmp(&o.1))
+    }
+}
+
+/// Per-thread search state: visit marks by node (a stamp per search instead of clearing) and
+/// the two heaps.
+#[derive(Default)]
+struct Scratch {
+    mark: Vec<u32>,
+    stamp: u32,
+    cand: BinaryHeap<Reverse<D>>,
+    best: BinaryHeap<D>,
+}
+
+impl Scratch {
+    fn begin(&mut self, n: usize) {
+        if self.mark.len() < n {
+            self.mark.resize(n, 0);
+        }
+        self.stamp = self.stamp.wrapping_add(1);
+        if self.stamp == 0 {
+            self.mark.iter_mut().for_each(|m| *m = 0);
+            self.stamp = 1;
+        }
+        self.cand.clear();
+        self.best.clear();
+    }
+
+    /// True the first time `n` is seen in this search.
+    fn visit(&mut self, n: u32) -> bool {
+        let m = &mut self.mark[n as usize];
+        if *m == self.stamp {
+            false
+        } else {
+            *m = self.stamp;
+            true
+        }
+    }
+}
+
+thread_local! {
+    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
+}
+
+fn with_scratch<R>(f: impl FnOnce(&mut Scratch) -> R) -> R {
+    SCRATCH.with(|s| match s.try_borrow_mut() {
+        Ok(mut s) => f(&mut s),
+        Err(_) => f(&mut Scratch::default()),
+    })
+}
+
+pub struct Graph {
+    m: usize,
+    m0: usize,
+    ef_construction: usize,
+    space: Space,
+    /// Node `i`'s vector is `feats[off[i]..off[i + 1]]`; `norm2[i]` its squared norm.
+    feats: Vec<Feat>,
+    off: Vec<u32>,
+    norm2: Vec<f32>,
+    /// The caller's id for each node (its point).
+    ext: Vec<u32>,
+    /// Layer-0 links: node `i` owns `links0[i * m0..][..len0[i]]`.
+    links0: Vec<u32>,
+    len0: Vec<u16>,
+    /// Links on layers 1.. (`upper[i][l - 1]`); empty for the ~94% of nodes on layer 0 only.
+    upper: Vec<Vec<Vec<u32>>>,
+    entry: Option<u32>,
+    top: usize,
+}
+
+/// What an insert found under the read lock, applied under the write lock.
+pub struct Plan {
+    level: usize,
+    /// Chosen neighbours per layer `0..=min(level, top)`.
+    links: Vec<Vec<u32>>,
+}
+
+impl Graph {
+    pub fn new(m: usize, ef_construction: usize, space: Space) -> Graph {
+        let m = m.max(2);
+        Graph {
+            m,
+            m0: 2 * m,
+            ef_construction: ef_construction.max(1),
+            space,
+            feats: Vec::new(),
+            off: vec![0],
+            norm2: Vec::new(),
+            ext: Vec::new(),
+            links0: Vec::new(),
+            len0: Vec::new(),
+            upper: Vec::new(),
+            entry: None,
+            top: 0,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.ext.len()
+    }
+
+    fn vec_of(&self, n: u32) -> &[Feat] {
+        let n = n as usize;
+        &self.feats[self.off[n] as usize..self.off[n + 1] as usize]
+    }
+
+    fn dist(&self, q: &Query, n: u32) -> f32 {
+        q.distance(self.vec_of(n), self.norm2[n as usize])
+    }
+
+    /// Distance between two stored nodes (used when pruning link lists).
+    fn dist_nodes(&self, a: u32, b: u32) -> f32 {
+        self.space.sparse_distance(
+            self.vec_of(a),
+            self.norm2[a as usize],
+            self.vec_of(b),
+            self.norm2[b as usize],
+        )
+    }
+
+    fn links(&self, n: u32, layer: usize) -> &[u32] {
+        if layer == 0 {
+            let i = n as usize;
+            &self.links0[i * self.m0..i * self.m0 + self.len0[i] as usize]
+        } else {
+            self.upper[n as usize]
+                .get(layer - 1)
+                .map_or(&[][..], Vec::as_slice)
+        }
+    }
+
+    /// Greedy descent to the nearest node on `layer`, from `from`.
+    fn greedy(&self, q: &Query, mut from: D, layer: usize) -> D {
+        loop {
+            let mut moved = false;
+            for &n in self.links(from.1, layer) {
+                let d = self.dist(q, n);
+                if d < from.0 {
+                    from = D(d, n);
+                    moved = true;
+                }
+            }
+            if !moved {
+                return from;
+            }
+        }
+    }
+
+    /// The beam search of one layer: up to `ef` nearest nodes that `accept` takes (all nodes
+    /// are walked through; only accepted ones are kept), nearest first.
+    fn search_layer(
+        &self,
+        s: &mut Scratch,
+        q: &Query,
+        start: D,
+        ef: usize,
+        layer: usize,
+        accept: &dyn Fn(u32) -> bool,
+    ) -> Vec<D> {
+        s.begin(self.len());
+        s.visit(start.1);
+        s.cand.push(Reverse(start));
+        if accept(start.1) {
+            s.best.push(start);
+        }
+        while let Some(Reverse(c)) = s.cand.pop() {
+            if s.best.len() >= ef && s.best.peek().is_some_and(|w| c.0 > w.0) {
+                break;
+            }
+            for &n in self.links(c.1, layer) {
+                if !s.visit(n) {
+                    continue;
+                }
+                let d = self.dist(q, n);
+                let full = s.best.len() >= ef;
+                if full && s.best.peek().is_some_and(|w| d >= w.0) {
+                    continue;
+                }
+                s.cand.push(Reverse(D(d, n)));
+                if accept(n) {
+                    s.best.push(D(d, n));
+                    if s.best.len() > ef {
+                        s.best.pop();
+                    }
+                }
+            }
+        }
+        let mut out: Vec<D> = s.best.drain().collect();
+        out.sort_unstable();
+        out
+    }
+
+    /// Up to `ef` nearest nodes whose caller id `accept` takes: `(caller id, distance)`.
+    pub fn search(&self, q: &Query, ef: usize, accept: &dyn Fn(u32) -> bool) -> Vec<(u32, f32)> {
+        let Some(entry) = self.entry else {
+            return Vec::new();
+        };
+        let mut cur = D(self.dist(q, entry), entry);
+        for layer in (1..=self.top).rev() {
+            cur = self.greedy(q, cur, layer);
+        }
+        let ext = &self.ext;
+        let accept_node = |n: u32| accept(ext[n as usize]);
+        let found = with_scratch(|s| self.search_layer(s, q, cur, ef.max(1), 0, &accept_node));
+        found
+            .into_iter()
+            .map(|d| (ext[d.1 as usize], d.0))
+            .collect()
+    }
+
+    /// HNSW's neighbour heuristic: nearest first, skipping a candidate that is nearer to an
+    /// already chosen neighbour than to the base (keeps links spread across directions); the
+    /// skipped ones then fill the free slots, nearest first. Hashed sparse embeddings are
+    /// nearly orthogonal to most points, so the heuristic alone leaves nodes with a handful of
+    /// links and the walks lose their way.
+    fn select(&self, cands: &[D], max: usize) -> Vec<u32> {
+        let mut out: Vec<u32> = Vec::with_capacity(max);
+        let mut pruned: Vec<u32> = Vec::new();
+        for c in cands {
+            if out.len() >= max {
+                break;
+            }
+            if out.iter().all(|&s| self.dist_nodes(c.1, s) > c.0) {
+                out.push(c.1);
+            } else {
+                pruned.push(c.1);
+            }
+        }
+        let room = max - out.len();
+        out.extend(pruned.into_iter().take(room));
+        out
+    }
+
+    /// Where a new vector goes at `level`: read-only, so it runs under a shared lock.
+    pub fn plan(&self, q: &Query, level: usize) -> Plan {
+        let Some(entry) = self.entry else {
+            return Plan {
+                level,
+                links: Vec::new(),
+            };
+        };
+        let mut cur = D(self.dist(q, entry), entry);
+        for layer in (level + 1..=self.top).rev() {
+            cur = self.greedy(q, cur, layer);
+        }
+        let mut links = vec![Vec::new(); level.min(self.top) + 1];
+        for layer in (0..=level.min(self.top)).rev() {
+            let found = with_scratch(|s| {
+                self.search_layer(s, q, cur, self.ef_construction, layer, &|_| true)
+            });
+            if let Some(first) = found.first() {
+                cur = *first;
+            }
+            let max = if layer == 0 { self.m0 } else { self.m };
+            links[layer] = self.select(&found, max);
+        }
+        Plan { level, links }
+    }
+
+    /// A node level for an insert: floor(-ln(U) / ln(m)) from the caller's xorshift state.
+    pub fn draw_level(rng: &mut u64, m: usize) -> usize {
+        *rng ^= *rng >> 12;
+        *rng ^= *rng << 25;
+        *rng ^= *rng >> 27;
+        let r = rng.wrapping_mul(0x2545_f491_4f6c_dd1d);
+        let u = ((r >> 11) as f64 + 0.5) / (1u64 << 53) as f64;
+        ((-u.ln() / (m.max(2) as f64).ln()) as usize).min(MAX_LEVEL)
+    }
+
+    pub fn m(&self) -> usize {
+        self.m
+    }
+
+    pub fn space(&self) -> Space {
+        self.space
+    }
+
+    /// Add the node (caller id `ext`, vector `v`) with the planned links, and the links back.
+    pub fn apply(&mut self, ext: u32, v: &[Feat], plan: Plan) {
+        let n = self.ext.len() as u32;
+        self.ext.push(ext);
+        self.feats.extend_from_slice(v);
+        self.off.push(self.feats.len() as u32);
+        self.norm2.push(v.iter().map(|f| f.1 * f.1).sum());
+        self.links0.resize(self.links0.len() + self.m0, 0);
+        self.len0.push(0);
+        self.upper.push(vec![Vec::new(); plan.level]);
+        for (layer, ls) in plan.links.iter().enumerate() {
+            self.set_links(n, layer, ls.clone());
+            for &nb in ls {
+                self.link_back(nb, n, layer);
+            }
+        }
+        if self.entry.is_none() || plan.level > self.top {
+            self.entry = Some(n);
+            self.top = plan.level;
+        }
+    }
+
+    fn set_links(&mut self, n: u32, layer: usize, ls: Vec<u32>) {
+        if layer == 0 {
+            let i = n as usize;
+            let k = ls.len().min(self.m0);
+            self.links0[i * self.m0..i * self.m0 + k].copy_from_slice(&ls[..k]);
+            self.len0[i] = k as u16;
+        } else if let Some(slot) = self.upper[n as usize].get_mut(layer - 1) {
+            *slot = ls;
+        }
+    }
+
+    /// Link `nb → n`; a full list is re-chosen by the heuristic among its links and `n`
+    /// (keeping the nearest alone loses the spread: recall@10 at efSearch 32 fell from 0.999
+    /// to 0.84 on the bench corpus).
+    fn link_back(&mut self, nb: u32, n: u32, layer: usize) {
+        let max = if layer == 0 { self.m0 } else { self.m };
+        let cur = self.links(nb, layer);
+        if cur.len() < max {
+            let mut ls = cur.to_vec();
+            ls.push(n);
+            self.set_links(nb, layer, ls);
+            return;
+        }
+        let mut cands: Vec<D> = cur
+            .iter()
+            .chain(std::iter::once(&n))
+            .map(|&c| D(self.dist_nodes(nb, c), c))
+            .collect();
+        cands.sort_unstable();
+        let ls = self.select(&cands, max);
+        self.set_links(nb, layer, ls);
+    }
+
+    /// Bytes held (for the memory bound's accounting and the stats).
+    pub fn bytes(&self) -> usize {
+        self.feats.capacity() * size_of::<Feat>()
+            + (self.off.capacity() + self.ext.capacity() + self.links0.capacity()) * 4
+            + self.norm2.capacity() * 4
+            + self.len0.capacity() * 2
+            + self.upper.capacity() * size_of::<Vec<Vec<u32>>>()
+    }
+}
