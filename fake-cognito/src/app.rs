@@ -50,7 +50,8 @@ pub struct App {
     /// Refuses writes while the journal cannot be written; reads keep working.
     writes: WriteGuard,
     pub(crate) compacting: AtomicBool,
-    /// Closed by a snapshot restore (`crate::snapshot`); `commit` holds a shared permit.
+    /// Closed by a snapshot restore (`crate::snapshot`); every request holds a shared permit
+    /// (`snapshot::gate`), so `commit` always runs inside one.
     pub restore_gate: service_kit::restore_gate::RestoreGate,
 }
 
@@ -119,7 +120,6 @@ impl App {
         self: &Arc<Self>,
         f: impl FnOnce(&mut Store, &mut Vec<Record>) -> Result<T>,
     ) -> Result<T> {
-        let _restore = crate::snapshot::write_permit(self).await?;
         self.check_writable()?;
         let (value, tickets) = {
             let mut store = self.store.write();

@@ -186,6 +186,7 @@ pub fn router(app: AppState) -> Router {
         .with_state(app.clone())
         .fallback(service_kit::error::not_found)
         .method_not_allowed_fallback(service_kit::error::method_not_allowed);
+    let router = snapshot::gate(router, &app);
     let router = faults::apply(router, &app)
         .layer(axum::middleware::map_response(request_id))
         .layer(cors);

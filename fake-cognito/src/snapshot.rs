@@ -1,8 +1,8 @@
 //! `/_fake/snapshot`: the whole model as one versioned document (`GET`), restored in place
 //! (`PUT`), and the counts `orchestrator snapshot diff` compares (`GET /_fake/snapshot/summary`).
 //!
-//! A restore takes the exclusive [`service_kit::restore_gate`] permit (writers in `App::commit`
-//! hold shared ones), swaps the store under its lock in one step, and persists it through
+//! A restore takes the exclusive [`service_kit::restore_gate`] permit (every request holds a
+//! shared one, see [`gate`]), swaps the store under its lock in one step, and persists it through
 //! `App::compact` (journal rotated, a state file covering it written atomically). If that write
 //! fails the old store is put back, so memory never runs ahead of the disk. The signing keys are
 //! not part of a snapshot: tokens issued before a restore still verify after it.
@@ -19,7 +19,6 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use service_kit::error::json_error;
-use service_kit::restore_gate::WritePermit;
 
 use crate::app::AppState;
 use crate::model::Store;
@@ -145,11 +144,14 @@ pub async fn put_snapshot(State(app): State<AppState>, body: Bytes) -> Response 
     Json(json!({ "restored": true, "summary": counts })).into_response()
 }
 
-/// A writer's shared permit (held by `App::commit` until the write is durable); a restore holding
-/// the gate past the bound refuses the write with Cognito's 503 shape.
-pub async fn write_permit(app: &crate::App) -> crate::error::Result<WritePermit> {
-    app.restore_gate
-        .write()
-        .await
-        .map_err(|why| crate::error::CognitoError::Persistence(why.into()))
+/// Hold every request but `/healthz` and this document route to the restore gate: a request
+/// sees the old state or the restored one from start to end (a sign-in never verifies against
+/// one and records its tokens in the other), and one waiting past the bound is refused with
+/// Cognito's 503 shape.
+pub fn gate(router: axum::Router, app: &AppState) -> axum::Router {
+    service_kit::restore_gate::gate_router(router, app.restore_gate.clone(), &[], busy)
+}
+
+fn busy(why: &'static str) -> Response {
+    crate::error::CognitoError::Persistence(why.into()).into_response()
 }

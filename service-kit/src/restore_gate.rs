@@ -4,10 +4,12 @@
 //! A writer waits up to [`RestoreGate::wait`] for a running restore and is then refused with
 //! [`BUSY`] (each service wraps it in its own 503 error shape). The lock is tokio's fair `RwLock`:
 //! once a restore queues, new writers wait behind it instead of starving it, and permits are held
-//! across `.await` on purpose (an async lock, never a sync one).
+//! across `.await` on purpose (an async lock, never a sync one). Background writers (a job
+//! running after its request answered) take [`RestoreGate::write_unbounded`] per step and stop
+//! when [`RestoreGate::epoch`] moved: the state they were writing into was replaced.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use axum::extract::Request;
@@ -29,6 +31,8 @@ pub type WritePermit = OwnedRwLockReadGuard<()>;
 pub struct RestoreGate {
     lock: Arc<RwLock<()>>,
     restoring: Arc<AtomicBool>,
+    /// Restores begun so far.
+    epoch: Arc<AtomicU64>,
     wait: Duration,
 }
 
@@ -55,6 +59,7 @@ impl RestoreGate {
         RestoreGate {
             lock: Arc::new(RwLock::new(())),
             restoring: Arc::new(AtomicBool::new(false)),
+            epoch: Arc::new(AtomicU64::new(0)),
             wait,
         }
     }
@@ -71,8 +76,27 @@ impl RestoreGate {
             .map_err(|_| BUSY)
     }
 
-    /// The exclusive permit: waits for the writers in flight to finish, holds back new ones.
+    /// How many restores have begun; a background writer that saw another value before its
+    /// permit must not write (its state is gone).
+    pub fn epoch(&self) -> u64 {
+        self.epoch.load(Ordering::SeqCst)
+    }
+
+    /// A background writer's permit: waits however long a running restore takes.
+    pub async fn write_unbounded(&self) -> WritePermit {
+        self.lock.clone().read_owned().await
+    }
+
+    /// The exclusive permit for a restore: waits for the writers in flight to finish, holds back
+    /// new ones, and moves [`RestoreGate::epoch`].
     pub async fn restore(&self) -> RestorePermit {
+        let permit = self.pause().await;
+        self.epoch.fetch_add(1, Ordering::SeqCst);
+        permit
+    }
+
+    /// The exclusive permit without a restore (copying the whole state at one moment).
+    pub async fn pause(&self) -> RestorePermit {
         self.restoring.store(true, Ordering::SeqCst);
         let guard = self.lock.clone().write_owned().await;
         // A restore that queued behind another one cleared the flag when that one ended.
@@ -84,12 +108,15 @@ impl RestoreGate {
     }
 }
 
-/// Wrap a whole router: every request except `/healthz` and `/_fake/snapshot*` holds a shared
-/// permit while it is handled, so reads see the old state or the new one and writes never land
-/// in a half-restored one. `busy` renders the refusal in the service's own error shape.
+/// Wrap a whole router: every request except `/healthz`, `/_fake/snapshot` itself (whose
+/// handlers take the exclusive permit) and the `GET`s of `static_paths` (answers that never read
+/// the state, such as a liveness probe's) holds a shared permit while it is handled, so reads see
+/// the old state or the new one and writes never land in a half-restored one. `busy` renders the
+/// refusal in the service's own error shape.
 pub fn gate_router<S: Clone + Send + Sync + 'static>(
     router: axum::Router<S>,
     gate: RestoreGate,
+    static_paths: &'static [&'static str],
     busy: fn(&'static str) -> Response,
 ) -> axum::Router<S> {
     router.layer(axum::middleware::from_fn(
@@ -97,7 +124,8 @@ pub fn gate_router<S: Clone + Send + Sync + 'static>(
             let gate = gate.clone();
             async move {
                 let path = req.uri().path();
-                if path == "/healthz" || path.starts_with("/_fake/snapshot") {
+                let fixed = req.method() == axum::http::Method::GET && static_paths.contains(&path);
+                if fixed || path == "/healthz" || path == "/_fake/snapshot" {
                     return next.run(req).await;
                 }
                 match gate.write().await {
@@ -135,6 +163,24 @@ mod tests {
         restore.await.unwrap();
         assert!(!gate.is_restoring());
         assert!(gate.write().await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_restore_moves_the_epoch_and_a_pause_does_not() {
+        let gate = RestoreGate::default();
+        drop(gate.pause().await);
+        assert_eq!(gate.epoch(), 0);
+        let permit = gate.restore().await;
+        assert_eq!(gate.epoch(), 1);
+        let g = gate.clone();
+        let background = tokio::spawn(async move {
+            let _p = g.write_unbounded().await;
+            g.epoch()
+        });
+        tokio::time::sleep(Duration::from_millis(30)).await;
+        assert!(!background.is_finished(), "held while the restore runs");
+        drop(permit);
+        assert_eq!(background.await.unwrap(), 1);
     }
 
     #[tokio::test]

@@ -111,8 +111,8 @@ fn lexical_text(v: &Value) -> Option<String> {
     }
 }
 
-/// Tokenise, chunk and embed a document for `settings`.
-pub fn prepare(rec: DocRecord, s: &Settings) -> Prepared {
+/// The lexical fields' tokens (cheap next to chunking and embedding).
+fn lexical_tokens(rec: &DocRecord, s: &Settings) -> Vec<(String, Vec<String>)> {
     let mut lex = Vec::new();
     for (k, v) in &rec.fields {
         let lexical = if s.structured {
@@ -124,6 +124,27 @@ pub fn prepare(rec: DocRecord, s: &Settings) -> Prepared {
             lex.push((k.clone(), embed::tokenize(&text)));
         }
     }
+    lex
+}
+
+/// A document whose chunks `(field, text, vector)` were computed before (a cell snapshot
+/// carries them): only the lexical tokens are computed again.
+pub fn prepare_with_chunks(
+    rec: DocRecord,
+    s: &Settings,
+    chunks: Vec<(String, String, SparseVec)>,
+) -> Prepared {
+    Prepared {
+        lex: lexical_tokens(&rec, s),
+        rec,
+        chunks,
+        ann: Params::from_settings(&s.json),
+    }
+}
+
+/// Tokenise, chunk and embed a document for `settings`.
+pub fn prepare(rec: DocRecord, s: &Settings) -> Prepared {
+    let lex = lexical_tokens(&rec, s);
     let tensor_fields: Vec<String> = if s.structured {
         s.tensor_fields.clone()
     } else {

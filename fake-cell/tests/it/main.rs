@@ -11,6 +11,7 @@ mod lifecycle;
 mod ranking_fidelity;
 mod search_params;
 mod settings_model;
+mod snapshot;
 mod strict;
 mod support;
 mod system_routes;

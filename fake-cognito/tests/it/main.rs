@@ -29,6 +29,7 @@ mod rotation_persist;
 mod schema;
 mod sdk_surface;
 mod sign_out;
+mod snapshot;
 mod tokens;
 mod triggers;
 mod triggers_auth;

@@ -1,6 +1,8 @@
 //! Reindex jobs: copy every document of one index into another in the background
 //! (`POST /api/v2/reindex` `{"sourceIndexName","targetIndexName"}`), list and get them. The job list
-//! keeps the newest [`crate::state::MAX_JOBS`]; creation and listing take one short mutex.
+//! keeps the newest [`crate::state::MAX_JOBS`]; creation and listing take one short mutex. A
+//! running job writes each batch under a restore-gate permit and stops, writing nothing more, once
+//! a snapshot restore replaced the state it was copying into.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -60,11 +62,18 @@ pub async fn create(
         t
     };
     cell.commit(ticket).await?;
-    tokio::spawn(run_job(cell.clone(), job.clone(), src, dst));
+    // Taken while this request holds its permit, so no restore can slip in before the job sees it.
+    let epoch = cell.restore_gate.epoch();
+    tokio::spawn(run_job(cell.clone(), job.clone(), src, dst, epoch));
     Ok((StatusCode::ACCEPTED, Json(json!(job))).into_response())
 }
 
-async fn update(cell: &Cell, job: &Job) {
+/// Record the job's progress, unless a restore replaced the state since the job began.
+async fn update(cell: &Cell, job: &Job, epoch: u64) {
+    let _permit = cell.restore_gate.write_unbounded().await;
+    if cell.restore_gate.epoch() != epoch {
+        return;
+    }
     let ticket = {
         let mut jobs = cell.jobs.lock();
         if let Some(j) = jobs.iter_mut().find(|j| j.id == job.id) {
@@ -75,9 +84,43 @@ async fn update(cell: &Cell, job: &Job) {
     let _ = cell.commit(ticket).await;
 }
 
-async fn run_job(cell: Arc<Cell>, mut job: Job, src: Arc<Index>, dst: Arc<Index>) {
+/// Put one prepared batch into `dst` and journal it, behind the restore gate. `Ok(false)`: a
+/// restore replaced the state since the job began, so nothing was written and the job ends.
+async fn write_batch(
+    cell: &Cell,
+    dst: &Index,
+    batch: &[store::DocRecord],
+    prepared: Vec<store::Prepared>,
+    epoch: u64,
+) -> Result<bool, String> {
+    let _permit = cell.restore_gate.write_unbounded().await;
+    if cell.restore_gate.epoch() != epoch {
+        return Ok(false);
+    }
+    let ticket = {
+        let mut data = dst.data.write();
+        if dst.deleted.load(Ordering::SeqCst) {
+            return Err("target index was deleted".to_string());
+        }
+        if data.len() + prepared.len() > cell.cfg.max_docs_per_index {
+            return Err("target index reached its document limit".to_string());
+        }
+        for p in prepared {
+            data.put(p);
+        }
+        cell.submit(&Record::Docs {
+            index: dst.name.clone(),
+            put: batch.to_vec(),
+            del: Vec::new(),
+        })
+    };
+    cell.commit(ticket).await.map_err(|e| e.to_string())?;
+    Ok(true)
+}
+
+async fn run_job(cell: Arc<Cell>, mut job: Job, src: Arc<Index>, dst: Arc<Index>, epoch: u64) {
     job.status = "running".into();
-    update(&cell, &job).await;
+    update(&cell, &job, epoch).await;
     let records = src.data.read().records();
     job.total = records.len() as u64;
     for batch in records.chunks(BATCH) {
@@ -85,33 +128,16 @@ async fn run_job(cell: Arc<Cell>, mut job: Job, src: Arc<Index>, dst: Arc<Index>
             .iter()
             .map(|r| store::prepare(r.clone(), &dst.settings))
             .collect();
-        let result = {
-            let mut data = dst.data.write();
-            if dst.deleted.load(Ordering::SeqCst) {
-                Err("target index was deleted".to_string())
-            } else if data.len() + prepared.len() > cell.cfg.max_docs_per_index {
-                Err("target index reached its document limit".to_string())
-            } else {
-                for p in prepared {
-                    data.put(p);
-                }
-                Ok(cell.submit(&Record::Docs {
-                    index: dst.name.clone(),
-                    put: batch.to_vec(),
-                    del: Vec::new(),
-                }))
+        match write_batch(&cell, &dst, batch, prepared, epoch).await {
+            Ok(true) => {}
+            Ok(false) => return,
+            Err(e) => {
+                job.status = "failed".into();
+                job.error = Some(e);
+                job.finished_at = Some(now_rfc3339());
+                update(&cell, &job, epoch).await;
+                return;
             }
-        };
-        let outcome = match result {
-            Ok(t) => cell.commit(t).await.map_err(|e| e.to_string()),
-            Err(e) => Err(e),
-        };
-        if let Err(e) = outcome {
-            job.status = "failed".into();
-            job.error = Some(e);
-            job.finished_at = Some(now_rfc3339());
-            update(&cell, &job).await;
-            return;
         }
         job.copied += batch.len() as u64;
         // Let other tasks run between batches.
@@ -119,7 +145,7 @@ async fn run_job(cell: Arc<Cell>, mut job: Job, src: Arc<Index>, dst: Arc<Index>
     }
     job.status = "succeeded".into();
     job.finished_at = Some(now_rfc3339());
-    update(&cell, &job).await;
+    update(&cell, &job, epoch).await;
 }
 
 pub async fn list(

@@ -30,15 +30,16 @@ pub fn routes() -> Router<Arc<Cell>> {
         .route("/_fake/snapshot/summary", get(get_summary))
 }
 
-async fn get_snapshot(State(cell): State<Arc<Cell>>) -> Response {
-    let bytes = snapshot::capture(&cell).await;
-    ([("content-type", "application/json")], bytes).into_response()
+async fn get_snapshot(State(cell): State<Arc<Cell>>) -> CellResult<Response> {
+    let bytes = snapshot::capture(&cell).await?;
+    Ok(([("content-type", "application/json")], bytes).into_response())
 }
 
 async fn put_snapshot(State(cell): State<Arc<Cell>>, body: Bytes) -> CellResult<Json<Value>> {
-    let state = snapshot::parse(&body)?;
-    let counts = snapshot::restore(&cell, state).await?;
-    Ok(Json(json!({ "restored": true, "summary": counts })))
+    let doc = snapshot::parse(&body)?;
+    let mut answer = snapshot::restore(&cell, doc).await?;
+    answer["restored"] = json!(true);
+    Ok(Json(answer))
 }
 
 async fn get_summary(State(cell): State<Arc<Cell>>) -> Json<Value> {
