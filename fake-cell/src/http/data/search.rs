@@ -15,12 +15,12 @@ use serde_json::{Value, json};
 
 use crate::engine::model::body_object;
 use crate::engine::search::index_data::IndexData;
-use crate::engine::search::interpolate::Interp;
+use crate::engine::search::interpolate::{self, Interp};
 use crate::engine::search::model;
 use crate::engine::search::pipeline::Extras;
 use crate::engine::search::request::{SearchReq, parse_request};
 use crate::engine::search::topk::Cand;
-use crate::engine::search::{execute, execute_full, recommend, response, tensor};
+use crate::engine::search::{execute, execute_full, recommend, response};
 use crate::engine::{bodies, embed};
 use crate::error::{CellError, CellResult};
 use crate::http::auth::{AuthJson, Read};
@@ -158,7 +158,8 @@ pub async fn embed_route(
     for item in &items {
         let v = match item {
             Value::String(t) => embed::embed_text(t, s.dim),
-            Value::Object(m) if !m.is_empty() => tensor::query_vector(item, &[], s)?,
+            // A weighted map is combined as a search's `q` is (`nlerp` / `lerp` by default).
+            Value::Object(m) if !m.is_empty() => interpolate::query_vector(item, &[], None, s)?,
             _ => {
                 return Err(CellError::InvalidArgument(
                     "content items must be strings or non-empty {text: weight} maps".into(),
