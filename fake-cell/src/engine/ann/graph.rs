@@ -123,7 +123,7 @@ impl Graph {
         }
     }
 
-    pub fn len(&self) -> usize {
+    fn len(&self) -> usize {
         self.ext.len()
     }
 
@@ -356,14 +356,5 @@ impl Graph {
         cands.sort_unstable();
         let ls = self.select(&cands, max);
         self.set_links(nb, layer, ls);
-    }
-
-    /// Bytes held (for the memory bound's accounting and the stats).
-    pub fn bytes(&self) -> usize {
-        self.feats.capacity() * size_of::<Feat>()
-            + (self.off.capacity() + self.ext.capacity() + self.links0.capacity()) * 4
-            + self.norm2.capacity() * 4
-            + self.len0.capacity() * 2
-            + self.upper.capacity() * size_of::<Vec<Vec<u32>>>()
     }
 }
