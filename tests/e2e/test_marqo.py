@@ -379,7 +379,8 @@ def test_recommend_and_embed_parameters(client_factory):
 
 
 def test_interpolation_and_cutoff_through_the_client(client_factory):
-    """Issue 19: `interpolation_method` combines context vectors as Marqo's vector_interpolation.py
+    """Issue 19 (also HYBRID's queryLexical/queryTensor and trackTotalHits=False):
+    `interpolation_method` combines context vectors as Marqo's vector_interpolation.py
     does, recommend interpolates document vectors, and `overrideSortCandidatesWithRelevantCandidates`
     trims the fused hits before `sort_by`. Expected scores are Vespa's prenormalized-angular
     closeness 1 / (1 + (1 - q.d)) for q from context [e0 weight 1, e1 weight 3]:
@@ -437,6 +438,22 @@ def test_interpolation_and_cutoff_through_the_client(client_factory):
 
         assert ranked(False) == ["c", "d", "b", "a"]
         assert ranked(True) == ["b", "a"]
+        # hybridParameters.queryLexical / queryTensor instead of q: each leg searches its own
+        # query (c is the only lexical match of "words", e the nearest to "unrelated")
+        hits = index.search(search_method="HYBRID", hybrid_parameters={
+            "queryLexical": "words", "queryTensor": "unrelated",
+            "searchableAttributesLexical": ["t"], "searchableAttributesTensor": ["u"]})["hits"]
+        assert [h["_id"] for h in hits[:2]] == ["c", "e"]
+        e = _rejected(lambda: index.search(search_method="HYBRID", hybrid_parameters={"queryTensor": "x"}))
+        assert (e.status_code, e.code) == (400, "invalid_argument")
+        assert e.message["message"].startswith("Both 'hybridParameters.queryLexical'")
+        # trackTotalHits false: 0 without facets, the count when the facet queries run
+        lexical = {"retrievalMethod": "lexical", "rankingMethod": "lexical"}
+        res = index.search("alpha", search_method="HYBRID", hybrid_parameters=lexical, track_total_hits=False)
+        assert res["totalHits"] == 0
+        res = index.search("alpha", search_method="HYBRID", hybrid_parameters=lexical, track_total_hits=False,
+                           facets={"fields": {"price": {"type": "number"}}})
+        assert res["totalHits"] == 5 and res["facets"]["price"]["count"] == 5
     finally:
         client_factory().delete_index(name)
 
