@@ -4,13 +4,15 @@
 //! since moto started. Save downloads it and keeps only the calls that change something
 //! (`recording.rs`). Restore, with the AWS gateway's gate closed (`gate.rs`) so no client sees a
 //! half-replayed moto:
-//! 1. nothing at all when moto is provably still as the last restore of this recording left it
-//!    (the live recording is that recording followed only by reads: `unchanged_since_restore`);
-//! 2. else `POST /moto-api/reset` and the replay (`replay.rs`: one keep-alive client, calls in
+//! 1. nothing at all when moto is provably still as the snapshot has it (the live recording is
+//!    the snapshot's followed only by reads: `unchanged_since_restore`, `partial.rs`);
+//! 2. only the standalone DynamoDB tables written since, deleted and replayed, when nothing
+//!    else changed (`partial.rs`);
+//! 3. else `POST /moto-api/reset` and the replay (`replay.rs`: one keep-alive client, calls in
 //!    order but for item writes to independent tables), with moto's Step Functions engine held
 //!    off meanwhile so a replayed `StartExecution` does not run its Lambdas and writes again
 //!    (their own calls are in the recording);
-//! 3. the recording uploaded as moto's file, so later calls append to it and a later save covers
+//! 4. the recording uploaded as moto's file, so later calls append to it and a later save covers
 //!    the restored state too.
 //!
 //! Known limits: SQS receipt handles are random in moto, so a `DeleteMessage` replays against no
@@ -18,8 +20,10 @@
 //! stay as moto records an execution it does not run.
 
 pub mod gate;
+pub mod partial;
 pub mod recording;
 pub mod replay;
+pub mod tables;
 
 use std::time::Duration;
 
@@ -129,8 +133,15 @@ impl Recorder {
 
     async fn restore_gated(&self, recording: &str) -> anyhow::Result<Value> {
         let calls = recording.lines().filter(|l| !l.trim().is_empty()).count();
-        if recording::unchanged_since_restore(&self.live().await?, recording) {
+        let live = self.live().await?;
+        let partial = partial::plan(&live, recording);
+        if recording::unchanged_since_restore(&live, recording)
+            || partial.as_ref().is_some_and(|p| p.tables.is_empty())
+        {
             return Ok(json!({ "calls": calls, "replayed": 0, "unchanged": true }));
+        }
+        if let Some(p) = partial {
+            return self.rebuild_tables(recording, p, calls).await;
         }
         // A damaged recording fails here, before moto is touched.
         let steps = replay::plan(recording)?;
@@ -158,6 +169,34 @@ impl Recorder {
         Ok(json!({
             "calls": calls, "replayed": done.calls, "refused": done.refused,
             "concurrent": done.concurrent,
+        }))
+    }
+
+    /// The partial restore: delete the tables changed since, replay the snapshot's calls on them.
+    async fn rebuild_tables(
+        &self,
+        recording: &str,
+        p: partial::Partial,
+        calls: usize,
+    ) -> anyhow::Result<Value> {
+        let mut steps: Vec<replay::Step> = p
+            .tables
+            .iter()
+            .map(|t| replay::Step::One(replay::dynamodb("DeleteTable", &json!({"TableName": t}))))
+            .collect();
+        steps.extend(replay::plan(&p.replay)?);
+        let replayed = replay::run(&self.http, &self.base, steps).await;
+        let uploaded = self
+            .post(
+                "/moto-api/recorder/upload-recording",
+                Some(recording.to_owned()),
+            )
+            .await;
+        let done = replayed?;
+        uploaded?;
+        Ok(json!({
+            "calls": calls, "replayed": done.calls, "refused": done.refused,
+            "concurrent": done.concurrent, "tables": p.tables,
         }))
     }
 

@@ -5,20 +5,21 @@
 //!
 //! Order is kept everywhere except in one case where it provably cannot matter. The rule:
 //! consecutive DynamoDB item writes (`PutItem`, `UpdateItem`, `DeleteItem`, a one-table
-//! `BatchWriteItem`) run as one chain per table, the chains concurrently, when each table was
-//! created in this recording without a stream and no other call (`UpdateTable`, TTL, tags,
-//! Kinesis destinations…) names it. Within a table the order stays, because moto keeps items in
+//! `BatchWriteItem`) run as one chain per table, the chains concurrently, when each table is
+//! standalone (`tables.rs`: created in this recording without a stream, and no other call —
+//! `UpdateTable`, TTL, tags, transactions, Kinesis destinations… — names it). Within a table the order stays, because moto keeps items in
 //! insertion order (a `Scan` would show a reordering) and conditions read earlier writes; across
 //! such tables no write can see another (no stream, no trigger, no replica). Everything else —
 //! creates, deletes, streamed tables, S3, SQS, Step Functions — replays one call at a time.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use anyhow::{Context as _, bail};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use serde_json::Value;
 
-use super::recording::{body_bytes, header, operation, path_and_query};
+use super::recording::{body_bytes, path_and_query};
+use super::tables::{self, TableCall, independent_tables};
 
 /// At most this many table chains at once (moto is one Python process).
 const CHAINS_AT_ONCE: usize = 4;
@@ -82,70 +83,19 @@ fn call_of(entry: &Value) -> anyhow::Result<Call> {
     })
 }
 
-/// The one table an item write names, if `entry` is one.
-fn item_write_table(entry: &Value, body: &Value) -> Option<String> {
-    let target = header(entry, "x-amz-target")?;
-    if !target.starts_with("DynamoDB_") {
-        return None;
-    }
-    match operation(entry)?.as_str() {
-        "PutItem" | "UpdateItem" | "DeleteItem" => body["TableName"].as_str().map(str::to_owned),
-        "BatchWriteItem" => {
-            let tables = body["RequestItems"].as_object()?;
-            (tables.len() == 1)
-                .then(|| tables.keys().next().cloned())
-                .flatten()
-        }
-        _ => None,
-    }
-}
-
-/// Tables whose item writes may run beside other tables': created here without a stream and
-/// named by no other DynamoDB call.
-fn independent_tables(entries: &[(Value, Value)]) -> BTreeSet<String> {
-    let mut created = BTreeSet::new();
-    let mut named_elsewhere = BTreeSet::new();
-    for (entry, body) in entries {
-        let is_dynamo = header(entry, "x-amz-target").is_some_and(|t| t.starts_with("DynamoDB"));
-        if !is_dynamo || item_write_table(entry, body).is_some() {
-            continue;
-        }
-        let names = ["TableName", "ResourceArn", "TableArn"]
-            .iter()
-            .filter_map(|k| body[*k].as_str())
-            .map(|n| {
-                let n = n.split("table/").nth(1).unwrap_or(n);
-                n.split('/').next().unwrap_or(n).to_owned()
-            });
-        if operation(entry).as_deref() == Some("CreateTable")
-            && body["StreamSpecification"]["StreamEnabled"].as_bool() != Some(true)
-        {
-            created.extend(names);
-        } else {
-            named_elsewhere.extend(names);
-        }
-    }
-    created.difference(&named_elsewhere).cloned().collect()
-}
-
 /// The recording as steps: see the module doc for when calls may run side by side.
 pub fn plan(recording: &str) -> anyhow::Result<Vec<Step>> {
-    let mut entries = Vec::new();
-    for (i, line) in recording.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let entry: Value = serde_json::from_str(line)
-            .with_context(|| format!("line {} of the recording is not JSON", i + 1))?;
-        let body = serde_json::from_slice(&body_bytes(&entry)).unwrap_or(Value::Null);
-        entries.push((entry, body));
-    }
+    let entries = tables::parse(recording)?;
     let independent = independent_tables(&entries);
     let mut steps = Vec::new();
     let mut chains: BTreeMap<String, Vec<Call>> = BTreeMap::new();
     for (entry, body) in &entries {
         let call = call_of(entry)?;
-        match item_write_table(entry, body).filter(|t| independent.contains(t)) {
+        let item_write = match tables::table_call(entry, body) {
+            Some(TableCall::ItemWrite(t)) if independent.contains(&t) => Some(t),
+            _ => None,
+        };
+        match item_write {
             Some(table) => chains.entry(table).or_default().push(call),
             None => {
                 flush(&mut chains, &mut steps);
@@ -166,6 +116,31 @@ fn flush(chains: &mut BTreeMap<String, Vec<Call>>, steps: &mut Vec<Step>) {
         steps.extend(all.into_iter().flatten().map(Step::One));
     } else {
         steps.push(Step::Chains(all));
+    }
+}
+
+/// A DynamoDB call of our own (the restore's `DeleteTable`): moto routes it by the credential
+/// scope and does not check the signature.
+pub fn dynamodb(op: &str, body: &Value) -> Call {
+    let mut headers = HeaderMap::new();
+    let pairs = [
+        ("x-amz-target", format!("DynamoDB_20120810.{op}")),
+        ("content-type", "application/x-amz-json-1.0".to_owned()),
+        (
+            "authorization",
+            "AWS4-HMAC-SHA256 Credential=hippodrome/20260101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0".to_owned(),
+        ),
+    ];
+    for (k, v) in pairs {
+        if let Ok(v) = HeaderValue::from_str(&v) {
+            headers.insert(k, v);
+        }
+    }
+    Call {
+        method: reqwest::Method::POST,
+        path_and_query: "/".into(),
+        headers,
+        body: body.to_string().into_bytes(),
     }
 }
 
@@ -280,7 +255,7 @@ mod tests {
             put("missing"),
             ddb(
                 "BatchWriteItem",
-                json!({"RequestItems": {"a": [], "b": []}}),
+                json!({"RequestItems": {"t": [], "missing": []}}),
             ),
             line("PUT", "http://127.0.0.1:9003/bucket", None, ""),
         ]
