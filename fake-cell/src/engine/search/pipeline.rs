@@ -233,7 +233,7 @@ impl Run<'_> {
             data.chunk_ids_of(doc)
                 .filter_map(|cid| data.chunks[cid as usize].as_ref().map(|c| (cid, c)))
                 .filter(|(_, c)| tfields.is_none_or(|f| f.contains(&c.field)))
-                .map(|(cid, c)| (tensor::closeness(embed::dot(qv, &c.vec)), cid))
+                .map(|(cid, c)| (tensor::score(data, qv, &c.vec), cid))
                 .max_by(|a, b| a.0.total_cmp(&b.0))
         });
         match rec.filter(|r| cross && r.in_leg(p.retrieval == Side::Tensor)) {

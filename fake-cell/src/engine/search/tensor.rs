@@ -86,11 +86,6 @@ pub fn query_vector(q: &Value, context: &[(Vec<f32>, f32)], s: &Settings) -> Cel
     Ok(embed::combine(&refs))
 }
 
-/// The prenormalized-angular closeness of a cosine (Marqo's default space).
-pub fn closeness(cos: f32) -> f32 {
-    1.0 / (1.0 + (1.0 - cos))
-}
-
 /// A chunk's score for the query in the index's space (as both kNN paths score it).
 pub fn score(data: &IndexData, qv: &SparseVec, v: &SparseVec) -> f32 {
     data.ann.params().space.score_sparse(qv, v)
