@@ -251,7 +251,8 @@ async fn every_space_type_scores_as_vespa_closeness_on_both_paths() {
     // The same (unit) vectors in every space: recover the cosine from the
     // prenormalized-angular score, 1 / (1 + (1 − cos)), and check the others against it.
     let pre: std::collections::HashMap<String, f64> = exact[0].iter().cloned().collect();
-    let checks: [(usize, fn(f64) -> f64); 3] = [
+    type Check = (usize, fn(f64) -> f64);
+    let checks: [Check; 3] = [
         (1, |c| 1.0 / (1.0 + c.clamp(-1.0, 1.0).acos())),
         (2, |c| 1.0 / (1.0 + (2.0 - 2.0 * c).max(0.0).sqrt())),
         (3, |c| c),

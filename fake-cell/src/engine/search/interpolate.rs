@@ -366,7 +366,10 @@ mod tests {
             &[1.0, 1.0, 1.0],
         )
         .unwrap();
-        close(&s3, &[(0, 0.5), (1, 0.5), (2, 0.707_106_8)]);
+        close(
+            &s3,
+            &[(0, 0.5), (1, 0.5), (2, std::f32::consts::FRAC_1_SQRT_2)],
+        );
         assert_eq!(
             interpolate(Interp::Slerp, &[e0.clone(), e1.clone()], &[2.0, -2.0]),
             Err(InterpError::ZeroSum(Some((2.0, -2.0))))

@@ -99,7 +99,7 @@ mod tests {
         let recording = lines(&snap);
         let read = ddb("Scan", json!({"TableName": "a"}));
         let write_a = ddb("DeleteItem", json!({"TableName": "a", "Key": {}}));
-        let live = format!("{}{}", lines(&[read.clone()]), lines(&snap))
+        let live = format!("{}{}", lines(std::slice::from_ref(&read)), lines(&snap))
             + &lines(&[read.clone(), write_a.clone()]);
         let p = plan(&live, &recording).unwrap();
         assert_eq!(p.tables, BTreeSet::from(["a".to_owned()]));
