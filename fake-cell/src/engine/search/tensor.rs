@@ -8,12 +8,10 @@
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 
-use serde_json::Value;
-
 use super::index_data::IndexData;
 use super::topk::{Cand, Collector, Scratch, with_scratch};
 use crate::engine::ann::space::{Query, Space};
-use crate::engine::embed::{self, SparseVec};
+use crate::engine::embed::SparseVec;
 use crate::engine::settings::Settings;
 use crate::error::{CellError, CellResult};
 
@@ -37,53 +35,6 @@ pub fn tensor_fields(
         }
     }
     Ok(requested.map(|r| r.iter().cloned().collect()))
-}
-
-fn dense_part(v: &[f32], s: &Settings) -> CellResult<SparseVec> {
-    if v.len() != s.dim {
-        // Marqo's words (tensor_search.py, checked on every query and context vector).
-        return Err(CellError::InvalidArgument(format!(
-            "The dimension of the vectors returned by the model or given by the context vectors \
-             does not match the expected dimension. Expected dimension {} but got {}",
-            s.dim,
-            v.len()
-        )));
-    }
-    Ok(embed::from_dense(v, true))
-}
-
-/// The query vector from `q` (string, weighted map or customVector) and `context`.
-pub fn query_vector(q: &Value, context: &[(Vec<f32>, f32)], s: &Settings) -> CellResult<SparseVec> {
-    let mut parts: Vec<(SparseVec, f32)> = Vec::new();
-    match q {
-        Value::String(t) => parts.push((embed::embed_text(t, s.dim), 1.0)),
-        Value::Object(m) => {
-            if let Some(cv) = m.get("customVector") {
-                let v = embed::vector_field(cv).ok_or_else(|| {
-                    CellError::InvalidArgument("customVector needs a vector".into())
-                })?;
-                parts.push((dense_part(&v, s)?, 1.0));
-            } else {
-                if m.is_empty() {
-                    return Err(CellError::InvalidArgument(
-                        "query dict cannot be empty".into(),
-                    ));
-                }
-                for (text, w) in m {
-                    let w = w.as_f64().ok_or_else(|| {
-                        CellError::InvalidArgument("query weights must be numbers".into())
-                    })?;
-                    parts.push((embed::embed_text(text, s.dim), w as f32));
-                }
-            }
-        }
-        _ => {}
-    }
-    for (v, w) in context {
-        parts.push((dense_part(v, s)?, *w));
-    }
-    let refs: Vec<(&SparseVec, f32)> = parts.iter().map(|(v, w)| (v, *w)).collect();
-    Ok(embed::combine(&refs))
 }
 
 /// A chunk's score for the query in the index's space (as both kNN paths score it).
