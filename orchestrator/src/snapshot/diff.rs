@@ -80,7 +80,9 @@ fn cognito_summary(doc: &Value) -> Value {
         );
     }
     json!({
-        "pools": per_pool.len(), "clients": clients, "users": users, "groups": groups,
+        // Pool names need not be unique (as in Cognito): count pools, not names, as the live
+        // summary does.
+        "pools": pools.map_or(0, |p| p.len()), "clients": clients, "users": users, "groups": groups,
         "per_pool": per_pool,
     })
 }
@@ -159,5 +161,12 @@ mod tests {
         assert_eq!(f["users"], 2);
         assert_eq!(f["pool main users"], 2);
         assert_eq!(f["pool main clients"], 1);
+    }
+
+    #[test]
+    fn cognito_pools_with_one_name_count_as_two() {
+        let pool = json!({"meta": {"name": "same"}, "clients": {}, "users": {}, "groups": {}});
+        let doc = json!({"store": {"pools": {"us-east-1_a": pool.clone(), "us-east-1_b": pool}}});
+        assert_eq!(flatten(&cognito_summary(&doc))["pools"], 2);
     }
 }
