@@ -70,16 +70,7 @@ async fn start_index_servers(cell: &Arc<Cell>) -> anyhow::Result<()> {
         let remembered = idx.meta.read().port;
         let (port, listener) = servers::bind_port(cell, Some(remembered), Some(&idx.name))
             .map_err(|e| anyhow::anyhow!("index {}: {e}", idx.name))?;
-        if port != remembered {
-            tracing::warn!(index = %idx.name, remembered, port, "remembered index port is taken; using another one");
-            let ticket = {
-                let mut meta = idx.meta.write();
-                meta.port = port;
-                cell.submit(&persist::Record::Index { v: meta.clone() })
-            };
-            cell.commit(ticket).await?;
-        }
-        servers::start(cell, &idx.name, port, listener)?;
+        servers::start_on(cell, &idx, port, listener).await?;
     }
     Ok(())
 }

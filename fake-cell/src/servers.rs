@@ -54,6 +54,27 @@ pub fn bind_port(
     })
 }
 
+/// Start `idx`'s server on `listener`, bound to `port`; when that is not the port the index
+/// remembers (it was taken), the new one is persisted first so the next start finds it.
+pub async fn start_on(
+    cell: &Arc<Cell>,
+    idx: &crate::state::Index,
+    port: u16,
+    listener: TcpListener,
+) -> CellResult<()> {
+    let remembered = idx.meta.read().port;
+    if port != remembered {
+        tracing::warn!(index = %idx.name, remembered, port, "remembered index port is taken; using another one");
+        let ticket = {
+            let mut meta = idx.meta.write();
+            meta.port = port;
+            cell.submit(&crate::persist::Record::Index { v: meta.clone() })
+        };
+        cell.commit(ticket).await?;
+    }
+    start(cell, &idx.name, port, listener)
+}
+
 /// Start serving `index` on an already bound listener (so it is accepting when this returns).
 pub fn start(cell: &Arc<Cell>, index: &str, port: u16, listener: TcpListener) -> CellResult<()> {
     let shutdown = Shutdown::new();

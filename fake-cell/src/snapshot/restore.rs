@@ -178,16 +178,7 @@ async fn sync_servers(cell: &Arc<Cell>) -> CellResult<()> {
     for idx in missing {
         let recorded = idx.meta.read().port;
         let (port, listener) = bind_recorded(cell, &idx.name, recorded).await?;
-        if port != recorded {
-            tracing::warn!(index = %idx.name, recorded, port, "recorded index port is taken; using another one");
-            let ticket = {
-                let mut meta = idx.meta.write();
-                meta.port = port;
-                cell.submit(&persist::Record::Index { v: meta.clone() })
-            };
-            cell.commit(ticket).await?;
-        }
-        servers::start(cell, &idx.name, port, listener)?;
+        servers::start_on(cell, &idx, port, listener).await?;
     }
     Ok(())
 }
