@@ -70,18 +70,9 @@ pub fn plan(live: &str, recording: &str) -> Option<Partial> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::recording::tests::line;
+    use super::super::recording::tests::{ddb, line};
     use super::*;
     use serde_json::json;
-
-    fn ddb(op: &str, body: Value) -> String {
-        line(
-            "POST",
-            "http://127.0.0.1:9003/",
-            Some(&format!("DynamoDB_20120810.{op}")),
-            &body.to_string(),
-        )
-    }
 
     fn lines(l: &[String]) -> String {
         l.iter().map(|l| format!("{l}\n")).collect()

@@ -178,6 +178,16 @@ pub(crate) mod tests {
             .to_string()
     }
 
+    /// A recorded DynamoDB call.
+    pub fn ddb(op: &str, body: Value) -> String {
+        line(
+            "POST",
+            "http://127.0.0.1:9003/",
+            Some(&format!("DynamoDB_20120810.{op}")),
+            &body.to_string(),
+        )
+    }
+
     #[test]
     fn only_state_changing_calls_after_the_last_reset_are_kept() {
         let u = "http://127.0.0.1:9003/";

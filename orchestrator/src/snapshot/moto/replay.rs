@@ -205,18 +205,9 @@ pub async fn run(http: &reqwest::Client, base: &str, steps: Vec<Step>) -> anyhow
 
 #[cfg(test)]
 mod tests {
-    use super::super::recording::tests::line;
+    use super::super::recording::tests::{ddb, line};
     use super::*;
     use serde_json::json;
-
-    fn ddb(op: &str, body: Value) -> String {
-        line(
-            "POST",
-            "http://127.0.0.1:9003/",
-            Some(&format!("DynamoDB_20120810.{op}")),
-            &body.to_string(),
-        )
-    }
 
     fn shape(steps: &[Step]) -> Vec<String> {
         steps
