@@ -87,6 +87,19 @@ impl Gate {
         }
     }
 
+    /// Restores begun so far: background work (the SQS pollers) that saw another number began
+    /// in a moto state since replaced.
+    pub fn epoch(&self) -> u64 {
+        self.gate.epoch()
+    }
+
+    /// Wait while a restore holds the gate. The gateway's own background calls to moto (mapping
+    /// discovery, the SQS pollers) go straight to moto, past the gate's middleware, so they wait
+    /// here instead: a poller must never take a message out of a half-replayed queue.
+    pub async fn wait_open(&self) {
+        drop(self.gate.write_unbounded().await);
+    }
+
     /// Open the gate; whether it was closed.
     pub fn open(&self) -> bool {
         self.held.lock().take().is_some()

@@ -11,6 +11,10 @@
 //! - [`poll`]: one long-polling task per mapping: receive, invoke with AWS's SQS event, delete
 //!   only after a successful invoke (honouring `ReportBatchItemFailures`);
 //! - [`shadow`]: the proxy-path rewriting of the mapping calls.
+//!
+//! Both discovery and the pollers wait while a snapshot restore holds the gateway's gate, and a
+//! poller started before a restore ends with it (discovery starts it again if the restored moto
+//! still has its mapping), so none takes a message out of a half-replayed or replaced queue.
 
 pub mod discover;
 pub mod poll;
@@ -130,6 +134,7 @@ pub fn spawn(state: AppState) -> JoinHandle<()> {
     tokio::spawn(async move {
         let mut running: HashMap<String, (Mapping, JoinHandle<()>)> = HashMap::new();
         loop {
+            state.restore_gate().wait_open().await;
             match discover::wanted(&state).await {
                 Ok(wanted) => {
                     state

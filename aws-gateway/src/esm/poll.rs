@@ -29,7 +29,14 @@ pub async fn poll(state: AppState, m: Mapping) {
     };
     let sqs = state.moto().sqs.clone();
     let mut queue_url: Option<String> = None;
+    // A snapshot restore replaces moto's queues and mappings: this poller ends, and discovery
+    // starts it again if the restored moto still has its mapping.
+    let epoch = state.restore_gate().epoch();
     while !state.shutdown().is_triggered() {
+        state.restore_gate().wait_open().await;
+        if state.restore_gate().epoch() != epoch {
+            return;
+        }
         let url = match &queue_url {
             Some(u) => u.clone(),
             None => match moto::queue_url(&sqs, &m.queue_arn).await {
@@ -62,6 +69,10 @@ pub async fn poll(state: AppState, m: Mapping) {
                 continue;
             }
         };
+        // Received from the state a restore replaced: the restore put those messages back.
+        if state.restore_gate().epoch() != epoch {
+            return;
+        }
         if messages.is_empty() {
             if state.config().sqs_wait_s == 0 {
                 tokio::time::sleep(Duration::from_millis(100)).await;

@@ -298,3 +298,52 @@ async fn a_mapping_given_on_the_command_line_is_polled() {
         "{events:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pollers_hold_still_while_a_restore_holds_the_gate() {
+    let Some(stack) = Stack::start("consumer", &[]).await else {
+        return;
+    };
+    stack.create_function("consumer").await;
+    let (url, arn) = stack.create_queue("jobs", &[]).await;
+    stack
+        .lambda()
+        .create_event_source_mapping()
+        .function_name("consumer")
+        .event_source_arn(&arn)
+        .send()
+        .await
+        .expect("CreateEventSourceMapping");
+    let gate = format!("{}/_fake/restore-gate", stack.gateway.url);
+    let closed = crate::support::client()
+        .post(&gate)
+        .json(&json!({"lease_ms": 30000}))
+        .send()
+        .await
+        .expect("close the gate");
+    assert_eq!(closed.status(), 200);
+    // Straight to moto, as the restore's own calls go: the gateway would hold this one too.
+    let moto = aws_sdk_sqs::Client::new(&crate::support::sdk(&stack._moto.url).await);
+    moto.send_message()
+        .queue_url(&url)
+        .message_body("during")
+        .send()
+        .await
+        .unwrap();
+    // Longer than a long poll (1 s) and a mapping refresh (1 s): a poller would have taken it.
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    assert!(
+        bodies(&stack).await.is_empty(),
+        "a poller ran during the restore"
+    );
+    crate::support::client()
+        .delete(&gate)
+        .send()
+        .await
+        .expect("open the gate");
+    wait_for(
+        "the message to reach the lambda after the restore",
+        || async { (bodies(&stack).await == ["during"]).then_some(()) },
+    )
+    .await;
+}
