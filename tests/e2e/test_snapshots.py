@@ -259,3 +259,35 @@ def test_clients_racing_a_restore_see_old_or_restored_state_and_keep_later_write
     assert not present & set(before), "writes from before the restore survived it"
     missing = [k for k in after if k not in present]
     assert not missing, f"writes acknowledged after the restore are gone: {missing[:5]}"
+
+
+def test_a_restore_brings_back_neither_consumed_messages_nor_deleted_mappings(aws_kwargs):
+    """moto draws receipt handles and mapping UUIDs at random, so the recorded DeleteMessage and
+    DeleteEventSourceMapping replay against nothing; the restore puts both right from what the
+    snapshot saved beside the recording (a resurrected mapping would have the gateway poll it)."""
+    sqs = boto3.client("sqs", **aws_kwargs)
+    lam = boto3.client("lambda", **aws_kwargs)
+    jobs = sqs.create_queue(QueueName=f"{PREFIX}-jobs")["QueueUrl"]
+    for body in ("first", "second", "third"):
+        sqs.send_message(QueueUrl=jobs, MessageBody=body)
+    got = sqs.receive_message(QueueUrl=jobs, MaxNumberOfMessages=2, VisibilityTimeout=60)["Messages"]
+    assert [m["Body"] for m in got] == ["first", "second"]
+    sqs.delete_message_batch(QueueUrl=jobs, Entries=[
+        {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(got)])
+    idle = sqs.create_queue(QueueName=f"{PREFIX}-idle")["QueueUrl"]
+    idle_arn = sqs.get_queue_attributes(QueueUrl=idle, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    mapping = lam.create_event_source_mapping(FunctionName="e2e_lambda", EventSourceArn=idle_arn, BatchSize=1)
+    lam.delete_event_source_mapping(UUID=mapping["UUID"])
+    snapshot(f"{PREFIX}-consumed")
+
+    sqs.send_message(QueueUrl=jobs, MessageBody="after")  # moto changed: a full replay
+    done = restore(f"{PREFIX}-consumed")
+    moto = done["parts"]["moto"]
+    assert moto["replayed"] > 0, done
+    assert moto["put_right"]["messages_removed"] >= 2, moto
+    assert moto["put_right"]["mappings_removed"] >= 1, moto
+
+    left = sqs.receive_message(QueueUrl=jobs, MaxNumberOfMessages=10, VisibilityTimeout=0)
+    assert [m["Body"] for m in left.get("Messages", [])] == ["third"]
+    assert lam.list_event_source_mappings(EventSourceArn=idle_arn)["EventSourceMappings"] == []
+    orch("delete", f"{PREFIX}-consumed", check=False)

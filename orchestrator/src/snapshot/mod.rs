@@ -25,6 +25,8 @@ use crate::supervisor::Supervisor;
 pub const CELL: &str = "fake-cell";
 pub const COGNITO: &str = "fake-cognito";
 pub const MOTO: &str = "moto";
+/// What moto holds that its recording cannot bring back (`moto/live.rs`).
+pub const MOTO_LIVE: &str = "moto-live";
 pub const ROUTER: &str = "webhook-router";
 pub const SEED: &str = "seed";
 

@@ -10,7 +10,7 @@ use anyhow::{Context as _, bail};
 use serde::Serialize;
 use serde_json::Value;
 
-use super::{CELL, COGNITO, MOTO, ROUTER, SEED, Stack, fakes, format, hooks, moto};
+use super::{CELL, COGNITO, MOTO, MOTO_LIVE, ROUTER, SEED, Stack, fakes, format, hooks, moto};
 
 #[derive(Debug, Serialize)]
 pub struct Restored {
@@ -46,13 +46,17 @@ async fn one(
     Some(timed(fakes::restore(&stack.http, base, doc)).await)
 }
 
-async fn moto_one(stack: &Stack, recording: Option<&[u8]>) -> Option<anyhow::Result<Value>> {
+async fn moto_one(
+    stack: &Stack,
+    recording: Option<&[u8]>,
+    held: Option<&moto::live::Live>,
+) -> Option<anyhow::Result<Value>> {
     let (Some(base), Some(rec)) = (&stack.moto, recording) else {
         return None;
     };
     let rec = String::from_utf8_lossy(rec);
     let r = moto::Recorder::new(base, stack.http.clone());
-    Some(timed(r.restore(&rec, stack.gateway.as_deref())).await)
+    Some(timed(r.restore(&rec, held, stack.gateway.as_deref())).await)
 }
 
 /// What the router is sent when the snapshot has no part of its own (taken without a router).
@@ -72,6 +76,13 @@ pub async fn restore(
         ),
         None => None,
     };
+    // A snapshot taken before this part existed restores without it.
+    let held: Option<moto::live::Live> = match loaded.part(MOTO_LIVE) {
+        Some(b) => Some(serde_json::from_slice(b).with_context(|| {
+            format!("snapshot {name}: moto-live.json is not what a save writes")
+        })?),
+        None => None,
+    };
     // The router holds its pipe while moto replays (the replayed writes were delivered before
     // the snapshot was taken), then counts what the streams hold as delivered.
     let router_doc = loaded.part(ROUTER).unwrap_or(ROUTER_DOC);
@@ -79,7 +90,7 @@ pub async fn restore(
     let (cell, cognito, moto) = tokio::join!(
         one(stack, &stack.cell, loaded.part(CELL)),
         one(stack, &stack.cognito, loaded.part(COGNITO)),
-        moto_one(stack, loaded.part(MOTO)),
+        moto_one(stack, loaded.part(MOTO), held.as_ref()),
     );
     if let Some(base) = &stack.router
         && let Err(e) = fakes::resume(&stack.http, base).await
@@ -115,7 +126,11 @@ pub async fn restore(
         .manifest
         .services
         .keys()
-        .filter(|p| !parts.contains_key(*p) && p.as_str() != SEED && !p.starts_with("hook:"))
+        .filter(|p| {
+            !parts.contains_key(*p)
+                && !matches!(p.as_str(), SEED | MOTO_LIVE)
+                && !p.starts_with("hook:")
+        })
         .cloned()
         .collect();
     Ok(Restored {

@@ -7,7 +7,9 @@ use std::time::Instant;
 use anyhow::Context as _;
 use serde::Serialize;
 
-use super::{CELL, COGNITO, MOTO, ROUTER, SEED, Stack, fakes, format, hooks, moto, store};
+use super::{
+    CELL, COGNITO, MOTO, MOTO_LIVE, ROUTER, SEED, Stack, fakes, format, hooks, moto, store,
+};
 
 #[derive(Debug, Serialize)]
 pub struct Saved {
@@ -23,10 +25,10 @@ async fn fetch_opt(stack: &Stack, base: &Option<String>) -> anyhow::Result<Optio
     }
 }
 
-async fn moto_opt(stack: &Stack) -> anyhow::Result<Option<String>> {
+async fn moto_opt(stack: &Stack) -> anyhow::Result<Option<(String, moto::live::Live)>> {
     match &stack.moto {
         Some(b) => moto::Recorder::new(b, stack.http.clone())
-            .save()
+            .save_with_live()
             .await
             .map(Some),
         None => Ok(None),
@@ -48,6 +50,10 @@ pub async fn save(
         moto_opt(stack),
         fetch_opt(stack, &stack.router),
     );
+    let (recording, held) = match recording.context("moto")? {
+        Some((r, h)) => (Some(r.into_bytes()), Some(serde_json::to_vec(&h)?)),
+        None => (None, None),
+    };
     let parts = [
         (CELL, "fake-cell.json", cell.context("fake-cell")?),
         (
@@ -55,11 +61,8 @@ pub async fn save(
             "fake-cognito.json",
             cognito.context("fake-cognito")?,
         ),
-        (
-            MOTO,
-            "moto.jsonl",
-            recording.context("moto")?.map(String::into_bytes),
-        ),
+        (MOTO, "moto.jsonl", recording),
+        (MOTO_LIVE, "moto-live.json", held),
         (
             ROUTER,
             "webhook-router.json",

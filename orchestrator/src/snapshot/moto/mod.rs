@@ -9,17 +9,21 @@
 //! 2. only the standalone DynamoDB tables written since, deleted and replayed, when nothing
 //!    else changed (`partial.rs`);
 //! 3. else `POST /moto-api/reset` and the replay (`replay.rs`: one keep-alive client, calls in
-//!    order but for item writes to independent tables), with moto's Step Functions engine held
-//!    off meanwhile so a replayed `StartExecution` does not run its Lambdas and writes again
-//!    (their own calls are in the recording);
+//!    order but for item writes to independent tables). moto's Step Functions engine settings
+//!    replay in order too (the engine decides which of moto's two backends a state machine
+//!    lands in), but `StartExecution` does not: its tasks' own calls are in the recording, and a
+//!    re-run would invoke the team's Lambdas and write everything a second time;
+//!    then what the replay cannot bring back put right from the part saved beside the recording
+//!    (`live.rs`: SQS messages consumed and mappings deleted before the snapshot);
 //! 4. the recording uploaded as moto's file, so later calls append to it and a later save covers
 //!    the restored state too.
 //!
-//! Known limits: SQS receipt handles are random in moto, so a `DeleteMessage` replays against no
-//! message; `ReceiveMessage` is not replayed (messages come back visible); replayed executions
-//! stay as moto records an execution it does not run.
+//! Known limits: `ReceiveMessage` is not replayed (a message in flight at save time comes back
+//! visible); a kept event source mapping has a new UUID; replayed executions stay as moto
+//! records an execution it does not run.
 
 pub mod gate;
+pub mod live;
 pub mod partial;
 pub mod recording;
 pub mod replay;
@@ -115,14 +119,26 @@ impl Recorder {
         Ok(filter_recording(&self.live().await?))
     }
 
-    /// Restore `recording` (see the module doc), with the gateway at `gateway` gated meanwhile;
-    /// what was done, for the answer.
-    pub async fn restore(&self, recording: &str, gateway: Option<&str>) -> anyhow::Result<Value> {
+    /// The recording and what a replay of it cannot bring back (`live.rs`).
+    pub async fn save_with_live(&self) -> anyhow::Result<(String, live::Live)> {
+        let recording = self.save().await?;
+        let held = live::read(&self.base, &recording).await?;
+        Ok((recording, held))
+    }
+
+    /// Restore `recording` (see the module doc) and, after a full replay, `held`, with the
+    /// gateway at `gateway` gated meanwhile; what was done, for the answer.
+    pub async fn restore(
+        &self,
+        recording: &str,
+        held: Option<&live::Live>,
+        gateway: Option<&str>,
+    ) -> anyhow::Result<Value> {
         let closed = match gateway {
             Some(g) => Some(gate::close(&self.http, g).await?),
             None => None,
         };
-        let outcome = self.restore_gated(recording).await;
+        let outcome = self.restore_gated(recording, held).await;
         if let Some(c) = closed
             && let Err(e) = c.open().await
         {
@@ -131,7 +147,11 @@ impl Recorder {
         outcome
     }
 
-    async fn restore_gated(&self, recording: &str) -> anyhow::Result<Value> {
+    async fn restore_gated(
+        &self,
+        recording: &str,
+        held: Option<&live::Live>,
+    ) -> anyhow::Result<Value> {
         let calls = recording.lines().filter(|l| !l.trim().is_empty()).count();
         let live = self.live().await?;
         let partial = partial::plan(&live, recording);
@@ -145,18 +165,16 @@ impl Recorder {
         }
         // A damaged recording fails here, before moto is touched.
         let steps = replay::plan(recording)?;
-        let engine = runs_executions(recording) && self.engine(None).await?;
-        if engine {
-            self.engine(Some(false)).await?;
-        }
+        // moto as it started (a reset leaves its config): the recording's own engine settings
+        // replay in order, so every state machine lands in the backend it was created in.
+        self.set_engine(false).await?;
         self.post("/moto-api/reset", None).await?;
         let replayed = replay::run(&self.http, &self.base, steps).await;
-        // The engine first: moto records the config call, and the upload must come last so the
-        // file is exactly `recording` (what `unchanged_since_restore` looks for).
-        let engine_back = match engine {
-            true => self.engine(Some(true)).await.map(drop),
-            false => Ok(()),
+        let put_right = match (held, &replayed) {
+            (Some(h), Ok(_)) => Some(live::put_right(&self.base, h).await),
+            _ => None,
         };
+        // Last, so the file is exactly `recording` (what `unchanged_since_restore` looks for).
         let uploaded = self
             .post(
                 "/moto-api/recorder/upload-recording",
@@ -164,12 +182,15 @@ impl Recorder {
             )
             .await;
         let done = replayed?;
-        engine_back?;
         uploaded?;
-        Ok(json!({
+        let mut answer = json!({
             "calls": calls, "replayed": done.calls, "refused": done.refused,
-            "concurrent": done.concurrent,
-        }))
+            "concurrent": done.concurrent, "executions_not_rerun": done.executions,
+        });
+        if let Some(p) = put_right {
+            answer["put_right"] = p.context("putting right what the replay cannot")?.to_json();
+        }
+        Ok(answer)
     }
 
     /// The partial restore: delete the tables changed since, replay the snapshot's calls on them.
@@ -200,32 +221,23 @@ impl Recorder {
         }))
     }
 
-    /// moto's Step Functions engine: set it on or off, or (`None`) whether it is on.
-    async fn engine(&self, set: Option<bool>) -> anyhow::Result<bool> {
-        let (method, body) = match set {
-            Some(on) => (
-                reqwest::Method::POST,
-                Some(json!({"stepfunctions": {"execute_state_machine": on}}).to_string()),
-            ),
-            None => (reqwest::Method::GET, None),
-        };
-        let text = self
-            .call(method, "/moto-api/config", body, Duration::from_secs(10))
-            .await?;
-        let v: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
-        Ok(v["stepfunctions"]["execute_state_machine"].as_bool() == Some(true))
+    /// Switch moto's Step Functions engine on or off.
+    async fn set_engine(&self, on: bool) -> anyhow::Result<()> {
+        let body = json!({"stepfunctions": {"execute_state_machine": on}}).to_string();
+        self.call(
+            reqwest::Method::POST,
+            "/moto-api/config",
+            Some(body),
+            Duration::from_secs(10),
+        )
+        .await
+        .map(drop)
     }
 
     /// Tables, queues, buckets… as counts for `snapshot diff`: the recording's creates.
     pub async fn summary(&self) -> anyhow::Result<Value> {
         Ok(summarise(&self.save().await?))
     }
-}
-
-/// Whether replaying `recording` would start Step Functions executions.
-fn runs_executions(recording: &str) -> bool {
-    recording.contains("AWSStepFunctions.StartExecution")
-        || recording.contains("AWSStepFunctions.StartSyncExecution")
 }
 
 #[cfg(test)]

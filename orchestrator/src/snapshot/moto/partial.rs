@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 
 use serde_json::Value;
 
-use super::recording::{mutates, path_of, touches};
+use super::recording::{Kept, path_of, touches};
 use super::tables;
 
 /// What a partial restore does.
@@ -24,21 +24,24 @@ pub struct Partial {
 /// The partial restore of `recording` over moto's `live` recording, if one is enough.
 pub fn plan(live: &str, recording: &str) -> Option<Partial> {
     let kept: Vec<&str> = recording.lines().filter(|l| !l.trim().is_empty()).collect();
-    let mut mutating: Vec<&str> = Vec::new();
+    let mut live_kept = Kept::default();
     let mut touched_after = false;
     for line in live.lines().filter(|l| !l.trim().is_empty()) {
         let Ok(entry) = serde_json::from_str::<Value>(line) else {
             continue;
         };
         if path_of(&entry) == "/moto-api/reset" {
-            mutating.clear();
             touched_after = false;
-        } else if mutates(&entry) {
-            mutating.push(line);
-        } else if touches(&entry) && mutating.len() >= kept.len() {
+        }
+        if !live_kept.push(line, &entry)
+            && touches(&entry)
+            && live_kept.lines.len() >= kept.len()
+            && path_of(&entry) != "/moto-api/reset"
+        {
             touched_after = true;
         }
     }
+    let mutating = live_kept.lines;
     if touched_after || mutating.len() < kept.len() || mutating[..kept.len()] != kept[..] {
         return None;
     }

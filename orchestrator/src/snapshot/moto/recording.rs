@@ -105,20 +105,59 @@ fn reads(op: &str, prefix: &str) -> bool {
         .is_some_and(|rest| rest.is_empty() || rest.starts_with(char::is_uppercase))
 }
 
-/// Keep the state-changing requests after the last reset, one JSON line each.
+/// The lines a snapshot keeps, as a recording is read in order.
+#[derive(Default)]
+pub struct Kept<'a> {
+    pub lines: Vec<&'a str>,
+    setting: Option<&'a str>,
+}
+
+impl<'a> Kept<'a> {
+    /// Read one more line; whether it was kept. A reset empties moto but leaves its config, so
+    /// the last engine setting survives it.
+    pub fn push(&mut self, line: &'a str, entry: &Value) -> bool {
+        if path_of(entry) == "/moto-api/reset" {
+            self.lines.clear();
+            self.lines.extend(self.setting);
+            return false;
+        }
+        if engine_setting(entry).is_some() {
+            self.setting = Some(line);
+        }
+        let keep = kept(entry);
+        if keep {
+            self.lines.push(line);
+        }
+        keep
+    }
+}
+
+/// A `POST /moto-api/config` setting moto's Step Functions engine, and to what. A snapshot keeps
+/// it, since it decides whether a later `StartExecution` runs, but a restore never replays it:
+/// it sets the engine itself (off while replaying, then as [`engine_after`] says).
+pub fn engine_setting(entry: &Value) -> Option<bool> {
+    if entry["method"].as_str() != Some("POST") || path_of(entry) != "/moto-api/config" {
+        return None;
+    }
+    let body: Value = serde_json::from_slice(&body_bytes(entry)).ok()?;
+    body["stepfunctions"]["execute_state_machine"].as_bool()
+}
+
+/// Whether a snapshot keeps `entry`: a state-changing call or an engine setting.
+pub fn kept(entry: &Value) -> bool {
+    mutates(entry) || engine_setting(entry).is_some()
+}
+
+/// Keep the state-changing requests (and engine settings) after the last reset, one JSON line
+/// each.
 pub fn filter_recording(raw: &str) -> String {
-    let mut kept: Vec<&str> = Vec::new();
+    let mut lines = Kept::default();
     for line in raw.lines().filter(|l| !l.trim().is_empty()) {
-        let Ok(entry) = serde_json::from_str::<Value>(line) else {
-            continue;
-        };
-        if path_of(&entry) == "/moto-api/reset" {
-            kept.clear();
-        } else if mutates(&entry) {
-            kept.push(line);
+        if let Ok(entry) = serde_json::from_str::<Value>(line) {
+            lines.push(line, &entry);
         }
     }
-    let mut out = kept.join("\n");
+    let mut out = lines.lines.join("\n");
     if !out.is_empty() {
         out.push('\n');
     }
@@ -149,6 +188,9 @@ pub fn summarise(recording: &str) -> Value {
         let Ok(entry) = serde_json::from_str::<Value>(line) else {
             continue;
         };
+        if engine_setting(&entry).is_some() {
+            continue;
+        }
         let op = operation(&entry).unwrap_or_else(|| {
             let path = path_of(&entry);
             let depth = if path.trim_end_matches('/').matches('/').count() > 1 {
@@ -176,6 +218,38 @@ pub(crate) mod tests {
         let b64 = base64::engine::general_purpose::STANDARD.encode(body);
         json!({"headers": headers, "method": method, "url": url, "body": b64, "body_encoded": true})
             .to_string()
+    }
+
+    #[test]
+    fn the_engine_setting_is_kept_and_outlives_a_reset_but_counts_as_no_call() {
+        let engine = |on: bool| {
+            line(
+                "POST",
+                "http://127.0.0.1:9003/moto-api/config",
+                None,
+                &json!({"stepfunctions": {"execute_state_machine": on}}).to_string(),
+            )
+        };
+        let batch = line(
+            "POST",
+            "http://127.0.0.1:9003/moto-api/config",
+            None,
+            r#"{"batch": {"use_docker": false}}"#,
+        );
+        let reset = line("POST", "http://127.0.0.1:9003/moto-api/reset", None, "");
+        let put = ddb("PutItem", json!({"TableName": "t", "Item": {}}));
+        let raw = [
+            engine(false),
+            engine(true),
+            batch,
+            put.clone(),
+            reset,
+            put.clone(),
+        ]
+        .join("\n");
+        let kept = filter_recording(&raw);
+        assert_eq!(kept, format!("{}\n{put}\n", engine(true)));
+        assert_eq!(summarise(&kept)["calls"], 1);
     }
 
     /// A recorded DynamoDB call.

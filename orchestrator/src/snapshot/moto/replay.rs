@@ -18,7 +18,7 @@ use anyhow::{Context as _, bail};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use serde_json::Value;
 
-use super::recording::{body_bytes, path_and_query};
+use super::recording::{body_bytes, operation, path_and_query};
 use super::tables::{self, TableCall, independent_tables};
 
 /// At most this many table chains at once (moto is one Python process).
@@ -39,6 +39,14 @@ pub enum Step {
     One(Call),
     /// Per-table chains that may run side by side.
     Chains(Vec<Vec<Call>>),
+    /// A `StartExecution` left out: its tasks' calls are in the recording already.
+    NotRerun,
+}
+
+/// Whether `entry` starts a Step Functions execution, which moto's engine would run again.
+pub fn starts_execution(entry: &Value) -> bool {
+    operation(entry)
+        .is_some_and(|op| matches!(op.as_str(), "StartExecution" | "StartSyncExecution"))
 }
 
 /// How a replay went: calls sent, and those moto refused (as the original may have been).
@@ -47,6 +55,8 @@ pub struct Replayed {
     pub calls: usize,
     pub refused: usize,
     pub concurrent: usize,
+    /// Executions not started again.
+    pub executions: usize,
 }
 
 /// Headers that describe the recorded connection, not the request.
@@ -90,6 +100,10 @@ pub fn plan(recording: &str) -> anyhow::Result<Vec<Step>> {
     let mut steps = Vec::new();
     let mut chains: BTreeMap<String, Vec<Call>> = BTreeMap::new();
     for (entry, body) in &entries {
+        if starts_execution(entry) {
+            steps.push(Step::NotRerun);
+            continue;
+        }
         let call = call_of(entry)?;
         let item_write = match tables::table_call(entry, body) {
             Some(TableCall::ItemWrite(t)) if independent.contains(&t) => Some(t),
@@ -178,6 +192,7 @@ pub async fn run(http: &reqwest::Client, base: &str, steps: Vec<Step>) -> anyhow
                 done.calls += 1;
                 done.refused += usize::from(!send(http, base, &call).await?);
             }
+            Step::NotRerun => done.executions += 1,
             Step::Chains(chains) => {
                 let mut pending = chains.into_iter();
                 let mut running = tokio::task::JoinSet::new();
@@ -214,6 +229,7 @@ mod tests {
             .iter()
             .map(|s| match s {
                 Step::One(_) => "1".to_owned(),
+                Step::NotRerun => "-".to_owned(),
                 Step::Chains(c) => c
                     .iter()
                     .map(|c| c.len().to_string())
@@ -221,6 +237,38 @@ mod tests {
                     .join("+"),
             })
             .collect()
+    }
+
+    #[test]
+    fn executions_are_left_out_and_engine_settings_replay_in_order() {
+        let sfn = |op: &str| {
+            line(
+                "POST",
+                "http://127.0.0.1:9003/",
+                Some(&format!("AWSStepFunctions.{op}")),
+                "{}",
+            )
+        };
+        let engine = line(
+            "POST",
+            "http://127.0.0.1:9003/moto-api/config",
+            None,
+            r#"{"stepfunctions": {"execute_state_machine": true}}"#,
+        );
+        let rec = [
+            engine,
+            sfn("CreateStateMachine"),
+            sfn("StartExecution"),
+            sfn("StartSyncExecution"),
+            ddb("PutItem", json!({"TableName": "t", "Item": {}})),
+        ]
+        .join("\n");
+        let steps = plan(&rec).unwrap();
+        assert_eq!(shape(&steps), ["1", "1", "-", "-", "1"]);
+        let Step::One(first) = &steps[0] else {
+            panic!("{:?}", steps[0])
+        };
+        assert_eq!(first.path_and_query, "/moto-api/config");
     }
 
     #[test]
