@@ -65,6 +65,8 @@ impl Cell {
 
     /// Queue a record; call while holding the lock that ordered the mutation.
     pub fn submit(&self, rec: &Record) -> Ticket {
+        self.written
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         self.journal.submit_json(rec)
     }
 

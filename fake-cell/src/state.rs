@@ -174,6 +174,10 @@ pub struct Cell {
     pub lifecycle: tokio::sync::Mutex<()>,
     /// Closed by a snapshot restore (`crate::snapshot`); every request holds a shared permit.
     pub restore_gate: service_kit::restore_gate::RestoreGate,
+    /// Records submitted to the journal so far: every change to the state is one.
+    pub written: AtomicU64,
+    /// The snapshot document the cell last equalled (`crate::snapshot::StateTag`).
+    pub state_tag: Mutex<Option<crate::snapshot::StateTag>>,
 }
 
 pub fn now_ms() -> u64 {
@@ -241,6 +245,8 @@ impl Cell {
             compacting: AtomicBool::new(false),
             lifecycle: tokio::sync::Mutex::new(()),
             restore_gate: Default::default(),
+            written: AtomicU64::new(0),
+            state_tag: Mutex::new(None),
         }
     }
 

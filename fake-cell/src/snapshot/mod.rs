@@ -9,6 +9,10 @@
 //! `GET /` and the `/_fake/snapshot` document route itself) holds a shared one, and so does each batch of a
 //! background reindex job, so nothing reads or writes a half-swapped cell.
 //!
+//! A save or restore tags the cell with the document's SHA-256 ([`StateTag`]); while no write
+//! follows, `/_fake/snapshot/summary` names it (`state_sha256`), so a restore of the document the
+//! cell already equals is skipped by the orchestrator without sending or parsing it.
+//!
 //! Format 2 (this one) is format 1 plus `prepared`; a format-1 document still loads, through
 //! the slow path (every document chunked and embedded again). Any other format is refused.
 
@@ -18,6 +22,7 @@ pub mod restore;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -44,6 +49,33 @@ pub struct SnapshotDoc {
     pub prepared: BTreeMap<String, Vec<prepared::PreparedDoc>>,
 }
 
+/// The document the cell equalled when it was saved or restored, and the writes counted then.
+#[derive(Clone, Debug)]
+pub struct StateTag {
+    pub sha256: String,
+    pub written: u64,
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Tag the cell as equal to the document `sha256`, as of `written` writes.
+pub fn tag(cell: &Cell, sha256: String, written: u64) {
+    *cell.state_tag.lock() = Some(StateTag { sha256, written });
+}
+
+/// The SHA-256 of the document the cell equals now, when known: the last save's or restore's,
+/// with no write since.
+pub fn current_sha256(cell: &Cell) -> Option<String> {
+    let tag = cell.state_tag.lock().clone()?;
+    (tag.written == cell.written.load(Ordering::SeqCst)).then_some(tag.sha256)
+}
+
 /// Hold every request on `routes` to the restore gate (see the module doc).
 pub fn gate<S: Clone + Send + Sync + 'static>(
     routes: axum::Router<S>,
@@ -59,10 +91,11 @@ fn busy(why: &'static str) -> axum::response::Response {
 
 /// The whole state at one moment: writers are held back while it is copied.
 pub async fn capture(cell: &Arc<Cell>) -> CellResult<Vec<u8>> {
-    let doc = {
+    let (doc, written) = {
         let _quiet = cell.restore_gate.restore().await;
+        let written = cell.written.load(Ordering::SeqCst);
         let c = cell.clone();
-        tokio::task::spawn_blocking(move || {
+        let doc = tokio::task::spawn_blocking(move || {
             let state = persist::snapshot(&c, 0);
             let prepared = state
                 .indexes
@@ -79,10 +112,18 @@ pub async fn capture(cell: &Arc<Cell>) -> CellResult<Vec<u8>> {
             }
         })
         .await
-        .map_err(|e| CellError::Internal(format!("snapshot task failed: {e}")))?
+        .map_err(|e| CellError::Internal(format!("snapshot task failed: {e}")))?;
+        (doc, written)
     };
-    serde_json::to_vec(&doc)
-        .map_err(|e| CellError::Internal(format!("cannot serialise the snapshot: {e}")))
+    let c = cell.clone();
+    tokio::task::spawn_blocking(move || {
+        let bytes = serde_json::to_vec(&doc)
+            .map_err(|e| CellError::Internal(format!("cannot serialise the snapshot: {e}")))?;
+        tag(&c, sha256_hex(&bytes), written);
+        Ok(bytes)
+    })
+    .await
+    .map_err(|e| CellError::Internal(format!("snapshot task failed: {e}")))?
 }
 
 /// Accounts, keys, aliases, indexes and documents, in total and per index.
@@ -109,6 +150,7 @@ pub fn summary(cell: &Cell) -> Value {
         "indexes": list.len(),
         "documents": documents,
         "per_index": per_index,
+        "state_sha256": current_sha256(cell),
     })
 }
 

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use super::build::{Parts, build};
-use super::{SnapshotDoc, summary};
+use super::{SnapshotDoc, summary, tag};
 use crate::error::{CellError, CellResult};
 use crate::persist;
 use crate::servers;
@@ -37,7 +37,7 @@ fn ms(since: Instant) -> u64 {
 }
 
 /// Replace the whole state in place; answers with the new counts and the phases' times.
-pub async fn restore(cell: &Arc<Cell>, doc: SnapshotDoc) -> CellResult<Value> {
+pub async fn restore(cell: &Arc<Cell>, doc: SnapshotDoc, sha256: String) -> CellResult<Value> {
     let start = Instant::now();
     let c = cell.clone();
     let parts = tokio::task::spawn_blocking(move || build(&c, doc))
@@ -76,6 +76,7 @@ pub async fn restore(cell: &Arc<Cell>, doc: SnapshotDoc) -> CellResult<Value> {
         // the snapshot.
         cell.compacting.store(false, Ordering::SeqCst);
         cell.tombstones.lock().clear();
+        tag(cell, sha256, cell.written.load(Ordering::SeqCst));
         let took = json!({ "build": built, "gate": gate, "unchanged": true, "indexes_kept": kept });
         return Ok(answer(cell, start, took));
     }
@@ -101,6 +102,8 @@ pub async fn restore(cell: &Arc<Cell>, doc: SnapshotDoc) -> CellResult<Value> {
     let persist_ms = ms(swapped);
     let servers_at = Instant::now();
     sync_servers(cell).await?;
+    // Still under the gate: a server that moved port above is part of the restore.
+    tag(cell, sha256, cell.written.load(Ordering::SeqCst));
     Ok(answer(
         cell,
         start,

@@ -375,3 +375,53 @@ async fn a_reindex_job_writes_nothing_into_a_restored_snapshot() {
         "nothing journaled after it"
     );
 }
+
+async fn state_sha256(url: &str) -> Value {
+    let (s, v) = get(&format!("{url}/_fake/snapshot/summary"), None).await;
+    assert_eq!(s, 200, "{v}");
+    v["state_sha256"].clone()
+}
+
+#[tokio::test]
+async fn the_summary_names_the_document_the_cell_equals_until_a_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let cell = CellProc::start(dir.path(), &["--open"]).await;
+    assert_eq!(
+        state_sha256(&cell.url).await,
+        Value::Null,
+        "nothing saved yet"
+    );
+    create_index(&cell.url, "k", "books", json!({"model": "hf/e5-small-v2"})).await;
+    let endpoint = endpoint_of(&cell.url, "books").await;
+    add(&endpoint, "books", &long_docs(3)).await;
+    let doc = snapshot(&cell.url).await;
+    let sha = fake_cell::snapshot::sha256_hex(&doc);
+    assert_eq!(state_sha256(&cell.url).await, json!(sha), "after a save");
+
+    // A read is no write; a document write is.
+    answers(&endpoint, "books").await;
+    assert_eq!(state_sha256(&cell.url).await, json!(sha));
+    add(&endpoint, "books", &docs("later", 1)).await;
+    assert_eq!(state_sha256(&cell.url).await, Value::Null, "after a write");
+
+    let (s, v) = restore(&cell.url, &doc).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(
+        state_sha256(&cell.url).await,
+        json!(sha),
+        "after the restore"
+    );
+    // An account write counts too.
+    let (s, v) = post(
+        &format!("{}/_fake/accounts", cell.url),
+        None,
+        json!({"account_id": "acct-later"}),
+    )
+    .await;
+    assert!(s < 300, "{s} {v}");
+    assert_eq!(
+        state_sha256(&cell.url).await,
+        Value::Null,
+        "after an account write"
+    );
+}

@@ -39,11 +39,12 @@ async fn one(
     stack: &Stack,
     base: &Option<String>,
     doc: Option<&[u8]>,
+    sha256: Option<&str>,
 ) -> Option<anyhow::Result<Value>> {
     let (Some(base), Some(doc)) = (base, doc) else {
         return None;
     };
-    Some(timed(fakes::restore(&stack.http, base, doc)).await)
+    Some(timed(fakes::restore(&stack.http, base, doc, sha256)).await)
 }
 
 async fn moto_one(
@@ -86,10 +87,17 @@ pub async fn restore(
     // The router holds its pipe while moto replays (the replayed writes were delivered before
     // the snapshot was taken), then counts what the streams hold as delivered.
     let router_doc = loaded.part(ROUTER).unwrap_or(ROUTER_DOC);
-    let router = one(stack, &stack.router, Some(router_doc)).await;
+    let sha = |part: &str| {
+        loaded
+            .manifest
+            .services
+            .get(part)
+            .map(|p| p.sha256.as_str())
+    };
+    let router = one(stack, &stack.router, Some(router_doc), None).await;
     let (cell, cognito, moto) = tokio::join!(
-        one(stack, &stack.cell, loaded.part(CELL)),
-        one(stack, &stack.cognito, loaded.part(COGNITO)),
+        one(stack, &stack.cell, loaded.part(CELL), sha(CELL)),
+        one(stack, &stack.cognito, loaded.part(COGNITO), sha(COGNITO)),
         moto_one(stack, loaded.part(MOTO), held.as_ref()),
     );
     if let Some(base) = &stack.router

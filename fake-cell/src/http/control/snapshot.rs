@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde_json::{Value, json};
 
-use crate::error::CellResult;
+use crate::error::{CellError, CellResult};
 use crate::snapshot;
 use crate::state::Cell;
 
@@ -36,8 +36,13 @@ async fn get_snapshot(State(cell): State<Arc<Cell>>) -> CellResult<Response> {
 }
 
 async fn put_snapshot(State(cell): State<Arc<Cell>>, body: Bytes) -> CellResult<Json<Value>> {
-    let doc = snapshot::parse(&body)?;
-    let mut answer = snapshot::restore(&cell, doc).await?;
+    // Tens of megabytes to parse and hash: off the async workers.
+    let (doc, sha256) = tokio::task::spawn_blocking(move || {
+        snapshot::parse(&body).map(|doc| (doc, snapshot::sha256_hex(&body)))
+    })
+    .await
+    .map_err(|e| CellError::Internal(format!("snapshot task failed: {e}")))??;
+    let mut answer = snapshot::restore(&cell, doc, sha256).await?;
     answer["restored"] = json!(true);
     Ok(Json(answer))
 }
