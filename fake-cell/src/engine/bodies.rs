@@ -30,7 +30,7 @@ const UPDATE_FIELDS: &[Field] = &[Field("documents", Kind::List, false)];
 const RECOMMEND_FIELDS: &[Field] = &[
     Field("documents", Kind::Any, false),
     Field("tensorFields", Kind::StrList, true),
-    Field("interpolationMethod", Kind::Enum(INTERPOLATION), true),
+    Field("interpolationMethod", Kind::EnumNoCase(INTERPOLATION), true),
     Field("excludeInputDocuments", Kind::Bool, false),
     Field("limit", Kind::Int, false),
     Field("offset", Kind::Int, false),

@@ -22,6 +22,8 @@ pub enum Kind {
     Dict,
     /// A `str` enum: the permitted values, case-sensitive as pydantic compares them.
     Enum(&'static [&'static str]),
+    /// Marqo's `CaseInsensitiveEnum` (`InterpolationMethod`): a permitted value in any case.
+    EnumNoCase(&'static [&'static str]),
     /// Anything (`Any`, unions checked by the engine).
     Any,
 }
@@ -134,7 +136,12 @@ impl Errors {
             Kind::Dict if !v.is_object() => {
                 self.push(loc, "value is not a valid dict", "type_error.dict")
             }
-            Kind::Enum(allowed) if !v.as_str().is_some_and(|s| allowed.contains(&s)) => {
+            Kind::Enum(allowed) | Kind::EnumNoCase(allowed)
+                if !v.as_str().is_some_and(|s| match kind {
+                    Kind::EnumNoCase(_) => allowed.iter().any(|a| a.eq_ignore_ascii_case(s)),
+                    _ => allowed.contains(&s),
+                }) =>
+            {
                 let permitted: Vec<String> = allowed.iter().map(|a| format!("'{a}'")).collect();
                 let msg = format!(
                     "value is not a valid enumeration member; permitted: {}",

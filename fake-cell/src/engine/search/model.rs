@@ -44,7 +44,7 @@ const SEARCH_FIELDS: &[Field] = &[
     Field("language", Kind::Str, true),
     Field("sortBy", Kind::Dict, true),
     Field("relevanceCutoff", Kind::Dict, true),
-    Field("interpolationMethod", Kind::Enum(INTERPOLATION), true),
+    Field("interpolationMethod", Kind::EnumNoCase(INTERPOLATION), true),
     Field("collapseFields", Kind::List, true),
     Field("recencyParameters", Kind::Dict, true),
 ];
