@@ -264,14 +264,16 @@ def test_clients_racing_a_restore_see_old_or_restored_state_and_keep_later_write
 
 
 def test_a_restore_brings_back_neither_consumed_messages_nor_deleted_mappings(aws_kwargs):
-    """moto draws receipt handles and mapping UUIDs at random, so the recorded DeleteMessage and
-    DeleteEventSourceMapping replay against nothing; the restore puts both right from what the
-    snapshot saved beside the recording (a resurrected mapping would have the gateway poll it)."""
+    """moto draws receipt handles, mapping UUIDs and subscription ARNs at random, so the recorded
+    DeleteMessage, DeleteEventSourceMapping and Unsubscribe replay against nothing; the restore
+    puts them right from what the snapshot saved beside the recording (a resurrected mapping
+    would have the gateway poll it, a resurrected subscription would deliver again)."""
     sqs = boto3.client("sqs", **aws_kwargs)
     lam = boto3.client("lambda", **aws_kwargs)
     jobs = sqs.create_queue(QueueName=f"{PREFIX}-jobs")["QueueUrl"]
     for body in ("first", "second", "third"):
         sqs.send_message(QueueUrl=jobs, MessageBody=body)
+    jobs_arn = sqs.get_queue_attributes(QueueUrl=jobs, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     got = sqs.receive_message(QueueUrl=jobs, MaxNumberOfMessages=2, VisibilityTimeout=60)["Messages"]
     assert [m["Body"] for m in got] == ["first", "second"]
     sqs.delete_message_batch(QueueUrl=jobs, Entries=[
@@ -280,6 +282,11 @@ def test_a_restore_brings_back_neither_consumed_messages_nor_deleted_mappings(aw
     idle_arn = sqs.get_queue_attributes(QueueUrl=idle, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     mapping = lam.create_event_source_mapping(FunctionName="e2e_lambda", EventSourceArn=idle_arn, BatchSize=1)
     lam.delete_event_source_mapping(UUID=mapping["UUID"])
+    sns = boto3.client("sns", **aws_kwargs)
+    topic = sns.create_topic(Name=f"{PREFIX}-topic")["TopicArn"]
+    gone = sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=jobs_arn)["SubscriptionArn"]
+    sns.unsubscribe(SubscriptionArn=gone)
+    kept = sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=idle_arn)["SubscriptionArn"]
     snapshot(f"{PREFIX}-consumed")
 
     sqs.send_message(QueueUrl=jobs, MessageBody="after")  # moto changed: a full replay
@@ -288,8 +295,11 @@ def test_a_restore_brings_back_neither_consumed_messages_nor_deleted_mappings(aw
     assert moto["replayed"] > 0, done
     assert moto["put_right"]["messages_removed"] >= 2, moto
     assert moto["put_right"]["mappings_removed"] >= 1, moto
+    assert moto["put_right"]["subscriptions_removed"] >= 1, moto
 
     left = sqs.receive_message(QueueUrl=jobs, MaxNumberOfMessages=10, VisibilityTimeout=0)
     assert [m["Body"] for m in left.get("Messages", [])] == ["third"]
     assert lam.list_event_source_mappings(EventSourceArn=idle_arn)["EventSourceMappings"] == []
+    subs = sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]
+    assert [(s["Protocol"], s["Endpoint"]) for s in subs] == [("sqs", idle_arn)], (subs, kept)
     orch("delete", f"{PREFIX}-consumed", check=False)

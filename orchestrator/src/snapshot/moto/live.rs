@@ -9,9 +9,13 @@
 //! - SQS event source mappings deleted before the snapshot: the recorded delete names the first
 //!   run's UUID, so the replayed create would leave a mapping the gateway starts polling. The
 //!   saved (function, queue) pairs are kept; any mapping beyond them is deleted.
+//! - SNS subscriptions removed before the snapshot: `Unsubscribe` names the first run's
+//!   subscription ARN (a random UUID at its end), so the replayed `Subscribe` would leave a
+//!   subscription that delivers again. The saved (topic, protocol, endpoint) triples are kept;
+//!   any subscription beyond them is removed.
 //!
 //! What stays as the replay leaves it: a message in flight at save time comes back visible, and
-//! the mappings kept have new UUIDs.
+//! the mappings and subscriptions kept have new ids.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -30,6 +34,9 @@ pub struct Live {
     pub queues: BTreeMap<String, BTreeMap<String, u64>>,
     /// Region → one (function ARN, queue ARN) per SQS event source mapping.
     pub mappings: BTreeMap<String, Vec<(String, String)>>,
+    /// Region → one (topic ARN, protocol, endpoint) per SNS subscription.
+    #[serde(default)]
+    pub subscriptions: BTreeMap<String, Vec<(String, String, String)>>,
 }
 
 /// How many of each a restore removed.
@@ -37,6 +44,7 @@ pub struct Live {
 pub struct PutRight {
     pub messages: u64,
     pub mappings: u64,
+    pub subscriptions: u64,
 }
 
 /// The regions `recording` made SQS queues or Lambda mappings in, from each call's SigV4
@@ -54,40 +62,55 @@ fn scope(authorization: &str) -> Option<(String, String)> {
     let credential = credential.split([',', ' ']).next()?;
     let parts: Vec<&str> = credential.split('/').collect();
     match parts.as_slice() {
-        [.., region, service, "aws4_request"] if matches!(*service, "sqs" | "lambda") => {
+        [.., region, service, "aws4_request"] if matches!(*service, "sqs" | "lambda" | "sns") => {
             Some(((*region).to_owned(), (*service).to_owned()))
         }
         _ => None,
     }
 }
 
-fn clients(base: &str, region: &str) -> (aws_sdk_sqs::Client, aws_sdk_lambda::Client) {
+struct Clients {
+    sqs: aws_sdk_sqs::Client,
+    lambda: aws_sdk_lambda::Client,
+    sns: aws_sdk_sns::Client,
+}
+
+fn clients(base: &str, region: &str) -> Clients {
     let cfg = seed::moto::sdk_config(base, region);
-    (
-        aws_sdk_sqs::Client::new(&cfg),
-        aws_sdk_lambda::Client::new(&cfg),
-    )
+    Clients {
+        sqs: aws_sdk_sqs::Client::new(&cfg),
+        lambda: aws_sdk_lambda::Client::new(&cfg),
+        sns: aws_sdk_sns::Client::new(&cfg),
+    }
 }
 
 /// moto's queues and SQS mappings now, in the regions `recording` used.
 pub async fn read(base: &str, recording: &str) -> anyhow::Result<Live> {
     let mut live = Live::default();
     for region in regions(recording) {
-        let (sqs, lambda) = clients(base, &region);
+        let c = clients(base, &region);
         let mut queues = BTreeMap::new();
-        for url in queue_urls(&sqs).await? {
-            queues.insert(name_of(&url).to_owned(), held(&sqs, &url).await?);
+        for url in queue_urls(&c.sqs).await? {
+            queues.insert(name_of(&url).to_owned(), held(&c.sqs, &url).await?);
         }
-        let mappings: Vec<(String, String)> = sqs_mappings(&lambda)
+        let mappings: Vec<(String, String)> = sqs_mappings(&c.lambda)
             .await?
             .into_iter()
             .map(|(_, pair)| pair)
+            .collect();
+        let subscriptions: Vec<(String, String, String)> = subscriptions(&c.sns)
+            .await?
+            .into_iter()
+            .map(|(_, triple)| triple)
             .collect();
         if !queues.is_empty() {
             live.queues.insert(region.clone(), queues);
         }
         if !mappings.is_empty() {
-            live.mappings.insert(region, mappings);
+            live.mappings.insert(region.clone(), mappings);
+        }
+        if !subscriptions.is_empty() {
+            live.subscriptions.insert(region, subscriptions);
         }
     }
     Ok(live)
@@ -96,39 +119,62 @@ pub async fn read(base: &str, recording: &str) -> anyhow::Result<Live> {
 /// Bring moto, just replayed, back to `saved`'s message counts and mappings.
 pub async fn put_right(base: &str, saved: &Live) -> anyhow::Result<PutRight> {
     let mut done = PutRight::default();
-    let regions: BTreeSet<&String> = saved.queues.keys().chain(saved.mappings.keys()).collect();
+    let regions: BTreeSet<&String> = saved
+        .queues
+        .keys()
+        .chain(saved.mappings.keys())
+        .chain(saved.subscriptions.keys())
+        .collect();
     for region in regions {
-        let (sqs, lambda) = clients(base, region);
+        let c = clients(base, region);
         for (name, want) in saved.queues.get(region).into_iter().flatten() {
-            done.messages += trim_queue(&sqs, name, *want).await?;
+            done.messages += trim_queue(&c.sqs, name, *want).await?;
         }
-        let mut kept: BTreeMap<(String, String), usize> = BTreeMap::new();
-        for pair in saved.mappings.get(region).into_iter().flatten() {
-            *kept.entry(pair.clone()).or_default() += 1;
+        let saved_mappings = saved.mappings.get(region).map(Vec::as_slice);
+        for uuid in beyond(saved_mappings, sqs_mappings(&c.lambda).await?) {
+            c.lambda
+                .delete_event_source_mapping()
+                .uuid(&uuid)
+                .send()
+                .await
+                .map_err(|e| anyhow::anyhow!("DeleteEventSourceMapping: {}", sdk_error_text(&e)))?;
+            done.mappings += 1;
         }
-        for (uuid, pair) in sqs_mappings(&lambda).await? {
-            match kept.get_mut(&pair) {
-                Some(n) if *n > 0 => *n -= 1,
-                _ => {
-                    lambda
-                        .delete_event_source_mapping()
-                        .uuid(&uuid)
-                        .send()
-                        .await
-                        .map_err(|e| {
-                            anyhow::anyhow!("DeleteEventSourceMapping: {}", sdk_error_text(&e))
-                        })?;
-                    done.mappings += 1;
-                }
-            }
+        let saved_subs = saved.subscriptions.get(region).map(Vec::as_slice);
+        for arn in beyond(saved_subs, subscriptions(&c.sns).await?) {
+            c.sns
+                .unsubscribe()
+                .subscription_arn(&arn)
+                .send()
+                .await
+                .map_err(|e| anyhow::anyhow!("Unsubscribe: {}", sdk_error_text(&e)))?;
+            done.subscriptions += 1;
         }
     }
     Ok(done)
 }
 
+/// The ids of `live` items beyond the `saved` multiset (by key), to remove.
+fn beyond<K: Ord + Clone>(saved: Option<&[K]>, live: Vec<(String, K)>) -> Vec<String> {
+    let mut kept: BTreeMap<K, usize> = BTreeMap::new();
+    for k in saved.into_iter().flatten() {
+        *kept.entry(k.clone()).or_default() += 1;
+    }
+    live.into_iter()
+        .filter_map(|(id, k)| match kept.get_mut(&k) {
+            Some(n) if *n > 0 => {
+                *n -= 1;
+                None
+            }
+            _ => Some(id),
+        })
+        .collect()
+}
+
 impl PutRight {
     pub fn to_json(&self) -> Value {
-        json!({"messages_removed": self.messages, "mappings_removed": self.mappings})
+        json!({"messages_removed": self.messages, "mappings_removed": self.mappings,
+               "subscriptions_removed": self.subscriptions})
     }
 }
 
@@ -259,6 +305,41 @@ async fn sqs_mappings(
     }
 }
 
+/// Every SNS subscription as (ARN, (topic ARN, protocol, endpoint)); one still pending
+/// confirmation has no ARN to remove it by and is left out.
+async fn subscriptions(
+    sns: &aws_sdk_sns::Client,
+) -> anyhow::Result<Vec<(String, (String, String, String))>> {
+    let mut out = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let page = sns
+            .list_subscriptions()
+            .set_next_token(token.take())
+            .send()
+            .await
+            .map_err(|e| anyhow::anyhow!("ListSubscriptions: {}", sdk_error_text(&e)))?;
+        for s in page.subscriptions() {
+            let (Some(arn), Some(topic)) = (s.subscription_arn(), s.topic_arn()) else {
+                continue;
+            };
+            if !arn.starts_with("arn:") {
+                continue;
+            }
+            let key = (
+                topic.to_owned(),
+                s.protocol().unwrap_or_default().to_owned(),
+                s.endpoint().unwrap_or_default().to_owned(),
+            );
+            out.push((arn.to_owned(), key));
+        }
+        match page.next_token {
+            Some(t) if !t.is_empty() => token = Some(t),
+            _ => return Ok(out),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -281,6 +362,20 @@ mod tests {
             regions(&recording).into_iter().collect::<Vec<_>>(),
             ["eu-west-1", "us-east-1"]
         );
+    }
+
+    #[test]
+    fn what_goes_is_what_the_saved_multiset_does_not_cover() {
+        let k = |s: &str| (s.to_owned(), "q".to_owned());
+        let live = vec![
+            ("u1".to_owned(), k("f")),
+            ("u2".to_owned(), k("f")),
+            ("u3".to_owned(), k("g")),
+            ("u4".to_owned(), k("h")),
+        ];
+        let saved = [k("f"), k("h"), k("x")];
+        assert_eq!(beyond(Some(&saved), live.clone()), ["u2", "u3"]);
+        assert_eq!(beyond(None, live).len(), 4);
     }
 
     #[test]
