@@ -13,10 +13,13 @@
 //! - [`telemetry`]: tracing to stdout in a form the orchestrator can prefix per service;
 //! - [`faults`]: fault rules (error, latency, drop, timeout; next N, every Nth, seeded
 //!   probability), the layer applying them and the `/_fake/faults` API;
-//! - [`memory`]: hand memory freed after a load burst back to the kernel (glibc keeps it otherwise).
+//! - [`memory`]: hand memory freed after a load burst back to the kernel (glibc keeps it otherwise);
+//! - [`background`]: a catch-up thread lowers its own priority below request handling (beside
+//!   `memory`, the other libc call: the services themselves forbid `unsafe`).
 //!
 //! Rule of thumb: if only one crate needs it, it lives in that crate, not here.
 
+pub mod background;
 pub mod cli;
 pub mod error;
 pub mod faults;

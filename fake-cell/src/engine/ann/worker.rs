@@ -4,7 +4,8 @@
 //! A point tombstoned before its turn is skipped (a burst of in-place updates costs no graph
 //! work), and so is every job of a graph that a rebuild replaced. Neighbours are found under
 //! a shared (upgradable) read lock, so searches run meanwhile; only linking takes the write
-//! lock. One thread per index, started on its first vector; it ends when the index is dropped.
+//! lock. One thread per index, started on its first vector, at background priority; it ends
+//! when the index is dropped.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -85,6 +86,9 @@ pub fn spawn() -> Option<Sender<Job>> {
 }
 
 fn run(rx: Receiver<Job>) {
+    // Below the request threads: during a write burst the writes get the cores, and the graph
+    // catches up when they stop (searches meanwhile score the points it has not reached).
+    service_kit::background::lower_this_thread();
     let mut query = Query::default();
     let mut rng: u64 = 0x9e37_79b9_7f4a_7c15;
     for job in rx {
