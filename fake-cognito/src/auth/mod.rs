@@ -254,6 +254,22 @@ pub async fn after_password_from(
     }
 }
 
+tokio::task_local! {
+    /// Set while the hosted UI answers a sign-in step: the chain's last step names the user
+    /// ([`HOSTED_USER`]) instead of minting tokens, because the hosted UI mints them once, at its
+    /// token endpoint or implicit redirect, and runs PostAuthentication and PreTokenGeneration
+    /// there; minting here too fired both triggers twice.
+    static MINT_LATER: ();
+}
+
+/// Where a step run by [`for_hosted_ui`] names the signed-in user in its `AuthenticationResult`.
+pub const HOSTED_USER: &str = "HostedUiUser";
+
+/// Run a sign-in step for the hosted UI (see `MINT_LATER`).
+pub async fn for_hosted_ui<F: std::future::Future>(step: F) -> F::Output {
+    MINT_LATER.scope((), step).await
+}
+
 /// Tokens for a fresh sign-in (a new refresh-token family), after the PostAuthentication and
 /// PreTokenGeneration triggers.
 pub async fn new_sign_in(
@@ -274,6 +290,9 @@ pub async fn new_sign_in_from(
     user: &User,
     source: &str,
 ) -> Result<Value> {
+    if MINT_LATER.try_with(|_| ()).is_ok() {
+        return Ok(json!({ HOSTED_USER: user.username }));
+    }
     crate::triggers::authentication::post_authentication(app, meta, client, user).await?;
     let session = sign_in_session(app, client, user);
     tokens::issue_user_tokens(app, meta, client, user, &session, true, source).await

@@ -22,7 +22,6 @@ use crate::app::AppState;
 use crate::auth::{self, password};
 use crate::error::CognitoError;
 use crate::params::Params;
-use crate::tokens::{self, Expect};
 
 pub async fn page(
     State(app): State<AppState>,
@@ -182,16 +181,11 @@ fn failed(site: &Site, req: &AuthorizeRequest, e: &CognitoError, username: &str)
 /// After a step: the next challenge's page, or the redirect with a code once signed in.
 async fn advance(app: &AppState, site: &Site, req: &AuthorizeRequest, v: &Value) -> Response {
     if let Some(result) = v.get("AuthenticationResult") {
-        // The freshly minted ID token names the user the challenge chain ended with.
-        let expect = Expect {
-            token_use: Some("id"),
-            ..Default::default()
-        };
-        let verified = result["IdToken"]
+        // The chain ended: its last step named the user (tokens are minted at the token
+        // endpoint, once, with the sign-in triggers; see `auth::for_hosted_ui`).
+        let found = result[auth::HOSTED_USER]
             .as_str()
-            .and_then(|t| tokens::verify(app, t, &expect).ok())
-            .and_then(|v| v.username);
-        let found = verified.and_then(|name| auth::find_user(app, &req.meta, &name).ok().flatten());
+            .and_then(|name| auth::find_user(app, &req.meta, name).ok().flatten());
         return match found {
             Some((key, user)) => signed_in(app, req, &key, &user, None).await,
             None => login_form(site, req, Some("User does not exist."), ""),
@@ -265,7 +259,7 @@ async fn answer(
             "Bad challenge answer.",
         );
     };
-    match auth::challenges::respond(app, &Params(call)).await {
+    match auth::for_hosted_ui(auth::challenges::respond(app, &Params(call))).await {
         Ok(v) => advance(app, site, req, &v).await,
         Err(e) => retry(e),
     }

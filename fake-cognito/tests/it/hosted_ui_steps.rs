@@ -1,5 +1,6 @@
 //! The hosted UI's sign-in steps in-process: the new-password and SMS-MFA pages of the login
-//! form, and federated sign-in through the IdP stand-in.
+//! form (the sign-in triggers run once, when the code is redeemed), and federated sign-in
+//! through the IdP stand-in.
 
 use axum::http::StatusCode;
 use serde_json::json;
@@ -77,6 +78,41 @@ async fn totp_now(ui: &Ui, secret: &str) -> String {
 }
 
 /// The hidden fields of a page plus `extra`, posted back to `/login`.
+#[tokio::test]
+async fn a_sign_in_with_a_new_password_step_runs_the_sign_in_triggers_once() {
+    let lambda = crate::triggers::Lambda::start();
+    let triggers = format!("triggers={},10", lambda.url);
+    let l = crate::local::Local::start_with(&["--lambda", &triggers]).await;
+    let arn = crate::triggers::arn("triggers");
+    let config = json!({"LambdaConfig": {"PostAuthentication": arn, "PreTokenGeneration": arn}});
+    let ui = Ui::start_on(l, config, json!({})).await;
+    ui.l.ok(
+        "AdminCreateUser",
+        json!({"UserPoolId": ui.pool_id, "Username": "bob",
+        "TemporaryPassword": "Temp-Passw0rd!", "MessageAction": "SUPPRESS"}),
+    )
+    .await;
+    let r = ui.sign_in(&[], "bob", "Temp-Passw0rd!").await;
+    assert!(r.body.contains("name=\"new_password\""), "{}", r.body);
+    let ok = answer(&ui, &r.body, &[("new_password", "Brand-New-Passw0rd!")]).await;
+    let code = param(&ok.location(), "code").expect("a code");
+    assert!(
+        lambda.events("PostAuthentication").await.is_empty(),
+        "nothing runs before the code is redeemed"
+    );
+    let t = ui.redeem(&code, VERIFIER).await;
+    assert_eq!(t.status, StatusCode::OK, "{}", t.body);
+    assert_eq!(lambda.events("PostAuthentication").await.len(), 1);
+    let tokens = lambda.events("TokenGeneration").await;
+    let sources: Vec<&str> = tokens
+        .iter()
+        .filter_map(|e| e["triggerSource"].as_str())
+        .collect();
+    assert_eq!(sources, ["TokenGeneration_HostedAuth"]);
+    let id = claims(t.json()["id_token"].as_str().unwrap());
+    assert_eq!(id["cognito:username"], "bob");
+}
+
 async fn answer(ui: &Ui, page: &str, extra: &[(&str, &str)]) -> crate::hosted_ui_support::Res {
     let hidden = hidden_fields(page);
     let mut fields: Vec<(&str, &str)> = hidden

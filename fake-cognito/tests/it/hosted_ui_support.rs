@@ -134,8 +134,12 @@ pub struct Ui {
 impl Ui {
     /// `client` members override the default code + implicit client.
     pub async fn start(client: Value) -> Ui {
-        let l = Local::start().await;
-        let (pool_id, _) = l.pool(json!({})).await;
+        Ui::start_on(Local::start().await, json!({}), client).await
+    }
+
+    /// The same on `l`, the pool created with `pool` members added (a `LambdaConfig`).
+    pub async fn start_on(l: Local, pool: Value, client: Value) -> Ui {
+        let (pool_id, _) = l.pool(pool).await;
         l.ok(
             "CreateUserPoolDomain",
             json!({"UserPoolId": pool_id, "Domain": "myapp"}),
