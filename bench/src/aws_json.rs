@@ -25,6 +25,11 @@ pub const DYNAMODB: Api = Api {
     content_type: "application/x-amz-json-1.0",
     scope: "dynamodb",
 };
+pub const SQS: Api = Api {
+    target_prefix: "AmazonSQS",
+    content_type: "application/x-amz-json-1.0",
+    scope: "sqs",
+};
 pub const STATES: Api = Api {
     target_prefix: "AWSStepFunctions",
     content_type: "application/x-amz-json-1.0",

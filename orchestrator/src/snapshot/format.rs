@@ -80,6 +80,11 @@ impl Writer {
         self.tmp.path()
     }
 
+    /// Whether `file` is already one of the snapshot's parts.
+    pub fn holds(&self, file: &str) -> bool {
+        self.manifest.services.values().any(|p| p.file == file)
+    }
+
     /// Add one part as `file`.
     pub fn add(&mut self, part: &str, file: &str, bytes: &[u8]) -> anyhow::Result<()> {
         let path = self.tmp.path().join(file);

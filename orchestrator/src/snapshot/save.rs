@@ -80,7 +80,7 @@ pub async fn save(
         }
     }
     hooks::run_all(stack, hooks::Phase::Save, name, w.dir()).await?;
-    for file in hooks::new_files(w.dir())? {
+    for file in hooks::new_files(w.dir(), |f| w.holds(f))? {
         w.adopt(&format!("hook:{file}"), &file)?;
     }
     let manifest = w.commit(&dest)?;

@@ -134,11 +134,18 @@ impl Recorder {
         held: Option<&live::Live>,
         gateway: Option<&str>,
     ) -> anyhow::Result<Value> {
+        let closing = std::time::Instant::now();
         let closed = match gateway {
             Some(g) => Some(gate::close(&self.http, g).await?),
             None => None,
         };
-        let outcome = self.restore_gated(recording, held).await;
+        let gate_ms = closing.elapsed().as_millis() as u64;
+        let mut outcome = self.restore_gated(recording, held).await;
+        if let Ok(Value::Object(answer)) = &mut outcome
+            && let Some(Value::Object(took)) = answer.get_mut("took_ms")
+        {
+            took.insert("gate".into(), gate_ms.into());
+        }
         if let Some(c) = closed
             && let Err(e) = c.open().await
         {
@@ -153,8 +160,10 @@ impl Recorder {
         held: Option<&live::Live>,
     ) -> anyhow::Result<Value> {
         let calls = recording.lines().filter(|l| !l.trim().is_empty()).count();
+        let mut took = Phases::start();
         let live = self.live().await?;
         let partial = partial::plan(&live, recording);
+        took.mark("plan");
         if recording::unchanged_since_restore(&live, recording)
             || partial.as_ref().is_some_and(|p| p.tables.is_empty())
         {
@@ -169,11 +178,14 @@ impl Recorder {
         // replay in order, so every state machine lands in the backend it was created in.
         self.set_engine(false).await?;
         self.post("/moto-api/reset", None).await?;
+        took.mark("reset");
         let replayed = replay::run(&self.http, &self.base, steps).await;
+        took.mark("replay");
         let put_right = match (held, &replayed) {
             (Some(h), Ok(_)) => Some(live::put_right(&self.base, h).await),
             _ => None,
         };
+        took.mark("put_right");
         // Last, so the file is exactly `recording` (what `unchanged_since_restore` looks for).
         let uploaded = self
             .post(
@@ -181,11 +193,13 @@ impl Recorder {
                 Some(recording.to_owned()),
             )
             .await;
+        took.mark("upload");
         let done = replayed?;
         uploaded?;
         let mut answer = json!({
             "calls": calls, "replayed": done.calls, "refused": done.refused,
             "concurrent": done.concurrent, "executions_not_rerun": done.executions,
+            "took_ms": took.into_json(),
         });
         if let Some(p) = put_right {
             answer["put_right"] = p.context("putting right what the replay cannot")?.to_json();
@@ -237,6 +251,32 @@ impl Recorder {
     /// Tables, queues, buckets… as counts for `snapshot diff`: the recording's creates.
     pub async fn summary(&self) -> anyhow::Result<Value> {
         Ok(summarise(&self.save().await?))
+    }
+}
+
+/// Milliseconds per phase of a restore, for its answer (the bench prints them).
+struct Phases {
+    at: std::time::Instant,
+    out: serde_json::Map<String, Value>,
+}
+
+impl Phases {
+    fn start() -> Self {
+        Phases {
+            at: std::time::Instant::now(),
+            out: serde_json::Map::new(),
+        }
+    }
+
+    fn mark(&mut self, phase: &str) {
+        let now = std::time::Instant::now();
+        let ms = now.duration_since(self.at).as_millis() as u64;
+        self.out.insert(phase.into(), ms.into());
+        self.at = now;
+    }
+
+    fn into_json(self) -> Value {
+        Value::Object(self.out)
     }
 }
 
