@@ -188,21 +188,28 @@ pub fn failed_items(payload: &[u8], messages: &[Message]) -> Option<HashSet<Stri
     Some(failed)
 }
 
+/// DeleteMessageBatch entries for received `messages` (at most 10 of them), ids by position.
+pub fn delete_entries<'a>(
+    messages: impl IntoIterator<Item = &'a Message>,
+) -> Vec<DeleteMessageBatchRequestEntry> {
+    messages
+        .into_iter()
+        .enumerate()
+        .filter_map(|(i, m)| {
+            DeleteMessageBatchRequestEntry::builder()
+                .id(i.to_string())
+                .receipt_handle(m.receipt_handle()?)
+                .build()
+                .ok()
+        })
+        .collect()
+}
+
 /// DeleteMessageBatch in chunks of 10; returns how many were deleted.
 async fn delete(state: &AppState, queue_url: &str, messages: &[&Message]) -> usize {
     let mut deleted = 0;
     for chunk in messages.chunks(10) {
-        let entries: Vec<DeleteMessageBatchRequestEntry> = chunk
-            .iter()
-            .enumerate()
-            .filter_map(|(i, m)| {
-                DeleteMessageBatchRequestEntry::builder()
-                    .id(i.to_string())
-                    .receipt_handle(m.receipt_handle()?)
-                    .build()
-                    .ok()
-            })
-            .collect();
+        let entries = delete_entries(chunk.iter().copied());
         if entries.is_empty() {
             continue;
         }

@@ -11,12 +11,7 @@ use crate::local::{PASSWORD, claims};
 #[tokio::test]
 async fn a_temporary_password_asks_for_a_new_one_then_signs_in() {
     let ui = Ui::start(json!({})).await;
-    ui.l.ok(
-        "AdminCreateUser",
-        json!({"UserPoolId": ui.pool_id, "Username": "bob",
-        "TemporaryPassword": "Temp-Passw0rd!", "MessageAction": "SUPPRESS"}),
-    )
-    .await;
+    temporary_user(&ui, "bob").await;
     let r = ui.sign_in(&[], "bob", "Temp-Passw0rd!").await;
     assert_eq!(r.status, StatusCode::OK);
     assert!(r.body.contains("name=\"new_password\""), "{}", r.body);
@@ -86,12 +81,7 @@ async fn a_sign_in_with_a_new_password_step_runs_the_sign_in_triggers_once() {
     let arn = crate::triggers::arn("triggers");
     let config = json!({"LambdaConfig": {"PostAuthentication": arn, "PreTokenGeneration": arn}});
     let ui = Ui::start_on(l, config, json!({})).await;
-    ui.l.ok(
-        "AdminCreateUser",
-        json!({"UserPoolId": ui.pool_id, "Username": "bob",
-        "TemporaryPassword": "Temp-Passw0rd!", "MessageAction": "SUPPRESS"}),
-    )
-    .await;
+    temporary_user(&ui, "bob").await;
     let r = ui.sign_in(&[], "bob", "Temp-Passw0rd!").await;
     assert!(r.body.contains("name=\"new_password\""), "{}", r.body);
     let ok = answer(&ui, &r.body, &[("new_password", "Brand-New-Passw0rd!")]).await;
@@ -111,6 +101,16 @@ async fn a_sign_in_with_a_new_password_step_runs_the_sign_in_triggers_once() {
     assert_eq!(sources, ["TokenGeneration_HostedAuth"]);
     let id = claims(t.json()["id_token"].as_str().unwrap());
     assert_eq!(id["cognito:username"], "bob");
+}
+
+/// `name` created by an admin with the temporary password `Temp-Passw0rd!`.
+async fn temporary_user(ui: &Ui, name: &str) {
+    ui.l.ok(
+        "AdminCreateUser",
+        json!({"UserPoolId": ui.pool_id, "Username": name,
+        "TemporaryPassword": "Temp-Passw0rd!", "MessageAction": "SUPPRESS"}),
+    )
+    .await;
 }
 
 async fn answer(ui: &Ui, page: &str, extra: &[(&str, &str)]) -> crate::hosted_ui_support::Res {

@@ -20,7 +20,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use anyhow::Context as _;
-use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, QueueAttributeName};
+use aws_sdk_sqs::types::QueueAttributeName;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -198,18 +198,7 @@ async fn trim_queue(sqs: &aws_sdk_sqs::Client, name: &str, want: u64) -> anyhow:
             .send()
             .await
             .map_err(|e| anyhow::anyhow!("ReceiveMessage on {name}: {}", sdk_error_text(&e)))?;
-        let entries: Vec<DeleteMessageBatchRequestEntry> = got
-            .messages()
-            .iter()
-            .enumerate()
-            .filter_map(|(i, m)| {
-                DeleteMessageBatchRequestEntry::builder()
-                    .id(i.to_string())
-                    .receipt_handle(m.receipt_handle()?)
-                    .build()
-                    .ok()
-            })
-            .collect();
+        let entries = aws_gateway::esm::poll::delete_entries(got.messages());
         // A delayed message cannot be received yet: the count stays as the replay left it.
         if entries.is_empty() {
             break;
