@@ -60,6 +60,38 @@ pub async fn queue_url(sqs: &aws_sdk_sqs::Client, queue_arn: &str) -> Result<Str
         .ok_or_else(|| format!("GetQueueUrl {name}: no URL in the answer"))
 }
 
+/// The SQS event source mappings moto holds, every page of ListEventSourceMappings (the
+/// gateway's discovery and the orchestrator's snapshot restore both read them).
+pub async fn sqs_mappings(
+    lambda: &aws_sdk_lambda::Client,
+) -> Result<Vec<aws_sdk_lambda::types::EventSourceMappingConfiguration>, String> {
+    let mut out = Vec::new();
+    let mut marker: Option<String> = None;
+    loop {
+        let page = lambda
+            .list_event_source_mappings()
+            .set_marker(marker.take())
+            .max_items(100)
+            .send()
+            .await
+            .map_err(|e| format!("ListEventSourceMappings: {}", sdk_error_text(&e)))?;
+        let next = page
+            .next_marker()
+            .filter(|m| !m.is_empty())
+            .map(str::to_owned);
+        out.extend(
+            page.event_source_mappings
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|m| m.event_source_arn().is_some_and(|a| a.contains(":sqs:"))),
+        );
+        match next {
+            Some(n) => marker = Some(n),
+            None => return Ok(out),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -27,58 +27,40 @@ pub async fn wanted(state: &AppState) -> Result<Vec<(Mapping, &'static str)>, St
             (m, word)
         })
         .collect();
-    let lambda = &state.moto().lambda;
-    let mut marker: Option<String> = None;
-    loop {
-        let page = lambda
-            .list_event_source_mappings()
-            .set_marker(marker.take())
-            .max_items(100)
-            .send()
-            .await
-            .map_err(|e| format!("ListEventSourceMappings: {}", sdk_error_text(&e)))?;
-        for m in page.event_source_mappings() {
-            let (Some(uuid), Some(arn)) = (m.uuid(), m.event_source_arn()) else {
-                continue;
-            };
-            if !arn.contains(":sqs:") {
-                continue;
-            }
-            if m.state() == Some("Enabled") {
-                let desired = state.esm().desired(uuid).unwrap_or(true);
-                state.esm().set_desired(uuid, desired);
-                disable_on_moto(state, uuid).await;
-            } else if state.esm().desired(uuid).is_none() {
-                // Disabled on moto and never seen: the gateway restarted, or it was made
-                // disabled on purpose; a mapping is meant to run, so assume enabled.
-                state.esm().set_desired(uuid, true);
-            }
-            let function = m
-                .function_arn()
-                .and_then(|a| FunctionRef::parse(a).ok())
-                .map(|f| f.name)
-                .unwrap_or_default();
-            let mapping = Mapping {
-                key: uuid.to_owned(),
-                function,
-                queue_arn: arn.to_owned(),
-                batch_size: m.batch_size().unwrap_or(10),
-                report_batch_item_failures: m
-                    .function_response_types()
-                    .iter()
-                    .any(|t| t.as_str() == "ReportBatchItemFailures"),
-            };
-            let word = if state.esm().desired(uuid) == Some(false) {
-                "disabled"
-            } else {
-                declared(state, &mapping.function)
-            };
-            out.push((mapping, word));
+    for m in crate::moto::sqs_mappings(&state.moto().lambda).await? {
+        let (Some(uuid), Some(arn)) = (m.uuid(), m.event_source_arn()) else {
+            continue;
+        };
+        if m.state() == Some("Enabled") {
+            let desired = state.esm().desired(uuid).unwrap_or(true);
+            state.esm().set_desired(uuid, desired);
+            disable_on_moto(state, uuid).await;
+        } else if state.esm().desired(uuid).is_none() {
+            // Disabled on moto and never seen: the gateway restarted, or it was made
+            // disabled on purpose; a mapping is meant to run, so assume enabled.
+            state.esm().set_desired(uuid, true);
         }
-        match page.next_marker() {
-            Some(next) if !next.is_empty() => marker = Some(next.to_owned()),
-            _ => break,
-        }
+        let function = m
+            .function_arn()
+            .and_then(|a| FunctionRef::parse(a).ok())
+            .map(|f| f.name)
+            .unwrap_or_default();
+        let mapping = Mapping {
+            key: uuid.to_owned(),
+            function,
+            queue_arn: arn.to_owned(),
+            batch_size: m.batch_size().unwrap_or(10),
+            report_batch_item_failures: m
+                .function_response_types()
+                .iter()
+                .any(|t| t.as_str() == "ReportBatchItemFailures"),
+        };
+        let word = if state.esm().desired(uuid) == Some(false) {
+            "disabled"
+        } else {
+            declared(state, &mapping.function)
+        };
+        out.push((mapping, word));
     }
     Ok(out)
 }

@@ -267,31 +267,16 @@ async fn held(sqs: &aws_sdk_sqs::Client, url: &str) -> anyhow::Result<u64> {
 async fn sqs_mappings(
     lambda: &aws_sdk_lambda::Client,
 ) -> anyhow::Result<Vec<(String, (String, String))>> {
-    let mut out = Vec::new();
-    let mut marker: Option<String> = None;
-    loop {
-        let page = lambda
-            .list_event_source_mappings()
-            .set_marker(marker.take())
-            .max_items(100)
-            .send()
-            .await
-            .map_err(|e| anyhow::anyhow!("ListEventSourceMappings: {}", sdk_error_text(&e)))?;
-        for m in page.event_source_mappings() {
-            let (Some(uuid), Some(function), Some(source)) =
-                (m.uuid(), m.function_arn(), m.event_source_arn())
-            else {
-                continue;
-            };
-            if source.contains(":sqs:") {
-                out.push((uuid.to_owned(), (function.to_owned(), source.to_owned())));
-            }
-        }
-        match page.next_marker() {
-            Some(next) if !next.is_empty() => marker = Some(next.to_owned()),
-            _ => return Ok(out),
-        }
-    }
+    let all = aws_gateway::moto::sqs_mappings(lambda)
+        .await
+        .map_err(anyhow::Error::msg)?;
+    Ok(all
+        .iter()
+        .filter_map(|m| {
+            let (uuid, function, source) = (m.uuid()?, m.function_arn()?, m.event_source_arn()?);
+            Some((uuid.to_owned(), (function.to_owned(), source.to_owned())))
+        })
+        .collect())
 }
 
 /// Every SNS subscription as (ARN, (topic ARN, protocol, endpoint)); one still pending
