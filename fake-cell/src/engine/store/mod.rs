@@ -2,7 +2,8 @@
 //! lexical field, an inverted index over embedding dimensions for exact tensor search and the
 //! HNSW graph for approximate search, [`Ann`]). Everything expensive (tokenising, chunking,
 //! embedding) happens in [`prepare`], outside the index lock; [`Store::put`] only moves prepared
-//! pieces into maps and queues vectors for the graph. Knows nothing about search or HTTP.
+//! pieces into maps and queues vectors for the graph ([`write`]: inserts and removals that keep
+//! every posting list exact without scanning it). Knows nothing about search or HTTP.
 
 use std::collections::HashMap;
 
@@ -13,6 +14,8 @@ use super::ann::Ann;
 use super::ann::space::Params;
 use super::embed::{self, SparseVec};
 use super::settings::Settings;
+
+mod write;
 
 /// The persisted form of a document (journal records and snapshots).
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -30,6 +33,9 @@ pub struct StoredDoc {
     pub rec: DocRecord,
     chunks: Vec<u32>,
     lex_fields: Vec<String>,
+    /// Per entry of `lex_fields`: `(term hash, index of this document's entry in the term's
+    /// posting list)`, sorted, so a removal goes straight to its entries.
+    lex_pos: Vec<Vec<(u64, u32)>>,
 }
 
 pub struct Chunk {
@@ -37,6 +43,8 @@ pub struct Chunk {
     pub field: String,
     pub text: String,
     pub vec: SparseVec,
+    /// Per non-zero of `vec`: the index of this chunk's entry in that dimension's `vpost` list.
+    pos: Vec<u32>,
 }
 
 /// One lexical field: postings `(slot, term frequency)` per term and token counts by slot. Dense
@@ -272,127 +280,11 @@ impl Store {
         doc.chunks.iter().copied()
     }
 
-    /// Insert or replace a whole document.
-    pub fn put(&mut self, p: Prepared) {
-        self.ann.configure(p.ann);
-        self.remove(&p.rec.id);
-        self.version += 1;
-        let slot = match self.free.pop() {
-            Some(s) => s,
-            None => {
-                self.slots.push(None);
-                (self.slots.len() - 1) as u32
-            }
-        };
-        let mut lex_fields = Vec::with_capacity(p.lex.len());
-        for (field, tokens) in p.lex {
-            let fl = self.lex.entry(field.clone()).or_default();
-            if fl.len.len() <= slot as usize {
-                fl.len.resize(slot as usize + 1, ABSENT);
-            }
-            fl.len[slot as usize] = tokens.len() as u32;
-            fl.count += 1;
-            fl.total += tokens.len() as u64;
-            let mut tf: HashMap<String, u32> = HashMap::new();
-            for t in tokens {
-                *tf.entry(t).or_insert(0) += 1;
-            }
-            for (t, n) in tf {
-                fl.postings.entry(t).or_default().push((slot, n));
-            }
-            lex_fields.push(field);
-        }
-        let mut chunk_ids = Vec::with_capacity(p.chunks.len());
-        for (field, text, vec) in p.chunks {
-            let cid = match self.chunk_free.pop() {
-                Some(c) => c,
-                None => {
-                    self.chunks.push(None);
-                    (self.chunks.len() - 1) as u32
-                }
-            };
-            for (d, w) in &vec {
-                self.vpost.entry(*d).or_default().push((cid, *w));
-            }
-            self.ann.add(cid, &vec);
-            self.chunks[cid as usize] = Some(Chunk {
-                slot,
-                field,
-                text,
-                vec,
-            });
-            chunk_ids.push(cid);
-        }
-        self.n_vectors += chunk_ids.len();
-        self.ids.insert(p.rec.id.clone(), slot);
-        self.slots[slot as usize] = Some(StoredDoc {
-            rec: p.rec,
-            chunks: chunk_ids,
-            lex_fields,
-        });
-    }
-
-    /// Remove a document; true if it existed.
-    pub fn remove(&mut self, id: &str) -> bool {
-        let Some(slot) = self.ids.remove(id) else {
-            return false;
-        };
-        self.version += 1;
-        let Some(doc) = self.slots.get_mut(slot as usize).and_then(Option::take) else {
-            return false;
-        };
-        for field in &doc.lex_fields {
-            if let Some(fl) = self.lex.get_mut(field) {
-                if let Some(n) = fl.doc_len(slot) {
-                    fl.total = fl.total.saturating_sub(u64::from(n));
-                    fl.count = fl.count.saturating_sub(1);
-                    fl.len[slot as usize] = ABSENT;
-                }
-                if let Some(text) = doc.rec.fields.get(field).and_then(lexical_text) {
-                    let mut terms = embed::tokenize(&text);
-                    terms.sort_unstable();
-                    terms.dedup();
-                    for t in terms {
-                        if let Some(p) = fl.postings.get_mut(&t) {
-                            if let Some(pos) = p.iter().position(|(s, _)| *s == slot) {
-                                p.swap_remove(pos);
-                            }
-                            if p.is_empty() {
-                                fl.postings.remove(&t);
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        for cid in &doc.chunks {
-            if let Some(chunk) = self.chunks.get_mut(*cid as usize).and_then(Option::take) {
-                self.ann.remove(*cid);
-                for (d, _) in &chunk.vec {
-                    if let Some(p) = self.vpost.get_mut(d) {
-                        if let Some(pos) = p.iter().position(|(c, _)| c == cid) {
-                            p.swap_remove(pos);
-                        }
-                        if p.is_empty() {
-                            self.vpost.remove(d);
-                        }
-                    }
-                }
-                self.chunk_free.push(*cid);
-            }
-        }
-        self.n_vectors = self.n_vectors.saturating_sub(doc.chunks.len());
-        self.free.push(slot);
-        if self.ann.needs_rebuild() {
-            let live = self.chunks.iter().enumerate();
-            self.ann
-                .rebuild(live.filter_map(|(i, c)| c.as_ref().map(|c| (i as u32, &c.vec))));
-        }
-        true
-    }
-
     /// Every document's persisted form.
     pub fn records(&self) -> Vec<DocRecord> {
         self.iter().map(|(_, d)| d.rec.clone()).collect()
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,231 @@
+//! Writes to a [`Store`]: inserting or replacing a document, removing one, and keeping every
+//! posting list exact without scanning it. Each entry a document adds (a term's `(slot, tf)` in
+//! a lexical field, a chunk's `(chunk, weight)` in a dimension's list) has its position recorded
+//! on the document or chunk; a removal swap-removes its entries by position and updates the
+//! record of the entry moved into each gap, so a write costs O(its own entries), however large
+//! the index.
+
+use std::collections::HashMap;
+
+use super::{ABSENT, Chunk, Prepared, Store, StoredDoc, lexical_text, shown_value};
+use crate::engine::embed;
+
+/// A term's key in a document's posting records (FNV-1a; a collision only costs a check).
+pub(super) fn term_hash(t: &str) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in t.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+impl Store {
+    /// Insert or replace a whole document. A replaced document's chunks leave the graph only
+    /// after the new ones joined it, so an unchanged vector keeps its graph point (an update
+    /// that re-sends the same text costs the graph nothing).
+    pub fn put(&mut self, p: Prepared) {
+        self.ann.configure(p.ann);
+        let mut replaced = Vec::new();
+        self.remove_doc(&p.rec.id, Some(&mut replaced));
+        self.version += 1;
+        let slot = match self.free.pop() {
+            Some(s) => s,
+            None => {
+                self.slots.push(None);
+                (self.slots.len() - 1) as u32
+            }
+        };
+        let mut lex_fields = Vec::with_capacity(p.lex.len());
+        let mut lex_pos = Vec::with_capacity(p.lex.len());
+        for (field, tokens) in p.lex {
+            let fl = self.lex.entry(field.clone()).or_default();
+            if fl.len.len() <= slot as usize {
+                fl.len.resize(slot as usize + 1, ABSENT);
+            }
+            fl.len[slot as usize] = tokens.len() as u32;
+            fl.count += 1;
+            fl.total += tokens.len() as u64;
+            let mut tf: HashMap<String, u32> = HashMap::new();
+            for t in tokens {
+                *tf.entry(t).or_insert(0) += 1;
+            }
+            let mut at = Vec::with_capacity(tf.len());
+            for (t, n) in tf {
+                let h = term_hash(&t);
+                let list = fl.postings.entry(t).or_default();
+                at.push((h, list.len() as u32));
+                list.push((slot, n));
+            }
+            at.sort_unstable();
+            lex_fields.push(field);
+            lex_pos.push(at);
+        }
+        let mut chunk_ids = Vec::with_capacity(p.chunks.len());
+        for (field, text, vec) in p.chunks {
+            let cid = match self.chunk_free.pop() {
+                Some(c) => c,
+                None => {
+                    self.chunks.push(None);
+                    (self.chunks.len() - 1) as u32
+                }
+            };
+            let mut pos = Vec::with_capacity(vec.len());
+            for (d, w) in &vec {
+                let list = self.vpost.entry(*d).or_default();
+                pos.push(list.len() as u32);
+                list.push((cid, *w));
+            }
+            self.ann.add(cid, &vec);
+            self.chunks[cid as usize] = Some(Chunk {
+                slot,
+                field,
+                text,
+                vec,
+                pos,
+            });
+            chunk_ids.push(cid);
+        }
+        self.n_vectors += chunk_ids.len();
+        self.ids.insert(p.rec.id.clone(), slot);
+        self.slots[slot as usize] = Some(StoredDoc {
+            rec: p.rec,
+            chunks: chunk_ids,
+            lex_fields,
+            lex_pos,
+        });
+        self.release_chunks(replaced);
+    }
+
+    /// Remove a document; true if it existed.
+    pub fn remove(&mut self, id: &str) -> bool {
+        self.remove_doc(id, None)
+    }
+
+    /// Remove a document. Its chunk ids go to `keep` (for the caller to release with
+    /// [`Store::release_chunks`]) or are released at once. Every posting entry is found by the
+    /// position recorded when it was added and swap-removed; the entry moved into its place gets
+    /// its owner's record updated. O(entries of the document), however long the lists.
+    fn remove_doc(&mut self, id: &str, keep: Option<&mut Vec<u32>>) -> bool {
+        let Some(slot) = self.ids.remove(id) else {
+            return false;
+        };
+        self.version += 1;
+        let Some(doc) = self.slots.get_mut(slot as usize).and_then(Option::take) else {
+            return false;
+        };
+        for (k, field) in doc.lex_fields.iter().enumerate() {
+            self.remove_lexical(slot, &doc, k, field);
+        }
+        for cid in &doc.chunks {
+            if let Some(chunk) = self.chunks.get_mut(*cid as usize).and_then(Option::take) {
+                self.remove_vectors(*cid, &chunk);
+            }
+        }
+        self.n_vectors = self.n_vectors.saturating_sub(doc.chunks.len());
+        self.free.push(slot);
+        match keep {
+            Some(k) => k.extend_from_slice(&doc.chunks),
+            None => self.release_chunks(doc.chunks),
+        }
+        true
+    }
+
+    /// Take removed chunks out of the graph and make their ids reusable.
+    fn release_chunks(&mut self, cids: Vec<u32>) {
+        if cids.is_empty() {
+            return;
+        }
+        for cid in cids {
+            self.ann.remove(cid);
+            self.chunk_free.push(cid);
+        }
+        if self.ann.needs_rebuild() {
+            let live = self.chunks.iter().enumerate();
+            self.ann
+                .rebuild(live.filter_map(|(i, c)| c.as_ref().map(|c| (i as u32, &c.vec))));
+        }
+    }
+
+    /// Drop the `k`-th lexical field of the document that was in `slot` from its postings.
+    fn remove_lexical(&mut self, slot: u32, doc: &StoredDoc, k: usize, field: &str) {
+        let Some(fl) = self.lex.get_mut(field) else {
+            return;
+        };
+        if let Some(n) = fl.doc_len(slot) {
+            fl.total = fl.total.saturating_sub(u64::from(n));
+            fl.count = fl.count.saturating_sub(1);
+            fl.len[slot as usize] = ABSENT;
+        }
+        let Some(text) = doc
+            .rec
+            .fields
+            .get(field)
+            .and_then(|v| lexical_text(shown_value(v)))
+        else {
+            return;
+        };
+        let mut terms = embed::tokenize(&text);
+        terms.sort_unstable();
+        terms.dedup();
+        let own = doc.lex_pos.get(k).map_or(&[][..], Vec::as_slice);
+        for t in terms {
+            let h = term_hash(&t);
+            let Some(list) = fl.postings.get_mut(&t) else {
+                continue;
+            };
+            // Our record for `t` (a hash shared by two of our terms: the one pointing at us).
+            let at = own
+                .iter()
+                .filter(|(oh, _)| *oh == h)
+                .map(|(_, i)| *i as usize)
+                .find(|i| list.get(*i).is_some_and(|e| e.0 == slot))
+                .or_else(|| list.iter().position(|e| e.0 == slot));
+            let Some(i) = at else { continue };
+            let last = list.len() - 1;
+            list.swap_remove(i);
+            if i < last {
+                let moved = list[i].0;
+                let owner = self.slots.get_mut(moved as usize).and_then(Option::as_mut);
+                if let Some(o) = owner
+                    && let Some(f) = o.lex_fields.iter().position(|x| x == field)
+                    && let Some(e) = o.lex_pos[f]
+                        .iter_mut()
+                        .find(|(oh, p)| *oh == h && *p as usize == last)
+                {
+                    e.1 = i as u32;
+                }
+            }
+            if list.is_empty() {
+                fl.postings.remove(&t);
+            }
+        }
+    }
+
+    /// Drop a removed chunk's entries from the dimension lists (see [`Store::remove_lexical`]).
+    fn remove_vectors(&mut self, cid: u32, chunk: &Chunk) {
+        for (k, (d, _)) in chunk.vec.iter().enumerate() {
+            let Some(list) = self.vpost.get_mut(d) else {
+                continue;
+            };
+            let recorded = chunk.pos.get(k).map(|i| *i as usize);
+            let at = recorded
+                .filter(|i| list.get(*i).is_some_and(|e| e.0 == cid))
+                .or_else(|| list.iter().position(|e| e.0 == cid));
+            let Some(i) = at else { continue };
+            let last = list.len() - 1;
+            list.swap_remove(i);
+            if i < last {
+                let moved = list[i].0;
+                if let Some(c) = self.chunks.get_mut(moved as usize).and_then(Option::as_mut)
+                    && let Ok(j) = c.vec.binary_search_by_key(d, |f| f.0)
+                {
+                    c.pos[j] = i as u32;
+                }
+            }
+            if list.is_empty() {
+                self.vpost.remove(d);
+            }
+        }
+    }
+}
