@@ -9,7 +9,7 @@ use std::cell::RefCell;
 use std::cmp::{Ordering, Reverse};
 use std::collections::BinaryHeap;
 
-use super::space::{Feat, Query, Space};
+use super::space::{Feat, Pair, Query, Space};
 
 /// Most levels a node gets (a 1-in-16^16 draw; keeps the level arrays small).
 const MAX_LEVEL: usize = 15;
@@ -67,6 +67,8 @@ impl Scratch {
 
 thread_local! {
     static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
+    /// One stored vector scattered into dense form while an insert compares it with many others.
+    static DENSE: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
 }
 
 fn with_scratch<R>(f: impl FnOnce(&mut Scratch) -> R) -> R {
@@ -144,6 +146,49 @@ impl Graph {
             self.vec_of(b),
             self.norm2[b as usize],
         )
+    }
+
+    /// `f` with a function giving the distance from node `a` to any node. Node `a` is
+    /// scattered into a dense array once, so each distance is one gather instead of a merge
+    /// of two sparse lists (the same products summed in the same dimension order: the same
+    /// figure as [`Graph::dist_nodes`]). Hamming needs the merge.
+    fn distances_from<R>(&self, a: u32, f: impl FnOnce(&dyn Fn(u32) -> f32) -> R) -> R {
+        if self.space == Space::Hamming {
+            return f(&|b| self.dist_nodes(a, b));
+        }
+        DENSE.with(|cell| {
+            let Ok(mut dense) = cell.try_borrow_mut() else {
+                return f(&|b| self.dist_nodes(a, b));
+            };
+            let va = self.vec_of(a);
+            let top = va.last().map_or(0, |x| x.0 as usize + 1);
+            if dense.len() < top {
+                dense.resize(top, 0.0);
+            }
+            for (d, w) in va {
+                dense[*d as usize] = *w;
+            }
+            let an2 = self.norm2[a as usize];
+            let dist = |b: u32| {
+                let mut dot = 0.0f32;
+                for (d, w) in self.vec_of(b) {
+                    if let Some(x) = dense.get(*d as usize) {
+                        dot += x * w;
+                    }
+                }
+                self.space.walk(Pair {
+                    dot,
+                    qn2: an2,
+                    vn2: self.norm2[b as usize],
+                    differ: 0.0,
+                })
+            };
+            let r = f(&dist);
+            for (d, _) in va {
+                dense[*d as usize] = 0.0;
+            }
+            r
+        })
     }
 
     fn links(&self, n: u32, layer: usize) -> &[u32] {
@@ -248,7 +293,9 @@ impl Graph {
             if out.len() >= max {
                 break;
             }
-            if out.iter().all(|&s| self.dist_nodes(c.1, s) > c.0) {
+            let spread = out.is_empty()
+                || self.distances_from(c.1, |dist| out.iter().all(|&s| dist(s) > c.0));
+            if spread {
                 out.push(c.1);
             } else {
                 pruned.push(c.1);
@@ -348,11 +395,12 @@ impl Graph {
             self.set_links(nb, layer, ls);
             return;
         }
-        let mut cands: Vec<D> = cur
-            .iter()
-            .chain(std::iter::once(&n))
-            .map(|&c| D(self.dist_nodes(nb, c), c))
-            .collect();
+        let mut cands: Vec<D> = self.distances_from(nb, |dist| {
+            cur.iter()
+                .chain(std::iter::once(&n))
+                .map(|&c| D(dist(c), c))
+                .collect()
+        });
         cands.sort_unstable();
         let ls = self.select(&cands, max);
         self.set_links(nb, layer, ls);

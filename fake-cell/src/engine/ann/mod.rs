@@ -248,7 +248,14 @@ impl Ann {
     /// each with all its chunks), walking the graph with `q`; `None` when the graph cannot
     /// answer (over its cap, no insert thread, or too far behind the writes) and the caller
     /// must search exactly.
-    pub fn search(&self, q: &Query, ef: usize, accept: &dyn Fn(u32) -> bool) -> Option<Hits> {
+    /// `accept: None` takes every live chunk (no filter, every tensor field): a visited point
+    /// is then checked by one array read instead of a look at its chunks.
+    pub fn search(
+        &self,
+        q: &Query,
+        ef: usize,
+        accept: Option<&dyn Fn(u32) -> bool>,
+    ) -> Option<Hits> {
         if self.over_cap || self.broken {
             return None;
         }
@@ -256,7 +263,15 @@ impl Ann {
         if self.chunk_of.len().saturating_sub(done) > MAX_PENDING_SCAN {
             return None;
         }
-        let point_ok = |point: u32| self.chunks(point as usize).any(accept);
+        let accept_all = accept.is_none();
+        let accept = |c: u32| accept.is_none_or(|f| f(c));
+        let point_ok = |point: u32| match accept_all {
+            true => self
+                .chunk_of
+                .get(point as usize)
+                .is_some_and(|c| *c != NONE),
+            false => self.chunks(point as usize).any(accept),
+        };
         let found = self.gen_.graph.read().search(q, ef, &point_ok);
         let mut out = Vec::with_capacity(found.len());
         for (point, d) in found {

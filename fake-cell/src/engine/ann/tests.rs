@@ -26,7 +26,7 @@ fn query(a: &Ann, q: &SparseVec) -> Query {
 
 fn nearest(a: &Ann, q: &SparseVec, ef: usize) -> Vec<u32> {
     let mut got: Vec<u32> = a
-        .search(&query(a, q), ef, &|_| true)
+        .search(&query(a, q), ef, None)
         .expect("graph answers")
         .into_iter()
         .map(|(c, _)| c)
@@ -58,7 +58,7 @@ fn finds_queued_and_inserted_points_and_never_tombstones() {
     }
     // A filter is applied during the walk.
     let odd = a
-        .search(&query(&a, &vec_of(7)), 20, &|c| c % 2 == 1)
+        .search(&query(&a, &vec_of(7)), 20, Some(&|c: u32| c % 2 == 1))
         .expect("answers");
     assert!(!odd.is_empty() && odd.iter().all(|(c, _)| c % 2 == 1));
 }
@@ -91,7 +91,7 @@ fn beyond_the_cap_the_graph_declines_to_answer() {
     for i in 0..11 {
         a.add(i, &vec_of(i));
     }
-    assert!(a.search(&query(&a, &vec_of(1)), 10, &|_| true).is_none());
+    assert!(a.search(&query(&a, &vec_of(1)), 10, None).is_none());
 }
 
 #[test]
@@ -107,7 +107,7 @@ fn identical_vectors_share_a_point_and_are_all_found() {
     assert_eq!(a.counts(), (11, 0));
     settle(&a);
     // Every one of the 500 twins comes back from one graph node, with equal distances.
-    let hits = a.search(&query(&a, &same), 10, &|_| true).expect("answers");
+    let hits = a.search(&query(&a, &same), 10, None).expect("answers");
     let twins: Vec<u32> = hits.iter().map(|h| h.0).filter(|c| *c < 500).collect();
     assert_eq!(twins.len(), 500);
     // And each distinct document is its own query's nearest.
@@ -187,7 +187,7 @@ fn recall(space: Space, n: u32) -> f64 {
         let mut exact: Vec<f32> = vecs.iter().map(|v| q.score(v)).collect();
         exact.sort_by(|x, y| y.total_cmp(x));
         let tenth = exact[9];
-        let got = a.search(&q, 64, &|_| true).expect("answers");
+        let got = a.search(&q, 64, None).expect("answers");
         let mut scores: Vec<f32> = got
             .iter()
             .map(|(c, _)| q.score(&vecs[*c as usize]))

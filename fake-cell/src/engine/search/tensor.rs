@@ -236,7 +236,12 @@ pub fn knn(
         && !(opts.filtered && pass_rate(data, pass) < threshold);
     let mut run = |q: &mut Query| {
         q.set(data.ann.params().space, qv);
-        if approximate && approximate_candidates(data, q, fields, pass, need, ef, out) {
+        let walk = Walk {
+            need,
+            ef,
+            every: fields.is_none() && !opts.filtered,
+        };
+        if approximate && approximate_candidates(data, q, fields, pass, walk, out) {
             return;
         }
         tensor_candidates(data, qv, q, fields, pass, need, out)
@@ -265,6 +270,15 @@ fn pass_rate(data: &IndexData, pass: &dyn Fn(u32) -> bool) -> f64 {
     }
 }
 
+/// What one graph walk is asked for: `need` documents, a beam of `ef`, and whether every live
+/// chunk is acceptable (no filter, every tensor field: the walk then skips the per-chunk check).
+#[derive(Clone, Copy)]
+struct Walk {
+    need: usize,
+    ef: usize,
+    every: bool,
+}
+
 /// ANN candidates: the graph's `ef` nearest accepted chunks plus the chunks it does not hold
 /// yet, rescored exactly, best chunk per document. False (nothing pushed) if the graph cannot
 /// answer or found fewer than `need` documents.
@@ -273,17 +287,20 @@ fn approximate_candidates(
     q: &Query,
     fields: Option<&HashSet<String>>,
     pass: &dyn Fn(u32) -> bool,
-    need: usize,
-    ef: usize,
+    walk: Walk,
     out: &mut Collector,
 ) -> bool {
+    let Walk { need, ef, every } = walk;
     let accept = |cid: u32| {
         data.chunks
             .get(cid as usize)
             .and_then(Option::as_ref)
             .is_some_and(|c| in_fields(fields, &c.field) && pass(c.slot))
     };
-    let Some(hits) = data.ann.search(q, ef, &accept) else {
+    let Some(hits) = data
+        .ann
+        .search(q, ef, (!every).then_some(&accept as &dyn Fn(u32) -> bool))
+    else {
         return false;
     };
     let mut best: HashMap<u32, (f32, u32)> = HashMap::with_capacity(hits.len());
