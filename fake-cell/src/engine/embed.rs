@@ -8,16 +8,15 @@
 //! near cosine 0. Vectors stay sparse (a few hundred non-zeros), which lets search use an inverted
 //! index over dimensions instead of scanning every document.
 
-use std::collections::HashMap;
-
 use serde_json::Value;
 
 /// Sorted-by-dimension sparse vector.
 pub type SparseVec = Vec<(u32, f32)>;
 
-fn fnv1a(bytes: &[u8]) -> u64 {
+/// FNV-1a 64 of the concatenation of `parts` (no joined string is built).
+fn fnv1a(parts: &[&[u8]]) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in bytes {
+    for b in parts.iter().flat_map(|p| p.iter()) {
         h ^= u64::from(*b);
         h = h.wrapping_mul(0x0100_0000_01b3);
     }
@@ -32,21 +31,30 @@ pub fn tokenize(text: &str) -> Vec<String> {
         .collect()
 }
 
-fn add_feature(acc: &mut HashMap<u32, f32>, feature: &[u8], weight: f32, dim: usize) {
-    let h = fnv1a(feature);
+/// One feature's signed weight in its dimension; the feature's text is `parts` concatenated.
+fn add_feature(acc: &mut Vec<(u32, f32)>, parts: &[&[u8]], weight: f32, dim: usize) {
+    let h = fnv1a(parts);
     let d = (h % dim as u64) as u32;
     let sign = if h >> 63 == 1 { -1.0 } else { 1.0 };
-    *acc.entry(d).or_insert(0.0) += sign * weight;
+    acc.push((d, sign * weight));
 }
 
-fn finish(acc: HashMap<u32, f32>) -> SparseVec {
-    let norm: f32 = acc.values().map(|v| v * v).sum::<f32>().sqrt();
-    let mut v: SparseVec = acc
-        .into_iter()
-        .filter(|(_, w)| *w != 0.0)
-        .map(|(d, w)| (d, if norm > 0.0 { w / norm } else { w }))
-        .collect();
-    v.sort_unstable_by_key(|(d, _)| *d);
+/// Sum the weights per dimension (in the order they were added), drop zeros, L2-normalise
+/// (the norm summed in dimension order, so the same text gives the same bits every time).
+fn finish(mut acc: Vec<(u32, f32)>) -> SparseVec {
+    acc.sort_by_key(|(d, _)| *d);
+    let mut v: SparseVec = Vec::with_capacity(acc.len());
+    for (d, w) in acc {
+        match v.last_mut() {
+            Some(last) if last.0 == d => last.1 += w,
+            _ => v.push((d, w)),
+        }
+    }
+    v.retain(|(_, w)| *w != 0.0);
+    let norm: f32 = v.iter().map(|(_, w)| w * w).sum::<f32>().sqrt();
+    if norm > 0.0 {
+        v.iter_mut().for_each(|(_, w)| *w /= norm);
+    }
     v
 }
 
@@ -54,16 +62,26 @@ fn finish(acc: HashMap<u32, f32>) -> SparseVec {
 pub fn embed_text(text: &str, dim: usize) -> SparseVec {
     let dim = dim.max(1);
     let words = tokenize(text);
-    let mut acc: HashMap<u32, f32> = HashMap::new();
+    let mut acc: Vec<(u32, f32)> = Vec::with_capacity(words.len() * 8);
+    let mut padded = String::new();
+    let mut at: Vec<usize> = Vec::new();
     for (i, w) in words.iter().enumerate() {
-        add_feature(&mut acc, format!("w:{w}").as_bytes(), 1.0, dim);
+        add_feature(&mut acc, &[b"w:", w.as_bytes()], 1.0, dim);
         if let Some(next) = words.get(i + 1) {
-            add_feature(&mut acc, format!("b:{w} {next}").as_bytes(), 0.5, dim);
+            let pair = [b"b:", w.as_bytes(), b" ", next.as_bytes()];
+            add_feature(&mut acc, &pair, 0.5, dim);
         }
-        let padded: Vec<char> = format!("#{w}#").chars().collect();
-        for tri in padded.windows(3) {
-            let s: String = tri.iter().collect();
-            add_feature(&mut acc, format!("c:{s}").as_bytes(), 0.25, dim);
+        // Character trigrams of `#word#`.
+        padded.clear();
+        padded.push('#');
+        padded.push_str(w);
+        padded.push('#');
+        at.clear();
+        at.extend(padded.char_indices().map(|(i, _)| i));
+        at.push(padded.len());
+        for k in 0..at.len().saturating_sub(3) {
+            let tri = &padded.as_bytes()[at[k]..at[k + 3]];
+            add_feature(&mut acc, &[b"c:", tri], 0.25, dim);
         }
     }
     finish(acc)
@@ -71,11 +89,9 @@ pub fn embed_text(text: &str, dim: usize) -> SparseVec {
 
 /// Weighted sum of vectors, re-normalised.
 pub fn combine(parts: &[(&SparseVec, f32)]) -> SparseVec {
-    let mut acc: HashMap<u32, f32> = HashMap::new();
+    let mut acc: Vec<(u32, f32)> = Vec::new();
     for (v, w) in parts {
-        for (d, x) in v.iter() {
-            *acc.entry(*d).or_insert(0.0) += x * w;
-        }
+        acc.extend(v.iter().map(|(d, x)| (*d, x * w)));
     }
     finish(acc)
 }
@@ -94,19 +110,13 @@ pub fn vector_field(v: &Value) -> Option<Vec<f32>> {
 
 /// A dense vector (custom vectors, context vectors) in sparse form, normalised when asked.
 pub fn from_dense(v: &[f32], normalize: bool) -> SparseVec {
-    let acc: HashMap<u32, f32> = v
+    let acc: Vec<(u32, f32)> = v
         .iter()
         .enumerate()
         .filter(|(_, x)| **x != 0.0)
         .map(|(i, x)| (i as u32, *x))
         .collect();
-    if normalize {
-        finish(acc)
-    } else {
-        let mut out: SparseVec = acc.into_iter().collect();
-        out.sort_unstable_by_key(|(d, _)| *d);
-        out
-    }
+    if normalize { finish(acc) } else { acc }
 }
 
 /// The dense form, for `_embedding` and the embed route.
@@ -208,6 +218,48 @@ mod tests {
         let far = embed_text("quantum chromodynamics lecture", 768);
         assert!((dot(&a, &a) - 1.0).abs() < 1e-4);
         assert!(dot(&a, &near) > dot(&a, &far));
+    }
+
+    /// The features as first written (one string per feature, a hash map per text): the
+    /// streamed form must pick the same dimensions, signs and weights.
+    #[test]
+    fn streamed_features_match_the_string_built_ones() {
+        fn old(text: &str, dim: usize) -> Vec<(u32, f32)> {
+            let words = tokenize(text);
+            let mut acc: std::collections::HashMap<u32, f32> = Default::default();
+            let mut add = |f: String, w: f32| {
+                let h = fnv1a(&[f.as_bytes()]);
+                let sign = if h >> 63 == 1 { -1.0 } else { 1.0 };
+                *acc.entry((h % dim as u64) as u32).or_insert(0.0) += sign * w;
+            };
+            for (i, w) in words.iter().enumerate() {
+                add(format!("w:{w}"), 1.0);
+                if let Some(next) = words.get(i + 1) {
+                    add(format!("b:{w} {next}"), 0.5);
+                }
+                let padded: Vec<char> = format!("#{w}#").chars().collect();
+                for tri in padded.windows(3) {
+                    add(format!("c:{}", tri.iter().collect::<String>()), 0.25);
+                }
+            }
+            let mut v: Vec<(u32, f32)> = acc.into_iter().filter(|(_, w)| *w != 0.0).collect();
+            v.sort_unstable_by_key(|(d, _)| *d);
+            let norm = v.iter().map(|(_, w)| w * w).sum::<f32>().sqrt();
+            v.into_iter().map(|(d, w)| (d, w / norm)).collect()
+        }
+        for text in [
+            "red leather running shoes",
+            "Ünïcode wörds, 東京 tower!",
+            "a",
+            "x y x y",
+        ] {
+            let (new, old) = (embed_text(text, 768), old(text, 768));
+            assert_eq!(new.len(), old.len(), "{text}");
+            for (a, b) in new.iter().zip(&old) {
+                assert_eq!(a.0, b.0, "{text}");
+                assert!((a.1 - b.1).abs() < 1e-6, "{text}: {a:?} vs {b:?}");
+            }
+        }
     }
 
     #[test]
