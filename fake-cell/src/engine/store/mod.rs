@@ -35,7 +35,7 @@ pub struct StoredDoc {
     lex_fields: Vec<String>,
     /// Per entry of `lex_fields`: `(term hash, index of this document's entry in the term's
     /// posting list)`, sorted, so a removal goes straight to its entries.
-    lex_pos: Vec<Vec<(u64, u32)>>,
+    lex_pos: Vec<Vec<(u32, u32)>>,
 }
 
 pub struct Chunk {

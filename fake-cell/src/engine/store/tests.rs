@@ -122,3 +122,23 @@ fn an_update_with_the_same_vector_keeps_its_graph_point() {
     assert_eq!(st.ann.counts(), (before.0 + 1, before.1 + 1));
     check(&st);
 }
+
+#[test]
+fn a_wrong_position_record_costs_a_scan_never_a_wrong_list() {
+    let s = settings();
+    let mut st = Store::default();
+    for i in 0..30 {
+        let title = format!("red shoe {}", i % 3);
+        st.put(prepare(doc(&format!("d{i}"), &title, "same body"), &s));
+    }
+    // Point every record of d7 and of its first chunk somewhere else.
+    let slot = st.slot_of("d7").expect("d7");
+    let d7 = st.slots[slot as usize].as_mut().expect("live");
+    d7.lex_pos.iter_mut().flatten().for_each(|r| r.1 = 0);
+    let cid = d7.chunks[0];
+    let chunk = st.chunks[cid as usize].as_mut().expect("chunk");
+    chunk.pos.iter_mut().for_each(|p| *p = 0);
+    assert!(st.remove("d7"));
+    check(&st);
+    assert!(st.get("d7").is_none());
+}

@@ -10,12 +10,13 @@ use std::collections::HashMap;
 use super::{ABSENT, Chunk, Prepared, Store, StoredDoc, lexical_text, shown_value};
 use crate::engine::embed;
 
-/// A term's key in a document's posting records (FNV-1a; a collision only costs a check).
-pub(super) fn term_hash(t: &str) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+/// A term's key in a document's posting records (32-bit FNV-1a: a record is 8 bytes). Two
+/// terms of one field sharing a key are told apart by where their records point.
+pub(super) fn term_hash(t: &str) -> u32 {
+    let mut h: u32 = 0x811c_9dc5;
     for b in t.bytes() {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
+        h ^= u32::from(b);
+        h = h.wrapping_mul(0x0100_0193);
     }
     h
 }
@@ -189,9 +190,11 @@ impl Store {
                 let owner = self.slots.get_mut(moved as usize).and_then(Option::as_mut);
                 if let Some(o) = owner
                     && let Some(f) = o.lex_fields.iter().position(|x| x == field)
-                    && let Some(e) = o.lex_pos[f]
-                        .iter_mut()
-                        .find(|(oh, p)| *oh == h && *p as usize == last)
+                    && let Some(e) = o.lex_pos.get_mut(f).and_then(|records| {
+                        records
+                            .iter_mut()
+                            .find(|(oh, p)| *oh == h && *p as usize == last)
+                    })
                 {
                     e.1 = i as u32;
                 }
