@@ -87,7 +87,8 @@ pub fn impacts(fl: &FieldLex, post: &[(u32, u32)]) -> Vec<(u32, f32)> {
     let avg = (fl.total as f32 / n).max(1.0);
     let df = post.len() as f32;
     let idf = (1.0 + (n - df + 0.5) / (df + 0.5)).ln();
-    post.iter()
+    let mut list: Vec<(u32, f32)> = post
+        .iter()
         .map(|&(slot, tf)| {
             let tf = tf as f32;
             let dl = fl.doc_len(slot).unwrap_or(0) as f32;
@@ -96,5 +97,51 @@ pub fn impacts(fl: &FieldLex, post: &[(u32, u32)]) -> Vec<(u32, f32)> {
                 idf * tf * (K1 + 1.0) / (tf + K1 * (1.0 - B + B * dl / avg)),
             )
         })
-        .collect()
+        .collect();
+    // In slot order: a query adds each list into the per-slot accumulators as one forward
+    // sweep the prefetcher follows (posting lists are in write order, and a removal's
+    // swap-remove scatters them further), not as random writes. A slot is in a list once, so
+    // every slot's sum is unchanged.
+    list.sort_unstable_by_key(|e| e.0);
+    list
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::settings;
+    use crate::engine::store::{self, DocRecord, Store};
+
+    #[test]
+    fn impacts_come_in_slot_order_after_removals_scatter_the_postings() {
+        let s = settings::derive(&serde_json::json!({"type": "unstructured"}));
+        let mut st = Store::default();
+        let put = |st: &mut Store, id: String| {
+            let fields = serde_json::json!({"t": "red shoe"});
+            let rec = DocRecord {
+                id,
+                fields: fields.as_object().cloned().unwrap_or_default(),
+                tensor_fields: Vec::new(),
+                mappings: None,
+            };
+            st.put(store::prepare(rec, &s));
+        };
+        for i in 0..200 {
+            put(&mut st, format!("d{i}"));
+        }
+        for i in (0..200).step_by(3) {
+            st.remove(&format!("d{i}"));
+        }
+        for i in 0..40 {
+            put(&mut st, format!("n{i}"));
+        }
+        let fl = &st.lex["t"];
+        let post = &fl.postings["red"];
+        let list = impacts(fl, post);
+        assert!(list.windows(2).all(|w| w[0].0 < w[1].0), "slot order");
+        let mut slots: Vec<u32> = post.iter().map(|e| e.0).collect();
+        slots.sort_unstable();
+        assert_eq!(list.iter().map(|e| e.0).collect::<Vec<_>>(), slots);
+        assert!(list.iter().all(|e| e.1 > 0.0));
+    }
 }
