@@ -265,12 +265,14 @@ impl Ann {
         }
         let accept_all = accept.is_none();
         let accept = |c: u32| accept.is_none_or(|f| f(c));
-        let point_ok = |point: u32| match accept_all {
-            true => self
-                .chunk_of
-                .get(point as usize)
-                .is_some_and(|c| *c != NONE),
-            false => self.chunks(point as usize).any(accept),
+        let point_ok = |point: u32| {
+            if accept_all {
+                self.chunk_of
+                    .get(point as usize)
+                    .is_some_and(|c| *c != NONE)
+            } else {
+                self.chunks(point as usize).any(accept)
+            }
         };
         let found = self.gen_.graph.read().search(q, ef, &point_ok);
         let mut out = Vec::with_capacity(found.len());

@@ -21,6 +21,22 @@ pub(super) fn term_hash(t: &str) -> u32 {
     h
 }
 
+/// Swap-remove `owner`'s entry from a posting list: at the first `recorded` index that holds
+/// it, else wherever a scan finds it (a wrong record costs time, never a wrong list). Returns
+/// the index it was at and the owner of the entry moved there from the end of the list (whose
+/// record said `list.len()` and must now say that index).
+fn swap_out<T>(
+    list: &mut Vec<(u32, T)>,
+    owner: u32,
+    mut recorded: impl Iterator<Item = usize>,
+) -> Option<(usize, Option<u32>)> {
+    let i = recorded
+        .find(|i| list.get(*i).is_some_and(|e| e.0 == owner))
+        .or_else(|| list.iter().position(|e| e.0 == owner))?;
+    list.swap_remove(i);
+    Some((i, list.get(i).map(|e| e.0)))
+}
+
 impl Store {
     /// Insert or replace a whole document. A replaced document's chunks leave the graph only
     /// after the new ones joined it, so an unchanged vector keeps its graph point (an update
@@ -176,28 +192,24 @@ impl Store {
                 continue;
             };
             // Our record for `t` (a hash shared by two of our terms: the one pointing at us).
-            let at = own
+            let recorded = own
                 .iter()
                 .filter(|(oh, _)| *oh == h)
-                .map(|(_, i)| *i as usize)
-                .find(|i| list.get(*i).is_some_and(|e| e.0 == slot))
-                .or_else(|| list.iter().position(|e| e.0 == slot));
-            let Some(i) = at else { continue };
-            let last = list.len() - 1;
-            list.swap_remove(i);
-            if i < last {
-                let moved = list[i].0;
-                let owner = self.slots.get_mut(moved as usize).and_then(Option::as_mut);
-                if let Some(o) = owner
-                    && let Some(f) = o.lex_fields.iter().position(|x| x == field)
-                    && let Some(e) = o.lex_pos.get_mut(f).and_then(|records| {
-                        records
-                            .iter_mut()
-                            .find(|(oh, p)| *oh == h && *p as usize == last)
-                    })
-                {
-                    e.1 = i as u32;
-                }
+                .map(|(_, i)| *i as usize);
+            let Some((i, moved)) = swap_out(list, slot, recorded) else {
+                continue;
+            };
+            let last = list.len();
+            if let Some(moved) = moved
+                && let Some(o) = self.slots.get_mut(moved as usize).and_then(Option::as_mut)
+                && let Some(f) = o.lex_fields.iter().position(|x| x == field)
+                && let Some(e) = o.lex_pos.get_mut(f).and_then(|records| {
+                    records
+                        .iter_mut()
+                        .find(|(oh, p)| *oh == h && *p as usize == last)
+                })
+            {
+                e.1 = i as u32;
             }
             if list.is_empty() {
                 fl.postings.remove(&t);
@@ -212,19 +224,14 @@ impl Store {
                 continue;
             };
             let recorded = chunk.pos.get(k).map(|i| *i as usize);
-            let at = recorded
-                .filter(|i| list.get(*i).is_some_and(|e| e.0 == cid))
-                .or_else(|| list.iter().position(|e| e.0 == cid));
-            let Some(i) = at else { continue };
-            let last = list.len() - 1;
-            list.swap_remove(i);
-            if i < last {
-                let moved = list[i].0;
-                if let Some(c) = self.chunks.get_mut(moved as usize).and_then(Option::as_mut)
-                    && let Ok(j) = c.vec.binary_search_by_key(d, |f| f.0)
-                {
-                    c.pos[j] = i as u32;
-                }
+            let Some((i, moved)) = swap_out(list, cid, recorded.into_iter()) else {
+                continue;
+            };
+            if let Some(moved) = moved
+                && let Some(c) = self.chunks.get_mut(moved as usize).and_then(Option::as_mut)
+                && let Ok(j) = c.vec.binary_search_by_key(d, |f| f.0)
+            {
+                c.pos[j] = i as u32;
             }
             if list.is_empty() {
                 self.vpost.remove(d);
