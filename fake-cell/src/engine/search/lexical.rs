@@ -142,7 +142,7 @@ pub fn score(
         if total * 4 < cap {
             or_sparse(sc, &lists, &mut emit);
         } else {
-            or_dense(sc, cap, &lists, &mut emit);
+            or_dense(sc, cap, &lists, floor, &mut emit);
         }
     });
 }
@@ -216,8 +216,22 @@ fn or_sparse(sc: &mut Scratch, lists: &[Impacts], emit: &mut impl FnMut(u32, f32
     }
 }
 
+/// Slots per block of the dense scan: one block's maximum is a few vector instructions.
+const SCAN_BLOCK: usize = 32;
+
 /// Plain OR query with many postings: add, then scan the slots in order (cleared as it goes).
-fn or_dense(sc: &mut Scratch, cap: usize, lists: &[Impacts], emit: &mut impl FnMut(u32, f32)) {
+///
+/// The scan passes over a block whose best sum is under `floor` with one comparison. Once the
+/// caller's best-k has filled, that is nearly every block: testing each slot instead cost a
+/// mispredicted branch per matching document (half of a common-word query's documents match),
+/// 80% of a 100k-document lexical search.
+fn or_dense(
+    sc: &mut Scratch,
+    cap: usize,
+    lists: &[Impacts],
+    floor: &Cell<f32>,
+    emit: &mut impl FnMut(u32, f32),
+) {
     sc.dense_begin(cap);
     let scores = &mut sc.scores[..cap];
     for list in lists {
@@ -227,13 +241,32 @@ fn or_dense(sc: &mut Scratch, cap: usize, lists: &[Impacts], emit: &mut impl FnM
             }
         }
     }
-    for (slot, s) in scores.iter_mut().enumerate() {
-        if *s > 0.0 {
-            emit(slot as u32, *s);
-            *s = 0.0;
+    for (b, block) in scores.chunks_mut(SCAN_BLOCK).enumerate() {
+        let top = block_max(block);
+        if top > 0.0 && top >= floor.get() {
+            for (i, s) in block.iter().enumerate() {
+                if *s > 0.0 {
+                    emit((b * SCAN_BLOCK + i) as u32, *s);
+                }
+            }
         }
+        block.fill(0.0);
     }
     sc.dense_done();
+}
+
+/// The largest of `block`'s sums (0 when none is positive), in eight independent lanes so it
+/// compiles to vector max instructions rather than one chain of dependent ones.
+fn block_max(block: &[f32]) -> f32 {
+    let mut lanes = [0.0f32; 8];
+    let mut eights = block.chunks_exact(8);
+    for e in &mut eights {
+        for (m, &x) in lanes.iter_mut().zip(e) {
+            *m = if x > *m { x } else { *m };
+        }
+    }
+    let tail = eights.remainder().iter().copied();
+    lanes.into_iter().chain(tail).fold(0.0, f32::max)
 }
 
 /// A query with quoted phrases: every phrase must occur in one of the fields, and at least one
@@ -283,6 +316,104 @@ fn with_phrases(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Put `n` documents whose two fields hold words drawn from a small vocabulary, so a
+    /// few-word query matches about half of them (the dense path).
+    fn common_word_index(n: u32) -> IndexData {
+        use crate::engine::settings;
+        use crate::engine::store::{self, DocRecord};
+        const WORDS: [&str; 12] = [
+            "red", "blue", "shoe", "boot", "bag", "hat", "lamp", "chair", "silk", "wool", "kid",
+            "men",
+        ];
+        let s = settings::derive(&serde_json::json!({"type": "unstructured"}));
+        let mut data = IndexData::default();
+        let mut x = 0x9e37_79b9u32;
+        let mut word = || {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            WORDS[x as usize % WORDS.len()]
+        };
+        for i in 0..n {
+            let title: Vec<&str> = (0..1 + i % 4).map(|_| word()).collect();
+            let desc: Vec<&str> = (0..3 + i % 5).map(|_| word()).collect();
+            let fields = serde_json::json!({"title": title.join(" "), "desc": desc.join(" ")});
+            data.put(store::prepare(
+                DocRecord {
+                    id: format!("d{i}"),
+                    fields: fields.as_object().cloned().unwrap_or_default(),
+                    tensor_fields: Vec::new(),
+                    mappings: None,
+                },
+                &s,
+            ));
+        }
+        for i in (0..n).step_by(7) {
+            data.remove(&format!("d{i}"));
+        }
+        data
+    }
+
+    /// Every match of `q` with its score when `floor` is raised as a best-`k` fills up
+    /// (as the search pipeline does), or with no floor at all.
+    fn run(data: &IndexData, q: &str, k: Option<usize>) -> Vec<(u32, f32)> {
+        use super::super::topk::{Cand, Collector};
+        let fields = vec!["title".to_string(), "desc".to_string()];
+        let floor = Cell::new(f32::MIN);
+        let mut out = Collector::new(k);
+        let mut emitted = Vec::new();
+        score(
+            data,
+            &parse_query(q),
+            &fields,
+            |_, _| None,
+            &floor,
+            |slot, s| {
+                emitted.push((slot, s));
+                out.push(Cand {
+                    slot,
+                    score: s,
+                    chunk: None,
+                    lexical: Some(s),
+                    tensor: None,
+                });
+                if k.is_some() {
+                    floor.set(out.floor());
+                }
+            },
+        );
+        match k {
+            Some(_) => out
+                .into_sorted()
+                .iter()
+                .map(|c| (c.slot, c.score))
+                .collect(),
+            None => emitted,
+        }
+    }
+
+    #[test]
+    fn the_dense_scan_skips_only_what_cannot_make_the_best_k() {
+        let data = common_word_index(5000);
+        for q in [
+            "red shoe",
+            "blue boot bag hat",
+            "lamp",
+            "silk wool kid men red",
+        ] {
+            let all = run(&data, q, None);
+            assert!(all.len() * 4 > data.slot_capacity(), "{q}: dense path");
+            assert!(all.windows(2).all(|w| w[0].0 < w[1].0), "{q}: slot order");
+            let mut ranked = all.clone();
+            ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+            for k in [1, 10, 100] {
+                assert_eq!(run(&data, q, Some(k)), ranked[..k].to_vec(), "{q} k={k}");
+            }
+            // A second query on the same thread sees clean accumulators.
+            assert_eq!(run(&data, q, None), all, "{q}: again");
+        }
+    }
 
     #[test]
     fn phrases_are_required() {
