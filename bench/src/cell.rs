@@ -20,7 +20,8 @@ pub const QUERY: &str = "red leather running shoes";
 /// figures are for a beam that still gives recall@10 ≥ 0.95 (`cell_ann::recall` checks it):
 /// 32 gave 0.948 at 10k documents in two full runs, so 48.
 pub const EF_SEARCH: usize = 48;
-const WORDS: &[&str] = &[
+/// The corpus vocabulary: every document word and every recall query word comes from it.
+pub const WORDS: &[&str] = &[
     "red",
     "blue",
     "green",
