@@ -248,6 +248,7 @@ impl Ann {
     /// each with all its chunks), walking the graph with `q`; `None` when the graph cannot
     /// answer (over its cap, no insert thread, or too far behind the writes) and the caller
     /// must search exactly.
+    ///
     /// `accept: None` takes every live chunk (no filter, every tensor field): a visited point
     /// is then checked by one array read instead of a look at its chunks.
     pub fn search(
@@ -263,17 +264,14 @@ impl Ann {
         if self.chunk_of.len().saturating_sub(done) > MAX_PENDING_SCAN {
             return None;
         }
-        let accept_all = accept.is_none();
-        let accept = |c: u32| accept.is_none_or(|f| f(c));
-        let point_ok = |point: u32| {
-            if accept_all {
-                self.chunk_of
-                    .get(point as usize)
-                    .is_some_and(|c| *c != NONE)
-            } else {
-                self.chunks(point as usize).any(accept)
-            }
+        let point_ok = |point: u32| match accept {
+            None => self
+                .chunk_of
+                .get(point as usize)
+                .is_some_and(|c| *c != NONE),
+            Some(f) => self.chunks(point as usize).any(f),
         };
+        let accept = |c: u32| accept.is_none_or(|f| f(c));
         let found = self.gen_.graph.read().search(q, ef, &point_ok);
         let mut out = Vec::with_capacity(found.len());
         for (point, d) in found {

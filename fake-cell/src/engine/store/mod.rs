@@ -150,6 +150,11 @@ pub fn prepare_with_chunks(
     }
 }
 
+/// `key` of the add request's mapping for `field` (`mappings: {field: {"type": …, …}}`).
+fn mapping<'a>(rec: &'a DocRecord, field: &str, key: &str) -> Option<&'a Value> {
+    rec.mappings.as_ref()?.get(field)?.get(key)
+}
+
 /// Tokenise, chunk and embed a document for `settings`.
 pub fn prepare(rec: DocRecord, s: &Settings) -> Prepared {
     let lex = lexical_tokens(&rec, s);
@@ -163,10 +168,7 @@ pub fn prepare(rec: DocRecord, s: &Settings) -> Prepared {
         let mapping_kind = if s.structured {
             s.field(tf).map(|f| f.kind.clone())
         } else {
-            rec.mappings
-                .as_ref()
-                .and_then(|m| m.get(tf))
-                .and_then(|m| m.get("type"))
+            mapping(&rec, tf, "type")
                 .and_then(Value::as_str)
                 .map(str::to_string)
         };
@@ -175,10 +177,7 @@ pub fn prepare(rec: DocRecord, s: &Settings) -> Prepared {
                 let weights = if s.structured {
                     s.field(tf).and_then(|f| f.dependent.clone())
                 } else {
-                    rec.mappings
-                        .as_ref()
-                        .and_then(|m| m.get(tf))
-                        .and_then(|m| m.get("weights"))
+                    mapping(&rec, tf, "weights")
                         .and_then(Value::as_object)
                         .cloned()
                 };
