@@ -320,6 +320,20 @@ pub async fn run(ctx: &mut Ctx) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A wrk run and the cell's CPU time per request during it (user + system, all its threads):
+/// steadier than requests per second on a shared two-core machine, where wrk and the cell
+/// compete for the same cores and the host's load moves the throughput between runs.
+async fn with_cpu(
+    pid: u32,
+    run: impl std::future::Future<Output = anyhow::Result<wrk::WrkResult>>,
+) -> anyhow::Result<(wrk::WrkResult, f64)> {
+    let before = crate::cell_ann::cpu_secs(pid)?;
+    let r = run.await?;
+    let used = crate::cell_ann::cpu_secs(pid)? - before;
+    let per_request = used * 1e6 / r.requests.max(1) as f64;
+    Ok((r, per_request))
+}
+
 /// healthz, add_documents and the three searches at 64 and 256 connections, against the limit.
 async fn main_points(
     ctx: &mut Ctx,
@@ -334,11 +348,14 @@ async fn main_points(
         // Each point is compared with the limit measured just before it (see `fresh_limit`).
         let base = format!("hello @{conns} just before");
         let limit = ctx.fresh_limit(conns).await?;
-        let r = wrk::run(&format!("{}/healthz", cell.url), conns, ctx.dur, None).await?;
+        let pid = cell.proc.pid();
+        let healthz = format!("{}/healthz", cell.url);
+        let (r, bare) = with_cpu(pid, wrk::run(&healthz, conns, ctx.dur, None)).await?;
         ctx.report.push(
             Row::load("cell", format!("/healthz @{conns}"), &r)
                 .vs_load(&base, &limit)
-                .goal("errors 0"),
+                .goal("errors 0")
+                .note(format!("cell CPU {bare:.1} µs/request")),
         );
         let limit = ctx.fresh_limit(conns).await?;
         let r = wrk::run(
@@ -372,18 +389,19 @@ async fn main_points(
         for (kind_scripts, kind, has_goal) in kinds {
             for (method, script) in kind_scripts {
                 let limit = ctx.fresh_limit(conns).await?;
-                let r = wrk::run(
-                    &format!("{search}/indexes/bench-search/search"),
-                    conns,
-                    ctx.dur,
-                    Some(script),
-                )
-                .await?;
+                let url = format!("{search}/indexes/bench-search/search");
+                let run = wrk::run(&url, conns, ctx.dur, Some(script));
+                let (r, cpu) = with_cpu(pid, run).await?;
                 let what = format!(
                     "{} search 10k docs @{conns} ({kind})",
                     method.to_lowercase()
                 );
-                let mut row = Row::load("cell", what, &r).vs_load(&base, &limit);
+                let mut row = Row::load("cell", what, &r)
+                    .vs_load(&base, &limit)
+                    .note(format!(
+                        "cell CPU {cpu:.1} µs/request, {:.1}× /healthz's",
+                        cpu / bare
+                    ));
                 if has_goal && *method == "LEXICAL" {
                     row = row.goal("≥ 0.5×, errors 0");
                 }

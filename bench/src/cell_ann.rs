@@ -11,7 +11,7 @@ use crate::Ctx;
 use crate::report::Row;
 
 /// CPU seconds (user + system) the process has used, from /proc/<pid>/stat.
-fn cpu_secs(pid: u32) -> anyhow::Result<f64> {
+pub fn cpu_secs(pid: u32) -> anyhow::Result<f64> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
     // Fields after the `(comm)`; utime and stime are the 14th and 15th of the whole line.
     let rest = stat.rsplit_once(')').context("stat format")?.1;
