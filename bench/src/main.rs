@@ -4,6 +4,7 @@
 mod aws_json;
 mod cell;
 mod cell_ann;
+mod cell_walk;
 mod cognito;
 mod cognito_mfa;
 mod gateway;
