@@ -84,6 +84,12 @@ fn diverse_queries(n: usize) -> Vec<String> {
         .collect()
 }
 
+/// How many of the `approx` scores reach the exact search's 10th best: a hit scoring as well
+/// as the 10th is right, so ties count.
+pub fn found_of_best(approx: &[f64], tenth: f64) -> usize {
+    approx.iter().filter(|s| **s >= tenth - 1e-6).count()
+}
+
 /// Recall@10 of approximate search (the load points' `efSearch`) against exact search over
 /// `queries`. Ties count: an approximate hit is right if it scores at least the exact 10th hit
 /// (scores are exact on both paths).
@@ -109,7 +115,7 @@ pub async fn recall(
         )
         .await?;
         let Some(tenth) = exact.last() else { continue };
-        right += approx.iter().filter(|s| **s >= tenth - 1e-6).count();
+        right += found_of_best(&approx, *tenth);
         total += exact.len();
     }
     Ok(if total == 0 {
