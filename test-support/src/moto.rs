@@ -51,6 +51,9 @@ pub struct Moto {
     /// Extra environment for the moto process (e.g. `MOTO_PORT`, which moto's Step Functions
     /// engine calls back on); kept across `restart`.
     env: Vec<(String, String)>,
+    /// moto's stderr (its request log and any traceback), printed when a test panics with moto up:
+    /// a 500 from moto is otherwise a bare HTML page with no cause.
+    log: PathBuf,
 }
 
 impl Moto {
@@ -92,6 +95,7 @@ impl Moto {
                 .iter()
                 .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
                 .collect(),
+            log: std::env::temp_dir().join(format!("moto-{}-{port}.log", std::process::id())),
         };
         if !moto.spawn() {
             eprintln!("skipping: moto not found (set HIPPODROME_MOTO_SERVER)");
@@ -104,11 +108,14 @@ impl Moto {
         let Some(mut cmd) = command() else {
             return false;
         };
+        let stderr = std::fs::File::create(&self.log)
+            .map(Stdio::from)
+            .unwrap_or_else(|_| Stdio::null());
         let child = cmd
             .args(["-H", "127.0.0.1", "-p", &self.port.to_string()])
             .envs(self.env.iter().map(|(k, v)| (k, v)))
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(stderr)
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start moto ({e}): {cmd:?}"));
         self.child = Some(child);
@@ -139,5 +146,17 @@ impl Moto {
 impl Drop for Moto {
     fn drop(&mut self) {
         self.stop();
+        if std::thread::panicking() {
+            let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+            let tail: Vec<&str> = log.lines().rev().take(60).collect();
+            eprintln!(
+                "--- last lines of moto's stderr ({}) ---",
+                self.log.display()
+            );
+            for line in tail.iter().rev() {
+                eprintln!("{line}");
+            }
+        }
+        let _ = std::fs::remove_file(&self.log);
     }
 }
