@@ -21,8 +21,8 @@ struct InProcess {
 }
 
 fn index_port_range() -> String {
-    // fake-cell takes the first free port of its range for each index; start at an OS-chosen port.
-    let low = free_port().min(65_000);
+    // fake-cell takes the first free port of its range for each index.
+    let low = test_support::free_ports(31);
     format!("{low}-{}", low + 30)
 }
 
