@@ -5,6 +5,7 @@
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::Credentials;
 use aws_sdk_lambda::config::http::HttpResponse;
@@ -167,7 +168,7 @@ pub async fn sdk(endpoint: &str) -> SdkConfig {
         .region(Region::new("us-east-1"))
         .endpoint_url(endpoint)
         .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))
-        .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(1))
+        .retry_config(RetryConfig::standard().with_max_attempts(1))
         .timeout_config(
             aws_config::timeout::TimeoutConfig::builder()
                 .operation_attempt_timeout(Duration::from_secs(30))
@@ -232,9 +233,23 @@ impl Stack {
         name: &str,
         extra: impl FnOnce(CreateFunctionFluentBuilder) -> CreateFunctionFluentBuilder,
     ) -> Result<CreateFunctionOutput, SdkError<CreateFunctionError, HttpResponse>> {
-        let iam = aws_sdk_iam::Client::new(&self.sdk);
+        // Unlike every other call here (one attempt, so the gateway's own errors show as they
+        // are), CreateRole gets the SDK's retries: moto once answered a fresh process's first IAM
+        // call with an HTML 500 (CI, 2026-12-04; not reproduced here). moto's stderr, with the
+        // traceback, is printed if the test still fails.
+        let iam = aws_sdk_iam::Client::from_conf(
+            aws_sdk_iam::config::Builder::from(&self.sdk)
+                .retry_config(RetryConfig::standard().with_max_attempts(6))
+                .build(),
+        );
         let role_name = format!("{name}-role");
-        let role = match create_role(&iam, &role_name).await {
+        let role = match iam
+            .create_role()
+            .role_name(&role_name)
+            .assume_role_policy_document("{}")
+            .send()
+            .await
+        {
             Ok(out) => out.role().map(|r| r.arn().to_owned()).expect("role arn"),
             // A function created again (after a delete) reuses its role.
             Err(e)
@@ -374,34 +389,5 @@ impl Stack {
             .iter()
             .filter_map(|m| m.body().map(str::to_owned))
             .collect()
-    }
-}
-
-/// CreateRole, tried again when moto answers a 5xx. Moto once answered the first IAM call of a
-/// fresh process with an HTML 500 through all of the SDK's three attempts (CI, 2026-12-04; it did
-/// not recur in 14 runs here): moto's fault, not the gateway's. Its stderr, with the traceback, is
-/// printed if the test still fails.
-async fn create_role(
-    iam: &aws_sdk_iam::Client,
-    role_name: &str,
-) -> Result<
-    aws_sdk_iam::operation::create_role::CreateRoleOutput,
-    SdkError<aws_sdk_iam::operation::create_role::CreateRoleError, HttpResponse>,
-> {
-    let mut tries = 0;
-    loop {
-        let out = iam
-            .create_role()
-            .role_name(role_name)
-            .assume_role_policy_document("{}")
-            .send()
-            .await;
-        let server_error = matches!(&out, Err(e) if e.raw_response().is_some_and(|r| r.status().is_server_error()));
-        tries += 1;
-        if !server_error || tries == 4 {
-            return out;
-        }
-        eprintln!("CreateRole {role_name}: moto answered a 5xx; trying again ({tries}/3)");
-        tokio::time::sleep(Duration::from_secs(1)).await;
     }
 }
