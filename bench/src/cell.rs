@@ -228,8 +228,6 @@ pub fn add_script() -> String {
 }
 
 pub async fn run(ctx: &mut Ctx) -> anyhow::Result<()> {
-    // Before the cell starts, so nothing else runs on the two cores.
-    crate::cell_walk::run(ctx, 10_000).await?;
     let mut cell = start(ctx, "fake-cell", true).await?;
     let search = create_index(ctx, &cell, "bench-search").await?;
     let write = create_index(ctx, &cell, "bench-write").await?;

@@ -33,6 +33,7 @@ use crate::wrk::WrkResult;
 /// Sections in the order they run.
 const SECTIONS: &[&str] = &[
     "limit",
+    "walk",
     "cell",
     "cognito",
     "cognito-mfa",
@@ -50,8 +51,8 @@ struct Args {
     /// Short run: 2 s per load point, 3 s load section, smaller data sets.
     #[arg(long)]
     quick: bool,
-    /// Run only these sections (comma-separated): limit, cell, cognito, cognito-mfa, router,
-    /// gateway, stack, seed, snapshot, memory.
+    /// Run only these sections (comma-separated): limit, walk, cell, cognito, cognito-mfa,
+    /// router, gateway, stack, seed, snapshot, memory.
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
     /// Where to write the JSON results.
@@ -231,6 +232,7 @@ async fn main() -> anyhow::Result<()> {
         println!("\n== {name}");
         let result = match name {
             "limit" => limit::run(&mut ctx).await,
+            "walk" => cell_walk::run(&mut ctx, 10_000).await,
             "cell" => cell::run(&mut ctx).await,
             "cognito" => cognito::run(&mut ctx).await,
             "cognito-mfa" => cognito_mfa::run(&mut ctx).await,

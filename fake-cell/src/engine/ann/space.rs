@@ -1,6 +1,7 @@
 //! Vector spaces: the index's `annParameters` ([`Params`]: `m`, `efConstruction`, `spaceType`),
 //! the distance the graph walks by and the score a hit gets for each space type ([`Space`]), and
-//! a query in dense form ([`Query`]) so every distance is one gather per stored non-zero.
+//! a query in dense form ([`Query`]) so every distance is one gather per stored non-zero, and a
+//! stored vector's navigation form ([`Nav`]) that graph searches walk by.
 //!
 //! Scores are Vespa's `closeness` for the index's distance metric, as Marqo ranks tensor hits:
 //! `1 / (1 + distance)` with distance `1 − q·v` (prenormalized-angular), the angle `acos(cos)`
@@ -14,8 +15,8 @@ use serde_json::Value;
 pub type Feat = (u32, f32);
 
 /// Vectors per index the graph holds at most; beyond it approximate search answers exactly.
-/// A point costs about 0.5 KiB (its sparse vector, ~30 non-zeros for a short text, plus 32
-/// layer-0 links), so this bounds one index's graph to a few hundred MiB.
+/// A point costs about 0.6 KiB (its sparse vector, ~30 non-zeros for a short text, its 64-byte
+/// navigation form and 32 layer-0 links), so this bounds one index's graph to a few hundred MiB.
 pub const MAX_POINTS: usize = 500_000;
 
 /// Marqo's `annParameters.spaceType`. `geodegrees` (latitude/longitude pairs) has no meaning for
@@ -125,6 +126,47 @@ pub fn norm2(v: &[Feat]) -> f32 {
     v.iter().map(|f| f.1 * f.1).sum()
 }
 
+/// Non-zeros of a navigation vector.
+pub const NAV: usize = 16;
+
+/// A stored vector's navigation form, which the graph's searches walk by: its `NAV` heaviest
+/// non-zeros with 16-bit dimensions and 8-bit weights (scaled by `scale`), in one cache line.
+/// Walking by it instead of the whole vector (30–300 non-zeros for a text) reads a line per
+/// node instead of several; the hits are scored exactly afterwards, so only the order the
+/// walk explores nodes in is approximate.
+#[derive(Clone, Copy, Debug)]
+#[repr(C, align(64))]
+pub struct Nav {
+    pub dims: [u16; NAV],
+    weights: [i8; NAV],
+    scale: f32,
+}
+
+impl Nav {
+    /// `None` for a vector with a dimension above 16 bits.
+    pub fn of(v: &[Feat]) -> Option<Nav> {
+        if v.iter().any(|f| f.0 > u32::from(u16::MAX)) {
+            return None;
+        }
+        let mut heavy: Vec<Feat> = v.to_vec();
+        heavy.sort_by(|a, b| b.1.abs().total_cmp(&a.1.abs()).then(a.0.cmp(&b.0)));
+        heavy.truncate(NAV);
+        heavy.sort_by_key(|f| f.0);
+        let top = heavy.iter().map(|f| f.1.abs()).fold(0.0f32, f32::max);
+        let scale = if top > 0.0 { top / 127.0 } else { 1.0 };
+        let mut out = Nav {
+            dims: [0; NAV],
+            weights: [0; NAV],
+            scale,
+        };
+        for (i, (d, w)) in heavy.iter().enumerate() {
+            out.dims[i] = *d as u16;
+            out.weights[i] = (w / scale).round().clamp(-127.0, 127.0) as i8;
+        }
+        Some(out)
+    }
+}
+
 /// A query vector in dense form for one space.
 #[derive(Default)]
 pub struct Query {
@@ -224,6 +266,23 @@ impl Query {
         })
     }
 
+    /// [`Query::distance`] to a stored vector's navigation form (hamming walks by the whole
+    /// vector: the graph keeps no navigation forms for it).
+    pub fn nav_distance(&self, b: &Nav, vn2: f32) -> f32 {
+        let mut lanes = [0.0f32; 4];
+        for (i, (d, w)) in b.dims.iter().zip(&b.weights).enumerate() {
+            let x = self.dense.get(usize::from(*d)).copied().unwrap_or(0.0);
+            lanes[i % 4] += x * f32::from(*w);
+        }
+        let dot = ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) * b.scale;
+        self.space().walk(Pair {
+            dot,
+            qn2: self.qn2,
+            vn2,
+            differ: 0.0,
+        })
+    }
+
     /// The score of a stored vector (exact; both search paths use it).
     pub fn score(&self, v: &[Feat]) -> f32 {
         self.space().closeness(self.pair(v, None))
@@ -315,6 +374,38 @@ mod tests {
             assert_eq!(dq.score_dot(embed::dot(&q, &near), &near), dq.score(&near));
             assert_eq!(space.score_sparse(&q, &near), dq.score(&near));
         }
+    }
+
+    #[test]
+    fn navigation_forms_keep_the_heaviest_non_zeros_and_their_order() {
+        let q = embed::embed_text("red leather shoes", 768);
+        let near = embed::embed_text("red leather boots for the evening", 768);
+        let far = embed::embed_text("kitchen lamp", 768);
+        for space in [
+            Space::PrenormalizedAngular,
+            Space::Euclidean,
+            Space::DotProduct,
+        ] {
+            let dq = Query::new(space, &q);
+            let nav = |v: &[Feat]| {
+                let b = Nav::of(v).expect("768 dimensions fit");
+                dq.nav_distance(&b, norm2(v))
+            };
+            assert!(nav(&near) < nav(&far), "{space:?}");
+        }
+        // Up to NAV non-zeros the form is the whole vector, up to 8-bit weights.
+        let short = [(3, 0.5), (700, -0.25), (9, 1.0)];
+        let dq = Query::new(Space::DotProduct, &[(3, 1.0), (9, 1.0), (700, 1.0)]);
+        let b = Nav::of(&short).expect("fits");
+        let exact = dq.distance(&short, norm2(&short));
+        assert!((dq.nav_distance(&b, norm2(&short)) - exact).abs() < 0.01);
+        // The heaviest are kept: a vector of many light and one heavy non-zero.
+        let mut wide: Vec<Feat> = (0..40).map(|d| (d, 0.01)).collect();
+        wide[30].1 = 0.9;
+        let b = Nav::of(&wide).expect("fits");
+        assert!(b.dims.contains(&30));
+        // A dimension above 16 bits has no navigation form (the graph walks by whole vectors).
+        assert!(Nav::of(&[(70_000, 1.0)]).is_none());
     }
 
     #[test]

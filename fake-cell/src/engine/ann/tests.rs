@@ -216,3 +216,22 @@ fn recall_at_10_in_every_space() {
         assert!(r >= 0.95, "{space:?}: recall@10 {r}");
     }
 }
+
+#[test]
+fn vectors_beyond_16_bit_dimensions_are_walked_whole() {
+    // Dimensions up to 100k (a custom model's): no navigation forms, the walk reads the
+    // whole vectors and still finds each document.
+    let mut a = small();
+    let wide = |i: u32| {
+        let t = format!("item {i} colour {} size {} for {}", i % 7, i % 13, i % 5);
+        embed::embed_text(&t, 100_000)
+    };
+    assert!(wide(1).iter().any(|f| f.0 > u32::from(u16::MAX)));
+    for i in 0..300 {
+        a.add(i, &wide(i));
+    }
+    settle(&a);
+    for i in (0..300).step_by(37) {
+        assert!(nearest(&a, &wide(i), 32).contains(&i), "doc {i}");
+    }
+}
