@@ -417,7 +417,7 @@ mod tests {
         ] {
             let dq = Query::new(space, &q);
             let nav = |v: &[Feat]| {
-                let b = Nav::of(v).expect("768 dimensions fit");
+                let b = Nav::of(v).expect("a short text has a form");
                 dq.nav_distance(&b, norm2(v))
             };
             assert!(nav(&near) < nav(&far), "{space:?}");
