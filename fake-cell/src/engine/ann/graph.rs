@@ -153,11 +153,13 @@ impl Graph {
         &self.feats[self.off[n] as usize..self.off[n + 1] as usize]
     }
 
+    /// Node `n`'s navigation form, if it has one to walk by.
+    fn nav_of(&self, n: u32) -> Option<&Nav> {
+        self.nav.get(n as usize).filter(|b| b.walks())
+    }
+
     fn dist(&self, q: &Query, n: u32, nav: bool) -> f32 {
-        if nav
-            && let Some(b) = self.nav.get(n as usize)
-            && b.walks()
-        {
+        if nav && let Some(b) = self.nav_of(n) {
             q.nav_distance(b, self.norm2[n as usize])
         } else {
             q.distance(self.vec_of(n), self.norm2[n as usize])
@@ -274,8 +276,8 @@ impl Graph {
             for &n in self.links(c.1, layer) {
                 if s.visit(n) {
                     s.fresh.push(n);
-                    touch ^= match self.nav.get(n as usize) {
-                        Some(b) if nav && b.walks() => u32::from(b.dims[0]),
+                    touch ^= match self.nav_of(n) {
+                        Some(b) if nav => u32::from(b.dims[0]),
                         _ => {
                             let v = self.vec_of(n);
                             v.first().map_or(0, |f| f.0) ^ v.last().map_or(0, |f| f.0)

@@ -73,8 +73,8 @@ pub struct Ann {
     worker: Option<Sender<Job>>,
 }
 
-/// What [`Ann::search`] found: chunk ids with their walk distance (by the nodes' navigation
-/// forms, so only an order; callers score hits exactly).
+/// What [`Ann::search`] found: chunk ids with their walk distance (by navigation forms where
+/// nodes have them, so only an order; callers score hits exactly).
 pub type Hits = Vec<(u32, f32)>;
 
 impl Default for Ann {

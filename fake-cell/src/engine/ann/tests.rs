@@ -262,7 +262,7 @@ fn recall_of_random_texts(words: usize, n: u32) -> f64 {
             r ^= r << 17;
             t.push(vocab[(r % 300) as usize].as_str());
         }
-        (t.join(" "), r)
+        t.join(" ")
     };
     let mut a = Ann::new(Params {
         ef_construction: 64,
@@ -270,14 +270,14 @@ fn recall_of_random_texts(words: usize, n: u32) -> f64 {
     });
     let mut vecs = Vec::new();
     for i in 0..n {
-        let v = embed::embed_text(&text(words).0, 768);
+        let v = embed::embed_text(&text(words), 768);
         a.add(i, &v);
         vecs.push(v);
     }
     settle(&a);
     let (mut right, mut total) = (0, 0);
     for k in 0..100 {
-        let qv = embed::embed_text(&text(1 + k % 5).0, 768);
+        let qv = embed::embed_text(&text(1 + k % 5), 768);
         right += right_of_10(&a, &qv, &vecs, 48);
         total += 10;
     }
