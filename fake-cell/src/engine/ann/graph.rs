@@ -10,7 +10,7 @@
 //! inserts link by whole vectors, so the graph itself is as good as before.
 
 use std::cell::RefCell;
-use std::cmp::{Ordering, Reverse};
+use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
 use super::space::{Feat, Nav, Pair, Query, Space};
@@ -18,18 +18,30 @@ use super::space::{Feat, Nav, Pair, Query, Space};
 /// Most levels a node gets (a 1-in-16^16 draw; keeps the level arrays small).
 const MAX_LEVEL: usize = 15;
 
-/// A distance with a total order, for the heaps.
-#[derive(Clone, Copy, PartialEq)]
-struct D(f32, u32);
-impl Eq for D {}
-impl PartialOrd for D {
-    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
-        Some(self.cmp(o))
+/// A node at a distance, ordered by distance then node as one `u64` (the heaps' comparisons
+/// are the walk's hottest branch): the distance's bits mapped to an unsigned order that is
+/// `f32::total_cmp`'s, above the node id.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct D(u64);
+
+impl D {
+    fn new(dist: f32, node: u32) -> D {
+        let b = dist.to_bits();
+        let key = if b >> 31 == 1 { !b } else { b | 1 << 31 };
+        D(u64::from(key) << 32 | u64::from(node))
     }
-}
-impl Ord for D {
-    fn cmp(&self, o: &Self) -> Ordering {
-        self.0.total_cmp(&o.0).then(self.1.cmp(&o.1))
+
+    fn dist(self) -> f32 {
+        let key = (self.0 >> 32) as u32;
+        f32::from_bits(if key >> 31 == 1 {
+            key & !(1 << 31)
+        } else {
+            !key
+        })
+    }
+
+    fn node(self) -> u32 {
+        self.0 as u32
     }
 }
 
@@ -160,7 +172,7 @@ impl Graph {
 
     fn dist(&self, q: &Query, n: u32, nav: bool) -> f32 {
         if nav && let Some(b) = self.nav_of(n) {
-            q.nav_distance(b, self.norm2[n as usize])
+            q.nav_distance(b)
         } else {
             q.distance(self.vec_of(n), self.norm2[n as usize])
         }
@@ -234,10 +246,10 @@ impl Graph {
     fn greedy(&self, q: &Query, mut from: D, layer: usize, nav: bool) -> D {
         loop {
             let mut moved = false;
-            for &n in self.links(from.1, layer) {
+            for &n in self.links(from.node(), layer) {
                 let d = self.dist(q, n, nav);
-                if d < from.0 {
-                    from = D(d, n);
+                if d < from.dist() {
+                    from = D::new(d, n);
                     moved = true;
                 }
             }
@@ -259,13 +271,13 @@ impl Graph {
     ) -> Vec<D> {
         let Beam { ef, layer, nav } = beam;
         s.begin(self.len());
-        s.visit(start.1);
+        s.visit(start.node());
         s.cand.push(Reverse(start));
-        if accept(start.1) {
+        if accept(start.node()) {
             s.best.push(start);
         }
         while let Some(Reverse(c)) = s.cand.pop() {
-            if s.best.len() >= ef && s.best.peek().is_some_and(|w| c.0 > w.0) {
+            if s.best.len() >= ef && s.best.peek().is_some_and(|w| c.dist() > w.dist()) {
                 break;
             }
             // The unvisited neighbours first, and one load from each of their vectors: those
@@ -273,7 +285,7 @@ impl Graph {
             // waiting for its own (the walk's main cost on an index larger than the cache).
             s.fresh.clear();
             let mut touch = 0u32;
-            for &n in self.links(c.1, layer) {
+            for &n in self.links(c.node(), layer) {
                 if s.visit(n) {
                     s.fresh.push(n);
                     touch ^= match self.nav_of(n) {
@@ -290,12 +302,12 @@ impl Graph {
                 let n = s.fresh[i];
                 let d = self.dist(q, n, nav);
                 let full = s.best.len() >= ef;
-                if full && s.best.peek().is_some_and(|w| d >= w.0) {
+                if full && s.best.peek().is_some_and(|w| d >= w.dist()) {
                     continue;
                 }
-                s.cand.push(Reverse(D(d, n)));
+                s.cand.push(Reverse(D::new(d, n)));
                 if accept(n) {
-                    s.best.push(D(d, n));
+                    s.best.push(D::new(d, n));
                     if s.best.len() > ef {
                         s.best.pop();
                     }
@@ -312,7 +324,7 @@ impl Graph {
         let Some(entry) = self.entry else {
             return Vec::new();
         };
-        let mut cur = D(self.dist(q, entry, true), entry);
+        let mut cur = D::new(self.dist(q, entry, true), entry);
         for layer in (1..=self.top).rev() {
             cur = self.greedy(q, cur, layer, true);
         }
@@ -326,7 +338,7 @@ impl Graph {
         let found = with_scratch(|s| self.search_layer(s, q, cur, beam, &accept_node));
         found
             .into_iter()
-            .map(|d| (ext[d.1 as usize], d.0))
+            .map(|d| (ext[d.node() as usize], d.dist()))
             .collect()
     }
 
@@ -343,11 +355,11 @@ impl Graph {
                 break;
             }
             let spread = out.is_empty()
-                || self.distances_from(c.1, |dist| out.iter().all(|&s| dist(s) > c.0));
+                || self.distances_from(c.node(), |dist| out.iter().all(|&s| dist(s) > c.dist()));
             if spread {
-                out.push(c.1);
+                out.push(c.node());
             } else {
-                pruned.push(c.1);
+                pruned.push(c.node());
             }
         }
         let room = max - out.len();
@@ -363,7 +375,7 @@ impl Graph {
                 links: Vec::new(),
             };
         };
-        let mut cur = D(self.dist(q, entry, false), entry);
+        let mut cur = D::new(self.dist(q, entry, false), entry);
         for layer in (level + 1..=self.top).rev() {
             cur = self.greedy(q, cur, layer, false);
         }
@@ -453,11 +465,34 @@ impl Graph {
         let mut cands: Vec<D> = self.distances_from(nb, |dist| {
             cur.iter()
                 .chain(std::iter::once(&n))
-                .map(|&c| D(dist(c), c))
+                .map(|&c| D::new(dist(c), c))
                 .collect()
         });
         cands.sort_unstable();
         let ls = self.select(&cands, max);
         self.set_links(nb, layer, ls);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::D;
+
+    #[test]
+    fn heap_keys_order_by_distance_then_node_and_keep_the_distance() {
+        let dists = [-2.5f32, -0.0, 0.0, 1e-30, 0.25, 1.0, 3.0e8];
+        let mut keys = Vec::new();
+        for (i, d) in dists.iter().enumerate() {
+            for n in [7u32, 0, u32::MAX] {
+                let k = D::new(*d, n);
+                assert_eq!((k.dist().to_bits(), k.node()), (d.to_bits(), n));
+                keys.push((k, i, n));
+            }
+        }
+        // The keys sort as `f32::total_cmp` then the node id would.
+        let mut by_key = keys.clone();
+        by_key.sort_by_key(|k| k.0);
+        keys.sort_by(|a, b| dists[a.1].total_cmp(&dists[b.1]).then(a.2.cmp(&b.2)));
+        assert!(by_key.iter().zip(&keys).all(|(a, b)| a.0 == b.0));
     }
 }

@@ -151,6 +151,9 @@ pub struct Nav {
     pub dims: [u16; NAV],
     weights: [i8; NAV],
     scale: f32,
+    /// The whole vector's squared norm, in the same line (a walk needs it for the euclidean
+    /// and angular distances, and a second array would cost a second miss per node).
+    vn2: f32,
 }
 
 impl Nav {
@@ -159,6 +162,7 @@ impl Nav {
         dims: [0; NAV],
         weights: [0; NAV],
         scale: 0.0,
+        vn2: 0.0,
     };
 
     /// Whether a walk may use this form instead of the whole vector.
@@ -187,6 +191,7 @@ impl Nav {
             dims: [0; NAV],
             weights: [0; NAV],
             scale: if kept > 0.0 { step * all / kept } else { step },
+            vn2: all,
         };
         for (i, (d, w)) in heavy.iter().enumerate() {
             out.dims[i] = *d as u16;
@@ -297,7 +302,7 @@ impl Query {
 
     /// [`Query::distance`] estimated from a stored vector's navigation form (hamming walks by
     /// the whole vector: the graph keeps no navigation forms for it).
-    pub fn nav_distance(&self, b: &Nav, vn2: f32) -> f32 {
+    pub fn nav_distance(&self, b: &Nav) -> f32 {
         let mut lanes = [0.0f32; 4];
         for (i, (d, w)) in b.dims.iter().zip(&b.weights).enumerate() {
             let x = self.dense.get(usize::from(*d)).copied().unwrap_or(0.0);
@@ -307,7 +312,7 @@ impl Query {
         self.space().walk(Pair {
             dot,
             qn2: self.qn2,
-            vn2,
+            vn2: b.vn2,
             differ: 0.0,
         })
     }
@@ -418,7 +423,7 @@ mod tests {
             let dq = Query::new(space, &q);
             let nav = |v: &[Feat]| {
                 let b = Nav::of(v).expect("a short text has a form");
-                dq.nav_distance(&b, norm2(v))
+                dq.nav_distance(&b)
             };
             assert!(nav(&near) < nav(&far), "{space:?}");
         }
@@ -427,7 +432,7 @@ mod tests {
         let dq = Query::new(Space::DotProduct, &[(3, 1.0), (9, 1.0), (700, 1.0)]);
         let b = Nav::of(&short).expect("fits");
         let exact = dq.distance(&short, norm2(&short));
-        assert!((dq.nav_distance(&b, norm2(&short)) - exact).abs() < 0.01);
+        assert!((dq.nav_distance(&b) - exact).abs() < 0.01);
         // The heaviest are kept: a vector of many light and one heavy non-zero.
         let mut wide: Vec<Feat> = (0..40).map(|d| (d, 0.01)).collect();
         wide[30].1 = 0.9;

@@ -77,23 +77,30 @@ fn given<'a>(o: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
 /// Check a search body the way Marqo's `SearchQuery` model does; 422 on any failure.
 pub fn check(o: &Map<String, Value>) -> CellResult<()> {
     let mut errs = Errors::default();
-    // The `searchMethod` pre-validator upper-cases a string before the enum check.
-    let mut body = o.clone();
-    if let Some(Value::String(s)) = body.get_mut("searchMethod") {
-        *s = s.to_ascii_uppercase();
-    }
-    errs.check(&body, &["body"], SEARCH_FIELDS, &[]);
-    super::params::check(&body, &mut errs);
-    let hybrid = given(&body, "hybridParameters").and_then(Value::as_object);
+    // The `searchMethod` pre-validator upper-cases a string before the enum check (a copy of
+    // the body only when that changes it: most clients send it upper-case).
+    let upper = |s: &str| s.bytes().all(|b| !b.is_ascii_lowercase());
+    let body = match o.get("searchMethod") {
+        Some(Value::String(s)) if !upper(s) => {
+            let mut b = o.clone();
+            b.insert("searchMethod".into(), Value::String(s.to_ascii_uppercase()));
+            std::borrow::Cow::Owned(b)
+        }
+        _ => std::borrow::Cow::Borrowed(o),
+    };
+    let body: &Map<String, Value> = &body;
+    errs.check(body, &["body"], SEARCH_FIELDS, &[]);
+    super::params::check(body, &mut errs);
+    let hybrid = given(body, "hybridParameters").and_then(Value::as_object);
     let ranking_rrf = hybrid.is_none_or(|h| check_hybrid(h, &mut errs));
     // A failed field leaves the model without it: report the field errors alone.
     if !errs.is_empty() {
         return errs.into_result();
     }
-    let method = given(&body, "searchMethod")
+    let method = given(body, "searchMethod")
         .and_then(Value::as_str)
         .unwrap_or("TENSOR");
-    root_validators(&body, method, hybrid, ranking_rrf, &mut errs);
+    root_validators(body, method, hybrid, ranking_rrf, &mut errs);
     errs.into_result()
 }
 

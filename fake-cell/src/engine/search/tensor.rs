@@ -6,7 +6,7 @@
 //! (`ann::space`: Vespa's closeness, as Marqo scores), the same figure on either path.
 
 use std::cell::RefCell;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use super::index_data::IndexData;
 use super::topk::{Cand, Collector, Scratch, with_scratch};
@@ -303,14 +303,12 @@ fn approximate_candidates(
     else {
         return false;
     };
-    let mut best: HashMap<u32, (f32, u32)> = HashMap::with_capacity(hits.len());
+    // Each hit scored exactly, then the best chunk per document: a sort of a few dozen
+    // (slot, score, chunk) beats hashing them.
+    let mut scored: Vec<(u32, f32, u32)> = Vec::with_capacity(hits.len());
     let mut offer = |cid: u32| {
         if let Some(c) = data.chunks.get(cid as usize).and_then(Option::as_ref) {
-            let score = q.score(&c.vec);
-            let e = best.entry(c.slot).or_insert((score, cid));
-            if score > e.0 {
-                *e = (score, cid);
-            }
+            scored.push((c.slot, q.score(&c.vec), cid));
         }
     };
     for (cid, _) in hits {
@@ -321,10 +319,13 @@ fn approximate_candidates(
             offer(cid);
         }
     }
-    if best.len() < need {
+    // By slot, the best score first (the first chunk offered among equals, as before).
+    scored.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)));
+    scored.dedup_by_key(|e| e.0);
+    if scored.len() < need {
         return false;
     }
-    for (slot, (score, cid)) in best {
+    for (slot, score, cid) in scored {
         out.push(Cand::tensor(slot, cid, score));
     }
     true
