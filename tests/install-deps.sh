@@ -47,5 +47,5 @@ REQ=$(grep -v '^#' fixtures/moto-requirements.txt | head -1)
 MOTO="$CACHE/moto-${REQ##*==}"
 if [ ! -f "$MOTO/.complete" ]; then
   echo "installing $REQ into $MOTO"
-  sh orchestrator/scripts/install-moto.sh "$MOTO" "$REQ"
+  sh orchestrator/scripts/install-moto.sh "$MOTO" "$REQ" "$(cat fixtures/moto-constraints.txt)"
 fi

@@ -40,7 +40,13 @@ OFFSET=$(python3 tests/e2e/free_offset.py)
 cleanup() {
   "$ORCH" stop --project-root "$E2E_ROOT" >/dev/null 2>&1 || "$ORCH" kill --project-root "$E2E_ROOT" >/dev/null 2>&1 || true
 }
-trap cleanup EXIT
+# A failed run keeps the stack's state and logs for a look; a passed one leaves nothing behind
+# (KEEP=1 keeps them either way, as tests/fuzz/run.sh does).
+on_failure() {
+  cleanup
+  echo "e2e stack's state and logs kept in $E2E_ROOT/.hippodrome" >&2
+}
+trap on_failure EXIT
 # The team side of the stack: a fixture Lambda process (the gateway invokes it by name) and two
 # state machines the seed creates from their files, as a team's hippodrome.toml declares them.
 cat > "$E2E_ROOT/hippodrome.toml" <<TOML
@@ -76,6 +82,7 @@ export HIPPODROME_PORT_OFFSET="$OFFSET"
 .hippodrome/venvs/e2e/bin/python -m pytest tests/e2e -q -p no:cacheprovider
 cleanup
 trap - EXIT
+if [[ "${KEEP:-0}" == 1 ]]; then echo "e2e stack's state and logs kept in $E2E_ROOT/.hippodrome"; else rm -rf "$E2E_ROOT"; fi
 
 step "dashboard in a real browser (headless chromium + playwright-core)"
 HIPPODROME_ORCHESTRATOR="$ORCH" bash tests/browser/run.sh

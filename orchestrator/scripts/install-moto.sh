@@ -1,5 +1,6 @@
 #!/bin/sh
-# Builds the pinned moto venv where it will live: install-moto.sh VENV_DIR REQUIREMENT.
+# Builds the pinned moto venv where it will live: install-moto.sh VENV_DIR REQUIREMENT [CONSTRAINTS],
+# CONSTRAINTS being the text of fixtures/moto-constraints.txt (moto's own dependencies, pinned).
 #
 # The one install path for moto: the orchestrator embeds this file as moto's setup step, and
 # tests/install-deps.sh runs it. The venv is created in its final folder, never renamed, because a
@@ -9,6 +10,7 @@
 set -eu
 venv=$1
 requirement=$2
+constraints=${3:-}
 command -v python3 >/dev/null || { echo 'python3 is missing: apt-get install python3 python3-venv' >&2; exit 127; }
 mkdir -p "$(dirname "$venv")"
 exec 9>"$venv.lock"
@@ -16,6 +18,8 @@ if command -v flock >/dev/null; then flock 9; fi
 [ -f "$venv/.complete" ] && exit 0
 rm -rf "$venv"
 python3 -m venv "$venv"
-"$venv/bin/pip" install --disable-pip-version-check -q "$requirement"
+# The constraints go beside the venv (not in it: it is deleted and rebuilt on a failed install).
+printf '%s\n' "$constraints" > "$venv.constraints"
+"$venv/bin/pip" install --disable-pip-version-check -q -c "$venv.constraints" "$requirement"
 "$venv/bin/python" -c 'import moto.server'
 touch "$venv/.complete"

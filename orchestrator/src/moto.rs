@@ -10,6 +10,8 @@ use crate::services::Setup;
 /// The pin, from the one file that holds it (also read by `tests/install-deps.sh`).
 pub const REQUIREMENT: &str = include_str!("../../fixtures/moto-requirements.txt").trim_ascii();
 pub const VERSION: &str = "5.2.5";
+/// moto's own dependencies, pinned (pip's constraints file; the same file `install-deps.sh` uses).
+pub const CONSTRAINTS: &str = include_str!("../../fixtures/moto-constraints.txt");
 const INSTALL_SCRIPT: &str = include_str!("../scripts/install-moto.sh");
 
 /// Where shared downloads live.
@@ -62,6 +64,7 @@ pub fn setup() -> Option<Setup> {
             "install-moto".into(),
             venv_dir().to_string_lossy().into_owned(),
             REQUIREMENT.into(),
+            CONSTRAINTS.into(),
         ],
         creates: install_marker(),
         description: format!(
@@ -78,5 +81,19 @@ mod tests {
     #[test]
     fn the_pinned_requirement_names_the_version() {
         assert_eq!(REQUIREMENT, format!("moto[server]=={VERSION}"));
+    }
+
+    #[test]
+    fn every_constraint_is_an_exact_pin_and_moto_is_not_among_them() {
+        let pins: Vec<&str> = CONSTRAINTS
+            .lines()
+            .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+            .collect();
+        assert!(pins.len() > 20, "moto's dependencies: {pins:?}");
+        for p in pins {
+            let (name, version) = p.split_once("==").unwrap_or((p, ""));
+            assert!(!version.is_empty() && !version.contains(' '), "not an exact pin: {p}");
+            assert!(!name.eq_ignore_ascii_case("moto"), "moto is pinned by {REQUIREMENT}");
+        }
     }
 }
