@@ -92,8 +92,14 @@ mod tests {
         assert!(pins.len() > 20, "moto's dependencies: {pins:?}");
         for p in pins {
             let (name, version) = p.split_once("==").unwrap_or((p, ""));
-            assert!(!version.is_empty() && !version.contains(' '), "not an exact pin: {p}");
-            assert!(!name.eq_ignore_ascii_case("moto"), "moto is pinned by {REQUIREMENT}");
+            assert!(
+                !version.is_empty() && !version.contains(' '),
+                "not an exact pin: {p}"
+            );
+            assert!(
+                !name.eq_ignore_ascii_case("moto"),
+                "moto is pinned by {REQUIREMENT}"
+            );
         }
     }
 }
