@@ -18,8 +18,11 @@ step "cargo clippy --all-targets -D warnings"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 
 step "cargo test (every crate)"
-cargo test --workspace --quiet 2>&1 | tee /tmp/hippodrome-cargo-test.log
-grep -q "test result:" /tmp/hippodrome-cargo-test.log
+# Its own log file, so two runs on one machine never read each other's.
+TEST_LOG=$(mktemp /tmp/hippodrome-cargo-test-XXXXXX.log)
+cargo test --workspace --quiet 2>&1 | tee "$TEST_LOG"
+grep -q "test result:" "$TEST_LOG"
+rm -f "$TEST_LOG"
 
 step "exports and Dockerfile: schemas, hadolint, start order (offline)"
 bash tests/export/validate.sh
