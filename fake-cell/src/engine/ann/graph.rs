@@ -13,7 +13,7 @@ use std::cell::RefCell;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-use super::space::{Feat, Nav, Pair, Query, Space};
+use super::space::{Feat, Nav, Pair, Query, Space, norm2};
 
 /// Most levels a node gets (a 1-in-16^16 draw; keeps the level arrays small).
 const MAX_LEVEL: usize = 15;
@@ -420,7 +420,7 @@ impl Graph {
         self.ext.push(ext);
         self.feats.extend_from_slice(v);
         self.off.push(self.feats.len() as u32);
-        self.norm2.push(v.iter().map(|f| f.1 * f.1).sum());
+        self.norm2.push(norm2(v));
         if self.space != Space::Hamming {
             self.nav.push(Nav::of(v).unwrap_or(Nav::WHOLE));
         }

@@ -4,6 +4,8 @@
 //! only HYBRID accepts, `language` not for TENSOR, the retrieval/ranking pairs. Runs before the
 //! engine parses the body, so a request Marqo refuses never reaches a search.
 
+use std::borrow::Cow;
+
 use serde_json::{Map, Value};
 
 use crate::engine::model::{Errors, Field, Kind, as_bool, as_float, as_int};
@@ -79,14 +81,13 @@ pub fn check(o: &Map<String, Value>) -> CellResult<()> {
     let mut errs = Errors::default();
     // The `searchMethod` pre-validator upper-cases a string before the enum check (a copy of
     // the body only when that changes it: most clients send it upper-case).
-    let upper = |s: &str| s.bytes().all(|b| !b.is_ascii_lowercase());
     let body = match o.get("searchMethod") {
-        Some(Value::String(s)) if !upper(s) => {
+        Some(Value::String(s)) if s.bytes().any(|b| b.is_ascii_lowercase()) => {
             let mut b = o.clone();
             b.insert("searchMethod".into(), Value::String(s.to_ascii_uppercase()));
-            std::borrow::Cow::Owned(b)
+            Cow::Owned(b)
         }
-        _ => std::borrow::Cow::Borrowed(o),
+        _ => Cow::Borrowed(o),
     };
     let body: &Map<String, Value> = &body;
     errs.check(body, &["body"], SEARCH_FIELDS, &[]);
