@@ -223,6 +223,12 @@ def test_strict_rejections_through_the_client(client_factory):
         assert e.message["message"] == "result_count must be an integer greater than 0! Received 0"
         e = _rejected(lambda: index.search("apples", limit=1001))
         assert "MARQO_MAX_SEARCH_LIMIT limit of [1000]" in e.message["message"]
+        # a malformed score modifier: Marqo's ScoreModifierLists raises its InvalidArgError (400)
+        e = _rejected(lambda: index.search("apples", score_modifiers={"multiply_score_by": []}))
+        assert (e.status_code, e.code) == (400, "invalid_argument")
+        assert e.message["message"].startswith(
+            "Error validating score_modifiers = `{}`. Reason: \nAt least one ScoreModifierOperator "
+            "is required in multiply_score_by Please revise your score_modifiers")
         # embed and recommend bodies are models too
         e = _rejected(lambda: index.embed("apples", content_type="passage"))
         assert (e.status_code, e.message["detail"][0]["loc"]) == (422, ["body", "content_type"])

@@ -9,6 +9,7 @@
 use serde_json::{Map, Value, json};
 
 use super::model::{Errors, Field, Kind};
+use super::python;
 use super::search::model::INTERPOLATION;
 use crate::error::{CellError, CellResult};
 
@@ -145,32 +146,6 @@ pub fn check_embed_body(body: &Map<String, Value>) -> CellResult<()> {
 /// Marqo's docs page for the mappings object (`marqo_docs.mappings()` for 2.23).
 const MAPPINGS_DOCS: &str = "https://docs.marqo.ai/2.23/reference/api/documents/mappings/";
 
-/// How Python prints a JSON value in an f-string (`str(value)`).
-fn py_str(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        Value::Bool(true) => "True".into(),
-        Value::Bool(false) => "False".into(),
-        Value::Null => "None".into(),
-        Value::Array(a) => format!("[{}]", a.iter().map(py_repr).collect::<Vec<_>>().join(", ")),
-        Value::Object(o) => format!(
-            "{{{}}}",
-            o.iter()
-                .map(|(k, v)| format!("'{k}': {}", py_repr(v)))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-        Value::Number(n) => n.to_string(),
-    }
-}
-
-fn py_repr(v: &Value) -> String {
-    match v {
-        Value::String(s) => format!("'{s}'"),
-        other => py_str(other),
-    }
-}
-
 /// A document field whose value is an object without a `custom_vector` /
 /// `multimodal_combination` mapping: Marqo (≥ 2.9, `validate_dict`) takes it as a map of
 /// numbers — one level, string keys, int/float values (booleans are Python ints) — and refuses
@@ -188,7 +163,7 @@ pub fn check_map_field(content: &Map<String, Value>) -> CellResult<()> {
                 "Value '{}' for key '{key}' in map field is not of type int or float. If you are using an \
                  unstructured index and attempting to index another type of object field (e.g. custom_vector field), \
                  please use the 'mappings' object. See '{MAPPINGS_DOCS}' for more info on object fields.",
-                py_str(value)
+                python::str_of(value)
             )));
         }
     }
@@ -203,7 +178,7 @@ pub fn check_multimodal_field(
     is_tensor: bool,
 ) -> CellResult<()> {
     let docs = "https://docs.marqo.ai/2.23/reference/api/documents/mappings/#multimodal-combination-object";
-    let whole = py_str(&Value::Object(content.clone()));
+    let whole = python::str_of(&Value::Object(content.clone()));
     if content.is_empty() {
         return Err(CellError::InvalidArgument(format!(
             "The multimodal_combination field `{whole}` is an empty dictionary.This is not a valid format of field content.If you aim to use multimodal_combination, it must contain at least 1 field. please check `{docs}` for more info."
@@ -221,14 +196,17 @@ pub fn check_multimodal_field(
             };
             return Err(CellError::InvalidArgument(format!(
                 "Multimodal-combination field content `{key}:{}` \n  of type `str : {kind}` is not of valid content type (one of [<class 'str'>]).",
-                py_str(value)
+                python::str_of(value)
             )));
         }
         if !weights.is_some_and(|w| w.contains_key(key)) {
-            let w = weights.map_or_else(|| "{}".to_string(), |w| py_str(&Value::Object(w.clone())));
+            let w = weights.map_or_else(
+                || "{}".to_string(),
+                |w| python::str_of(&Value::Object(w.clone())),
+            );
             return Err(CellError::InvalidArgument(format!(
                 "Multimodal-combination field content `{key}:{}` \n  is not in the multimodal_field mappings weights `{w}`. Each sub_field requires a weight.Please add `{key}` to the mappings.Please check `{docs}` for more info.",
-                py_str(value)
+                python::str_of(value)
             )));
         }
     }

@@ -9,6 +9,7 @@ mod filter_props;
 mod in_process;
 mod lifecycle;
 mod ranking_fidelity;
+mod score_modifiers;
 mod search_params;
 mod settings_model;
 mod snapshot;

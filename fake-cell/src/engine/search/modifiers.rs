@@ -1,10 +1,11 @@
 //! `scoreModifiers`: score × Π(weight·value) + Σ(weight·value) over the fields a document has,
 //! parsed from a search body (also the per-side lists of hybrid search).
 
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 
 use super::index_data::IndexData;
 use super::topk::Cand;
+use crate::engine::python;
 use crate::error::{CellError, CellResult};
 
 #[derive(Debug, Clone, Default)]
@@ -39,49 +40,212 @@ impl Modifiers {
     }
 }
 
+/// Marqo's docs page for score modifiers (`marqo_docs.search_api_score_modifiers_parameter()`).
+const DOCS: &str = "https://docs.marqo.ai/2.23/reference/api/search/search/#score-modifiers";
+
+/// `ScoreModifierLists`' fields, in the order pydantic validates them.
+const LISTS: [&str; 2] = ["multiply_score_by", "add_to_score"];
+
+/// One validated `ScoreModifierOperator`: field name and weight.
+type Op = (String, f64);
+
+/// A `scoreModifiers` object, validated as Marqo's `ScoreModifierLists` (pydantic 1) does it.
+/// Every failure is a 400 `invalid_argument`, because the model raises `InvalidArgError`s from
+/// inside its validation: the type errors of both lists and of unknown keys come together as
+/// pydantic's error list (`json.dumps`ed into the message); a missing pair or an empty list
+/// stops at once and quotes the fields validated so far; `field_name: "_id"` stops at once
+/// with its own message.
 pub fn parse_modifiers(v: Option<&Value>, key: &str) -> CellResult<Option<Modifiers>> {
     let Some(v) = v.filter(|v| !v.is_null()) else {
         return Ok(None);
     };
-    let o = v
-        .as_object()
-        .ok_or_else(|| CellError::unprocessable(&["body", key], "must be an object"))?;
-    let mut m = Modifiers::default();
-    for (k, list) in o {
-        let target = match k.as_str() {
-            "multiply_score_by" => &mut m.multiply,
-            "add_to_score" => &mut m.add,
-            _ => {
-                return Err(crate::engine::model::extra(&["body", key, k]));
-            }
-        };
-        let arr = list.as_array().filter(|a| !a.is_empty()).ok_or_else(|| {
-            CellError::unprocessable(&["body", key, k], "must be a non-empty list")
-        })?;
-        for item in arr {
-            let f = item.get("field_name").and_then(Value::as_str);
-            let w = item.get("weight").map_or(Some(1.0), Value::as_f64);
-            match (f, w) {
-                (Some("_id"), _) => {
-                    return Err(CellError::InvalidArgument(
-                        "_id is not allowed as a field_name".into(),
-                    ));
-                }
-                (Some(f), Some(w)) => target.push((f.to_string(), w)),
-                _ => {
-                    return Err(CellError::unprocessable(
-                        &["body", key, k],
-                        "each modifier needs field_name and a numeric weight",
-                    ));
-                }
-            }
+    let Some(data) = v.as_object() else {
+        return Err(CellError::Validation(vec![json!({
+            "loc": ["body", key], "msg": "value is not a valid dict", "type": "type_error.dict",
+        })]));
+    };
+    let mut values: Vec<(&str, Option<Vec<Op>>)> = Vec::new();
+    let mut errors: Vec<Value> = Vec::new();
+    for field in LISTS {
+        let raw = data.get(field).filter(|v| !v.is_null());
+        let multiply_given = values
+            .iter()
+            .any(|(f, ops)| *f == LISTS[0] && ops.is_some());
+        if field == LISTS[1] && raw.is_none() && !multiply_given {
+            return Err(invalid(
+                &values_repr(&values),
+                "At least one of multiply_score_by or add_to_score must be provided",
+            ));
         }
+        let Some(raw) = raw else {
+            values.push((field, None));
+            continue;
+        };
+        let Some(items) = raw.as_array() else {
+            errors.push(error(
+                json!([field]),
+                "value is not a valid list",
+                "type_error.list",
+            ));
+            continue;
+        };
+        let before = errors.len();
+        let mut ops = Vec::with_capacity(items.len());
+        for (i, item) in items.iter().enumerate() {
+            ops.extend(operator(item, field, i, &mut errors)?);
+        }
+        if errors.len() > before {
+            continue;
+        }
+        if ops.is_empty() {
+            return Err(invalid(
+                &values_repr(&values),
+                &format!("At least one ScoreModifierOperator is required in {field}"),
+            ));
+        }
+        values.push((field, Some(ops)));
     }
-    if m.multiply.is_empty() && m.add.is_empty() {
-        return Err(CellError::unprocessable(
-            &["body", key],
-            "at least one modifier list is required",
+    let mut extra: Vec<&String> = data
+        .keys()
+        .filter(|k| !LISTS.contains(&k.as_str()))
+        .collect();
+    extra.sort();
+    for k in extra {
+        errors.push(error(
+            json!([k]),
+            "extra fields not permitted",
+            "value_error.extra",
         ));
     }
+    if !errors.is_empty() {
+        return Err(invalid(
+            &python::repr(v),
+            &python::json_dumps(&Value::Array(errors)),
+        ));
+    }
+    let mut m = Modifiers::default();
+    for (field, ops) in values {
+        let target = if field == LISTS[0] {
+            &mut m.multiply
+        } else {
+            &mut m.add
+        };
+        target.extend(ops.into_iter().flatten());
+    }
     Ok(Some(m))
+}
+
+/// One `ScoreModifierOperator` (`field_name: str`, `weight: float = 1`, no other keys), with
+/// pydantic 1's coercions: a number or boolean name becomes its `str()`, a numeric string
+/// weight its `float()`. Its errors go to `errors`; `_id` as the name is refused at once.
+fn operator(
+    item: &Value,
+    field: &str,
+    i: usize,
+    errors: &mut Vec<Value>,
+) -> CellResult<Option<Op>> {
+    let Some(o) = item.as_object() else {
+        errors.push(error(
+            json!([field, i]),
+            "value is not a valid dict",
+            "type_error.dict",
+        ));
+        return Ok(None);
+    };
+    let before = errors.len();
+    let mut fail = |key: &str, msg: &str, kind: &str| {
+        errors.push(error(json!([field, i, key]), msg, kind));
+    };
+    let name = match o.get("field_name") {
+        None => {
+            fail("field_name", "field required", "value_error.missing");
+            None
+        }
+        Some(Value::Null) => {
+            fail("field_name", NONE_MSG, NONE_TYPE);
+            None
+        }
+        Some(s @ (Value::String(_) | Value::Number(_) | Value::Bool(_))) => Some(python::str_of(s)),
+        Some(_) => {
+            fail("field_name", "str type expected", "type_error.str");
+            None
+        }
+    };
+    if name.as_deref() == Some("_id") {
+        return Err(CellError::InvalidArgument(
+            "_id is not allowed as a field_name".into(),
+        ));
+    }
+    let weight = match o.get("weight") {
+        None => Some(1.0),
+        Some(Value::Null) => {
+            fail("weight", NONE_MSG, NONE_TYPE);
+            None
+        }
+        Some(Value::Number(n)) => n.as_f64(),
+        Some(Value::Bool(b)) => Some(f64::from(u8::from(*b))),
+        Some(other) => {
+            let parsed = other.as_str().and_then(python::parse_float);
+            if parsed.is_none() {
+                fail("weight", "value is not a valid float", "type_error.float");
+            }
+            parsed
+        }
+    };
+    let mut extra: Vec<&String> = o
+        .keys()
+        .filter(|k| !matches!(k.as_str(), "field_name" | "weight"))
+        .collect();
+    extra.sort();
+    for k in extra {
+        fail(k, "extra fields not permitted", "value_error.extra");
+    }
+    if errors.len() > before {
+        return Ok(None);
+    }
+    Ok(name.zip(weight))
+}
+
+const NONE_MSG: &str = "none is not an allowed value";
+const NONE_TYPE: &str = "type_error.none.not_allowed";
+
+/// One of pydantic's error items (`loc` relative to the model).
+fn error(loc: Value, msg: &str, kind: &str) -> Value {
+    json!({"loc": loc, "msg": msg, "type": kind})
+}
+
+/// `ScoreModifierValidationError`: Marqo's wording around the offending value and the reason.
+fn invalid(modifier: &str, reason: &str) -> CellError {
+    CellError::InvalidArgument(format!(
+        "Error validating score_modifiers = `{modifier}`. Reason: \n{reason} Please revise your \
+         score_modifiers based on the provided error.\n Check {DOCS} for more info."
+    ))
+}
+
+/// pydantic's `values` so far as Python prints them:
+/// `{'multiply_score_by': [ScoreModifierOperator(field_name='a', weight=2.0)]}`.
+fn values_repr(values: &[(&str, Option<Vec<Op>>)]) -> String {
+    let items: Vec<String> = values
+        .iter()
+        .map(|(field, ops)| {
+            let v = match ops {
+                None => "None".to_string(),
+                Some(ops) => {
+                    let ops: Vec<String> = ops
+                        .iter()
+                        .map(|(name, w)| {
+                            format!(
+                                "ScoreModifierOperator(field_name={}, weight={})",
+                                python::str_repr(name),
+                                python::float_repr(*w)
+                            )
+                        })
+                        .collect();
+                    format!("[{}]", ops.join(", "))
+                }
+            };
+            format!("'{field}': {v}")
+        })
+        .collect();
+    format!("{{{}}}", items.join(", "))
 }

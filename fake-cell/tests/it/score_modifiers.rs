@@ -1,0 +1,101 @@
+//! `scoreModifiers` refused as Marqo refuses them: every case of `tests/data/score_modifiers.json`
+//! (answers recorded from Marqo's own `ScoreModifierLists` under pydantic 1) in a search body,
+//! in hybrid search's per-side lists and in a recommend body, in-process and over real HTTP.
+
+use axum::http::Method;
+use serde_json::{Value, json};
+
+use crate::in_process::{cell_with_index, send};
+use crate::support::{CellProc, call};
+
+const CASES: &str = include_str!("../data/score_modifiers.json");
+
+/// `(scoreModifiers, Some(Marqo's message) | None for accepted)`.
+fn cases() -> Vec<(Value, Option<String>)> {
+    let doc: Value = serde_json::from_str(CASES).expect("the cases file is JSON");
+    let cases = doc["cases"].as_array().expect("a list of cases");
+    assert!(cases.len() >= 15, "the file holds every case");
+    cases
+        .iter()
+        .map(|c| {
+            let message = c["message"].as_str().map(str::to_string);
+            assert!(message.is_some() || c["accepted"] == true, "{c}");
+            (c["scoreModifiers"].clone(), message)
+        })
+        .collect()
+}
+
+/// Where a `scoreModifiers` object can go: search, hybrid search's lexical side, recommend.
+fn bodies(mods: &Value) -> Vec<(&'static str, Value)> {
+    vec![
+        (
+            "/indexes/sm/search",
+            json!({"q": "x", "scoreModifiers": mods}),
+        ),
+        (
+            "/indexes/sm/search",
+            json!({"q": "x", "searchMethod": "HYBRID",
+                   "hybridParameters": {"scoreModifiersLexical": mods}}),
+        ),
+        (
+            "/indexes/sm/recommend",
+            json!({"documents": ["d1"], "scoreModifiers": mods}),
+        ),
+    ]
+}
+
+fn check(path: &str, body: &Value, want: &Option<String>, status: u16, r: &Value) {
+    match want {
+        None => assert_eq!(status, 200, "{path} {body}: {r}"),
+        Some(message) => {
+            assert_eq!(status, 400, "{path} {body}: {r}");
+            assert_eq!(
+                r,
+                &json!({"message": message, "code": "invalid_argument",
+                        "type": "invalid_request", "link": null}),
+                "{path} {body}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn malformed_score_modifiers_get_marqos_400_in_process() {
+    let (_dir, cell, app) = cell_with_index("sm").await;
+    let doc = json!({"documents": [{"_id": "d1", "title": "x"}], "tensorFields": ["title"]});
+    let (s, r) = send(
+        &app,
+        Method::POST,
+        "/indexes/sm/documents",
+        Some(&doc.to_string()),
+    )
+    .await;
+    assert_eq!(s, 200, "{r}");
+    for (mods, want) in cases() {
+        for (path, body) in bodies(&mods) {
+            let (s, r) = send(&app, Method::POST, path, Some(&body.to_string())).await;
+            check(path, &body, &want, s, &r);
+        }
+    }
+    fake_cell::servers::stop_all(&cell);
+}
+
+#[tokio::test]
+async fn malformed_score_modifiers_get_marqos_400_over_http() {
+    let dir = tempfile::tempdir().unwrap();
+    let cell = CellProc::start(dir.path(), &["--open"]).await;
+    let (s, r) = call(
+        reqwest::Method::POST,
+        &format!("{}/indexes/sm", cell.url),
+        None,
+        Some(&json!({})),
+    )
+    .await;
+    assert_eq!(s, 200, "{r}");
+    for (mods, want) in cases() {
+        let body = json!({"q": "x", "scoreModifiers": mods});
+        let url = format!("{}/indexes/sm/search", cell.url);
+        let (s, r) = call(reqwest::Method::POST, &url, None, Some(&body)).await;
+        check(&url, &body, &want, s, &r);
+    }
+}
