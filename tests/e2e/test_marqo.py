@@ -223,6 +223,12 @@ def test_strict_rejections_through_the_client(client_factory):
         assert e.message["message"] == "result_count must be an integer greater than 0! Received 0"
         e = _rejected(lambda: index.search("apples", limit=1001))
         assert "MARQO_MAX_SEARCH_LIMIT limit of [1000]" in e.message["message"]
+        # documents Marqo's add-documents handler refuses one by one, in its words
+        r = index.add_documents([{"_id": 5, "title": "x"}, {}], tensor_fields=["title"])
+        assert r["errors"] is True
+        assert [(i["_id"], i["code"], i["message"]) for i in r["items"]] == [
+            ("", "invalid_document_id", "Document _id must be a string type! Received _id 5 of type `int`"),
+            ("", "invalid_argument", "Can't index an empty dict.")]
         # a malformed score modifier: Marqo's ScoreModifierLists raises its InvalidArgError (400)
         e = _rejected(lambda: index.search("apples", score_modifiers={"multiply_score_by": []}))
         assert (e.status_code, e.code) == (400, "invalid_argument")

@@ -57,7 +57,7 @@ const EMBED_FIELDS: &[Field] = &[
     Field("content_type", Kind::Enum(&["query", "document"]), true),
 ];
 
-/// Every item of `documents` must be an object (`List[Dict[str, Any]]`).
+/// Every item of an update's `documents` must be an object (`List[Dict[str, Any]]`).
 fn documents_are_dicts(body: &Map<String, Value>, errs: &mut Errors) {
     if let Some(Value::Array(docs)) = body.get("documents") {
         for (i, d) in docs.iter().enumerate() {
@@ -72,11 +72,11 @@ fn documents_are_dicts(body: &Map<String, Value>, errs: &mut Errors) {
     }
 }
 
-/// 422 unless `body` is a valid `AddDocsBodyParams`; `documents` is then a list of objects.
+/// 422 unless `body` is a valid `AddDocsBodyParams`. Its `documents` is a list of anything
+/// (`Sequence[Union[dict, Any]]`): a document that is not an object gets its own 400 item.
 pub fn check_add_body(body: &Map<String, Value>) -> CellResult<()> {
     let mut errs = Errors::default();
     errs.check(body, &["body"], ADD_FIELDS, &["documents"]);
-    documents_are_dicts(body, &mut errs);
     errs.into_result()
 }
 
@@ -186,14 +186,7 @@ pub fn check_multimodal_field(
     }
     for (key, value) in content {
         if !value.is_string() {
-            let kind = match value {
-                Value::Number(n) if n.is_f64() => "float",
-                Value::Number(_) => "int",
-                Value::Bool(_) => "bool",
-                Value::Array(_) => "list",
-                Value::Object(_) => "dict",
-                _ => "NoneType",
-            };
+            let kind = python::type_name(value);
             return Err(CellError::InvalidArgument(format!(
                 "Multimodal-combination field content `{key}:{}` \n  of type `str : {kind}` is not of valid content type (one of [<class 'str'>]).",
                 python::str_of(value)

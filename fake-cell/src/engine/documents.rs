@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use serde_json::{Map, Value, json};
 
 use super::embed;
+use super::python;
 use super::settings::Settings;
 use super::store::{DocRecord, Store, StoredDoc};
 use crate::error::{CellError, CellResult};
@@ -261,48 +262,30 @@ pub fn validate_add(
         parse_mappings(body.get("mappings"))?
     };
     check_custom_vector_dims(docs, s, mappings.as_ref())?;
-    // Last occurrence of an _id wins; earlier ones get no item.
-    let mut last: HashMap<String, usize> = HashMap::new();
-    for (i, d) in docs.iter().enumerate() {
-        if let Some(id) = d.get("_id").and_then(Value::as_str) {
-            last.insert(id.to_string(), i);
+    // Marqo walks the batch backwards: the first document it meets that passes `validate_doc`
+    // claims its `_id`, and the others with that `_id` are dropped without an item.
+    let checked: Vec<Result<Option<&str>, Value>> = docs.iter().map(check_doc).collect();
+    let mut last: HashMap<&str, usize> = HashMap::new();
+    for (i, c) in checked.iter().enumerate() {
+        if let Ok(Some(id)) = c {
+            last.insert(id, i);
         }
     }
     let mut batch = AddBatch {
         items: Vec::with_capacity(docs.len()),
         records: Vec::new(),
     };
-    for (i, d) in docs.iter().enumerate() {
-        let Some(doc) = d.as_object() else {
-            let err = CellError::BadRequest("Docs must be dicts".into());
-            batch.items.push(item_error("", &err));
-            continue;
-        };
-        let id = match doc.get("_id") {
-            None => uuid::Uuid::new_v4().to_string(),
-            Some(Value::String(s)) if !s.is_empty() && s.len() <= 512 => {
-                if last.get(s) != Some(&i) {
-                    continue;
-                }
-                s.clone()
-            }
-            Some(_) => {
-                let err = CellError::InvalidDocumentId(
-                    "Document _id must be a non-empty string (at most 512 characters)".into(),
-                );
-                batch.items.push(item_error("", &err));
+    for (i, (d, c)) in docs.iter().zip(checked).enumerate() {
+        let original = match c {
+            Err(item) => {
+                batch.items.push(item);
                 continue;
             }
+            Ok(Some(id)) if last.get(id) != Some(&i) => continue,
+            Ok(original) => original,
         };
-        let size = serde_json::to_vec(doc).map(|b| b.len()).unwrap_or(0);
-        if size > MAX_DOC_BYTES {
-            let msg = format!("Document exceeds {MAX_DOC_BYTES} bytes");
-            batch
-                .items
-                .push(json!({"_id": id, "status": 400, "code": "doc_too_large",
-                "error": msg, "message": msg}));
-            continue;
-        }
+        let Some(doc) = d.as_object() else { continue };
+        let id = original.map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_string);
         match validate_fields(doc, s, &tensor_fields, mappings.as_ref()) {
             Ok(fields) => {
                 batch.items.push(json!({"_id": id, "status": 200}));
@@ -310,10 +293,56 @@ pub fn validate_add(
                     .records
                     .push(add_record(id, fields, s, &tensor_fields, mappings.as_ref()));
             }
-            Err(e) => batch.items.push(item_error(&id, &e)),
+            // A document without an `_id` is answered with an empty one, as Marqo's collector does.
+            Err(e) => batch.items.push(item_error(original.unwrap_or(""), &e)),
         }
     }
     Ok(batch)
+}
+
+/// Marqo's `validate_doc` and `validate_id`, in its order: an object, not empty, at most
+/// `MAX_DOC_BYTES` as Python's `json.dumps` writes it, and an `_id` (if any) that is a
+/// non-empty string. The document's own `_id`, or the error item (whose `_id` is empty:
+/// Marqo has not read it yet).
+fn check_doc(d: &Value) -> Result<Option<&str>, Value> {
+    let Some(doc) = d.as_object() else {
+        return Err(item_error(
+            "",
+            &CellError::InvalidArgument("Docs must be dicts".into()),
+        ));
+    };
+    if doc.is_empty() {
+        let err = CellError::InvalidArgument("Can't index an empty dict.".into());
+        return Err(item_error("", &err));
+    }
+    let size = python::json_dumps(d).len();
+    if size > MAX_DOC_BYTES {
+        let maybe_id = doc
+            .get("_id")
+            .map(|v| format!(" _id:`{}`", python::str_of(v)))
+            .unwrap_or_default();
+        let msg = format!(
+            "Document{maybe_id} with length `{size}` exceeds the allowed document size limit of [{MAX_DOC_BYTES}]."
+        );
+        return Err(json!({"_id": "", "status": 400, "code": "doc_too_large",
+            "error": msg, "message": msg}));
+    }
+    match doc.get("_id") {
+        None => Ok(None),
+        Some(Value::String(id)) if !id.is_empty() => Ok(Some(id)),
+        Some(Value::String(_)) => Err(item_error(
+            "",
+            &CellError::InvalidDocumentId("Document ID can't be empty".into()),
+        )),
+        Some(v) => Err(item_error(
+            "",
+            &CellError::InvalidDocumentId(format!(
+                "Document _id must be a string type! Received _id {} of type `{}`",
+                python::str_of(v),
+                python::type_name(v)
+            )),
+        )),
+    }
 }
 
 /// The tensor fields of an add request: the index's (structured) or the request's

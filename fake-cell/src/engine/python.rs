@@ -14,6 +14,19 @@ pub fn str_of(v: &Value) -> String {
     }
 }
 
+/// `type(value).__name__` of what `json.loads` made.
+pub fn type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "NoneType",
+        Value::Bool(_) => "bool",
+        Value::Number(n) if n.is_f64() => "float",
+        Value::Number(_) => "int",
+        Value::String(_) => "str",
+        Value::Array(_) => "list",
+        Value::Object(_) => "dict",
+    }
+}
+
 /// `repr(value)`.
 pub fn repr(v: &Value) -> String {
     let mut out = String::new();

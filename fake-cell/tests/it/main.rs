@@ -2,6 +2,7 @@
 //! restart, watchdog exit, disk errors), the router in-process where no process matters, and
 //! property tests for the filter parser.
 
+mod add_items;
 mod ann;
 mod api;
 mod auth;

@@ -230,13 +230,6 @@ fn unknown_and_wrong_types() -> Vec<Case> {
         ),
         case(
             D,
-            json!({"documents": [1], "tensorFields": []}),
-            json!(["body", "documents", 0]),
-            "type_error.dict",
-            "value is not a valid dict",
-        ),
-        case(
-            D,
             json!({"documents": [{}], "useExistingTensors": "maybe"}),
             json!(["body", "useExistingTensors"]),
             "type_error.bool",

@@ -1,0 +1,126 @@
+//! add_documents answers each document as Marqo's add-documents handler does: `validate_doc`
+//! (a dict, not empty, at most 100,000 characters of Python's `json.dumps`) and `validate_id`
+//! with their words, an empty `_id` in the item of a document Marqo never read the id of, and
+//! duplicates settled by the last document that passed `validate_doc`. In-process and over HTTP.
+
+use axum::http::Method;
+use serde_json::{Value, json};
+
+use crate::in_process::{cell_with_index, send};
+use crate::support::{CellProc, call};
+
+/// One batch with every rule, and the items Marqo answers for it (ids of successes aside).
+fn batch() -> (Value, Vec<Value>) {
+    let docs = json!([
+        "not a dict",
+        {},
+        {"_id": 5, "t": "x"},
+        {"_id": null, "t": "x"},
+        {"_id": ["a"], "t": "x"},
+        {"_id": "", "t": "x"},
+        {"_id": "", "t": "y"},
+        {"t": {"k": "not a number"}},
+        {"_id": "big", "t": "y".repeat(100_001)},
+        {"_id": "e", "t": "é".repeat(20_000)},
+        {"_id": "d", "t": "first"},
+        {"_id": "d", "t": "second"},
+        {"_id": "k", "t": "kept"},
+        {"_id": "k", "t": "y".repeat(100_001)},
+    ]);
+    let err = |id: &str, code: &str, msg: &str| json!({"_id": id, "status": 400, "code": code, "error": msg, "message": msg});
+    let too_large = |id: &str, n: usize| {
+        err(
+            "",
+            "doc_too_large",
+            &format!(
+                "Document _id:`{id}` with length `{n}` exceeds the allowed document size limit of [100000]."
+            ),
+        )
+    };
+    let wrong_type = |shown: &str, kind: &str| {
+        err(
+            "",
+            "invalid_document_id",
+            &format!("Document _id must be a string type! Received _id {shown} of type `{kind}`"),
+        )
+    };
+    let items = vec![
+        err("", "invalid_argument", "Docs must be dicts"),
+        err("", "invalid_argument", "Can't index an empty dict."),
+        wrong_type("5", "int"),
+        wrong_type("None", "NoneType"),
+        wrong_type("['a']", "list"),
+        err("", "invalid_document_id", "Document ID can't be empty"),
+        err("", "invalid_document_id", "Document ID can't be empty"),
+        // a field error on a document without `_id`: checked below by status and empty id
+        Value::Null,
+        too_large("big", 100_024),
+        // 20,000 "é" are 40,000 bytes of UTF-8 but 120,000 characters of `\u00e9`
+        too_large("e", 120_021),
+        json!({"_id": "d", "status": 200}),
+        json!({"_id": "k", "status": 200}),
+        too_large("k", 100_022),
+    ];
+    (json!({"documents": docs, "tensorFields": []}), items)
+}
+
+fn check(status: u16, r: &Value, want: &[Value]) {
+    assert_eq!((status, &r["errors"]), (200, &json!(true)), "{r}");
+    let items = r["items"].as_array().expect("items");
+    assert_eq!(items.len(), want.len(), "{r}");
+    for (i, (got, want)) in items.iter().zip(want).enumerate() {
+        if want.is_null() {
+            assert_eq!(
+                (&got["_id"], &got["status"]),
+                (&json!(""), &json!(400)),
+                "{i}: {got}"
+            );
+        } else {
+            assert_eq!(got, want, "item {i}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn add_items_follow_marqos_document_checks_in_process() {
+    let (_dir, cell, app) = cell_with_index("ai").await;
+    let (body, want) = batch();
+    let (s, r) = send(
+        &app,
+        Method::POST,
+        "/indexes/ai/documents",
+        Some(&body.to_string()),
+    )
+    .await;
+    check(s, &r, &want);
+    // The last "d" was stored; the earlier "k" was, as its later twin failed `validate_doc`.
+    for (id, text) in [("d", "second"), ("k", "kept")] {
+        let (s, doc) = send(
+            &app,
+            Method::GET,
+            &format!("/indexes/ai/documents/{id}"),
+            None,
+        )
+        .await;
+        assert_eq!((s, &doc["t"]), (200, &json!(text)), "{doc}");
+    }
+    fake_cell::servers::stop_all(&cell);
+}
+
+#[tokio::test]
+async fn add_items_follow_marqos_document_checks_over_http() {
+    let dir = tempfile::tempdir().unwrap();
+    let cell = CellProc::start(dir.path(), &["--open"]).await;
+    let url = format!("{}/indexes/ai", cell.url);
+    let (s, r) = call(reqwest::Method::POST, &url, None, Some(&json!({}))).await;
+    assert_eq!(s, 200, "{r}");
+    let (body, want) = batch();
+    let (s, r) = call(
+        reqwest::Method::POST,
+        &format!("{url}/documents"),
+        None,
+        Some(&body),
+    )
+    .await;
+    check(s, &r, &want);
+}
