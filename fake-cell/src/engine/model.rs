@@ -57,6 +57,18 @@ impl Errors {
         self.push(loc_of(prefix, key), msg.as_ref(), "value_error");
     }
 
+    /// The items of a nested check (`loc` relative to it), under `prefix`.
+    pub fn nested(&mut self, prefix: &[&str], items: Vec<Value>) {
+        for mut item in items {
+            if let Some(Value::Array(loc)) = item.get_mut("loc") {
+                let mut full: Vec<Value> = prefix.iter().map(|s| json!(s)).collect();
+                full.append(loc);
+                *loc = full;
+            }
+            self.0.push(item);
+        }
+    }
+
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
@@ -156,9 +168,9 @@ impl Errors {
     }
 }
 
-/// pydantic v1's `str` accepts strings and numbers (turned into their text).
+/// pydantic v1's `str` accepts strings, numbers and booleans (turned into their text).
 fn is_str(v: &Value) -> bool {
-    v.is_string() || v.is_number()
+    v.is_string() || v.is_number() || v.is_boolean()
 }
 
 /// pydantic v1's `int`: integers, floats (truncated), booleans and numeric strings.
@@ -180,7 +192,7 @@ pub fn as_float(v: &Value) -> Option<f64> {
     match v {
         Value::Number(n) => n.as_f64(),
         Value::Bool(b) => Some(f64::from(u8::from(*b))),
-        Value::String(s) => s.trim().parse().ok(),
+        Value::String(s) => super::python::parse_float(s),
         _ => None,
     }
 }

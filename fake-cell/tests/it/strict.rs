@@ -91,6 +91,14 @@ fn cases() -> Vec<Case> {
 /// and its body model refuses `queries` before the index is looked up.
 fn query_and_bulk_cases() -> Vec<Case> {
     vec![
+        // pydantic's union of str, Dict[str, float] and CustomVectorQuery: every attempt fails
+        case(
+            S,
+            json!({"q": [1]}),
+            json!(["body", "q"]),
+            "type_error.str",
+            "str type expected",
+        ),
         invalid(
             json!({"q": {"a": 1.0}, "searchMethod": "lexical"}),
             concat!(
@@ -475,6 +483,9 @@ fn accepted() -> Vec<(&'static str, &'static str, Value)> {
             S,
             json!({"q": "x", "image_download_headers": {}, "approximate": true, "efSearch": 100}),
         ),
+        // the union coerces: a number is its text, numeric strings are weights
+        post(S, json!({"q": 5})),
+        post(S, json!({"q": {"apple": "2", "pie": true}})),
         post(
             D,
             json!({"documents": [{"_id": "a", "title": "t"}], "tensorFields": ["title"],

@@ -90,6 +90,12 @@ pub fn check(o: &Map<String, Value>) -> CellResult<()> {
         _ => Cow::Borrowed(o),
     };
     let body: &Map<String, Value> = &body;
+    // `q` (the first field) is a union the generic kinds do not cover.
+    if let Some(q) = given(body, "q")
+        && let Err(items) = super::query::coerce(q)
+    {
+        errs.nested(&["body"], items);
+    }
     errs.check(body, &["body"], SEARCH_FIELDS, &[]);
     super::params::check(body, &mut errs);
     let hybrid = given(body, "hybridParameters").and_then(Value::as_object);

@@ -1,10 +1,14 @@
-//! `q` as Marqo's `validation.validate_query` checks it after the body model: a weighted map
-//! only for TENSOR, never empty; a `customVector` query not for LEXICAL. These are 400
-//! `invalid_argument`s in Marqo's words (the body model itself accepts both shapes).
+//! `q` as Marqo checks it: first the body model's field
+//! `Optional[Union[str, Dict[str, float], CustomVectorQuery]]` ([`coerce`]: pydantic 1 tries
+//! each type in turn, coercing as it goes, and reports every attempt's errors when none fits),
+//! then `validation.validate_query` after the body model: a weighted map only for TENSOR, never
+//! empty; a `customVector` query not for LEXICAL. Those are 400 `invalid_argument`s in Marqo's
+//! words.
 
-use serde_json::Value;
+use serde_json::{Map, Value, json};
 
 use super::request::Method;
+use crate::engine::python;
 use crate::error::{CellError, CellResult};
 
 /// `marqo_docs.query_reference()` for the emulated version (docs are per major.minor).
@@ -18,6 +22,151 @@ fn method_name(method: Method) -> &'static str {
         Method::Lexical => "LEXICAL",
         Method::Hybrid => "HYBRID",
     }
+}
+
+/// `q` through the model's union, as pydantic 1 does it: a string; a number or boolean turned
+/// into its text; a map whose values all read as floats (numbers, booleans, numeric strings),
+/// with those floats; a `{"customVector": {"content", "vector"}}` query, coerced. Otherwise
+/// every attempt's error items (`loc` from `"q"`), in pydantic's order.
+///
+/// Differs from pydantic in one corner: a list of pairs, which `dict()` would turn into a map,
+/// is refused like any other list.
+pub fn coerce(q: &Value) -> Result<Value, Vec<Value>> {
+    let as_str = match q {
+        Value::String(_) | Value::Number(_) | Value::Bool(_) => {
+            return Ok(Value::String(python::str_of(q)));
+        }
+        Value::Null => return Ok(Value::Null),
+        _ => item(json!(["q"]), "str type expected", "type_error.str"),
+    };
+    let Value::Object(m) = q else {
+        let not_dict = item(json!(["q"]), "value is not a valid dict", "type_error.dict");
+        return Err(vec![as_str, not_dict.clone(), not_dict]);
+    };
+    let mut errors = vec![as_str];
+    let mut weights = Map::new();
+    for (key, v) in m {
+        match float_of(v) {
+            Ok(w) => {
+                weights.insert(key.clone(), json!(w));
+            }
+            Err((msg, kind)) => errors.push(item(json!(["q", key]), msg, kind)),
+        }
+    }
+    if errors.len() == 1 {
+        return Ok(Value::Object(weights));
+    }
+    let before = errors.len();
+    let custom = match m.get("customVector") {
+        None => {
+            errors.push(item(
+                json!(["q", "customVector"]),
+                "field required",
+                "value_error.missing",
+            ));
+            None
+        }
+        Some(Value::Object(cv)) => custom_vector(cv, &mut errors),
+        Some(_) => {
+            errors.push(item(
+                json!(["q", "customVector"]),
+                "value is not a valid dict",
+                "type_error.dict",
+            ));
+            None
+        }
+    };
+    extra(m, &["customVector"], &["q"], &mut errors);
+    match custom {
+        Some(cv) if errors.len() == before => Ok(json!({ "customVector": cv })),
+        _ => Err(errors),
+    }
+}
+
+/// `CustomVectorQuery.CustomVector`: `content: Optional[str]`, `vector: List[float]`, nothing else.
+fn custom_vector(cv: &Map<String, Value>, errors: &mut Vec<Value>) -> Option<Value> {
+    const AT: [&str; 2] = ["q", "customVector"];
+    let before = errors.len();
+    let content = match cv.get("content") {
+        None | Some(Value::Null) => Value::Null,
+        Some(v @ (Value::String(_) | Value::Number(_) | Value::Bool(_))) => {
+            Value::String(python::str_of(v))
+        }
+        Some(_) => {
+            errors.push(item(
+                json!([AT[0], AT[1], "content"]),
+                "str type expected",
+                "type_error.str",
+            ));
+            Value::Null
+        }
+    };
+    let mut vector = Vec::new();
+    match cv.get("vector") {
+        None => errors.push(item(
+            json!([AT[0], AT[1], "vector"]),
+            "field required",
+            "value_error.missing",
+        )),
+        Some(Value::Array(a)) => {
+            for (i, x) in a.iter().enumerate() {
+                match float_of(x) {
+                    Ok(f) => vector.push(json!(f)),
+                    Err((msg, kind)) => {
+                        errors.push(item(json!([AT[0], AT[1], "vector", i]), msg, kind))
+                    }
+                }
+            }
+        }
+        Some(Value::Null) => errors.push(item(
+            json!([AT[0], AT[1], "vector"]),
+            "none is not an allowed value",
+            "type_error.none.not_allowed",
+        )),
+        Some(_) => errors.push(item(
+            json!([AT[0], AT[1], "vector"]),
+            "value is not a valid list",
+            "type_error.list",
+        )),
+    }
+    extra(cv, &["content", "vector"], &AT, errors);
+    (errors.len() == before).then(|| json!({"content": content, "vector": vector}))
+}
+
+/// pydantic 1's `float` of one value, or its error's message and type.
+fn float_of(v: &Value) -> Result<f64, (&'static str, &'static str)> {
+    let f = match v {
+        Value::Null => {
+            return Err((
+                "none is not an allowed value",
+                "type_error.none.not_allowed",
+            ));
+        }
+        Value::Number(n) => n.as_f64(),
+        Value::Bool(b) => Some(f64::from(u8::from(*b))),
+        Value::String(s) => python::parse_float(s),
+        _ => None,
+    };
+    f.ok_or(("value is not a valid float", "type_error.float"))
+}
+
+/// The unknown keys of a strict model, sorted as pydantic reports them.
+fn extra(m: &Map<String, Value>, known: &[&str], at: &[&str], errors: &mut Vec<Value>) {
+    let mut keys: Vec<&String> = m.keys().filter(|k| !known.contains(&k.as_str())).collect();
+    keys.sort();
+    for k in keys {
+        let mut loc: Vec<Value> = at.iter().map(|s| json!(s)).collect();
+        loc.push(json!(k));
+        errors.push(item(
+            Value::Array(loc),
+            "extra fields not permitted",
+            "value_error.extra",
+        ));
+    }
+}
+
+fn item(loc: Value, msg: &str, kind: &str) -> Value {
+    json!({"loc": loc, "msg": msg, "type": kind})
 }
 
 /// Marqo's `validate_query`; strings and `null` pass (the body model checked their type).
@@ -59,6 +208,22 @@ fn is_custom_vector(m: &serde_json::Map<String, Value>) -> bool {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// Every case pydantic 1 answered for Marqo's `q` field: the same value or the same items.
+    #[test]
+    fn q_goes_through_the_union_as_pydantic_does() {
+        let doc: Value =
+            serde_json::from_str(include_str!("../../../tests/data/search_q.json")).unwrap();
+        let cases = doc["cases"].as_array().unwrap();
+        assert!(cases.len() >= 15);
+        for c in cases {
+            let got = coerce(&c["q"]);
+            match c.get("errors") {
+                Some(errors) => assert_eq!(got.as_ref().err(), errors.as_array(), "{c}"),
+                None => assert_eq!(got.as_ref().ok(), Some(&c["coerced"]), "{c}"),
+            }
+        }
+    }
 
     #[test]
     fn weighted_maps_only_for_tensor() {

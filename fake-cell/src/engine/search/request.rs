@@ -177,8 +177,14 @@ pub fn parse_request(body: &Value) -> CellResult<SearchReq> {
         .as_object()
         .ok_or_else(|| CellError::unprocessable(&["body"], "search body must be a JSON object"))?;
     let method = parse_method(o.get("searchMethod"))?;
-    let q = o.get("q").cloned().unwrap_or(Value::Null);
-    check_q(&q)?;
+    let q = match o.get("q") {
+        None => Value::Null,
+        Some(q) => super::query::coerce(q).or_else(|items| {
+            let mut errs = model::Errors::default();
+            errs.nested(&["body"], items);
+            errs.into_result().map(|()| Value::Null)
+        })?,
+    };
     let hybrid_given = o.get("hybridParameters").is_some_and(|v| !v.is_null());
     if hybrid_given && method != Method::Hybrid {
         return Err(CellError::unprocessable(
@@ -282,18 +288,6 @@ fn parse_method(v: Option<&Value>) -> CellResult<Method> {
             ));
         }
     })
-}
-
-/// `q` is a string, a map (weighted queries or a `customVector` query) or absent; which maps
-/// a method takes is `query::validate_query`'s 400, after the body model.
-fn check_q(q: &Value) -> CellResult<()> {
-    match q {
-        Value::String(_) | Value::Object(_) | Value::Null => Ok(()),
-        _ => Err(CellError::unprocessable(
-            &["body", "q"],
-            "q must be a string or an object",
-        )),
-    }
 }
 
 /// `context.tensor`: `[{vector, weight}]` added to the query vector.
