@@ -18,7 +18,11 @@ const ADD_FIELDS: &[Field] = &[
     Field("useExistingTensors", Kind::Bool, false),
     Field("imageDownloadHeaders", Kind::Dict, false),
     Field("mediaDownloadHeaders", Kind::Dict, true),
-    Field("modelAuth", Kind::Dict, true),
+    Field(
+        "modelAuth",
+        Kind::Model(crate::engine::model_auth::check),
+        true,
+    ),
     Field("mappings", Kind::Dict, true),
     Field("documents", Kind::List, false),
     Field("imageDownloadThreadCount", Kind::Int, true),
@@ -42,7 +46,11 @@ const RECOMMEND_FIELDS: &[Field] = &[
     Field("reRanker", Kind::Str, true),
     Field("filter", Kind::Str, true),
     Field("attributesToRetrieve", Kind::StrList, true),
-    Field("scoreModifiers", Kind::Dict, true),
+    Field(
+        "scoreModifiers",
+        Kind::Model(crate::engine::search::modifiers::check),
+        true,
+    ),
     Field("rerankDepth", Kind::Int, true),
     Field("allowMissingDocuments", Kind::Bool, true),
     Field("allowMissingEmbeddings", Kind::Bool, true),
@@ -53,7 +61,11 @@ const EMBED_FIELDS: &[Field] = &[
     Field("image_download_headers", Kind::Dict, true),
     Field("imageDownloadHeaders", Kind::Dict, true),
     Field("mediaDownloadHeaders", Kind::Dict, true),
-    Field("modelAuth", Kind::Dict, true),
+    Field(
+        "modelAuth",
+        Kind::Model(crate::engine::model_auth::check),
+        true,
+    ),
     Field("content_type", Kind::Enum(&["query", "document"]), true),
 ];
 

@@ -4,6 +4,7 @@
 //!
 //! - [`settings`]: index settings (create-body validation, defaults, the derived [`settings::Settings`]);
 //! - [`model`]: pydantic-style request model checks (unknown keys, types) with Marqo's 422 items;
+//! - [`model_auth`]: the `modelAuth` object every body that takes one checks as Marqo does;
 //! - [`python`]: JSON values printed as Marqo's Python prints them, for messages that quote a body;
 //! - [`embed`]: tokenising, chunking and feature-hashed embeddings;
 //! - [`store`]: one index's documents with their inverted indexes (storage);
@@ -17,6 +18,7 @@ pub mod bodies;
 pub mod documents;
 pub mod embed;
 pub mod model;
+pub mod model_auth;
 pub mod python;
 pub mod search;
 pub mod settings;

@@ -26,14 +26,19 @@ pub enum Kind {
     EnumNoCase(&'static [&'static str]),
     /// Anything (`Any`, unions checked by the engine).
     Any,
+    /// A nested model (or union) with its own check: pydantic's items with `loc` relative to
+    /// the field, or the `InvalidArgError` it raises, which ends the whole validation.
+    Model(fn(&Value) -> CellResult<Vec<Value>>),
 }
 
 /// One model field: its key, what it accepts, and whether `null` is allowed (`Optional[...]`).
 pub struct Field(pub &'static str, pub Kind, pub bool);
 
-/// The error items of one model check, in pydantic's order.
+/// The error items of one model check, in pydantic's order, or the exception a validator
+/// raised (Marqo's `InvalidArgError`, a 400): it propagates out of pydantic at once, so the
+/// first one wins over every item.
 #[derive(Default)]
-pub struct Errors(Vec<Value>);
+pub struct Errors(Vec<Value>, Option<CellError>);
 
 /// A `loc`: the prefix (keys, or list indexes as numbers) then `key`.
 fn loc_of<P: serde::Serialize>(prefix: &[P], key: &str) -> Vec<Value> {
@@ -58,7 +63,7 @@ impl Errors {
     }
 
     /// The items of a nested check (`loc` relative to it), under `prefix`.
-    pub fn nested(&mut self, prefix: &[&str], items: Vec<Value>) {
+    pub fn nested<P: serde::Serialize>(&mut self, prefix: &[P], items: Vec<Value>) {
         for mut item in items {
             if let Some(Value::Array(loc)) = item.get_mut("loc") {
                 let mut full: Vec<Value> = prefix.iter().map(|s| json!(s)).collect();
@@ -70,15 +75,34 @@ impl Errors {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.0.is_empty() && self.1.is_none()
     }
 
-    /// `Ok` when nothing failed, else the 422 FastAPI answers.
+    /// How many items so far (a mark for [`Errors::failed_since`]).
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// The keys (at `depth` in `loc`) of the items pushed since `mark`: the fields that failed,
+    /// which pydantic leaves out of the values its root validators see.
+    pub fn failed_since(&self, mark: usize, depth: usize) -> Vec<String> {
+        self.0[mark.min(self.0.len())..]
+            .iter()
+            .filter_map(|i| i["loc"].get(depth)?.as_str().map(str::to_string))
+            .collect()
+    }
+
+    /// Whether a validator raised (nothing after it runs, root validators included).
+    pub fn aborted(&self) -> bool {
+        self.1.is_some()
+    }
+
+    /// `Ok` when nothing failed, else what raised, else the 422 FastAPI answers.
     pub fn into_result(self) -> CellResult<()> {
-        if self.0.is_empty() {
-            Ok(())
-        } else {
-            Err(CellError::Validation(self.0))
+        match self {
+            Errors(_, Some(raised)) => Err(raised),
+            Errors(items, None) if items.is_empty() => Ok(()),
+            Errors(items, None) => Err(CellError::Validation(items)),
         }
     }
 
@@ -91,6 +115,9 @@ impl Errors {
         required: &[&str],
     ) {
         for Field(key, kind, nullable) in fields {
+            if self.aborted() {
+                return;
+            }
             match obj.get(*key) {
                 None if required.contains(key) => {
                     self.push(loc_of(prefix, key), "field required", "value_error.missing")
@@ -118,6 +145,10 @@ impl Errors {
 
     fn kind(&mut self, loc: Vec<Value>, kind: Kind, v: &Value) {
         match kind {
+            Kind::Model(check) => match check(v) {
+                Ok(items) => self.nested(&loc, items),
+                Err(raised) => self.1 = Some(raised),
+            },
             Kind::Int if as_int(v).is_none() => {
                 self.push(loc, "value is not a valid integer", "type_error.integer")
             }
@@ -133,10 +164,10 @@ impl Errors {
             Kind::StrList => match v {
                 Value::Array(a) => {
                     for (i, x) in a.iter().enumerate() {
-                        if !is_str(x) {
+                        if let Err((msg, kind)) = str_field(x) {
                             let mut l = loc.clone();
                             l.push(json!(i));
-                            self.push(l, "str type expected", "type_error.str");
+                            self.push(l, msg, kind);
                         }
                     }
                 }
@@ -167,6 +198,45 @@ impl Errors {
         }
     }
 }
+
+/// One of pydantic's error items, `loc` relative to the model being checked.
+pub fn item(loc: Value, msg: &str, kind: &str) -> Value {
+    json!({"loc": loc, "msg": msg, "type": kind})
+}
+
+/// A nested model's input as pydantic 1 reads it: an object, or what `dict()` makes of an
+/// empty list or string (an empty dict); `None` for anything else (its "not a valid dict").
+pub fn as_dict(v: &Value) -> Option<std::borrow::Cow<'_, Map<String, Value>>> {
+    match v {
+        Value::Object(m) => Some(std::borrow::Cow::Borrowed(m)),
+        Value::Array(a) if a.is_empty() => Some(std::borrow::Cow::Owned(Map::new())),
+        Value::String(s) if s.is_empty() => Some(std::borrow::Cow::Owned(Map::new())),
+        _ => None,
+    }
+}
+
+/// A required or optional `str` field of a nested model: its coerced text, or the item's
+/// message and type.
+pub fn str_field(v: &Value) -> Result<String, (&'static str, &'static str)> {
+    match v {
+        Value::Null => Err(NONE),
+        v if is_str(v) => Ok(super::python::str_of(v)),
+        _ => Err(("str type expected", "type_error.str")),
+    }
+}
+
+/// A `float` field (or list item): the coerced number, or the item's message and type.
+pub fn float_field(v: &Value) -> Result<f64, (&'static str, &'static str)> {
+    match v {
+        Value::Null => Err(NONE),
+        v => as_float(v).ok_or(("value is not a valid float", "type_error.float")),
+    }
+}
+
+const NONE: (&str, &str) = (
+    "none is not an allowed value",
+    "type_error.none.not_allowed",
+);
 
 /// pydantic v1's `str` accepts strings, numbers and booleans (turned into their text).
 fn is_str(v: &Value) -> bool {

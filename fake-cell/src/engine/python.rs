@@ -198,6 +198,50 @@ pub fn json_dumps(v: &Value) -> String {
     out
 }
 
+/// `json.dumps(value, indent=n)`: one item per line, `", "` becomes `","` at line ends (what
+/// pydantic's `ValidationError.json()` writes, which Marqo sends as some messages).
+pub fn json_dumps_indented(v: &Value, indent: usize) -> String {
+    let mut out = String::new();
+    write_json_indented(&mut out, v, indent, 0);
+    out
+}
+
+fn write_json_indented(out: &mut String, v: &Value, indent: usize, level: usize) {
+    let pad = |out: &mut String, level: usize| {
+        out.push('\n');
+        out.push_str(&" ".repeat(indent * level));
+    };
+    match v {
+        Value::Array(a) if !a.is_empty() => {
+            out.push('[');
+            for (i, x) in a.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                pad(out, level + 1);
+                write_json_indented(out, x, indent, level + 1);
+            }
+            pad(out, level);
+            out.push(']');
+        }
+        Value::Object(o) if !o.is_empty() => {
+            out.push('{');
+            for (i, (k, x)) in o.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                pad(out, level + 1);
+                json_string(out, k);
+                out.push_str(": ");
+                write_json_indented(out, x, indent, level + 1);
+            }
+            pad(out, level);
+            out.push('}');
+        }
+        other => write_json(out, other),
+    }
+}
+
 fn write_json(out: &mut String, v: &Value) {
     match v {
         Value::Null => out.push_str("null"),
@@ -328,5 +372,9 @@ mod tests {
             r#"[{"loc": ["multiply_score_by", 0, "w\u00e9ight"], "msg": "x\"y", "n": 2.0}]"#
         );
         assert_eq!(json_dumps(&json!("😀")), r#""\ud83d\ude00""#);
+        assert_eq!(
+            json_dumps_indented(&json!([{"loc": ["t", 0], "e": [], "é": {}}]), 2),
+            "[\n  {\n    \"loc\": [\n      \"t\",\n      0\n    ],\n    \"e\": [],\n    \"\\u00e9\": {}\n  }\n]"
+        );
     }
 }

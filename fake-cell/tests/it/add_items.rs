@@ -7,7 +7,7 @@ use axum::http::Method;
 use serde_json::{Value, json};
 
 use crate::in_process::{cell_with_index, send};
-use crate::support::{CellProc, call};
+use crate::support::{call, open_cell_with_index};
 
 /// One batch with every rule, and the items Marqo answers for it (ids of successes aside).
 fn batch() -> (Value, Vec<Value>) {
@@ -110,14 +110,11 @@ async fn add_items_follow_marqos_document_checks_in_process() {
 #[tokio::test]
 async fn add_items_follow_marqos_document_checks_over_http() {
     let dir = tempfile::tempdir().unwrap();
-    let cell = CellProc::start(dir.path(), &["--open"]).await;
-    let url = format!("{}/indexes/ai", cell.url);
-    let (s, r) = call(reqwest::Method::POST, &url, None, Some(&json!({}))).await;
-    assert_eq!(s, 200, "{r}");
+    let cell = open_cell_with_index(dir.path(), "ai").await;
     let (body, want) = batch();
     let (s, r) = call(
         reqwest::Method::POST,
-        &format!("{url}/documents"),
+        &format!("{}/indexes/ai/documents", cell.url),
         None,
         Some(&body),
     )

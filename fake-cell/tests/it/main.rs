@@ -11,6 +11,7 @@ mod in_process;
 mod lifecycle;
 mod ranking_fidelity;
 mod score_modifiers;
+mod search_bodies;
 mod search_params;
 mod settings_model;
 mod snapshot;

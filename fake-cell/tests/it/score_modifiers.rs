@@ -6,7 +6,7 @@ use axum::http::Method;
 use serde_json::{Value, json};
 
 use crate::in_process::{cell_with_index, send};
-use crate::support::{CellProc, call};
+use crate::support::{call, open_cell_with_index};
 
 const CASES: &str = include_str!("../data/score_modifiers.json");
 
@@ -83,15 +83,7 @@ async fn malformed_score_modifiers_get_marqos_400_in_process() {
 #[tokio::test]
 async fn malformed_score_modifiers_get_marqos_400_over_http() {
     let dir = tempfile::tempdir().unwrap();
-    let cell = CellProc::start(dir.path(), &["--open"]).await;
-    let (s, r) = call(
-        reqwest::Method::POST,
-        &format!("{}/indexes/sm", cell.url),
-        None,
-        Some(&json!({})),
-    )
-    .await;
-    assert_eq!(s, 200, "{r}");
+    let cell = open_cell_with_index(dir.path(), "sm").await;
     for (mods, want) in cases() {
         let body = json!({"q": "x", "scoreModifiers": mods});
         let url = format!("{}/indexes/sm/search", cell.url);

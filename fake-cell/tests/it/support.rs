@@ -152,6 +152,15 @@ pub fn client() -> reqwest::Client {
         .expect("client")
 }
 
+/// An open cell (no keys) on its own binary with an empty index `name`; its URL is `cell.url`.
+pub async fn open_cell_with_index(dir: &Path, name: &str) -> CellProc {
+    let cell = CellProc::start(dir, &["--open"]).await;
+    let url = format!("{}/indexes/{name}", cell.url);
+    let (s, r) = call(Method::POST, &url, None, Some(&json!({}))).await;
+    assert_eq!(s, 200, "{r}");
+    cell
+}
+
 /// One request; the body is sent as raw JSON text *without* a Content-Type header, as the
 /// Marqo client does for PATCH and GET-with-body.
 pub async fn call(

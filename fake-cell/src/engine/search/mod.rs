@@ -1,7 +1,7 @@
 //! Search over one index: a body checked against Marqo's model ([`model`]) and parsed into a
 //! [`request::SearchReq`] runs against the index's precomputed
 //! structures ([`index_data::IndexData`]) under its read lock: LEXICAL ([`lexical`]), TENSOR
-//! ([`tensor`]) or HYBRID ([`hybrid`]) retrieval, filters ([`filter`]), score modifiers
+//! ([`tensor`]) or HYBRID ([`hybrid`]) retrieval (with [`context`] vectors), filters ([`filter`]), score modifiers
 //! ([`modifiers`]), the best `limit + offset` ([`topk`]), then the page; [`pipeline`] adds what
 //! Marqo does around retrieval (relevance cutoff, collapsing, `rerankDepth`, recency, sorting,
 //! facets, `totalHits`). [`cache`] keeps ranked
@@ -10,6 +10,7 @@
 
 pub mod cache;
 pub mod collapse;
+pub mod context;
 pub mod cutoff;
 pub mod facets;
 pub mod filter;

@@ -36,9 +36,17 @@ const SEARCH_FIELDS: &[Field] = &[
     Field("boost", Kind::Dict, true),
     Field("image_download_headers", Kind::Dict, true),
     Field("mediaDownloadHeaders", Kind::Dict, true),
-    Field("context", Kind::Dict, true),
-    Field("scoreModifiers", Kind::Dict, true),
-    Field("modelAuth", Kind::Dict, true),
+    Field("context", Kind::Model(super::context::check), true),
+    Field(
+        "scoreModifiers",
+        Kind::Model(crate::engine::search::modifiers::check),
+        true,
+    ),
+    Field(
+        "modelAuth",
+        Kind::Model(crate::engine::model_auth::check),
+        true,
+    ),
     Field("textQueryPrefix", Kind::Str, true),
     Field("hybridParameters", Kind::Dict, true),
     Field("facets", Kind::Dict, true),
@@ -59,8 +67,16 @@ const HYBRID_FIELDS: &[Field] = &[
     Field("searchableAttributesLexical", Kind::StrList, true),
     Field("searchableAttributesTensor", Kind::StrList, true),
     Field("verbose", Kind::Bool, false),
-    Field("scoreModifiersLexical", Kind::Dict, true),
-    Field("scoreModifiersTensor", Kind::Dict, true),
+    Field(
+        "scoreModifiersLexical",
+        Kind::Model(crate::engine::search::modifiers::check),
+        true,
+    ),
+    Field(
+        "scoreModifiersTensor",
+        Kind::Model(crate::engine::search::modifiers::check),
+        true,
+    ),
     Field("rerankDepthTensor", Kind::Int, true),
     Field("rerankDepthLexical", Kind::Int, true),
     Field("queryLexical", Kind::Str, true),
@@ -99,14 +115,25 @@ pub fn check(o: &Map<String, Value>) -> CellResult<()> {
     errs.check(body, &["body"], SEARCH_FIELDS, &[]);
     super::params::check(body, &mut errs);
     let hybrid = given(body, "hybridParameters").and_then(Value::as_object);
+    let mark = errs.len();
     let ranking_rrf = hybrid.is_none_or(|h| check_hybrid(h, &mut errs));
-    // A failed field leaves the model without it: report the field errors alone.
-    if !errs.is_empty() {
-        return errs.into_result();
-    }
+    let hybrid_failed = errs.len() > mark;
     let method = given(body, "searchMethod")
         .and_then(Value::as_str)
         .unwrap_or("TENSOR");
+    if errs.aborted() {
+        return errs.into_result();
+    }
+    if !errs.is_empty() {
+        // Root validators with `skip_on_failure` see only the fields that validated; of
+        // `SearchQuery`'s, only the HYBRID-only check of `hybridParameters` runs regardless.
+        let failed = errs.failed_since(0, 1);
+        let method_ok = !failed.iter().any(|k| k == "searchMethod");
+        if method_ok && hybrid.is_some() && !hybrid_failed && method != "HYBRID" {
+            errs.root(&["body"], hybrid_only(method));
+        }
+        return errs.into_result();
+    }
     root_validators(body, method, hybrid, ranking_rrf, &mut errs);
     errs.into_result()
 }
@@ -115,13 +142,23 @@ pub fn check(o: &Map<String, Value>) -> CellResult<()> {
 /// ranking method is `rrf` (what `rerankDepth` needs).
 fn check_hybrid(h: &Map<String, Value>, errs: &mut Errors) -> bool {
     const AT: &[&str] = &["body", "hybridParameters"];
+    let mark = errs.len();
     errs.check(h, AT, HYBRID_FIELDS, &[]);
-    let retrieval = given(h, "retrievalMethod")
-        .and_then(Value::as_str)
-        .unwrap_or("disjunction");
-    let ranking = given(h, "rankingMethod")
-        .and_then(Value::as_str)
-        .unwrap_or("rrf");
+    // A method that failed its enum is absent from the values `validate_properties` sees.
+    let failed = errs.failed_since(mark, 2);
+    let method_of = |key: &str, default: &'static str| -> String {
+        if failed.iter().any(|k| k == key) {
+            String::new()
+        } else {
+            given(h, key)
+                .and_then(Value::as_str)
+                .unwrap_or(default)
+                .to_string()
+        }
+    };
+    let retrieval = method_of("retrievalMethod", "disjunction");
+    let ranking = method_of("rankingMethod", "rrf");
+    let (retrieval, ranking) = (retrieval.as_str(), ranking.as_str());
     if let Some(a) = given(h, "alpha").and_then(as_float)
         && !(0.0..=1.0).contains(&a)
     {
@@ -145,18 +182,26 @@ fn check_hybrid(h: &Map<String, Value>, errs: &mut Errors) -> bool {
             );
         }
     }
-    if !errs.is_empty() {
+    if errs.aborted() {
         return ranking == "rrf";
     }
-    hybrid_pairs(h, retrieval, ranking, errs);
+    // `validate_properties` has no `skip_on_failure`: it runs on the fields that validated.
+    let failed = errs.failed_since(mark, 2);
+    hybrid_pairs(h, retrieval, ranking, &failed, errs);
     ranking == "rrf"
 }
 
 /// `HybridParameters.validate_properties` and its sibling root validators, in order.
-fn hybrid_pairs(h: &Map<String, Value>, retrieval: &str, ranking: &str, errs: &mut Errors) {
+fn hybrid_pairs(
+    h: &Map<String, Value>,
+    retrieval: &str,
+    ranking: &str,
+    failed: &[String],
+    errs: &mut Errors,
+) {
     const AT: &[&str] = &["body", "hybridParameters"];
     let mut first: Option<&str> = None;
-    let has = |k: &str| given(h, k).is_some();
+    let has = |k: &str| given(h, k).is_some() && !failed.iter().any(|f| f == k);
     if has("alpha") && ranking != "rrf" {
         first = Some("'alpha' can only be defined for 'rrf' ranking method");
     } else if has("rrfK") && ranking != "rrf" {
@@ -184,7 +229,8 @@ fn hybrid_pairs(h: &Map<String, Value>, retrieval: &str, ranking: &str, errs: &m
             Some("'scoreModifiersTensor' can only be defined for 'tensor', 'rrf', ranking methods");
     } else if retrieval == "disjunction" && ranking != "rrf" {
         first = Some("For retrievalMethod: disjunction, rankingMethod must be: rrf");
-    } else if retrieval != "disjunction" && !matches!(ranking, "tensor" | "lexical") {
+    } else if matches!(retrieval, "tensor" | "lexical") && !matches!(ranking, "tensor" | "lexical")
+    {
         first = Some(
             "For retrievalMethod: tensor or lexical, rankingMethod must be: tensor or lexical",
         );
@@ -211,6 +257,12 @@ fn hybrid_pairs(h: &Map<String, Value>, retrieval: &str, ranking: &str, errs: &m
             "'secondPhaseModifier' can only be set to True when 'retrievalMethod' is 'disjunction' or both 'retrievalMethod' and 'rankingMethod' are 'lexical'",
         );
     }
+}
+
+fn hybrid_only(method: &str) -> String {
+    format!(
+        "Hybrid parameters can only be provided for 'HYBRID' search. Search method is {method}."
+    )
 }
 
 /// `SearchQuery`'s root validators in declaration order, each adding its own item.
@@ -249,13 +301,7 @@ fn root_validators(
             errs.root(AT, msg);
         }
     };
-    only_hybrid(
-        "hybridParameters",
-        format!(
-            "Hybrid parameters can only be provided for 'HYBRID' search. Search method is {method}."
-        ),
-        errs,
-    );
+    only_hybrid("hybridParameters", hybrid_only(method), errs);
     if let Some(depth) = given(o, "rerankDepth").and_then(as_int) {
         if method == "LEXICAL" {
             errs.root(

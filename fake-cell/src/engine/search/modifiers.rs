@@ -5,6 +5,7 @@ use serde_json::{Map, Value, json};
 
 use super::index_data::IndexData;
 use super::topk::Cand;
+use crate::engine::model::{as_dict, item};
 use crate::engine::python;
 use crate::error::{CellError, CellResult};
 
@@ -59,11 +60,12 @@ pub fn parse_modifiers(v: Option<&Value>, key: &str) -> CellResult<Option<Modifi
     let Some(v) = v.filter(|v| !v.is_null()) else {
         return Ok(None);
     };
-    let Some(data) = v.as_object() else {
+    let Some(data) = as_dict(v) else {
         return Err(CellError::Validation(vec![json!({
             "loc": ["body", key], "msg": "value is not a valid dict", "type": "type_error.dict",
         })]));
     };
+    let data: &Map<String, Value> = &data;
     let mut values: Vec<(&str, Option<Vec<Op>>)> = Vec::new();
     let mut errors: Vec<Value> = Vec::new();
     for field in LISTS {
@@ -119,7 +121,7 @@ pub fn parse_modifiers(v: Option<&Value>, key: &str) -> CellResult<Option<Modifi
     }
     if !errors.is_empty() {
         return Err(invalid(
-            &python::repr(v),
+            &python::repr(&Value::Object(data.clone())),
             &python::json_dumps(&Value::Array(errors)),
         ));
     }
@@ -133,6 +135,19 @@ pub fn parse_modifiers(v: Option<&Value>, key: &str) -> CellResult<Option<Modifi
         target.extend(ops.into_iter().flatten());
     }
     Ok(Some(m))
+}
+
+/// `scoreModifiers` as a field of a body model: nothing when valid, pydantic's dict item when
+/// it is not an object, or the 400 that `ScoreModifierLists` raises.
+pub fn check(v: &Value) -> CellResult<Vec<Value>> {
+    if as_dict(v).is_none() {
+        return Ok(vec![item(
+            json!([]),
+            "value is not a valid dict",
+            "type_error.dict",
+        )]);
+    }
+    parse_modifiers(Some(v), "").map(|_| Vec::new())
 }
 
 /// One `ScoreModifierOperator` (`field_name: str`, `weight: float = 1`, no other keys), with

@@ -8,6 +8,7 @@
 use serde_json::{Map, Value, json};
 
 use super::request::Method;
+use crate::engine::model::{float_field, item};
 use crate::engine::python;
 use crate::error::{CellError, CellResult};
 
@@ -46,7 +47,7 @@ pub fn coerce(q: &Value) -> Result<Value, Vec<Value>> {
     let mut errors = vec![as_str];
     let mut weights = Map::new();
     for (key, v) in m {
-        match float_of(v) {
+        match float_field(v) {
             Ok(w) => {
                 weights.insert(key.clone(), json!(w));
             }
@@ -110,7 +111,7 @@ fn custom_vector(cv: &Map<String, Value>, errors: &mut Vec<Value>) -> Option<Val
         )),
         Some(Value::Array(a)) => {
             for (i, x) in a.iter().enumerate() {
-                match float_of(x) {
+                match float_field(x) {
                     Ok(f) => vector.push(json!(f)),
                     Err((msg, kind)) => {
                         errors.push(item(json!([AT[0], AT[1], "vector", i]), msg, kind))
@@ -133,23 +134,6 @@ fn custom_vector(cv: &Map<String, Value>, errors: &mut Vec<Value>) -> Option<Val
     (errors.len() == before).then(|| json!({"content": content, "vector": vector}))
 }
 
-/// pydantic 1's `float` of one value, or its error's message and type.
-fn float_of(v: &Value) -> Result<f64, (&'static str, &'static str)> {
-    let f = match v {
-        Value::Null => {
-            return Err((
-                "none is not an allowed value",
-                "type_error.none.not_allowed",
-            ));
-        }
-        Value::Number(n) => n.as_f64(),
-        Value::Bool(b) => Some(f64::from(u8::from(*b))),
-        Value::String(s) => python::parse_float(s),
-        _ => None,
-    };
-    f.ok_or(("value is not a valid float", "type_error.float"))
-}
-
 /// The unknown keys of a strict model, sorted as pydantic reports them.
 fn extra(m: &Map<String, Value>, known: &[&str], at: &[&str], errors: &mut Vec<Value>) {
     let mut keys: Vec<&String> = m.keys().filter(|k| !known.contains(&k.as_str())).collect();
@@ -163,10 +147,6 @@ fn extra(m: &Map<String, Value>, known: &[&str], at: &[&str], errors: &mut Vec<V
             "value_error.extra",
         ));
     }
-}
-
-fn item(loc: Value, msg: &str, kind: &str) -> Value {
-    json!({"loc": loc, "msg": msg, "type": kind})
 }
 
 /// Marqo's `validate_query`; strings and `null` pass (the body model checked their type).

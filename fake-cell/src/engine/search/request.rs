@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 use super::filter::{self, Filter};
 use super::hybrid;
 use super::modifiers::{Modifiers, parse_modifiers};
-use crate::engine::{embed, model};
+use crate::engine::model;
 use crate::error::{CellError, CellResult};
 
 pub const MAX_LIMIT: u64 = 1000;
@@ -104,7 +104,7 @@ fn str_list(v: Option<&Value>, key: &str) -> CellResult<Option<Vec<String>>> {
         Some(Value::Array(a)) => a
             .iter()
             .map(|x| {
-                x.as_str().map(str::to_string).ok_or_else(|| {
+                model::str_field(x).map_err(|_| {
                     CellError::unprocessable(&["body", key], "must be a list of strings")
                 })
             })
@@ -193,27 +193,20 @@ pub fn parse_request(body: &Value) -> CellResult<SearchReq> {
         ));
     }
     let hybrid = hybrid::Params::parse(o.get("hybridParameters"))?;
+    // The body model coerced these as pydantic 1 does ("false" is a boolean, 5 a filter).
     let highlights = match o.get("showHighlights") {
         None | Some(Value::Null) => true,
-        Some(Value::Bool(b)) => *b,
-        Some(_) => {
-            return Err(CellError::unprocessable(
-                &["body", "showHighlights"],
-                "must be a boolean",
-            ));
-        }
+        Some(v) => model::as_bool(v).ok_or_else(|| {
+            CellError::unprocessable(&["body", "showHighlights"], "must be a boolean")
+        })?,
     };
     let filter_src = match o.get("filter") {
         None | Some(Value::Null) => None,
-        Some(Value::String(s)) => Some(s.clone()),
-        Some(_) => {
-            return Err(CellError::unprocessable(
-                &["body", "filter"],
-                "filter must be a string",
-            ));
-        }
+        Some(v) => Some(model::str_field(v).map_err(|_| {
+            CellError::unprocessable(&["body", "filter"], "filter must be a string")
+        })?),
     };
-    let context = parse_context(o.get("context"))?;
+    let context = super::context::parse(o.get("context"))?;
     if method == Method::Tensor && q.is_null() && context.is_empty() {
         return Err(CellError::InvalidArgument(
             "either q or context is required for tensor and hybrid search".into(),
@@ -288,35 +281,4 @@ fn parse_method(v: Option<&Value>) -> CellResult<Method> {
             ));
         }
     })
-}
-
-/// `context.tensor`: `[{vector, weight}]` added to the query vector.
-fn parse_context(v: Option<&Value>) -> CellResult<Vec<(Vec<f32>, f32)>> {
-    let mut context = Vec::new();
-    let Some(c) = v.filter(|v| !v.is_null()) else {
-        return Ok(context);
-    };
-    let list = c.get("tensor").and_then(Value::as_array).ok_or_else(|| {
-        CellError::unprocessable(&["body", "context"], "context needs a tensor list")
-    })?;
-    // SearchContext's validator raises InvalidArgError (a 400, not a 422).
-    if !(1..=64).contains(&list.len()) {
-        return Err(CellError::InvalidArgument(
-            "The number of tensors must be between 1 and 64".into(),
-        ));
-    }
-    for item in list {
-        let v = embed::vector_field(item);
-        let w = item.get("weight").map_or(Some(1.0), Value::as_f64);
-        match (v, w) {
-            (Some(v), Some(w)) => context.push((v, w as f32)),
-            _ => {
-                return Err(CellError::unprocessable(
-                    &["body", "context"],
-                    "each context item needs vector and weight",
-                ));
-            }
-        }
-    }
-    Ok(context)
 }
