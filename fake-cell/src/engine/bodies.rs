@@ -11,6 +11,7 @@ use serde_json::{Map, Value, json};
 use super::model::{Errors, Field, Kind};
 use super::python;
 use super::search::model::INTERPOLATION;
+use super::unions;
 use crate::error::{CellError, CellResult};
 
 const ADD_FIELDS: &[Field] = &[
@@ -24,16 +25,32 @@ const ADD_FIELDS: &[Field] = &[
         true,
     ),
     Field("mappings", Kind::Dict, true),
-    Field("documents", Kind::List, false),
+    Field(
+        "documents",
+        Kind::Model(|v| Ok(unions::documents_sequence(v))),
+        false,
+    ),
     Field("imageDownloadThreadCount", Kind::Int, true),
     Field("mediaDownloadThreadCount", Kind::Int, true),
     Field("textChunkPrefix", Kind::Str, true),
+    Field(
+        "batchVectorisationMode",
+        Kind::Enum(&["per_field", "per_document", "per_batch"]),
+        false,
+    ),
 ];
+
+/// Marqo's default `imageDownloadThreadCount` (`MARQO_IMAGE_DOWNLOAD_THREAD_COUNT_PER_REQUEST`).
+const IMAGE_THREADS: i64 = 20;
 
 const UPDATE_FIELDS: &[Field] = &[Field("documents", Kind::List, false)];
 
 const RECOMMEND_FIELDS: &[Field] = &[
-    Field("documents", Kind::Any, false),
+    Field(
+        "documents",
+        Kind::Model(|v| Ok(unions::recommend_documents(v).err().unwrap_or_default())),
+        false,
+    ),
     Field("tensorFields", Kind::StrList, true),
     Field("interpolationMethod", Kind::EnumNoCase(INTERPOLATION), true),
     Field("excludeInputDocuments", Kind::Bool, false),
@@ -57,7 +74,7 @@ const RECOMMEND_FIELDS: &[Field] = &[
 ];
 
 const EMBED_FIELDS: &[Field] = &[
-    Field("content", Kind::Any, false),
+    Field("content", Kind::Model(embed_content), false),
     Field("image_download_headers", Kind::Dict, true),
     Field("imageDownloadHeaders", Kind::Dict, true),
     Field("mediaDownloadHeaders", Kind::Dict, true),
@@ -89,6 +106,22 @@ fn documents_are_dicts(body: &Map<String, Value>, errs: &mut Errors) {
 pub fn check_add_body(body: &Map<String, Value>) -> CellResult<()> {
     let mut errs = Errors::default();
     errs.check(body, &["body"], ADD_FIELDS, &["documents"]);
+    // `validate_thread_counts` (no `skip_on_failure`) sees a count that failed as `None`.
+    let failed = errs.failed_since(0, 1);
+    let count = |key: &str, default: Option<i64>| {
+        if failed.iter().any(|f| f == key) {
+            return None;
+        }
+        body.get(key).map_or(default, super::model::as_int)
+    };
+    let image = count("imageDownloadThreadCount", Some(IMAGE_THREADS));
+    let media = count("mediaDownloadThreadCount", None);
+    if !errs.aborted() && media.is_some() && image != Some(IMAGE_THREADS) {
+        errs.root(
+            &["body"],
+            "Cannot set both imageDownloadThreadCount and mediaDownloadThreadCount",
+        );
+    }
     errs.into_result()
 }
 
@@ -115,44 +148,38 @@ pub fn check_recommend_body(body: &Map<String, Value>) -> CellResult<()> {
     errs.into_result()
 }
 
-/// 422 unless `body` is a valid `EmbedRequest`, with its `content` validator's messages.
+/// 422 unless `body` is a valid `EmbedRequest`.
 pub fn check_embed_body(body: &Map<String, Value>) -> CellResult<()> {
     let mut errs = Errors::default();
     errs.check(body, &["body"], EMBED_FIELDS, &["content"]);
-    if let Some(content) = body.get("content").filter(|_| errs.is_empty()) {
-        let items: Vec<&Value> = match content {
-            Value::Array(a) => a.iter().collect(),
-            other => vec![other],
-        };
-        let empty = match content {
-            Value::Array(a) => a.is_empty(),
-            Value::Object(o) => o.is_empty(),
-            _ => false,
-        };
-        let msg = if empty {
-            Some("Embed content list should not be empty")
-        } else if items
-            .iter()
-            .any(|i| i.as_object().is_some_and(Map::is_empty))
-        {
-            Some("Dictionary content should not be empty")
-        } else if items.iter().any(|i| {
-            i.as_object()
-                .is_some_and(|o| !o.values().all(Value::is_number))
-        }) {
-            Some("Values in dictionary content should all be floats")
-        } else if items.iter().any(|i| !(i.is_string() || i.is_object())) {
-            Some(
-                "Embed content should be a string, a dictionary, or a list of strings or dictionaries",
-            )
-        } else {
-            None
-        };
-        if let Some(msg) = msg {
-            errs.value(&["body"], "content", msg);
-        }
-    }
     errs.into_result()
+}
+
+/// `EmbedRequest.content`: its union, then its `validate_content` on the coerced value (a
+/// `ValueError` at the field).
+fn embed_content(v: &Value) -> CellResult<Vec<Value>> {
+    let content = match unions::embed_content(v) {
+        Ok(c) => c,
+        Err(items) => return Ok(items),
+    };
+    let empty = |c: &Value| match c {
+        Value::Array(a) => a.is_empty(),
+        Value::Object(o) => o.is_empty(),
+        _ => false,
+    };
+    let msg = if empty(&content) {
+        Some("Embed content list should not be empty")
+    } else if match &content {
+        Value::Array(a) => a.iter().any(|i| i.is_object() && empty(i)),
+        _ => false,
+    } {
+        Some("Dictionary content should not be empty")
+    } else {
+        None
+    };
+    Ok(msg
+        .map(|m| vec![json!({"loc": [], "msg": m, "type": "value_error"})])
+        .unwrap_or_default())
 }
 
 /// Marqo's docs page for the mappings object (`marqo_docs.mappings()` for 2.23).

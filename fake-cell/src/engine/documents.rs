@@ -359,10 +359,8 @@ fn add_tensor_fields(body: &Map<String, Value>, s: &Settings) -> CellResult<Vec<
     match body.get("tensorFields") {
         Some(Value::Array(a)) => {
             let mut v = Vec::new();
-            for t in a {
-                let t = t.as_str().ok_or_else(|| {
-                    CellError::unprocessable(&["body", "tensorFields"], "must be strings")
-                })?;
+            // `Optional[List]` takes any items; one that is not a string names no field.
+            for t in a.iter().filter_map(Value::as_str) {
                 if t == "_id" {
                     return Err(CellError::BadRequest("_id cannot be a tensor field".into()));
                 }

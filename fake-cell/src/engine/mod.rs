@@ -10,6 +10,7 @@
 //! - [`store`]: one index's documents with their inverted indexes (storage);
 //! - [`ann`]: the HNSW graph over tensor chunks for approximate search (kept by [`store`]);
 //! - [`bodies`]: the add / update / recommend / embed body models (unknown keys, types);
+//! - [`unions`]: the `Union[...]` fields of those bodies, tried member by member as pydantic does;
 //! - [`documents`]: document validation for add / update and the JSON shape of a stored document;
 //! - [`search`]: request parsing, LEXICAL / TENSOR / HYBRID retrieval, filters, top-k, answers.
 
@@ -23,3 +24,4 @@ pub mod python;
 pub mod search;
 pub mod settings;
 pub mod store;
+pub mod unions;

@@ -14,7 +14,11 @@ use crate::error::{CellError, CellResult};
 
 /// `documents`: a list of ids (weight 1 each) or a map id → weight; never empty.
 pub fn parse_documents(o: &Map<String, Value>) -> CellResult<Vec<(String, f32)>> {
-    let docs: Vec<(String, f32)> = match o.get("documents") {
+    // The body model's union coerced them (ids to strings, weights to floats).
+    let coerced = o
+        .get("documents")
+        .map(|d| crate::engine::unions::recommend_documents(d).unwrap_or_else(|_| d.clone()));
+    let docs: Vec<(String, f32)> = match coerced.as_ref() {
         Some(Value::Array(a)) => a
             .iter()
             .map(|v| v.as_str().map(|s| (s.to_string(), 1.0)))

@@ -141,9 +141,10 @@ pub async fn embed_route(
 ) -> CellResult<Json<Value>> {
     let started = Instant::now();
     bodies::check_embed_body(body_object(&body)?)?;
+    // As the body model's union coerced it (a number is its text, weights are floats).
     let content = body
         .get("content")
-        .cloned()
+        .map(|c| crate::engine::unions::embed_content(c).unwrap_or_else(|_| c.clone()))
         .ok_or_else(|| CellError::unprocessable(&["body", "content"], "field required"))?;
     let idx = cell.index_for(&caller, &name)?;
     let s = &idx.settings;
