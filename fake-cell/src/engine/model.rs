@@ -106,8 +106,37 @@ impl Errors {
         }
     }
 
+    /// The items alone (for a nested model's check, whose `loc`s are relative to it).
+    pub fn into_items(self) -> Vec<Value> {
+        self.0
+    }
+
     /// Check `obj` against `fields` (`required` ones must be present), then refuse unknown keys.
     pub fn check<P: serde::Serialize>(
+        &mut self,
+        obj: &Map<String, Value>,
+        prefix: &[P],
+        fields: &[Field],
+        required: &[&str],
+    ) {
+        self.check_fields(obj, prefix, fields, required);
+        if self.aborted() {
+            return;
+        }
+        for key in obj.keys() {
+            if !fields.iter().any(|f| f.0 == key) {
+                self.push(
+                    loc_of(prefix, key),
+                    "extra fields not permitted",
+                    "value_error.extra",
+                );
+            }
+        }
+    }
+
+    /// [`Errors::check`] without the unknown-key pass (a model whose other keys are checked
+    /// elsewhere).
+    pub fn check_fields<P: serde::Serialize>(
         &mut self,
         obj: &Map<String, Value>,
         prefix: &[P],
@@ -130,15 +159,6 @@ impl Errors {
                     "type_error.none.not_allowed",
                 ),
                 Some(v) => self.kind(loc_of(prefix, key), *kind, v),
-            }
-        }
-        for key in obj.keys() {
-            if !fields.iter().any(|f| f.0 == key) {
-                self.push(
-                    loc_of(prefix, key),
-                    "extra fields not permitted",
-                    "value_error.extra",
-                );
             }
         }
     }
@@ -197,6 +217,28 @@ impl Errors {
             _ => {}
         }
     }
+}
+
+/// `obj` with the scalar fields of `fields` as the model holds them once validated (a
+/// `"yes"` bool is `true`, a number `str` its text, a numeric-string `int` a number), for code
+/// that reads the body after the check passed.
+pub fn coerced(obj: &Map<String, Value>, fields: &[Field]) -> Map<String, Value> {
+    let mut out = obj.clone();
+    for Field(key, kind, _) in fields {
+        let Some(v) = obj.get(*key).filter(|v| !v.is_null()) else {
+            continue;
+        };
+        let fixed = match kind {
+            Kind::Bool => as_bool(v).map(Value::Bool),
+            Kind::Str => str_field(v).ok().map(Value::String),
+            Kind::Int => as_int(v).map(|n| json!(n)),
+            _ => None,
+        };
+        if let Some(fixed) = fixed {
+            out.insert((*key).to_string(), fixed);
+        }
+    }
+    out
 }
 
 /// One of pydantic's error items, `loc` relative to the model being checked.

@@ -30,7 +30,7 @@ const TOP_KEYS: &[&str] = &[
     "collapseFields",
 ];
 const SPLIT_METHODS: &[&str] = &["character", "word", "sentence", "passage"];
-const PATCH_METHODS: &[&str] = &["simple", "frcnn", "dino-v1", "dino-v2", "marqo-yolo"];
+pub(super) const PATCH_METHODS: &[&str] = &["simple", "frcnn", "dino-v1", "dino-v2", "marqo-yolo"];
 const SPACE_TYPES: &[&str] = &[
     "euclidean",
     "angular",
@@ -72,6 +72,8 @@ pub fn normalize_create(body: &Value) -> CellResult<(Value, Map<String, Value>)>
     };
     reject_snake(body, &mut Vec::new())?;
     super::model::check(&m)?;
+    // Read on as the model holds it: "yes" is a boolean, 5 a model name.
+    let m = crate::engine::model::coerced(&m, super::model::INDEX_SETTINGS);
     let cloud = cloud_options(&m)?;
     let b = CreateBody::parse(&m)?;
     let mut out = Map::new();
@@ -148,7 +150,8 @@ impl CreateBody {
     fn parse(m: &Map<String, Value>) -> CellResult<CreateBody> {
         let structured = match m.get("type") {
             None | Some(Value::Null) => false,
-            Some(Value::String(s)) if s == "unstructured" => false,
+            // Marqo's default type; fake-cell's unstructured indexes are semi-structured inside.
+            Some(Value::String(s)) if s == "unstructured" || s == "semi-structured" => false,
             Some(Value::String(s)) if s == "structured" => true,
             Some(_) => {
                 return Err(CellError::unprocessable(
@@ -309,17 +312,24 @@ fn given(m: &Map<String, Value>, k: &str) -> bool {
 /// A structured index: `allFields` and `tensorFields` (each tensor field declared); the
 /// unstructured-only flags are refused.
 fn structured_fields(m: &Map<String, Value>, out: &mut Map<String, Value>) -> CellResult<()> {
-    for k in [
-        "treatUrlsAndPointersAsImages",
-        "treatUrlsAndPointersAsMedia",
-        "filterStringMaxLength",
+    // `validate_url_pointer_treatment` sets the images flag whenever media is true.
+    let images = given(m, "treatUrlsAndPointersAsImages")
+        || m.get("treatUrlsAndPointersAsMedia") == Some(&Value::Bool(true));
+    for (k, set) in [
+        ("treatUrlsAndPointersAsImages", images),
+        (
+            "treatUrlsAndPointersAsMedia",
+            given(m, "treatUrlsAndPointersAsMedia"),
+        ),
+        ("filterStringMaxLength", given(m, "filterStringMaxLength")),
     ] {
-        if given(m, k) {
+        if set {
             return Err(CellError::InvalidArgument(format!(
-                "{k} is not a valid setting for structured indexes"
+                "{k} is not a valid parameter for structured indexes"
             )));
         }
     }
+    super::model::structured_request(m)?;
     let fields = parse_fields(m.get("allFields"))?;
     let tensor = string_list(m.get("tensorFields"), "tensorFields")?;
     for t in &tensor {
@@ -341,10 +351,12 @@ fn unstructured_flags(
     b: &CreateBody,
     out: &mut Map<String, Value>,
 ) -> CellResult<()> {
-    if given(m, "allFields") || given(m, "tensorFields") {
-        return Err(CellError::InvalidArgument(
-            "allFields and tensorFields are only valid for structured indexes".into(),
-        ));
+    for k in ["allFields", "tensorFields"] {
+        if given(m, k) {
+            return Err(CellError::InvalidArgument(format!(
+                "{k} is not a valid parameter for unstructured indexes"
+            )));
+        }
     }
     if !b.images && b.media && m.get("treatUrlsAndPointersAsImages") == Some(&Value::Bool(false)) {
         return Err(CellError::InvalidArgument(
@@ -357,7 +369,11 @@ fn unstructured_flags(
         json!(b.images || b.media),
     );
     out.insert("treatUrlsAndPointersAsMedia".into(), json!(b.media));
-    let fsl = uint(m, "filterStringMaxLength", "filterStringMaxLength", 50, 0)?;
+    // `Optional[int]`, no bound in the model.
+    let fsl = m
+        .get("filterStringMaxLength")
+        .and_then(Value::as_i64)
+        .unwrap_or(50);
     out.insert("filterStringMaxLength".into(), json!(fsl));
     Ok(())
 }

@@ -10,7 +10,7 @@
 use serde_json::{Map, Value, json};
 
 use super::fields::FIELD_TYPES;
-use crate::engine::model::{Errors, Field, Kind, as_int};
+use crate::engine::model::{Errors, Field, Kind, as_dict, as_int, item};
 use crate::error::{CellError, CellResult};
 
 const SPLIT_METHODS: &[&str] = &["character", "word", "sentence", "passage"];
@@ -59,8 +59,40 @@ const FIELD_REQUEST: &[Field] = &[
     Field("dependentFields", Kind::Dict, true),
 ];
 
-fn obj<'a>(m: &'a Map<String, Value>, k: &str) -> Option<&'a Map<String, Value>> {
-    m.get(k).and_then(Value::as_object)
+const TYPES: &[&str] = &["structured", "unstructured", "semi-structured"];
+
+/// `IndexSettings`' fields in declaration order (the cloud-only and 2.2x keys are checked by
+/// `create`).
+pub const INDEX_SETTINGS: &[Field] = &[
+    Field("type", Kind::Enum(TYPES), false),
+    Field("allFields", Kind::Model(all_fields), true),
+    Field("tensorFields", Kind::StrList, true),
+    Field("treatUrlsAndPointersAsImages", Kind::Bool, true),
+    Field("treatUrlsAndPointersAsMedia", Kind::Bool, true),
+    Field("filterStringMaxLength", Kind::Int, true),
+    Field("model", Kind::Str, false),
+    Field("modelProperties", Kind::Dict, true),
+    Field("textQueryPrefix", Kind::Str, true),
+    Field("textChunkPrefix", Kind::Str, true),
+    Field("normalizeEmbeddings", Kind::Bool, false),
+    Field("textPreprocessing", Kind::Model(text_preprocessing), false),
+    Field(
+        "imagePreprocessing",
+        Kind::Model(image_preprocessing),
+        false,
+    ),
+    Field("videoPreprocessing", Kind::Model(media_preprocessing), true),
+    Field("audioPreprocessing", Kind::Model(media_preprocessing), true),
+    Field("vectorNumericType", Kind::Enum(NUMERIC_TYPES), false),
+    Field("annParameters", Kind::Model(ann_parameters), false),
+];
+
+fn not_a_dict() -> Vec<Value> {
+    vec![item(
+        json!([]),
+        "value is not a valid dict",
+        "type_error.dict",
+    )]
 }
 
 /// `Field(gt=0)` / `Field(ge=0)` on an int.
@@ -79,78 +111,102 @@ fn bound(errs: &mut Errors, at: &[Value], o: &Map<String, Value>, key: &str, min
                 "value_error.number.not_ge",
             )
         };
-        errs.push(loc, msg, kind);
-    }
-}
-
-/// Check the create body's nested models; 422 (or the core's 400) on the first failing model.
-pub fn check(m: &Map<String, Value>) -> CellResult<()> {
-    let mut errs = Errors::default();
-    for (key, fields) in [
-        ("textPreprocessing", TEXT_PRE),
-        ("videoPreprocessing", MEDIA_PRE),
-        ("audioPreprocessing", MEDIA_PRE),
-    ] {
-        if let Some(o) = obj(m, key) {
-            let at = [json!("body"), json!(key)];
-            errs.check(
-                o,
-                &at,
-                fields,
-                &["splitLength", "splitOverlap", "splitMethod"],
-            );
-            bound(&mut errs, &at, o, "splitLength", 1);
-            bound(&mut errs, &at, o, "splitOverlap", 0);
-        }
-    }
-    if let Some(a) = obj(m, "annParameters") {
-        let at = [json!("body"), json!("annParameters")];
-        errs.check(a, &at, ANN, &["spaceType", "parameters"]);
-        if let Some(p) = obj(a, "parameters") {
-            let at = [json!("body"), json!("annParameters"), json!("parameters")];
-            errs.check(p, &at, HNSW, &["efConstruction", "m"]);
-            bound(&mut errs, &at, p, "efConstruction", 1);
-            bound(&mut errs, &at, p, "m", 1);
-        }
-    }
-    if let Some(v) = m.get("vectorNumericType")
-        && !v.as_str().is_some_and(|t| NUMERIC_TYPES.contains(&t))
-    {
-        errs.push(
-            vec![json!("body"), json!("vectorNumericType")],
-            "value is not a valid enumeration member; permitted: 'float', 'bfloat16'",
-            "type_error.enum",
+        errs.nested(
+            &loc,
+            vec![json!({"loc": [], "msg": msg, "type": kind, "ctx": {"limit_value": 0}})],
         );
     }
-    all_fields(m, &mut errs);
-    errs.into_result()?;
-    structured_request(m)
 }
 
-fn all_fields(m: &Map<String, Value>, errs: &mut Errors) {
-    let Some(list) = m.get("allFields").and_then(Value::as_array) else {
-        return;
+/// Check the create body as `IndexSettings` does: 422 items in field order, nested models at
+/// their fields. (The structured request's own checks run later: [`structured_request`].)
+pub fn check(m: &Map<String, Value>) -> CellResult<()> {
+    let mut errs = Errors::default();
+    errs.check_fields(m, &["body"], INDEX_SETTINGS, &[]);
+    errs.into_result()
+}
+
+/// `TextPreProcessing`: every key required, `splitLength` > 0, `splitOverlap` ≥ 0.
+fn text_preprocessing(v: &Value) -> CellResult<Vec<Value>> {
+    preprocessing(v, TEXT_PRE)
+}
+
+/// `VideoPreProcessing` / `AudioPreProcessing`.
+fn media_preprocessing(v: &Value) -> CellResult<Vec<Value>> {
+    preprocessing(v, MEDIA_PRE)
+}
+
+fn preprocessing(v: &Value, fields: &[Field]) -> CellResult<Vec<Value>> {
+    let Some(o) = as_dict(v) else {
+        return Ok(not_a_dict());
     };
+    let mut errs = Errors::default();
+    let at: [Value; 0] = [];
+    errs.check(
+        &o,
+        &at,
+        fields,
+        &["splitLength", "splitOverlap", "splitMethod"],
+    );
+    bound(&mut errs, &at, &o, "splitLength", 1);
+    bound(&mut errs, &at, &o, "splitOverlap", 0);
+    Ok(errs.into_items())
+}
+
+/// `ImagePreProcessing`: an optional `patchMethod` from its enum.
+fn image_preprocessing(v: &Value) -> CellResult<Vec<Value>> {
+    const IMAGE_PRE: &[Field] = &[Field(
+        "patchMethod",
+        Kind::Enum(super::create::PATCH_METHODS),
+        true,
+    )];
+    let Some(o) = as_dict(v) else {
+        return Ok(not_a_dict());
+    };
+    let mut errs = Errors::default();
+    errs.check(&o, &[] as &[Value], IMAGE_PRE, &[]);
+    Ok(errs.into_items())
+}
+
+/// `AnnParameters`: `spaceType` and `parameters` (`HnswConfig`: `efConstruction`, `m` > 0).
+fn ann_parameters(v: &Value) -> CellResult<Vec<Value>> {
+    let Some(a) = as_dict(v) else {
+        return Ok(not_a_dict());
+    };
+    let mut errs = Errors::default();
+    errs.check(&a, &[] as &[Value], ANN, &["spaceType", "parameters"]);
+    if let Some(p) = a.get("parameters").and_then(Value::as_object) {
+        let at = [json!("parameters")];
+        errs.check(p, &at, HNSW, &["efConstruction", "m"]);
+        bound(&mut errs, &at, p, "efConstruction", 1);
+        bound(&mut errs, &at, p, "m", 1);
+    }
+    Ok(errs.into_items())
+}
+
+/// `Optional[List[FieldRequest]]`, each item with its `check_all_fields` root validator.
+fn all_fields(v: &Value) -> CellResult<Vec<Value>> {
+    let Value::Array(list) = v else {
+        return Ok(vec![item(
+            json!([]),
+            "value is not a valid list",
+            "type_error.list",
+        )]);
+    };
+    let mut errs = Errors::default();
     for (i, f) in list.iter().enumerate() {
-        let at = [json!("body"), json!("allFields"), json!(i)];
+        let at = [json!(i)];
         let Some(f) = f.as_object() else {
             errs.push(at.to_vec(), "value is not a valid dict", "type_error.dict");
             continue;
         };
-        let before = errs.is_empty();
+        let mark = errs.len();
         errs.check(f, &at, FIELD_REQUEST, &["name", "type"]);
         let kind = f.get("type").and_then(Value::as_str).map(normalize_type);
         if f.contains_key("type") && !kind.as_deref().is_some_and(|k| FIELD_TYPES.contains(&k)) {
-            let permitted: Vec<String> = FIELD_TYPES.iter().map(|t| format!("'{t}'")).collect();
-            let mut loc = at.to_vec();
-            loc.push(json!("type"));
-            errs.push(
-                loc,
-                &format!(
-                    "value is not a valid enumeration member; permitted: {}",
-                    permitted.join(", ")
-                ),
-                "type_error.enum",
+            errs.nested(
+                &[] as &[Value],
+                vec![enum_item(vec![json!(i), json!("type")], FIELD_TYPES)],
             );
         }
         let features: Vec<&str> = f
@@ -160,33 +216,26 @@ fn all_fields(m: &Map<String, Value>, errs: &mut Errors) {
             .unwrap_or_default();
         for (j, feat) in features.iter().enumerate() {
             if !FEATURES.contains(feat) {
-                let loc = vec![
-                    json!("body"),
-                    json!("allFields"),
-                    json!(i),
-                    json!("features"),
-                    json!(j),
-                ];
-                let permitted: Vec<String> = FEATURES.iter().map(|t| format!("'{t}'")).collect();
-                errs.push(
-                    loc,
-                    &format!(
-                        "value is not a valid enumeration member; permitted: {}",
-                        permitted.join(", ")
-                    ),
-                    "type_error.enum",
-                );
+                let loc = vec![json!(i), json!("features"), json!(j)];
+                errs.nested(&[] as &[Value], vec![enum_item(loc, FEATURES)]);
             }
         }
         // `check_all_fields` has `skip_on_failure=True`.
-        if before
-            && errs.is_empty()
+        if errs.len() == mark
             && let (Some(name), Some(kind)) = (f.get("name").and_then(Value::as_str), kind)
             && let Some(msg) = field_error(name, &kind, &features, f.get("dependentFields"))
         {
             errs.root(&at, msg);
         }
     }
+    Ok(errs.into_items())
+}
+
+/// pydantic's enum item (with the `ctx` FastAPI passes on).
+fn enum_item(loc: Vec<Value>, allowed: &[&str]) -> Value {
+    let permitted: Vec<String> = allowed.iter().map(|t| format!("'{t}'")).collect();
+    json!({"loc": loc, "type": "type_error.enum", "ctx": {"enum_values": allowed},
+           "msg": format!("value is not a valid enumeration member; permitted: {}", permitted.join(", "))})
 }
 
 /// FieldRequest's `normalize_type`: no spaces around `<`, `>`, one after `,`.
@@ -276,9 +325,26 @@ fn name_error(name: &str) -> Option<String> {
 
 /// `StructuredMarqoIndexRequest.validate_model`, raised in the core: tensor fields defined,
 /// multimodal and custom vector fields are tensor fields, no custom vector feeds a multimodal.
-fn structured_request(m: &Map<String, Value>) -> CellResult<()> {
+pub fn structured_request(m: &Map<String, Value>) -> CellResult<()> {
     if m.get("type").and_then(Value::as_str) != Some("structured") {
         return Ok(());
+    }
+    // `fields` and `tensor_fields` are lists in the request model: absent is its `None` error.
+    let missing: Vec<Value> = [("allFields", "fields"), ("tensorFields", "tensor_fields")]
+        .into_iter()
+        .filter(|(key, _)| m.get(*key).is_none_or(Value::is_null))
+        .map(|(_, field)| {
+            item(
+                json!([field]),
+                "none is not an allowed value",
+                "type_error.none.not_allowed",
+            )
+        })
+        .collect();
+    if !missing.is_empty() {
+        return Err(CellError::ModelArgument(crate::engine::python::json_dumps(
+            &Value::Array(missing),
+        )));
     }
     let fields: Vec<&Map<String, Value>> = m
         .get("allFields")
@@ -331,9 +397,8 @@ fn structured_request(m: &Map<String, Value>) -> CellResult<()> {
     match msg {
         None => Ok(()),
         // `json.dumps` of pydantic's items (Python's separators).
-        Some(msg) => Err(CellError::ModelArgument(format!(
-            r#"[{{"loc": ["__root__"], "msg": {}, "type": "value_error"}}]"#,
-            Value::String(msg)
+        Some(msg) => Err(CellError::ModelArgument(crate::engine::python::json_dumps(
+            &json!([{"loc": ["__root__"], "msg": msg, "type": "value_error"}]),
         ))),
     }
 }

@@ -56,7 +56,8 @@ pub fn uint(
 ) -> CellResult<u64> {
     match m.get(key) {
         None | Some(Value::Null) => Ok(default),
-        Some(v) => match v.as_u64() {
+        // The model checked it; pydantic's int also takes numeric strings and booleans.
+        Some(v) => match crate::engine::model::as_int(v).and_then(|n| u64::try_from(n).ok()) {
             Some(n) if n >= min => Ok(n),
             _ => Err(CellError::unprocessable(
                 &["body", parent, key],
