@@ -16,16 +16,6 @@ use crate::error::{CellError, CellResult};
 pub const MAX_DOCS_PER_REQUEST: usize = 128;
 pub const MAX_DOC_BYTES: usize = 100_000;
 pub const MAX_IDS: usize = 10_000;
-const RESERVED: &[&str] = &[
-    "_id",
-    "_score",
-    "_highlights",
-    "_found",
-    "_embedding",
-    "_tensor_facets",
-    "_lexical_score",
-    "_tensor_score",
-];
 
 pub fn item_error(id: &str, err: &CellError) -> Value {
     let msg = err.to_string();
@@ -43,18 +33,6 @@ pub fn validate_fields(
     for (k, v) in doc {
         if k == "_id" {
             continue;
-        }
-        if k.is_empty()
-            || k.contains('.')
-            || k.contains('/')
-            || k.contains('\n')
-            || k.starts_with("__vector_")
-            || k.starts_with("__chunks")
-            || RESERVED.contains(&k.as_str())
-        {
-            return Err(CellError::InvalidFieldName(format!(
-                "Field name '{k}' is not valid"
-            )));
         }
         if s.structured {
             check_structured(k, v, s)?;
@@ -114,14 +92,19 @@ fn check_unstructured(
         .and_then(|m| m.get("type"))
         .and_then(Value::as_str);
     let is_tensor = tensor_fields.iter().any(|t| t == k);
+    // Marqo's `_validate_field`, in its order: the name (a Vespa name), the content's type,
+    // a list's element types, then an object by its mapping.
+    if let Some(msg) = super::settings::model::name_error(k) {
+        return Err(CellError::InvalidFieldName(msg));
+    }
     match v {
         Value::String(_) | Value::Bool(_) | Value::Number(_) => {}
         Value::Array(a) => {
-            let strings = a.iter().all(Value::is_string);
-            let numbers = a.iter().all(Value::is_number);
-            if !(strings || numbers) {
-                return Err(CellError::BadRequest(format!(
-                    "Field '{k}': lists must hold elements of one type (strings or numbers)"
+            if !list_types_valid(a) {
+                return Err(CellError::InvalidArgument(format!(
+                    "Field content '{}' of type list is not of valid content type! All list \
+                     elements must be of the same type and that type must be int, float or string",
+                    python::str_of(v)
                 )));
             }
             if is_tensor {
@@ -150,9 +133,11 @@ fn check_unstructured(
             }
         }
         Value::Null => {
-            return Err(CellError::BadRequest(format!(
-                "Field '{k}' has a null value, which is not supported"
-            )));
+            return Err(CellError::InvalidArgument(
+                "Field content `None` \nof type `NoneType` is not of valid content type!Allowed content \
+                 types: ['str', 'int', 'float', 'bool', 'list', 'dict']"
+                    .into(),
+            ));
         }
     }
     if is_tensor && !(v.is_string() || mapping == Some("custom_vector")) {
@@ -161,6 +146,16 @@ fn check_unstructured(
         )));
     }
     Ok(())
+}
+
+/// `list_types_valid`: empty, or every element of one Python type among `int`, `float` and
+/// `str` (so `[1, 2.5]` and `[true]` are not).
+fn list_types_valid(a: &[Value]) -> bool {
+    let Some(first) = a.first() else {
+        return true;
+    };
+    let kind = python::type_name(first);
+    matches!(kind, "int" | "float" | "str") && a.iter().all(|x| python::type_name(x) == kind)
 }
 
 fn custom_vector_ok(v: &Value, dim: usize) -> bool {

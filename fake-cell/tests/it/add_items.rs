@@ -1,7 +1,9 @@
 //! add_documents answers each document as Marqo's add-documents handler does: `validate_doc`
 //! (a dict, not empty, at most 100,000 characters of Python's `json.dumps`) and `validate_id`
 //! with their words, an empty `_id` in the item of a document Marqo never read the id of, and
-//! duplicates settled by the last document that passed `validate_doc`. In-process and over HTTP.
+//! duplicates settled by the last document that passed `validate_doc`, and each field through
+//! `_validate_field` (Vespa field names, no `None`, lists of one of int, float or str). In-process
+//! and over HTTP.
 
 use axum::http::Method;
 use serde_json::{Value, json};
@@ -26,6 +28,14 @@ fn batch() -> (Value, Vec<Value>) {
         {"_id": "d", "t": "second"},
         {"_id": "k", "t": "kept"},
         {"_id": "k", "t": "y".repeat(100_001)},
+        // `_validate_field`: the name first, then the content's type, then a list's elements
+        {"_id": "n1", "f": null},
+        {"_id": "n2", "f": [1, 2.5]},
+        {"_id": "n3", "f": [true]},
+        {"_id": "n4", "a-b": 1},
+        {"_id": "n5", "marqo__x": 1},
+        {"_id": "n6", "_score": 1},
+        {"_id": "n7", "f": ["a", "b"], "g": [], "h": [1.5, 2.0]},
     ]);
     let err = |id: &str, code: &str, msg: &str| json!({"_id": id, "status": 400, "code": code, "error": msg, "message": msg});
     let too_large = |id: &str, n: usize| {
@@ -44,6 +54,15 @@ fn batch() -> (Value, Vec<Value>) {
             &format!("Document _id must be a string type! Received _id {shown} of type `{kind}`"),
         )
     };
+    let mixed_list = |id: &str, shown: &str| {
+        err(
+            id,
+            "invalid_argument",
+            &format!(
+                "Field content '{shown}' of type list is not of valid content type! All list elements must be of the same type and that type must be int, float or string"
+            ),
+        )
+    };
     let items = vec![
         err("", "invalid_argument", "Docs must be dicts"),
         err("", "invalid_argument", "Can't index an empty dict."),
@@ -60,6 +79,29 @@ fn batch() -> (Value, Vec<Value>) {
         json!({"_id": "d", "status": 200}),
         json!({"_id": "k", "status": 200}),
         too_large("k", 100_022),
+        err(
+            "n1",
+            "invalid_argument",
+            "Field content `None` \nof type `NoneType` is not of valid content type!Allowed content types: ['str', 'int', 'float', 'bool', 'list', 'dict']",
+        ),
+        mixed_list("n2", "[1, 2.5]"),
+        mixed_list("n3", "[True]"),
+        err(
+            "n4",
+            "invalid_field_name",
+            "\"a-b\": Field name must match [a-zA-Z_][a-zA-Z0-9_]* and must not start with \"marqo__\"",
+        ),
+        err(
+            "n5",
+            "invalid_field_name",
+            "marqo__x: Field name must not start with \"marqo__\"",
+        ),
+        err(
+            "n6",
+            "invalid_field_name",
+            "_score: Field name must not be one of _id, _tensor_facets, _highlights, _score, _found",
+        ),
+        json!({"_id": "n7", "status": 200}),
     ];
     (json!({"documents": docs, "tensorFields": []}), items)
 }

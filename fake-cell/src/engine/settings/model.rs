@@ -296,8 +296,8 @@ fn field_error(
     None
 }
 
-/// `validate_field_name`.
-fn name_error(name: &str) -> Option<String> {
+/// `validate_field_name` (structured fields, and every field of an unstructured document).
+pub fn name_error(name: &str) -> Option<String> {
     let mut chars = name.chars();
     let valid = chars
         .next()
