@@ -107,7 +107,7 @@ pub fn check(o: &Map<String, Value>) -> CellResult<()> {
     };
     let body: &Map<String, Value> = &body;
     // `q` (the first field) is a union the generic kinds do not cover.
-    if let Some(q) = given(body, "q")
+    if let Some(q) = given(body, "q").filter(|q| !q.is_string())
         && let Err(items) = super::query::coerce(q)
     {
         errs.nested(&["body"], items);
