@@ -7,6 +7,7 @@ mod ann;
 mod api;
 mod auth;
 mod filter_props;
+mod ids;
 mod in_process;
 mod lifecycle;
 mod model_answers;

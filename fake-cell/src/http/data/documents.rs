@@ -199,27 +199,33 @@ pub async fn get_documents(
     Path(name): Path<String>,
     AuthJson(caller, body, _): AuthJson<Read>,
 ) -> CellResult<Json<Value>> {
-    let ids = body.as_array().ok_or_else(|| {
-        CellError::unprocessable(&["body"], "expected a JSON list of document ids")
-    })?;
-    let idx = cell.index_for(&caller, &name)?;
+    // Marqo's `get_documents_by_ids`: the count checks before the index is read.
+    let ids = documents::id_list(&body)?;
     if ids.is_empty() {
         return Err(CellError::InvalidArgument(
-            "Can't get empty list of documents!".into(),
+            "Can't get empty collection of IDs!".into(),
         ));
     }
     if ids.len() > MAX_IDS {
         return Err(CellError::IllegalDocCount(format!(
-            "Cannot get more than {MAX_IDS} documents at once"
+            "{} documents were requested, which is more than the allowed limit of [{MAX_IDS}], \
+             set by the environment variable `MARQO_MAX_RETRIEVABLE_DOCS`",
+            ids.len()
         )));
     }
+    let idx = cell.index_for(&caller, &name)?;
     let facets = query_flag(&uri, "expose_facets");
     let data = idx.data.read();
     let mut errors = false;
     let results: Vec<Value> = ids
         .iter()
-        .map(|raw| match raw.as_str() {
-            Some(id) => match data.get(id) {
+        .map(|id| {
+            if id.is_empty() {
+                // `validate_id`'s item: no `_found` (Marqo drops the unset field).
+                errors = true;
+                return json!({"_id": id, "status": 400, "message": "Document ID can't be empty"});
+            }
+            match data.get(id) {
                 Some(doc) => {
                     let mut v = doc_json(doc);
                     if facets {
@@ -232,10 +238,6 @@ pub async fn get_documents(
                     errors = true;
                     json!({"_id": id, "status": 404, "message": "Document does not exist in the index", "_found": false})
                 }
-            },
-            None => {
-                errors = true;
-                json!({"_id": raw, "status": 400, "message": "Document _id must be a string", "_found": false})
             }
         })
         .collect();
@@ -249,32 +251,25 @@ pub async fn delete_batch(
 ) -> CellResult<Json<Value>> {
     let started_at = now_rfc3339();
     let started = Instant::now();
-    let ids = body.as_array().ok_or_else(|| {
-        CellError::unprocessable(&["body"], "expected a JSON list of document ids")
-    })?;
+    // Marqo's `validate_delete_docs_request`, in its order.
+    let strs = documents::id_list(&body)?;
     let idx = cell.index_for(&caller, &name)?;
-    if ids.is_empty() {
+    if strs.is_empty() {
         return Err(CellError::InvalidDocumentId(
             "doc_ids can't be empty!".into(),
         ));
     }
-    if ids.len() > MAX_IDS {
-        return Err(CellError::IllegalDocCount(format!(
-            "Cannot delete more than {MAX_IDS} documents at once"
+    if strs.len() > MAX_IDS {
+        return Err(CellError::InvalidArgument(format!(
+            "The number of documentIds to delete `{}` is greater than the limit `{MAX_IDS}` set by \
+             the env var `MARQO_MAX_DELETE_DOCS_COUNT`. ",
+            strs.len()
         )));
     }
-    let mut strs = Vec::with_capacity(ids.len());
-    for v in ids {
-        strs.push(
-            v.as_str()
-                .filter(|s| !s.is_empty())
-                .ok_or_else(|| {
-                    CellError::InvalidDocumentId(format!(
-                        "Document _id must be a non-empty string, got {v}"
-                    ))
-                })?
-                .to_string(),
-        );
+    if strs.iter().any(String::is_empty) {
+        return Err(CellError::InvalidDocumentId(
+            "Document ID can't be empty".into(),
+        ));
     }
     cell.check_writable()?;
     let mut items = Vec::with_capacity(strs.len());
