@@ -525,6 +525,33 @@ async fn structured_index_rules() {
     });
     let (s, v) = post(&format!("{url}/indexes/shop"), None, settings).await;
     assert_eq!(s, 200, "{v}");
+    // recommend: Marqo's Recommender checks a structured index's tensor fields, and the ids
+    let (s, e) = post(
+        &format!("{url}/indexes/shop/recommend"),
+        None,
+        json!({"documents": ["a"], "tensorFields": ["title", "brand"]}),
+    )
+    .await;
+    assert_eq!(
+        (s, &e["code"], &e["message"]),
+        (
+            400,
+            &json!("invalid_field_name"),
+            &json!(
+                "Tensor field \"brand\" not found in index \"shop\". Available tensor fields: title, combo"
+            )
+        )
+    );
+    let (s, e) = post(
+        &format!("{url}/indexes/shop/recommend"),
+        None,
+        json!({"documents": []}),
+    )
+    .await;
+    assert_eq!(
+        (s, &e["message"]),
+        (400, &json!("No document IDs provided"))
+    );
     let (s, e) = post(
         &format!("{url}/indexes/bad"),
         None,

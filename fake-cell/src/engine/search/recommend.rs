@@ -42,10 +42,29 @@ pub fn parse_documents(o: &Map<String, Value>) -> CellResult<Vec<(String, f32)>>
     };
     if docs.is_empty() {
         return Err(CellError::InvalidArgument(
-            "documents cannot be empty".into(),
+            "No document IDs provided".into(),
         ));
     }
     Ok(docs)
+}
+
+/// A structured index's `tensorFields` must name its tensor fields (`Recommender.recommend`,
+/// once the index is known).
+pub fn check_tensor_fields(o: &Map<String, Value>, s: &Settings, index: &str) -> CellResult<()> {
+    if !s.structured {
+        return Ok(());
+    }
+    let asked = o.get("tensorFields").and_then(Value::as_array);
+    for f in asked.into_iter().flatten() {
+        let f = crate::engine::python::str_of(f);
+        if !s.tensor_fields.contains(&f) {
+            return Err(CellError::InvalidFieldName(format!(
+                "Tensor field \"{f}\" not found in index \"{index}\". Available tensor fields: {}",
+                s.tensor_fields.join(", ")
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// The search request a recommend body implies (its paging, filter and field options).

@@ -102,6 +102,7 @@ pub async fn recommend(
     let docs = recommend::parse_documents(o)?;
     let req = recommend::search_request(o)?;
     let idx = cell.index_for(&caller, &name)?;
+    recommend::check_tensor_fields(o, &idx.settings, &idx.name)?;
     let opts = recommend::Opts {
         exclude_inputs: o
             .get("excludeInputDocuments")
