@@ -566,8 +566,23 @@ async fn structured_index_rules() {
     )
     .await;
     assert_eq!((s, e["code"].as_str()), (422, Some("unprocessable_entity")));
+    // index names: the request model's validator, answered as pydantic's error list
     let (s, e) = post(&format!("{url}/indexes/marqo__x"), None, json!({})).await;
     assert_eq!((s, e["code"].as_str()), (400, Some("invalid_argument")));
+    assert_eq!(
+        e["message"],
+        r#"[{"loc": ["name"], "msg": "Index name must not start with \"marqo__\"", "type": "value_error"}]"#
+    );
+    let (s, e) = post(&format!("{url}/indexes/1abc"), None, json!({})).await;
+    assert_eq!(
+        (s, e["message"].as_str()),
+        (
+            400,
+            Some(
+                r#"[{"loc": ["name"], "msg": "\"1abc\" is not a valid index name. Index name must match [a-zA-Z_-][a-zA-Z0-9_-]* and must not start with \"marqo__\"", "type": "value_error"}]"#
+            )
+        )
+    );
     let (s, e) = post(
         &format!("{url}/indexes/shop/documents"),
         None,
