@@ -5,6 +5,8 @@ fake control plane; index calls go to each index's own `marqoEndpoint`). See cel
 how the cell is found or started.
 """
 
+import json
+
 import pytest
 import marqo
 from marqo.errors import MarqoCloudIndexNotFoundError, MarqoWebError
@@ -229,6 +231,13 @@ def test_strict_rejections_through_the_client(client_factory):
         assert [(i["_id"], i["code"], i["message"]) for i in r["items"]] == [
             ("", "invalid_document_id", "Document _id must be a string type! Received _id 5 of type `int`"),
             ("", "invalid_argument", "Can't index an empty dict.")]
+        # SearchContext and ModelAuth raise Marqo's 400s from inside the body model
+        e = _rejected(lambda: index.search("apples", context={"tensor": [{"vector": [1.0]}]}))
+        assert (e.status_code, e.code) == (400, "invalid_argument")
+        assert json.loads(e.message["message"]) == [
+            {"loc": ["tensor", 0, "weight"], "msg": "field required", "type": "value_error.missing"}]
+        e = _rejected(lambda: index.search("apples", model_auth={}))
+        assert e.message["message"].startswith("Missing authentication object.")
         # a malformed score modifier: Marqo's ScoreModifierLists raises its InvalidArgError (400)
         e = _rejected(lambda: index.search("apples", score_modifiers={"multiply_score_by": []}))
         assert (e.status_code, e.code) == (400, "invalid_argument")
