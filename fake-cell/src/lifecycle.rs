@@ -32,14 +32,8 @@ pub async fn create_index(
     body: &Value,
     fill: Option<Vec<store::DocRecord>>,
 ) -> CellResult<Arc<Index>> {
-    // Marqo's order: the body's model (422), then the request model's name validator, whose
-    // `ValueError` comes back as the 400 with pydantic's error list.
-    let (settings_json, cloud_given) = settings::normalize_create(body)?;
-    if let Some(msg) = settings::index_name_error(name) {
-        return Err(CellError::ModelArgument(crate::engine::python::json_dumps(
-            &serde_json::json!([{"loc": ["name"], "msg": msg, "type": "value_error"}]),
-        )));
-    }
+    // The name is checked with the core's request model, after the body's (Marqo's order).
+    let (settings_json, cloud_given) = settings::normalize_create(name, body)?;
     let cloud = settings::normalize_cloud(&cloud_given, None)?;
     cell.check_writable()?;
     if cell.resolve(name).is_some() || cell.aliases.read().contains_key(name) {

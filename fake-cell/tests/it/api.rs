@@ -573,6 +573,31 @@ async fn structured_index_rules() {
         e["message"],
         r#"[{"loc": ["name"], "msg": "Index name must not start with \"marqo__\"", "type": "value_error"}]"#
     );
+    // with a structured body's own request errors: one list, in the request model's field order
+    let (s, e) = post(
+        &format!("{url}/indexes/1abc"),
+        None,
+        json!({"type": "structured", "audioPreprocessing": null, "allFields": []}),
+    )
+    .await;
+    let message: Value = serde_json::from_str(e["message"].as_str().unwrap_or("")).unwrap();
+    let locs: Vec<&Value> = message
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| &i["loc"])
+        .collect();
+    assert_eq!(
+        (s, locs),
+        (
+            400,
+            vec![
+                &json!(["name"]),
+                &json!(["audio_preprocessing"]),
+                &json!(["tensor_fields"])
+            ]
+        )
+    );
     let (s, e) = post(&format!("{url}/indexes/1abc"), None, json!({})).await;
     assert_eq!(
         (s, e["message"].as_str()),

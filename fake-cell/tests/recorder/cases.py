@@ -427,7 +427,10 @@ OTHER_BODIES = {'add': [{'documents': [{'_id': 'a', 'title': 't'}], 'tensorField
            {'content': True}]}
 
 # create-index bodies
-INDEX_SETTINGS = [{'model': 'hf/e5-small-v2'},
+INDEX_SETTINGS = [{'model': 'hf/e5-small-v2', 'audioPreprocessing': None},
+ {'model': 'hf/e5-small-v2', 'videoPreprocessing': None, 'audioPreprocessing': None},
+ {'model': 'hf/e5-small-v2', 'type': 'structured', 'audioPreprocessing': None},
+{'model': 'hf/e5-small-v2'},
  {'model': 'hf/e5-small-v2', 'type': 'unstructured'},
  {'model': 'hf/e5-small-v2', 'type': 'semistructured'},
  {'model': 'hf/e5-small-v2', 'type': 'bogus'},

@@ -59,7 +59,7 @@ struct CreateBody {
 }
 
 /// Validate a create body and return `(settings JSON with defaults, cloud options)`.
-pub fn normalize_create(body: &Value) -> CellResult<(Value, Map<String, Value>)> {
+pub fn normalize_create(name: &str, body: &Value) -> CellResult<(Value, Map<String, Value>)> {
     let m = match body {
         Value::Object(m) => m.clone(),
         Value::Null => Map::new(),
@@ -84,9 +84,9 @@ pub fn normalize_create(body: &Value) -> CellResult<(Value, Map<String, Value>)>
     };
     out.insert("type".into(), json!(kind));
     if b.structured {
-        structured_fields(&m, &mut out)?;
+        structured_fields(name, &m, &mut out)?;
     } else {
-        unstructured_flags(&m, &b, &mut out)?;
+        unstructured_flags(name, &m, &b, &mut out)?;
     }
     b.write(&mut out);
     for k in ["textQueryPrefix", "textChunkPrefix"] {
@@ -311,7 +311,11 @@ fn given(m: &Map<String, Value>, k: &str) -> bool {
 
 /// A structured index: `allFields` and `tensorFields` (each tensor field declared); the
 /// unstructured-only flags are refused.
-fn structured_fields(m: &Map<String, Value>, out: &mut Map<String, Value>) -> CellResult<()> {
+fn structured_fields(
+    name: &str,
+    m: &Map<String, Value>,
+    out: &mut Map<String, Value>,
+) -> CellResult<()> {
     // `validate_url_pointer_treatment` sets the images flag whenever media is true.
     let images = given(m, "treatUrlsAndPointersAsImages")
         || m.get("treatUrlsAndPointersAsMedia") == Some(&Value::Bool(true));
@@ -329,7 +333,7 @@ fn structured_fields(m: &Map<String, Value>, out: &mut Map<String, Value>) -> Ce
             )));
         }
     }
-    super::model::structured_request(m)?;
+    super::model::core_request(name, m)?;
     let fields = parse_fields(m.get("allFields"))?;
     let tensor = string_list(m.get("tensorFields"), "tensorFields")?;
     for t in &tensor {
@@ -347,6 +351,7 @@ fn structured_fields(m: &Map<String, Value>, out: &mut Map<String, Value>) -> Ce
 /// An unstructured index: the URL/media flags and `filterStringMaxLength`; `allFields` and
 /// `tensorFields` are refused.
 fn unstructured_flags(
+    name: &str,
     m: &Map<String, Value>,
     b: &CreateBody,
     out: &mut Map<String, Value>,
@@ -358,6 +363,7 @@ fn unstructured_flags(
             )));
         }
     }
+    super::model::core_request(name, m)?;
     if !b.images && b.media && m.get("treatUrlsAndPointersAsImages") == Some(&Value::Bool(false)) {
         return Err(CellError::InvalidArgument(
             "treatUrlsAndPointersAsImages cannot be false when treatUrlsAndPointersAsMedia is true"

@@ -323,28 +323,47 @@ pub fn name_error(name: &str) -> Option<String> {
     None
 }
 
-/// `StructuredMarqoIndexRequest.validate_model`, raised in the core: tensor fields defined,
-/// multimodal and custom vector fields are tensor fields, no custom vector feeds a multimodal.
-pub fn structured_request(m: &Map<String, Value>) -> CellResult<()> {
-    if m.get("type").and_then(Value::as_str) != Some("structured") {
-        return Ok(());
+/// The core's index request model (`MarqoIndexRequest` and its two kinds), built after the body
+/// validated: its field errors as one 400 with pydantic's list, then
+/// `StructuredMarqoIndexRequest.validate_model`: tensor fields defined, multimodal and custom
+/// vector fields are tensor fields, no custom vector feeds a multimodal.
+pub fn core_request(name: &str, m: &Map<String, Value>) -> CellResult<()> {
+    let structured = m.get("type").and_then(Value::as_str) == Some("structured");
+    // The request model's field errors, in its declaration order: the name's validator, the
+    // media preprocessing `IndexSettings` lets be `None`, then a structured index's lists.
+    let none = |field: &str| {
+        item(
+            json!([field]),
+            "none is not an allowed value",
+            "type_error.none.not_allowed",
+        )
+    };
+    let mut items = Vec::new();
+    if let Some(msg) = super::index_name_error(name) {
+        items.push(item(json!(["name"]), &msg, "value_error"));
     }
-    // `fields` and `tensor_fields` are lists in the request model: absent is its `None` error.
-    let missing: Vec<Value> = [("allFields", "fields"), ("tensorFields", "tensor_fields")]
-        .into_iter()
-        .filter(|(key, _)| m.get(*key).is_none_or(Value::is_null))
-        .map(|(_, field)| {
-            item(
-                json!([field]),
-                "none is not an allowed value",
-                "type_error.none.not_allowed",
-            )
-        })
-        .collect();
-    if !missing.is_empty() {
+    for (key, field) in [
+        ("videoPreprocessing", "video_preprocessing"),
+        ("audioPreprocessing", "audio_preprocessing"),
+    ] {
+        if m.get(key) == Some(&Value::Null) {
+            items.push(none(field));
+        }
+    }
+    if structured {
+        for (key, field) in [("allFields", "fields"), ("tensorFields", "tensor_fields")] {
+            if m.get(key).is_none_or(Value::is_null) {
+                items.push(none(field));
+            }
+        }
+    }
+    if !items.is_empty() {
         return Err(CellError::ModelArgument(crate::engine::python::json_dumps(
-            &Value::Array(missing),
+            &Value::Array(items),
         )));
+    }
+    if !structured {
+        return Ok(());
     }
     let fields: Vec<&Map<String, Value>> = m
         .get("allFields")
