@@ -123,14 +123,12 @@ impl Errors {
         if self.aborted() {
             return;
         }
-        for key in obj.keys() {
-            if !fields.iter().any(|f| f.0 == key) {
-                self.push(
-                    loc_of(prefix, key),
-                    "extra fields not permitted",
-                    "value_error.extra",
-                );
-            }
+        for key in unknown_keys(obj, |k| fields.iter().any(|f| f.0 == k)) {
+            self.push(
+                loc_of(prefix, key),
+                "extra fields not permitted",
+                "value_error.extra",
+            );
         }
     }
 
@@ -239,6 +237,13 @@ pub fn coerced(obj: &Map<String, Value>, fields: &[Field]) -> Map<String, Value>
         }
     }
     out
+}
+
+/// A strict model's unknown keys in the order pydantic reports them (sorted).
+pub fn unknown_keys(obj: &Map<String, Value>, known: impl Fn(&str) -> bool) -> Vec<&String> {
+    let mut keys: Vec<&String> = obj.keys().filter(|k| !known(k)).collect();
+    keys.sort();
+    keys
 }
 
 /// One of pydantic's error items, `loc` relative to the model being checked.

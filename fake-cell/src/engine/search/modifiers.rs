@@ -5,7 +5,7 @@ use serde_json::{Map, Value, json};
 
 use super::index_data::IndexData;
 use super::topk::Cand;
-use crate::engine::model::{as_dict, item};
+use crate::engine::model::{as_dict, item, unknown_keys};
 use crate::engine::python;
 use crate::error::{CellError, CellResult};
 
@@ -107,12 +107,7 @@ pub fn parse_modifiers(v: Option<&Value>, key: &str) -> CellResult<Option<Modifi
         }
         values.push((field, Some(ops)));
     }
-    let mut extra: Vec<&String> = data
-        .keys()
-        .filter(|k| !LISTS.contains(&k.as_str()))
-        .collect();
-    extra.sort();
-    for k in extra {
+    for k in unknown_keys(data, |k| LISTS.contains(&k)) {
         errors.push(error(
             json!([k]),
             "extra fields not permitted",
@@ -207,12 +202,7 @@ fn operator(
             parsed
         }
     };
-    let mut extra: Vec<&String> = o
-        .keys()
-        .filter(|k| !matches!(k.as_str(), "field_name" | "weight"))
-        .collect();
-    extra.sort();
-    for k in extra {
+    for k in unknown_keys(o, |k| matches!(k, "field_name" | "weight")) {
         fail(k, "extra fields not permitted", "value_error.extra");
     }
     if errors.len() > before {

@@ -8,7 +8,7 @@
 use serde_json::{Map, Value, json};
 
 use super::request::Method;
-use crate::engine::model::{float_field, item};
+use crate::engine::model::{float_field, item, unknown_keys};
 use crate::engine::python;
 use crate::error::{CellError, CellResult};
 
@@ -136,9 +136,7 @@ fn custom_vector(cv: &Map<String, Value>, errors: &mut Vec<Value>) -> Option<Val
 
 /// The unknown keys of a strict model, sorted as pydantic reports them.
 fn extra(m: &Map<String, Value>, known: &[&str], at: &[&str], errors: &mut Vec<Value>) {
-    let mut keys: Vec<&String> = m.keys().filter(|k| !known.contains(&k.as_str())).collect();
-    keys.sort();
-    for k in keys {
+    for k in unknown_keys(m, |k| known.contains(&k)) {
         let mut loc: Vec<Value> = at.iter().map(|s| json!(s)).collect();
         loc.push(json!(k));
         errors.push(item(
