@@ -1,7 +1,8 @@
 //! The `Union[...]` fields of Marqo's non-search bodies as pydantic 1 runs them: each member
 //! tried in turn, coercing as it goes (a number is a `str`, a numeric string a `float`); the
 //! first that fits gives the value, and when none does every member's items are reported, in
-//! order. `loc`s are relative to the field. (The search body's `q` is in `search::query`.)
+//! order. `loc`s are relative to the field. (The search body's `q`, whose union adds
+//! `CustomVectorQuery`, is in `search::query`.)
 
 use serde_json::{Map, Value, json};
 
@@ -107,7 +108,7 @@ fn str_list(v: &Value, at: &[Value]) -> Result<Value, Vec<Value>> {
 }
 
 /// `Dict[str, float]` at `at`.
-fn float_map(v: &Value, at: &[Value]) -> Result<Value, Vec<Value>> {
+pub fn float_map(v: &Value, at: &[Value]) -> Result<Value, Vec<Value>> {
     let Value::Object(m) = v else {
         return Err(vec![item(
             loc(at, None),

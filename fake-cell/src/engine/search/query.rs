@@ -8,8 +8,9 @@
 use serde_json::{Map, Value, json};
 
 use super::request::Method;
-use crate::engine::model::{float_field, item, unknown_keys};
+use crate::engine::model::{float_field, item, str_field, unknown_keys};
 use crate::engine::python;
+use crate::engine::unions;
 use crate::error::{CellError, CellResult};
 
 /// `marqo_docs.query_reference()` for the emulated version (docs are per major.minor).
@@ -33,30 +34,24 @@ fn method_name(method: Method) -> &'static str {
 /// Differs from pydantic in one corner: a list of pairs, which `dict()` would turn into a map,
 /// is refused like any other list.
 pub fn coerce(q: &Value) -> Result<Value, Vec<Value>> {
-    let as_str = match q {
-        Value::String(_) | Value::Number(_) | Value::Bool(_) => {
-            return Ok(Value::String(python::str_of(q)));
-        }
-        Value::Null => return Ok(Value::Null),
-        _ => item(json!(["q"]), "str type expected", "type_error.str"),
-    };
-    let Value::Object(m) = q else {
-        let not_dict = item(json!(["q"]), "value is not a valid dict", "type_error.dict");
-        return Err(vec![as_str, not_dict.clone(), not_dict]);
+    let as_str = match str_field(q) {
+        Ok(text) => return Ok(Value::String(text)),
+        Err(_) if q.is_null() => return Ok(Value::Null),
+        Err((msg, kind)) => item(json!(["q"]), msg, kind),
     };
     let mut errors = vec![as_str];
-    let mut weights = Map::new();
-    for (key, v) in m {
-        match float_field(v) {
-            Ok(w) => {
-                weights.insert(key.clone(), json!(w));
-            }
-            Err((msg, kind)) => errors.push(item(json!(["q", key]), msg, kind)),
-        }
+    match unions::float_map(q, &[json!("q")]) {
+        Ok(weights) => return Ok(weights),
+        Err(e) => errors.extend(e),
     }
-    if errors.len() == 1 {
-        return Ok(Value::Object(weights));
-    }
+    let Value::Object(m) = q else {
+        errors.push(item(
+            json!(["q"]),
+            "value is not a valid dict",
+            "type_error.dict",
+        ));
+        return Err(errors);
+    };
     let before = errors.len();
     let custom = match m.get("customVector") {
         None => {
