@@ -41,13 +41,26 @@ fn write_repr(out: &mut String, v: &Value) {
         Value::Bool(false) => out.push_str("False"),
         Value::Number(n) => out.push_str(&number(n)),
         Value::String(s) => out.push_str(&str_repr(s)),
+        compound => write_compound(out, compound, |o, k| o.push_str(&str_repr(k)), write_repr),
+    }
+}
+
+/// A list or dict on one line with Python's `", "` and `": "`, its keys and items written by
+/// `key` and `item` (`repr` and `json.dumps` differ only there).
+fn write_compound(
+    out: &mut String,
+    v: &Value,
+    key: fn(&mut String, &str),
+    item: fn(&mut String, &Value),
+) {
+    match v {
         Value::Array(a) => {
             out.push('[');
             for (i, x) in a.iter().enumerate() {
                 if i > 0 {
                     out.push_str(", ");
                 }
-                write_repr(out, x);
+                item(out, x);
             }
             out.push(']');
         }
@@ -57,12 +70,13 @@ fn write_repr(out: &mut String, v: &Value) {
                 if i > 0 {
                     out.push_str(", ");
                 }
-                out.push_str(&str_repr(k));
+                key(out, k);
                 out.push_str(": ");
-                write_repr(out, x);
+                item(out, x);
             }
             out.push('}');
         }
+        _ => {}
     }
 }
 
@@ -256,28 +270,7 @@ fn write_json(out: &mut String, v: &Value) {
             _ => out.push_str(&n.to_string()),
         },
         Value::String(s) => json_string(out, s),
-        Value::Array(a) => {
-            out.push('[');
-            for (i, x) in a.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                write_json(out, x);
-            }
-            out.push(']');
-        }
-        Value::Object(o) => {
-            out.push('{');
-            for (i, (k, x)) in o.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                json_string(out, k);
-                out.push_str(": ");
-                write_json(out, x);
-            }
-            out.push('}');
-        }
+        compound => write_compound(out, compound, json_string, write_json),
     }
 }
 
