@@ -154,6 +154,7 @@ def write(out: Path, name: str, source: str, cases):
 
 
 def main(src: Path, out: Path):
+    out.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix="marqo-models-"))
     try:
         build_package(src, tmp)
