@@ -17,14 +17,14 @@ use crate::error::{CellError, CellResult};
 const ADD_FIELDS: &[Field] = &[
     Field("tensorFields", Kind::List, true),
     Field("useExistingTensors", Kind::Bool, false),
-    Field("imageDownloadHeaders", Kind::Dict, false),
-    Field("mediaDownloadHeaders", Kind::Dict, true),
+    Field("imageDownloadHeaders", Kind::Map, false),
+    Field("mediaDownloadHeaders", Kind::Map, true),
     Field(
         "modelAuth",
         Kind::Model(crate::engine::model_auth::check),
         true,
     ),
-    Field("mappings", Kind::Dict, true),
+    Field("mappings", Kind::Map, true),
     Field(
         "documents",
         Kind::Model(|v| Ok(unions::documents_sequence(v))),
@@ -75,9 +75,9 @@ const RECOMMEND_FIELDS: &[Field] = &[
 
 const EMBED_FIELDS: &[Field] = &[
     Field("content", Kind::Model(embed_content), false),
-    Field("image_download_headers", Kind::Dict, true),
-    Field("imageDownloadHeaders", Kind::Dict, true),
-    Field("mediaDownloadHeaders", Kind::Dict, true),
+    Field("image_download_headers", Kind::Map, true),
+    Field("imageDownloadHeaders", Kind::Map, true),
+    Field("mediaDownloadHeaders", Kind::Map, true),
     Field(
         "modelAuth",
         Kind::Model(crate::engine::model_auth::check),

@@ -192,6 +192,8 @@ fn custom_vector_ok(v: &Value, dim: usize) -> bool {
 fn parse_mappings(v: Option<&Value>) -> CellResult<Option<Map<String, Value>>> {
     match v {
         None | Some(Value::Null) => Ok(None),
+        // `Optional[dict]`: pydantic's `dict()` of an empty list or string is no mappings.
+        Some(v) if super::model::as_dict(v).is_some_and(|m| m.is_empty()) => Ok(None),
         Some(Value::Object(m)) => {
             for (k, spec) in m {
                 match spec.get("type").and_then(Value::as_str) {

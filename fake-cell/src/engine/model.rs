@@ -18,8 +18,10 @@ pub enum Kind {
     StrList,
     /// Any list.
     List,
-    /// `dict` / a nested model checked elsewhere.
+    /// A nested model checked elsewhere: an object.
     Dict,
+    /// A plain `dict` field: an object, or what `dict()` makes of an empty list or string.
+    Map,
     /// A `str` enum: the permitted values, case-sensitive as pydantic compares them.
     Enum(&'static [&'static str]),
     /// Marqo's `CaseInsensitiveEnum` (`InterpolationMethod`): a permitted value in any case.
@@ -195,6 +197,9 @@ impl Errors {
                 self.push(loc, "value is not a valid list", "type_error.list")
             }
             Kind::Dict if !v.is_object() => {
+                self.push(loc, "value is not a valid dict", "type_error.dict")
+            }
+            Kind::Map if as_dict(v).is_none() => {
                 self.push(loc, "value is not a valid dict", "type_error.dict")
             }
             Kind::Enum(allowed) | Kind::EnumNoCase(allowed)

@@ -49,7 +49,9 @@ Q = [[1],
  {'customVector': {'vector': [], 'content': None}}]
 
 # search bodies: every field's coercions and items, the nested models, root validators
-SEARCH_BODIES = [{'q': 'x', 'zeta': 1, 'alpha': 2},
+SEARCH_BODIES = [{'q': 'x', 'boost': []},
+ {'q': 'x', 'image_download_headers': []},
+ {'q': 'x', 'zeta': 1, 'alpha': 2},
  {'q': 'x', 'limit': '5'},
  {'q': 'x', 'limit': 5.7},
  {'q': 'x', 'limit': 'abc'},
@@ -163,7 +165,8 @@ SEARCH_BODIES = [{'q': 'x', 'zeta': 1, 'alpha': 2},
  {'q': 'x', 'limit': None, 'offset': None, 'showHighlights': None}]
 
 # add (POST documents), update (PATCH documents), recommend and embed bodies
-OTHER_BODIES = {'add': [{'documents': [{'_id': 'a', 'title': 't'}], 'zz': 1, 'aa': 2},
+OTHER_BODIES = {'add': [{'documents': [{'_id': 'a', 'title': 't'}], 'tensorFields': [], 'mappings': [], 'imageDownloadHeaders': ''},
+         {'documents': [{'_id': 'a', 'title': 't'}], 'zz': 1, 'aa': 2},
          {'documents': [{'_id': 'a', 'title': 't'}], 'tensorFields': 'title'},
          {'documents': [{'_id': 'a', 'title': 't'}], 'tensorFields': [1, None]},
          {'documents': [{'_id': 'a', 'title': 't'}], 'useExistingTensors': 'yes'},

@@ -33,9 +33,9 @@ const SEARCH_FIELDS: &[Field] = &[
     Field("reRanker", Kind::Str, true),
     Field("filter", Kind::Str, true),
     Field("attributesToRetrieve", Kind::StrList, true),
-    Field("boost", Kind::Dict, true),
-    Field("image_download_headers", Kind::Dict, true),
-    Field("mediaDownloadHeaders", Kind::Dict, true),
+    Field("boost", Kind::Map, true),
+    Field("image_download_headers", Kind::Map, true),
+    Field("mediaDownloadHeaders", Kind::Map, true),
     Field("context", Kind::Model(super::context::check), true),
     Field(
         "scoreModifiers",
