@@ -196,26 +196,15 @@ impl Errors {
             Kind::List if !v.is_array() => {
                 self.push(loc, "value is not a valid list", "type_error.list")
             }
-            Kind::Dict if !v.is_object() => {
-                self.push(loc, "value is not a valid dict", "type_error.dict")
-            }
-            Kind::Map if as_dict(v).is_none() => {
-                self.push(loc, "value is not a valid dict", "type_error.dict")
-            }
+            Kind::Dict if !v.is_object() => self.0.push(not_a_dict(Value::Array(loc))),
+            Kind::Map if as_dict(v).is_none() => self.0.push(not_a_dict(Value::Array(loc))),
             Kind::Enum(allowed) | Kind::EnumNoCase(allowed)
                 if !v.as_str().is_some_and(|s| match kind {
                     Kind::EnumNoCase(_) => allowed.iter().any(|a| a.eq_ignore_ascii_case(s)),
                     _ => allowed.contains(&s),
                 }) =>
             {
-                let permitted: Vec<String> = allowed.iter().map(|a| format!("'{a}'")).collect();
-                let msg = format!(
-                    "value is not a valid enumeration member; permitted: {}",
-                    permitted.join(", ")
-                );
-                self.0
-                    .push(json!({"loc": loc, "msg": msg, "type": "type_error.enum",
-                    "ctx": {"enum_values": allowed}}));
+                self.0.push(enum_item(Value::Array(loc), allowed));
             }
             _ => {}
         }
@@ -254,6 +243,67 @@ pub fn unknown_keys(obj: &Map<String, Value>, known: impl Fn(&str) -> bool) -> V
 /// One of pydantic's error items, `loc` relative to the model being checked.
 pub fn item(loc: Value, msg: &str, kind: &str) -> Value {
     json!({"loc": loc, "msg": msg, "type": kind})
+}
+
+/// pydantic's "not a dict" item at `loc`.
+pub fn not_a_dict(loc: Value) -> Value {
+    item(loc, "value is not a valid dict", "type_error.dict")
+}
+
+/// pydantic's item for a required field that is absent.
+pub fn missing(loc: Value) -> Value {
+    item(loc, "field required", "value_error.missing")
+}
+
+/// pydantic's enum item, with the `ctx` FastAPI passes on.
+pub fn enum_item(loc: Value, allowed: &[&str]) -> Value {
+    let permitted: Vec<String> = allowed.iter().map(|a| format!("'{a}'")).collect();
+    json!({"loc": loc, "type": "type_error.enum", "ctx": {"enum_values": allowed},
+           "msg": format!("value is not a valid enumeration member; permitted: {}", permitted.join(", "))})
+}
+
+/// A key that is present and not `null` (an `Optional` field given).
+pub fn given<'a>(m: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
+    m.get(key).filter(|v| !v.is_null())
+}
+
+/// A required `List[float]` field at `loc` of `m`: the coerced numbers, or `None` with the
+/// items pushed (absent, `None`, not a list, or an element that is not a float).
+pub fn float_list(
+    m: &Map<String, Value>,
+    key: &str,
+    loc: Value,
+    items: &mut Vec<Value>,
+) -> Option<Vec<f64>> {
+    let at = |last: Option<Value>| {
+        let mut l = loc.as_array().cloned().unwrap_or_default();
+        l.push(json!(key));
+        l.extend(last);
+        Value::Array(l)
+    };
+    match m.get(key) {
+        None => items.push(missing(at(None))),
+        Some(Value::Array(xs)) => {
+            let before = items.len();
+            let floats: Vec<f64> = xs
+                .iter()
+                .enumerate()
+                .filter_map(|(i, x)| {
+                    float_field(x)
+                        .map_err(|(msg, kind)| items.push(item(at(Some(json!(i))), msg, kind)))
+                        .ok()
+                })
+                .collect();
+            return (items.len() == before).then_some(floats);
+        }
+        Some(Value::Null) => items.push(item(at(None), NONE.0, NONE.1)),
+        Some(_) => items.push(item(
+            at(None),
+            "value is not a valid list",
+            "type_error.list",
+        )),
+    }
+    None
 }
 
 /// A nested model's input as pydantic 1 reads it: an object, or what `dict()` makes of an

@@ -4,19 +4,15 @@
 //! Its field errors are 422 items of the body; none or both given is the `InvalidArgError`
 //! (400) its own checks raise. fake-cell downloads no models, so a valid one is then unused.
 
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
-use super::model::{as_dict, item, str_field};
+use super::model::{as_dict, given, item, missing, not_a_dict, str_field};
 use crate::error::{CellError, CellResult};
 
 /// `ModelAuth(**value)`: the items (relative to the field) or the 400 it raises.
 pub fn check(v: &Value) -> CellResult<Vec<Value>> {
     let Some(auth) = as_dict(v) else {
-        return Ok(vec![item(
-            json!([]),
-            "value is not a valid dict",
-            "type_error.dict",
-        )]);
+        return Ok(vec![not_a_dict(json!([]))]);
     };
     let mut items = Vec::new();
     let s3 = given(&auth, "s3");
@@ -50,10 +46,6 @@ pub fn check(v: &Value) -> CellResult<Vec<Value>> {
     Ok(items)
 }
 
-fn given<'a>(m: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
-    m.get(key).filter(|v| !v.is_null())
-}
-
 /// One credentials model (`S3Auth` / `HfAuth`): required and optional `str` fields; whether
 /// it validated.
 fn credentials(
@@ -64,21 +56,13 @@ fn credentials(
     items: &mut Vec<Value>,
 ) -> bool {
     let Some(m) = as_dict(v) else {
-        items.push(item(
-            json!([at]),
-            "value is not a valid dict",
-            "type_error.dict",
-        ));
+        items.push(not_a_dict(json!([at])));
         return false;
     };
     let before = items.len();
     for key in required.iter().chain(optional) {
         match m.get(*key) {
-            None if required.contains(key) => items.push(item(
-                json!([at, key]),
-                "field required",
-                "value_error.missing",
-            )),
+            None if required.contains(key) => items.push(missing(json!([at, key]))),
             None | Some(Value::Null) if optional.contains(key) => {}
             None => {}
             Some(v) => {

@@ -6,7 +6,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::model::{float_field, item, str_field};
+use super::model::{float_field, item, not_a_dict, str_field};
 
 /// `RecommendQuery.documents: Union[List[str], Dict[str, float]]`.
 pub fn recommend_documents(v: &Value) -> Result<Value, Vec<Value>> {
@@ -110,11 +110,7 @@ fn str_list(v: &Value, at: &[Value]) -> Result<Value, Vec<Value>> {
 /// `Dict[str, float]` at `at`.
 pub fn float_map(v: &Value, at: &[Value]) -> Result<Value, Vec<Value>> {
     let Value::Object(m) = v else {
-        return Err(vec![item(
-            loc(at, None),
-            "value is not a valid dict",
-            "type_error.dict",
-        )]);
+        return Err(vec![not_a_dict(loc(at, None))]);
     };
     let mut out = Map::new();
     let mut errors = Vec::new();

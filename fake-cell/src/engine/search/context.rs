@@ -6,26 +6,18 @@
 
 use serde_json::{Value, json};
 
-use crate::engine::model::{as_dict, float_field, item};
+use crate::engine::model::{as_dict, float_field, float_list, item, missing, not_a_dict};
 use crate::engine::python;
 use crate::error::{CellError, CellResult};
 
 /// `SearchContext(**context)` as Marqo's search body model runs it.
 pub fn check(v: &Value) -> CellResult<Vec<Value>> {
     let Some(ctx) = as_dict(v) else {
-        return Ok(vec![item(
-            json!([]),
-            "value is not a valid dict",
-            "type_error.dict",
-        )]);
+        return Ok(vec![not_a_dict(json!([]))]);
     };
     let mut errors = Vec::new();
     match ctx.get("tensor") {
-        None => errors.push(item(
-            json!(["tensor"]),
-            "field required",
-            "value_error.missing",
-        )),
+        None => errors.push(missing(json!(["tensor"]))),
         Some(t) => {
             // The `pre` validator takes `len()` of whatever came, before any type check.
             let len = match t {
@@ -70,43 +62,12 @@ fn tensors(t: &Value, errors: &mut Vec<Value>) {
     };
     for (i, entry) in list.iter().enumerate() {
         let Some(entry) = as_dict(entry) else {
-            errors.push(item(
-                json!(["tensor", i]),
-                "value is not a valid dict",
-                "type_error.dict",
-            ));
+            errors.push(not_a_dict(json!(["tensor", i])));
             continue;
         };
-        match entry.get("vector") {
-            None => errors.push(item(
-                json!(["tensor", i, "vector"]),
-                "field required",
-                "value_error.missing",
-            )),
-            Some(Value::Array(xs)) => {
-                for (j, x) in xs.iter().enumerate() {
-                    if let Err((msg, kind)) = float_field(x) {
-                        errors.push(item(json!(["tensor", i, "vector", j]), msg, kind));
-                    }
-                }
-            }
-            Some(Value::Null) => errors.push(item(
-                json!(["tensor", i, "vector"]),
-                "none is not an allowed value",
-                "type_error.none.not_allowed",
-            )),
-            Some(_) => errors.push(item(
-                json!(["tensor", i, "vector"]),
-                "value is not a valid list",
-                "type_error.list",
-            )),
-        }
+        float_list(&entry, "vector", json!(["tensor", i]), errors);
         match entry.get("weight") {
-            None => errors.push(item(
-                json!(["tensor", i, "weight"]),
-                "field required",
-                "value_error.missing",
-            )),
+            None => errors.push(missing(json!(["tensor", i, "weight"]))),
             Some(w) => {
                 if let Err((msg, kind)) = float_field(w) {
                     errors.push(item(json!(["tensor", i, "weight"]), msg, kind));
@@ -116,20 +77,11 @@ fn tensors(t: &Value, errors: &mut Vec<Value>) {
     }
 }
 
-/// The context's `(vector, weight)` pairs, coerced as the model coerces them.
-pub fn parse(v: Option<&Value>) -> CellResult<Vec<(Vec<f32>, f32)>> {
-    let Some(v) = v.filter(|v| !v.is_null()) else {
-        return Ok(Vec::new());
-    };
-    let items = check(v)?;
-    if !items.is_empty() {
-        let mut errs = crate::engine::model::Errors::default();
-        errs.nested(&["body", "context"], items);
-        errs.into_result()?;
-    }
-    let list = v.get("tensor").and_then(Value::as_array);
-    Ok(list
-        .into_iter()
+/// The context's `(vector, weight)` pairs, coerced as the model coerces them (the body model
+/// ran [`check`] first).
+pub fn parse(v: Option<&Value>) -> Vec<(Vec<f32>, f32)> {
+    let list = v.and_then(|v| v.get("tensor")).and_then(Value::as_array);
+    list.into_iter()
         .flatten()
         .filter_map(|entry| {
             let vector = entry.get("vector")?.as_array()?;
@@ -140,7 +92,7 @@ pub fn parse(v: Option<&Value>) -> CellResult<Vec<(Vec<f32>, f32)>> {
             let weight = float_field(entry.get("weight")?).ok()? as f32;
             Some((vector, weight))
         })
-        .collect())
+        .collect()
 }
 
 #[cfg(test)]
@@ -151,7 +103,7 @@ mod tests {
     fn entries_are_coerced_and_other_keys_ignored() {
         let v = json!({"tensor": [{"vector": ["1", true, 2], "weight": "0.5", "x": 1}], "y": 2});
         assert_eq!(check(&v).unwrap(), Vec::<Value>::new());
-        assert_eq!(parse(Some(&v)).unwrap(), vec![(vec![1.0, 1.0, 2.0], 0.5)]);
+        assert_eq!(parse(Some(&v)), vec![(vec![1.0, 1.0, 2.0], 0.5)]);
     }
 
     #[test]

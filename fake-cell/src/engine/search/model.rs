@@ -8,7 +8,7 @@ use std::borrow::Cow;
 
 use serde_json::{Map, Value};
 
-use crate::engine::model::{Errors, Field, Kind, as_bool, as_float, as_int};
+use crate::engine::model::{Errors, Field, Kind, as_bool, as_float, as_int, given};
 use crate::error::CellResult;
 
 const METHODS: &[&str] = &["LEXICAL", "TENSOR", "HYBRID"];
@@ -86,11 +86,6 @@ const HYBRID_FIELDS: &[Field] = &[
     Field("secondPhaseModifier", Kind::Bool, true),
     Field("lexicalOperand", Kind::Enum(OPERANDS), true),
 ];
-
-/// A key that is present and not `null`.
-fn given<'a>(o: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
-    o.get(key).filter(|v| !v.is_null())
-}
 
 /// Check a search body the way Marqo's `SearchQuery` model does; 422 on any failure.
 pub fn check(o: &Map<String, Value>) -> CellResult<()> {

@@ -5,7 +5,9 @@ use serde_json::{Map, Value, json};
 
 use super::index_data::IndexData;
 use super::topk::Cand;
-use crate::engine::model::{as_dict, item, unknown_keys};
+use crate::engine::model::{
+    self, as_dict, float_field, item, missing, not_a_dict, str_field, unknown_keys,
+};
 use crate::engine::python;
 use crate::error::{CellError, CellResult};
 
@@ -61,9 +63,9 @@ pub fn parse_modifiers(v: Option<&Value>, key: &str) -> CellResult<Option<Modifi
         return Ok(None);
     };
     let Some(data) = as_dict(v) else {
-        return Err(CellError::Validation(vec![json!({
-            "loc": ["body", key], "msg": "value is not a valid dict", "type": "type_error.dict",
-        })]));
+        return Err(CellError::Validation(vec![not_a_dict(json!([
+            "body", key
+        ]))]));
     };
     let data: &Map<String, Value> = &data;
     let mut values: Vec<(&str, Option<Vec<Op>>)> = Vec::new();
@@ -84,7 +86,7 @@ pub fn parse_modifiers(v: Option<&Value>, key: &str) -> CellResult<Option<Modifi
             continue;
         };
         let Some(items) = raw.as_array() else {
-            errors.push(error(
+            errors.push(item(
                 json!([field]),
                 "value is not a valid list",
                 "type_error.list",
@@ -108,7 +110,7 @@ pub fn parse_modifiers(v: Option<&Value>, key: &str) -> CellResult<Option<Modifi
         values.push((field, Some(ops)));
     }
     for k in unknown_keys(data, |k| LISTS.contains(&k)) {
-        errors.push(error(
+        errors.push(item(
             json!([k]),
             "extra fields not permitted",
             "value_error.extra",
@@ -136,11 +138,7 @@ pub fn parse_modifiers(v: Option<&Value>, key: &str) -> CellResult<Option<Modifi
 /// it is not an object, or the 400 that `ScoreModifierLists` raises.
 pub fn check(v: &Value) -> CellResult<Vec<Value>> {
     if as_dict(v).is_none() {
-        return Ok(vec![item(
-            json!([]),
-            "value is not a valid dict",
-            "type_error.dict",
-        )]);
+        return Ok(vec![not_a_dict(json!([]))]);
     }
     parse_modifiers(Some(v), "").map(|_| Vec::new())
 }
@@ -155,31 +153,19 @@ fn operator(
     errors: &mut Vec<Value>,
 ) -> CellResult<Option<Op>> {
     let Some(o) = item.as_object() else {
-        errors.push(error(
-            json!([field, i]),
-            "value is not a valid dict",
-            "type_error.dict",
-        ));
+        errors.push(not_a_dict(json!([field, i])));
         return Ok(None);
     };
     let before = errors.len();
-    let mut fail = |key: &str, msg: &str, kind: &str| {
-        errors.push(error(json!([field, i, key]), msg, kind));
-    };
+    let at = |key: &str| json!([field, i, key]);
     let name = match o.get("field_name") {
         None => {
-            fail("field_name", "field required", "value_error.missing");
+            errors.push(missing(at("field_name")));
             None
         }
-        Some(Value::Null) => {
-            fail("field_name", NONE_MSG, NONE_TYPE);
-            None
-        }
-        Some(s @ (Value::String(_) | Value::Number(_) | Value::Bool(_))) => Some(python::str_of(s)),
-        Some(_) => {
-            fail("field_name", "str type expected", "type_error.str");
-            None
-        }
+        Some(v) => str_field(v)
+            .map_err(|(msg, kind)| errors.push(model::item(at("field_name"), msg, kind)))
+            .ok(),
     };
     if name.as_deref() == Some("_id") {
         return Err(CellError::InvalidArgument(
@@ -188,35 +174,21 @@ fn operator(
     }
     let weight = match o.get("weight") {
         None => Some(1.0),
-        Some(Value::Null) => {
-            fail("weight", NONE_MSG, NONE_TYPE);
-            None
-        }
-        Some(Value::Number(n)) => n.as_f64(),
-        Some(Value::Bool(b)) => Some(f64::from(u8::from(*b))),
-        Some(other) => {
-            let parsed = other.as_str().and_then(python::parse_float);
-            if parsed.is_none() {
-                fail("weight", "value is not a valid float", "type_error.float");
-            }
-            parsed
-        }
+        Some(v) => float_field(v)
+            .map_err(|(msg, kind)| errors.push(model::item(at("weight"), msg, kind)))
+            .ok(),
     };
     for k in unknown_keys(o, |k| matches!(k, "field_name" | "weight")) {
-        fail(k, "extra fields not permitted", "value_error.extra");
+        errors.push(model::item(
+            at(k),
+            "extra fields not permitted",
+            "value_error.extra",
+        ));
     }
     if errors.len() > before {
         return Ok(None);
     }
     Ok(name.zip(weight))
-}
-
-const NONE_MSG: &str = "none is not an allowed value";
-const NONE_TYPE: &str = "type_error.none.not_allowed";
-
-/// One of pydantic's error items (`loc` relative to the model).
-fn error(loc: Value, msg: &str, kind: &str) -> Value {
-    json!({"loc": loc, "msg": msg, "type": kind})
 }
 
 /// `ScoreModifierValidationError`: Marqo's wording around the offending value and the reason.

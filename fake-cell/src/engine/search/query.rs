@@ -8,8 +8,7 @@
 use serde_json::{Map, Value, json};
 
 use super::request::Method;
-use crate::engine::model::{float_field, item, str_field, unknown_keys};
-use crate::engine::python;
+use crate::engine::model::{float_list, item, missing, not_a_dict, str_field, unknown_keys};
 use crate::engine::unions;
 use crate::error::{CellError, CellResult};
 
@@ -45,30 +44,18 @@ pub fn coerce(q: &Value) -> Result<Value, Vec<Value>> {
         Err(e) => errors.extend(e),
     }
     let Value::Object(m) = q else {
-        errors.push(item(
-            json!(["q"]),
-            "value is not a valid dict",
-            "type_error.dict",
-        ));
+        errors.push(not_a_dict(json!(["q"])));
         return Err(errors);
     };
     let before = errors.len();
     let custom = match m.get("customVector") {
         None => {
-            errors.push(item(
-                json!(["q", "customVector"]),
-                "field required",
-                "value_error.missing",
-            ));
+            errors.push(missing(json!(["q", "customVector"])));
             None
         }
         Some(Value::Object(cv)) => custom_vector(cv, &mut errors),
         Some(_) => {
-            errors.push(item(
-                json!(["q", "customVector"]),
-                "value is not a valid dict",
-                "type_error.dict",
-            ));
+            errors.push(not_a_dict(json!(["q", "customVector"])));
             None
         }
     };
@@ -84,49 +71,20 @@ fn custom_vector(cv: &Map<String, Value>, errors: &mut Vec<Value>) -> Option<Val
     const AT: [&str; 2] = ["q", "customVector"];
     let before = errors.len();
     let content = match cv.get("content") {
-        None | Some(Value::Null) => Value::Null,
-        Some(v @ (Value::String(_) | Value::Number(_) | Value::Bool(_))) => {
-            Value::String(python::str_of(v))
-        }
-        Some(_) => {
-            errors.push(item(
-                json!([AT[0], AT[1], "content"]),
-                "str type expected",
-                "type_error.str",
-            ));
-            Value::Null
-        }
-    };
-    let mut vector = Vec::new();
-    match cv.get("vector") {
-        None => errors.push(item(
-            json!([AT[0], AT[1], "vector"]),
-            "field required",
-            "value_error.missing",
-        )),
-        Some(Value::Array(a)) => {
-            for (i, x) in a.iter().enumerate() {
-                match float_field(x) {
-                    Ok(f) => vector.push(json!(f)),
-                    Err((msg, kind)) => {
-                        errors.push(item(json!([AT[0], AT[1], "vector", i]), msg, kind))
-                    }
-                }
+        None => Value::Null,
+        Some(v) => match str_field(v) {
+            Ok(text) => Value::String(text),
+            Err(_) if v.is_null() => Value::Null,
+            Err((msg, kind)) => {
+                errors.push(item(json!([AT[0], AT[1], "content"]), msg, kind));
+                Value::Null
             }
-        }
-        Some(Value::Null) => errors.push(item(
-            json!([AT[0], AT[1], "vector"]),
-            "none is not an allowed value",
-            "type_error.none.not_allowed",
-        )),
-        Some(_) => errors.push(item(
-            json!([AT[0], AT[1], "vector"]),
-            "value is not a valid list",
-            "type_error.list",
-        )),
-    }
+        },
+    };
+    let vector = float_list(cv, "vector", json!(AT), errors);
     extra(cv, &["content", "vector"], &AT, errors);
-    (errors.len() == before).then(|| json!({"content": content, "vector": vector}))
+    let vector = vector.filter(|_| errors.len() == before)?;
+    Some(json!({"content": content, "vector": vector}))
 }
 
 /// The unknown keys of a strict model, sorted as pydantic reports them.

@@ -206,7 +206,7 @@ pub fn parse_request(body: &Value) -> CellResult<SearchReq> {
             CellError::unprocessable(&["body", "filter"], "filter must be a string")
         })?),
     };
-    let context = super::context::parse(o.get("context"))?;
+    let context = super::context::parse(o.get("context"));
     if method == Method::Tensor && q.is_null() && context.is_empty() {
         return Err(CellError::InvalidArgument(
             "either q or context is required for tensor and hybrid search".into(),

@@ -10,7 +10,7 @@
 use serde_json::{Map, Value, json};
 
 use super::fields::FIELD_TYPES;
-use crate::engine::model::{Errors, Field, Kind, as_dict, as_int, item};
+use crate::engine::model::{self, Errors, Field, Kind, as_dict, as_int, enum_item, item};
 use crate::error::{CellError, CellResult};
 
 const SPLIT_METHODS: &[&str] = &["character", "word", "sentence", "passage"];
@@ -87,14 +87,6 @@ pub const INDEX_SETTINGS: &[Field] = &[
     Field("annParameters", Kind::Model(ann_parameters), false),
 ];
 
-fn not_a_dict() -> Vec<Value> {
-    vec![item(
-        json!([]),
-        "value is not a valid dict",
-        "type_error.dict",
-    )]
-}
-
 /// `Field(gt=0)` / `Field(ge=0)` on an int.
 fn bound(errs: &mut Errors, at: &[Value], o: &Map<String, Value>, key: &str, min: i64) {
     if o.get(key).and_then(as_int).is_some_and(|n| n < min) {
@@ -138,7 +130,7 @@ fn media_preprocessing(v: &Value) -> CellResult<Vec<Value>> {
 
 fn preprocessing(v: &Value, fields: &[Field]) -> CellResult<Vec<Value>> {
     let Some(o) = as_dict(v) else {
-        return Ok(not_a_dict());
+        return Ok(vec![model::not_a_dict(json!([]))]);
     };
     let mut errs = Errors::default();
     let at: [Value; 0] = [];
@@ -161,7 +153,7 @@ fn image_preprocessing(v: &Value) -> CellResult<Vec<Value>> {
         true,
     )];
     let Some(o) = as_dict(v) else {
-        return Ok(not_a_dict());
+        return Ok(vec![model::not_a_dict(json!([]))]);
     };
     let mut errs = Errors::default();
     errs.check(&o, &[] as &[Value], IMAGE_PRE, &[]);
@@ -171,7 +163,7 @@ fn image_preprocessing(v: &Value) -> CellResult<Vec<Value>> {
 /// `AnnParameters`: `spaceType` and `parameters` (`HnswConfig`: `efConstruction`, `m` > 0).
 fn ann_parameters(v: &Value) -> CellResult<Vec<Value>> {
     let Some(a) = as_dict(v) else {
-        return Ok(not_a_dict());
+        return Ok(vec![model::not_a_dict(json!([]))]);
     };
     let mut errs = Errors::default();
     errs.check(&a, &[] as &[Value], ANN, &["spaceType", "parameters"]);
@@ -197,7 +189,7 @@ fn all_fields(v: &Value) -> CellResult<Vec<Value>> {
     for (i, f) in list.iter().enumerate() {
         let at = [json!(i)];
         let Some(f) = f.as_object() else {
-            errs.push(at.to_vec(), "value is not a valid dict", "type_error.dict");
+            errs.nested(&[] as &[Value], vec![model::not_a_dict(json!(at))]);
             continue;
         };
         let mark = errs.len();
@@ -206,7 +198,7 @@ fn all_fields(v: &Value) -> CellResult<Vec<Value>> {
         if f.contains_key("type") && !kind.as_deref().is_some_and(|k| FIELD_TYPES.contains(&k)) {
             errs.nested(
                 &[] as &[Value],
-                vec![enum_item(vec![json!(i), json!("type")], FIELD_TYPES)],
+                vec![enum_item(json!([i, "type"]), FIELD_TYPES)],
             );
         }
         let features: Vec<&str> = f
@@ -216,7 +208,7 @@ fn all_fields(v: &Value) -> CellResult<Vec<Value>> {
             .unwrap_or_default();
         for (j, feat) in features.iter().enumerate() {
             if !FEATURES.contains(feat) {
-                let loc = vec![json!(i), json!("features"), json!(j)];
+                let loc = json!([i, "features", j]);
                 errs.nested(&[] as &[Value], vec![enum_item(loc, FEATURES)]);
             }
         }
@@ -229,13 +221,6 @@ fn all_fields(v: &Value) -> CellResult<Vec<Value>> {
         }
     }
     Ok(errs.into_items())
-}
-
-/// pydantic's enum item (with the `ctx` FastAPI passes on).
-fn enum_item(loc: Vec<Value>, allowed: &[&str]) -> Value {
-    let permitted: Vec<String> = allowed.iter().map(|t| format!("'{t}'")).collect();
-    json!({"loc": loc, "type": "type_error.enum", "ctx": {"enum_values": allowed},
-           "msg": format!("value is not a valid enumeration member; permitted: {}", permitted.join(", "))})
 }
 
 /// FieldRequest's `normalize_type`: no spaces around `<`, `>`, one after `,`.
