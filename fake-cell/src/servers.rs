@@ -2,7 +2,9 @@
 //! tokio runtime (`--index-workers` threads, default 2; 1 = a current-thread runtime on that one
 //! thread), so load on one index never stalls the main API or another index. Each serves the
 //! router the cell was built with (`Cell::index_router`: the data-plane routes), so this module
-//! does not depend on the HTTP layer. Also the port choice within `--index-ports`.
+//! does not depend on the HTTP layer, and coalesces responses (`service_kit::coalesce`): under
+//! load a worker answers its ready searches, then writes their responses together. Also the port
+//! choice within `--index-ports`.
 
 use std::collections::HashSet;
 use std::net::TcpListener;
@@ -111,7 +113,7 @@ pub fn start(cell: &Arc<Cell>, index: &str, port: u16, listener: TcpListener) ->
                         return;
                     }
                 };
-                if let Err(e) = service_kit::serve(listener, router, wait).await {
+                if let Err(e) = service_kit::serve::serve_coalescing(listener, router, wait).await {
                     tracing::error!(index = %name, error = %e, "index server failed");
                 }
             });

@@ -21,6 +21,7 @@
 
 pub mod background;
 pub mod cli;
+pub mod coalesce;
 pub mod error;
 pub mod faults;
 pub mod health;

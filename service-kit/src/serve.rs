@@ -59,3 +59,15 @@ pub async fn serve(
         .with_graceful_shutdown(shutdown)
         .await
 }
+
+/// [`serve`] with response coalescing ([`crate::coalesce`]): for servers that take many
+/// concurrent requests of real work (fake-cell's per-index servers).
+pub async fn serve_coalescing(
+    listener: TcpListener,
+    router: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(crate::coalesce::Coalescing(listener), router)
+        .with_graceful_shutdown(shutdown)
+        .await
+}
