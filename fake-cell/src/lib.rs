@@ -95,7 +95,8 @@ pub async fn run(
     }
     cell.health.set_ready();
     tracing::info!(%addr, open = cell.cfg.open, "{SERVICE} ready");
-    let served = service_kit::serve(listener, router(cell.clone()), shutdown).await;
+    let served =
+        service_kit::serve::serve_coalescing(listener, router(cell.clone()), shutdown).await;
     stop.trigger();
     servers::stop_all(&cell);
     // The journal already holds every acknowledged write, so a final snapshot only saves replay

@@ -61,7 +61,7 @@ pub async fn serve(
 }
 
 /// [`serve`] with response coalescing ([`crate::coalesce`]): for servers that take many
-/// concurrent requests of real work (fake-cell's per-index servers).
+/// concurrent requests of real work (fake-cell's main port and per-index servers).
 pub async fn serve_coalescing(
     listener: TcpListener,
     router: Router,
