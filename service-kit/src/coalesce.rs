@@ -4,7 +4,7 @@
 //! their responses back to back. A client waiting on many connections is then woken once per
 //! batch instead of once per response; on two shared cores those wake-ups (IPIs, context
 //! switches) cost a distinct search as much as its ANN walk. With one request in flight the
-//! turn is immediate, so a lone request waits for nothing.
+//! turn comes at once: a lone request waits only for the runtime's zero-timeout I/O poll.
 
 use std::future::Future;
 use std::io;
@@ -33,33 +33,23 @@ impl<L: Listener> Listener for Coalescing<L> {
 
 type Turn = Pin<Box<dyn Future<Output = ()> + Send>>;
 
-/// One connection's stream: reads pass through and arm the wait; the first write after a read
-/// waits its turn.
+/// One connection's stream: a read that brings data arms the turn; the first write after it
+/// waits for the turn to come.
 pub struct CoalescedIo<S> {
     io: S,
-    armed: bool,
     turn: Option<Turn>,
 }
 
 impl<S> CoalescedIo<S> {
     pub fn new(io: S) -> CoalescedIo<S> {
-        CoalescedIo {
-            io,
-            armed: false,
-            turn: None,
-        }
+        CoalescedIo { io, turn: None }
     }
 
     fn wait_turn(&mut self, cx: &mut Context<'_>) -> Poll<()> {
-        if !self.armed {
-            return Poll::Ready(());
+        if let Some(turn) = &mut self.turn {
+            ready!(turn.as_mut().poll(cx));
+            self.turn = None;
         }
-        let turn = self
-            .turn
-            .get_or_insert_with(|| Box::pin(tokio::task::yield_now()));
-        ready!(turn.as_mut().poll(cx));
-        self.turn = None;
-        self.armed = false;
         Poll::Ready(())
     }
 }
@@ -74,7 +64,8 @@ impl<S: AsyncRead + Unpin> AsyncRead for CoalescedIo<S> {
         let before = buf.filled().len();
         let polled = Pin::new(&mut this.io).poll_read(cx, buf);
         if matches!(polled, Poll::Ready(Ok(()))) && buf.filled().len() > before {
-            this.armed = true;
+            this.turn
+                .get_or_insert_with(|| Box::pin(tokio::task::yield_now()));
         }
         polled
     }

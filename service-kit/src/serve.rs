@@ -5,6 +5,7 @@ use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
 
 use axum::Router;
+use axum::serve::Listener;
 use tokio::net::TcpListener;
 
 #[derive(Debug, thiserror::Error)]
@@ -50,11 +51,15 @@ pub fn bind_std_listener(ip: IpAddr, port: u16) -> Result<std::net::TcpListener,
 }
 
 /// Serve `router` on `listener` until `shutdown` resolves, then finish in-flight requests.
-pub async fn serve(
-    listener: TcpListener,
+pub async fn serve<L>(
+    listener: L,
     router: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
+) -> std::io::Result<()>
+where
+    L: Listener,
+    L::Addr: std::fmt::Debug,
+{
     axum::serve(listener, router)
         .with_graceful_shutdown(shutdown)
         .await
@@ -67,7 +72,5 @@ pub async fn serve_coalescing(
     router: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(crate::coalesce::Coalescing(listener), router)
-        .with_graceful_shutdown(shutdown)
-        .await
+    serve(crate::coalesce::Coalescing(listener), router, shutdown).await
 }
