@@ -8,7 +8,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::model::{Errors, Field, Kind};
+use super::model::{Errors, Field, Kind, item, not_a_dict};
 use super::python;
 use super::search::model::INTERPOLATION;
 use super::unions;
@@ -91,11 +91,7 @@ fn documents_are_dicts(body: &Map<String, Value>, errs: &mut Errors) {
     if let Some(Value::Array(docs)) = body.get("documents") {
         for (i, d) in docs.iter().enumerate() {
             if !d.is_object() {
-                errs.push(
-                    vec![json!("body"), json!("documents"), json!(i)],
-                    "value is not a valid dict",
-                    "type_error.dict",
-                );
+                errs.add(not_a_dict(json!(["body", "documents", i])));
             }
         }
     }
@@ -106,14 +102,10 @@ fn documents_are_dicts(body: &Map<String, Value>, errs: &mut Errors) {
 pub fn check_add_body(body: &Map<String, Value>) -> CellResult<()> {
     let mut errs = Errors::default();
     errs.check(body, &["body"], ADD_FIELDS, &["documents"]);
-    // `validate_thread_counts` (no `skip_on_failure`) sees a count that failed as `None`.
-    let failed = errs.failed_since(0, 1);
-    let count = |key: &str, default: Option<i64>| {
-        if failed.iter().any(|f| f == key) {
-            return None;
-        }
-        body.get(key).map_or(default, super::model::as_int)
-    };
+    // `validate_thread_counts` (no `skip_on_failure`) sees a count that failed as `None`, which
+    // is what `as_int` gives for a value the field refused.
+    let count =
+        |key: &str, default: Option<i64>| body.get(key).map_or(default, super::model::as_int);
     let image = count("imageDownloadThreadCount", Some(IMAGE_THREADS));
     let media = count("mediaDownloadThreadCount", None);
     if !errs.aborted() && media.is_some() && image != Some(IMAGE_THREADS) {
@@ -178,7 +170,7 @@ fn embed_content(v: &Value) -> CellResult<Vec<Value>> {
         None
     };
     Ok(msg
-        .map(|m| vec![json!({"loc": [], "msg": m, "type": "value_error"})])
+        .map(|m| vec![item(json!([]), m, "value_error")])
         .unwrap_or_default())
 }
 
@@ -217,10 +209,12 @@ pub fn check_multimodal_field(
     is_tensor: bool,
 ) -> CellResult<()> {
     let docs = "https://docs.marqo.ai/2.23/reference/api/documents/mappings/#multimodal-combination-object";
-    let whole = python::str_of(&Value::Object(content.clone()));
+    // Only the error messages print the field, so it is printed (and copied) only for them.
+    let whole = || python::str_of(&Value::Object(content.clone()));
     if content.is_empty() {
         return Err(CellError::InvalidArgument(format!(
-            "The multimodal_combination field `{whole}` is an empty dictionary.This is not a valid format of field content.If you aim to use multimodal_combination, it must contain at least 1 field. please check `{docs}` for more info."
+            "The multimodal_combination field `{}` is an empty dictionary.This is not a valid format of field content.If you aim to use multimodal_combination, it must contain at least 1 field. please check `{docs}` for more info.",
+            whole()
         )));
     }
     for (key, value) in content {
@@ -244,7 +238,8 @@ pub fn check_multimodal_field(
     }
     if !is_tensor {
         return Err(CellError::InvalidArgument(format!(
-            "Field content `{whole}` \n  of type `dict` is the content for a multimodal_combination.It must be a tensor field. Add this field to `tensorFields` or add it as a normal field to fix this problem."
+            "Field content `{}` \n  of type `dict` is the content for a multimodal_combination.It must be a tensor field. Add this field to `tensorFields` or add it as a normal field to fix this problem.",
+            whole()
         )));
     }
     Ok(())

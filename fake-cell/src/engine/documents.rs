@@ -25,24 +25,7 @@ pub fn item_error(id: &str, err: &CellError) -> Value {
 /// A body of document ids as Marqo's routes declare it (`List[str]`): a list, each id a string
 /// or a number or boolean (pydantic 1 turns it into its text); anything else is FastAPI's 422.
 pub fn id_list(body: &Value) -> CellResult<Vec<String>> {
-    let Value::Array(ids) = body else {
-        return Err(CellError::Validation(vec![json!({
-            "loc": ["body"], "msg": "value is not a valid list", "type": "type_error.list",
-        })]));
-    };
-    let mut out = Vec::with_capacity(ids.len());
-    let mut items = Vec::new();
-    for (i, id) in ids.iter().enumerate() {
-        match super::model::str_field(id) {
-            Ok(s) => out.push(s),
-            Err((msg, kind)) => items.push(json!({"loc": ["body", i], "msg": msg, "type": kind})),
-        }
-    }
-    if items.is_empty() {
-        Ok(out)
-    } else {
-        Err(CellError::Validation(items))
-    }
+    super::unions::str_list(body, &[json!("body")]).map_err(CellError::Validation)
 }
 
 /// Validate one document's fields for the index; returns the fields without `_id`.

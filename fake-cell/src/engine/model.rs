@@ -76,6 +76,11 @@ impl Errors {
         }
     }
 
+    /// A ready-made item, its `loc` already complete.
+    pub fn add(&mut self, item: Value) {
+        self.0.push(item);
+    }
+
     pub fn is_empty(&self) -> bool {
         self.0.is_empty() && self.1.is_none()
     }
@@ -125,13 +130,11 @@ impl Errors {
         if self.aborted() {
             return;
         }
-        for key in unknown_keys(obj, |k| fields.iter().any(|f| f.0 == k)) {
-            self.push(
-                loc_of(prefix, key),
-                "extra fields not permitted",
-                "value_error.extra",
-            );
-        }
+        self.0.extend(extra_items(
+            obj,
+            |k| fields.iter().any(|f| f.0 == k),
+            |k| Value::Array(loc_of(prefix, k)),
+        ));
     }
 
     /// [`Errors::check`] without the unknown-key pass (a model whose other keys are checked
@@ -149,15 +152,11 @@ impl Errors {
             }
             match obj.get(*key) {
                 None if required.contains(key) => {
-                    self.push(loc_of(prefix, key), "field required", "value_error.missing")
+                    self.add(missing(Value::Array(loc_of(prefix, key))))
                 }
                 None => {}
                 Some(Value::Null) if *nullable => {}
-                Some(Value::Null) => self.push(
-                    loc_of(prefix, key),
-                    "none is not an allowed value",
-                    "type_error.none.not_allowed",
-                ),
+                Some(Value::Null) => self.add(none_item(Value::Array(loc_of(prefix, key)))),
                 Some(v) => self.kind(loc_of(prefix, key), *kind, v),
             }
         }
@@ -181,18 +180,11 @@ impl Errors {
                 "type_error.bool",
             ),
             Kind::Str if !is_str(v) => self.push(loc, "str type expected", "type_error.str"),
-            Kind::StrList => match v {
-                Value::Array(a) => {
-                    for (i, x) in a.iter().enumerate() {
-                        if let Err((msg, kind)) = str_field(x) {
-                            let mut l = loc.clone();
-                            l.push(json!(i));
-                            self.push(l, msg, kind);
-                        }
-                    }
+            Kind::StrList => {
+                if let Err(items) = super::unions::str_list(v, &loc) {
+                    self.0.extend(items);
                 }
-                _ => self.push(loc, "value is not a valid list", "type_error.list"),
-            },
+            }
             Kind::List if !v.is_array() => {
                 self.push(loc, "value is not a valid list", "type_error.list")
             }
@@ -217,7 +209,7 @@ impl Errors {
 pub fn coerced(obj: &Map<String, Value>, fields: &[Field]) -> Map<String, Value> {
     let mut out = obj.clone();
     for Field(key, kind, _) in fields {
-        let Some(v) = obj.get(*key).filter(|v| !v.is_null()) else {
+        let Some(v) = given(obj, key) else {
             continue;
         };
         let fixed = match kind {
@@ -233,11 +225,18 @@ pub fn coerced(obj: &Map<String, Value>, fields: &[Field]) -> Map<String, Value>
     out
 }
 
-/// A strict model's unknown keys in the order pydantic reports them (sorted).
-pub fn unknown_keys(obj: &Map<String, Value>, known: impl Fn(&str) -> bool) -> Vec<&String> {
+/// pydantic's "extra fields not permitted" items for `obj`'s keys that `known` does not
+/// take, sorted by key as pydantic reports them; `loc` places a key.
+pub fn extra_items(
+    obj: &Map<String, Value>,
+    known: impl Fn(&str) -> bool,
+    loc: impl Fn(&str) -> Value,
+) -> Vec<Value> {
     let mut keys: Vec<&String> = obj.keys().filter(|k| !known(k)).collect();
     keys.sort();
-    keys
+    keys.into_iter()
+        .map(|k| item(loc(k), "extra fields not permitted", "value_error.extra"))
+        .collect()
 }
 
 /// One of pydantic's error items, `loc` relative to the model being checked.
@@ -248,6 +247,11 @@ pub fn item(loc: Value, msg: &str, kind: &str) -> Value {
 /// pydantic's "not a dict" item at `loc`.
 pub fn not_a_dict(loc: Value) -> Value {
     item(loc, "value is not a valid dict", "type_error.dict")
+}
+
+/// pydantic's item for a `None` where the field is not `Optional`.
+pub fn none_item(loc: Value) -> Value {
+    item(loc, NONE.0, NONE.1)
 }
 
 /// pydantic's item for a required field that is absent.
@@ -389,21 +393,17 @@ pub fn as_bool(v: &Value) -> Option<bool> {
 
 /// One unknown key at `loc`, as pydantic reports it.
 pub fn extra(loc: &[&str]) -> CellError {
-    let loc: Vec<Value> = loc.iter().map(|s| json!(s)).collect();
-    CellError::Validation(vec![
-        json!({"loc": loc, "msg": "extra fields not permitted",
-        "type": "value_error.extra"}),
-    ])
+    CellError::Validation(vec![item(
+        json!(loc),
+        "extra fields not permitted",
+        "value_error.extra",
+    )])
 }
 
 /// The body itself must be an object (a model), else pydantic's dict error at `["body"]`.
 pub fn body_object(body: &Value) -> CellResult<&Map<String, Value>> {
-    body.as_object().ok_or_else(|| {
-        CellError::Validation(vec![
-            json!({"loc": ["body"], "msg": "value is not a valid dict",
-            "type": "type_error.dict"}),
-        ])
-    })
+    body.as_object()
+        .ok_or_else(|| CellError::Validation(vec![not_a_dict(json!(["body"]))]))
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@
 
 use serde_json::{Value, json};
 
-use super::model::{as_dict, given, item, missing, not_a_dict, str_field};
+use super::model::{Errors, Field, Kind, as_dict, given, not_a_dict};
 use crate::error::{CellError, CellResult};
 
 /// `ModelAuth(**value)`: the items (relative to the field) or the 400 it raises.
@@ -16,15 +16,7 @@ pub fn check(v: &Value) -> CellResult<Vec<Value>> {
     };
     let mut items = Vec::new();
     let s3 = given(&auth, "s3");
-    let s3_ok = s3.is_some_and(|s3| {
-        credentials(
-            s3,
-            "s3",
-            &["aws_secret_access_key", "aws_access_key_id"],
-            &["aws_session_token"],
-            &mut items,
-        )
-    });
+    let s3_ok = s3.is_some_and(|s3| credentials(s3, "s3", S3, &mut items));
     let hf = given(&auth, "hf");
     // `hf`'s pre-validator sees `s3` only if it validated.
     if s3_ok && hf.is_some() {
@@ -33,7 +25,7 @@ pub fn check(v: &Value) -> CellResult<Vec<Value>> {
         ));
     }
     if let Some(hf) = hf {
-        credentials(hf, "hf", &["token"], &[], &mut items);
+        credentials(hf, "hf", HF, &mut items);
     }
     if !items.is_empty() {
         return Ok(items);
@@ -46,37 +38,34 @@ pub fn check(v: &Value) -> CellResult<Vec<Value>> {
     Ok(items)
 }
 
-/// One credentials model (`S3Auth` / `HfAuth`): required and optional `str` fields; whether
-/// it validated.
-fn credentials(
-    v: &Value,
-    at: &str,
-    required: &[&str],
-    optional: &[&str],
-    items: &mut Vec<Value>,
-) -> bool {
+/// `S3Auth`'s fields (`aws_session_token` is optional).
+const S3: &[Field] = &[
+    Field("aws_secret_access_key", Kind::Str, false),
+    Field("aws_access_key_id", Kind::Str, false),
+    Field("aws_session_token", Kind::Str, true),
+];
+/// `HfAuth`'s one field.
+const HF: &[Field] = &[Field("token", Kind::Str, false)];
+
+/// One credentials model (`S3Auth` / `HfAuth`; every non-null field is required, other keys are
+/// ignored); whether it validated.
+fn credentials(v: &Value, at: &str, fields: &[Field], items: &mut Vec<Value>) -> bool {
     let Some(m) = as_dict(v) else {
         items.push(not_a_dict(json!([at])));
         return false;
     };
-    let before = items.len();
-    for key in required.iter().chain(optional) {
-        match m.get(*key) {
-            None if required.contains(key) => items.push(missing(json!([at, key]))),
-            None | Some(Value::Null) if optional.contains(key) => {}
-            None => {}
-            Some(v) => {
-                if let Err((msg, kind)) = str_field(v) {
-                    items.push(item(json!([at, key]), msg, kind));
-                }
-            }
-        }
-    }
-    items.len() == before
+    let required: Vec<&str> = fields.iter().filter(|f| !f.2).map(|f| f.0).collect();
+    let mut errs = Errors::default();
+    errs.check_fields(&m, &[at], fields, &required);
+    let found = errs.into_items();
+    let ok = found.is_empty();
+    items.extend(found);
+    ok
 }
 
 #[cfg(test)]
 mod tests {
+    use super::super::model::item;
     use super::*;
 
     #[test]

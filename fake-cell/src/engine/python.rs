@@ -260,15 +260,8 @@ fn write_json(out: &mut String, v: &Value) {
     match v {
         Value::Null => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Number(n) => match n.as_f64() {
-            Some(f) if n.is_f64() => out.push_str(&match float_repr(f).as_str() {
-                "nan" => "NaN".to_string(),
-                "inf" => "Infinity".to_string(),
-                "-inf" => "-Infinity".to_string(),
-                r => r.to_string(),
-            }),
-            _ => out.push_str(&n.to_string()),
-        },
+        // serde_json holds no NaN or infinity, so json.dumps' spellings of them never arise.
+        Value::Number(n) => out.push_str(&number(n)),
         Value::String(s) => json_string(out, s),
         compound => write_compound(out, compound, json_string, write_json),
     }

@@ -12,7 +12,7 @@ use super::model::{float_field, item, not_a_dict, str_field};
 pub fn recommend_documents(v: &Value) -> Result<Value, Vec<Value>> {
     let mut errors = Vec::new();
     match str_list(v, &[]) {
-        Ok(ids) => return Ok(ids),
+        Ok(ids) => return Ok(json!(ids)),
         Err(e) => errors.extend(e),
     }
     match float_map(v, &[]) {
@@ -72,7 +72,7 @@ pub fn documents_sequence(v: &Value) -> Vec<Value> {
 }
 
 /// `Union[str, Dict[str, float]]` at `at`.
-fn str_or_map(v: &Value, at: &[Value]) -> Result<Value, Vec<Value>> {
+pub(crate) fn str_or_map(v: &Value, at: &[Value]) -> Result<Value, Vec<Value>> {
     let str_error = match str_field(v) {
         Ok(s) => return Ok(Value::String(s)),
         Err((msg, kind)) => item(loc(at, None), msg, kind),
@@ -84,7 +84,7 @@ fn str_or_map(v: &Value, at: &[Value]) -> Result<Value, Vec<Value>> {
 }
 
 /// `List[str]` at `at`.
-fn str_list(v: &Value, at: &[Value]) -> Result<Value, Vec<Value>> {
+pub(crate) fn str_list(v: &Value, at: &[Value]) -> Result<Vec<String>, Vec<Value>> {
     let Value::Array(list) = v else {
         return Err(vec![item(
             loc(at, None),
@@ -96,12 +96,12 @@ fn str_list(v: &Value, at: &[Value]) -> Result<Value, Vec<Value>> {
     let mut errors = Vec::new();
     for (i, x) in list.iter().enumerate() {
         match str_field(x) {
-            Ok(s) => out.push(Value::String(s)),
+            Ok(s) => out.push(s),
             Err((msg, kind)) => errors.push(item(loc(at, Some(json!(i))), msg, kind)),
         }
     }
     if errors.is_empty() {
-        Ok(Value::Array(out))
+        Ok(out)
     } else {
         Err(errors)
     }

@@ -125,7 +125,7 @@ pub fn check(o: &Map<String, Value>) -> CellResult<()> {
         let failed = errs.failed_since(0, 1);
         let method_ok = !failed.iter().any(|k| k == "searchMethod");
         if method_ok && hybrid.is_some() && !hybrid_failed && method != "HYBRID" {
-            errs.root(&["body"], hybrid_only(method));
+            errs.root(&["body"], hybrid_only("Hybrid parameters", method));
         }
         return errs.into_result();
     }
@@ -254,10 +254,9 @@ fn hybrid_pairs(
     }
 }
 
-fn hybrid_only(method: &str) -> String {
-    format!(
-        "Hybrid parameters can only be provided for 'HYBRID' search. Search method is {method}."
-    )
+/// The words most of `SearchQuery`'s HYBRID-only validators raise.
+fn hybrid_only(what: &str, method: &str) -> String {
+    format!("{what} can only be provided for 'HYBRID' search. Search method is {method}.")
 }
 
 /// `SearchQuery`'s root validators in declaration order, each adding its own item.
@@ -291,12 +290,17 @@ fn root_validators(
             "Query(q) cannot be provided for HYBRID search when hybridParameters.queryTensor or hybridParameters.queryLexical is provided",
         );
     }
-    let only_hybrid = |key: &str, msg: String, errs: &mut Errors| {
+    // The message is written only when the validator raises (this runs on every search).
+    let only_hybrid = |key: &str, msg: &dyn Fn() -> String, errs: &mut Errors| {
         if has(key) && method != "HYBRID" {
-            errs.root(AT, msg);
+            errs.root(AT, msg());
         }
     };
-    only_hybrid("hybridParameters", hybrid_only(method), errs);
+    only_hybrid(
+        "hybridParameters",
+        &|| hybrid_only("Hybrid parameters", method),
+        errs,
+    );
     if let Some(depth) = given(o, "rerankDepth").and_then(as_int) {
         if method == "LEXICAL" {
             errs.root(
@@ -312,23 +316,14 @@ fn root_validators(
             errs.root(AT, "rerankDepth cannot be negative.");
         }
     }
-    only_hybrid(
-        "facets",
-        format!("Facets can only be provided for 'HYBRID' search. Search method is {method}."),
-        errs,
-    );
+    only_hybrid("facets", &|| hybrid_only("Facets", method), errs);
     only_hybrid(
         "recencyParameters",
-        format!(
-            "Recency parameters can only be provided for 'HYBRID' search. Search method is {method}."
-        ),
+        &|| hybrid_only("Recency parameters", method),
         errs,
     );
     if given(o, "trackTotalHits").and_then(as_bool) == Some(true) && method != "HYBRID" {
-        errs.root(
-            AT,
-            format!("trackTotalHits can only be provided for 'HYBRID' search. Search method is {method}."),
-        );
+        errs.root(AT, hybrid_only("trackTotalHits", method));
     }
     approximate_threshold(o, method, errs);
     if given(o, "language").is_some_and(|l| l.as_str() != Some("")) && method == "TENSOR" {
@@ -339,23 +334,25 @@ fn root_validators(
     }
     only_hybrid(
         "relevanceCutoff",
-        format!(
-            "relevanceCutoff can only be provided for 'HYBRID' search, but received search method '{method}'"
-        ),
+        &|| {
+            format!(
+                "relevanceCutoff can only be provided for 'HYBRID' search, but received search method '{method}'"
+            )
+        },
         errs,
     );
     only_hybrid(
         "sortBy",
-        format!(
-            "sortBy can only be provided for 'HYBRID' search, but received search method {method}"
-        ),
+        &|| {
+            format!(
+                "sortBy can only be provided for 'HYBRID' search, but received search method {method}"
+            )
+        },
         errs,
     );
     only_hybrid(
         "collapseFields",
-        format!(
-            "collapseFields can only be provided for 'HYBRID' search. Search method is {method}."
-        ),
+        &|| hybrid_only("collapseFields", method),
         errs,
     );
     if let Some(c) = given(o, "collapseFields").and_then(Value::as_array)

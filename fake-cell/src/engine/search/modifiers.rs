@@ -6,7 +6,7 @@ use serde_json::{Map, Value, json};
 use super::index_data::IndexData;
 use super::topk::Cand;
 use crate::engine::model::{
-    self, as_dict, float_field, item, missing, not_a_dict, str_field, unknown_keys,
+    self, as_dict, extra_items, float_field, item, missing, not_a_dict, str_field,
 };
 use crate::engine::python;
 use crate::error::{CellError, CellResult};
@@ -109,13 +109,7 @@ pub fn parse_modifiers(v: Option<&Value>, key: &str) -> CellResult<Option<Modifi
         }
         values.push((field, Some(ops)));
     }
-    for k in unknown_keys(data, |k| LISTS.contains(&k)) {
-        errors.push(item(
-            json!([k]),
-            "extra fields not permitted",
-            "value_error.extra",
-        ));
-    }
+    errors.extend(extra_items(data, |k| LISTS.contains(&k), |k| json!([k])));
     if !errors.is_empty() {
         return Err(invalid(
             &python::repr(&Value::Object(data.clone())),
@@ -178,13 +172,7 @@ fn operator(
             .map_err(|(msg, kind)| errors.push(model::item(at("weight"), msg, kind)))
             .ok(),
     };
-    for k in unknown_keys(o, |k| matches!(k, "field_name" | "weight")) {
-        errors.push(model::item(
-            at(k),
-            "extra fields not permitted",
-            "value_error.extra",
-        ));
-    }
+    errors.extend(extra_items(o, |k| matches!(k, "field_name" | "weight"), at));
     if errors.len() > before {
         return Ok(None);
     }

@@ -8,7 +8,7 @@
 use serde_json::{Map, Value, json};
 
 use super::request::Method;
-use crate::engine::model::{float_list, item, missing, not_a_dict, str_field, unknown_keys};
+use crate::engine::model::{extra_items, float_list, item, missing, not_a_dict, str_field};
 use crate::engine::unions;
 use crate::error::{CellError, CellResult};
 
@@ -33,16 +33,13 @@ fn method_name(method: Method) -> &'static str {
 /// Differs from pydantic in one corner: a list of pairs, which `dict()` would turn into a map,
 /// is refused like any other list.
 pub fn coerce(q: &Value) -> Result<Value, Vec<Value>> {
-    let as_str = match str_field(q) {
-        Ok(text) => return Ok(Value::String(text)),
-        Err(_) if q.is_null() => return Ok(Value::Null),
-        Err((msg, kind)) => item(json!(["q"]), msg, kind),
-    };
-    let mut errors = vec![as_str];
-    match unions::float_map(q, &[json!("q")]) {
-        Ok(weights) => return Ok(weights),
-        Err(e) => errors.extend(e),
+    if q.is_null() {
+        return Ok(Value::Null);
     }
+    let mut errors = match unions::str_or_map(q, &[json!("q")]) {
+        Ok(q) => return Ok(q),
+        Err(e) => e,
+    };
     let Value::Object(m) = q else {
         errors.push(not_a_dict(json!(["q"])));
         return Err(errors);
@@ -59,7 +56,7 @@ pub fn coerce(q: &Value) -> Result<Value, Vec<Value>> {
             None
         }
     };
-    extra(m, &["customVector"], &["q"], &mut errors);
+    errors.extend(extra_items(m, |k| k == "customVector", |k| json!(["q", k])));
     match custom {
         Some(cv) if errors.len() == before => Ok(json!({ "customVector": cv })),
         _ => Err(errors),
@@ -82,22 +79,13 @@ fn custom_vector(cv: &Map<String, Value>, errors: &mut Vec<Value>) -> Option<Val
         },
     };
     let vector = float_list(cv, "vector", json!(AT), errors);
-    extra(cv, &["content", "vector"], &AT, errors);
+    errors.extend(extra_items(
+        cv,
+        |k| matches!(k, "content" | "vector"),
+        |k| json!([AT[0], AT[1], k]),
+    ));
     let vector = vector.filter(|_| errors.len() == before)?;
     Some(json!({"content": content, "vector": vector}))
-}
-
-/// The unknown keys of a strict model, sorted as pydantic reports them.
-fn extra(m: &Map<String, Value>, known: &[&str], at: &[&str], errors: &mut Vec<Value>) {
-    for k in unknown_keys(m, |k| known.contains(&k)) {
-        let mut loc: Vec<Value> = at.iter().map(|s| json!(s)).collect();
-        loc.push(json!(k));
-        errors.push(item(
-            Value::Array(loc),
-            "extra fields not permitted",
-            "value_error.extra",
-        ));
-    }
 }
 
 /// Marqo's `validate_query`; strings and `null` pass (the body model checked their type).

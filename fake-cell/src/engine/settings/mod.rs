@@ -81,12 +81,7 @@ pub fn model_dim(model: &str, props: Option<&Value>) -> Option<usize> {
 /// Marqo's `validate_index_name` (the index request model's `name` validator): its message,
 /// or `None` for a valid name. fake-cell also caps names at 128 characters.
 pub fn index_name_error(name: &str) -> Option<String> {
-    let mut chars = name.chars();
-    let ok_first = chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == '-');
-    let ok_rest = chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
-    if !ok_first || !ok_rest || name.len() > 128 {
+    if !name_shape_ok(name) {
         return Some(format!(
             "\"{name}\" is not a valid index name. Index name must match [a-zA-Z_-][a-zA-Z0-9_-]* and must not start with \"marqo__\""
         ));
@@ -95,14 +90,20 @@ pub fn index_name_error(name: &str) -> Option<String> {
         .then(|| "Index name must not start with \"marqo__\"".to_string())
 }
 
-/// Index names: `[a-zA-Z_-][a-zA-Z0-9_-]*`, not starting with `marqo__` (aliases).
-pub fn validate_index_name(name: &str) -> CellResult<()> {
+/// `[a-zA-Z_-][a-zA-Z0-9_-]*`, at most 128 characters.
+fn name_shape_ok(name: &str) -> bool {
     let mut chars = name.chars();
     let ok_first = chars
         .next()
         .is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == '-');
-    let ok_rest = chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
-    if !ok_first || !ok_rest || name.starts_with("marqo__") || name.len() > 128 {
+    ok_first
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        && name.len() <= 128
+}
+
+/// Index names: `[a-zA-Z_-][a-zA-Z0-9_-]*`, not starting with `marqo__` (aliases).
+pub fn validate_index_name(name: &str) -> CellResult<()> {
+    if !name_shape_ok(name) || name.starts_with("marqo__") {
         return Err(CellError::InvalidArgument(format!(
             "{name} is not a valid index name. Index names must match [a-zA-Z_-][a-zA-Z0-9_-]* and must not start with marqo__"
         )));

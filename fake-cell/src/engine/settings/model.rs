@@ -111,7 +111,7 @@ fn bound(errs: &mut Errors, at: &[Value], o: &Map<String, Value>, key: &str, min
 }
 
 /// Check the create body as `IndexSettings` does: 422 items in field order, nested models at
-/// their fields. (The structured request's own checks run later: [`structured_request`].)
+/// their fields. (The core request's own checks run later: [`core_request`].)
 pub fn check(m: &Map<String, Value>) -> CellResult<()> {
     let mut errs = Errors::default();
     errs.check_fields(m, &["body"], INDEX_SETTINGS, &[]);
@@ -189,17 +189,14 @@ fn all_fields(v: &Value) -> CellResult<Vec<Value>> {
     for (i, f) in list.iter().enumerate() {
         let at = [json!(i)];
         let Some(f) = f.as_object() else {
-            errs.nested(&[] as &[Value], vec![model::not_a_dict(json!(at))]);
+            errs.add(model::not_a_dict(json!(at)));
             continue;
         };
         let mark = errs.len();
         errs.check(f, &at, FIELD_REQUEST, &["name", "type"]);
         let kind = f.get("type").and_then(Value::as_str).map(normalize_type);
         if f.contains_key("type") && !kind.as_deref().is_some_and(|k| FIELD_TYPES.contains(&k)) {
-            errs.nested(
-                &[] as &[Value],
-                vec![enum_item(json!([i, "type"]), FIELD_TYPES)],
-            );
+            errs.add(enum_item(json!([i, "type"]), FIELD_TYPES));
         }
         let features: Vec<&str> = f
             .get("features")
@@ -209,7 +206,7 @@ fn all_fields(v: &Value) -> CellResult<Vec<Value>> {
         for (j, feat) in features.iter().enumerate() {
             if !FEATURES.contains(feat) {
                 let loc = json!([i, "features", j]);
-                errs.nested(&[] as &[Value], vec![enum_item(loc, FEATURES)]);
+                errs.add(enum_item(loc, FEATURES));
             }
         }
         // `check_all_fields` has `skip_on_failure=True`.
@@ -316,13 +313,7 @@ pub fn core_request(name: &str, m: &Map<String, Value>) -> CellResult<()> {
     let structured = m.get("type").and_then(Value::as_str) == Some("structured");
     // The request model's field errors, in its declaration order: the name's validator, the
     // media preprocessing `IndexSettings` lets be `None`, then a structured index's lists.
-    let none = |field: &str| {
-        item(
-            json!([field]),
-            "none is not an allowed value",
-            "type_error.none.not_allowed",
-        )
-    };
+    let none = |field: &str| model::none_item(json!([field]));
     let mut items = Vec::new();
     if let Some(msg) = super::index_name_error(name) {
         items.push(item(json!(["name"]), &msg, "value_error"));
