@@ -5,11 +5,11 @@
 //! `_validate_field` (Vespa field names, no `None`, lists of one of int, float or str). In-process
 //! and over HTTP.
 
-use axum::http::Method;
 use serde_json::{Value, json};
 
-use crate::in_process::{cell_with_index, send};
-use crate::support::{call, open_cell_with_index};
+use crate::in_process::cell_with_index;
+use crate::search_params::Target;
+use crate::support::open_cell_with_index;
 
 /// One batch with every rule, and the items Marqo answers for it (ids of successes aside).
 fn batch() -> (Value, Vec<Value>) {
@@ -123,29 +123,22 @@ fn check(status: u16, r: &Value, want: &[Value]) {
     }
 }
 
-#[tokio::test]
-async fn add_items_follow_marqos_document_checks_in_process() {
-    let (_dir, cell, app) = cell_with_index("ai").await;
+/// The batch's items, then what was stored.
+async fn run(t: &Target) {
     let (body, want) = batch();
-    let (s, r) = send(
-        &app,
-        Method::POST,
-        "/indexes/ai/documents",
-        Some(&body.to_string()),
-    )
-    .await;
+    let (s, r) = t.req("POST", "/indexes/ai/documents", body).await;
     check(s, &r, &want);
     // The last "d" was stored; the earlier "k" was, as its later twin failed `validate_doc`.
     for (id, text) in [("d", "second"), ("k", "kept")] {
-        let (s, doc) = send(
-            &app,
-            Method::GET,
-            &format!("/indexes/ai/documents/{id}"),
-            None,
-        )
-        .await;
+        let (s, doc) = t.get(&format!("/indexes/ai/documents/{id}")).await;
         assert_eq!((s, &doc["t"]), (200, &json!(text)), "{doc}");
     }
+}
+
+#[tokio::test]
+async fn add_items_follow_marqos_document_checks_in_process() {
+    let (_dir, cell, app) = cell_with_index("ai").await;
+    run(&Target::Router(app)).await;
     fake_cell::servers::stop_all(&cell);
 }
 
@@ -153,13 +146,5 @@ async fn add_items_follow_marqos_document_checks_in_process() {
 async fn add_items_follow_marqos_document_checks_over_http() {
     let dir = tempfile::tempdir().unwrap();
     let cell = open_cell_with_index(dir.path(), "ai").await;
-    let (body, want) = batch();
-    let (s, r) = call(
-        reqwest::Method::POST,
-        &format!("{}/indexes/ai/documents", cell.url),
-        None,
-        Some(&body),
-    )
-    .await;
-    check(s, &r, &want);
+    run(&Target::Http(cell.url.clone())).await;
 }

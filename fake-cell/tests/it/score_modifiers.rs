@@ -1,12 +1,12 @@
 //! `scoreModifiers` refused as Marqo refuses them: every case of `tests/data/score_modifiers.json`
 //! (answers recorded from Marqo's own `ScoreModifierLists` under pydantic 1) in a search body,
-//! in hybrid search's per-side lists and in a recommend body, in-process and over real HTTP.
+//! in hybrid search's per-side lists and in a recommend body, each in-process and over real HTTP.
 
-use axum::http::Method;
 use serde_json::{Value, json};
 
-use crate::in_process::{cell_with_index, send};
-use crate::support::{call, open_cell_with_index};
+use crate::in_process::cell_with_index;
+use crate::search_params::Target;
+use crate::support::open_cell_with_index;
 
 const CASES: &str = include_str!("../data/score_modifiers.json");
 
@@ -59,24 +59,23 @@ fn check(path: &str, body: &Value, want: &Option<String>, status: u16, r: &Value
     }
 }
 
-#[tokio::test]
-async fn malformed_score_modifiers_get_marqos_400_in_process() {
-    let (_dir, cell, app) = cell_with_index("sm").await;
+/// Every case in every shape, against an index holding one document (recommend needs it).
+async fn run(t: &Target) {
     let doc = json!({"documents": [{"_id": "d1", "title": "x"}], "tensorFields": ["title"]});
-    let (s, r) = send(
-        &app,
-        Method::POST,
-        "/indexes/sm/documents",
-        Some(&doc.to_string()),
-    )
-    .await;
+    let (s, r) = t.req("POST", "/indexes/sm/documents", doc).await;
     assert_eq!(s, 200, "{r}");
     for (mods, want) in cases() {
         for (path, body) in bodies(&mods) {
-            let (s, r) = send(&app, Method::POST, path, Some(&body.to_string())).await;
+            let (s, r) = t.req("POST", path, body.clone()).await;
             check(path, &body, &want, s, &r);
         }
     }
+}
+
+#[tokio::test]
+async fn malformed_score_modifiers_get_marqos_400_in_process() {
+    let (_dir, cell, app) = cell_with_index("sm").await;
+    run(&Target::Router(app)).await;
     fake_cell::servers::stop_all(&cell);
 }
 
@@ -84,10 +83,5 @@ async fn malformed_score_modifiers_get_marqos_400_in_process() {
 async fn malformed_score_modifiers_get_marqos_400_over_http() {
     let dir = tempfile::tempdir().unwrap();
     let cell = open_cell_with_index(dir.path(), "sm").await;
-    for (mods, want) in cases() {
-        let body = json!({"q": "x", "scoreModifiers": mods});
-        let url = format!("{}/indexes/sm/search", cell.url);
-        let (s, r) = call(reqwest::Method::POST, &url, None, Some(&body)).await;
-        check(&url, &body, &want, s, &r);
-    }
+    run(&Target::Http(cell.url.clone())).await;
 }

@@ -29,6 +29,16 @@ impl Target {
         }
     }
 
+    /// A `GET` without a body.
+    pub(crate) async fn get(&self, path: &str) -> (u16, Value) {
+        match self {
+            Target::Router(app) => send(app, Method::GET, path, None).await,
+            Target::Http(url) => {
+                call(reqwest::Method::GET, &format!("{url}{path}"), None, None).await
+            }
+        }
+    }
+
     pub(crate) async fn search(&self, index: &str, body: Value) -> Value {
         let (s, r) = self
             .req("POST", &format!("/indexes/{index}/search"), body.clone())
