@@ -267,10 +267,10 @@ pub fn validate_add(
     check_custom_vector_dims(docs, s, mappings.as_ref())?;
     // Marqo walks the batch backwards: the first document it meets that passes `validate_doc`
     // claims its `_id`, and the others with that `_id` are dropped without an item.
-    let checked: Vec<Result<Option<&str>, Value>> = docs.iter().map(check_doc).collect();
+    let checked: Vec<Result<Checked, Value>> = docs.iter().map(check_doc).collect();
     let mut last: HashMap<&str, usize> = HashMap::new();
     for (i, c) in checked.iter().enumerate() {
-        if let Ok(Some(id)) = c {
+        if let Ok((_, Some(id))) = c {
             last.insert(id, i);
         }
     }
@@ -278,16 +278,15 @@ pub fn validate_add(
         items: Vec::with_capacity(docs.len()),
         records: Vec::new(),
     };
-    for (i, (d, c)) in docs.iter().zip(checked).enumerate() {
-        let original = match c {
+    for (i, c) in checked.into_iter().enumerate() {
+        let (doc, original) = match c {
             Err(item) => {
                 batch.items.push(item);
                 continue;
             }
-            Ok(Some(id)) if last.get(id) != Some(&i) => continue,
-            Ok(original) => original,
+            Ok((_, Some(id))) if last.get(id) != Some(&i) => continue,
+            Ok(checked) => checked,
         };
-        let Some(doc) = d.as_object() else { continue };
         let id = original.map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_string);
         match validate_fields(doc, s, &tensor_fields, mappings.as_ref()) {
             Ok(fields) => {
@@ -303,11 +302,14 @@ pub fn validate_add(
     Ok(batch)
 }
 
+/// A document that passed `validate_doc`, and its `_id` when it has one.
+type Checked<'a> = (&'a Map<String, Value>, Option<&'a str>);
+
 /// Marqo's `validate_doc` and `validate_id`, in its order: an object, not empty, at most
 /// `MAX_DOC_BYTES` as Python's `json.dumps` writes it, and an `_id` (if any) that is a
-/// non-empty string. The document's own `_id`, or the error item (whose `_id` is empty:
+/// non-empty string. The document with its own `_id`, or the error item (whose `_id` is empty:
 /// Marqo has not read it yet).
-fn check_doc(d: &Value) -> Result<Option<&str>, Value> {
+fn check_doc(d: &Value) -> Result<Checked<'_>, Value> {
     let Some(doc) = d.as_object() else {
         return Err(item_error(
             "",
@@ -331,8 +333,8 @@ fn check_doc(d: &Value) -> Result<Option<&str>, Value> {
             "error": msg, "message": msg}));
     }
     match doc.get("_id") {
-        None => Ok(None),
-        Some(Value::String(id)) if !id.is_empty() => Ok(Some(id)),
+        None => Ok((doc, None)),
+        Some(Value::String(id)) if !id.is_empty() => Ok((doc, Some(id))),
         Some(Value::String(_)) => Err(item_error(
             "",
             &CellError::InvalidDocumentId("Document ID can't be empty".into()),
