@@ -223,6 +223,25 @@ async fn ranking_paths_agree_and_writes_invalidate_the_caches() {
     rare.sort();
     assert_eq!(rare, vec!["d0", "d100", "d150", "d200", "d250", "d50"]);
 
+    // A cached answer is the first one, byte for byte but for `processingTimeMs`.
+    let hybrid = json!({"q": "red shoe", "searchMethod": "HYBRID", "limit": 5,
+                        "attributesToRetrieve": ["title"]});
+    for body in [
+        search("silk", "LEXICAL", 7, 2),
+        search("red shoe", "TENSOR", 5, 1),
+        hybrid.to_string(),
+    ] {
+        let mut answers = Vec::new();
+        for _ in 0..2 {
+            let mut r = find(body.clone()).await;
+            let time = r.as_object_mut().unwrap().remove("processingTimeMs");
+            assert!(time.is_some_and(|t| t.is_u64()), "{body}");
+            answers.push(r.to_string());
+        }
+        assert!(answers[0].contains("\"hits\":[{"), "{}", answers[0]);
+        assert_eq!(answers[0], answers[1], "{body}");
+    }
+
     // The same request again (now cached), then a write: the new document shows at once.
     let body = search("zebra", "LEXICAL", 100, 0);
     let again = find(body.clone()).await;

@@ -4,7 +4,7 @@
 //! ([`tensor`]) or HYBRID ([`hybrid`]) retrieval (with [`context`] vectors), filters ([`filter`]), score modifiers
 //! ([`modifiers`]), the best `limit + offset` ([`topk`]), then the page; [`pipeline`] adds what
 //! Marqo does around retrieval (relevance cutoff, collapsing, `rerankDepth`, recency, sorting,
-//! facets, `totalHits`). [`cache`] keeps ranked
+//! facets, `totalHits`). [`cache`] keeps serialised
 //! pages per index version; [`response`] writes hits straight from the stored documents;
 //! [`recommend`] builds the query of a recommend request from stored documents.
 

@@ -103,9 +103,9 @@ impl Serialize for Hit<'_> {
     }
 }
 
+/// The answer's keys after `hits` (the hits are written, or taken from the cache, apart).
 #[derive(Serialize)]
-pub struct SearchAnswer<'a> {
-    pub hits: Hits<'a>,
+pub struct Envelope<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub query: Option<&'a Value>,
     pub limit: usize,
@@ -120,8 +120,28 @@ pub struct SearchAnswer<'a> {
     pub total_hits: Option<usize>,
 }
 
-/// Serialise an answer (call while holding the index's read lock; no I/O happens here).
-pub fn to_bytes(answer: &impl Serialize) -> CellResult<Vec<u8>> {
-    serde_json::to_vec(answer)
-        .map_err(|e| CellError::Internal(format!("cannot serialise search answer: {e}")))
+/// Serialise a page of hits (call while holding the index's read lock; no I/O happens here).
+pub fn hits_bytes(hits: &Hits) -> CellResult<Vec<u8>> {
+    serde_json::to_vec(hits).map_err(cannot)
+}
+
+/// The whole answer, `{"hits": …, "query": …, "limit": …, …}`, from serialised hits.
+pub fn answer_bytes(hits: &[u8], envelope: &Envelope) -> CellResult<Vec<u8>> {
+    let tail = serde_json::to_vec(envelope).map_err(cannot)?;
+    let mut out = Vec::with_capacity(hits.len() + tail.len() + 10);
+    out.extend_from_slice(b"{\"hits\":");
+    out.extend_from_slice(hits);
+    // `tail` is `{…}` (never empty: `limit` is always there); its members follow the hits.
+    match tail.get(1..) {
+        Some(members) if members != b"}" => {
+            out.push(b',');
+            out.extend_from_slice(members);
+        }
+        _ => out.push(b'}'),
+    }
+    Ok(out)
+}
+
+fn cannot(e: serde_json::Error) -> CellError {
+    CellError::Internal(format!("cannot serialise search answer: {e}"))
 }

@@ -1,6 +1,6 @@
 //! Search, recommend and embed routes: parse the request (engine), check the caller and the
 //! index, run it under the index's read lock and write the answer straight from the stored
-//! documents. A search's ranked page is cached per index version.
+//! documents. A search's hits are cached, serialised, per index version.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -31,7 +31,8 @@ fn json_response(body: Vec<u8>) -> Response {
     ([(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
-/// The answer of a search or recommend, serialised while the caller holds the read lock.
+/// The answer of a search or recommend, its hits serialised while the caller holds the read
+/// lock.
 fn answer(
     data: &IndexData,
     page: &[Cand],
@@ -40,15 +41,24 @@ fn answer(
     extras: &Extras,
     started: Instant,
 ) -> CellResult<Vec<u8>> {
-    response::to_bytes(&response::SearchAnswer {
-        hits: response::Hits { data, page, req },
+    let hits = response::hits_bytes(&response::Hits { data, page, req })?;
+    response::answer_bytes(&hits, &envelope(req, query, extras, started))
+}
+
+fn envelope<'a>(
+    req: &SearchReq,
+    query: Option<&'a Value>,
+    extras: &'a Extras,
+    started: Instant,
+) -> response::Envelope<'a> {
+    response::Envelope {
         query,
         limit: req.limit,
         offset: req.offset,
         processing_time_ms: started.elapsed().as_millis() as u64,
         facets: extras.facets.as_ref(),
         total_hits: extras.total_hits,
-    })
+    }
 }
 
 pub async fn search(
@@ -62,31 +72,32 @@ pub async fn search(
     let req = parse_request(&body)?;
     let idx = cell.index_for(&caller, &name)?;
     idx.searches.fetch_add(1, Ordering::Relaxed);
-    // The whole body is the cache key: anything that changes the ranking is in it.
-    let key = body.to_string();
-    let body = {
-        let data = idx.data.read();
-        if !req.post.cacheable() {
-            let (page, extras) = execute_full(&req, &data, &idx.settings, &HashSet::new(), None)?;
-            answer(&data, &page, &req, Some(&req.q), &extras, started)?
-        } else {
-            let page = match data.results.get(data.version, &key) {
-                Some(page) => page,
+    let body = if req.post.cacheable() {
+        // The whole body is the cache key: anything that changes the hits is in it.
+        let key = body.to_string();
+        let hits = {
+            let data = idx.data.read();
+            match data.results.get(data.version, &key) {
+                Some(hits) => hits,
                 None => {
                     let page = execute(&req, &data, &idx.settings, &HashSet::new(), None)?;
-                    data.results.put(data.version, key, &page);
-                    page
+                    let hits: Arc<[u8]> = response::hits_bytes(&response::Hits {
+                        data: &data,
+                        page: &page,
+                        req: &req,
+                    })?
+                    .into();
+                    data.results.put(data.version, key, hits.clone());
+                    hits
                 }
-            };
-            answer(
-                &data,
-                &page,
-                &req,
-                Some(&req.q),
-                &Extras::default(),
-                started,
-            )?
-        }
+            }
+        };
+        let extras = Extras::default();
+        response::answer_bytes(&hits, &envelope(&req, Some(&req.q), &extras, started))?
+    } else {
+        let data = idx.data.read();
+        let (page, extras) = execute_full(&req, &data, &idx.settings, &HashSet::new(), None)?;
+        answer(&data, &page, &req, Some(&req.q), &extras, started)?
     };
     Ok(json_response(body))
 }
