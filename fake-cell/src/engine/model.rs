@@ -150,56 +150,69 @@ impl Errors {
             if self.aborted() {
                 return;
             }
-            match obj.get(*key) {
+            match lookup(obj, key) {
                 None if required.contains(key) => {
                     self.add(missing(Value::Array(loc_of(prefix, key))))
                 }
                 None => {}
                 Some(Value::Null) if *nullable => {}
                 Some(Value::Null) => self.add(none_item(Value::Array(loc_of(prefix, key)))),
-                Some(v) => self.kind(loc_of(prefix, key), *kind, v),
+                Some(v) => self.kind(|| loc_of(prefix, key), *kind, v),
             }
         }
     }
 
-    fn kind(&mut self, loc: Vec<Value>, kind: Kind, v: &Value) {
+    /// One field's check; its location is built only for an error (most fields pass).
+    fn kind(&mut self, loc: impl Fn() -> Vec<Value>, kind: Kind, v: &Value) {
         match kind {
             Kind::Model(check) => match check(v) {
-                Ok(items) => self.nested(&loc, items),
+                Ok(items) if items.is_empty() => {}
+                Ok(items) => self.nested(&loc(), items),
                 Err(raised) => self.1 = Some(raised),
             },
             Kind::Int if as_int(v).is_none() => {
-                self.push(loc, "value is not a valid integer", "type_error.integer")
+                self.push(loc(), "value is not a valid integer", "type_error.integer")
             }
             Kind::Float if as_float(v).is_none() => {
-                self.push(loc, "value is not a valid float", "type_error.float")
+                self.push(loc(), "value is not a valid float", "type_error.float")
             }
             Kind::Bool if as_bool(v).is_none() => self.push(
-                loc,
+                loc(),
                 "value could not be parsed to a boolean",
                 "type_error.bool",
             ),
-            Kind::Str if !is_str(v) => self.push(loc, "str type expected", "type_error.str"),
-            Kind::StrList => {
-                if let Err(items) = super::unions::str_list(v, &loc) {
+            Kind::Str if !is_str(v) => self.push(loc(), "str type expected", "type_error.str"),
+            // Checked without its location first: only a list that fails needs it.
+            Kind::StrList if super::unions::str_list(v, &[]).is_err() => {
+                if let Err(items) = super::unions::str_list(v, &loc()) {
                     self.0.extend(items);
                 }
             }
             Kind::List if !v.is_array() => {
-                self.push(loc, "value is not a valid list", "type_error.list")
+                self.push(loc(), "value is not a valid list", "type_error.list")
             }
-            Kind::Dict if !v.is_object() => self.0.push(not_a_dict(Value::Array(loc))),
-            Kind::Map if as_dict(v).is_none() => self.0.push(not_a_dict(Value::Array(loc))),
+            Kind::Dict if !v.is_object() => self.0.push(not_a_dict(Value::Array(loc()))),
+            Kind::Map if as_dict(v).is_none() => self.0.push(not_a_dict(Value::Array(loc()))),
             Kind::Enum(allowed) | Kind::EnumNoCase(allowed)
                 if !v.as_str().is_some_and(|s| match kind {
                     Kind::EnumNoCase(_) => allowed.iter().any(|a| a.eq_ignore_ascii_case(s)),
                     _ => allowed.contains(&s),
                 }) =>
             {
-                self.0.push(enum_item(Value::Array(loc), allowed));
+                self.0.push(enum_item(Value::Array(loc()), allowed));
             }
             _ => {}
         }
+    }
+}
+
+/// `obj[key]`. A body of a few keys (nearly every request) is scanned: cheaper than hashing
+/// each of a model's ~30 field names to find that most are absent.
+fn lookup<'a>(obj: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
+    if obj.len() <= 8 {
+        obj.iter().find_map(|(k, v)| (k == key).then_some(v))
+    } else {
+        obj.get(key)
     }
 }
 
