@@ -485,6 +485,12 @@ fn accepted() -> Vec<(&'static str, &'static str, Value)> {
         ),
         // the union coerces: a number is its text, numeric strings are weights
         post(S, json!({"q": 5})),
+        // `List[str]` holds a number as its text, in hybridParameters as at the top level
+        post(
+            S,
+            json!({"q": "x", "searchMethod": "HYBRID", "searchableAttributes": null,
+            "hybridParameters": {"searchableAttributesLexical": [5], "searchableAttributesTensor": [1.5, true]}}),
+        ),
         post(S, json!({"q": {"apple": "2", "pie": true}})),
         post(
             D,

@@ -124,19 +124,13 @@ impl Params {
                 }
             }
         }
+        // As the model's `List[str]` holds them once validated (a number is its text).
         let list = |key: &str| -> CellResult<Option<Vec<String>>> {
             match o.get(key) {
                 None | Some(Value::Null) => Ok(None),
-                Some(Value::Array(a)) => a
-                    .iter()
-                    .map(|x| {
-                        x.as_str()
-                            .map(str::to_string)
-                            .ok_or_else(|| bad(key, "must be strings"))
-                    })
-                    .collect::<CellResult<Vec<_>>>()
-                    .map(Some),
-                Some(_) => Err(bad(key, "must be a list")),
+                Some(v) => crate::engine::unions::str_list(v, &[])
+                    .map(Some)
+                    .map_err(|_| bad(key, "must be a list of strings")),
             }
         };
         p.searchable_lexical = list("searchableAttributesLexical")?;
