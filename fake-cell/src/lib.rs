@@ -9,6 +9,8 @@
 //! - [`snapshot`]: the whole cell as one document, restored in place behind the restore gate;
 //! - [`state`]: accounts, keys, indexes, aliases, jobs, running index servers;
 //! - [`engine`]: documents store, search, filter, embeddings, top-k, caches, settings (no HTTP);
+//! - [`timings`]: a request's telemetry timers, as Marqo's `RequestMetricsStore` (engine and
+//!   handlers record, the telemetry middleware answers them);
 //! - [`faults`]: how fault rules name the cell's calls, and Marqo's shape for injected errors;
 //! - [`config`]: the clap `Config`; [`error`]: `CellError`, rendered in Marqo's error shape.
 
@@ -22,6 +24,7 @@ pub mod persist;
 pub mod servers;
 pub mod snapshot;
 pub mod state;
+pub mod timings;
 pub mod watchdog;
 
 use std::ffi::OsString;

@@ -1,42 +1,26 @@
 //! `?telemetry=true` (py-marqo's `return_telemetry=True` sends `telemetry=True`): like Marqo's
-//! `TelemetryMiddleware`, a JSON object answer gets a `telemetry` object. Marqo times the
-//! search, recommend, add-documents and embed handlers under `"<METHOD> /indexes/<name>/<route>"`
-//! in `timesMs` (recommend under the search key, as Marqo does) and drops empty parts, so every
-//! other route answers `"telemetry": {}`.
-
-use std::time::Instant;
+//! `TelemetryMiddleware`, a JSON object answer gets a `telemetry` object. The request's timers
+//! ([`crate::timings`]) fill its `timesMs`: the handlers Marqo times record their route under
+//! `"POST /indexes/<name>/<route>"` (recommend under the search key, as Marqo does) and the
+//! engine its phases under Marqo's names. Marqo drops empty parts, so every other route answers
+//! `"telemetry": {}`.
 
 use axum::body::{Body, to_bytes};
 use axum::extract::Request;
-use axum::http::{HeaderValue, Method, header};
+use axum::http::{HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 use super::body::{BODY_LIMIT, query_param};
-
-/// Marqo's timer key for a request, when its handler is one Marqo times.
-fn timer_key(method: &Method, path: &str) -> Option<String> {
-    let rest = path.strip_prefix("/indexes/")?;
-    let (name, route) = rest.split_once('/')?;
-    let route = match (method, route) {
-        (&Method::POST, "search" | "recommend") => "search",
-        (&Method::POST, "documents") => "documents",
-        (&Method::POST, "embed") => "embed",
-        _ => return None,
-    };
-    Some(format!("POST /indexes/{name}/{route}"))
-}
+use crate::timings;
 
 pub async fn telemetry(req: Request, next: Next) -> Response {
     let on = query_param(req.uri(), "telemetry").is_some_and(|v| v.eq_ignore_ascii_case("true"));
     if !on {
         return next.run(req).await;
     }
-    let key = timer_key(req.method(), req.uri().path());
-    let started = Instant::now();
-    let response = next.run(req).await;
-    let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let (response, store) = timings::collect(next.run(req)).await;
     let (mut parts, body) = response.into_parts();
     let Ok(bytes) = to_bytes(body, BODY_LIMIT).await else {
         return (parts.status, "").into_response();
@@ -45,9 +29,11 @@ pub async fn telemetry(req: Request, next: Next) -> Response {
         // Marqo only injects into object answers; anything else passes unchanged.
         return Response::from_parts(parts, Body::from(bytes));
     };
+    // (Marqo's `counter` part is filled by no route fake-cell serves, so it is always dropped.)
     let mut telemetry = Map::new();
-    if let Some(k) = key {
-        telemetry.insert("timesMs".into(), json!({ k: elapsed_ms }));
+    let times = store.times_ms();
+    if !times.is_empty() {
+        telemetry.insert("timesMs".into(), Value::Object(times));
     }
     data.insert("telemetry".into(), Value::Object(telemetry));
     let out = Value::Object(data).to_string();
@@ -57,28 +43,4 @@ pub async fn telemetry(req: Request, next: Next) -> Response {
         HeaderValue::from_static("application/json"),
     );
     Response::from_parts(parts, Body::from(out))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn timed_routes_use_marqos_keys() {
-        let k = |m: Method, p: &str| timer_key(&m, p);
-        assert_eq!(
-            k(Method::POST, "/indexes/a/search").as_deref(),
-            Some("POST /indexes/a/search")
-        );
-        assert_eq!(
-            k(Method::POST, "/indexes/a/recommend").as_deref(),
-            Some("POST /indexes/a/search")
-        );
-        assert_eq!(
-            k(Method::POST, "/indexes/a/documents").as_deref(),
-            Some("POST /indexes/a/documents")
-        );
-        assert_eq!(k(Method::GET, "/indexes/a/documents"), None);
-        assert_eq!(k(Method::GET, "/indexes"), None);
-    }
 }

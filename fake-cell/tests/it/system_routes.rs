@@ -124,17 +124,21 @@ async fn models_and_devices(t: &Target) {
     assert_eq!(r["message"], "CUDA is not available on this instance");
 }
 
+/// The names in an answer's `telemetry.timesMs`, in order; each holds a number (or, for a
+/// name timed more than once, a list of numbers).
+fn timers(r: &Value) -> Vec<String> {
+    let times = r["telemetry"]["timesMs"].as_object();
+    for (k, v) in times.into_iter().flatten() {
+        let all = v.as_array().cloned().unwrap_or_else(|| vec![v.clone()]);
+        assert!(all.iter().all(Value::is_f64), "{k}: {v}");
+    }
+    times
+        .map(|m| m.keys().cloned().collect())
+        .unwrap_or_default()
+}
+
 async fn telemetry(t: &Target) {
     let q = Some(json!({"q": "anything"}));
-    let (s, r) = t
-        .req("POST", "/indexes/st/search?telemetry=True", q.clone())
-        .await;
-    assert_eq!(s, 200, "{r}");
-    assert!(
-        r["telemetry"]["timesMs"]["POST /indexes/st/search"].is_number(),
-        "{r}"
-    );
-    assert!(r["hits"].is_array());
     let (_, r) = t.req("POST", "/indexes/st/search", q).await;
     assert!(r.get("telemetry").is_none(), "{r}");
     let (s, r) = t.req("GET", "/indexes?&telemetry=true", None).await;
@@ -143,6 +147,119 @@ async fn telemetry(t: &Target) {
         .req("GET", "/indexes/nope/stats?telemetry=true", None)
         .await;
     assert_eq!((s, &r["telemetry"]), (404, &json!({})), "{r}");
+
+    // Marqo's timers, in the order Marqo records them (`tensor_search.py`, `hybrid_search.py`,
+    // `add_documents_handler.py`, `embed.py`). Each document's vectorisation is timed apart.
+    let docs = json!({"documents": [{"_id": "t1", "title": "red apple"},
+        {"_id": "t2", "title": "green pear"}], "tensorFields": ["title"]});
+    let (s, r) = t
+        .req("POST", "/indexes/st/documents?telemetry=true", Some(docs))
+        .await;
+    assert_eq!(s, 200, "{r}");
+    assert_eq!(
+        timers(&r),
+        [
+            "add_documents.create_vectors",
+            "add_documents.processing_before_vespa",
+            "add_documents.vespa._bulk",
+            "add_documents.postprocess",
+            "POST /indexes/st/documents"
+        ]
+    );
+    let vectorised = &r["telemetry"]["timesMs"]["add_documents.create_vectors"];
+    assert_eq!(vectorised.as_array().map(Vec::len), Some(2), "{r}");
+
+    for (method, phases, extra) in [
+        ("TENSOR", "search.vector", json!({})),
+        ("LEXICAL", "search.lexical", json!({})),
+        ("HYBRID", "search.hybrid", json!({})),
+        // not cached (its answer counts every hit)
+        ("HYBRID", "search.hybrid", json!({"trackTotalHits": true})),
+    ] {
+        let mut want: Vec<String> = match method {
+            "TENSOR" => vec!["search.vector_inference_full_pipeline".into()],
+            "HYBRID" => vec!["search.hybrid.vector_inference_full_pipeline".into()],
+            _ => Vec::new(),
+        };
+        for phase in ["processing_before_vespa", "vespa", "postprocess"] {
+            want.push(format!("{phase_prefix}.{phase}", phase_prefix = phases));
+        }
+        want.push("POST /indexes/st/search".into());
+        let mut body = json!({"q": "apple", "searchMethod": method});
+        body.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        // The second answer may come from the result cache: it keeps the same timers.
+        for _ in 0..2 {
+            let (s, r) = t
+                .req(
+                    "POST",
+                    "/indexes/st/search?telemetry=True",
+                    Some(body.clone()),
+                )
+                .await;
+            assert_eq!(s, 200, "{r}");
+            assert!(r["hits"].is_array(), "{r}");
+            assert_eq!(timers(&r), want, "{body}");
+        }
+    }
+
+    let (s, r) = t
+        .req(
+            "POST",
+            "/indexes/st/recommend?telemetry=true",
+            Some(json!({"documents": ["t1"]})),
+        )
+        .await;
+    assert_eq!(s, 200, "{r}");
+    assert_eq!(
+        timers(&r),
+        [
+            "search.vector_inference_full_pipeline",
+            "search.vector.processing_before_vespa",
+            "search.vector.vespa",
+            "search.vector.postprocess",
+            "POST /indexes/st/search"
+        ]
+    );
+    let (s, r) = t
+        .req(
+            "POST",
+            "/indexes/st/embed?telemetry=true",
+            Some(json!({"content": ["a", "b"]})),
+        )
+        .await;
+    assert_eq!(s, 200, "{r}");
+    assert_eq!(
+        timers(&r),
+        [
+            "embed.query_preprocessing",
+            "embed.vector_inference_full_pipeline",
+            "POST /indexes/st/embed"
+        ]
+    );
+    // A body Marqo's model refuses never reaches the handler, so nothing was timed; an error
+    // the handler raises keeps the route's timer (Marqo's `with` block records it anyway).
+    let (s, r) = t
+        .req(
+            "POST",
+            "/indexes/st/search?telemetry=true",
+            Some(json!({"q": "x", "bogus": 1})),
+        )
+        .await;
+    assert_eq!((s, &r["telemetry"]), (422, &json!({})), "{r}");
+    let (s, r) = t
+        .req(
+            "POST",
+            "/indexes/st/search?telemetry=true",
+            Some(json!({"q": "x", "filter": "a:("})),
+        )
+        .await;
+    assert_eq!(s, 400, "{r}");
+    assert!(
+        timers(&r).contains(&"POST /indexes/st/search".to_string()),
+        "{r}"
+    );
 }
 
 async fn custom_vector_dimensions(t: &Target) {

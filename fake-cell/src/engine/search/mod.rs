@@ -107,18 +107,21 @@ pub fn execute_full(
                 ));
             }
             let fields = lexical::lexical_fields(data, s, req.searchable.as_ref())?;
+            req.method.timers().retrieving();
             let v = run.lexical(&fields, req.modifiers.as_ref(), Some(run.need));
             (v, Extras::default())
         }
         Method::Tensor => {
             let fields = tensor::tensor_fields(s, req.searchable.as_ref())?;
+            let timers = req.method.timers();
             let qv = match qv_override {
                 Some(v) => v,
-                None => {
+                None => crate::timings::time(timers.inference.unwrap_or_default(), || {
                     let q = pipeline::tensor_query(&req.q, &req.post, s);
-                    interpolate::query_vector(&q, &req.context, req.post.interpolation, s)?
-                }
+                    interpolate::query_vector(&q, &req.context, req.post.interpolation, s)
+                })?,
             };
+            timers.retrieving();
             let v = run.tensor(fields.as_ref(), req.modifiers.as_ref(), &qv, Some(run.need));
             (v, Extras::default())
         }

@@ -136,12 +136,16 @@ impl Run<'_> {
             tensor::tensor_fields(s, p.searchable_tensor.as_ref().or(req.searchable.as_ref()))?;
         // Marqo vectorises only when a leg needs the vector (`hybrid_search.search`).
         let tq = req.legs.as_ref().map_or(&req.q, |l| &l.tensor);
-        let qv = if p.retrieval == Side::Lexical && p.ranking == Side::Lexical {
-            Vec::new()
-        } else {
-            let q = tensor_query(tq, post, s);
-            interpolate::query_vector(&q, &req.context, post.interpolation, s)?
-        };
+        let timers = req.method.timers();
+        let qv = crate::timings::time(timers.inference.unwrap_or_default(), || {
+            if p.retrieval == Side::Lexical && p.ranking == Side::Lexical {
+                Ok(Vec::new())
+            } else {
+                let q = tensor_query(tq, post, s);
+                interpolate::query_vector(&q, &req.context, post.interpolation, s)
+            }
+        })?;
+        timers.retrieving();
         let relevant = post.cutoff.as_ref().map(|c| {
             let probe = self.lexical(&lfields, None, Some(c.probe_depth));
             let scores: Vec<f64> = probe.iter().map(|c| f64::from(c.score)).collect();

@@ -19,6 +19,48 @@ pub enum Method {
     Hybrid,
 }
 
+/// Marqo's telemetry timers for one search method's phases (`tensor_search.py`,
+/// `hybrid_search.py`).
+pub struct Timers {
+    pub processing: &'static str,
+    pub inference: Option<&'static str>,
+    pub vespa: &'static str,
+    pub postprocess: &'static str,
+}
+
+impl Method {
+    pub fn timers(self) -> Timers {
+        match self {
+            Method::Lexical => Timers {
+                processing: "search.lexical.processing_before_vespa",
+                inference: None,
+                vespa: "search.lexical.vespa",
+                postprocess: "search.lexical.postprocess",
+            },
+            Method::Tensor => Timers {
+                processing: "search.vector.processing_before_vespa",
+                inference: Some("search.vector_inference_full_pipeline"),
+                vespa: "search.vector.vespa",
+                postprocess: "search.vector.postprocess",
+            },
+            Method::Hybrid => Timers {
+                processing: "search.hybrid.processing_before_vespa",
+                inference: Some("search.hybrid.vector_inference_full_pipeline"),
+                vespa: "search.hybrid.vespa",
+                postprocess: "search.hybrid.postprocess",
+            },
+        }
+    }
+}
+
+impl Timers {
+    /// Pre-processing ends and retrieval begins (whichever path gets here first counts).
+    pub fn retrieving(&self) {
+        crate::timings::stop(self.processing);
+        crate::timings::start(self.vespa);
+    }
+}
+
 pub struct SearchReq {
     pub method: Method,
     pub q: Value,

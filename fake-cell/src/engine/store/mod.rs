@@ -150,6 +150,13 @@ pub fn prepare_with_chunks(
     }
 }
 
+impl Prepared {
+    /// Whether the document has vectors (a tensor field with content).
+    pub fn has_chunks(&self) -> bool {
+        !self.chunks.is_empty()
+    }
+}
+
 /// `key` of the add request's mapping for `field` (`mappings: {field: {"type": …, …}}`).
 fn mapping<'a>(rec: &'a DocRecord, field: &str, key: &str) -> Option<&'a Value> {
     rec.mappings.as_ref()?.get(field)?.get(key)

@@ -25,6 +25,7 @@ use crate::engine::{bodies, embed};
 use crate::error::{CellError, CellResult};
 use crate::http::auth::{AuthJson, Read};
 use crate::state::Cell;
+use crate::timings;
 
 /// A 200 with an already serialised JSON body.
 fn json_response(body: Vec<u8>) -> Response {
@@ -69,7 +70,10 @@ pub async fn search(
     let started = Instant::now();
     // Marqo's `SearchQuery` model first (422), then the engine's own parsing and bounds (400).
     model::check(body_object(&body)?)?;
+    let _route = timings::Guard::new(|| format!("POST /indexes/{name}/search"));
     let req = parse_request(&body)?;
+    let t = req.method.timers();
+    timings::start(t.processing);
     let idx = cell.index_for(&caller, &name)?;
     idx.searches.fetch_add(1, Ordering::Relaxed);
     let body = if req.post.cacheable() {
@@ -78,9 +82,20 @@ pub async fn search(
         let hits = {
             let data = idx.data.read();
             match data.results.get(data.version, &key) {
-                Some(hits) => hits,
+                Some(hits) => {
+                    // Nothing is embedded or retrieved, but the answer keeps Marqo's phases.
+                    if let Some(k) = t.inference {
+                        timings::add(k, 0.0);
+                    }
+                    t.retrieving();
+                    timings::stop(t.vespa);
+                    timings::start(t.postprocess);
+                    hits
+                }
                 None => {
                     let page = execute(&req, &data, &idx.settings, &HashSet::new(), None)?;
+                    timings::stop(t.vespa);
+                    timings::start(t.postprocess);
                     let hits: Arc<[u8]> = response::hits_bytes(&response::Hits {
                         data: &data,
                         page: &page,
@@ -97,8 +112,11 @@ pub async fn search(
     } else {
         let data = idx.data.read();
         let (page, extras) = execute_full(&req, &data, &idx.settings, &HashSet::new(), None)?;
+        timings::stop(t.vespa);
+        timings::start(t.postprocess);
         answer(&data, &page, &req, Some(&req.q), &extras, started)?
     };
+    timings::stop(t.postprocess);
     Ok(json_response(body))
 }
 
@@ -112,6 +130,7 @@ pub async fn recommend(
     bodies::check_recommend_body(o)?;
     let docs = recommend::parse_documents(o)?;
     let req = recommend::search_request(o)?;
+    let _route = timings::Guard::new(|| format!("POST /indexes/{name}/search"));
     let idx = cell.index_for(&caller, &name)?;
     recommend::check_tensor_fields(o, &idx.settings, &idx.name)?;
     let opts = recommend::Opts {
@@ -129,10 +148,17 @@ pub async fn recommend(
             .unwrap_or(false),
         method: Interp::parse(o.get("interpolationMethod")),
     };
+    // Marqo's recommender runs a TENSOR search for the documents' vectors: its phases.
+    let t = req.method.timers();
+    timings::start(t.processing);
     let body = {
         let data = idx.data.read();
-        let (qv, exclude) = recommend::query(&data, &req, &docs, &opts, &idx.settings)?;
+        let (qv, exclude) = timings::time(t.inference.unwrap_or_default(), || {
+            recommend::query(&data, &req, &docs, &opts, &idx.settings)
+        })?;
         let page = execute(&req, &data, &idx.settings, &exclude, Some(qv))?;
+        timings::stop(t.vespa);
+        timings::start(t.postprocess);
         // Marqo's recommender runs its search with `text=None`, which answers `"query": null`.
         answer(
             &data,
@@ -143,6 +169,7 @@ pub async fn recommend(
             started,
         )?
     };
+    timings::stop(t.postprocess);
     Ok(json_response(body))
 }
 
@@ -153,6 +180,8 @@ pub async fn embed_route(
 ) -> CellResult<Json<Value>> {
     let started = Instant::now();
     bodies::check_embed_body(body_object(&body)?)?;
+    let _route = timings::Guard::new(|| format!("POST /indexes/{name}/embed"));
+    timings::start("embed.query_preprocessing");
     // As the body model's union coerced it (a number is its text, weights are floats).
     let content = body
         .get("content")
@@ -167,20 +196,27 @@ pub async fn embed_route(
     if items.is_empty() {
         return Err(CellError::InvalidArgument("content cannot be empty".into()));
     }
-    let mut out = Vec::new();
-    for item in &items {
-        let v = match item {
-            Value::String(t) => embed::embed_text(t, s.dim),
-            // A weighted map is combined as a search's `q` is (`nlerp` / `lerp` by default).
-            Value::Object(m) if !m.is_empty() => interpolate::query_vector(item, &[], None, s)?,
-            _ => {
-                return Err(CellError::InvalidArgument(
-                    "content items must be strings or non-empty {text: weight} maps".into(),
-                ));
-            }
-        };
-        out.push(embed::dense(&v, s.dim));
-    }
+    timings::stop("embed.query_preprocessing");
+    let out = timings::time("embed.vector_inference_full_pipeline", || {
+        items
+            .iter()
+            .map(|item| {
+                let v = match item {
+                    Value::String(t) => embed::embed_text(t, s.dim),
+                    // A weighted map is combined as a search's `q` is (`nlerp` / `lerp` by default).
+                    Value::Object(m) if !m.is_empty() => {
+                        interpolate::query_vector(item, &[], None, s)?
+                    }
+                    _ => {
+                        return Err(CellError::InvalidArgument(
+                            "content items must be strings or non-empty {text: weight} maps".into(),
+                        ));
+                    }
+                };
+                Ok(embed::dense(&v, s.dim))
+            })
+            .collect::<CellResult<Vec<_>>>()
+    })?;
     Ok(Json(json!({
         "content": content, "embeddings": out,
         "processingTimeMs": started.elapsed().as_secs_f64() * 1000.0,
