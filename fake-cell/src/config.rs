@@ -47,6 +47,22 @@ pub struct Config {
     /// Most documents one index may hold; adds beyond it answer 400 `bad_request`.
     #[arg(long, default_value_t = 100_000)]
     pub max_docs_per_index: usize,
+    /// Most string fields a semi-structured index takes (Marqo's setting, read from the same
+    /// environment variable).
+    #[arg(
+        long,
+        env = "MARQO_MAX_LEXICAL_FIELD_COUNT_UNSTRUCTURED",
+        default_value_t = 100
+    )]
+    pub max_lexical_fields: usize,
+    /// Most vectorised fields a semi-structured index takes (Marqo's setting, read from the same
+    /// environment variable).
+    #[arg(
+        long,
+        env = "MARQO_MAX_TENSOR_FIELD_COUNT_UNSTRUCTURED",
+        default_value_t = 100
+    )]
+    pub max_tensor_fields: usize,
     /// Worker threads of each index server's own runtime. 1 runs the index on its one thread
     /// (a current-thread runtime); the default 2 lets one busy index use both cores of a small
     /// machine, while every index still has its own runtime and threads.

@@ -38,7 +38,9 @@ async fn start_cell() -> (tempfile::TempDir, Arc<Cell>, axum::Router) {
 }
 
 /// A cell with `extra` flags restored from a fresh temp state file (not yet ready), and its router.
-async fn start_cell_with(extra: &[&str]) -> (tempfile::TempDir, Arc<Cell>, axum::Router) {
+pub(crate) async fn start_cell_with(
+    extra: &[&str],
+) -> (tempfile::TempDir, Arc<Cell>, axum::Router) {
     let dir = tempfile::tempdir().unwrap();
     let range = crate::support::index_range();
     let state = dir.path().join("s.json");

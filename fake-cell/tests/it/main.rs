@@ -6,6 +6,7 @@ mod add_items;
 mod ann;
 mod api;
 mod auth;
+mod field_limits;
 mod filter_props;
 mod ids;
 mod in_process;

@@ -15,7 +15,10 @@ use super::ann::space::Params;
 use super::embed::{self, SparseVec};
 use super::settings::Settings;
 
+mod field_names;
 mod write;
+
+pub use field_names::{FieldNames, Limits};
 
 /// The persisted form of a document (journal records and snapshots).
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -93,6 +96,8 @@ pub struct Store {
     pub ann: Ann,
     /// Bumped by every write; cached search structures are valid for one version.
     pub version: u64,
+    /// The lexical and tensor fields the index has taken (semi-structured indexes' limits).
+    pub fields: FieldNames,
 }
 
 /// Text a structured or unstructured field contributes to lexical search.
@@ -154,6 +159,11 @@ impl Prepared {
     /// Whether the document has vectors (a tensor field with content).
     pub fn has_chunks(&self) -> bool {
         !self.chunks.is_empty()
+    }
+
+    /// The fields the document has vectors for, one entry per chunk.
+    pub fn tensor_field_names(&self) -> impl Iterator<Item = &str> {
+        self.chunks.iter().map(|(field, _, _)| field.as_str())
     }
 }
 

@@ -42,6 +42,7 @@ impl Store {
     /// after the new ones joined it, so an unchanged vector keeps its graph point (an update
     /// that re-sends the same text costs the graph nothing).
     pub fn put(&mut self, p: Prepared) {
+        self.fields.record(&p);
         self.ann.configure(p.ann);
         let mut replaced = Vec::new();
         self.remove_doc(&p.rec.id, Some(&mut replaced));

@@ -109,6 +109,16 @@ pub async fn add_documents(
                     cell.cfg.max_docs_per_index
                 )));
             }
+            if !s.structured {
+                let batch: Vec<&store::Prepared> = prepared.iter().collect();
+                let limits = store::Limits {
+                    lexical: cell.cfg.max_lexical_fields,
+                    tensor: cell.cfg.max_tensor_fields,
+                };
+                data.fields
+                    .check(&batch, limits, &idx.name)
+                    .map_err(CellError::BadRequest)?;
+            }
             for p in prepared {
                 data.put(p);
             }

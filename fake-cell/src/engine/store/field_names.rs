@@ -1,0 +1,86 @@
+//! The fields a semi-structured index has taken, and Marqo's limits on them
+//! (`semi_structured_add_document_handler.py`): every string field a document brings becomes one
+//! of the index's lexical fields and every vectorised field one of its tensor fields, at most
+//! `MARQO_MAX_LEXICAL_FIELD_COUNT_UNSTRUCTURED` / `MARQO_MAX_TENSOR_FIELD_COUNT_UNSTRUCTURED`
+//! (100 each). An add that would pass either limit fails whole with Marqo's `TooManyFieldsError`.
+//! Marqo's schema only grows, so a name stays when its documents are deleted.
+
+use std::collections::HashSet;
+
+use super::{Prepared, shown_value};
+
+/// The most lexical and tensor fields a semi-structured index takes.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    pub lexical: usize,
+    pub tensor: usize,
+}
+
+#[derive(Default)]
+pub struct FieldNames {
+    lexical: HashSet<String>,
+    tensor: HashSet<String>,
+}
+
+/// A document's string fields (a custom vector's `content` too), in its order.
+fn lexical_names(p: &Prepared) -> impl Iterator<Item = &str> + '_ {
+    p.rec
+        .fields
+        .iter()
+        .filter(|(_, v)| shown_value(v).is_string())
+        .map(|(k, _)| k.as_str())
+}
+
+fn remember(set: &mut HashSet<String>, names: impl Iterator<Item = impl AsRef<str>>) {
+    for k in names {
+        if !set.contains(k.as_ref()) {
+            set.insert(k.as_ref().to_string());
+        }
+    }
+}
+
+impl FieldNames {
+    /// Take a stored document's fields into the index's.
+    pub fn record(&mut self, p: &Prepared) {
+        remember(&mut self.lexical, lexical_names(p));
+        remember(&mut self.tensor, p.tensor_field_names());
+    }
+
+    /// Marqo's message for the first field of `batch` that would take the index past a limit.
+    /// Marqo reads a batch's documents last to first, every document's string fields before
+    /// any tensor field.
+    pub fn check(&self, batch: &[&Prepared], limits: Limits, index: &str) -> Result<(), String> {
+        let mut new: HashSet<&str> = HashSet::new();
+        for name in batch.iter().rev().flat_map(|p| lexical_names(p)) {
+            if self.lexical.contains(name) || new.contains(name) {
+                continue;
+            }
+            let has = self.lexical.len() + new.len();
+            if has >= limits.lexical {
+                return Err(too_many(index, has, name, "lexical", limits.lexical));
+            }
+            new.insert(name);
+        }
+        let mut new: HashSet<&str> = HashSet::new();
+        for name in batch.iter().rev().flat_map(|p| p.tensor_field_names()) {
+            if self.tensor.contains(name) || new.contains(name) {
+                continue;
+            }
+            let has = self.tensor.len() + new.len();
+            if has >= limits.tensor {
+                return Err(too_many(index, has, name, "tensor", limits.tensor));
+            }
+            new.insert(name);
+        }
+        Ok(())
+    }
+}
+
+fn too_many(index: &str, has: usize, field: &str, kind: &str, limit: usize) -> String {
+    let var = kind.to_uppercase();
+    format!(
+        "Index {index} has {has} {kind} fields. Your request to add {field} as a {kind} field is \
+         rejected since it exceeds the limit of {limit}. Please set a larger limit in \
+         MARQO_MAX_{var}_FIELD_COUNT_UNSTRUCTURED environment variable."
+    )
+}

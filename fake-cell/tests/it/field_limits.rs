@@ -1,0 +1,125 @@
+//! Marqo's limits on the fields of a semi-structured index (`MARQO_MAX_LEXICAL_FIELD_COUNT_
+//! UNSTRUCTURED`, `…TENSOR…`): an add that would pass one fails whole with Marqo's message, a
+//! deleted document's fields still count, and structured indexes have no such limit.
+
+use serde_json::{Value, json};
+
+use crate::in_process::start_cell_with;
+use crate::search_params::Target;
+use crate::support::CellProc;
+
+const FLAGS: [&str; 5] = [
+    "--open",
+    "--max-lexical-fields",
+    "3",
+    "--max-tensor-fields",
+    "1",
+];
+
+async fn add(t: &Target, index: &str, docs: Value, tensor: &[&str]) -> (u16, Value) {
+    let body = json!({"documents": docs, "tensorFields": tensor});
+    t.req("POST", &format!("/indexes/{index}/documents"), body)
+        .await
+}
+
+fn refused(r: &(u16, Value), field: &str, kind: &str, has: usize, limit: usize) {
+    let var = kind.to_uppercase();
+    let want = format!(
+        "Index wide has {has} {kind} fields. Your request to add {field} as a {kind} field is \
+         rejected since it exceeds the limit of {limit}. Please set a larger limit in \
+         MARQO_MAX_{var}_FIELD_COUNT_UNSTRUCTURED environment variable."
+    );
+    assert_eq!(
+        (r.0, r.1["code"].as_str(), r.1["message"].as_str()),
+        (400, Some("bad_request"), Some(want.as_str())),
+        "{}",
+        r.1
+    );
+}
+
+async fn limits(t: &Target) {
+    for (name, settings) in [
+        ("wide", json!({})),
+        (
+            "typed",
+            json!({"type": "structured", "allFields": [
+                {"name": "a", "type": "text"}, {"name": "b", "type": "text"},
+                {"name": "c", "type": "text"}, {"name": "d", "type": "text"}],
+                "tensorFields": ["a", "b"]}),
+        ),
+    ] {
+        let (s, r) = t.req("POST", &format!("/indexes/{name}"), settings).await;
+        assert_eq!(s, 200, "{r}");
+    }
+    // Strings count, numbers do not; a field already taken is free to reuse.
+    let ok = add(
+        t,
+        "wide",
+        json!([{"_id": "a", "f1": "x", "f2": "y", "n": 1}]),
+        &[],
+    )
+    .await;
+    assert_eq!(ok.0, 200, "{}", ok.1);
+    let ok = add(
+        t,
+        "wide",
+        json!([{"_id": "b", "f3": "z", "f1": "again"}]),
+        &[],
+    )
+    .await;
+    assert_eq!(ok.0, 200, "{}", ok.1);
+    let r = add(t, "wide", json!([{"_id": "c", "f4": "w"}]), &[]).await;
+    refused(&r, "f4", "lexical", 3, 3);
+    let (s, got) = t.get("/indexes/wide/documents/c").await;
+    assert_eq!(s, 404, "the refused batch stored nothing: {got}");
+    // Marqo reads a batch last document first: the last one's new field is the one named.
+    let r = add(
+        t,
+        "wide",
+        json!([{"_id": "p", "g1": "1"}, {"_id": "q", "g2": "2"}]),
+        &[],
+    )
+    .await;
+    refused(&r, "g2", "lexical", 3, 3);
+    // Deleting the documents does not give their fields back.
+    let (s, r) = t
+        .req(
+            "POST",
+            "/indexes/wide/documents/delete-batch",
+            json!(["a", "b"]),
+        )
+        .await;
+    assert_eq!(s, 200, "{r}");
+    let r = add(t, "wide", json!([{"_id": "d", "f5": "v"}]), &[]).await;
+    refused(&r, "f5", "lexical", 3, 3);
+    // Tensor fields: one allowed here.
+    let ok = add(t, "wide", json!([{"_id": "t", "f1": "red"}]), &["f1"]).await;
+    assert_eq!(ok.0, 200, "{}", ok.1);
+    let r = add(t, "wide", json!([{"_id": "u", "f2": "blue"}]), &["f2"]).await;
+    refused(&r, "f2", "tensor", 1, 1);
+    // A structured index has its fields from its settings: no such limit.
+    let docs = json!([{"_id": "s", "a": "1", "b": "2", "c": "3", "d": "4"}]);
+    let (s, r) = t
+        .req(
+            "POST",
+            "/indexes/typed/documents",
+            json!({"documents": docs}),
+        )
+        .await;
+    assert_eq!((s, r["errors"].as_bool()), (200, Some(false)), "{r}");
+}
+
+#[tokio::test]
+async fn semi_structured_field_limits_in_process() {
+    let (_dir, cell, app) = start_cell_with(&FLAGS).await;
+    cell.health.set_ready();
+    limits(&Target::Router(app)).await;
+    fake_cell::servers::stop_all(&cell);
+}
+
+#[tokio::test]
+async fn semi_structured_field_limits_over_http() {
+    let dir = tempfile::tempdir().unwrap();
+    let cell = CellProc::start(dir.path(), &FLAGS).await;
+    limits(&Target::Http(cell.url.clone())).await;
+}
