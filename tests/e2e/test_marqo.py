@@ -260,6 +260,13 @@ def test_strict_rejections_through_the_client(client_factory):
                             hybrid_parameters={"retrievalMethod": "lexical", "rankingMethod": "tensor"})["hits"]
         assert hits and hits[0]["_id"] == "p1"
         assert index.search("apples", search_method="LEXICAL", language="en")["hits"][0]["_id"] == "p1"
+        # a semi-structured index takes at most 100 string fields: the whole add is refused
+        wide = {"_id": "wide", **{f"attr_{i:03}": "x" for i in range(100)}}
+        e = _rejected(lambda: index.add_documents([wide], tensor_fields=[]))
+        assert (e.status_code, e.code) == (400, "bad_request")
+        assert e.message["message"].startswith(
+            f"Index {name} has 100 lexical fields. Your request to add attr_098 as a lexical field "
+            "is rejected since it exceeds the limit of 100.")
     finally:
         client_factory().delete_index(name)
 
