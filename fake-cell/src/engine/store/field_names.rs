@@ -46,10 +46,11 @@ impl FieldNames {
         remember(&mut self.tensor, p.tensor_field_names());
     }
 
-    /// Marqo's message for the first field of `batch` that would take the index past a limit.
-    /// Marqo reads a batch's documents last to first, every document's string fields before
-    /// any tensor field.
-    pub fn check(&self, batch: &[&Prepared], limits: Limits, index: &str) -> Result<(), String> {
+    /// Whether `batch` brings fields the index has not taken yet (Marqo then updates the
+    /// index's schema), or Marqo's message for the first field that would take the index past a
+    /// limit. Marqo reads a batch's documents last to first, every document's string fields
+    /// before any tensor field.
+    pub fn check(&self, batch: &[&Prepared], limits: Limits, index: &str) -> Result<bool, String> {
         let mut new: HashSet<&str> = HashSet::new();
         for name in batch.iter().rev().flat_map(|p| lexical_names(p)) {
             if self.lexical.contains(name) || new.contains(name) {
@@ -61,6 +62,7 @@ impl FieldNames {
             }
             new.insert(name);
         }
+        let grows = !new.is_empty();
         let mut new: HashSet<&str> = HashSet::new();
         for name in batch.iter().rev().flat_map(|p| p.tensor_field_names()) {
             if self.tensor.contains(name) || new.contains(name) {
@@ -72,7 +74,7 @@ impl FieldNames {
             }
             new.insert(name);
         }
-        Ok(())
+        Ok(grows || !new.is_empty())
     }
 }
 

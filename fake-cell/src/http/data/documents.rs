@@ -115,9 +115,16 @@ pub async fn add_documents(
                     lexical: cell.cfg.max_lexical_fields,
                     tensor: cell.cfg.max_tensor_fields,
                 };
-                data.fields
+                let t = Instant::now();
+                let grows = data
+                    .fields
                     .check(&batch, limits, &idx.name)
                     .map_err(CellError::BadRequest)?;
+                if grows {
+                    // Marqo writes the grown schema before feeding the documents.
+                    let ms = t.elapsed().as_secs_f64() * 1000.0;
+                    timings::add("add_documents.update_index", ms);
+                }
             }
             for p in prepared {
                 data.put(p);
