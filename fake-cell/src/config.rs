@@ -4,6 +4,8 @@ use std::ops::RangeInclusive;
 use std::path::PathBuf;
 use std::str::FromStr;
 
+use crate::error::{CellError, CellResult};
+
 /// Command-line configuration.
 #[derive(clap::Parser, Debug, Clone)]
 #[command(
@@ -47,6 +49,10 @@ pub struct Config {
     /// Most documents one index may hold; adds beyond it answer 400 `bad_request`.
     #[arg(long, default_value_t = 100_000)]
     pub max_docs_per_index: usize,
+    /// Marqo's switch for its batch routes (`/batch/indexes/{create,delete}`, `DELETE
+    /// …/documents/delete-all`): off (403, as Marqo's default) unless `true` in any case.
+    #[arg(long, env = "MARQO_ENABLE_BATCH_APIS", default_value = "FALSE")]
+    pub enable_batch_apis: String,
     /// Most string fields a semi-structured index takes (Marqo's setting, read from the same
     /// environment variable).
     #[arg(
@@ -71,6 +77,17 @@ pub struct Config {
     /// Journal bytes after which a new snapshot is written and old journal files are removed.
     #[arg(long, default_value_t = 16 * 1024 * 1024)]
     pub compact_after_bytes: u64,
+}
+
+impl Config {
+    /// Marqo's batch routes answer 403 unless this holds (`… .lower() != 'true'` in Marqo).
+    pub fn check_batch_apis(&self) -> CellResult<()> {
+        if self.enable_batch_apis.eq_ignore_ascii_case("true") {
+            Ok(())
+        } else {
+            Err(CellError::Disabled("MARQO_ENABLE_BATCH_API"))
+        }
+    }
 }
 
 /// An inclusive port range given as `LOW-HIGH`.

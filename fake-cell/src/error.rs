@@ -59,6 +59,10 @@ pub enum CellError {
     Validation(Vec<Value>),
     #[error("state could not be persisted: {0}")]
     Persistence(String),
+    /// One of Marqo's internal routes, off unless its environment variable (named here, as
+    /// Marqo's message names it) is `true`: FastAPI's `HTTPException` answer, `{"detail": …}`.
+    #[error("This API endpoint is disabled. Please set {0} to true to enable it.")]
+    Disabled(&'static str),
     #[error("{0}")]
     Internal(String),
 }
@@ -72,7 +76,7 @@ impl CellError {
                 StatusCode::BAD_REQUEST
             }
             Unauthorized(_) => StatusCode::UNAUTHORIZED,
-            Forbidden(_) => StatusCode::FORBIDDEN,
+            Forbidden(_) | Disabled(_) => StatusCode::FORBIDDEN,
             IndexNotFound(_) | DocumentNotFound { .. } | NotFound(_) => StatusCode::NOT_FOUND,
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             IndexExists(_) | Conflict { .. } => StatusCode::CONFLICT,
@@ -93,7 +97,7 @@ impl CellError {
             InvalidDocumentId(_) => "invalid_document_id",
             IllegalDocCount(_) => "illegal_requested_doc_count",
             Unauthorized(_) => "unauthorized",
-            Forbidden(_) => "forbidden",
+            Forbidden(_) | Disabled(_) => "forbidden",
             IndexNotFound(_) => "index_not_found",
             DocumentNotFound { .. } => "document_not_found",
             NotFound(_) => "not_found",
@@ -132,6 +136,7 @@ impl CellError {
             CellError::Validation(items) => json!({
                 "detail": items, "code": self.code(), "type": self.kind(), "link": "",
             }),
+            CellError::Disabled(_) => json!({"detail": self.to_string()}),
             // `MarqoWebError`'s class default `link = ""` survives only where the subclass does
             // not overwrite it with the (absent) `link` argument: internal errors and
             // `InvalidArgError.link` read from the class by the pydantic handler.

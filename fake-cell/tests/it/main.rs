@@ -10,6 +10,7 @@ mod field_limits;
 mod filter_props;
 mod ids;
 mod in_process;
+mod internal_routes;
 mod lifecycle;
 mod model_answers;
 mod ranking_fidelity;

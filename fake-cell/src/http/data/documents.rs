@@ -350,6 +350,8 @@ pub async fn delete_all(
     Path(name): Path<String>,
     Auth(caller, _): Auth<Write>,
 ) -> CellResult<Json<Value>> {
+    // One of Marqo's batch routes: off unless MARQO_ENABLE_BATCH_APIS says so, whatever the index.
+    cell.cfg.check_batch_apis()?;
     let idx = cell.index_for(&caller, &name)?;
     cell.check_writable()?;
     let (n, ticket) = {

@@ -50,6 +50,8 @@ pub async fn batch_create(
     let arr = body
         .as_array()
         .ok_or_else(|| CellError::unprocessable(&["body"], "expected a list of index settings"))?;
+    // Marqo's body model first, then the route's switch.
+    cell.cfg.check_batch_apis()?;
     let mut names = Vec::new();
     for item in arr {
         let mut item = item.clone();
@@ -72,13 +74,15 @@ pub async fn batch_delete(
     let arr = body
         .as_array()
         .ok_or_else(|| CellError::unprocessable(&["body"], "expected a list of index names"))?;
-    let mut names = Vec::new();
-    for n in arr {
-        let name = n
-            .as_str()
-            .ok_or_else(|| CellError::unprocessable(&["body"], "index names must be strings"))?;
+    let names = arr
+        .iter()
+        .map(|n| n.as_str().map(str::to_string))
+        .collect::<Option<Vec<String>>>()
+        .ok_or_else(|| CellError::unprocessable(&["body"], "index names must be strings"))?;
+    // Marqo's body model first, then the route's switch.
+    cell.cfg.check_batch_apis()?;
+    for name in &names {
         delete_index(&cell, &caller, name).await?;
-        names.push(name.to_string());
     }
     Ok(Json(json!({"acknowledged": true, "index_names": names})))
 }

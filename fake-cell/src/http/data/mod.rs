@@ -2,11 +2,12 @@
 //! clients), like open-source Marqo's API, plus the index-less calls cloud-mode clients send to
 //! `/api/...`. Handlers: [`indexes`] (create / delete / list / status), [`documents`],
 //! [`info`] (settings, stats, health), [`search`] (search, recommend, embed), [`system`] (root,
-//! health, models, devices).
+//! health, models, devices), [`internal`] (Marqo's switched-off internal routes).
 
 pub mod documents;
 pub mod indexes;
 pub mod info;
+pub mod internal;
 pub mod search;
 pub mod system;
 
@@ -59,6 +60,11 @@ pub fn routes() -> Router<Arc<Cell>> {
         .route("/device/cuda", get(cuda))
         .route("/batch/indexes/create", post(indexes::batch_create))
         .route("/batch/indexes/delete", post(indexes::batch_delete))
+        .route("/memory", get(internal::memory))
+        .route("/validate/index/{name}", post(internal::validate))
+        .route("/upgrade", post(internal::upgrade))
+        .route("/rollback", post(internal::rollback))
+        .route("/rollback-vespa", post(internal::rollback_vespa))
 }
 
 /// Cloud-mode clients send index-less calls (`get_marqo`, models, devices) to `{url}/api/...`.
