@@ -53,22 +53,9 @@ pub struct Config {
     /// …/documents/delete-all`): off (403, as Marqo's default) unless `true` in any case.
     #[arg(long, env = "MARQO_ENABLE_BATCH_APIS", default_value = "FALSE")]
     pub enable_batch_apis: String,
-    /// Most string fields a semi-structured index takes (Marqo's setting, read from the same
-    /// environment variable).
-    #[arg(
-        long,
-        env = "MARQO_MAX_LEXICAL_FIELD_COUNT_UNSTRUCTURED",
-        default_value_t = 100
-    )]
-    pub max_lexical_fields: usize,
-    /// Most vectorised fields a semi-structured index takes (Marqo's setting, read from the same
-    /// environment variable).
-    #[arg(
-        long,
-        env = "MARQO_MAX_TENSOR_FIELD_COUNT_UNSTRUCTURED",
-        default_value_t = 100
-    )]
-    pub max_tensor_fields: usize,
+    /// Marqo's request limits (its environment variables, same names and defaults).
+    #[command(flatten)]
+    pub limits: MarqoLimits,
     /// Worker threads of each index server's own runtime. 1 runs the index on its one thread
     /// (a current-thread runtime); the default 2 lets one busy index use both cores of a small
     /// machine, while every index still has its own runtime and threads.
@@ -77,6 +64,92 @@ pub struct Config {
     /// Journal bytes after which a new snapshot is written and old journal files are removed.
     #[arg(long, default_value_t = 16 * 1024 * 1024)]
     pub compact_after_bytes: u64,
+}
+
+/// Marqo's request limits, read from Marqo's own environment variables (`api/configs.py`'s
+/// defaults), so a team's Marqo settings carry over unchanged.
+#[derive(clap::Args, Debug, Clone, Copy)]
+pub struct MarqoLimits {
+    /// Most hits a search asks for (`limit`).
+    #[arg(
+        long = "max-search-limit",
+        env = "MARQO_MAX_SEARCH_LIMIT",
+        default_value_t = 1000
+    )]
+    pub search_limit: u64,
+    /// Largest search `offset`.
+    #[arg(
+        long = "max-search-offset",
+        env = "MARQO_MAX_SEARCH_OFFSET",
+        default_value_t = 10_000
+    )]
+    pub search_offset: u64,
+    /// Most of `limit + offset` in a search, and most ids one get-documents asks for.
+    #[arg(
+        long = "max-retrievable-docs",
+        env = "MARQO_MAX_RETRIEVABLE_DOCS",
+        default_value_t = 10_000
+    )]
+    pub retrievable_docs: u64,
+    /// Largest document, as the length of its `json.dumps`.
+    #[arg(
+        long = "max-doc-bytes",
+        env = "MARQO_MAX_DOC_BYTES",
+        default_value_t = 100_000
+    )]
+    pub doc_bytes: usize,
+    /// Most documents one add or update takes.
+    #[arg(
+        long = "max-documents-batch-size",
+        env = "MARQO_MAX_DOCUMENTS_BATCH_SIZE",
+        default_value_t = 128
+    )]
+    pub documents_batch: usize,
+    /// Most ids one delete-batch takes.
+    #[arg(
+        long = "max-delete-docs-count",
+        env = "MARQO_MAX_DELETE_DOCS_COUNT",
+        default_value_t = 10_000
+    )]
+    pub delete_docs: usize,
+    /// `efSearch` of a search that gives none (raised to `limit + offset`).
+    #[arg(
+        long = "default-ef-search",
+        env = "MARQO_DEFAULT_EF_SEARCH",
+        default_value_t = 2000
+    )]
+    pub default_ef_search: usize,
+    /// Most string fields a semi-structured index takes.
+    #[arg(
+        long = "max-lexical-fields",
+        env = "MARQO_MAX_LEXICAL_FIELD_COUNT_UNSTRUCTURED",
+        default_value_t = 100
+    )]
+    pub lexical_fields: usize,
+    /// Most vectorised fields a semi-structured index takes.
+    #[arg(
+        long = "max-tensor-fields",
+        env = "MARQO_MAX_TENSOR_FIELD_COUNT_UNSTRUCTURED",
+        default_value_t = 100
+    )]
+    pub tensor_fields: usize,
+}
+
+impl Default for MarqoLimits {
+    /// Marqo's defaults (what the flags default to).
+    fn default() -> Self {
+        MarqoLimits {
+            search_limit: 1000,
+            search_offset: 10_000,
+            retrievable_docs: 10_000,
+            doc_bytes: 100_000,
+            documents_batch: 128,
+            delete_docs: 10_000,
+            default_ef_search: 2000,
+            lexical_fields: 100,
+            tensor_fields: 100,
+        }
+    }
 }
 
 impl Config {

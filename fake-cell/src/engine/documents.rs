@@ -13,10 +13,6 @@ use super::settings::Settings;
 use super::store::{DocRecord, Store, StoredDoc};
 use crate::error::{CellError, CellResult};
 
-pub const MAX_DOCS_PER_REQUEST: usize = 128;
-pub const MAX_DOC_BYTES: usize = 100_000;
-pub const MAX_IDS: usize = 10_000;
-
 pub fn item_error(id: &str, err: &CellError) -> Value {
     let msg = err.to_string();
     json!({"_id": id, "status": err.status().as_u16(), "code": err.code(), "error": msg, "message": msg})
@@ -257,6 +253,7 @@ pub fn validate_add(
     body: &Map<String, Value>,
     docs: &[Value],
     s: &Settings,
+    max_doc_bytes: usize,
 ) -> CellResult<AddBatch> {
     let tensor_fields = add_tensor_fields(body, s)?;
     let mappings = if s.structured {
@@ -267,7 +264,8 @@ pub fn validate_add(
     check_custom_vector_dims(docs, s, mappings.as_ref())?;
     // Marqo walks the batch backwards: the first document it meets that passes `validate_doc`
     // claims its `_id`, and the others with that `_id` are dropped without an item.
-    let checked: Vec<Result<Checked, Value>> = docs.iter().map(check_doc).collect();
+    let checked: Vec<Result<Checked, Value>> =
+        docs.iter().map(|d| check_doc(d, max_doc_bytes)).collect();
     let mut last: HashMap<&str, usize> = HashMap::new();
     for (i, c) in checked.iter().enumerate() {
         if let Ok((_, Some(id))) = c {
@@ -306,10 +304,10 @@ pub fn validate_add(
 type Checked<'a> = (&'a Map<String, Value>, Option<&'a str>);
 
 /// Marqo's `validate_doc` and `validate_id`, in its order: an object, not empty, at most
-/// `MAX_DOC_BYTES` as Python's `json.dumps` writes it, and an `_id` (if any) that is a
+/// `max_bytes` (`MARQO_MAX_DOC_BYTES`) as Python's `json.dumps` writes it, and an `_id` (if any) that is a
 /// non-empty string. The document with its own `_id`, or the error item (whose `_id` is empty:
 /// Marqo has not read it yet).
-fn check_doc(d: &Value) -> Result<Checked<'_>, Value> {
+fn check_doc(d: &Value, max_bytes: usize) -> Result<Checked<'_>, Value> {
     let Some(doc) = d.as_object() else {
         return Err(item_error(
             "",
@@ -321,13 +319,13 @@ fn check_doc(d: &Value) -> Result<Checked<'_>, Value> {
         return Err(item_error("", &err));
     }
     let size = python::json_dumps(d).len();
-    if size > MAX_DOC_BYTES {
+    if size > max_bytes {
         let maybe_id = doc
             .get("_id")
             .map(|v| format!(" _id:`{}`", python::str_of(v)))
             .unwrap_or_default();
         let msg = format!(
-            "Document{maybe_id} with length `{size}` exceeds the allowed document size limit of [{MAX_DOC_BYTES}]."
+            "Document{maybe_id} with length `{size}` exceeds the allowed document size limit of [{max_bytes}]."
         );
         return Err(json!({"_id": "", "status": 400, "code": "doc_too_large",
             "error": msg, "message": msg}));

@@ -8,6 +8,7 @@ use serde_json::{Map, Value, json};
 use super::index_data::IndexData;
 use super::interpolate::{Interp, interpolate};
 use super::request::{SearchReq, parse_request};
+use crate::config::MarqoLimits;
 use crate::engine::embed::SparseVec;
 use crate::engine::settings::Settings;
 use crate::error::{CellError, CellResult};
@@ -67,8 +68,9 @@ pub fn check_tensor_fields(o: &Map<String, Value>, s: &Settings, index: &str) ->
     Ok(())
 }
 
-/// The search request a recommend body implies (its paging, filter and field options).
-pub fn search_request(o: &Map<String, Value>) -> CellResult<SearchReq> {
+/// The search request a recommend body implies (its paging, filter, field and ANN options),
+/// under Marqo's `limits`.
+pub fn search_request(o: &Map<String, Value>, limits: &MarqoLimits) -> CellResult<SearchReq> {
     let mut search_body = Map::new();
     for k in [
         "limit",
@@ -77,6 +79,8 @@ pub fn search_request(o: &Map<String, Value>) -> CellResult<SearchReq> {
         "attributesToRetrieve",
         "showHighlights",
         "scoreModifiers",
+        "efSearch",
+        "approximate",
     ] {
         if let Some(v) = o.get(k) {
             search_body.insert(k.into(), v.clone());
@@ -86,7 +90,7 @@ pub fn search_request(o: &Map<String, Value>) -> CellResult<SearchReq> {
         search_body.insert("searchableAttributes".into(), v.clone());
     }
     search_body.insert("q".into(), json!("recommend"));
-    parse_request(&Value::Object(search_body))
+    parse_request(&Value::Object(search_body), limits)
 }
 
 /// What a recommend request asks of [`query`] besides the documents.

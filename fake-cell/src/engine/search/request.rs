@@ -6,11 +6,9 @@ use serde_json::{Map, Value};
 use super::filter::{self, Filter};
 use super::hybrid;
 use super::modifiers::{Modifiers, parse_modifiers};
+use crate::config::MarqoLimits;
 use crate::engine::model;
 use crate::error::{CellError, CellResult};
-
-pub const MAX_LIMIT: u64 = 1000;
-pub const MAX_OFFSET: u64 = 10_000;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Method {
@@ -168,12 +166,6 @@ fn int_field(o: &Map<String, Value>, key: &str, default: i64) -> CellResult<i64>
     }
 }
 
-/// Check `limit`/`offset` against Marqo's bounds, in `tensor_search.search`'s order and words.
-pub fn bounds(limit: i64, offset: i64) -> CellResult<(usize, usize)> {
-    low_bounds(limit, offset)?;
-    high_bounds(limit, offset)
-}
-
 /// The checks `tensor_search.search` makes before `validate_query`.
 fn low_bounds(limit: i64, offset: i64) -> CellResult<()> {
     if limit <= 0 {
@@ -189,32 +181,36 @@ fn low_bounds(limit: i64, offset: i64) -> CellResult<()> {
     Ok(())
 }
 
-/// The checks `tensor_search.search` makes after `validate_query`.
-fn high_bounds(limit: i64, offset: i64) -> CellResult<(usize, usize)> {
-    if limit.saturating_add(offset) as u64 > MAX_OFFSET {
+/// The checks `tensor_search.search` makes after `validate_query`, against Marqo's limits.
+fn high_bounds(limit: i64, offset: i64, m: &MarqoLimits) -> CellResult<(usize, usize)> {
+    if limit.saturating_add(offset) as u64 > m.retrievable_docs {
         return Err(CellError::IllegalDocCount(format!(
             "The search result limit + offset must be less than or equal to the \
-             MARQO_MAX_RETRIEVABLE_DOCS limit of [{MAX_OFFSET}].  Marqo received search result \
-             limit of `{limit}` and offset of `{offset}`."
+             MARQO_MAX_RETRIEVABLE_DOCS limit of [{}].  Marqo received search result \
+             limit of `{limit}` and offset of `{offset}`.",
+            m.retrievable_docs
         )));
     }
-    if limit as u64 > MAX_LIMIT {
+    if limit as u64 > m.search_limit {
         return Err(CellError::IllegalDocCount(format!(
             "The search result limit must be less than or equal to the MARQO_MAX_SEARCH_LIMIT \
-             limit of [{MAX_LIMIT}]. Marqo received search result limit of `{limit}`."
+             limit of [{}]. Marqo received search result limit of `{limit}`.",
+            m.search_limit
         )));
     }
-    if offset as u64 > MAX_OFFSET {
+    if offset as u64 > m.search_offset {
         return Err(CellError::IllegalDocCount(format!(
             "The search result offset must be less than or equal to the MARQO_MAX_SEARCH_OFFSET \
-             limit of [{MAX_OFFSET}]. Marqo received search result offset of `{offset}`."
+             limit of [{}]. Marqo received search result offset of `{offset}`.",
+            m.search_offset
         )));
     }
     Ok((limit as usize, offset as usize))
 }
 
 /// Body-model checks (422) and bounds (400); index-dependent checks come later.
-pub fn parse_request(body: &Value) -> CellResult<SearchReq> {
+/// The search body as the engine runs it, checked against Marqo's `limits` on the way.
+pub fn parse_request(body: &Value, limits: &MarqoLimits) -> CellResult<SearchReq> {
     let o = body
         .as_object()
         .ok_or_else(|| CellError::unprocessable(&["body"], "search body must be a JSON object"))?;
@@ -271,9 +267,10 @@ pub fn parse_request(body: &Value) -> CellResult<SearchReq> {
     // Marqo's order: low bounds, then `validate_query`, then the upper bounds.
     low_bounds(limit, offset)?;
     super::query::validate_query(&q, method)?;
-    let (limit, offset) = high_bounds(limit, offset)?;
+    let (limit, offset) = high_bounds(limit, offset, limits)?;
     let filter = filter_src.map(|f| filter::parse(&f)).transpose()?;
-    let post = super::pipeline::Post::parse(o)?;
+    let mut post = super::pipeline::Post::parse(o)?;
+    post.ann.ef_search.get_or_insert(limits.default_ef_search);
     let legs = match method {
         Method::Hybrid => Some(legs(
             &q,
@@ -323,4 +320,47 @@ fn parse_method(v: Option<&Value>) -> CellResult<Method> {
             ));
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn marqos_limits_bound_a_search_and_give_its_default_ef_search() {
+        let limits = MarqoLimits {
+            search_limit: 5,
+            search_offset: 3,
+            retrievable_docs: 7,
+            default_ef_search: 77,
+            ..MarqoLimits::default()
+        };
+        let parse = |b: serde_json::Value| parse_request(&b, &limits);
+        let ef = |b| {
+            parse(b)
+                .map(|r| r.post.ann.ef_search)
+                .unwrap_or_else(|e| panic!("{e}"))
+        };
+        assert_eq!(ef(json!({"q": "x", "limit": 1})), Some(77));
+        assert_eq!(ef(json!({"q": "x", "limit": 1, "efSearch": 5})), Some(5));
+        let refused = |b| match parse(b) {
+            Err(CellError::IllegalDocCount(m)) => m,
+            other => panic!("{:?}", other.map(|r| r.limit)),
+        };
+        assert!(
+            refused(json!({"q": "x", "limit": 6})).contains("MARQO_MAX_SEARCH_LIMIT limit of [5]")
+        );
+        assert!(
+            refused(json!({"q": "x", "limit": 1, "offset": 4}))
+                .contains("MARQO_MAX_SEARCH_OFFSET limit of [3]")
+        );
+        // Marqo checks limit + offset first.
+        assert!(
+            refused(json!({"q": "x", "limit": 5, "offset": 3}))
+                .contains("MARQO_MAX_RETRIEVABLE_DOCS limit of [7]")
+        );
+        assert!(parse(json!({"q": "x", "limit": 5, "offset": 2})).is_ok());
+    }
 }

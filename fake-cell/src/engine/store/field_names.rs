@@ -8,13 +8,7 @@
 use std::collections::HashSet;
 
 use super::{Prepared, shown_value};
-
-/// The most lexical and tensor fields a semi-structured index takes.
-#[derive(Clone, Copy, Debug)]
-pub struct Limits {
-    pub lexical: usize,
-    pub tensor: usize,
-}
+use crate::config::MarqoLimits;
 
 #[derive(Default)]
 pub struct FieldNames {
@@ -50,15 +44,20 @@ impl FieldNames {
     /// index's schema), or Marqo's message for the first field that would take the index past a
     /// limit. Marqo reads a batch's documents last to first, every document's string fields
     /// before any tensor field.
-    pub fn check(&self, batch: &[&Prepared], limits: Limits, index: &str) -> Result<bool, String> {
+    pub fn check(
+        &self,
+        batch: &[&Prepared],
+        limits: &MarqoLimits,
+        index: &str,
+    ) -> Result<bool, String> {
         let mut new: HashSet<&str> = HashSet::new();
         for name in batch.iter().rev().flat_map(|p| lexical_names(p)) {
             if self.lexical.contains(name) || new.contains(name) {
                 continue;
             }
             let has = self.lexical.len() + new.len();
-            if has >= limits.lexical {
-                return Err(too_many(index, has, name, "lexical", limits.lexical));
+            if has >= limits.lexical_fields {
+                return Err(too_many(index, has, name, "lexical", limits.lexical_fields));
             }
             new.insert(name);
         }
@@ -69,8 +68,8 @@ impl FieldNames {
                 continue;
             }
             let has = self.tensor.len() + new.len();
-            if has >= limits.tensor {
-                return Err(too_many(index, has, name, "tensor", limits.tensor));
+            if has >= limits.tensor_fields {
+                return Err(too_many(index, has, name, "tensor", limits.tensor_fields));
             }
             new.insert(name);
         }

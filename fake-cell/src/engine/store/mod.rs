@@ -18,7 +18,7 @@ use super::settings::Settings;
 mod field_names;
 mod write;
 
-pub use field_names::{FieldNames, Limits};
+pub use field_names::FieldNames;
 
 /// The persisted form of a document (journal records and snapshots).
 #[derive(Debug, Clone, Serialize, Deserialize)]

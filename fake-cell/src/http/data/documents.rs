@@ -12,7 +12,7 @@ use axum::http::{HeaderValue, Uri};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use crate::engine::documents::{self, MAX_DOCS_PER_REQUEST, MAX_IDS, add_facets, doc_json};
+use crate::engine::documents::{self, add_facets, doc_json};
 use crate::engine::settings::Settings;
 use crate::engine::store::DocRecord;
 use crate::engine::{bodies, model, store};
@@ -76,16 +76,17 @@ pub async fn add_documents(
             "Received empty add documents request".into(),
         ));
     }
-    if docs.len() > MAX_DOCS_PER_REQUEST {
+    let max = cell.cfg.limits.documents_batch;
+    if docs.len() > max {
         return Err(CellError::BadRequest(format!(
-            "Number of docs in add documents request ({}) exceeds limit of {MAX_DOCS_PER_REQUEST}",
+            "Number of docs in add documents request ({}) exceeds limit of {max}",
             docs.len()
         )));
     }
     let _route = timings::Guard::new(|| format!("POST /indexes/{name}/documents"));
     timings::start("add_documents.processing_before_vespa");
     let s = idx.settings.clone();
-    let batch = documents::validate_add(obj, docs, &s)?;
+    let batch = documents::validate_add(obj, docs, &s, cell.cfg.limits.doc_bytes)?;
     let prepared: Vec<_> = if batch.records.is_empty() {
         Vec::new()
     } else {
@@ -111,14 +112,10 @@ pub async fn add_documents(
             }
             if !s.structured {
                 let batch: Vec<&store::Prepared> = prepared.iter().collect();
-                let limits = store::Limits {
-                    lexical: cell.cfg.max_lexical_fields,
-                    tensor: cell.cfg.max_tensor_fields,
-                };
                 let t = Instant::now();
                 let grows = data
                     .fields
-                    .check(&batch, limits, &idx.name)
+                    .check(&batch, &cell.cfg.limits, &idx.name)
                     .map_err(CellError::BadRequest)?;
                 if grows {
                     // Marqo writes the grown schema before feeding the documents.
@@ -175,9 +172,10 @@ pub async fn update_documents(
             "Received empty update_documents request".into(),
         ));
     }
-    if docs.len() > MAX_DOCS_PER_REQUEST {
+    let max = cell.cfg.limits.documents_batch;
+    if docs.len() > max {
         return Err(CellError::BadRequest(format!(
-            "Number of docs in update_documents request ({}) exceeds limit of {MAX_DOCS_PER_REQUEST}. \
+            "Number of docs in update_documents request ({}) exceeds limit of {max}. \
              If using the Python client, break up your update_documents request into smaller \
              batches using its client_batch_size parameter ",
             docs.len()
@@ -247,9 +245,10 @@ pub async fn get_documents(
             "Can't get empty collection of IDs!".into(),
         ));
     }
-    if ids.len() > MAX_IDS {
+    let max = cell.cfg.limits.retrievable_docs;
+    if ids.len() as u64 > max {
         return Err(CellError::IllegalDocCount(format!(
-            "{} documents were requested, which is more than the allowed limit of [{MAX_IDS}], \
+            "{} documents were requested, which is more than the allowed limit of [{max}], \
              set by the environment variable `MARQO_MAX_RETRIEVABLE_DOCS`",
             ids.len()
         )));
@@ -300,9 +299,10 @@ pub async fn delete_batch(
             "doc_ids can't be empty!".into(),
         ));
     }
-    if strs.len() > MAX_IDS {
+    let max = cell.cfg.limits.delete_docs;
+    if strs.len() > max {
         return Err(CellError::InvalidArgument(format!(
-            "The number of documentIds to delete `{}` is greater than the limit `{MAX_IDS}` set by \
+            "The number of documentIds to delete `{}` is greater than the limit `{max}` set by \
              the env var `MARQO_MAX_DELETE_DOCS_COUNT`. ",
             strs.len()
         )));

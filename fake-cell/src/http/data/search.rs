@@ -71,7 +71,7 @@ pub async fn search(
     // Marqo's `SearchQuery` model first (422), then the engine's own parsing and bounds (400).
     model::check(body_object(&body)?)?;
     let _route = timings::Guard::new(|| format!("POST /indexes/{name}/search"));
-    let req = parse_request(&body)?;
+    let req = parse_request(&body, &cell.cfg.limits)?;
     let t = req.method.timers();
     timings::start(t.processing);
     let idx = cell.index_for(&caller, &name)?;
@@ -129,7 +129,7 @@ pub async fn recommend(
     let o = body_object(&body)?;
     bodies::check_recommend_body(o)?;
     let docs = recommend::parse_documents(o)?;
-    let req = recommend::search_request(o)?;
+    let req = recommend::search_request(o, &cell.cfg.limits)?;
     let _route = timings::Guard::new(|| format!("POST /indexes/{name}/search"));
     let idx = cell.index_for(&caller, &name)?;
     recommend::check_tensor_fields(o, &idx.settings, &idx.name)?;
