@@ -119,6 +119,12 @@ pub struct MarqoLimits {
         default_value_t = 2000
     )]
     pub default_ef_search: usize,
+    /// Most `searchableAttributes` a TENSOR search names; when set, it must name some.
+    #[arg(
+        long = "max-searchable-tensor-attributes",
+        env = "MARQO_MAX_SEARCHABLE_TENSOR_ATTRIBUTES"
+    )]
+    pub searchable_tensor_attributes: Option<usize>,
     /// Most string fields a semi-structured index takes.
     #[arg(
         long = "max-lexical-fields",
@@ -146,6 +152,7 @@ impl Default for MarqoLimits {
             documents_batch: 128,
             delete_docs: 10_000,
             default_ef_search: 2000,
+            searchable_tensor_attributes: None,
             lexical_fields: 100,
             tensor_fields: 100,
         }

@@ -9,9 +9,9 @@ use crate::support::{CellProc, index_range};
 
 const ENV: &str = "export MARQO_MAX_SEARCH_LIMIT=5 MARQO_MAX_SEARCH_OFFSET=3 \
     MARQO_MAX_RETRIEVABLE_DOCS=7 MARQO_MAX_DOCUMENTS_BATCH_SIZE=2 MARQO_MAX_DOC_BYTES=60 \
-    MARQO_MAX_DELETE_DOCS_COUNT=2";
+    MARQO_MAX_DELETE_DOCS_COUNT=2 MARQO_MAX_SEARCHABLE_TENSOR_ATTRIBUTES=1";
 
-const FLAGS: [&str; 8] = [
+const FLAGS: [&str; 9] = [
     "--open",
     "--max-search-limit=5",
     "--max-search-offset=3",
@@ -20,6 +20,7 @@ const FLAGS: [&str; 8] = [
     "--max-doc-bytes=60",
     "--max-delete-docs-count=2",
     "--default-ef-search=20",
+    "--max-searchable-tensor-attributes=1",
 ];
 
 fn message(r: &(u16, Value)) -> (u16, String) {
@@ -29,7 +30,7 @@ fn message(r: &(u16, Value)) -> (u16, String) {
 async fn limits(t: &Target) {
     let (s, r) = t.req("POST", "/indexes/lim", json!({})).await;
     assert_eq!(s, 200, "{r}");
-    let search = |limit: u64, offset: u64| json!({"q": "x", "limit": limit, "offset": offset});
+    let search = |limit: u64, offset: u64| json!({"q": "x", "limit": limit, "offset": offset, "searchableAttributes": ["t"]});
     let r = t.req("POST", "/indexes/lim/search", search(6, 0)).await;
     assert_eq!(
         message(&r),
@@ -58,6 +59,18 @@ async fn limits(t: &Target) {
     );
     let (s, r) = t.req("POST", "/indexes/lim/search", search(5, 2)).await;
     assert_eq!(s, 200, "{r}");
+    let r = t
+        .req("POST", "/indexes/lim/search", json!({"q": "x", "limit": 1}))
+        .await;
+    assert_eq!(
+        message(&r),
+        (
+            400,
+            "No searchable_attributes provided, but environment variable \
+             `MARQO_MAX_SEARCHABLE_TENSOR_ATTRIBUTES` is set."
+                .into()
+        )
+    );
 
     let add = |docs: Value| json!({"documents": docs, "tensorFields": []});
     let three = json!([{"_id": "a", "t": "x"}, {"_id": "b", "t": "x"}, {"_id": "c", "t": "x"}]);

@@ -209,6 +209,27 @@ fn high_bounds(limit: i64, offset: i64, m: &MarqoLimits) -> CellResult<(usize, u
 }
 
 /// Body-model checks (422) and bounds (400); index-dependent checks come later.
+/// Marqo's `validate_searchable_attributes` (TENSOR only): with
+/// `MARQO_MAX_SEARCHABLE_TENSOR_ATTRIBUTES` set, a search must name at most that many.
+fn searchable_tensor_attributes<T>(given: Option<&Vec<T>>, limits: &MarqoLimits) -> CellResult<()> {
+    let Some(max) = limits.searchable_tensor_attributes else {
+        return Ok(());
+    };
+    match given {
+        None => Err(CellError::InvalidArgument(
+            "No searchable_attributes provided, but environment variable \
+             `MARQO_MAX_SEARCHABLE_TENSOR_ATTRIBUTES` is set."
+                .into(),
+        )),
+        Some(list) if list.len() > max => Err(CellError::InvalidArgument(format!(
+            "Maximum searchable attributes (set via `MARQO_MAX_SEARCHABLE_TENSOR_ATTRIBUTES`) for \
+             tensor search is {max}, received {}.",
+            list.len()
+        ))),
+        Some(_) => Ok(()),
+    }
+}
+
 /// The search body as the engine runs it, checked against Marqo's `limits` on the way.
 pub fn parse_request(body: &Value, limits: &MarqoLimits) -> CellResult<SearchReq> {
     let o = body
@@ -268,6 +289,9 @@ pub fn parse_request(body: &Value, limits: &MarqoLimits) -> CellResult<SearchReq
     low_bounds(limit, offset)?;
     super::query::validate_query(&q, method)?;
     let (limit, offset) = high_bounds(limit, offset, limits)?;
+    if method == Method::Tensor {
+        searchable_tensor_attributes(searchable.as_ref(), limits)?;
+    }
     let filter = filter_src.map(|f| filter::parse(&f)).transpose()?;
     let mut post = super::pipeline::Post::parse(o)?;
     post.ann.ef_search.get_or_insert(limits.default_ef_search);
@@ -362,5 +386,33 @@ mod tests {
                 .contains("MARQO_MAX_RETRIEVABLE_DOCS limit of [7]")
         );
         assert!(parse(json!({"q": "x", "limit": 5, "offset": 2})).is_ok());
+    }
+
+    #[test]
+    fn a_set_searchable_tensor_attributes_limit_binds_tensor_searches_only() {
+        let limits = MarqoLimits {
+            searchable_tensor_attributes: Some(1),
+            ..MarqoLimits::default()
+        };
+        let message = |b: serde_json::Value| match parse_request(&b, &limits) {
+            Ok(_) => "ok".to_string(),
+            Err(e) => e.to_string(),
+        };
+        assert_eq!(
+            message(json!({"q": "x"})),
+            "No searchable_attributes provided, but environment variable \
+             `MARQO_MAX_SEARCHABLE_TENSOR_ATTRIBUTES` is set."
+        );
+        assert_eq!(
+            message(json!({"q": "x", "searchableAttributes": ["a", "b"]})),
+            "Maximum searchable attributes (set via `MARQO_MAX_SEARCHABLE_TENSOR_ATTRIBUTES`) for \
+             tensor search is 1, received 2."
+        );
+        assert_eq!(
+            message(json!({"q": "x", "searchableAttributes": ["a"]})),
+            "ok"
+        );
+        assert_eq!(message(json!({"q": "x", "searchMethod": "LEXICAL"})), "ok");
+        assert_eq!(message(json!({"q": "x", "searchMethod": "HYBRID"})), "ok");
     }
 }
