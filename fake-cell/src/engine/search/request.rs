@@ -57,6 +57,12 @@ impl Timers {
         crate::timings::stop(self.processing);
         crate::timings::start(self.vespa);
     }
+
+    /// Retrieval ends and the answer is written.
+    pub fn postprocessing(&self) {
+        crate::timings::stop(self.vespa);
+        crate::timings::start(self.postprocess);
+    }
 }
 
 pub struct SearchReq {

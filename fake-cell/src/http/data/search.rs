@@ -88,14 +88,12 @@ pub async fn search(
                         timings::add(k, 0.0);
                     }
                     t.retrieving();
-                    timings::stop(t.vespa);
-                    timings::start(t.postprocess);
+                    t.postprocessing();
                     hits
                 }
                 None => {
                     let page = execute(&req, &data, &idx.settings, &HashSet::new(), None)?;
-                    timings::stop(t.vespa);
-                    timings::start(t.postprocess);
+                    t.postprocessing();
                     let hits: Arc<[u8]> = response::hits_bytes(&response::Hits {
                         data: &data,
                         page: &page,
@@ -112,8 +110,7 @@ pub async fn search(
     } else {
         let data = idx.data.read();
         let (page, extras) = execute_full(&req, &data, &idx.settings, &HashSet::new(), None)?;
-        timings::stop(t.vespa);
-        timings::start(t.postprocess);
+        t.postprocessing();
         answer(&data, &page, &req, Some(&req.q), &extras, started)?
     };
     timings::stop(t.postprocess);
@@ -157,8 +154,7 @@ pub async fn recommend(
             recommend::query(&data, &req, &docs, &opts, &idx.settings)
         })?;
         let page = execute(&req, &data, &idx.settings, &exclude, Some(qv))?;
-        timings::stop(t.vespa);
-        timings::start(t.postprocess);
+        t.postprocessing();
         // Marqo's recommender runs its search with `text=None`, which answers `"query": null`.
         answer(
             &data,
