@@ -46,12 +46,12 @@ impl FieldNames {
     /// before any tensor field.
     pub fn check(
         &self,
-        batch: &[&Prepared],
+        batch: &[Prepared],
         limits: &MarqoLimits,
         index: &str,
     ) -> Result<bool, String> {
         let mut new: HashSet<&str> = HashSet::new();
-        for name in batch.iter().rev().flat_map(|p| lexical_names(p)) {
+        for name in batch.iter().rev().flat_map(lexical_names) {
             if self.lexical.contains(name) || new.contains(name) {
                 continue;
             }

@@ -111,17 +111,7 @@ pub async fn add_documents(
                 )));
             }
             if !s.structured {
-                let batch: Vec<&store::Prepared> = prepared.iter().collect();
-                let t = Instant::now();
-                let grows = data
-                    .fields
-                    .check(&batch, &cell.cfg.limits, &idx.name)
-                    .map_err(CellError::BadRequest)?;
-                if grows {
-                    // Marqo writes the grown schema before feeding the documents.
-                    let ms = t.elapsed().as_secs_f64() * 1000.0;
-                    timings::add("add_documents.update_index", ms);
-                }
+                field_limits(&data.fields, &prepared, &cell, &idx.name)?;
             }
             for p in prepared {
                 data.put(p);
@@ -138,6 +128,25 @@ pub async fn add_documents(
     Ok(timings::time("add_documents.postprocess", || {
         write_response(&idx.name, started, batch.items)
     }))
+}
+
+/// Marqo's limits on a semi-structured index's fields. A batch that brings new fields is timed
+/// as Marqo's schema update, which Marqo writes before feeding the documents.
+fn field_limits(
+    fields: &store::FieldNames,
+    batch: &[store::Prepared],
+    cell: &Cell,
+    index: &str,
+) -> CellResult<()> {
+    let t = Instant::now();
+    let grows = fields
+        .check(batch, &cell.cfg.limits, index)
+        .map_err(CellError::BadRequest)?;
+    if grows {
+        let ms = t.elapsed().as_secs_f64() * 1000.0;
+        timings::add("add_documents.update_index", ms);
+    }
+    Ok(())
 }
 
 /// One document tokenised and embedded; Marqo times each document's vectorisation
