@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use service_kit::journal::{Journal, JournalError, Ticket};
 use service_kit::state_file::{self, Loaded};
 
-use crate::engine::store::{self, DocRecord};
+use crate::engine::store::{self, DocRecord, FieldNames};
 use crate::error::{CellError, CellResult};
 use crate::state::{Account, ApiKey, Cell, Index, IndexMeta, Job};
 
@@ -87,6 +87,10 @@ pub struct IndexSnapshot {
     pub meta: Option<IndexMeta>,
     #[serde(default)]
     pub docs: Vec<DocRecord>,
+    /// The fields a semi-structured index has taken, deleted documents' too (Marqo's schema
+    /// only grows).
+    #[serde(default, skip_serializing_if = "FieldNames::is_empty")]
+    pub fields: FieldNames,
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -149,11 +153,14 @@ pub fn load_snapshot(cell: &Cell, snap: Snapshot) {
         apply(
             cell,
             Record::Docs {
-                index: name,
+                index: name.clone(),
                 put: i.docs,
                 del: Vec::new(),
             },
         );
+        if let Some(idx) = cell.indexes.read().get(&name) {
+            idx.data.write().fields.extend(i.fields);
+        }
     }
     for (name, target) in snap.aliases {
         apply(
@@ -250,10 +257,14 @@ pub fn snapshot(cell: &Cell, covered: u64) -> Snapshot {
         .iter()
         .map(|i| {
             let meta = i.meta.read().clone();
-            let docs = i.data.read().records();
+            let (docs, fields) = {
+                let data = i.data.read();
+                (data.records(), data.fields.clone())
+            };
             IndexSnapshot {
                 meta: Some(meta),
                 docs,
+                fields,
             }
         })
         .collect();

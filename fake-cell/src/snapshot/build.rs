@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use super::{SnapshotDoc, prepared};
 use crate::engine::search::index_data::IndexData;
-use crate::engine::store::DocRecord;
+use crate::engine::store::{DocRecord, FieldNames};
 use crate::state::{Cell, Directory, Index, IndexMeta, Job};
 
 /// Everything a restore swaps, so a failed persist can put the old one back.
@@ -33,7 +33,12 @@ pub struct Kept {
     work: IndexWork,
 }
 
-type IndexWork = (IndexMeta, Vec<DocRecord>, Vec<prepared::PreparedDoc>);
+type IndexWork = (
+    IndexMeta,
+    Vec<DocRecord>,
+    Vec<prepared::PreparedDoc>,
+    FieldNames,
+);
 
 /// The snapshot's state; an index whose carried chunks do not decode is an error naming it
 /// (nothing is changed then).
@@ -53,13 +58,13 @@ pub fn build(cell: &Cell, doc: SnapshotDoc) -> Result<Parts, String> {
         let Some(meta) = i.meta else { continue };
         let chunks = carried.remove(&meta.name).unwrap_or_default();
         let live = cell.indexes.read().get(&meta.name).cloned();
-        match live.and_then(|l| unchanged(&l, &meta, &i.docs).map(|v| (l, v))) {
+        match live.and_then(|l| unchanged(&l, &meta, &i.docs, &i.fields).map(|v| (l, v))) {
             Some((index, version)) => kept.push(Kept {
                 index,
                 version,
-                work: (meta, i.docs, chunks),
+                work: (meta, i.docs, chunks, i.fields),
             }),
-            None => work.push((meta, i.docs, chunks)),
+            None => work.push((meta, i.docs, chunks, i.fields)),
         }
     }
     let mut indexes: HashMap<String, Arc<Index>> = load_indexes(work)?
@@ -91,8 +96,8 @@ impl Parts {
                 settled += 1;
                 continue;
             }
-            let (meta, docs, chunks) = k.work;
-            let index = load_index(meta, docs, chunks)?;
+            let (meta, docs, chunks, fields) = k.work;
+            let index = load_index(meta, docs, chunks, fields)?;
             self.indexes.insert(index.name.clone(), Arc::new(index));
         }
         Ok(settled)
@@ -124,7 +129,12 @@ fn as_json<T: serde::Serialize>(v: &T) -> Option<Value> {
 
 /// The live index's data version when it already is the snapshot's index: the same metadata
 /// (its port aside: a running index keeps its own) and the same documents in the same order.
-fn unchanged(live: &Index, meta: &IndexMeta, docs: &[DocRecord]) -> Option<u64> {
+fn unchanged(
+    live: &Index,
+    meta: &IndexMeta,
+    docs: &[DocRecord],
+    fields: &FieldNames,
+) -> Option<u64> {
     let without_port = |m: &IndexMeta| {
         let mut v = serde_json::to_value(m).ok()?;
         v["port"] = Value::Null;
@@ -136,6 +146,7 @@ fn unchanged(live: &Index, meta: &IndexMeta, docs: &[DocRecord]) -> Option<u64> 
     }
     let data = live.data.read();
     let same = data.len() == docs.len()
+        && data.fields == *fields
         && data.iter().zip(docs).all(|((_, d), r)| {
             d.rec.id == r.id
                 && d.rec.fields == r.fields
@@ -167,10 +178,10 @@ fn load_indexes(work: Vec<IndexWork>) -> Result<Vec<Index>, String> {
             scope.spawn(|| {
                 loop {
                     let next = queue.lock().pop();
-                    let Some((meta, docs, chunks)) = next else {
+                    let Some((meta, docs, chunks, fields)) = next else {
                         break;
                     };
-                    let built = load_index(meta, docs, chunks);
+                    let built = load_index(meta, docs, chunks, fields);
                     done.lock().push(built);
                 }
             });
@@ -184,12 +195,14 @@ fn load_index(
     meta: IndexMeta,
     docs: Vec<DocRecord>,
     chunks: Vec<prepared::PreparedDoc>,
+    fields: FieldNames,
 ) -> Result<Index, String> {
     let index = Index::new(meta);
     let mut data = IndexData::default();
     for p in prepared::load(&index.name, &index.settings, docs, chunks)? {
         data.put(p);
     }
+    data.fields.extend(fields);
     *index.data.write() = data;
     Ok(index)
 }

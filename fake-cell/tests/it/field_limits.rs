@@ -1,12 +1,14 @@
 //! Marqo's limits on the fields of a semi-structured index (`MARQO_MAX_LEXICAL_FIELD_COUNT_
 //! UNSTRUCTURED`, `…TENSOR…`): an add that would pass one fails whole with Marqo's message, a
-//! deleted document's fields still count, and structured indexes have no such limit.
+//! deleted document's fields still count (after a restart too), and structured indexes have no
+//! such limit.
 
 use serde_json::{Value, json};
 
 use crate::in_process::start_cell_with;
 use crate::search_params::Target;
-use crate::support::CellProc;
+use crate::support::{CellProc, client};
+use test_support::wait_for;
 
 const FLAGS: [&str; 5] = [
     "--open",
@@ -122,4 +124,63 @@ async fn semi_structured_field_limits_over_http() {
     let dir = tempfile::tempdir().unwrap();
     let cell = CellProc::start(dir.path(), &FLAGS).await;
     limits(&Target::Http(cell.url.clone())).await;
+}
+
+/// Marqo's schema outlives the documents and a restart: the names are saved with the index's
+/// documents when the journal is compacted into the state file.
+#[tokio::test]
+async fn taken_fields_outlive_their_documents_and_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let flags = [
+        "--open",
+        "--max-lexical-fields",
+        "2",
+        "--compact-after-bytes",
+        "1",
+    ];
+    let mut cell = CellProc::start(dir.path(), &flags).await;
+    let t = Target::Http(cell.url.clone());
+    let (s, r) = t.req("POST", "/indexes/wide", json!({})).await;
+    assert_eq!(s, 200, "{r}");
+    let ok = add(&t, "wide", json!([{"_id": "a", "f1": "x", "f2": "y"}]), &[]).await;
+    assert_eq!(ok.0, 200, "{}", ok.1);
+    let (s, r) = t
+        .req("POST", "/indexes/wide/documents/delete-batch", json!(["a"]))
+        .await;
+    assert_eq!(s, 200, "{r}");
+    // Compacted: the state file holds the index without its document, and so no journal
+    // record of the document is left to replay.
+    let state = dir.path().join("state.json");
+    wait_for("the journal compacted into the state file", || async {
+        let text = std::fs::read_to_string(&state).unwrap_or_default();
+        let v: Value = serde_json::from_str(&text).unwrap_or_default();
+        let index = v["indexes"].as_array()?.first()?.clone();
+        (index["docs"] == json!([])).then_some(())
+    })
+    .await;
+    let cell = cell.restart(dir.path()).await;
+    let t = Target::Http(cell.url.clone());
+    let r = add(&t, "wide", json!([{"_id": "b", "f3": "z"}]), &[]).await;
+    refused(&r, "f3", "lexical", 2, 2);
+
+    // A cell snapshot carries them too: restored into a fresh cell, the index still has them.
+    let snap = client()
+        .get(format!("{}/_fake/snapshot", cell.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(snap.status(), 200);
+    let doc = snap.bytes().await.unwrap();
+    let other = tempfile::tempdir().unwrap();
+    let fresh = CellProc::start(other.path(), &flags).await;
+    let restored = client()
+        .put(format!("{}/_fake/snapshot", fresh.url))
+        .body(doc)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(restored.status(), 200);
+    let t = Target::Http(fresh.url.clone());
+    let r = add(&t, "wide", json!([{"_id": "c", "f4": "w"}]), &[]).await;
+    refused(&r, "f4", "lexical", 2, 2);
 }

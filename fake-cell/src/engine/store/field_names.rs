@@ -3,17 +3,22 @@
 //! of the index's lexical fields and every vectorised field one of its tensor fields, at most
 //! `MARQO_MAX_LEXICAL_FIELD_COUNT_UNSTRUCTURED` / `MARQO_MAX_TENSOR_FIELD_COUNT_UNSTRUCTURED`
 //! (100 each). An add that would pass either limit fails whole with Marqo's `TooManyFieldsError`.
-//! Marqo's schema only grows, so a name stays when its documents are deleted.
+//! Marqo's schema only grows, so a name stays when its documents are deleted, and the names are
+//! saved with the index's documents (snapshots) to outlive a restart.
 
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashSet};
+
+use serde::{Deserialize, Serialize};
 
 use super::{Prepared, shown_value};
 use crate::config::MarqoLimits;
 
-#[derive(Default)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct FieldNames {
-    lexical: HashSet<String>,
-    tensor: HashSet<String>,
+    #[serde(default)]
+    lexical: BTreeSet<String>,
+    #[serde(default)]
+    tensor: BTreeSet<String>,
 }
 
 /// A document's string fields (a custom vector's `content` too), in its order.
@@ -25,7 +30,7 @@ fn lexical_names(p: &Prepared) -> impl Iterator<Item = &str> + '_ {
         .map(|(k, _)| k.as_str())
 }
 
-fn remember(set: &mut HashSet<String>, names: impl Iterator<Item = impl AsRef<str>>) {
+fn remember(set: &mut BTreeSet<String>, names: impl Iterator<Item = impl AsRef<str>>) {
     for k in names {
         if !set.contains(k.as_ref()) {
             set.insert(k.as_ref().to_string());
@@ -34,6 +39,16 @@ fn remember(set: &mut HashSet<String>, names: impl Iterator<Item = impl AsRef<st
 }
 
 impl FieldNames {
+    pub fn is_empty(&self) -> bool {
+        self.lexical.is_empty() && self.tensor.is_empty()
+    }
+
+    /// Take saved names (a snapshot's) into the index's.
+    pub fn extend(&mut self, saved: FieldNames) {
+        self.lexical.extend(saved.lexical);
+        self.tensor.extend(saved.tensor);
+    }
+
     /// Take a stored document's fields into the index's.
     pub fn record(&mut self, p: &Prepared) {
         remember(&mut self.lexical, lexical_names(p));
