@@ -184,3 +184,43 @@ async fn taken_fields_outlive_their_documents_and_a_restart() {
     let r = add(&t, "wide", json!([{"_id": "c", "f4": "w"}]), &[]).await;
     refused(&r, "f4", "lexical", 2, 2);
 }
+
+/// A reindex job fills its target as an add would, so the target's field limits hold too.
+#[tokio::test]
+async fn a_reindex_job_stops_at_the_targets_field_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let cell = CellProc::start(dir.path(), &["--open", "--max-lexical-fields", "2"]).await;
+    let t = Target::Http(cell.url.clone());
+    let typed = json!({"type": "structured", "tensorFields": [], "allFields": [
+        {"name": "a", "type": "text"}, {"name": "b", "type": "text"}, {"name": "c", "type": "text"}]});
+    for (name, settings) in [("typed", typed), ("wide", json!({}))] {
+        let (s, r) = t.req("POST", &format!("/indexes/{name}"), settings).await;
+        assert_eq!(s, 200, "{r}");
+    }
+    let docs = json!({"documents": [{"_id": "s", "a": "1", "b": "2", "c": "3"}]});
+    let (s, r) = t.req("POST", "/indexes/typed/documents", docs).await;
+    assert_eq!((s, r["errors"].as_bool()), (200, Some(false)), "{r}");
+    let job = json!({"sourceIndexName": "typed", "targetIndexName": "wide"});
+    let (s, job) = t.req("POST", "/api/v2/reindex", job).await;
+    assert_eq!(s, 202, "{job}");
+    let id = job["jobId"].as_str().unwrap().to_string();
+    let done = wait_for("the reindex job to end", || async {
+        let (_, j) = t.get(&format!("/api/v2/reindex/{id}")).await;
+        (j["status"] == "failed" || j["status"] == "succeeded").then_some(j)
+    })
+    .await;
+    assert_eq!(
+        (done["status"].as_str(), done["error"].as_str()),
+        (
+            Some("failed"),
+            Some(
+                "Index wide has 2 lexical fields. Your request to add c as a lexical field is \
+                 rejected since it exceeds the limit of 2. Please set a larger limit in \
+                 MARQO_MAX_LEXICAL_FIELD_COUNT_UNSTRUCTURED environment variable."
+            )
+        ),
+        "{done}"
+    );
+    let (_, st) = t.get("/indexes/wide/stats").await;
+    assert_eq!(st["numberOfDocuments"], 0, "{st}");
+}

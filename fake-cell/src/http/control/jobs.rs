@@ -105,6 +105,10 @@ async fn write_batch(
         if data.len() + prepared.len() > cell.cfg.max_docs_per_index {
             return Err("target index reached its document limit".to_string());
         }
+        // The target takes the documents as an add would: within Marqo's field limits.
+        if !dst.settings.structured {
+            data.fields.check(&prepared, &cell.cfg.limits, &dst.name)?;
+        }
         for p in prepared {
             data.put(p);
         }
