@@ -74,49 +74,49 @@ pub struct MarqoLimits {
     #[arg(
         long = "max-search-limit",
         env = "MARQO_MAX_SEARCH_LIMIT",
-        default_value_t = 1000
+        default_value_t = MarqoLimits::SEARCH_LIMIT
     )]
     pub search_limit: u64,
     /// Largest search `offset`.
     #[arg(
         long = "max-search-offset",
         env = "MARQO_MAX_SEARCH_OFFSET",
-        default_value_t = 10_000
+        default_value_t = MarqoLimits::SEARCH_OFFSET
     )]
     pub search_offset: u64,
     /// Most of `limit + offset` in a search, and most ids one get-documents asks for.
     #[arg(
         long = "max-retrievable-docs",
         env = "MARQO_MAX_RETRIEVABLE_DOCS",
-        default_value_t = 10_000
+        default_value_t = MarqoLimits::RETRIEVABLE_DOCS
     )]
     pub retrievable_docs: u64,
     /// Largest document, as the length of its `json.dumps`.
     #[arg(
         long = "max-doc-bytes",
         env = "MARQO_MAX_DOC_BYTES",
-        default_value_t = 100_000
+        default_value_t = MarqoLimits::DOC_BYTES
     )]
     pub doc_bytes: usize,
     /// Most documents one add or update takes.
     #[arg(
         long = "max-documents-batch-size",
         env = "MARQO_MAX_DOCUMENTS_BATCH_SIZE",
-        default_value_t = 128
+        default_value_t = MarqoLimits::DOCUMENTS_BATCH
     )]
     pub documents_batch: usize,
     /// Most ids one delete-batch takes.
     #[arg(
         long = "max-delete-docs-count",
         env = "MARQO_MAX_DELETE_DOCS_COUNT",
-        default_value_t = 10_000
+        default_value_t = MarqoLimits::DELETE_DOCS
     )]
     pub delete_docs: usize,
     /// `efSearch` of a search that gives none (raised to `limit + offset`).
     #[arg(
         long = "default-ef-search",
         env = "MARQO_DEFAULT_EF_SEARCH",
-        default_value_t = 2000
+        default_value_t = MarqoLimits::DEFAULT_EF_SEARCH
     )]
     pub default_ef_search: usize,
     /// Most `searchableAttributes` a TENSOR search names; when set, it must name some.
@@ -129,32 +129,44 @@ pub struct MarqoLimits {
     #[arg(
         long = "max-lexical-fields",
         env = "MARQO_MAX_LEXICAL_FIELD_COUNT_UNSTRUCTURED",
-        default_value_t = 100
+        default_value_t = MarqoLimits::LEXICAL_FIELDS
     )]
     pub lexical_fields: usize,
     /// Most vectorised fields a semi-structured index takes.
     #[arg(
         long = "max-tensor-fields",
         env = "MARQO_MAX_TENSOR_FIELD_COUNT_UNSTRUCTURED",
-        default_value_t = 100
+        default_value_t = MarqoLimits::TENSOR_FIELDS
     )]
     pub tensor_fields: usize,
 }
 
+impl MarqoLimits {
+    // Marqo's defaults (`api/configs.py`), which the flags default to.
+    pub const SEARCH_LIMIT: u64 = 1000;
+    pub const SEARCH_OFFSET: u64 = 10_000;
+    pub const RETRIEVABLE_DOCS: u64 = 10_000;
+    pub const DOC_BYTES: usize = 100_000;
+    pub const DOCUMENTS_BATCH: usize = 128;
+    pub const DELETE_DOCS: usize = 10_000;
+    pub const DEFAULT_EF_SEARCH: usize = 2000;
+    pub const LEXICAL_FIELDS: usize = 100;
+    pub const TENSOR_FIELDS: usize = 100;
+}
+
 impl Default for MarqoLimits {
-    /// Marqo's defaults (what the flags default to).
     fn default() -> Self {
         MarqoLimits {
-            search_limit: 1000,
-            search_offset: 10_000,
-            retrievable_docs: 10_000,
-            doc_bytes: 100_000,
-            documents_batch: 128,
-            delete_docs: 10_000,
-            default_ef_search: 2000,
+            search_limit: MarqoLimits::SEARCH_LIMIT,
+            search_offset: MarqoLimits::SEARCH_OFFSET,
+            retrievable_docs: MarqoLimits::RETRIEVABLE_DOCS,
+            doc_bytes: MarqoLimits::DOC_BYTES,
+            documents_batch: MarqoLimits::DOCUMENTS_BATCH,
+            delete_docs: MarqoLimits::DELETE_DOCS,
+            default_ef_search: MarqoLimits::DEFAULT_EF_SEARCH,
+            lexical_fields: MarqoLimits::LEXICAL_FIELDS,
+            tensor_fields: MarqoLimits::TENSOR_FIELDS,
             searchable_tensor_attributes: None,
-            lexical_fields: 100,
-            tensor_fields: 100,
         }
     }
 }

@@ -10,6 +10,7 @@ use std::collections::HashSet;
 
 use super::index_data::IndexData;
 use super::topk::{Cand, Collector, Scratch, with_scratch};
+use crate::config::MarqoLimits;
 use crate::engine::ann::space::{Query, Space};
 use crate::engine::embed::SparseVec;
 use crate::engine::settings::Settings;
@@ -185,9 +186,6 @@ fn scan_all(
     })
 }
 
-/// `efSearch` when the request gives none: Marqo's (`MARQO_DEFAULT_EF_SEARCH`, raised to
-/// `limit + offset`).
-pub const DEFAULT_EF_SEARCH: usize = 2000;
 /// `approximateThreshold` when the request gives none (Vespa's default): a filter that fewer
 /// than this share of documents pass is searched exactly.
 pub const DEFAULT_APPROXIMATE_THRESHOLD: f64 = 0.05;
@@ -230,7 +228,12 @@ pub fn knn(
     let threshold = opts
         .approximate_threshold
         .unwrap_or(DEFAULT_APPROXIMATE_THRESHOLD);
-    let ef = opts.ef_search.unwrap_or(DEFAULT_EF_SEARCH).max(need);
+    // A request's own `efSearch`, else the cell's `MARQO_DEFAULT_EF_SEARCH` (`parse_request`
+    // fills it in), raised to `limit + offset`.
+    let ef = opts
+        .ef_search
+        .unwrap_or(MarqoLimits::DEFAULT_EF_SEARCH)
+        .max(need);
     let approximate = opts.approximate != Some(false)
         && ef.saturating_mul(EF_SHARE_FOR_EXACT) < data.ann.counts().0
         && !(opts.filtered && pass_rate(data, pass) < threshold);
