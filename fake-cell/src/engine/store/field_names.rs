@@ -65,31 +65,42 @@ impl FieldNames {
         limits: &MarqoLimits,
         index: &str,
     ) -> Result<bool, String> {
-        let mut new: HashSet<&str> = HashSet::new();
-        for name in batch.iter().rev().flat_map(lexical_names) {
-            if self.lexical.contains(name) || new.contains(name) {
-                continue;
-            }
-            let has = self.lexical.len() + new.len();
-            if has >= limits.lexical_fields {
-                return Err(too_many(index, has, name, "lexical", limits.lexical_fields));
-            }
-            new.insert(name);
-        }
-        let grows = !new.is_empty();
-        let mut new: HashSet<&str> = HashSet::new();
-        for name in batch.iter().rev().flat_map(|p| p.tensor_field_names()) {
-            if self.tensor.contains(name) || new.contains(name) {
-                continue;
-            }
-            let has = self.tensor.len() + new.len();
-            if has >= limits.tensor_fields {
-                return Err(too_many(index, has, name, "tensor", limits.tensor_fields));
-            }
-            new.insert(name);
-        }
-        Ok(grows || !new.is_empty())
+        let docs = || batch.iter().rev();
+        let lexical = docs().flat_map(lexical_names);
+        let tensor = docs().flat_map(|p| p.tensor_field_names());
+        let new_lexical = admit(
+            &self.lexical,
+            lexical,
+            limits.lexical_fields,
+            "lexical",
+            index,
+        )?;
+        let new_tensor = admit(&self.tensor, tensor, limits.tensor_fields, "tensor", index)?;
+        Ok(new_lexical + new_tensor > 0)
     }
+}
+
+/// How many of `names` are new to `taken` (each counted once), or Marqo's message for the first
+/// that would take it past `limit`.
+fn admit<'a>(
+    taken: &BTreeSet<String>,
+    names: impl Iterator<Item = &'a str>,
+    limit: usize,
+    kind: &str,
+    index: &str,
+) -> Result<usize, String> {
+    let mut new: HashSet<&str> = HashSet::new();
+    for name in names {
+        if taken.contains(name) || new.contains(name) {
+            continue;
+        }
+        let has = taken.len() + new.len();
+        if has >= limit {
+            return Err(too_many(index, has, name, kind, limit));
+        }
+        new.insert(name);
+    }
+    Ok(new.len())
 }
 
 fn too_many(index: &str, has: usize, field: &str, kind: &str, limit: usize) -> String {
