@@ -116,7 +116,7 @@ pub fn execute_full(
             let timers = req.method.timers();
             let qv = match qv_override {
                 Some(v) => v,
-                None => crate::timings::time(timers.inference.unwrap_or_default(), || {
+                None => timers.infer(|| {
                     let q = pipeline::tensor_query(&req.q, &req.post, s);
                     interpolate::query_vector(&q, &req.context, req.post.interpolation, s)
                 })?,

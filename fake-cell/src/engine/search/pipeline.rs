@@ -137,7 +137,7 @@ impl Run<'_> {
         // Marqo vectorises only when a leg needs the vector (`hybrid_search.search`).
         let tq = req.legs.as_ref().map_or(&req.q, |l| &l.tensor);
         let timers = req.method.timers();
-        let qv = crate::timings::time(timers.inference.unwrap_or_default(), || {
+        let qv = timers.infer(|| {
             if p.retrieval == Side::Lexical && p.ranking == Side::Lexical {
                 Ok(Vec::new())
             } else {

@@ -58,6 +58,14 @@ impl Timers {
         crate::timings::start(self.vespa);
     }
 
+    /// `f` (the query's embedding), timed as the method's vector inference.
+    pub fn infer<R>(&self, f: impl FnOnce() -> R) -> R {
+        match self.inference {
+            Some(k) => crate::timings::time(k, f),
+            None => f(),
+        }
+    }
+
     /// Retrieval ends and the answer is written.
     pub fn postprocessing(&self) {
         crate::timings::stop(self.vespa);

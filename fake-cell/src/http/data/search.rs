@@ -150,9 +150,8 @@ pub async fn recommend(
     timings::start(t.processing);
     let body = {
         let data = idx.data.read();
-        let (qv, exclude) = timings::time(t.inference.unwrap_or_default(), || {
-            recommend::query(&data, &req, &docs, &opts, &idx.settings)
-        })?;
+        let (qv, exclude) =
+            t.infer(|| recommend::query(&data, &req, &docs, &opts, &idx.settings))?;
         let page = execute(&req, &data, &idx.settings, &exclude, Some(qv))?;
         t.postprocessing();
         // Marqo's recommender runs its search with `text=None`, which answers `"query": null`.
