@@ -84,9 +84,7 @@ pub async fn search(
             match data.results.get(data.version, &key) {
                 Some(hits) => {
                     // Nothing is embedded or retrieved, but the answer keeps Marqo's phases.
-                    if let Some(k) = t.inference {
-                        timings::add(k, 0.0);
-                    }
+                    t.infer(|| ());
                     t.retrieving();
                     t.postprocessing();
                     hits
