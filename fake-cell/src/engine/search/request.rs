@@ -222,10 +222,9 @@ fn high_bounds(limit: i64, offset: i64, m: &MarqoLimits) -> CellResult<(usize, u
     Ok((limit as usize, offset as usize))
 }
 
-/// Body-model checks (422) and bounds (400); index-dependent checks come later.
 /// Marqo's `validate_searchable_attributes` (TENSOR only): with
 /// `MARQO_MAX_SEARCHABLE_TENSOR_ATTRIBUTES` set, a search must name at most that many.
-fn searchable_tensor_attributes<T>(given: Option<&Vec<T>>, limits: &MarqoLimits) -> CellResult<()> {
+fn searchable_tensor_attributes(given: Option<&[String]>, limits: &MarqoLimits) -> CellResult<()> {
     let Some(max) = limits.searchable_tensor_attributes else {
         return Ok(());
     };
@@ -244,7 +243,8 @@ fn searchable_tensor_attributes<T>(given: Option<&Vec<T>>, limits: &MarqoLimits)
     }
 }
 
-/// The search body as the engine runs it, checked against Marqo's `limits` on the way.
+/// The search body as the engine runs it: body-model checks (422) and bounds (400) against
+/// Marqo's `limits`; index-dependent checks come later.
 pub fn parse_request(body: &Value, limits: &MarqoLimits) -> CellResult<SearchReq> {
     let o = body
         .as_object()
@@ -304,7 +304,7 @@ pub fn parse_request(body: &Value, limits: &MarqoLimits) -> CellResult<SearchReq
     super::query::validate_query(&q, method)?;
     let (limit, offset) = high_bounds(limit, offset, limits)?;
     if method == Method::Tensor {
-        searchable_tensor_attributes(searchable.as_ref(), limits)?;
+        searchable_tensor_attributes(searchable.as_deref(), limits)?;
     }
     let filter = filter_src.map(|f| filter::parse(&f)).transpose()?;
     let mut post = super::pipeline::Post::parse(o)?;
