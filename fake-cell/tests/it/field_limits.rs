@@ -5,7 +5,7 @@
 
 use serde_json::{Value, json};
 
-use crate::in_process::start_cell_with;
+use crate::in_process::ready_cell;
 use crate::search_params::Target;
 use crate::support::{CellProc, client};
 use test_support::wait_for;
@@ -113,10 +113,7 @@ async fn limits(t: &Target) {
 
 #[tokio::test]
 async fn semi_structured_field_limits_in_process() {
-    let (_dir, cell, app) = start_cell_with(&FLAGS).await;
-    cell.health.set_ready();
-    limits(&Target::Router(app)).await;
-    fake_cell::servers::stop_all(&cell);
+    limits(&ready_cell(&FLAGS).await.target).await;
 }
 
 #[tokio::test]

@@ -141,6 +141,30 @@ async fn a_malformed_body_is_reported_before_a_missing_key() {
     fake_cell::servers::stop_all(&cell);
 }
 
+/// A ready in-process cell started with `extra` flags, driven through its router; its index
+/// servers stop when it drops.
+pub(crate) struct InProcess {
+    _dir: tempfile::TempDir,
+    cell: Arc<Cell>,
+    pub target: crate::search_params::Target,
+}
+
+pub(crate) async fn ready_cell(extra: &[&str]) -> InProcess {
+    let (dir, cell, app) = start_cell_with(extra).await;
+    cell.health.set_ready();
+    InProcess {
+        _dir: dir,
+        cell,
+        target: crate::search_params::Target::Router(app),
+    }
+}
+
+impl Drop for InProcess {
+    fn drop(&mut self) {
+        fake_cell::servers::stop_all(&self.cell);
+    }
+}
+
 /// A started cell with an empty open index `name` (in-process, ports from the test range).
 pub(crate) async fn cell_with_index(name: &str) -> (tempfile::TempDir, Arc<Cell>, axum::Router) {
     let (dir, cell, app) = start_cell().await;

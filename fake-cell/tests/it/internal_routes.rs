@@ -5,7 +5,7 @@
 
 use serde_json::{Value, json};
 
-use crate::in_process::start_cell_with;
+use crate::in_process::ready_cell;
 use crate::search_params::Target;
 use crate::support::CellProc;
 
@@ -107,14 +107,9 @@ async fn switched_on(t: &Target) {
 
 #[tokio::test]
 async fn marqos_switched_routes_in_process() {
-    let (_dir, cell, app) = start_cell_with(&["--open"]).await;
-    cell.health.set_ready();
-    switched_off(&Target::Router(app)).await;
-    fake_cell::servers::stop_all(&cell);
-    let (_dir, cell, app) = start_cell_with(&["--open", "--enable-batch-apis", "True"]).await;
-    cell.health.set_ready();
-    switched_on(&Target::Router(app)).await;
-    fake_cell::servers::stop_all(&cell);
+    switched_off(&ready_cell(&["--open"]).await.target).await;
+    let on = ready_cell(&["--open", "--enable-batch-apis", "True"]).await;
+    switched_on(&on.target).await;
 }
 
 #[tokio::test]

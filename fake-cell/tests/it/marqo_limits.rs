@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::in_process::start_cell_with;
+use crate::in_process::ready_cell;
 use crate::search_params::Target;
 use crate::support::{CellProc, index_range};
 
@@ -121,10 +121,7 @@ async fn limits(t: &Target) {
 
 #[tokio::test]
 async fn marqos_limits_from_flags_in_process() {
-    let (_dir, cell, app) = start_cell_with(&FLAGS).await;
-    cell.health.set_ready();
-    limits(&Target::Router(app)).await;
-    fake_cell::servers::stop_all(&cell);
+    limits(&ready_cell(&FLAGS).await.target).await;
 }
 
 #[tokio::test]
