@@ -15,18 +15,19 @@ use std::time::Instant;
 use serde_json::{Map, Value, json};
 
 tokio::task_local! {
-    static STORE: RefCell<Store>;
+    static TIMES: RefCell<Times>;
 }
 
 type Key = Cow<'static, str>;
 
+/// One request's recorded and running timers.
 #[derive(Default)]
-pub struct Store {
+pub struct Times {
     times: Vec<(Key, Vec<f64>)>,
     running: Vec<(Key, Instant)>,
 }
 
-impl Store {
+impl Times {
     fn add(&mut self, k: Key, ms: f64) {
         match self.times.iter_mut().find(|(name, _)| *name == k) {
             Some((_, all)) => all.push(ms),
@@ -49,20 +50,20 @@ impl Store {
     }
 }
 
-/// Run `f` with a store for its timings, and hand the store back with its output.
-pub async fn collect<F: Future>(f: F) -> (F::Output, Store) {
-    let cell = RefCell::new(Store::default());
-    STORE
+/// Run `f` recording its timings, and hand them back with its output.
+pub async fn collect<F: Future>(f: F) -> (F::Output, Times) {
+    let cell = RefCell::new(Times::default());
+    TIMES
         .scope(cell, async move {
             let out = f.await;
-            let store = STORE.with(|s| std::mem::take(&mut *s.borrow_mut()));
-            (out, store)
+            let times = TIMES.with(|s| std::mem::take(&mut *s.borrow_mut()));
+            (out, times)
         })
         .await
 }
 
-fn with(f: impl FnOnce(&mut Store)) {
-    let _ = STORE.try_with(|s| {
+fn with(f: impl FnOnce(&mut Times)) {
+    let _ = TIMES.try_with(|s| {
         if let Ok(mut s) = s.try_borrow_mut() {
             f(&mut s)
         }
@@ -71,7 +72,7 @@ fn with(f: impl FnOnce(&mut Store)) {
 
 /// Whether this request records timings.
 pub fn on() -> bool {
-    STORE.try_with(|_| ()).is_ok()
+    TIMES.try_with(|_| ()).is_ok()
 }
 
 pub fn start(k: &'static str) {
@@ -135,7 +136,7 @@ mod tests {
 
     #[tokio::test]
     async fn timers_record_in_first_use_order_and_repeats_become_lists() {
-        let ((), store) = collect(async {
+        let ((), times) = collect(async {
             let _route = Guard::new(|| "route".to_string());
             start("outer");
             time("inner", || ());
@@ -146,7 +147,7 @@ mod tests {
             stop("never started");
         })
         .await;
-        let times = store.times_ms();
+        let times = times.times_ms();
         let keys: Vec<&str> = times.keys().map(String::as_str).collect();
         assert_eq!(keys, ["inner", "outer", "route"]);
         assert!(times["outer"].is_f64(), "{times:?}");

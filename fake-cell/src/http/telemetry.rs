@@ -20,7 +20,7 @@ pub async fn telemetry(req: Request, next: Next) -> Response {
     if !on {
         return next.run(req).await;
     }
-    let (response, store) = timings::collect(next.run(req)).await;
+    let (response, times) = timings::collect(next.run(req)).await;
     let (mut parts, body) = response.into_parts();
     let Ok(bytes) = to_bytes(body, BODY_LIMIT).await else {
         return (parts.status, "").into_response();
@@ -31,7 +31,7 @@ pub async fn telemetry(req: Request, next: Next) -> Response {
     };
     // (Marqo's `counter` part is filled by no route fake-cell serves, so it is always dropped.)
     let mut telemetry = Map::new();
-    let times = store.times_ms();
+    let times = times.times_ms();
     if !times.is_empty() {
         telemetry.insert("timesMs".into(), Value::Object(times));
     }
