@@ -211,4 +211,54 @@ mod tests {
         let _ = stop.send(());
         server.await.expect("join").expect("serve");
     }
+
+    /// A workspace build can unify axum's `http2` feature in, and then `axum::serve` answers
+    /// HTTP/2 with prior knowledge (h2c) too: one connection's requests, concurrent and one
+    /// after another, all get their own answers through the coalesced stream.
+    #[tokio::test]
+    async fn an_h2c_connection_gets_every_answer() {
+        use http_body_util::{BodyExt, Full};
+        use hyper::body::Bytes;
+        use hyper_util::rt::{TokioExecutor, TokioIo};
+
+        let router = Router::new().route("/echo", post(|body: String| async move { body }));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(crate::serve::serve_coalescing(listener, router, async {
+            let _ = stopped.await;
+        }));
+        let tcp = tokio::net::TcpStream::connect(addr).await.expect("connect");
+        let (send, conn) =
+            hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(tcp))
+                .await
+                .expect("h2 handshake");
+        let driver = tokio::spawn(conn);
+        let ask = |body: String| {
+            let mut send = send.clone();
+            async move {
+                let req = hyper::Request::post(format!("http://{addr}/echo"))
+                    .body(Full::new(Bytes::from(body)))
+                    .expect("request");
+                let res = send.send_request(req).await.expect("answer");
+                assert_eq!(res.status(), 200);
+                let got = res.into_body().collect().await.expect("body").to_bytes();
+                String::from_utf8_lossy(&got).into_owned()
+            }
+        };
+        let together =
+            futures::future::join_all((0..8).map(|i| ask(format!("together {i}")))).await;
+        for (i, got) in together.iter().enumerate() {
+            assert_eq!(got, &format!("together {i}"));
+        }
+        for i in 0..3 {
+            assert_eq!(ask(format!("after {i}")).await, format!("after {i}"));
+        }
+        drop(send);
+        let _ = stop.send(());
+        server.await.expect("join").expect("serve");
+        driver.abort();
+    }
 }
