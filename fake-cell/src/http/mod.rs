@@ -36,9 +36,13 @@ pub fn main_router(cell: Arc<Cell>) -> Router {
     finish(routes, cell)
 }
 
-/// What each index server runs.
+/// What each index server runs: the data plane, and the cell's `/healthz` (every Hippodrome
+/// server answers it; a probe pointed at an index's own endpoint gets the cell's report).
 pub fn index_router(cell: Arc<Cell>) -> Router {
-    finish(data::routes(), cell)
+    let routes = Router::new()
+        .merge(service_kit::health_router(cell.health.clone()))
+        .merge(data::routes());
+    finish(routes, cell)
 }
 
 async fn method_not_allowed() -> CellError {

@@ -327,6 +327,10 @@ async fn custom_vector_shown_as_content(t: &Target) {
 async fn system_routes_in_process() {
     let (_dir, cell, app) = cell_with_index("st").await;
     exercise(&Target::InProcess(app)).await;
+    // An index server's router answers the cell's `/healthz` too.
+    let index = fake_cell::http::index_router(cell.clone());
+    let (s, h) = send(&index, Method::GET, "/healthz", None).await;
+    assert_eq!((s, h["service"].as_str()), (200, Some("fake-cell")), "{h}");
     fake_cell::servers::stop_all(&cell);
 }
 
@@ -338,4 +342,16 @@ async fn system_routes_over_http() {
     let (s, r) = t.req("POST", "/indexes/st", Some(json!({}))).await;
     assert_eq!(s, 200, "{r}");
     exercise(&t).await;
+    // The index's own server answers `/healthz` with the cell's report.
+    let (s, r) = t.req("GET", "/api/v2/indexes/st", None).await;
+    assert_eq!(s, 200, "{r}");
+    let endpoint = r["marqoEndpoint"].as_str().unwrap().trim_end_matches('/');
+    let (s, h) = call(
+        reqwest::Method::GET,
+        &format!("{endpoint}/healthz"),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!((s, h["service"].as_str()), (200, Some("fake-cell")), "{h}");
 }
