@@ -199,28 +199,76 @@ pub fn run(
             } else {
                 Vec::new()
             };
-            let mut fused: HashMap<u32, Cand> = HashMap::new();
-            for (rank, c) in ten.into_iter().enumerate() {
-                let s = p.alpha / (p.rrf_k + rank as f32 + 1.0);
-                fused.insert(c.slot, Cand { score: s, ..c });
-            }
-            for (rank, c) in lex.into_iter().enumerate() {
-                let s = (1.0 - p.alpha) / (p.rrf_k + rank as f32 + 1.0);
-                fused
-                    .entry(c.slot)
-                    .and_modify(|f| {
-                        f.score += s;
-                        f.lexical = c.lexical;
-                    })
-                    .or_insert(Cand {
-                        score: s,
-                        chunk: None,
-                        ..c
-                    });
-            }
-            // The whole union, as HybridSearcher.rrf returns it (up to 2 × `need`).
-            let all = fused.len();
-            top_k(fused.into_values().collect(), all)
+            rrf(p, ten, lex)
         }
+    }
+}
+
+/// Reciprocal rank fusion of the two legs (each best first, one candidate per document): the
+/// whole union, as HybridSearcher.rrf returns it (up to 2 × `need`). A lexical hit finds its
+/// tensor twin by a binary search over the tensor leg's slots (a leg is `limit + offset` long,
+/// ten for most searches, where hashing cost more than the fusion itself).
+fn rrf(p: &Params, ten: Vec<Cand>, lex: Vec<Cand>) -> Vec<Cand> {
+    let mut fused: Vec<Cand> = Vec::with_capacity(ten.len() + lex.len());
+    for (rank, c) in ten.into_iter().enumerate() {
+        let s = p.alpha / (p.rrf_k + rank as f32 + 1.0);
+        fused.push(Cand { score: s, ..c });
+    }
+    let mut by_slot: Vec<(u32, usize)> =
+        fused.iter().enumerate().map(|(i, c)| (c.slot, i)).collect();
+    by_slot.sort_unstable();
+    for (rank, c) in lex.into_iter().enumerate() {
+        let s = (1.0 - p.alpha) / (p.rrf_k + rank as f32 + 1.0);
+        match by_slot.binary_search_by_key(&c.slot, |e| e.0) {
+            Ok(j) => {
+                let f = &mut fused[by_slot[j].1];
+                f.score += s;
+                f.lexical = c.lexical;
+            }
+            Err(_) => fused.push(Cand {
+                score: s,
+                chunk: None,
+                ..c
+            }),
+        }
+    }
+    let all = fused.len();
+    top_k(fused, all)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lexical_hit(slot: u32, score: f32) -> Cand {
+        Cand {
+            slot,
+            score,
+            chunk: None,
+            lexical: Some(score),
+            tensor: None,
+        }
+    }
+
+    #[test]
+    fn rrf_sums_a_document_found_by_both_legs_and_keeps_the_union() {
+        let p = Params::parse(None).unwrap();
+        // Tensor ranks 7, 3, 9; lexical ranks 3, 5.
+        let ten = vec![
+            Cand::tensor(7, 70, 0.9),
+            Cand::tensor(3, 30, 0.8),
+            Cand::tensor(9, 90, 0.7),
+        ];
+        let lex = vec![lexical_hit(3, 4.0), lexical_hit(5, 2.0)];
+        let got = rrf(&p, ten, lex);
+        let order: Vec<u32> = got.iter().map(|c| c.slot).collect();
+        assert_eq!(order, [3, 7, 5, 9]);
+        let three = &got[0];
+        assert!((three.score - (0.5 / 62.0 + 0.5 / 61.0)).abs() < 1e-7);
+        assert_eq!((three.chunk, three.lexical), (Some(30), Some(4.0)));
+        // 7 is the tensor leg's first alone; 5, the lexical leg's second, beats 9, the tensor's third.
+        assert!((got[1].score - 0.5 / 61.0).abs() < 1e-7);
+        assert!((got[2].score - 0.5 / 62.0).abs() < 1e-7);
+        assert_eq!(got[2].chunk, None);
     }
 }
