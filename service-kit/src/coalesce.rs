@@ -168,8 +168,15 @@ mod tests {
         assert_eq!(coalesced, ["a worked", "b worked", "a wrote", "b wrote"]);
     }
 
-    #[tokio::test]
-    async fn pipelined_and_sequential_http_requests_get_their_answers_in_order() {
+    type Server = tokio::task::JoinHandle<std::io::Result<()>>;
+
+    /// A coalescing server whose `POST /echo` answers the body it got: its address, the sender
+    /// that stops it and its task.
+    async fn echo_server() -> (
+        std::net::SocketAddr,
+        tokio::sync::oneshot::Sender<()>,
+        Server,
+    ) {
         let router = Router::new().route("/echo", post(|body: String| async move { body }));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -179,6 +186,12 @@ mod tests {
         let server = tokio::spawn(crate::serve::serve_coalescing(listener, router, async {
             let _ = stopped.await;
         }));
+        (addr, stop, server)
+    }
+
+    #[tokio::test]
+    async fn pipelined_and_sequential_http_requests_get_their_answers_in_order() {
+        let (addr, stop, server) = echo_server().await;
         let mut tcp = tokio::net::TcpStream::connect(addr).await.expect("connect");
         let req = |body: &str| {
             format!(
@@ -221,15 +234,7 @@ mod tests {
         use hyper::body::Bytes;
         use hyper_util::rt::{TokioExecutor, TokioIo};
 
-        let router = Router::new().route("/echo", post(|body: String| async move { body }));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let server = tokio::spawn(crate::serve::serve_coalescing(listener, router, async {
-            let _ = stopped.await;
-        }));
+        let (addr, stop, server) = echo_server().await;
         let tcp = tokio::net::TcpStream::connect(addr).await.expect("connect");
         let (send, conn) =
             hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(tcp))
