@@ -386,22 +386,32 @@ async fn main_points(
             (scripts, "one query repeated", true),
             (distinct, "every query distinct: scored each time", false),
         ];
+        // Each search point is compared with the mean of the limit measured just before and
+        // just after it (the one after is the next point's before): within one run the
+        // host's hello moved 102k–127k req/s between points, which alone swung a ratio by a
+        // fifth; a baseline on both sides shares the point's conditions.
+        let bracketed = format!("hello @{conns} before/after (mean)");
+        let mut before = ctx.fresh_limit(conns).await?;
         for (kind_scripts, kind, has_goal) in kinds {
             for (method, script) in kind_scripts {
-                let limit = ctx.fresh_limit(conns).await?;
                 let url = format!("{search}/indexes/bench-search/search");
                 let run = wrk::run(&url, conns, ctx.dur, Some(script));
                 let (r, cpu) = with_cpu(pid, run).await?;
+                let after = ctx.fresh_limit(conns).await?;
+                let limit = wrk::WrkResult::mean(&before, &after);
                 let what = format!(
                     "{} search 10k docs @{conns} ({kind})",
                     method.to_lowercase()
                 );
                 let mut row = Row::load("cell", what, &r)
-                    .vs_load(&base, &limit)
+                    .vs_load(&bracketed, &limit)
                     .note(format!(
-                        "cell CPU {cpu:.1} µs/request, {:.1}× /healthz's",
-                        cpu / bare
+                        "cell CPU {cpu:.1} µs/request, {:.1}× /healthz's; hello {:.0} / {:.0} req/s",
+                        cpu / bare,
+                        before.rps,
+                        after.rps
                     ));
+                before = after;
                 if has_goal && *method == "LEXICAL" {
                     row = row.goal("≥ 0.5×, errors 0");
                 }

@@ -24,6 +24,19 @@ impl WrkResult {
     pub fn errors(&self) -> u64 {
         self.socket_errors + self.non_2xx
     }
+
+    /// Two runs of the same point as one: their mean rate and latencies, their summed counts.
+    pub fn mean(a: &WrkResult, b: &WrkResult) -> WrkResult {
+        WrkResult {
+            connections: a.connections,
+            requests: a.requests + b.requests,
+            rps: (a.rps + b.rps) / 2.0,
+            p50_ms: (a.p50_ms + b.p50_ms) / 2.0,
+            p99_ms: (a.p99_ms + b.p99_ms) / 2.0,
+            socket_errors: a.socket_errors + b.socket_errors,
+            non_2xx: a.non_2xx + b.non_2xx,
+        }
+    }
 }
 
 /// Installs wrk with apt-get when it is not on PATH.
