@@ -4,6 +4,7 @@
 mod aws_json;
 mod cell;
 mod cell_ann;
+mod cell_search;
 mod cell_walk;
 mod cognito;
 mod cognito_mfa;
@@ -232,7 +233,10 @@ async fn main() -> anyhow::Result<()> {
         println!("\n== {name}");
         let result = match name {
             "limit" => limit::run(&mut ctx).await,
-            "walk" => cell_walk::run(&mut ctx, 10_000).await,
+            "walk" => match cell_walk::run(&mut ctx, 10_000).await {
+                Ok(()) => cell_search::run(&mut ctx, 10_000).await,
+                Err(e) => Err(e),
+            },
             "cell" => cell::run(&mut ctx).await,
             "cognito" => cognito::run(&mut ctx).await,
             "cognito-mfa" => cognito_mfa::run(&mut ctx).await,
