@@ -205,17 +205,10 @@ impl Nav {
 #[derive(Default)]
 pub struct Query {
     space: Option<Space>,
-    /// Every 16-bit dimension at least (see [`NAV_TABLE`]), so a navigation form's gathers
-    /// need no bounds checks; only the loaded query's non-zeros are set.
     dense: Vec<f32>,
-    /// The dimensions `dense` holds non-zeros at, cleared before the next query loads.
-    loaded: Vec<u32>,
     qn2: f32,
     nnz: usize,
 }
-
-/// Entries of a query's dense form at least: every dimension a navigation form can name.
-const NAV_TABLE: usize = 1 << 16;
 
 impl Query {
     pub fn new(space: Space, q: &[Feat]) -> Query {
@@ -226,21 +219,15 @@ impl Query {
 
     /// Load `q` (reusing the buffer).
     pub fn set(&mut self, space: Space, q: &[Feat]) {
-        for d in self.loaded.drain(..) {
-            if let Some(x) = self.dense.get_mut(d as usize) {
-                *x = 0.0;
+        for (d, _) in q {
+            let d = *d as usize;
+            if self.dense.len() <= d {
+                self.dense.resize(d + 1, 0.0);
             }
         }
-        let top = q.iter().map(|(d, _)| *d as usize + 1).max().unwrap_or(0);
-        if self.dense.len() < top.max(NAV_TABLE) {
-            // All zero by now; allocated zeroed rather than grown, so the pages no query
-            // touches stay out of the resident set (the table is 256 KiB, a query's
-            // non-zeros sit in the first few KiB for most models).
-            self.dense = vec![0.0f32; top.max(NAV_TABLE)];
-        }
+        self.dense.iter_mut().for_each(|x| *x = 0.0);
         for (d, w) in q {
             self.dense[*d as usize] = *w;
-            self.loaded.push(*d);
         }
         self.space = Some(space);
         self.qn2 = norm2(q);
@@ -316,24 +303,10 @@ impl Query {
     /// [`Query::distance`] estimated from a stored vector's navigation form (hamming walks by
     /// the whole vector: the graph keeps no navigation forms for it).
     pub fn nav_distance(&self, b: &Nav) -> f32 {
-        let Some(table) = self
-            .dense
-            .get(..NAV_TABLE)
-            .and_then(|t| <&[f32; NAV_TABLE]>::try_from(t).ok())
-        else {
-            return f32::INFINITY;
-        };
-        // Every product first (a u16 index into a 2^16 table needs no bounds check, so this
-        // is one gather where the CPU has them), then summed in four lanes as before.
-        let mut p = [0.0f32; NAV];
-        for ((p, d), w) in p.iter_mut().zip(&b.dims).zip(&b.weights) {
-            *p = table[usize::from(*d)] * f32::from(*w);
-        }
         let mut lanes = [0.0f32; 4];
-        for quad in p.chunks_exact(4) {
-            for (lane, x) in lanes.iter_mut().zip(quad) {
-                *lane += x;
-            }
+        for (i, (d, w)) in b.dims.iter().zip(&b.weights).enumerate() {
+            let x = self.dense.get(usize::from(*d)).copied().unwrap_or(0.0);
+            lanes[i % 4] += x * f32::from(*w);
         }
         let dot = ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) * b.scale;
         self.space().walk(Pair {
@@ -492,7 +465,7 @@ mod tests {
             same(reused.nav_distance(&form), fresh.nav_distance(&form));
             same(reused.score(&v), fresh.score(&v));
         }
-        // A dimension past the navigation table grows it; the next query clears it again.
+        // A far dimension grows the dense form; the next query clears it again.
         let mut q = Query::new(Space::DotProduct, &[(70_000, 1.0)]);
         assert_eq!(q.score(&[(70_000, 0.5)]), 0.5);
         q.set(Space::DotProduct, &[(3, 1.0)]);
