@@ -97,16 +97,20 @@ pub async fn start(ctx: &Ctx, name: &str, open: bool) -> anyhow::Result<Cell> {
     Ok(Cell { proc, url })
 }
 
-/// Creates an unstructured index and returns its own endpoint (`marqoEndpoint`). The HNSW
-/// graph is built with efConstruction 128 (Marqo's default 512 builds it 3× slower for no
-/// recall gain on this corpus).
+/// The bench indexes' settings: unstructured, and an HNSW graph built with efConstruction 128
+/// (Marqo's default 512 builds it 3× slower for no recall gain on this corpus).
+pub fn index_settings() -> Value {
+    json!({"type": "unstructured", "model": "hf/e5-base-v2",
+        "annParameters": {"spaceType": "prenormalized-angular",
+            "parameters": {"efConstruction": 128, "m": 16}}})
+}
+
+/// Creates an index with [`index_settings`] and returns its own endpoint (`marqoEndpoint`).
 pub async fn create_index(ctx: &Ctx, cell: &Cell, name: &str) -> anyhow::Result<String> {
     let r = ctx
         .http
         .post(format!("{}/api/v2/indexes/{name}", cell.url))
-        .json(&json!({"type": "unstructured", "model": "hf/e5-base-v2",
-            "annParameters": {"spaceType": "prenormalized-angular",
-                "parameters": {"efConstruction": 128, "m": 16}}}))
+        .json(&index_settings())
         .send()
         .await?;
     let status = r.status();

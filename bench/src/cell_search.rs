@@ -4,6 +4,8 @@
 //! costs before any document is scored: parsing, checks, embedding the query, the answer).
 //! Rounds alternate the methods so the host's drift reaches them alike; each figure is the
 //! median round. A change to the engine shows here before it shows in the load points.
+//! (The cell stays in this process, idle, until the bench exits: fake-cell has no call that
+//! stops its index servers, and they cost nothing while no one calls them.)
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -58,7 +60,8 @@ fn measure(dir: &Path, docs: u64, rounds: usize, per_round: usize) -> anyhow::Re
     rt.block_on(async {
         let app = start(dir)?;
         for name in ["bench-search", "empty"] {
-            call(&app, &format!("/api/v2/indexes/{name}"), &settings()).await?;
+            let settings = crate::cell::index_settings().to_string();
+            call(&app, &format!("/api/v2/indexes/{name}"), &settings).await?;
         }
         for a in (0..docs).step_by(100) {
             let batch: Vec<Value> = (a..(a + 100).min(docs)).map(crate::cell::doc).collect();
@@ -109,14 +112,6 @@ fn start(dir: &Path) -> anyhow::Result<axum::Router> {
     let cell = fake_cell::restore(config, service_kit::HealthState::new("fake-cell", "bench"))?;
     cell.health.set_ready();
     Ok(fake_cell::router(cell))
-}
-
-/// As `cell::create_index`.
-fn settings() -> String {
-    json!({"type": "unstructured", "model": "hf/e5-base-v2",
-        "annParameters": {"spaceType": "prenormalized-angular",
-            "parameters": {"efConstruction": 128, "m": 16}}})
-    .to_string()
 }
 
 /// The distinct load point's body (`cell::distinct_search_script`) for request `n`.
