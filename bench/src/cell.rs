@@ -185,13 +185,18 @@ pub async fn fill(
     Ok(start.elapsed())
 }
 
-/// The body of a search with `method` (with [`EF_SEARCH`] unless LEXICAL).
-pub fn search_body(method: &str) -> String {
-    let mut b = json!({"q": QUERY, "searchMethod": method, "limit": 10});
+/// The body of a search for `q` with `method` (with [`EF_SEARCH`] unless LEXICAL).
+pub fn search_body_for(method: &str, q: &str) -> String {
+    let mut b = json!({"q": q, "searchMethod": method, "limit": 10});
     if method != "LEXICAL" {
         b["efSearch"] = json!(EF_SEARCH);
     }
     b.to_string()
+}
+
+/// The body of the repeated load point's search with `method`.
+pub fn search_body(method: &str) -> String {
+    search_body_for(method, QUERY)
 }
 
 /// `,"efSearch":N` for TENSOR and HYBRID bodies.

@@ -116,12 +116,7 @@ fn start(dir: &Path) -> anyhow::Result<axum::Router> {
 
 /// The distinct load point's body (`cell::distinct_search_script`) for request `n`.
 fn body(method: &str, n: u64) -> String {
-    let mut b = json!({"q": format!("{} zq0x{n}", crate::cell::QUERY),
-        "searchMethod": method, "limit": 10});
-    if method != "LEXICAL" {
-        b["efSearch"] = json!(crate::cell::EF_SEARCH);
-    }
-    b.to_string()
+    crate::cell::search_body_for(method, &format!("{} zq0x{n}", crate::cell::QUERY))
 }
 
 /// POSTs `body` to `path` through the router; the JSON answer of a 200.
