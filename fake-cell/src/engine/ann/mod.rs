@@ -272,8 +272,15 @@ impl Ann {
                 .is_some_and(|c| *c != NONE),
             Some(f) => self.chunks(point as usize).any(f),
         };
+        // Without a filter or a tombstone every point is acceptable: the graph's unfiltered
+        // walk is the cheaper one.
+        let every = accept.is_none() && self.dead == 0;
         let accept = |c: u32| accept.is_none_or(|f| f(c));
-        let found = self.gen_.graph.read().search(q, ef, &point_ok);
+        let found = self.gen_.graph.read().search(
+            q,
+            ef,
+            (!every).then_some(&point_ok as &dyn Fn(u32) -> bool),
+        );
         let mut out = Vec::with_capacity(found.len());
         for (point, d) in found {
             out.extend(

@@ -16,7 +16,7 @@ pub type Feat = (u32, f32);
 
 /// Vectors per index the graph holds at most; beyond it approximate search answers exactly.
 /// A point costs about 0.6 KiB (its sparse vector, ~30 non-zeros for a short text, its 64-byte
-/// navigation form and 32 layer-0 links), so this bounds one index's graph to a few hundred MiB.
+/// navigation form and 20 layer-0 links), so this bounds one index's graph to a few hundred MiB.
 pub const MAX_POINTS: usize = 500_000;
 
 /// Marqo's `annParameters.spaceType`. `geodegrees` (latitude/longitude pairs) has no meaning for

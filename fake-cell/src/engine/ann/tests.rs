@@ -162,6 +162,24 @@ fn a_burst_of_in_place_updates_stays_bounded() {
     assert!(nearest(&a, &vec_of(17 + last), 32).contains(&cid_of[17]));
 }
 
+#[test]
+fn the_unfiltered_walk_is_the_filtered_walk_with_every_node_accepted() {
+    let mut a = small();
+    for i in 0..1500 {
+        a.add(i, &vec_of(i));
+    }
+    settle(&a);
+    for i in (0..1500).step_by(97) {
+        let q = query(&a, &vec_of(i * 7 + 3));
+        for ef in [1, 10, 48] {
+            let pool = a.search(&q, ef, None).expect("answers");
+            let heaps = a.search(&q, ef, Some(&|_| true)).expect("answers");
+            assert_eq!(pool.len(), ef);
+            assert_eq!(pool, heaps, "query {i}, ef {ef}");
+        }
+    }
+}
+
 /// How many of the graph's 10 best for `qv` (walked with `ef`, plus the points it does not
 /// hold yet, as a search scores them) are among the exact 10 best of `vecs`, ties counted as
 /// right.
