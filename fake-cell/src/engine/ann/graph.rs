@@ -51,19 +51,22 @@ impl D {
     }
 }
 
-/// Per-thread search state: visit marks by node (a stamp per search instead of clearing) and
+/// Per-thread search state: visit marks by node (a stamp per search instead of clearing; one
+/// byte per node, so a walk's random probes hit a quarter of the cache lines a `u32` stamp
+/// would, at the price of clearing the marks every 255 searches) and
 /// the two heaps.
 #[derive(Default)]
 struct Scratch {
-    mark: Vec<u32>,
-    stamp: u32,
+    mark: Vec<u8>,
+    stamp: u8,
     cand: BinaryHeap<Reverse<D>>,
     best: BinaryHeap<D>,
     /// The expanded node's unvisited neighbours.
     fresh: Vec<u32>,
-    /// An unfiltered beam: the `ef` nearest nodes seen, nearest first, each with whether it
-    /// has been expanded.
-    pool: Vec<(D, bool)>,
+    /// An unfiltered beam: the `ef` nearest nodes seen, nearest first, and whether each has
+    /// been expanded (apart, so an insertion moves 9 bytes per later entry rather than 16).
+    pool: Vec<D>,
+    expanded: Vec<bool>,
 }
 
 impl Scratch {
@@ -79,6 +82,7 @@ impl Scratch {
         self.cand.clear();
         self.best.clear();
         self.pool.clear();
+        self.expanded.clear();
     }
 
     /// True the first time `n` is seen in this search.
@@ -300,30 +304,34 @@ impl Graph {
         let Beam { ef, layer, nav } = beam;
         s.begin(self.len());
         s.visit(start.node());
-        s.pool.push((start, false));
+        s.pool.push(start);
+        s.expanded.push(false);
         // Every node before `next` has been expanded.
         let mut next = 0;
         loop {
-            while s.pool.get(next).is_some_and(|p| p.1) {
+            while s.expanded.get(next).is_some_and(|e| *e) {
                 next += 1;
             }
-            let Some(p) = s.pool.get_mut(next) else { break };
-            p.1 = true;
-            let c = p.0.node();
-            self.fresh_neighbours(s, c, layer, nav);
+            let (Some(c), Some(e)) = (s.pool.get(next), s.expanded.get_mut(next)) else {
+                break;
+            };
+            *e = true;
+            self.fresh_neighbours(s, c.node(), layer, nav);
             for i in 0..s.fresh.len() {
                 let n = s.fresh[i];
                 let d = D::new(self.dist(q, n, nav), n);
-                if s.pool.len() >= ef && s.pool.last().is_some_and(|w| d >= w.0) {
+                if s.pool.len() >= ef && s.pool.last().is_some_and(|w| d >= *w) {
                     continue;
                 }
-                let at = s.pool.partition_point(|p| p.0 < d);
-                s.pool.insert(at, (d, false));
+                let at = s.pool.partition_point(|p| *p < d);
+                s.pool.insert(at, d);
+                s.expanded.insert(at, false);
                 s.pool.truncate(ef);
+                s.expanded.truncate(ef);
                 next = next.min(at);
             }
         }
-        s.pool.iter().map(|p| p.0).collect()
+        s.pool.clone()
     }
 
     /// The beam search of one layer: up to `ef` nearest nodes that `accept` takes (all nodes
