@@ -10,10 +10,11 @@
 //! inserts link by whole vectors, so the graph itself is as good as before.
 //!
 //! Degrees: a new node links to `m` neighbours on every layer (the HNSW paper's `M`, Vespa's
-//! `max_links_on_inserts`); back-links grow a level-0 list to `m + m/4`. Vespa lets level-0
-//! lists grow to `2m`; on hashed text embeddings that cost a walk 30% more distances for
-//! recall@10 0.9996 instead of 0.993 (bench corpus, 10k and 100k titles, efSearch 48:
-//! BENCHMARKS.md, "2026-12-06 (night)"), and linking `2m` at insert built the graph twice as slowly.
+//! `max_links_on_inserts`); back-links grow a level-0 list to `m + m/4` (at least `m + 2`).
+//! Vespa lets level-0 lists grow to `2m`; on hashed text embeddings that cost a walk 30% more
+//! distances for recall@10 0.9996 instead of 0.993 (bench corpus, 10k and 100k titles,
+//! efSearch 48: BENCHMARKS.md, "2026-12-06 (night)"), and linking `2m` at insert built the
+//! graph twice as slowly.
 
 use std::cell::RefCell;
 use std::cmp::Reverse;
@@ -112,7 +113,7 @@ fn with_scratch<R>(f: impl FnOnce(&mut Scratch) -> R) -> R {
 
 pub struct Graph {
     m: usize,
-    /// Most level-0 links a node keeps (`m + m/4`; see the module doc).
+    /// Most level-0 links a node keeps (`m + m/4`, at least `m + 2`; see the module doc).
     m0: usize,
     ef_construction: usize,
     space: Space,
@@ -155,7 +156,9 @@ impl Graph {
         let m = m.max(2);
         Graph {
             m,
-            m0: m + m / 4,
+            // At least two links beyond an insert's own, so a small `m` keeps room for
+            // back-links (m 2 → 4, as `2m` gave it).
+            m0: (m + m / 4).max(m + 2),
             ef_construction: ef_construction.max(1),
             space,
             feats: Vec::new(),
@@ -544,7 +547,13 @@ impl Graph {
 
 #[cfg(test)]
 mod tests {
-    use super::D;
+    use super::{D, Graph, Space};
+
+    #[test]
+    fn level_0_keeps_a_quarter_more_links_than_an_insert_makes_and_two_at_least() {
+        let m0 = |m| Graph::new(m, 64, Space::PrenormalizedAngular).m0;
+        assert_eq!([m0(2), m0(4), m0(8), m0(16), m0(32)], [4, 6, 10, 20, 40]);
+    }
 
     #[test]
     fn heap_keys_order_by_distance_then_node_and_keep_the_distance() {
