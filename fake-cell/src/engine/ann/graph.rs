@@ -52,12 +52,13 @@ impl D {
     }
 }
 
-/// Per-thread search state: visit marks by node (a stamp per search instead of clearing; one
-/// byte per node, so a walk's random probes hit a quarter of the cache lines a `u32` stamp
-/// would, at the price of clearing the marks every 255 searches) and
-/// the two heaps.
+/// Per-thread search state: visit marks by node, the filtered walk's two heaps and the
+/// unfiltered walk's pool.
 #[derive(Default)]
 struct Scratch {
+    /// A stamp per search instead of clearing; one byte per node, so a walk's random probes
+    /// hit a quarter of the cache lines a `u32` stamp would, at the price of clearing the
+    /// marks every 255 searches.
     mark: Vec<u8>,
     stamp: u8,
     cand: BinaryHeap<Reverse<D>>,
