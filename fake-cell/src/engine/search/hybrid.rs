@@ -8,6 +8,7 @@ use serde_json::Value;
 
 use super::modifiers::{Modifiers, parse_modifiers};
 use super::topk::{Cand, top_k};
+use crate::engine::model::lookup;
 use crate::error::{CellError, CellResult};
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -53,7 +54,7 @@ impl Params {
             .as_object()
             .ok_or_else(|| bad("", "hybridParameters must be an object"))?;
         let side = |key: &str, allowed: &[(&str, Side)]| -> CellResult<Option<Side>> {
-            match o.get(key) {
+            match lookup(o, key) {
                 None | Some(Value::Null) => Ok(None),
                 Some(Value::String(s)) => allowed
                     .iter()
@@ -103,7 +104,7 @@ impl Params {
             _ => {}
         }
         for (key, slot) in [("alpha", 0), ("rrfK", 1)] {
-            match o.get(key) {
+            match lookup(o, key) {
                 None | Some(Value::Null) => {}
                 Some(v) => {
                     if p.ranking != Side::Rrf {
@@ -126,7 +127,7 @@ impl Params {
         }
         // As the model's `List[str]` holds them once validated (a number is its text).
         let list = |key: &str| -> CellResult<Option<Vec<String>>> {
-            match o.get(key) {
+            match lookup(o, key) {
                 None | Some(Value::Null) => Ok(None),
                 Some(v) => crate::engine::unions::str_list(v, &[])
                     .map(Some)
@@ -136,9 +137,9 @@ impl Params {
         p.searchable_lexical = list("searchableAttributesLexical")?;
         p.searchable_tensor = list("searchableAttributesTensor")?;
         p.modifiers_lexical =
-            parse_modifiers(o.get("scoreModifiersLexical"), "scoreModifiersLexical")?;
+            parse_modifiers(lookup(o, "scoreModifiersLexical"), "scoreModifiersLexical")?;
         p.modifiers_tensor =
-            parse_modifiers(o.get("scoreModifiersTensor"), "scoreModifiersTensor")?;
+            parse_modifiers(lookup(o, "scoreModifiersTensor"), "scoreModifiersTensor")?;
         Ok(p)
     }
 }

@@ -92,7 +92,7 @@ pub fn check(o: &Map<String, Value>) -> CellResult<()> {
     let mut errs = Errors::default();
     // The `searchMethod` pre-validator upper-cases a string before the enum check (a copy of
     // the body only when that changes it: most clients send it upper-case).
-    let body = match o.get("searchMethod") {
+    let body = match crate::engine::model::lookup(o, "searchMethod") {
         Some(Value::String(s)) if s.bytes().any(|b| b.is_ascii_lowercase()) => {
             let mut b = o.clone();
             b.insert("searchMethod".into(), Value::String(s.to_ascii_uppercase()));

@@ -88,7 +88,7 @@ impl At {
 }
 
 pub(super) fn given<'a>(o: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
-    o.get(key).filter(|v| !v.is_null())
+    crate::engine::model::lookup(o, key).filter(|v| !v.is_null())
 }
 
 /// pydantic v1's `Literal[...]` failure.

@@ -52,7 +52,7 @@ pub struct Post {
 
 impl Post {
     pub fn parse(o: &Map<String, Value>) -> CellResult<Post> {
-        let get = |k: &str| o.get(k).filter(|v| !v.is_null());
+        let get = |k: &str| crate::engine::model::lookup(o, k).filter(|v| !v.is_null());
         if get("boost").is_some() {
             return Err(CellError::InvalidArgument(
                 "Boosting is not currently supported with Vespa".into(),

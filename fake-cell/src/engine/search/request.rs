@@ -7,7 +7,7 @@ use super::filter::{self, Filter};
 use super::hybrid;
 use super::modifiers::{Modifiers, parse_modifiers};
 use crate::config::MarqoLimits;
-use crate::engine::model;
+use crate::engine::model::{self, lookup};
 use crate::error::{CellError, CellResult};
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -249,8 +249,8 @@ pub fn parse_request(body: &Value, limits: &MarqoLimits) -> CellResult<SearchReq
     let o = body
         .as_object()
         .ok_or_else(|| CellError::unprocessable(&["body"], "search body must be a JSON object"))?;
-    let method = parse_method(o.get("searchMethod"))?;
-    let q = match o.get("q") {
+    let method = parse_method(lookup(o, "searchMethod"))?;
+    let q = match lookup(o, "q") {
         None => Value::Null,
         Some(q) => super::query::coerce(q).or_else(|items| {
             let mut errs = model::Errors::default();
@@ -258,28 +258,28 @@ pub fn parse_request(body: &Value, limits: &MarqoLimits) -> CellResult<SearchReq
             errs.into_result().map(|()| Value::Null)
         })?,
     };
-    let hybrid_given = o.get("hybridParameters").is_some_and(|v| !v.is_null());
+    let hybrid_given = lookup(o, "hybridParameters").is_some_and(|v| !v.is_null());
     if hybrid_given && method != Method::Hybrid {
         return Err(CellError::unprocessable(
             &["body", "hybridParameters"],
             "hybridParameters can only be provided for HYBRID search",
         ));
     }
-    let hybrid = hybrid::Params::parse(o.get("hybridParameters"))?;
+    let hybrid = hybrid::Params::parse(lookup(o, "hybridParameters"))?;
     // The body model coerced these as pydantic 1 does ("false" is a boolean, 5 a filter).
-    let highlights = match o.get("showHighlights") {
+    let highlights = match lookup(o, "showHighlights") {
         None | Some(Value::Null) => true,
         Some(v) => model::as_bool(v).ok_or_else(|| {
             CellError::unprocessable(&["body", "showHighlights"], "must be a boolean")
         })?,
     };
-    let filter_src = match o.get("filter") {
+    let filter_src = match lookup(o, "filter") {
         None | Some(Value::Null) => None,
         Some(v) => Some(model::str_field(v).map_err(|_| {
             CellError::unprocessable(&["body", "filter"], "filter must be a string")
         })?),
     };
-    let context = super::context::parse(o.get("context"));
+    let context = super::context::parse(lookup(o, "context"));
     if method == Method::Tensor && q.is_null() && context.is_empty() {
         return Err(CellError::InvalidArgument(
             "either q or context is required for tensor and hybrid search".into(),
@@ -287,18 +287,18 @@ pub fn parse_request(body: &Value, limits: &MarqoLimits) -> CellResult<SearchReq
     }
     let limit = int_field(o, "limit", 10)?;
     let offset = int_field(o, "offset", 0)?;
-    let modifiers = parse_modifiers(o.get("scoreModifiers"), "scoreModifiers")?;
-    let ef = o.get("efSearch").is_some_and(|v| !v.is_null());
-    if let Some(e) = o.get("efSearch").and_then(Value::as_i64)
+    let modifiers = parse_modifiers(lookup(o, "scoreModifiers"), "scoreModifiers")?;
+    let ef = lookup(o, "efSearch").is_some_and(|v| !v.is_null());
+    if let Some(e) = lookup(o, "efSearch").and_then(Value::as_i64)
         && e <= 0
     {
         return Err(CellError::InvalidArgument(
             "efSearch must be positive".into(),
         ));
     }
-    let approx = o.get("approximate").is_some_and(|v| !v.is_null());
-    let searchable = str_list(o.get("searchableAttributes"), "searchableAttributes")?;
-    let retrieve = str_list(o.get("attributesToRetrieve"), "attributesToRetrieve")?;
+    let approx = lookup(o, "approximate").is_some_and(|v| !v.is_null());
+    let searchable = str_list(lookup(o, "searchableAttributes"), "searchableAttributes")?;
+    let retrieve = str_list(lookup(o, "attributesToRetrieve"), "attributesToRetrieve")?;
     // Marqo's order: low bounds, then `validate_query`, then the upper bounds.
     low_bounds(limit, offset)?;
     super::query::validate_query(&q, method)?;
@@ -312,7 +312,7 @@ pub fn parse_request(body: &Value, limits: &MarqoLimits) -> CellResult<SearchReq
     let legs = match method {
         Method::Hybrid => Some(legs(
             &q,
-            o.get("hybridParameters"),
+            lookup(o, "hybridParameters"),
             &hybrid,
             !context.is_empty(),
         )?),
