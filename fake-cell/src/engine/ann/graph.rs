@@ -389,6 +389,31 @@ impl Graph {
         ef: usize,
         accept: Option<&dyn Fn(u32) -> bool>,
     ) -> Vec<(u32, f32)> {
+        let ext = &self.ext;
+        self.walk(q, ef, accept)
+            .into_iter()
+            .map(|d| (ext[d.node() as usize], d.dist()))
+            .collect()
+    }
+
+    /// [`Graph::search`] with each node's exact score ([`Query::score`]) instead of its walk
+    /// distance, read from the graph's own copy of the vector: the copies sit in one array, so
+    /// scoring a hit costs one load where the chunk's record and then its vector cost two.
+    pub fn search_scored(
+        &self,
+        q: &Query,
+        ef: usize,
+        accept: Option<&dyn Fn(u32) -> bool>,
+    ) -> Vec<(u32, f32)> {
+        let ext = &self.ext;
+        self.walk(q, ef, accept)
+            .into_iter()
+            .map(|d| (ext[d.node() as usize], q.score(self.vec_of(d.node()))))
+            .collect()
+    }
+
+    /// The walk of [`Graph::search`]: the nearest nodes, nearest first.
+    fn walk(&self, q: &Query, ef: usize, accept: Option<&dyn Fn(u32) -> bool>) -> Vec<D> {
         let Some(entry) = self.entry else {
             return Vec::new();
         };
@@ -402,17 +427,13 @@ impl Graph {
             layer: 0,
             nav: true,
         };
-        let found = match accept {
+        match accept {
             None => with_scratch(|s| self.search_pool(s, q, cur, beam)),
             Some(accept) => {
                 let accept_node = |n: u32| accept(ext[n as usize]);
                 with_scratch(|s| self.search_layer(s, q, cur, beam, &accept_node))
             }
-        };
-        found
-            .into_iter()
-            .map(|d| (ext[d.node() as usize], d.dist()))
-            .collect()
+        }
     }
 
     /// HNSW's neighbour heuristic: nearest first, skipping a candidate that is nearer to an

@@ -258,6 +258,27 @@ impl Ann {
         ef: usize,
         accept: Option<&dyn Fn(u32) -> bool>,
     ) -> Option<Hits> {
+        self.search_with(q, ef, accept, false)
+    }
+
+    /// [`Ann::search`] with each chunk's exact score ([`Query::score`]) in place of the walk
+    /// distance (what a search ranks by), read from the graph's contiguous copy of the vector.
+    pub fn search_scored(
+        &self,
+        q: &Query,
+        ef: usize,
+        accept: Option<&dyn Fn(u32) -> bool>,
+    ) -> Option<Hits> {
+        self.search_with(q, ef, accept, true)
+    }
+
+    fn search_with(
+        &self,
+        q: &Query,
+        ef: usize,
+        accept: Option<&dyn Fn(u32) -> bool>,
+        scored: bool,
+    ) -> Option<Hits> {
         if self.over_cap || self.broken {
             return None;
         }
@@ -276,11 +297,12 @@ impl Ann {
         // walk is the cheaper one.
         let every = accept.is_none() && self.dead == 0;
         let accept = |c: u32| accept.is_none_or(|f| f(c));
-        let found = self.gen_.graph.read().search(
-            q,
-            ef,
-            (!every).then_some(&point_ok as &dyn Fn(u32) -> bool),
-        );
+        let accept_point = (!every).then_some(&point_ok as &dyn Fn(u32) -> bool);
+        let found = if scored {
+            self.gen_.graph.read().search_scored(q, ef, accept_point)
+        } else {
+            self.gen_.graph.read().search(q, ef, accept_point)
+        };
         let mut out = Vec::with_capacity(found.len());
         for (point, d) in found {
             out.extend(

@@ -180,6 +180,38 @@ fn the_unfiltered_walk_is_the_filtered_walk_with_every_node_accepted() {
     }
 }
 
+#[test]
+fn scored_hits_are_the_walks_hits_with_each_chunks_exact_score() {
+    let mut a = small();
+    let vecs: Vec<SparseVec> = (0..600).map(vec_of).collect();
+    for (i, v) in vecs.iter().enumerate() {
+        a.add(i as u32, v);
+    }
+    // A twin: a second chunk with the first one's vector shares its point.
+    a.add(600, &vecs[0]);
+    settle(&a);
+    for i in (0..600).step_by(37) {
+        let q = query(&a, &vec_of(i * 5 + 1));
+        for accept in [
+            None,
+            Some(&(|c: u32| !c.is_multiple_of(3)) as &dyn Fn(u32) -> bool),
+        ] {
+            let walked = a.search(&q, 24, accept).expect("answers");
+            let scored = a.search_scored(&q, 24, accept).expect("answers");
+            let ids: Vec<u32> = walked.iter().map(|h| h.0).collect();
+            assert_eq!(scored.iter().map(|h| h.0).collect::<Vec<_>>(), ids);
+            for (c, score) in scored {
+                let v = vecs.get(c as usize).unwrap_or(&vecs[0]);
+                assert_eq!(
+                    score.to_bits(),
+                    q.score(v).to_bits(),
+                    "query {i}, chunk {c}"
+                );
+            }
+        }
+    }
+}
+
 /// How many of the graph's 10 best for `qv` (walked with `ef`, plus the points it does not
 /// hold yet, as a search scores them) are among the exact 10 best of `vecs`, ties counted as
 /// right.

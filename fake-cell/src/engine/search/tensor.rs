@@ -300,26 +300,26 @@ fn approximate_candidates(
             .and_then(Option::as_ref)
             .is_some_and(|c| in_fields(fields, &c.field) && pass(c.slot))
     };
-    let Some(hits) = data
-        .ann
-        .search(q, ef, (!every).then_some(&accept as &dyn Fn(u32) -> bool))
+    let Some(hits) =
+        data.ann
+            .search_scored(q, ef, (!every).then_some(&accept as &dyn Fn(u32) -> bool))
     else {
         return false;
     };
-    // Each hit scored exactly, then the best chunk per document: a sort of a few dozen
-    // (slot, score, chunk) beats hashing them.
+    // Each hit scored exactly (the graph's hits come scored), then the best chunk per
+    // document: a sort of a few dozen (slot, score, chunk) beats hashing them.
     let mut scored: Vec<(u32, f32, u32)> = Vec::with_capacity(hits.len());
-    let mut offer = |cid: u32| {
-        if let Some(c) = data.chunks.get(cid as usize).and_then(Option::as_ref) {
-            scored.push((c.slot, q.score(&c.vec), cid));
+    let slot_of = |cid: u32| data.chunks.get(cid as usize).and_then(Option::as_ref);
+    for (cid, score) in hits {
+        if let Some(c) = slot_of(cid) {
+            scored.push((c.slot, score, cid));
         }
-    };
-    for (cid, _) in hits {
-        offer(cid);
     }
     for cid in data.ann.pending() {
-        if accept(cid) {
-            offer(cid);
+        if accept(cid)
+            && let Some(c) = slot_of(cid)
+        {
+            scored.push((c.slot, q.score(&c.vec), cid));
         }
     }
     // By slot, the best score first (the first chunk offered among equals, as before).
