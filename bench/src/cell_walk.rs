@@ -8,8 +8,8 @@
 use std::time::{Duration, Instant};
 
 use anyhow::bail;
-use fake_cell::engine::ann::Ann;
 use fake_cell::engine::ann::space::{Params, Query};
+use fake_cell::engine::ann::{Ann, HitValue};
 use fake_cell::engine::embed::{self, SparseVec};
 
 use crate::Ctx;
@@ -99,7 +99,7 @@ fn measure(docs: u64) -> anyhow::Result<Walk> {
     let start = Instant::now();
     for v in &queries {
         q.set(space, v);
-        let hits = ann.search(&q, crate::cell::EF_SEARCH, None);
+        let hits = ann.search(&q, crate::cell::EF_SEARCH, None, HitValue::WalkDistance);
         found.push(hits.unwrap_or_default().iter().map(|h| h.0).collect());
     }
     let walk = start.elapsed() / QUERIES as u32;

@@ -20,6 +20,7 @@ use std::cell::RefCell;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
+use super::HitValue;
 use super::space::{Feat, Nav, Pair, Query, Space, norm2};
 
 /// Most levels a node gets (a 1-in-16^16 draw; keeps the level arrays small).
@@ -382,33 +383,22 @@ impl Graph {
     }
 
     /// Up to `ef` nearest nodes whose caller id `accept` takes (every node when `None`):
-    /// `(caller id, distance)`.
+    /// `(caller id, value)`, nearest first.
     pub fn search(
         &self,
         q: &Query,
         ef: usize,
         accept: Option<&dyn Fn(u32) -> bool>,
+        value: HitValue,
     ) -> Vec<(u32, f32)> {
         let ext = &self.ext;
+        let figure = |d: D| match value {
+            HitValue::WalkDistance => d.dist(),
+            HitValue::Score => q.score(self.vec_of(d.node())),
+        };
         self.walk(q, ef, accept)
             .into_iter()
-            .map(|d| (ext[d.node() as usize], d.dist()))
-            .collect()
-    }
-
-    /// [`Graph::search`] with each node's exact score ([`Query::score`]) instead of its walk
-    /// distance, read from the graph's own copy of the vector: the copies sit in one array, so
-    /// scoring a hit costs one load where the chunk's record and then its vector cost two.
-    pub fn search_scored(
-        &self,
-        q: &Query,
-        ef: usize,
-        accept: Option<&dyn Fn(u32) -> bool>,
-    ) -> Vec<(u32, f32)> {
-        let ext = &self.ext;
-        self.walk(q, ef, accept)
-            .into_iter()
-            .map(|d| (ext[d.node() as usize], q.score(self.vec_of(d.node()))))
+            .map(|d| (ext[d.node() as usize], figure(d)))
             .collect()
     }
 

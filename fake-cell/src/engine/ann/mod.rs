@@ -77,6 +77,17 @@ pub struct Ann {
 /// nodes have them, so only an order; callers score hits exactly).
 pub type Hits = Vec<(u32, f32)>;
 
+/// The figure each of a walk's hits carries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HitValue {
+    /// The walk's own distance (by navigation forms: it only orders the walk).
+    WalkDistance,
+    /// The exact score ([`Query::score`], what a search ranks by), from the graph's contiguous
+    /// copy of the vector: one load per hit where the chunk's record and then its vector cost
+    /// two.
+    Score,
+}
+
 impl Default for Ann {
     fn default() -> Self {
         Ann::new(Params::default())
@@ -246,9 +257,9 @@ impl Ann {
     }
 
     /// The nearest live chunks that `accept` takes (at least the `ef` nearest distinct vectors,
-    /// each with all its chunks), walking the graph with `q`; `None` when the graph cannot
-    /// answer (over its cap, no insert thread, or too far behind the writes) and the caller
-    /// must search exactly.
+    /// each with all its chunks), walking the graph with `q`, each with the figure `value` asks
+    /// for; `None` when the graph cannot answer (over its cap, no insert thread, or too far
+    /// behind the writes) and the caller must search exactly.
     ///
     /// `accept: None` takes every live chunk (no filter, every tensor field): a visited point
     /// is then checked by one array read instead of a look at its chunks.
@@ -257,27 +268,7 @@ impl Ann {
         q: &Query,
         ef: usize,
         accept: Option<&dyn Fn(u32) -> bool>,
-    ) -> Option<Hits> {
-        self.search_with(q, ef, accept, false)
-    }
-
-    /// [`Ann::search`] with each chunk's exact score ([`Query::score`]) in place of the walk
-    /// distance (what a search ranks by), read from the graph's contiguous copy of the vector.
-    pub fn search_scored(
-        &self,
-        q: &Query,
-        ef: usize,
-        accept: Option<&dyn Fn(u32) -> bool>,
-    ) -> Option<Hits> {
-        self.search_with(q, ef, accept, true)
-    }
-
-    fn search_with(
-        &self,
-        q: &Query,
-        ef: usize,
-        accept: Option<&dyn Fn(u32) -> bool>,
-        scored: bool,
+        value: HitValue,
     ) -> Option<Hits> {
         if self.over_cap || self.broken {
             return None;
@@ -298,11 +289,7 @@ impl Ann {
         let every = accept.is_none() && self.dead == 0;
         let accept = |c: u32| accept.is_none_or(|f| f(c));
         let accept_point = (!every).then_some(&point_ok as &dyn Fn(u32) -> bool);
-        let found = if scored {
-            self.gen_.graph.read().search_scored(q, ef, accept_point)
-        } else {
-            self.gen_.graph.read().search(q, ef, accept_point)
-        };
+        let found = self.gen_.graph.read().search(q, ef, accept_point, value);
         let mut out = Vec::with_capacity(found.len());
         for (point, d) in found {
             out.extend(

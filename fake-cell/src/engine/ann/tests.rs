@@ -28,7 +28,7 @@ fn query(a: &Ann, q: &SparseVec) -> Query {
 
 fn nearest(a: &Ann, q: &SparseVec, ef: usize) -> Vec<u32> {
     let mut got: Vec<u32> = a
-        .search(&query(a, q), ef, None)
+        .search(&query(a, q), ef, None, HitValue::WalkDistance)
         .expect("graph answers")
         .into_iter()
         .map(|(c, _)| c)
@@ -60,7 +60,12 @@ fn finds_queued_and_inserted_points_and_never_tombstones() {
     }
     // A filter is applied during the walk.
     let odd = a
-        .search(&query(&a, &vec_of(7)), 20, Some(&|c: u32| c % 2 == 1))
+        .search(
+            &query(&a, &vec_of(7)),
+            20,
+            Some(&|c: u32| c % 2 == 1),
+            HitValue::WalkDistance,
+        )
         .expect("answers");
     assert!(!odd.is_empty() && odd.iter().all(|(c, _)| c % 2 == 1));
 }
@@ -93,7 +98,10 @@ fn beyond_the_cap_the_graph_declines_to_answer() {
     for i in 0..11 {
         a.add(i, &vec_of(i));
     }
-    assert!(a.search(&query(&a, &vec_of(1)), 10, None).is_none());
+    assert!(
+        a.search(&query(&a, &vec_of(1)), 10, None, HitValue::WalkDistance)
+            .is_none()
+    );
 }
 
 #[test]
@@ -109,7 +117,9 @@ fn identical_vectors_share_a_point_and_are_all_found() {
     assert_eq!(a.counts(), (11, 0));
     settle(&a);
     // Every one of the 500 twins comes back from one graph node, with equal distances.
-    let hits = a.search(&query(&a, &same), 10, None).expect("answers");
+    let hits = a
+        .search(&query(&a, &same), 10, None, HitValue::WalkDistance)
+        .expect("answers");
     let twins: Vec<u32> = hits.iter().map(|h| h.0).filter(|c| *c < 500).collect();
     assert_eq!(twins.len(), 500);
     // And each distinct document is its own query's nearest.
@@ -172,8 +182,12 @@ fn the_unfiltered_walk_is_the_filtered_walk_with_every_node_accepted() {
     for i in (0..1500).step_by(97) {
         let q = query(&a, &vec_of(i * 7 + 3));
         for ef in [1, 10, 48] {
-            let pool = a.search(&q, ef, None).expect("answers");
-            let heaps = a.search(&q, ef, Some(&|_| true)).expect("answers");
+            let pool = a
+                .search(&q, ef, None, HitValue::WalkDistance)
+                .expect("answers");
+            let heaps = a
+                .search(&q, ef, Some(&|_| true), HitValue::WalkDistance)
+                .expect("answers");
             assert_eq!(pool.len(), ef);
             assert_eq!(pool, heaps, "query {i}, ef {ef}");
         }
@@ -196,8 +210,10 @@ fn scored_hits_are_the_walks_hits_with_each_chunks_exact_score() {
             None,
             Some(&(|c: u32| !c.is_multiple_of(3)) as &dyn Fn(u32) -> bool),
         ] {
-            let walked = a.search(&q, 24, accept).expect("answers");
-            let scored = a.search_scored(&q, 24, accept).expect("answers");
+            let walked = a
+                .search(&q, 24, accept, HitValue::WalkDistance)
+                .expect("answers");
+            let scored = a.search(&q, 24, accept, HitValue::Score).expect("answers");
             let ids: Vec<u32> = walked.iter().map(|h| h.0).collect();
             assert_eq!(scored.iter().map(|h| h.0).collect::<Vec<_>>(), ids);
             for (c, score) in scored {
@@ -220,7 +236,9 @@ fn right_of_10(a: &Ann, qv: &SparseVec, vecs: &[SparseVec], ef: usize) -> usize 
     let mut exact: Vec<f32> = vecs.iter().map(|v| q.score(v)).collect();
     exact.sort_by(|x, y| y.total_cmp(x));
     let tenth = exact[9];
-    let got = a.search(&q, ef, None).expect("answers");
+    let got = a
+        .search(&q, ef, None, HitValue::WalkDistance)
+        .expect("answers");
     let mut scores: Vec<f32> = got
         .iter()
         .map(|(c, _)| *c)

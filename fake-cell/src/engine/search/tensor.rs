@@ -11,6 +11,7 @@ use std::collections::HashSet;
 use super::index_data::IndexData;
 use super::topk::{Cand, Collector, Scratch, with_scratch};
 use crate::config::MarqoLimits;
+use crate::engine::ann::HitValue;
 use crate::engine::ann::space::{Query, Space};
 use crate::engine::embed::SparseVec;
 use crate::engine::settings::Settings;
@@ -300,10 +301,8 @@ fn approximate_candidates(
             .and_then(Option::as_ref)
             .is_some_and(|c| in_fields(fields, &c.field) && pass(c.slot))
     };
-    let Some(hits) =
-        data.ann
-            .search_scored(q, ef, (!every).then_some(&accept as &dyn Fn(u32) -> bool))
-    else {
+    let filter = (!every).then_some(&accept as &dyn Fn(u32) -> bool);
+    let Some(hits) = data.ann.search(q, ef, filter, HitValue::Score) else {
         return false;
     };
     // Each hit scored exactly (the graph's hits come scored), then the best chunk per
