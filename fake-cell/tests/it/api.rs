@@ -227,6 +227,15 @@ async fn search_runs_tensor_lexical_and_hybrid_with_filters_and_bounds() {
     let (_, r) = post(&format!("{base}/search"), k, json!({"q": "cheddar", "searchMethod": "HYBRID", "hybridParameters": {"alpha": 0.5, "rrfK": 60}})).await;
     assert_eq!(r["hits"][0]["_id"], "c");
     assert!(r["hits"][0]["_lexical_score"].is_number());
+    // RRF scores are HybridSearcher's doubles, alpha * (1.0 / (rank + k)) per leg, bit for bit.
+    let side = |rank: Option<u32>| rank.map_or(0.0, |r| 0.5 * (1.0 / f64::from(r + 60)));
+    let marqos: Vec<f64> = (0..=10)
+        .flat_map(|t| (0..=10).map(move |l| (t, l)))
+        .filter(|&(t, l)| t + l > 0)
+        .map(|(t, l)| side((t > 0).then_some(t)) + side((l > 0).then_some(l)))
+        .collect();
+    let top = r["hits"][0]["_score"].as_f64().expect("_score");
+    assert!(marqos.contains(&top), "{top} is not a score Marqo gives");
     let (_, r) = post(&format!("{base}/search"), k, json!({"q": "fruit", "searchMethod": "TENSOR", "scoreModifiers": {"add_to_score": [{"field_name": "price", "weight": 1.0}]}, "showHighlights": false})).await;
     assert_eq!(
         r["hits"][0]["_id"], "c",

@@ -1,6 +1,6 @@
 //! HYBRID search (§5.4/§5.5): `disjunction` retrieval fused with reciprocal rank fusion
-//! (`alpha/(rrfK + rank_tensor) + (1 − alpha)/(rrfK + rank_lexical)`, ranks from 1), or retrieval
-//! by one side ranked by the other.
+//! (`alpha·(1/(rank_tensor + rrfK)) + (1 − alpha)·(1/(rank_lexical + rrfK))` in doubles, ranks
+//! from 1), or retrieval by one side ranked by the other.
 
 use std::collections::HashMap;
 
@@ -23,8 +23,8 @@ pub enum Side {
 pub struct Params {
     pub retrieval: Side,
     pub ranking: Side,
-    pub alpha: f32,
-    pub rrf_k: f32,
+    pub alpha: f64,
+    pub rrf_k: f64,
     pub searchable_lexical: Option<Vec<String>>,
     pub searchable_tensor: Option<Vec<String>>,
     pub modifiers_lexical: Option<Modifiers>,
@@ -115,12 +115,12 @@ impl Params {
                         if !(0.0..=1.0).contains(&x) {
                             return Err(bad(key, "alpha must be between 0 and 1"));
                         }
-                        p.alpha = x as f32;
+                        p.alpha = x;
                     } else {
                         if x < 0.0 || v.as_i64().is_none() {
                             return Err(bad(key, "rrfK must be an integer >= 0"));
                         }
-                        p.rrf_k = x as f32;
+                        p.rrf_k = x;
                     }
                 }
             }
@@ -160,7 +160,7 @@ pub fn run(
                 .map(|mut c| {
                     match tensor_rank(c.slot) {
                         Some((s, cid)) => {
-                            c.score = s;
+                            c.score = f64::from(s);
                             c.tensor = Some(s);
                             c.chunk = Some(cid);
                         }
@@ -172,7 +172,7 @@ pub fn run(
             top_k(ranked, need)
         }
         (Side::Tensor, Side::Lexical) => {
-            let lex: HashMap<u32, f32> = lexical(None)
+            let lex: HashMap<u32, f64> = lexical(None)
                 .into_iter()
                 .map(|c| (c.slot, c.score))
                 .collect();
@@ -180,7 +180,7 @@ pub fn run(
                 .into_iter()
                 .map(|mut c| {
                     let l = lex.get(&c.slot).copied();
-                    c.lexical = l;
+                    c.lexical = l.map(|l| l as f32);
                     c.score = l.unwrap_or(0.0);
                     c
                 })
@@ -209,17 +209,20 @@ pub fn run(
 /// whole union, as HybridSearcher.rrf returns it (up to 2 × `need`). A lexical hit finds its
 /// tensor twin by a binary search over the tensor leg's slots (a leg is `limit + offset` long,
 /// ten for most searches: too few to be worth a hash map, whose SipHash showed in profiles).
+/// Scores are doubles computed as HybridSearcher computes them (`alpha * (1.0 / (rank + k))`,
+/// the lexical side's added to the tensor side's), so `_score` has Marqo's digits.
 fn rrf(p: &Params, ten: Vec<Cand>, lex: Vec<Cand>) -> Vec<Cand> {
+    let reciprocal = |rank: usize| 1.0 / ((rank + 1) as f64 + p.rrf_k);
     let mut fused: Vec<Cand> = Vec::with_capacity(ten.len() + lex.len());
     for (rank, c) in ten.into_iter().enumerate() {
-        let s = p.alpha / (p.rrf_k + rank as f32 + 1.0);
+        let s = p.alpha * reciprocal(rank);
         fused.push(Cand { score: s, ..c });
     }
     let mut by_slot: Vec<(u32, usize)> =
         fused.iter().enumerate().map(|(i, c)| (c.slot, i)).collect();
     by_slot.sort_unstable();
     for (rank, c) in lex.into_iter().enumerate() {
-        let s = (1.0 - p.alpha) / (p.rrf_k + rank as f32 + 1.0);
+        let s = (1.0 - p.alpha) * reciprocal(rank);
         match by_slot.binary_search_by_key(&c.slot, |e| e.0) {
             Ok(j) => {
                 let f = &mut fused[by_slot[j].1];
@@ -244,7 +247,7 @@ mod tests {
     fn lexical_hit(slot: u32, score: f32) -> Cand {
         Cand {
             slot,
-            score,
+            score: f64::from(score),
             chunk: None,
             lexical: Some(score),
             tensor: None,
@@ -264,12 +267,16 @@ mod tests {
         let got = rrf(&p, ten, lex);
         let order: Vec<u32> = got.iter().map(|c| c.slot).collect();
         assert_eq!(order, [3, 7, 5, 9]);
+        // In doubles, as HybridSearcher: alpha * (1.0 / (rank + k)), the tensor side's first.
         let three = &got[0];
-        assert!((three.score - (0.5 / 62.0 + 0.5 / 61.0)).abs() < 1e-7);
+        assert_eq!(three.score, 0.5 * (1.0 / 62.0) + 0.5 * (1.0 / 61.0));
         assert_eq!((three.chunk, three.lexical), (Some(30), Some(4.0)));
         // 7 is the tensor leg's first alone; 5, the lexical leg's second, beats 9, the tensor's third.
-        assert!((got[1].score - 0.5 / 61.0).abs() < 1e-7);
-        assert!((got[2].score - 0.5 / 62.0).abs() < 1e-7);
+        assert_eq!(got[1].score, 0.5 * (1.0 / 61.0));
+        assert_eq!(got[2].score, 0.5 * (1.0 / 62.0));
         assert_eq!(got[2].chunk, None);
+        // What Marqo answers for a first rank with the default alpha and rrfK (Python's repr).
+        assert_eq!(got[1].score.to_string(), "0.00819672131147541");
+        assert_eq!(three.score.to_string(), "0.01626123744050767");
     }
 }

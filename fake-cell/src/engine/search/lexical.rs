@@ -131,7 +131,7 @@ pub fn score(
     q: &LexQuery,
     fields: &[String],
     text_of: impl Fn(u32, &str) -> Option<String>,
-    floor: &Cell<f32>,
+    floor: &Cell<f64>,
     mut emit: impl FnMut(u32, f32),
 ) {
     if q.match_all {
@@ -141,7 +141,7 @@ pub fn score(
     let (lists, sources) = term_lists(data, q, fields);
     let cap = data.slot_capacity();
     let mut emit = |slot: u32, s: f32| {
-        if s >= floor.get() {
+        if f64::from(s) >= floor.get() {
             emit(slot, s);
         }
     };
@@ -242,7 +242,7 @@ fn or_dense(
     sc: &mut Scratch,
     cap: usize,
     lists: &[Impacts],
-    floor: &Cell<f32>,
+    floor: &Cell<f64>,
     emit: &mut impl FnMut(u32, f32),
 ) {
     sc.dense_begin(cap);
@@ -256,7 +256,7 @@ fn or_dense(
     }
     for (b, block) in scores.chunks_mut(SCAN_BLOCK).enumerate() {
         let top = block_max(block);
-        if top > 0.0 && top >= floor.get() {
+        if top > 0.0 && f64::from(top) >= floor.get() {
             for (i, s) in block.iter().enumerate() {
                 if *s > 0.0 {
                     emit((b * SCAN_BLOCK + i) as u32, *s);
@@ -373,7 +373,7 @@ mod tests {
     fn run(data: &IndexData, q: &str, k: Option<usize>) -> Vec<(u32, f32)> {
         use super::super::topk::{Cand, Collector};
         let fields = vec!["title".to_string(), "desc".to_string()];
-        let floor = Cell::new(f32::MIN);
+        let floor = Cell::new(f64::MIN);
         let mut out = Collector::new(k);
         let mut emitted = Vec::new();
         score(
@@ -386,7 +386,7 @@ mod tests {
                 emitted.push((slot, s));
                 out.push(Cand {
                     slot,
-                    score: s,
+                    score: f64::from(s),
                     chunk: None,
                     lexical: Some(s),
                     tensor: None,
@@ -400,7 +400,7 @@ mod tests {
             Some(_) => out
                 .into_sorted()
                 .iter()
-                .map(|c| (c.slot, c.score))
+                .map(|c| (c.slot, c.score as f32))
                 .collect(),
             None => emitted,
         }

@@ -187,7 +187,8 @@ impl Run<'_> {
         }
     }
 
-    fn modified(&self, score: f32, slot: u32, mods: Option<&Modifiers>) -> f32 {
+    fn modified(&self, score: f32, slot: u32, mods: Option<&Modifiers>) -> f64 {
+        let score = f64::from(score);
         match mods {
             Some(m) => self
                 .data
@@ -236,7 +237,7 @@ impl Run<'_> {
         let lq = lexical::parse_query(&text);
         let mut out = Collector::new(keep);
         // Without modifiers the final score is the BM25 score, so the heap's floor prunes early.
-        let floor = std::cell::Cell::new(f32::MIN);
+        let floor = std::cell::Cell::new(f64::MIN);
         let text_of = |slot: u32, f: &str| self.text_of(slot, f);
         lexical::score(self.data, &lq, fields, text_of, &floor, |slot, score| {
             if self.pass(slot) {

@@ -18,8 +18,8 @@ pub struct Modifiers {
 }
 
 impl Modifiers {
-    pub fn apply(&self, score: f32, doc: &Map<String, Value>) -> f32 {
-        let mut s = f64::from(score);
+    pub fn apply(&self, score: f64, doc: &Map<String, Value>) -> f64 {
+        let mut s = score;
         for (f, w) in &self.multiply {
             if let Some(v) = doc.get(f).and_then(Value::as_f64) {
                 s *= w * v;
@@ -30,7 +30,7 @@ impl Modifiers {
                 s += w * v;
             }
         }
-        s as f32
+        s
     }
 
     /// Rescore candidates from their stored documents.

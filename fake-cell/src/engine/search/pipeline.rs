@@ -148,7 +148,7 @@ impl Run<'_> {
         timers.retrieving();
         let relevant = post.cutoff.as_ref().map(|c| {
             let probe = self.lexical(&lfields, None, Some(c.probe_depth));
-            let scores: Vec<f64> = probe.iter().map(|c| f64::from(c.score)).collect();
+            let scores: Vec<f64> = probe.iter().map(|c| c.score).collect();
             cutoff::detect(&scores, c.method)
         });
         let min_sort = post.sort.as_ref().and_then(|sb| sb.min_candidates);

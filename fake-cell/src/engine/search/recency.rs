@@ -185,11 +185,11 @@ impl Recency {
             .at(now - t - self.offset, self.scale, self.decay_to)
     }
 
-    pub fn apply(&self, score: f32, doc: &Map<String, Value>, now: f64) -> f32 {
+    pub fn apply(&self, score: f64, doc: &Map<String, Value>, now: f64) -> f64 {
         let f = self.factor(doc, now);
         match self.add_weight {
-            Some(w) => (f64::from(score) + f * w) as f32,
-            None => (f64::from(score) * f) as f32,
+            Some(w) => score + f * w,
+            None => score * f,
         }
     }
 }

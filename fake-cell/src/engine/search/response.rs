@@ -108,8 +108,7 @@ impl Serialize for Hit<'_> {
                 m.serialize_entry("_tensor_score", &f64::from(t))?;
             }
         }
-        // As f64, like the JSON tree this replaced (so scores print the same digits).
-        m.serialize_entry("_score", &f64::from(self.c.score))?;
+        m.serialize_entry("_score", &self.c.score)?;
         m.end()
     }
 }

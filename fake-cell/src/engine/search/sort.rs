@@ -95,7 +95,7 @@ pub fn apply(cands: Vec<Cand>, data: &IndexData, sort: &SortBy) -> Vec<Cand> {
         .into_iter()
         .enumerate()
         .map(|(i, (_, mut c))| {
-            c.score = 1.0 / (i as f32 + 1.0);
+            c.score = 1.0 / (i as f64 + 1.0);
             c
         })
         .collect()

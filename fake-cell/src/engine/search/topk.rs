@@ -6,11 +6,14 @@ use std::cell::RefCell;
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
-/// A scored candidate document.
+/// A scored candidate document. The score is a double, as Vespa's relevance and Marqo's
+/// HybridSearcher hold it: a leg's own score (BM25, closeness) is computed in f32 and widened
+/// exactly, while what is computed from it (RRF, score modifiers, sort ranks) is computed as
+/// Marqo computes it, so `_score` prints Marqo's digits.
 #[derive(Debug, Clone)]
 pub struct Cand {
     pub slot: u32,
-    pub score: f32,
+    pub score: f64,
     /// The best tensor chunk (for `_highlights`), resolved only for the returned page.
     pub chunk: Option<u32>,
     pub lexical: Option<f32>,
@@ -22,7 +25,7 @@ impl Cand {
     pub fn tensor(slot: u32, chunk: u32, score: f32) -> Cand {
         Cand {
             slot,
-            score,
+            score: f64::from(score),
             chunk: Some(chunk),
             lexical: None,
             tensor: Some(score),
@@ -87,10 +90,10 @@ impl Collector {
 
     /// The lowest score that can still be kept: the worst kept one once `k` are held (a tie can
     /// still win on slot, so callers compare with `>=`).
-    pub fn floor(&self) -> f32 {
+    pub fn floor(&self) -> f64 {
         match self.limit {
-            Some(k) if self.heap.len() >= k => self.heap.peek().map_or(f32::MIN, |w| w.0.score),
-            _ => f32::MIN,
+            Some(k) if self.heap.len() >= k => self.heap.peek().map_or(f64::MIN, |w| w.0.score),
+            _ => f64::MIN,
         }
     }
 
@@ -208,7 +211,7 @@ pub fn with_scratch<R>(which: usize, cap: usize, f: impl FnOnce(&mut Scratch) ->
 mod tests {
     use super::*;
 
-    fn cand(slot: u32, score: f32) -> Cand {
+    fn cand(slot: u32, score: f64) -> Cand {
         Cand {
             slot,
             score,
@@ -225,7 +228,7 @@ mod tests {
             c.push(cand(slot, score));
         }
         assert_eq!(c.seen(), 6);
-        let got: Vec<(u32, f32)> = c.into_sorted().iter().map(|c| (c.slot, c.score)).collect();
+        let got: Vec<(u32, f64)> = c.into_sorted().iter().map(|c| (c.slot, c.score)).collect();
         assert_eq!(got, vec![(1, 3.0), (0, 2.0), (2, 2.0)]);
     }
 
