@@ -73,8 +73,7 @@ pub struct Ann {
     worker: Option<Sender<Job>>,
 }
 
-/// What [`Ann::search`] found: chunk ids with their walk distance (by navigation forms where
-/// nodes have them, so only an order; callers score hits exactly).
+/// What [`Ann::search`] found: chunk ids, each with the figure its [`HitValue`] asked for.
 pub type Hits = Vec<(u32, f32)>;
 
 /// The figure each of a walk's hits carries.

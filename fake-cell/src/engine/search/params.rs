@@ -7,7 +7,7 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::engine::model::{Errors, Field, Kind, as_float, as_int};
+use crate::engine::model::{Errors, Field, Kind, as_float, as_int, given};
 
 const FACET_TYPES: &[&str] = &["string", "array", "number"];
 const ORDERS: &[&str] = &["asc", "desc"];
@@ -85,10 +85,6 @@ impl At {
         l.push(json!(key));
         l
     }
-}
-
-pub(super) fn given<'a>(o: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
-    crate::engine::model::lookup(o, key).filter(|v| !v.is_null())
 }
 
 /// pydantic v1's `Literal[...]` failure.

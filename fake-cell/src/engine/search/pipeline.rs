@@ -20,7 +20,7 @@ use super::sort::{self, SortBy};
 use super::topk::{Cand, better, top_k};
 use super::{Run, hybrid, interpolate, lexical, tensor};
 use crate::engine::embed;
-use crate::engine::model::{as_bool, as_float, as_int};
+use crate::engine::model::{as_bool, as_float, as_int, given};
 use crate::engine::settings::Settings;
 use crate::error::{CellError, CellResult};
 
@@ -52,7 +52,7 @@ pub struct Post {
 
 impl Post {
     pub fn parse(o: &Map<String, Value>) -> CellResult<Post> {
-        let get = |k: &str| crate::engine::model::lookup(o, k).filter(|v| !v.is_null());
+        let get = |k: &str| given(o, k);
         if get("boost").is_some() {
             return Err(CellError::InvalidArgument(
                 "Boosting is not currently supported with Vespa".into(),

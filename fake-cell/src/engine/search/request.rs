@@ -258,7 +258,7 @@ pub fn parse_request(body: &Value, limits: &MarqoLimits) -> CellResult<SearchReq
             errs.into_result().map(|()| Value::Null)
         })?,
     };
-    let hybrid_given = lookup(o, "hybridParameters").is_some_and(|v| !v.is_null());
+    let hybrid_given = model::given(o, "hybridParameters").is_some();
     if hybrid_given && method != Method::Hybrid {
         return Err(CellError::unprocessable(
             &["body", "hybridParameters"],
@@ -288,7 +288,7 @@ pub fn parse_request(body: &Value, limits: &MarqoLimits) -> CellResult<SearchReq
     let limit = int_field(o, "limit", 10)?;
     let offset = int_field(o, "offset", 0)?;
     let modifiers = parse_modifiers(lookup(o, "scoreModifiers"), "scoreModifiers")?;
-    let ef = lookup(o, "efSearch").is_some_and(|v| !v.is_null());
+    let ef = model::given(o, "efSearch").is_some();
     if let Some(e) = lookup(o, "efSearch").and_then(Value::as_i64)
         && e <= 0
     {
@@ -296,7 +296,7 @@ pub fn parse_request(body: &Value, limits: &MarqoLimits) -> CellResult<SearchReq
             "efSearch must be positive".into(),
         ));
     }
-    let approx = lookup(o, "approximate").is_some_and(|v| !v.is_null());
+    let approx = model::given(o, "approximate").is_some();
     let searchable = str_list(lookup(o, "searchableAttributes"), "searchableAttributes")?;
     let retrieve = str_list(lookup(o, "attributesToRetrieve"), "attributesToRetrieve")?;
     // Marqo's order: low bounds, then `validate_query`, then the upper bounds.

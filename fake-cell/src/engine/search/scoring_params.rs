@@ -5,7 +5,8 @@
 
 use serde_json::{Map, Value};
 
-use super::params::{At, ge, given};
+use super::params::{At, ge};
+use crate::engine::model::given;
 use crate::engine::model::{Errors, Field, Kind, as_float};
 
 const CUTOFF_METHODS: &[&str] = &["relative_max_score", "gap_detection", "mean_std_dev"];

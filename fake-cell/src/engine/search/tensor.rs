@@ -308,15 +308,15 @@ fn approximate_candidates(
     // Each hit scored exactly (the graph's hits come scored), then the best chunk per
     // document: a sort of a few dozen (slot, score, chunk) beats hashing them.
     let mut scored: Vec<(u32, f32, u32)> = Vec::with_capacity(hits.len());
-    let slot_of = |cid: u32| data.chunks.get(cid as usize).and_then(Option::as_ref);
+    let chunk_of = |cid: u32| data.chunks.get(cid as usize).and_then(Option::as_ref);
     for (cid, score) in hits {
-        if let Some(c) = slot_of(cid) {
+        if let Some(c) = chunk_of(cid) {
             scored.push((c.slot, score, cid));
         }
     }
     for cid in data.ann.pending() {
         if accept(cid)
-            && let Some(c) = slot_of(cid)
+            && let Some(c) = chunk_of(cid)
         {
             scored.push((c.slot, q.score(&c.vec), cid));
         }
