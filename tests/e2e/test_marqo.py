@@ -79,6 +79,10 @@ def test_full_flow(client_factory):
         # lexical with a filter, and pagination
         lex = index.search("green apple", search_method="LEXICAL", filter_string="category:bakery")
         assert [h["_id"] for h in lex["hits"]] == ["p6"]
+        # a word finds its other forms (Vespa stems and drops accents in Marqo's lexical fields)
+        forms = index.search("APPLE", search_method="LEXICAL")
+        assert {h["_id"] for h in forms["hits"]} == {"p1", "p6"}
+        assert [h["_id"] for h in index.search("chéeses", search_method="LEXICAL")["hits"]] == ["p4"]
         page1 = index.search("*", search_method="LEXICAL", limit=2, offset=0)
         page2 = index.search("*", search_method="LEXICAL", limit=2, offset=2)
         ids1 = [h["_id"] for h in page1["hits"]]

@@ -23,7 +23,8 @@ fn fnv1a(parts: &[&[u8]]) -> u64 {
     h
 }
 
-/// Lower-cased alphanumeric words (shared with lexical search).
+/// Lower-cased alphanumeric words: what a text's features are made of (lexical search makes its
+/// terms in `linguistics`).
 pub fn tokenize(text: &str) -> Vec<String> {
     text.split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())

@@ -790,3 +790,44 @@ async fn document_cap_is_a_clear_400() {
     .await;
     assert_eq!(s, 200);
 }
+
+/// Over HTTP on the real binary: a lexical query word finds its other forms (plural, verb
+/// ending, accents), as Vespa's stemming and accent removal make Marqo's lexical search do.
+#[tokio::test]
+async fn lexical_search_over_http_matches_word_forms() {
+    let dir = tempfile::tempdir().unwrap();
+    let cell = open_cell_with_index(dir.path(), "forms").await;
+    let base = cell.url.clone();
+    let (s, r) = post(
+        &format!("{base}/indexes/forms/documents"),
+        None,
+        json!({"documents": [
+            {"_id": "1", "title": "Hiking boots for the Pyrénées"},
+            {"_id": "2", "title": "a boot scraper"},
+            {"_id": "3", "title": "walking sticks"}
+        ], "tensorFields": ["title"]}),
+    )
+    .await;
+    assert_eq!((s, r["errors"].as_bool()), (200, Some(false)), "{r}");
+    for (q, want) in [
+        ("boots", vec!["1", "2"]),
+        ("hike pyrenees", vec!["1"]),
+        ("walk stick", vec!["3"]),
+    ] {
+        let (s, r) = post(
+            &format!("{base}/indexes/forms/search"),
+            None,
+            json!({"q": q, "searchMethod": "LEXICAL"}),
+        )
+        .await;
+        assert_eq!(s, 200, "{r}");
+        let mut got: Vec<&str> = r["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h["_id"].as_str().unwrap())
+            .collect();
+        got.sort();
+        assert_eq!(got, want, "{q}: {r}");
+    }
+}

@@ -295,3 +295,75 @@ async fn ranking_paths_agree_and_writes_invalidate_the_caches() {
     assert!(!ids(&after).contains(&"new".to_string()));
     fake_cell::servers::stop_all(&cell);
 }
+
+/// Lexical matching makes its terms as Vespa does for Marqo's lexical fields: lower-cased,
+/// accents dropped, stemmed; in documents and queries alike, and on every write path (an
+/// update and a delete must take out the same stemmed terms they put in).
+#[tokio::test]
+async fn lexical_search_matches_stems_and_unaccented_words_as_marqo_does() {
+    let (_dir, cell, app) = cell_with_index("words").await;
+    let add = |docs: Value| {
+        let app = app.clone();
+        async move {
+            let body = json!({"documents": docs, "tensorFields": ["title"]}).to_string();
+            let (s, r) = send(&app, Method::POST, "/indexes/words/documents", Some(&body)).await;
+            assert_eq!((s, r["errors"].as_bool()), (200, Some(false)), "{r}");
+        }
+    };
+    add(json!([
+        {"_id": "a", "title": "Running Shoes"},
+        {"_id": "b", "title": "Café au lait"},
+        {"_id": "c", "title": "red boxes", "tags": ["Shoe"]},
+        {"_id": "d", "title": "the shoe rack"},
+    ]))
+    .await;
+    let lexical = |q: &str| {
+        let app = app.clone();
+        let body = json!({"q": q, "searchMethod": "LEXICAL", "limit": 10}).to_string();
+        async move {
+            let (s, r) = send(&app, Method::POST, "/indexes/words/search", Some(&body)).await;
+            assert_eq!(s, 200, "{r}");
+            let mut found = ids(&r);
+            found.sort();
+            found
+        }
+    };
+    assert_eq!(lexical("shoe").await, ["a", "c", "d"]);
+    assert_eq!(lexical("SHOES").await, ["a", "c", "d"]);
+    assert_eq!(lexical("run").await, ["a"]);
+    assert_eq!(lexical("cafe").await, ["b"]);
+    assert_eq!(lexical("cafés").await, ["b"]);
+    assert_eq!(lexical("box").await, ["c"]);
+    assert_eq!(lexical(r#""running shoe""#).await, ["a"]);
+    assert_eq!(lexical(r#""shoes running""#).await, Vec::<String>::new());
+
+    // The hybrid's lexical leg scores the same matches.
+    let body = json!({"q": "shoes", "searchMethod": "HYBRID", "limit": 10,
+                      "hybridParameters": {"alpha": 0}})
+    .to_string();
+    let (_, r) = send(&app, Method::POST, "/indexes/words/search", Some(&body)).await;
+    let scored: Vec<&str> = r["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|h| h["_lexical_score"].as_f64().is_some_and(|s| s > 0.0))
+        .map(|h| h["_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(scored.len(), 3, "{r}");
+
+    // A replacement and a delete take their stemmed terms out again.
+    add(json!([{"_id": "d", "title": "the boot rack"}])).await;
+    assert_eq!(lexical("shoe").await, ["a", "c"]);
+    assert_eq!(lexical("boots").await, ["d"]);
+    let (s, _) = send(
+        &app,
+        Method::POST,
+        "/indexes/words/documents/delete-batch",
+        Some(r#"["a"]"#),
+    )
+    .await;
+    assert_eq!(s, 200);
+    assert_eq!(lexical("shoes").await, ["c"]);
+    assert_eq!(lexical("running").await, Vec::<String>::new());
+    fake_cell::servers::stop_all(&cell);
+}

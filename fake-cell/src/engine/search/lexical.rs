@@ -7,7 +7,7 @@ use std::cell::Cell;
 use super::impacts::{Impacts, impacts};
 use super::index_data::IndexData;
 use super::topk::{Scratch, with_scratch};
-use crate::engine::embed::tokenize;
+use crate::engine::linguistics;
 use crate::engine::settings::Settings;
 use crate::engine::store::FieldLex;
 use crate::error::{CellError, CellResult};
@@ -30,7 +30,7 @@ pub fn parse_query(q: &str) -> LexQuery {
     if !q.contains('"') {
         return LexQuery {
             required: Vec::new(),
-            optional: tokenize(q),
+            optional: linguistics::terms(q),
             match_all: false,
         };
     }
@@ -60,7 +60,7 @@ fn parse_quoted(q: &str) -> LexQuery {
             });
             if let Some(j) = close {
                 let phrase: String = chars[i + 1..j].iter().collect();
-                let toks = tokenize(&phrase);
+                let toks = linguistics::terms(&phrase);
                 if !toks.is_empty() {
                     required.push(toks);
                 }
@@ -73,7 +73,7 @@ fn parse_quoted(q: &str) -> LexQuery {
     }
     LexQuery {
         required,
-        optional: tokenize(&rest),
+        optional: linguistics::terms(&rest),
         match_all: false,
     }
 }
@@ -316,9 +316,9 @@ fn with_phrases(
             continue;
         }
         let phrases_ok = q.required.iter().all(|phrase| {
-            fields
-                .iter()
-                .any(|f| text_of(slot, f).is_some_and(|t| contains_phrase(&tokenize(&t), phrase)))
+            fields.iter().any(|f| {
+                text_of(slot, f).is_some_and(|t| contains_phrase(&linguistics::terms(&t), phrase))
+            })
         });
         if phrases_ok {
             emit(slot, scores[i]);
@@ -431,14 +431,11 @@ mod tests {
     #[test]
     fn phrases_are_required() {
         let q = parse_query(r#"green "red apple" pie"#);
-        assert_eq!(
-            q.required,
-            vec![vec!["red".to_string(), "apple".to_string()]]
-        );
+        assert_eq!(q.required, vec![linguistics::terms("red apple")]);
         assert_eq!(q.optional, vec!["green", "pie"]);
         let q = parse_query(r#"unpaired "quote"#);
         assert!(q.required.is_empty());
-        assert_eq!(q.optional, vec!["unpaired", "quote"]);
+        assert_eq!(q.optional, linguistics::terms("unpaired quote"));
         assert!(parse_query("*").match_all);
     }
 

@@ -13,6 +13,7 @@ use serde_json::{Map, Value};
 use super::ann::Ann;
 use super::ann::space::Params;
 use super::embed::{self, SparseVec};
+use super::linguistics;
 use super::settings::Settings;
 
 mod field_names;
@@ -134,7 +135,7 @@ fn lexical_tokens(rec: &DocRecord, s: &Settings) -> Vec<(String, Vec<String>)> {
             true
         };
         if lexical && let Some(text) = lexical_text(shown_value(v)) {
-            lex.push((k.clone(), embed::tokenize(&text)));
+            lex.push((k.clone(), linguistics::terms(&text)));
         }
     }
     lex

@@ -27,7 +27,7 @@ fn check(st: &Store) {
         for (k, field) in d.lex_fields.iter().enumerate() {
             let fl = &st.lex[field];
             let text = lexical_text(shown_value(&d.rec.fields[field])).unwrap_or_default();
-            let mut terms = embed::tokenize(&text);
+            let mut terms = linguistics::terms(&text);
             terms.sort_unstable();
             terms.dedup();
             assert_eq!(terms.len(), d.lex_pos[k].len());

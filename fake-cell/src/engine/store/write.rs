@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 
 use super::{ABSENT, Chunk, Prepared, Store, StoredDoc, lexical_text, shown_value};
-use crate::engine::embed;
+use crate::engine::linguistics;
 
 /// A term's key in a document's posting records (32-bit FNV-1a: a record is 8 bytes). Two
 /// terms of one field sharing a key are told apart by where their records point.
@@ -183,7 +183,7 @@ impl Store {
         else {
             return;
         };
-        let mut terms = embed::tokenize(&text);
+        let mut terms = linguistics::terms(&text);
         terms.sort_unstable();
         terms.dedup();
         let own = doc.lex_pos.get(k).map_or(&[][..], Vec::as_slice);

@@ -1,0 +1,75 @@
+//! The terms lexical search indexes and looks up, made as Vespa makes them for Marqo's lexical
+//! fields (`indexing: index`, no `stemming` or `normalizing` setting, so Vespa's defaults): the
+//! text split into words, lower-cased, accents removed, and each word stemmed. Documents and
+//! queries go through the same steps, so "Running Shoes" is found by `shoe`, `run` or `shoes`, and
+//! "Café" by `cafe`, as in Marqo.
+//!
+//! The stemmer is Snowball's English (Porter2), where Vespa's English default is kStem: both
+//! reduce plurals and verb endings the same way (shoes → shoe, running → run, boxes → box), but
+//! Porter2 also strips some derivational endings kStem keeps (university and universe meet).
+//! Every text is treated as English, Vespa's fallback when it cannot tell a short text's language.
+//!
+//! Embeddings keep their own words (`embed::tokenize`): changing them would move every vector.
+
+use std::sync::LazyLock;
+
+use rust_stemmers::{Algorithm, Stemmer};
+use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::char::is_combining_mark;
+
+static ENGLISH: LazyLock<Stemmer> = LazyLock::new(|| Stemmer::create(Algorithm::English));
+
+/// The lexical terms of `text`, in order (a word can give one term more than once).
+pub fn terms(text: &str) -> Vec<String> {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(term)
+        .collect()
+}
+
+/// One word's term: lower-cased, its accents dropped, stemmed.
+fn term(word: &str) -> String {
+    let lower = word.to_lowercase();
+    let plain = if lower.is_ascii() {
+        lower
+    } else {
+        // Decomposed, an accented letter is its base letter and a combining mark.
+        lower.nfd().filter(|c| !is_combining_mark(*c)).collect()
+    };
+    ENGLISH.stem(&plain).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plurals_and_verb_endings_meet_their_stem() {
+        for (a, b) in [
+            ("shoes", "shoe"),
+            ("Running", "run"),
+            ("boxes", "box"),
+            ("walked", "walking"),
+            ("dresses", "dress"),
+        ] {
+            assert_eq!(terms(a), terms(b), "{a} / {b}");
+        }
+        assert_ne!(terms("red"), terms("read"));
+    }
+
+    #[test]
+    fn accents_and_case_are_dropped_before_stemming() {
+        assert_eq!(terms("Café CAFÉS"), terms("cafe cafes"));
+        assert_eq!(terms("naïve Ångström"), terms("naive angstrom"));
+        assert_eq!(terms("crème-brûlée"), terms("creme brulee"));
+    }
+
+    #[test]
+    fn words_split_at_anything_not_a_letter_or_digit() {
+        assert_eq!(
+            terms("  e-mail, item 42!  zq0x1 "),
+            vec!["e", "mail", "item", "42", "zq0x1"]
+        );
+        assert!(terms(" -- ").is_empty());
+    }
+}
