@@ -792,7 +792,8 @@ async fn document_cap_is_a_clear_400() {
 }
 
 /// Over HTTP on the real binary: a lexical query word finds its other forms (plural, verb
-/// ending, accents), as Vespa's stemming and accent removal make Marqo's lexical search do.
+/// ending, accents), as Vespa's stemming and accent removal make Marqo's lexical search do; a
+/// list of strings is not lexical (`boots` misses document 3's tags), and `*` is every document.
 #[tokio::test]
 async fn lexical_search_over_http_matches_word_forms() {
     let dir = tempfile::tempdir().unwrap();
@@ -804,7 +805,8 @@ async fn lexical_search_over_http_matches_word_forms() {
         json!({"documents": [
             {"_id": "1", "title": "Hiking boots for the Pyrénées"},
             {"_id": "2", "title": "a boot scraper"},
-            {"_id": "3", "title": "walking sticks"}
+            {"_id": "3", "title": "walking sticks", "tags": ["boots"]},
+            {"_id": "4", "stock": 2}
         ], "tensorFields": ["title"]}),
     )
     .await;
@@ -813,6 +815,8 @@ async fn lexical_search_over_http_matches_word_forms() {
         ("boots", vec!["1", "2"]),
         ("hike pyrenees", vec!["1"]),
         ("walk stick", vec!["3"]),
+        // every document, a numbers-only one too; a list of strings is for filtering only
+        ("*", vec!["1", "2", "3", "4"]),
     ] {
         let (s, r) = post(
             &format!("{base}/indexes/forms/search"),

@@ -298,7 +298,8 @@ async fn ranking_paths_agree_and_writes_invalidate_the_caches() {
 
 /// Lexical matching makes its terms as Vespa does for Marqo's lexical fields: lower-cased,
 /// accents dropped, stemmed; in documents and queries alike, and on every write path (an
-/// update and a delete must take out the same stemmed terms they put in).
+/// update and a delete must take out the same stemmed terms they put in). Only string fields
+/// are lexical in a semi-structured index, and `*` matches every document.
 #[tokio::test]
 async fn lexical_search_matches_stems_and_unaccented_words_as_marqo_does() {
     let (_dir, cell, app) = cell_with_index("words").await;
@@ -315,6 +316,7 @@ async fn lexical_search_matches_stems_and_unaccented_words_as_marqo_does() {
         {"_id": "b", "title": "Café au lait"},
         {"_id": "c", "title": "red boxes", "tags": ["Shoe"]},
         {"_id": "d", "title": "the shoe rack"},
+        {"_id": "n", "price": 3},
     ]))
     .await;
     let lexical = |q: &str| {
@@ -328,8 +330,9 @@ async fn lexical_search_matches_stems_and_unaccented_words_as_marqo_does() {
             found
         }
     };
-    assert_eq!(lexical("shoe").await, ["a", "c", "d"]);
-    assert_eq!(lexical("SHOES").await, ["a", "c", "d"]);
+    // `c`'s tags are a list of strings: Marqo keeps those for filtering only.
+    assert_eq!(lexical("shoe").await, ["a", "d"]);
+    assert_eq!(lexical("SHOES").await, ["a", "d"]);
     assert_eq!(lexical("run").await, ["a"]);
     assert_eq!(lexical("cafe").await, ["b"]);
     assert_eq!(lexical("cafés").await, ["b"]);
@@ -349,11 +352,27 @@ async fn lexical_search_matches_stems_and_unaccented_words_as_marqo_does() {
         .filter(|h| h["_lexical_score"].as_f64().is_some_and(|s| s > 0.0))
         .map(|h| h["_id"].as_str().unwrap())
         .collect();
-    assert_eq!(scored.len(), 3, "{r}");
+    assert_eq!(scored.len(), 2, "{r}");
+
+    // `*` is every document, text or not, each scored 0 (Marqo's `where true`, BM25 of no terms).
+    let body = json!({"q": "*", "searchMethod": "LEXICAL"}).to_string();
+    let (_, r) = send(&app, Method::POST, "/indexes/words/search", Some(&body)).await;
+    assert_eq!(ids(&r), ["a", "b", "c", "d", "n"], "{r}");
+    assert!(
+        r["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|h| h["_score"] == 0.0),
+        "{r}"
+    );
+    let body = json!({"q": "*", "searchMethod": "LEXICAL", "filter": "tags:Shoe"}).to_string();
+    let (_, r) = send(&app, Method::POST, "/indexes/words/search", Some(&body)).await;
+    assert_eq!(ids(&r), ["c"], "{r}");
 
     // A replacement and a delete take their stemmed terms out again.
     add(json!([{"_id": "d", "title": "the boot rack"}])).await;
-    assert_eq!(lexical("shoe").await, ["a", "c"]);
+    assert_eq!(lexical("shoe").await, ["a"]);
     assert_eq!(lexical("boots").await, ["d"]);
     let (s, _) = send(
         &app,
@@ -363,7 +382,7 @@ async fn lexical_search_matches_stems_and_unaccented_words_as_marqo_does() {
     )
     .await;
     assert_eq!(s, 200);
-    assert_eq!(lexical("shoes").await, ["c"]);
+    assert_eq!(lexical("shoes").await, Vec::<String>::new());
     assert_eq!(lexical("running").await, Vec::<String>::new());
     fake_cell::servers::stop_all(&cell);
 }

@@ -135,7 +135,7 @@ pub fn score(
     mut emit: impl FnMut(u32, f32),
 ) {
     if q.match_all {
-        match_all(data, fields, emit);
+        match_all(data, emit);
         return;
     }
     let (lists, sources) = term_lists(data, q, fields);
@@ -160,15 +160,12 @@ pub fn score(
     });
 }
 
-/// `*`: every document that has one of the searched fields, with score 1.
-fn match_all(data: &IndexData, fields: &[String], mut emit: impl FnMut(u32, f32)) {
+/// `*`: every document, whatever fields it has, with score 0. Marqo sends Vespa `where true`
+/// for it, and its rank profile's BM25 sum over no query terms is 0 (score modifiers then only
+/// add).
+fn match_all(data: &IndexData, mut emit: impl FnMut(u32, f32)) {
     for (slot, _) in data.iter() {
-        let has_field = fields
-            .iter()
-            .any(|f| data.lex.get(f).is_some_and(|fl| fl.doc_len(slot).is_some()));
-        if has_field {
-            emit(slot, 1.0);
-        }
+        emit(slot, 0.0);
     }
 }
 

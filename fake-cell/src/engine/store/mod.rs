@@ -134,7 +134,14 @@ fn lexical_tokens(rec: &DocRecord, s: &Settings) -> Vec<(String, Vec<String>)> {
         } else {
             true
         };
-        if lexical && let Some(text) = lexical_text(shown_value(v)) {
+        // A semi-structured index keeps a list of strings for filtering only (Marqo files it
+        // under `marqo__string_array`, an attribute, not a lexical field); a structured index's
+        // `array<text>` field with `lexical_search` is searched like text.
+        let shown = shown_value(v);
+        if !s.structured && shown.is_array() {
+            continue;
+        }
+        if lexical && let Some(text) = lexical_text(shown) {
             lex.push((k.clone(), linguistics::terms(&text)));
         }
     }
