@@ -386,3 +386,33 @@ async fn lexical_search_matches_stems_and_unaccented_words_as_marqo_does() {
     assert_eq!(lexical("running").await, Vec::<String>::new());
     fake_cell::servers::stop_all(&cell);
 }
+
+/// A structured index's `array<text>` field with `lexical_search` is searched like text (only a
+/// semi-structured index keeps its lists of strings for filtering alone), stemmed the same way.
+#[tokio::test]
+async fn a_structured_text_array_with_lexical_search_is_lexical() {
+    let (_dir, cell, app) = start_cell().await;
+    cell.health.set_ready();
+    let settings = json!({"type": "structured", "model": "hf/e5-small-v2",
+        "allFields": [
+            {"name": "title", "type": "text"},
+            {"name": "tags", "type": "array<text>", "features": ["lexical_search", "filter"]}
+        ],
+        "tensorFields": ["title"]})
+    .to_string();
+    let (s, r) = send(&app, Method::POST, "/indexes/tagged", Some(&settings)).await;
+    assert_eq!(s, 200, "{r}");
+    let add = json!({"documents": [
+        {"_id": "1", "title": "a pair", "tags": ["Running Shoes", "sale"]},
+        {"_id": "2", "title": "shoes", "tags": ["boots"]}
+    ]})
+    .to_string();
+    let (s, r) = send(&app, Method::POST, "/indexes/tagged/documents", Some(&add)).await;
+    assert_eq!((s, r["errors"].as_bool()), (200, Some(false)), "{r}");
+    let body = json!({"q": "shoe", "searchMethod": "LEXICAL"}).to_string();
+    let (s, r) = send(&app, Method::POST, "/indexes/tagged/search", Some(&body)).await;
+    assert_eq!(s, 200, "{r}");
+    // `title` has no lexical_search feature: only document 1's tags match.
+    assert_eq!(ids(&r), ["1"], "{r}");
+    fake_cell::servers::stop_all(&cell);
+}
