@@ -19,25 +19,36 @@ use unicode_normalization::char::is_combining_mark;
 
 static ENGLISH: LazyLock<Stemmer> = LazyLock::new(|| Stemmer::create(Algorithm::English));
 
-/// The lexical terms of `text`, in order (a word can give one term more than once).
+/// The lexical terms of `text`, in order (a word can give one term more than once). A word is
+/// a run of letters, digits and combining marks (so a decomposed accent or an Indic vowel sign
+/// stays inside its word).
 pub fn terms(text: &str) -> Vec<String> {
-    text.split(|c: char| !c.is_alphanumeric())
+    text.split(|c: char| !c.is_alphanumeric() && !is_combining_mark(c))
         .filter(|w| !w.is_empty())
         .map(term)
         .collect()
 }
 
-/// One word's term: lower-cased, its accents dropped, stemmed.
+/// One word's term, in Vespa's order: NFKC (so a ligature or a full-width letter is its plain
+/// form), lower-cased, accents dropped, stemmed.
 fn term(word: &str) -> String {
-    let lower = word.to_lowercase();
-    let plain = if lower.is_ascii() {
-        lower
+    let plain = if word.is_ascii() {
+        word.to_lowercase()
     } else {
-        // Decomposed, an accented letter is its base letter and a combining mark.
-        lower.nfd().filter(|c| !is_combining_mark(*c)).collect()
+        let lower = word.nfkc().collect::<String>().to_lowercase();
+        // Decomposed, an accented letter is its base letter and a mark from the Combining
+        // Diacritical Marks block, the only marks Vespa drops (other scripts' marks are letters'
+        // parts there).
+        lower
+            .nfd()
+            .filter(|c| !COMBINING_DIACRITICS.contains(c))
+            .collect()
     };
     ENGLISH.stem(&plain).into_owned()
 }
+
+/// Unicode's Combining Diacritical Marks block.
+const COMBINING_DIACRITICS: std::ops::RangeInclusive<char> = '\u{300}'..='\u{36f}';
 
 #[cfg(test)]
 mod tests {
@@ -62,6 +73,16 @@ mod tests {
         assert_eq!(terms("Café CAFÉS"), terms("cafe cafes"));
         assert_eq!(terms("naïve Ångström"), terms("naive angstrom"));
         assert_eq!(terms("crème-brûlée"), terms("creme brulee"));
+    }
+
+    #[test]
+    fn compatibility_forms_fold_and_other_scripts_keep_their_marks() {
+        assert_eq!(terms("ﬁne ＳＨＯＥＳ"), terms("fine shoes"));
+        // "e" and a combining acute, as a decomposed text writes "é".
+        assert_eq!(terms("cafe\u{301} au lait"), terms("cafe au lait"));
+        // A Devanagari vowel sign is part of its word, and stays.
+        assert_eq!(terms("नमस्ते दुनिया").len(), 2);
+        assert_eq!(terms("नमस्ते"), vec!["नमस्ते".to_string()]);
     }
 
     #[test]
