@@ -369,6 +369,12 @@ async fn lexical_search_matches_stems_and_unaccented_words_as_marqo_does() {
     let body = json!({"q": "*", "searchMethod": "LEXICAL", "filter": "tags:Shoe"}).to_string();
     let (_, r) = send(&app, Method::POST, "/indexes/words/search", Some(&body)).await;
     assert_eq!(ids(&r), ["c"], "{r}");
+    // Nor does a phrase check read the list: `c` has "red" but its "Shoe" is only a tag.
+    let body = json!({"q": "\"shoe\" red", "searchMethod": "LEXICAL",
+                      "searchableAttributes": ["title", "tags"]})
+    .to_string();
+    let (s, r) = send(&app, Method::POST, "/indexes/words/search", Some(&body)).await;
+    assert_eq!((s, ids(&r)), (200, Vec::<String>::new()), "{r}");
 
     // A replacement and a delete take their stemmed terms out again.
     add(json!([{"_id": "d", "title": "the boot rack"}])).await;

@@ -35,8 +35,6 @@ pub mod topk;
 
 use std::collections::HashSet;
 
-use serde_json::Value;
-
 use self::filter::{Filter, FilterCtx};
 use self::index_data::IndexData;
 use self::modifiers::Modifiers;
@@ -198,20 +196,9 @@ impl Run<'_> {
         }
     }
 
-    /// The stored text of a lexical field, for phrase checks.
+    /// The text a document indexed for a lexical field, for phrase checks.
     fn text_of(&self, slot: u32, f: &str) -> Option<String> {
-        self.data
-            .slot(slot)
-            .and_then(|d| match d.rec.fields.get(f) {
-                Some(Value::String(s)) => Some(s.clone()),
-                Some(Value::Array(a)) => Some(
-                    a.iter()
-                        .filter_map(Value::as_str)
-                        .collect::<Vec<_>>()
-                        .join(" "),
-                ),
-                _ => None,
-            })
+        self.data.slot(slot).and_then(|d| d.lexical_text(f))
     }
 
     /// LEXICAL candidates; `keep`: Some(k) → the best k, sorted; None → every candidate.

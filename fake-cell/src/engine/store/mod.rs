@@ -42,6 +42,20 @@ pub struct StoredDoc {
     lex_pos: Vec<Vec<(u32, u32)>>,
 }
 
+impl StoredDoc {
+    /// The text this document indexed for lexical field `field` (`None` when the field is not
+    /// one of its lexical fields), for phrase checks: the same text its terms came from.
+    pub fn lexical_text(&self, field: &str) -> Option<String> {
+        if !self.lex_fields.iter().any(|f| f == field) {
+            return None;
+        }
+        self.rec
+            .fields
+            .get(field)
+            .and_then(|v| lexical_text(shown_value(v)))
+    }
+}
+
 pub struct Chunk {
     pub slot: u32,
     pub field: String,
