@@ -825,12 +825,7 @@ async fn lexical_search_over_http_matches_word_forms() {
         )
         .await;
         assert_eq!(s, 200, "{r}");
-        let mut got: Vec<&str> = r["hits"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|h| h["_id"].as_str().unwrap())
-            .collect();
+        let mut got = crate::search_params::ids(&r);
         got.sort();
         assert_eq!(got, want, "{q}: {r}");
     }

@@ -143,18 +143,15 @@ fn lexical_text(v: &Value) -> Option<String> {
 fn lexical_tokens(rec: &DocRecord, s: &Settings) -> Vec<(String, Vec<String>)> {
     let mut lex = Vec::new();
     for (k, v) in &rec.fields {
-        let lexical = if s.structured {
-            s.field(k).is_some_and(|f| f.lexical)
-        } else {
-            true
-        };
+        let shown = shown_value(v);
         // A semi-structured index keeps a list of strings for filtering only (Marqo files it
         // under `marqo__string_array`, an attribute, not a lexical field); a structured index's
         // `array<text>` field with `lexical_search` is searched like text.
-        let shown = shown_value(v);
-        if !s.structured && shown.is_array() {
-            continue;
-        }
+        let lexical = if s.structured {
+            s.field(k).is_some_and(|f| f.lexical)
+        } else {
+            !shown.is_array()
+        };
         if lexical && let Some(text) = lexical_text(shown) {
             lex.push((k.clone(), linguistics::terms(&text)));
         }

@@ -26,7 +26,7 @@ fn check(st: &Store) {
     for (slot, d) in st.iter() {
         for (k, field) in d.lex_fields.iter().enumerate() {
             let fl = &st.lex[field];
-            let text = lexical_text(shown_value(&d.rec.fields[field])).unwrap_or_default();
+            let text = d.lexical_text(field).unwrap_or_default();
             let mut terms = linguistics::terms(&text);
             terms.sort_unstable();
             terms.dedup();

@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 
-use super::{ABSENT, Chunk, Prepared, Store, StoredDoc, lexical_text, shown_value};
+use super::{ABSENT, Chunk, Prepared, Store, StoredDoc};
 use crate::engine::linguistics;
 
 /// A term's key in a document's posting records (32-bit FNV-1a: a record is 8 bytes). Two
@@ -175,12 +175,7 @@ impl Store {
             fl.count = fl.count.saturating_sub(1);
             fl.len[slot as usize] = ABSENT;
         }
-        let Some(text) = doc
-            .rec
-            .fields
-            .get(field)
-            .and_then(|v| lexical_text(shown_value(v)))
-        else {
+        let Some(text) = doc.lexical_text(field) else {
             return;
         };
         let mut terms = linguistics::terms(&text);
