@@ -103,7 +103,10 @@ impl Index {
     pub fn new(meta: IndexMeta) -> Self {
         Index {
             name: meta.name.clone(),
-            settings: Arc::new(settings::derive(&meta.settings)),
+            settings: Arc::new(settings::Settings {
+                name: meta.name.clone(),
+                ..settings::derive(&meta.settings)
+            }),
             meta: RwLock::new(meta),
             data: RwLock::new(IndexData::default()),
             deleted: AtomicBool::new(false),

@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use serde_json::{Map, Value, json};
 
 use super::embed;
+use super::field_values;
 use super::python;
 use super::settings::Settings;
 use super::store::{DocRecord, Store, StoredDoc};
@@ -36,48 +37,44 @@ pub fn validate_fields(
         if k == "_id" {
             continue;
         }
-        if s.structured {
-            check_structured(k, v, s)?;
+        let v = if s.structured {
+            check_structured(k, v, s)?
         } else {
             check_unstructured(k, v, s, tensor_fields, mappings)?;
-        }
-        out.insert(k.clone(), v.clone());
+            v.clone()
+        };
+        out.insert(k.clone(), v);
     }
     Ok(out)
 }
 
-/// A structured index's field: declared, and of its declared type.
-fn check_structured(k: &str, v: &Value, s: &Settings) -> CellResult<()> {
+/// A structured index's field as Marqo's structured add handler checks it: a valid name, a
+/// declared field, not a multimodal combination, then its value's type and range
+/// ([`field_values::check`]). Returns the value as Vespa stores it.
+fn check_structured(k: &str, v: &Value, s: &Settings) -> CellResult<Value> {
+    if let Some(msg) = super::settings::model::name_error(k) {
+        return Err(CellError::InvalidFieldName(msg));
+    }
     let f = s.field(k).ok_or_else(|| {
-        CellError::InvalidFieldName(format!(
-            "Field '{k}' is not a valid field for structured index"
+        let names: Vec<&str> = s.fields.iter().map(|f| f.name.as_str()).collect();
+        CellError::InvalidArgument(format!(
+            "Field {k} is not a valid field for structured index {}. Valid fields are: {}",
+            s.name,
+            names.join(", ")
         ))
     })?;
-    let ok = match f.kind.as_str() {
-        "text" | "image_pointer" | "video_pointer" | "audio_pointer" => v.is_string(),
-        "bool" => v.is_boolean(),
-        "int" | "long" => v.is_i64() || v.is_u64(),
-        "float" | "double" => v.is_number(),
-        "array<text>" => v.as_array().is_some_and(|a| a.iter().all(Value::is_string)),
-        "array<int>" | "array<long>" => v
-            .as_array()
-            .is_some_and(|a| a.iter().all(|x| x.is_i64() || x.is_u64())),
-        "array<float>" | "array<double>" => {
-            v.as_array().is_some_and(|a| a.iter().all(Value::is_number))
+    match f.kind.as_str() {
+        "multimodal_combination" => Err(CellError::InvalidArgument(format!(
+            "Field {k} is a multimodal combination field and cannot be assigned a value."
+        ))),
+        "custom_vector" if !custom_vector_ok(v, s.dim) => Err(CellError::BadRequest(format!(
+            "Field '{k}' has a value of the wrong type for its declared type custom_vector"
+        ))),
+        _ => {
+            field_values::check(f, v).map_err(CellError::InvalidArgument)?;
+            Ok(field_values::stored(f, v))
         }
-        "custom_vector" => custom_vector_ok(v, s.dim),
-        "multimodal_combination" => false,
-        _ => v
-            .as_object()
-            .is_some_and(|o| o.values().all(Value::is_number)),
-    };
-    if !ok {
-        return Err(CellError::BadRequest(format!(
-            "Field '{k}' has a value of the wrong type for its declared type {}",
-            f.kind
-        )));
     }
-    Ok(())
 }
 
 /// An unstructured index's field: scalars, uniform lists, custom vectors (by mapping) or maps
@@ -413,12 +410,19 @@ fn add_record(
 }
 
 /// Apply a partial update to a stored document: the merged record, or the item to answer.
+/// A structured index's update is parsed first, as Marqo's `to_vespa_partial_document` does
+/// (so a bad field is reported even for a missing document), then applied.
 pub fn update_one(doc: &Value, store: &Store, s: &Settings) -> Result<DocRecord, Value> {
     let Some(doc) = doc.as_object() else {
         return Err(item_error(
             "",
             &CellError::BadRequest("Docs must be dicts".into()),
         ));
+    };
+    let fields = if s.structured {
+        Some(structured_update(doc, s)?)
+    } else {
+        None
     };
     let Some(id) = doc
         .get("_id")
@@ -435,27 +439,86 @@ pub fn update_one(doc: &Value, store: &Store, s: &Settings) -> Result<DocRecord,
             json!({"_id": id, "status": 404, "message": "Document does not exist in the index"}),
         );
     };
-    let tensor: &[String] = if s.structured {
-        &s.tensor_fields
-    } else {
-        &existing.tensor_fields
-    };
-    if let Some(k) = doc.keys().find(|k| tensor.contains(k)) {
-        return Err(item_error(
-            id,
-            &CellError::BadRequest(format!(
-                "Field '{k}' is a tensor field and cannot be updated"
-            )),
-        ));
-    }
-    match validate_fields(doc, s, &[], existing.mappings.as_ref()) {
-        Ok(fields) => {
-            let mut rec = existing;
-            rec.fields.extend(fields);
-            Ok(rec)
+    let fields = match fields {
+        Some(fields) => fields,
+        None => {
+            let tensor = &existing.tensor_fields;
+            if let Some(k) = doc.keys().find(|k| tensor.contains(k)) {
+                return Err(item_error(
+                    id,
+                    &CellError::BadRequest(format!(
+                        "Field '{k}' is a tensor field and cannot be updated"
+                    )),
+                ));
+            }
+            validate_fields(doc, s, &[], existing.mappings.as_ref())
+                .map_err(|e| item_error(id, &e))?
         }
-        Err(e) => Err(item_error(id, &e)),
+    };
+    let mut rec = existing;
+    rec.fields.extend(fields);
+    Ok(rec)
+}
+
+/// Marqo's `to_vespa_partial_document` for a structured index: the `_id`, then each field (not
+/// a tensor field or a multimodal field's dependency, a declared field, of its type and range).
+fn structured_update(doc: &Map<String, Value>, s: &Settings) -> Result<Map<String, Value>, Value> {
+    let shown_id = doc.get("_id").and_then(Value::as_str).unwrap_or_default();
+    let fail = |msg: String| item_error(shown_id, &CellError::InvalidArgument(msg));
+    match doc.get("_id") {
+        None => {
+            return Err(fail(
+                "'_id' is a required field but it does not exist".into(),
+            ));
+        }
+        Some(Value::String(id)) if id.is_empty() => {
+            return Err(fail("Document ID can't be empty".into()));
+        }
+        Some(Value::String(_)) => {}
+        Some(other) => {
+            return Err(fail(format!(
+                "Document _id must be a string type! Received _id {} of type `{}`",
+                python::str_of(other),
+                python::type_name(other)
+            )));
+        }
     }
+    let dependent = |k: &str| {
+        s.fields
+            .iter()
+            .filter_map(|f| f.dependent.as_ref())
+            .any(|d| d.contains_key(k))
+    };
+    let mut out = Map::new();
+    for (k, v) in doc.iter().filter(|(k, _)| *k != "_id") {
+        let refused = if k == "marqo__tensors" {
+            Some(format!("You cannot modify '{k}' field. "))
+        } else if s.tensor_fields.contains(k) {
+            Some(format!(
+                "You cannot modify '{k}' field as this is a tensor field"
+            ))
+        } else if dependent(k) {
+            Some(format!(
+                "You cannot modify '{k}' field as this is a dependent field of a multimodal combination field"
+            ))
+        } else {
+            None
+        };
+        if let Some(msg) = refused {
+            return Err(fail(msg));
+        }
+        let Some(f) = s.field(k) else {
+            let names: Vec<&str> = s.fields.iter().map(|f| f.name.as_str()).collect();
+            return Err(fail(format!(
+                "Invalid field name {k} for index {}. Valid field names are {}",
+                s.name,
+                names.join(", ")
+            )));
+        };
+        field_values::check(f, v).map_err(fail)?;
+        out.insert(k.clone(), field_values::stored(f, v));
+    }
+    Ok(out)
 }
 
 /// A stored document as the get routes answer it: `_id` then its fields.

@@ -20,6 +20,7 @@ pub mod ann;
 pub mod bodies;
 pub mod documents;
 pub mod embed;
+pub mod field_values;
 pub mod linguistics;
 pub mod model;
 pub mod model_auth;

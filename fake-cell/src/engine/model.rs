@@ -324,13 +324,39 @@ pub fn float_list(
     None
 }
 
-/// A nested model's input as pydantic 1 reads it: an object, or what `dict()` makes of an
-/// empty list or string (an empty dict); `None` for anything else (its "not a valid dict").
+/// A model's input as pydantic 1 reads it: an object, or what Python's `dict()` makes of a list
+/// of pairs (each a two-element list, a two-character string or a two-key dict, whose first
+/// part is a string) or of an empty string; `None` for anything else (its "not a valid dict").
+/// So a list of one two-field document passed as a whole body is a dict with one key.
 pub fn as_dict(v: &Value) -> Option<std::borrow::Cow<'_, Map<String, Value>>> {
     match v {
         Value::Object(m) => Some(std::borrow::Cow::Borrowed(m)),
-        Value::Array(a) if a.is_empty() => Some(std::borrow::Cow::Owned(Map::new())),
         Value::String(s) if s.is_empty() => Some(std::borrow::Cow::Owned(Map::new())),
+        Value::Array(items) => {
+            let mut out = Map::new();
+            for item in items {
+                let (k, v) = pair(item)?;
+                out.insert(k, v);
+            }
+            Some(std::borrow::Cow::Owned(out))
+        }
+        _ => None,
+    }
+}
+
+/// One element of `dict(list)`: its key and value, when it has exactly two parts and a string
+/// key (`cls(**d)` takes no other keys).
+fn pair(item: &Value) -> Option<(String, Value)> {
+    match item {
+        Value::Array(kv) if kv.len() == 2 => Some((kv[0].as_str()?.to_string(), kv[1].clone())),
+        Value::String(s) if s.chars().count() == 2 => {
+            let mut chars = s.chars().map(String::from);
+            Some((chars.next()?, Value::String(chars.next()?)))
+        }
+        Value::Object(m) if m.len() == 2 => {
+            let mut keys = m.keys().cloned();
+            Some((keys.next()?, Value::String(keys.next()?)))
+        }
         _ => None,
     }
 }
@@ -414,8 +440,15 @@ pub fn extra(loc: &[&str]) -> CellError {
     )])
 }
 
-/// The body itself must be an object (a model), else pydantic's dict error at `["body"]`.
-pub fn body_object(body: &Value) -> CellResult<&Map<String, Value>> {
+/// The body as its model reads it ([`as_dict`]; a list of pairs is replaced by its dict, so
+/// the handler reads the same keys), else pydantic's dict error at `["body"]`.
+pub fn body_object(body: &mut Value) -> CellResult<&Map<String, Value>> {
+    if !body.is_object() {
+        let dict = as_dict(body)
+            .ok_or_else(|| CellError::Validation(vec![not_a_dict(json!(["body"]))]))?
+            .into_owned();
+        *body = Value::Object(dict);
+    }
     body.as_object()
         .ok_or_else(|| CellError::Validation(vec![not_a_dict(json!(["body"]))]))
 }

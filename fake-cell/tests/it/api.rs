@@ -647,7 +647,16 @@ async fn structured_index_rules() {
     )
     .await;
     assert_eq!(s, 200);
-    assert_eq!(r["items"][2]["code"], "invalid_field_name");
+    // Marqo's structured add handler: an AddDocumentsError (400 `invalid_argument`) naming the
+    // index's fields.
+    assert_eq!(r["items"][2]["code"], "invalid_argument");
+    let msg = r["items"][2]["error"].as_str().unwrap_or_default();
+    assert!(
+        msg.starts_with(
+            "Field unknown is not a valid field for structured index shop. Valid fields are: "
+        ),
+        "{msg}"
+    );
     let (_, r) = post(
         &format!("{url}/indexes/shop/search"),
         None,

@@ -12,6 +12,7 @@ mod ids;
 mod in_process;
 mod internal_routes;
 mod lifecycle;
+mod marqo_api_tests;
 mod marqo_limits;
 mod model_answers;
 mod ranking_fidelity;

@@ -360,7 +360,8 @@ fn eq_field(field: &str, value: &str, id: &str, doc: &Map<String, Value>, ctx: &
     if field == "_id" {
         return id == value;
     }
-    match doc.get(field) {
+    // A custom vector is filtered by its content, the text Marqo stores in its filter field.
+    match doc.get(field).map(crate::engine::store::shown_value) {
         Some(Value::Array(a)) => a.iter().any(|v| eq_value(v, value, ctx)),
         Some(v) => eq_value(v, value, ctx),
         None => false,

@@ -52,8 +52,18 @@ pub fn check_filter(f: &Option<Filter>, s: &Settings) -> CellResult<()> {
         f.fields(&mut names);
         for n in names {
             if n != "_id" && !s.field(&n).is_some_and(|fd| fd.filter) {
+                // Marqo lists a set (no stable order); the declared order, then `_id`, here.
+                let mut filterable: Vec<&str> = s
+                    .fields
+                    .iter()
+                    .filter(|f| f.filter)
+                    .map(|f| f.name.as_str())
+                    .collect();
+                filterable.push("_id");
                 return Err(CellError::InvalidFieldName(format!(
-                    "filter field {n} has no filterable field in this structured index"
+                    "Index '{}' has no filterable field '{n}'. Available filterable fields are: '{}'",
+                    s.name,
+                    filterable.join(", ")
                 )));
             }
         }

@@ -309,6 +309,13 @@ pub fn parse_request(body: &Value, limits: &MarqoLimits) -> CellResult<SearchReq
     let filter = filter_src.map(|f| filter::parse(&f)).transpose()?;
     let mut post = super::pipeline::Post::parse(o)?;
     post.ann.ef_search.get_or_insert(limits.default_ef_search);
+    // Marqo checks this once the search has run: a re-ranker needs the fields to re-rank over.
+    if model::given(o, "reRanker").is_some() && searchable.is_none() {
+        return Err(CellError::InvalidArgument(
+            "searchable_attributes cannot be None when re-ranking. Specify which fields to search and rerank over."
+                .into(),
+        ));
+    }
     let legs = match method {
         Method::Hybrid => Some(legs(
             &q,

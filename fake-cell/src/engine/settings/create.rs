@@ -6,7 +6,7 @@ use serde_json::{Map, Value, json};
 
 use super::fields::{fields_json, parse_fields};
 use super::validate::{get_obj, only_keys, reject_snake, string_list, uint};
-use super::{CLOUD_KEYS, model_dim};
+use super::{CLOUD_KEYS, registry};
 use crate::error::{CellError, CellResult};
 
 const TOP_KEYS: &[&str] = &[
@@ -101,6 +101,9 @@ pub fn normalize_create(name: &str, body: &Value) -> CellResult<(Value, Map<Stri
     if let Some(c) = collapse_fields(&m)? {
         out.insert("collapseFields".into(), c);
     }
+    // Last, as Marqo reads the registry only once the request is otherwise valid.
+    let model = out["model"].as_str().unwrap_or_default();
+    registry::check_model(model, out.get("modelProperties"))?;
     Ok((Value::Object(out), cloud))
 }
 
@@ -168,11 +171,6 @@ impl CreateBody {
             "model must be a string",
         )?;
         let model_properties = get_obj(m, "modelProperties")?.map(|p| Value::Object(p.clone()));
-        if model_dim(&model, model_properties.as_ref()).is_none() {
-            return Err(CellError::BadRequest(format!(
-                "Could not find model properties for model={model}. Please check that the model name is correct or provide modelProperties with dimensions."
-            )));
-        }
         let normalize = bool_key(m, "normalizeEmbeddings", true)?;
         let text = text_preprocessing(m)?;
         let patch = patch_method(m)?;

@@ -1,11 +1,12 @@
-//! Index settings: the derived [`Settings`] the engine uses, model dimensions (§3.5), index
-//! names, the strict control-plane list entry (§9.2) and cloud options. Validation of the
-//! camelCase create body (§3.1) is in [`create`], structured fields in [`fields`], the small
-//! shared validators in [`validate`].
+//! Index settings: the derived [`Settings`] the engine uses, index names, the strict
+//! control-plane list entry (§9.2) and cloud options. Validation of the camelCase create body
+//! (§3.1) is in [`create`], structured fields in [`fields`], Marqo's model registry in
+//! [`registry`], the small shared validators in [`validate`].
 
 pub mod create;
 pub mod fields;
 pub mod model;
+pub mod registry;
 pub mod validate;
 
 use serde_json::{Map, Value, json};
@@ -27,6 +28,8 @@ pub const CLOUD_KEYS: &[&str] = &[
 /// Settings as the data plane uses them; derived from the stored JSON, immutable after creation.
 #[derive(Debug, Clone)]
 pub struct Settings {
+    /// The index's name (Marqo's messages name it); empty until the index is built.
+    pub name: String,
     /// The full `GET settings` body.
     pub json: Value,
     pub structured: bool,
@@ -47,35 +50,26 @@ impl Settings {
     }
 }
 
-/// Model dimensions from §3.5; `None` for an unknown model.
-pub fn model_dim(model: &str, props: Option<&Value>) -> Option<usize> {
-    if let Some(d) = props
+/// An index's vector size: its custom `modelProperties.dimensions`, else the registry's.
+/// Indexes created before fake-cell had Marqo's registry could name any `open_clip/`, `hf/` or
+/// `Marqo/` model and got 512 dimensions; they keep them, so their stored vectors still fit.
+fn index_dim(model: &str, props: Option<&Value>) -> usize {
+    let custom = props
         .and_then(|p| p.get("dimensions"))
         .and_then(Value::as_u64)
-    {
-        return Some(d as usize);
-    }
-    Some(match model {
-        "hf/e5-base-v2"
-        | "hf/multilingual-e5-base"
-        | "hf/bge-base-en-v1.5"
-        | "ViT-L/14"
-        | "open_clip/ViT-B-16-SigLIP/webli"
-        | "Marqo/marqo-fashionSigLIP"
-        | "random/large" => 768,
-        "hf/e5-small-v2"
-        | "hf/multilingual-e5-small"
-        | "hf/all-MiniLM-L6-v2"
-        | "hf/all_datasets_v4_MiniLM-L6"
-        | "hf/bge-small-en-v1.5"
-        | "random" => 384,
-        "hf/e5-large-v2" | "hf/multilingual-e5-large" => 1024,
-        "open_clip/ViT-B-32/laion2b_s34b_b79k" | "ViT-B/32" => 512,
-        "random/small" => 32,
-        // Other open_clip / hf names: accept them with a common dimension rather than refuse.
-        m if m.starts_with("open_clip/") || m.starts_with("hf/") || m.starts_with("Marqo/") => 512,
-        _ => return None,
-    })
+        .map(|d| d as usize);
+    custom
+        .or_else(|| registry::lookup(model).and_then(|m| m.dimensions))
+        .unwrap_or(
+            if ["open_clip/", "hf/", "Marqo/"]
+                .iter()
+                .any(|p| model.starts_with(p))
+            {
+                512
+            } else {
+                768
+            },
+        )
 }
 
 /// Marqo's `validate_index_name` (the index request model's `name` validator): its message,
@@ -127,10 +121,9 @@ pub fn derive(json: &Value) -> Settings {
         Vec::new()
     };
     Settings {
+        name: String::new(),
         structured: json["type"] == "structured",
-        dim: model_dim(&model, json.get("modelProperties"))
-            .unwrap_or(768)
-            .clamp(1, 8192),
+        dim: index_dim(&model, json.get("modelProperties")).clamp(1, 8192),
         model,
         normalize: json["normalizeEmbeddings"].as_bool().unwrap_or(true),
         split_method: tp["splitMethod"].as_str().unwrap_or("sentence").to_string(),

@@ -61,10 +61,10 @@ fn write_response(index: &str, started: Instant, items: Vec<Value>) -> Response 
 pub async fn add_documents(
     State(cell): State<Arc<Cell>>,
     Path(name): Path<String>,
-    AuthJson(caller, body, _): AuthJson<Write>,
+    AuthJson(caller, mut body, _): AuthJson<Write>,
 ) -> CellResult<Response> {
     let started = Instant::now();
-    let obj = model::body_object(&body)?;
+    let obj = model::body_object(&mut body)?;
     bodies::check_add_body(obj)?;
     let docs = match obj.get("documents") {
         Some(Value::Array(a)) => a,
@@ -166,10 +166,10 @@ fn prepare(r: &DocRecord, s: &Settings) -> store::Prepared {
 pub async fn update_documents(
     State(cell): State<Arc<Cell>>,
     Path(name): Path<String>,
-    AuthJson(caller, body, _): AuthJson<Write>,
+    AuthJson(caller, mut body, _): AuthJson<Write>,
 ) -> CellResult<Response> {
     let started = Instant::now();
-    let obj = model::body_object(&body)?;
+    let obj = model::body_object(&mut body)?;
     bodies::check_update_body(obj)?;
     let docs = match obj.get("documents") {
         Some(Value::Array(a)) => a,

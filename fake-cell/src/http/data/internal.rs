@@ -25,16 +25,16 @@ pub async fn memory() -> CellError {
 }
 
 /// `settings_object: dict`.
-pub async fn validate(JsonBody(body): JsonBody) -> CellError {
-    body_object(&body).map_or_else(|e| e, |_| CellError::Disabled("MARQO_ENABLE_OPS_API"))
+pub async fn validate(JsonBody(mut body): JsonBody) -> CellError {
+    body_object(&mut body).map_or_else(|e| e, |_| CellError::Disabled("MARQO_ENABLE_OPS_API"))
 }
 
 pub async fn upgrade() -> CellError {
     CellError::Disabled("MARQO_ENABLE_UPGRADE_API")
 }
 
-pub async fn rollback(JsonBody(body): JsonBody) -> CellError {
-    let checked = body_object(&body).and_then(|o| {
+pub async fn rollback(JsonBody(mut body): JsonBody) -> CellError {
+    let checked = body_object(&mut body).and_then(|o| {
         let mut errs = Errors::default();
         errs.check(o, &["body"], ROLLBACK, &["from_version", "to_version"]);
         errs.into_result()

@@ -65,11 +65,11 @@ fn envelope<'a>(
 pub async fn search(
     State(cell): State<Arc<Cell>>,
     Path(name): Path<String>,
-    AuthJson(caller, body, _): AuthJson<Read>,
+    AuthJson(caller, mut body, _): AuthJson<Read>,
 ) -> CellResult<Response> {
     let started = Instant::now();
     // Marqo's `SearchQuery` model first (422), then the engine's own parsing and bounds (400).
-    model::check(body_object(&body)?)?;
+    model::check(body_object(&mut body)?)?;
     let _route = timings::Guard::new(|| format!("POST /indexes/{name}/search"));
     let req = parse_request(&body, &cell.cfg.limits)?;
     let t = req.method.timers();
@@ -118,10 +118,10 @@ pub async fn search(
 pub async fn recommend(
     State(cell): State<Arc<Cell>>,
     Path(name): Path<String>,
-    AuthJson(caller, body, _): AuthJson<Read>,
+    AuthJson(caller, mut body, _): AuthJson<Read>,
 ) -> CellResult<Response> {
     let started = Instant::now();
-    let o = body_object(&body)?;
+    let o = body_object(&mut body)?;
     bodies::check_recommend_body(o)?;
     let docs = recommend::parse_documents(o)?;
     let req = recommend::search_request(o, &cell.cfg.limits)?;
@@ -169,10 +169,10 @@ pub async fn recommend(
 pub async fn embed_route(
     State(cell): State<Arc<Cell>>,
     Path(name): Path<String>,
-    AuthJson(caller, body, _): AuthJson<Read>,
+    AuthJson(caller, mut body, _): AuthJson<Read>,
 ) -> CellResult<Json<Value>> {
     let started = Instant::now();
-    bodies::check_embed_body(body_object(&body)?)?;
+    bodies::check_embed_body(body_object(&mut body)?)?;
     let _route = timings::Guard::new(|| format!("POST /indexes/{name}/embed"));
     timings::start("embed.query_preprocessing");
     // As the body model's union coerced it (a number is its text, weights are floats).

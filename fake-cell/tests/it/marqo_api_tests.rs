@@ -1,0 +1,232 @@
+//! What Marqo's own API test suite (marqo-ai/marqo-api-tests, run with py-marqo against a live
+//! Marqo) asserts and fake-cell first answered differently, checked in-process and over HTTP:
+//! Marqo's model registry, a structured index's typed values (Marqo's messages, Vespa's 32-bit
+//! `float`), structured partial updates, the filter error and a list body read as pydantic 1
+//! reads it.
+
+use serde_json::{Value, json};
+
+use crate::in_process::cell_with_index;
+use crate::search_params::Target;
+use crate::support::CellProc;
+
+fn message(r: &Value) -> &str {
+    r["message"].as_str().unwrap_or_default()
+}
+
+async fn model_registry(t: &Target) {
+    // A registry name Marqo knows, with the registry's dimensions: a custom vector of 384 fits.
+    let (s, r) = t
+        .req(
+            "POST",
+            "/indexes/mini",
+            json!({"type": "structured", "model": "sentence-transformers/all-MiniLM-L6-v2",
+                   "allFields": [{"name": "v", "type": "custom_vector", "features": ["lexical_search", "filter"]}],
+                   "tensorFields": ["v"]}),
+        )
+        .await;
+    assert_eq!(s, 200, "{r}");
+    let doc = |n: usize| json!({"documents": [{"_id": "1", "v": {"content": "custom vector text", "vector": vec![0.5; n]}}]});
+    let (_, r) = t.req("POST", "/indexes/mini/documents", doc(384)).await;
+    assert_eq!(r["errors"], false, "{r}");
+    // A custom vector field with `filter` is filtered by its content.
+    let r = t
+        .search(
+            "mini",
+            json!({"q": "x", "filter": "v:(custom vector text)"}),
+        )
+        .await;
+    assert_eq!(r["hits"][0]["_id"], "1", "{r}");
+    let (s, r) = t.req("POST", "/indexes/mini/documents", doc(512)).await;
+    assert_eq!(s, 400, "{r}");
+    assert!(
+        message(&r).contains(
+            "Custom vector must have dimension of 384, but given vector is of length 512"
+        )
+    );
+    // A name outside the registry without properties: Marqo's 400.
+    let (s, r) = t
+        .req("POST", "/indexes/own", json!({"model": "hf/my-own-model"}))
+        .await;
+    assert_eq!(
+        (s, r["code"].as_str()),
+        (400, Some("invalid_argument")),
+        "{r}"
+    );
+    assert!(message(&r).starts_with(
+        "Could not find model properties for model=hf/my-own-model. Please check that the model name is correct."
+    ));
+    // With properties it is a custom model, checked by validate_model_properties.
+    let (s, r) = t
+        .req(
+            "POST",
+            "/indexes/own",
+            json!({"model": "hf/my-own-model", "modelProperties": {"type": "hf", "dimensions": 0}}),
+        )
+        .await;
+    assert_eq!(s, 400, "{r}");
+    assert!(
+        message(&r).contains("'dimensions' must be a positive integer, but received 0."),
+        "{r}"
+    );
+    let (s, r) = t
+        .req(
+            "POST",
+            "/indexes/own",
+            json!({"model": "hf/my-own-model", "modelProperties": {"type": "hf", "dimensions": 16}}),
+        )
+        .await;
+    assert_eq!(s, 200, "{r}");
+}
+
+async fn typed_values(t: &Target) {
+    let (s, r) = t
+        .req(
+            "POST",
+            "/indexes/typed",
+            json!({"type": "structured", "model": "random/small",
+                   "allFields": [{"name": "title", "type": "text", "features": ["lexical_search"]},
+                                 {"name": "f", "type": "float", "features": ["filter"]},
+                                 {"name": "i", "type": "int"},
+                                 {"name": "fs", "type": "array<float>"}],
+                   "tensorFields": ["title"]}),
+        )
+        .await;
+    assert_eq!(s, 200, "{r}");
+    let (_, r) = t
+        .req(
+            "POST",
+            "/indexes/typed/documents",
+            json!({"documents": [
+                {"_id": "1", "title": "a", "f": 1e-50, "fs": [0.1, 1.0000001234]},
+                {"_id": "2", "i": 2147483648_i64},
+                {"_id": "3", "i": "7"},
+                {"_id": "4", "nope": 1}
+            ]}),
+        )
+        .await;
+    let errors: Vec<&str> = r["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["error"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(errors[0], "", "{r}");
+    assert!(errors[1].starts_with(
+        "Invalid value 2147483648 for int field. Expected a value in the range [-2147483647, 2147483647]"
+    ), "{r}");
+    assert_eq!(
+        errors[2],
+        "Invalid value 7 for field i with Marqo type int. Expected a value of type <class 'int'>, but found <class 'str'>"
+    );
+    assert_eq!(
+        errors[3],
+        "Field nope is not a valid field for structured index typed. Valid fields are: title, f, i, fs"
+    );
+    // Vespa keeps a `float` in 32 bits.
+    let (s, d) = t.get("/indexes/typed/documents/1").await;
+    assert_eq!(s, 200, "{d}");
+    assert_eq!(
+        (d["f"].clone(), d["fs"].clone()),
+        (json!(0.0), json!([0.1, 1.0000001]))
+    );
+    // A re-ranker needs the fields it re-ranks over.
+    let (s, r) = t
+        .req(
+            "POST",
+            "/indexes/typed/search",
+            json!({"q": "a", "reRanker": "owl/ViT-B/32"}),
+        )
+        .await;
+    assert_eq!(s, 400, "{r}");
+    assert!(
+        message(&r).starts_with("searchable_attributes cannot be None when re-ranking."),
+        "{r}"
+    );
+    t.search(
+        "typed",
+        json!({"q": "a", "reRanker": "owl/ViT-B/32", "searchableAttributes": ["title"]}),
+    )
+    .await;
+    // A filter on a field without the filter feature: Marqo's message.
+    let (s, r) = t
+        .req(
+            "POST",
+            "/indexes/typed/search",
+            json!({"q": "a", "filter": "i:3"}),
+        )
+        .await;
+    assert_eq!(s, 400, "{r}");
+    assert_eq!(
+        message(&r),
+        "Index 'typed' has no filterable field 'i'. Available filterable fields are: 'f, _id'"
+    );
+}
+
+async fn partial_updates(t: &Target) {
+    let patch = |docs: Value| t.req("PATCH", "/indexes/typed/documents", docs);
+    let (s, r) = patch(json!({"documents": [
+        {"title": "x"},
+        {"_id": "1", "title": "b"},
+        {"_id": "1", "zz": 1},
+        {"_id": "1", "f": 2.5}
+    ]}))
+    .await;
+    assert_eq!(s, 200, "{r}");
+    let errors: Vec<&str> = r["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["error"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(
+        errors,
+        [
+            "'_id' is a required field but it does not exist",
+            "You cannot modify 'title' field as this is a tensor field",
+            "Invalid field name zz for index typed. Valid field names are title, f, i, fs",
+            "",
+        ],
+        "{r}"
+    );
+    // A parse error is reported even for a document that does not exist.
+    let (_, r) = patch(json!({"documents": [{"_id": "missing", "i": "x"}]})).await;
+    assert!(
+        r["items"][0]["error"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("Invalid value x"),
+        "{r}"
+    );
+    // A whole body that is a list of one two-key document is, to pydantic 1, a dict with one
+    // key: FastAPI's 422 names the missing `documents`.
+    let (s, r) = patch(json!([{"_id": "1", "title": "x"}])).await;
+    assert_eq!(s, 422, "{r}");
+    assert_eq!(r["detail"][0]["loc"], json!(["body", "documents"]), "{r}");
+    assert_eq!(r["detail"][0]["msg"], "field required", "{r}");
+    let (s, r) = patch(json!(7)).await;
+    assert_eq!(
+        (s, r["detail"][0]["msg"].as_str()),
+        (422, Some("value is not a valid dict"))
+    );
+}
+
+async fn all(t: &Target) {
+    model_registry(t).await;
+    typed_values(t).await;
+    partial_updates(t).await;
+}
+
+#[tokio::test]
+async fn marqo_api_test_answers_in_process() {
+    let (_dir, cell, app) = cell_with_index("unused").await;
+    all(&Target::Router(app)).await;
+    fake_cell::servers::stop_all(&cell);
+}
+
+#[tokio::test]
+async fn marqo_api_test_answers_over_http() {
+    let dir = tempfile::tempdir().unwrap();
+    let cell = CellProc::start(dir.path(), &["--open"]).await;
+    all(&Target::Http(cell.url.clone())).await;
+}
