@@ -284,6 +284,16 @@ pub fn validate_add(
         };
         let id = original.map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_string);
         match validate_fields(doc, s, &tensor_fields, mappings.as_ref()) {
+            // Vespa refuses the feed of this one document: Marqo's item carries Vespa's words.
+            Ok(ref fields) if let Some((field, cp)) = field_values::illegal_code_point(fields) => {
+                let message = field_values::illegal_message(&s.name, &id, field, cp);
+                let err = CellError::Coded {
+                    status: axum::http::StatusCode::BAD_REQUEST,
+                    code: "vespa_error",
+                    message,
+                };
+                batch.items.push(item_error(original.unwrap_or(""), &err));
+            }
             Ok(fields) => {
                 batch.items.push(json!({"_id": id, "status": 200}));
                 batch

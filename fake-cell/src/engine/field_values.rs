@@ -156,6 +156,42 @@ fn as_f32(x: f64) -> Value {
     Number::from_f64(short).map_or(Value::Null, Value::Number)
 }
 
+/// A code point Vespa refuses in a string field (`Text.isTextCharacter`: the XML 1.1 text
+/// characters): a control character other than tab, newline and carriage return, or a Unicode
+/// noncharacter.
+fn illegal(c: char) -> bool {
+    let cp = c as u32;
+    (cp < 0x20 && !matches!(c, '\t' | '\n' | '\r'))
+        || (0xFDD0..=0xFDDF).contains(&cp)
+        || (cp & 0xFFFE) == 0xFFFE
+}
+
+/// The first string of a document that Vespa would refuse to feed: the field and the code point.
+pub fn illegal_code_point(fields: &serde_json::Map<String, Value>) -> Option<(&str, u32)> {
+    fn first(v: &Value) -> Option<u32> {
+        match v {
+            Value::String(s) => s.chars().find(|c| illegal(*c)).map(|c| c as u32),
+            Value::Array(a) => a.iter().find_map(first),
+            Value::Object(m) => m.values().find_map(first),
+            _ => None,
+        }
+    }
+    fields
+        .iter()
+        .find_map(|(k, v)| first(v).map(|cp| (k.as_str(), cp)))
+}
+
+/// Marqo's item for a document Vespa refused over a string's characters (Vespa's words inside
+/// Marqo's `translate_vespa_document_response`; Vespa names its own field, fake-cell the
+/// document's).
+pub fn illegal_message(index: &str, id: &str, field: &str, cp: u32) -> String {
+    format!(
+        "The document contains invalid characters in the fields. Original error: Error in document \
+         'id:{index}:{index}::{id}' - could not parse field '{field}' of type 'string': The string field \
+         value contains illegal code point 0x{cp:X} "
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -203,6 +239,22 @@ mod tests {
         let e = check(&field("array<float>"), &json!([1.0, 1e39])).unwrap_err();
         assert!(e.starts_with("Invalid value 1e+39 for float field. Expected a value in the range [-3.4028235e+38, 3.4028235e+38], but found 1e+39."), "{e}");
         assert!(check(&field("double"), &json!(1e300)).is_ok());
+    }
+
+    #[test]
+    fn vespa_refuses_control_characters_and_noncharacters() {
+        let doc = |v: Value| {
+            json!({"a": "fine\ttext\n", "b": v})
+                .as_object()
+                .unwrap()
+                .clone()
+        };
+        assert_eq!(illegal_code_point(&doc(json!("ok é 😀"))), None);
+        let d = doc(json!(["x", "bell\u{7}"]));
+        assert_eq!(illegal_code_point(&d), Some(("b", 7)));
+        let d = doc(json!({"content": "\u{fffe}"}));
+        assert_eq!(illegal_code_point(&d), Some(("b", 0xFFFE)));
+        assert!(illegal_message("i", "d", "b", 8).contains("could not parse field 'b' of type 'string': The string field value contains illegal code point 0x8 "));
     }
 
     #[test]

@@ -123,6 +123,29 @@ async fn typed_values(t: &Target) {
         errors[3],
         "Field nope is not a valid field for structured index typed. Valid fields are: title, f, i, fs"
     );
+    // Vespa refuses a string with a control character: Marqo's item carries its words.
+    let (_, r) = t
+        .req(
+            "POST",
+            "/indexes/typed/documents",
+            json!({"documents": [{"_id": "5", "title": "bell\u{7}"}]}),
+        )
+        .await;
+    assert_eq!(
+        (
+            r["items"][0]["status"].as_u64(),
+            r["items"][0]["code"].as_str()
+        ),
+        (Some(400), Some("vespa_error")),
+        "{r}"
+    );
+    assert!(
+        r["items"][0]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("could not parse field"),
+        "{r}"
+    );
     // Vespa keeps a `float` in 32 bits.
     let (s, d) = t.get("/indexes/typed/documents/1").await;
     assert_eq!(s, 200, "{d}");
