@@ -181,6 +181,8 @@ pub struct Cell {
     pub written: AtomicU64,
     /// The snapshot document the cell last equalled (`crate::snapshot::StateTag`).
     pub state_tag: Mutex<Option<crate::snapshot::StateTag>>,
+    /// What `GET /models` reports as loaded.
+    pub models: crate::model_cache::ModelCache,
 }
 
 pub fn now_ms() -> u64 {
@@ -250,6 +252,7 @@ impl Cell {
             restore_gate: Default::default(),
             written: AtomicU64::new(0),
             state_tag: Mutex::new(None),
+            models: Default::default(),
         }
     }
 

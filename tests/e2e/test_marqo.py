@@ -304,6 +304,14 @@ def test_telemetry_and_system_routes(client_factory, cell):
         assert {"model_name": "hf/e5-small-v2", "model_device": "cpu"} in index.get_loaded_models()["models"]
         # py-marqo sends only model_name; the cell takes the device as cpu
         assert index.eject_model("hf/e5-small-v2")["result"] == "success"
+        # ejected: not listed, not ejectable, until a search embeds with it again
+        loaded = lambda: [m["model_name"] for m in index.get_loaded_models()["models"]]
+        assert "hf/e5-small-v2" not in loaded()
+        with pytest.raises(MarqoWebError) as e:
+            index.eject_model("hf/e5-small-v2")
+        assert e.value.code == "model_not_in_cache"
+        index.search("apples")
+        assert "hf/e5-small-v2" in loaded()
         with pytest.raises(MarqoWebError) as e:
             index.eject_model("no/such-model")
         assert (e.value.status_code, e.value.code) == (404, "model_not_in_cache")
@@ -608,5 +616,42 @@ def test_index_settings_as_marqo(client_factory):
             "type": "structured", "allFields": [{"name": "t", "type": "text"}], "tensorFields": ["q"]}))
         assert (e.status_code, e.code, e.message["link"]) == (400, "invalid_argument", "")
         assert "Tensor field 'q' is not a defined field" in e.message["message"]
+    finally:
+        client_factory().delete_index(name)
+
+
+def test_what_marqos_api_suite_asserts(client_factory):
+    """What Marqo's own API tests (marqo-ai/marqo-api-tests) assert through py-marqo: registry
+    models, a structured index's typed values and partial updates in Marqo's words."""
+    mq = client_factory()
+    name = unique_name("apisuite")
+    mq.create_index(name, settings_dict={
+        "type": "structured", "model": "sentence-transformers/all-MiniLM-L6-v2",
+        "allFields": [{"name": "title", "type": "text", "features": ["lexical_search"]},
+                      {"name": "f", "type": "float", "features": ["filter"]},
+                      {"name": "n", "type": "long"},
+                      {"name": "v", "type": "custom_vector", "features": ["lexical_search", "filter"]}],
+        "tensorFields": ["title", "v"]})
+    try:
+        index = client_factory().index(name)
+        res = index.add_documents([
+            {"_id": "1", "title": "a", "f": 1e-50, "v": {"content": "vector text", "vector": [1.0] * 384}},
+            {"_id": "2", "n": "7"},
+        ])
+        assert res["errors"] is True and res["items"][0]["status"] == 200
+        assert res["items"][1]["error"] == (
+            "Invalid value 7 for field n with Marqo type long. "
+            "Expected a value of type <class 'int'>, but found <class 'str'>")
+        assert index.get_document("1")["f"] == 0  # a Vespa float is 32 bits
+        assert index.search("", filter_string="v:(vector text)")["hits"][0]["_id"] == "1"
+        upd = index.update_documents([{"title": "x"}, {"_id": "1", "title": "b"}])
+        assert [i.get("error") for i in upd["items"]] == [
+            "'_id' is a required field but it does not exist",
+            "You cannot modify 'title' field as this is a tensor field"]
+        e = _rejected(lambda: index.search("a", filter_string="n:(3)"))
+        assert e.message["message"].startswith(f"Index '{name}' has no filterable field 'n'.")
+        e = _rejected(lambda: mq.create_index(unique_name("bad"), model="hf/no-such-model"))
+        assert (e.status_code, e.code) == (400, "invalid_argument")
+        assert e.message["message"].startswith("Could not find model properties for model=hf/no-such-model.")
     finally:
         client_factory().delete_index(name)

@@ -100,6 +100,34 @@ async fn models_and_devices(t: &Target) {
     let missing = json!([{"loc": ["query", "model_name"], "msg": "field required",
         "type": "value_error.missing"}]);
     assert_eq!(r["detail"], missing);
+    // Ejected, a model is no longer listed or ejectable, until a request embeds with it again.
+    let listed = |r: &Value| {
+        r["models"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["model_name"] == "hf/e5-base-v2")
+    };
+    let (_, r) = t.req("GET", "/models", None).await;
+    assert!(!listed(&r), "{r}");
+    let (s, _) = t
+        .req("DELETE", "/models?model_name=hf/e5-base-v2", None)
+        .await;
+    assert_eq!(s, 404);
+    let (s, _) = t
+        .req(
+            "POST",
+            "/indexes/st/search",
+            Some(json!({"q": "x", "searchMethod": "LEXICAL"})),
+        )
+        .await;
+    assert_eq!(s, 200);
+    let (_, r) = t.req("GET", "/models", None).await;
+    assert!(!listed(&r), "a lexical search embeds nothing: {r}");
+    t.req("POST", "/indexes/st/search", Some(json!({"q": "x"})))
+        .await;
+    let (_, r) = t.req("GET", "/models", None).await;
+    assert!(listed(&r), "{r}");
     // py-marqo's eject_model sends no model_device: cpu is assumed.
     let (s, r) = t
         .req("DELETE", "/models?model_name=hf/e5-base-v2", None)

@@ -91,6 +91,8 @@ pub async fn add_documents(
         Vec::new()
     } else {
         cell.check_writable()?;
+        // Vectorising the documents loads the index's model, as in Marqo.
+        cell.models.used(&s.model);
         batch.records.iter().map(|r| prepare(r, &s)).collect()
     };
     timings::stop("add_documents.processing_before_vespa");

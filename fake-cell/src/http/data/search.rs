@@ -75,6 +75,10 @@ pub async fn search(
     let t = req.method.timers();
     timings::start(t.processing);
     let idx = cell.index_for(&caller, &name)?;
+    if req.method != crate::engine::search::request::Method::Lexical {
+        // Embedding the query loads the index's model, as in Marqo.
+        cell.models.used(&idx.settings.model);
+    }
     idx.searches.fetch_add(1, Ordering::Relaxed);
     let body = if req.post.cacheable() {
         // The whole body is the cache key: anything that changes the hits is in it.
@@ -181,6 +185,8 @@ pub async fn embed_route(
         .map(|c| crate::engine::unions::embed_content(c).unwrap_or_else(|_| c.clone()))
         .ok_or_else(|| CellError::unprocessable(&["body", "content"], "field required"))?;
     let idx = cell.index_for(&caller, &name)?;
+    // Embedding loads the index's model, as in Marqo.
+    cell.models.used(&idx.settings.model);
     let s = &idx.settings;
     let items: Vec<Value> = match &content {
         Value::Array(a) => a.clone(),

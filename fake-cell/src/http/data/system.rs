@@ -1,9 +1,8 @@
 //! Index-less routes as open-source Marqo answers them (`tensor_search/api.py`): `GET /` with
 //! the emulated version, `/health`, the loaded models and their ejection, and the devices. The
-//! cell has no models or GPUs, so models are the ones Marqo preloads plus those of live indexes
-//! (all on `cpu`), and `GET /device/cuda` is Marqo's answer on a machine without CUDA.
+//! cell has no models or GPUs: models are what [`crate::model_cache`] reports (all on `cpu`),
+//! and `GET /device/cuda` is Marqo's answer on a machine without CUDA.
 
-use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use axum::Json;
@@ -17,9 +16,6 @@ use crate::http::body::query_param;
 use crate::lifecycle::MARQO_VERSION;
 use crate::state::Cell;
 
-/// `MARQO_MODELS_TO_PRELOAD`'s default in Marqo's `api/configs.py`.
-const PRELOADED: &[&str] = &["hf/e5-base-v2", "open_clip/ViT-B-32/laion2b_s34b_b79k"];
-
 pub async fn root() -> Json<Value> {
     Json(json!({"message": "Welcome to Marqo", "version": MARQO_VERSION}))
 }
@@ -28,16 +24,10 @@ pub async fn health() -> Json<Value> {
     Json(info::health_body())
 }
 
-/// Preloaded models and every live index's model, each once.
-fn loaded(cell: &Cell) -> BTreeSet<String> {
-    let mut names: BTreeSet<String> = PRELOADED.iter().map(|s| s.to_string()).collect();
-    let indexes: Vec<_> = cell.indexes.read().values().cloned().collect();
-    names.extend(indexes.iter().map(|i| i.settings.model.clone()));
-    names
-}
-
 pub async fn models(State(cell): State<Arc<Cell>>) -> Json<Value> {
-    let models: Vec<Value> = loaded(&cell)
+    let models: Vec<Value> = cell
+        .models
+        .list()
         .into_iter()
         .map(|m| json!({"model_name": m, "model_device": "cpu"}))
         .collect();
@@ -56,7 +46,7 @@ pub async fn eject(State(cell): State<Arc<Cell>>, uri: Uri) -> CellResult<Json<V
     let device = query_param(&uri, "model_device").unwrap_or_else(|| "cpu".into());
     let name = decode(&name);
     let device = decode(&device);
-    if device != "cpu" || !loaded(&cell).contains(&name) {
+    if device != "cpu" || !cell.models.eject(&name) {
         return Err(CellError::Coded {
             status: StatusCode::NOT_FOUND,
             code: "model_not_in_cache",
