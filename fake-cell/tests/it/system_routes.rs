@@ -316,13 +316,20 @@ async fn custom_vector_dimensions(t: &Target) {
     );
     let want = "The dimension of the vectors returned by the model or given by the context vectors \
                 does not match the expected dimension. Expected dimension 768 but got 2";
-    let ctx = json!({"q": "x", "context": {"tensor": [{"vector": [1.0, 0.0], "weight": 1}]}});
+    let ctx = json!({"q": {"x": 1}, "context": {"tensor": [{"vector": [1.0, 0.0], "weight": 1}]}});
     let (s, r) = t.req("POST", "/indexes/st/search", Some(ctx)).await;
     assert_eq!(
         (s, r["code"].as_str(), r["message"].as_str()),
         (400, Some("invalid_argument"), Some(want)),
         "{r}"
     );
+    // Marqo's validate_context: a TENSOR search's context needs a weighted `q`.
+    let ctx = json!({"q": "x", "context": {"tensor": [{"vector": [1.0, 0.0], "weight": 1}]}});
+    let (s, r) = t.req("POST", "/indexes/st/search", Some(ctx)).await;
+    assert_eq!(s, 400, "{r}");
+    assert!(r["message"].as_str().unwrap_or("").starts_with(
+        "Marqo received a query = `x` with type =`str` and a parameter `context`.\nThis is not supported as the context only works when the query is a dictionary."
+    ), "{r}");
     let custom = json!({"q": {"customVector": {"content": "x", "vector": [1.0, 0.0]}}});
     let (s, r) = t.req("POST", "/indexes/st/search", Some(custom)).await;
     assert_eq!((s, r["message"].as_str()), (400, Some(want)), "{r}");

@@ -270,8 +270,8 @@ pub fn query_vector(
         if context.is_empty() {
             return Ok(embed::embed_text(t, s.dim));
         }
-        // A text with context vectors (Marqo refuses it for TENSOR in some versions): the text
-        // is the first vector, weight 1.
+        // A text with context vectors (HYBRID; TENSOR refuses it): the text is the first
+        // vector, weight 1.
         vectors.push(embed::embed_text(t, s.dim));
         weights.push(1.0);
     }

@@ -303,6 +303,17 @@ pub fn parse_request(body: &Value, limits: &MarqoLimits) -> CellResult<SearchReq
     low_bounds(limit, offset)?;
     super::query::validate_query(&q, method)?;
     let (limit, offset) = high_bounds(limit, offset, limits)?;
+    // Marqo's `validate_context`: a TENSOR search's context needs a weighted `q`.
+    if let (Method::Tensor, Value::String(text), true) =
+        (method, &q, model::given(o, "context").is_some())
+    {
+        return Err(CellError::InvalidArgument(format!(
+            "Marqo received a query = `{text}` with type =`str` and a parameter `context`.\n\
+             This is not supported as the context only works when the query is a dictionary.\
+             If you aim to search with your custom vectors, reformat the query as a dictionary.\n\
+             Please check `https://docs.marqo.ai/2.23/reference/api/search/search/#context` for more information."
+        )));
+    }
     if method == Method::Tensor {
         searchable_tensor_attributes(searchable.as_deref(), limits)?;
     }
