@@ -561,10 +561,15 @@ def test_search_parameters_through_the_client(client_factory):
                        {"retrievalMethod": "lexical", "rankingMethod": "tensor"},
                        {"retrievalMethod": "disjunction", "rankingMethod": "rrf", "rrfK": 10}):
             assert hybrid(hybrid_parameters=params)["hits"]
-        # textQueryPrefix is part of what is embedded
-        a = index.search("query: number 3", limit=1)["hits"][0]
+        # textQueryPrefix is part of what is embedded; without one, the model's default
+        # ("query: " for hf/e5-small-v2 in Marqo's registry) is
+        a = index.search("query: number 3", text_query_prefix="", limit=1)["hits"][0]
         b = index.search("number 3", text_query_prefix="query: ", limit=1)["hits"][0]
-        assert a["_id"] == b["_id"] and abs(a["_score"] - b["_score"]) < 1e-5
+        c = index.search("number 3", limit=1)["hits"][0]
+        assert a["_id"] == b["_id"] == c["_id"]
+        assert abs(a["_score"] - b["_score"]) < 1e-5 and abs(b["_score"] - c["_score"]) < 1e-5
+        d = index.search("number 3", text_query_prefix="", limit=1)["hits"][0]
+        assert abs(d["_score"] - c["_score"]) > 1e-3
         # what Marqo refuses
         e = _rejected(lambda: hybrid(facets={"fields": {"price": {"type": "number", "ranges": [
             {"from": 0, "to": 60}, {"from": 50, "to": 100}]}}}))

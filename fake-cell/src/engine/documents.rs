@@ -259,6 +259,10 @@ pub fn validate_add(
         parse_mappings(body.get("mappings"))?
     };
     check_custom_vector_dims(docs, s, mappings.as_ref())?;
+    // The request's `textChunkPrefix` overrides the index's for these documents' chunks.
+    let chunk_prefix =
+        super::model::given(body, "textChunkPrefix").and_then(|v| super::model::str_field(v).ok());
+    let chunk_prefix = chunk_prefix.as_deref();
     // Marqo walks the batch backwards: the first document it meets that passes `validate_doc`
     // claims its `_id`, and the others with that `_id` are dropped without an item.
     let checked: Vec<Result<Checked, Value>> =
@@ -296,9 +300,14 @@ pub fn validate_add(
             }
             Ok(fields) => {
                 batch.items.push(json!({"_id": id, "status": 200}));
-                batch
-                    .records
-                    .push(add_record(id, fields, s, &tensor_fields, mappings.as_ref()));
+                batch.records.push(add_record(
+                    id,
+                    fields,
+                    s,
+                    &tensor_fields,
+                    mappings.as_ref(),
+                    chunk_prefix,
+                ));
             }
             // A document without an `_id` is answered with an empty one, as Marqo's collector does.
             Err(e) => batch.items.push(item_error(original.unwrap_or(""), &e)),
@@ -393,6 +402,7 @@ fn add_record(
     s: &Settings,
     tensor_fields: &[String],
     mappings: Option<&Map<String, Value>>,
+    chunk_prefix: Option<&str>,
 ) -> DocRecord {
     let rec_tensor: Vec<String> = if s.structured {
         Vec::new()
@@ -416,6 +426,7 @@ fn add_record(
         fields,
         tensor_fields: rec_tensor,
         mappings: rec_mappings,
+        chunk_prefix: chunk_prefix.map(str::to_string),
     }
 }
 

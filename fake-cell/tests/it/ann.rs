@@ -31,7 +31,9 @@ async fn open_cell(dir: &std::path::Path) -> CellProc {
         &cell.url,
         "unused",
         "ann",
-        json!({"model": "hf/e5-small-v2"}),
+        // No prefixes (hf/e5-small-v2's defaults are "query: " / "passage: "), so a query
+        // equal to a document's text scores 1.
+        json!({"model": "hf/e5-small-v2", "textQueryPrefix": "", "textChunkPrefix": ""}),
     )
     .await;
     cell

@@ -234,10 +234,105 @@ async fn partial_updates(t: &Target) {
     );
 }
 
+/// The first chunk's embedding of document 1 (`expose_facets`).
+async fn facet_embedding(t: &Target, index: &str) -> Value {
+    let (s, d) = t
+        .get(&format!("/indexes/{index}/documents/1?expose_facets=true"))
+        .await;
+    assert_eq!(s, 200, "{d}");
+    d["_tensor_facets"][0]["_embedding"].clone()
+}
+
+async fn embedding(t: &Target, index: &str, body: Value) -> Value {
+    let (s, r) = t
+        .req("POST", &format!("/indexes/{index}/embed"), body)
+        .await;
+    assert_eq!(s, 200, "{r}");
+    r["embeddings"][0].clone()
+}
+
+/// Marqo's text prefixes (py-marqo's `test_create_simple_index_creation_with_prefix` and
+/// `test_request_level_prefix_override_embed_add_docs`): the model's defaults from the
+/// registry, the index's, the add request's, and `content_type` on embed.
+async fn prefixes(t: &Target) {
+    let doc = json!({"documents": [{"_id": "1", "t": "hello document"}], "tensorFields": ["t"]});
+    for (index, settings, chunk, query) in [
+        (
+            "pdefault",
+            json!({"model": "test_prefix"}),
+            "test passage: ",
+            "test query: ",
+        ),
+        (
+            "poverride",
+            json!({"model": "test_prefix", "textQueryPrefix": "q: ", "textChunkPrefix": "test: "}),
+            "test: ",
+            "q: ",
+        ),
+    ] {
+        let (s, r) = t.req("POST", &format!("/indexes/{index}"), settings).await;
+        assert_eq!(s, 200, "{r}");
+        t.req("POST", &format!("/indexes/{index}/documents"), doc.clone())
+            .await;
+        let facet = facet_embedding(t, index).await;
+        let raw = json!({"content": format!("{chunk}hello document"), "content_type": null});
+        assert_eq!(embedding(t, index, raw).await, facet, "{index}");
+        let as_document = json!({"content": "hello document", "content_type": "document"});
+        assert_eq!(embedding(t, index, as_document).await, facet, "{index}");
+        let as_query = json!({"content": "hello document"});
+        let raw_query = json!({"content": format!("{query}hello document"), "content_type": null});
+        let query_vector = embedding(t, index, as_query).await;
+        assert_eq!(
+            query_vector,
+            embedding(t, index, raw_query).await,
+            "{index}"
+        );
+        assert_ne!(query_vector, facet, "{index}");
+        // Marqo's settings answer leaves the prefixes out.
+        let (_, s) = t.get(&format!("/indexes/{index}/settings")).await;
+        assert!(
+            s.get("textQueryPrefix").is_none() && s.get("textChunkPrefix").is_none(),
+            "{s}"
+        );
+    }
+    // The add request's textChunkPrefix replaces the index's for its documents.
+    let mut body = doc.clone();
+    body["textChunkPrefix"] = json!("test query: ");
+    t.req("POST", "/indexes/pdefault/documents", body).await;
+    let raw = json!({"content": "test query: hello document", "content_type": null});
+    assert_eq!(
+        embedding(t, "pdefault", raw).await,
+        facet_embedding(t, "pdefault").await
+    );
+}
+
+/// Score modifiers reach a map field's keys as `field.key` (Marqo flattens maps of numbers).
+async fn map_score_modifiers(t: &Target) {
+    let (s, r) = t
+        .req("POST", "/indexes/maps", json!({"model": "random/small"}))
+        .await;
+    assert_eq!(s, 200, "{r}");
+    let docs = json!({"documents": [{"_id": "1", "t": "rider", "m": {"a": 20.0}, "add": {"a": 30.0}}],
+        "tensorFields": ["t"]});
+    t.req("POST", "/indexes/maps/documents", docs).await;
+    let base = t.search("maps", json!({"q": "rider"})).await["hits"][0]["_score"]
+        .as_f64()
+        .unwrap_or(0.0);
+    let mods = json!({"multiply_score_by": [{"field_name": "m.a", "weight": 1}],
+        "add_to_score": [{"field_name": "add.a", "weight": 1}]});
+    let r = t
+        .search("maps", json!({"q": "rider", "scoreModifiers": mods}))
+        .await;
+    let got = r["hits"][0]["_score"].as_f64().unwrap_or(0.0);
+    assert!((got - (base * 20.0 + 30.0)).abs() < 1e-3, "{base} {r}");
+}
+
 async fn all(t: &Target) {
     model_registry(t).await;
     typed_values(t).await;
     partial_updates(t).await;
+    prefixes(t).await;
+    map_score_modifiers(t).await;
 }
 
 #[tokio::test]

@@ -315,6 +315,13 @@ async fn collapse_rerank_recency(t: &Target) {
         .await;
     assert_eq!(&ids(&two)[2..], &ids(&plain)[2..], "{two}");
     assert_eq!(ids(&two)[0], ids(&plain)[1], "{two}");
+    // Then every hit is re-sorted: a rescored hit can fall below the hits past the depth.
+    let down = json!({"multiply_score_by": [{"field_name": "price", "weight": -1.0}]});
+    let one = t
+        .search("fx", rrf(json!({"scoreModifiers": down, "rerankDepth": 1})))
+        .await;
+    let (p, o) = (ids(&plain), ids(&one));
+    assert_eq!((&o[..p.len() - 1], o.last()), (&p[1..], p.first()), "{one}");
     // Recency: the same text, a week older → factor 0.5 (decayTo 0.5 at scale 7d), applied by
     // the lexical leg's rank profile and again by the global phase (`applyInRankingPhase`
     // `all`): a quarter of the score.
@@ -344,8 +351,12 @@ async fn collapse_rerank_recency(t: &Target) {
 
 async fn query_prefix_and_ranking_methods(t: &Target) {
     let score = |r: &Value| r["hits"][0]["_score"].as_f64().unwrap();
+    // The index's model (hf/e5-base-v2) has Marqo's registry default "query: ".
     let a = t
-        .search("fx", json!({"q": "query: number 3", "limit": 1}))
+        .search(
+            "fx",
+            json!({"q": "query: number 3", "textQueryPrefix": "", "limit": 1}),
+        )
         .await;
     let b = t
         .search(
@@ -353,9 +364,16 @@ async fn query_prefix_and_ranking_methods(t: &Target) {
             json!({"q": "number 3", "textQueryPrefix": "query: ", "limit": 1}),
         )
         .await;
-    let c = t.search("fx", json!({"q": "number 3", "limit": 1})).await;
+    let d = t.search("fx", json!({"q": "number 3", "limit": 1})).await;
+    let c = t
+        .search(
+            "fx",
+            json!({"q": "number 3", "textQueryPrefix": "", "limit": 1}),
+        )
+        .await;
     assert_eq!(ids(&a), ids(&b));
     assert!((score(&a) - score(&b)).abs() < 1e-5, "{a} {b}");
+    assert!((score(&b) - score(&d)).abs() < 1e-5, "{b} {d}");
     assert!((score(&a) - score(&c)).abs() > 1e-3, "{a} {c}");
     for (retrieval, ranking) in [
         ("disjunction", "rrf"),

@@ -161,7 +161,7 @@ fn echoed() -> Vec<(Value, Value)> {
         "filterStringMaxLength": 50, "model": "hf/e5-base-v2", "normalizeEmbeddings": true,
         "textPreprocessing": {"splitLength": 2, "splitOverlap": 0, "splitMethod": "sentence"},
         "imagePreprocessing": {}, "videoPreprocessing": {"splitLength": 20, "splitOverlap": 3},
-        "audioPreprocessing": {"splitLength": 10, "splitOverlap": 3}, "vectorNumericType": "float",
+        "audioPreprocessing": {"splitLength": 20, "splitOverlap": 3}, "vectorNumericType": "float",
         "annParameters": {"spaceType": "prenormalized-angular", "parameters": {"efConstruction": 512, "m": 16}}});
     let mut custom = defaults.clone();
     custom["model"] = json!("my-model");

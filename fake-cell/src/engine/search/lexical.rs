@@ -355,6 +355,7 @@ mod tests {
                     fields: fields.as_object().cloned().unwrap_or_default(),
                     tensor_fields: Vec::new(),
                     mappings: None,
+                    chunk_prefix: None,
                 },
                 &s,
             ));

@@ -17,16 +17,28 @@ pub struct Modifiers {
     add: Vec<(String, f64)>,
 }
 
+/// A document's number for a modifier's `field_name`: the field, or a key of a map field
+/// (`field.key`), as Marqo flattens a map of numbers into its score-modifier fields.
+fn number(doc: &Map<String, Value>, name: &str) -> Option<f64> {
+    match doc.get(name) {
+        Some(v) => v.as_f64(),
+        None => {
+            let (field, key) = name.split_once('.')?;
+            doc.get(field)?.as_object()?.get(key)?.as_f64()
+        }
+    }
+}
+
 impl Modifiers {
     pub fn apply(&self, score: f64, doc: &Map<String, Value>) -> f64 {
         let mut s = score;
         for (f, w) in &self.multiply {
-            if let Some(v) = doc.get(f).and_then(Value::as_f64) {
+            if let Some(v) = number(doc, f) {
                 s *= w * v;
             }
         }
         for (f, w) in &self.add {
-            if let Some(v) = doc.get(f).and_then(Value::as_f64) {
+            if let Some(v) = number(doc, f) {
                 s += w * v;
             }
         }

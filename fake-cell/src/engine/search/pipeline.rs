@@ -269,7 +269,8 @@ impl Run<'_> {
     }
 
     /// Global score modifiers and recency over the first `rerankDepth` hits (all by default),
-    /// re-sorted; hits past the depth keep their order after them.
+    /// then every hit re-sorted: a rescored hit can fall below hits past the depth, which keep
+    /// their fused scores (py-marqo's `…rrf_score_modifiers_with_rerank_depth` tests).
     /// Recency only unless `applyInRankingPhase` is `exclude-global`.
     pub(super) fn rerank(&self, mut v: Vec<Cand>, now: f64) -> Vec<Cand> {
         let mods = self.req.modifiers.as_ref();
@@ -288,7 +289,7 @@ impl Run<'_> {
                 }
             }
         }
-        v[..depth].sort_unstable_by(better);
+        v.sort_unstable_by(better);
         v
     }
 

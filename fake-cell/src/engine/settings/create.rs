@@ -102,8 +102,14 @@ pub fn normalize_create(name: &str, body: &Value) -> CellResult<(Value, Map<Stri
         out.insert("collapseFields".into(), c);
     }
     // Last, as Marqo reads the registry only once the request is otherwise valid.
-    let model = out["model"].as_str().unwrap_or_default();
-    registry::check_model(model, out.get("modelProperties"))?;
+    let model = out["model"].as_str().unwrap_or_default().to_string();
+    registry::check_model(&model, out.get("modelProperties"))?;
+    // Marqo stores the model's default prefixes with the index unless the request set them.
+    for (key, default) in registry::default_prefixes(&model, out.get("modelProperties")) {
+        if !out.contains_key(key) {
+            out.insert(key.into(), json!(default));
+        }
+    }
     Ok((Value::Object(out), cloud))
 }
 
@@ -175,7 +181,7 @@ impl CreateBody {
         let text = text_preprocessing(m)?;
         let patch = patch_method(m)?;
         let video = media_preprocessing(m, "videoPreprocessing", 20, 3)?;
-        let audio = media_preprocessing(m, "audioPreprocessing", 10, 3)?;
+        let audio = media_preprocessing(m, "audioPreprocessing", 20, 3)?;
         let vector_numeric_type = choice(
             m.get("vectorNumericType"),
             &["body", "vectorNumericType"],

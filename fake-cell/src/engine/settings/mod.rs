@@ -30,8 +30,14 @@ pub const CLOUD_KEYS: &[&str] = &[
 pub struct Settings {
     /// The index's name (Marqo's messages name it); empty until the index is built.
     pub name: String,
-    /// The full `GET settings` body.
+    /// The full settings (`GET settings` answers them without the two prefixes).
     pub json: Value,
+    /// Put before every text chunk before it is embedded (`textChunkPrefix`, else the model's
+    /// default when the index was created; empty for an index created before fake-cell had
+    /// them, as Marqo's older indexes).
+    pub chunk_prefix: String,
+    /// Whether URLs and pointers are media (not text) in an unstructured index.
+    pub media_urls: bool,
     pub structured: bool,
     pub model: String,
     pub dim: usize,
@@ -122,6 +128,12 @@ pub fn derive(json: &Value) -> Settings {
     };
     Settings {
         name: String::new(),
+        chunk_prefix: json["textChunkPrefix"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
+        media_urls: json["treatUrlsAndPointersAsImages"] == true
+            || json["treatUrlsAndPointersAsMedia"] == true,
         structured: json["type"] == "structured",
         dim: index_dim(&model, json.get("modelProperties")).clamp(1, 8192),
         model,

@@ -35,6 +35,30 @@ pub fn lookup(name: &str) -> Option<&'static Model> {
     REGISTRY.get(name)
 }
 
+/// The model's default text prefixes as Marqo's `get_default_text_query_prefix` and
+/// `…_chunk_prefix` read them: from custom `modelProperties` (`text_query_prefix`,
+/// `text_chunk_prefix`), else from the registry; only those it has.
+pub fn default_prefixes(model: &str, props: Option<&Value>) -> Vec<(&'static str, String)> {
+    let custom = props.and_then(Value::as_object).filter(|p| !p.is_empty());
+    let (query, chunk) = match custom {
+        Some(p) => (
+            p.get("text_query_prefix")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+            p.get("text_chunk_prefix")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+        ),
+        None => lookup(model).map_or((None, None), |m| {
+            (m.text_query_prefix.clone(), m.text_chunk_prefix.clone())
+        }),
+    };
+    [("textQueryPrefix", query), ("textChunkPrefix", chunk)]
+        .into_iter()
+        .filter_map(|(k, v)| Some((k, v?)))
+        .collect()
+}
+
 /// The model types Marqo's `ModelType` enum has, in the order its error message lists them.
 const TYPES: &[&str] = &[
     "sbert",

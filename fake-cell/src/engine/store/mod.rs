@@ -31,6 +31,13 @@ pub struct DocRecord {
     pub tensor_fields: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mappings: Option<Map<String, Value>>,
+    /// The add request's `textChunkPrefix`, kept so a replay embeds the chunks the same way.
+    #[serde(
+        default,
+        rename = "textChunkPrefix",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub chunk_prefix: Option<String>,
 }
 
 pub struct StoredDoc {
@@ -191,6 +198,25 @@ fn mapping<'a>(rec: &'a DocRecord, field: &str, key: &str) -> Option<&'a Value> 
     rec.mappings.as_ref()?.get(field)?.get(key)
 }
 
+/// `prefix` then `text` (the text alone without a prefix).
+fn prefixed<'a>(prefix: &str, text: &'a str) -> std::borrow::Cow<'a, str> {
+    if prefix.is_empty() {
+        std::borrow::Cow::Borrowed(text)
+    } else {
+        std::borrow::Cow::Owned(format!("{prefix}{text}"))
+    }
+}
+
+/// Whether a field's value is media Marqo downloads (no text prefix): a structured media
+/// field, or a URL in an unstructured index that treats URLs as images or media.
+fn is_media(s: &Settings, field: &str, value: &str) -> bool {
+    if s.structured {
+        s.field(field).is_some_and(|f| f.kind.ends_with("_pointer"))
+    } else {
+        s.media_urls && (value.starts_with("http://") || value.starts_with("https://"))
+    }
+}
+
 /// Tokenise, chunk and embed a document for `settings`.
 pub fn prepare(rec: DocRecord, s: &Settings) -> Prepared {
     let lex = lexical_tokens(&rec, s);
@@ -199,6 +225,9 @@ pub fn prepare(rec: DocRecord, s: &Settings) -> Prepared {
     } else {
         rec.tensor_fields.clone()
     };
+    // Text is embedded with the chunk prefix (the request's, else the index's); the chunk
+    // stored and shown stays the text itself.
+    let prefix = rec.chunk_prefix.as_deref().unwrap_or(&s.chunk_prefix);
     let mut chunks = Vec::new();
     for tf in &tensor_fields {
         let mapping_kind = if s.structured {
@@ -221,8 +250,13 @@ pub fn prepare(rec: DocRecord, s: &Settings) -> Prepared {
                 let mut texts = Vec::new();
                 for (child, w) in weights.unwrap_or_default() {
                     if let Some(text) = rec.fields.get(&child).and_then(Value::as_str) {
+                        let prefix = if is_media(s, &child, text) {
+                            ""
+                        } else {
+                            prefix
+                        };
                         parts.push((
-                            embed::embed_text(text, s.dim),
+                            embed::embed_text(&prefixed(prefix, text), s.dim),
                             w.as_f64().unwrap_or(1.0) as f32,
                         ));
                         texts.push(text.to_string());
@@ -249,10 +283,11 @@ pub fn prepare(rec: DocRecord, s: &Settings) -> Prepared {
             }
             _ => {
                 if let Some(text) = rec.fields.get(tf).and_then(Value::as_str) {
+                    let prefix = if is_media(s, tf, text) { "" } else { prefix };
                     for c in
                         embed::chunk_text(text, &s.split_method, s.split_length, s.split_overlap)
                     {
-                        let v = embed::embed_text(&c, s.dim);
+                        let v = embed::embed_text(&prefixed(prefix, &c), s.dim);
                         chunks.push((tf.clone(), c, v));
                     }
                 }

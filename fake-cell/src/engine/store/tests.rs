@@ -16,6 +16,7 @@ fn doc(id: &str, title: &str, body: &str) -> DocRecord {
         fields: fields.as_object().cloned().unwrap_or_default(),
         tensor_fields: vec!["title".into()],
         mappings: None,
+        chunk_prefix: None,
     }
 }
 

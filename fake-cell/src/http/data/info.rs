@@ -34,7 +34,13 @@ pub async fn settings(
     Auth(caller, _): Auth<Read>,
 ) -> CellResult<Json<Value>> {
     let idx = cell.index_for(&caller, &name)?;
-    Ok(Json(idx.settings.json.clone()))
+    // Marqo's `IndexSettings.from_marqo_index` leaves the model's prefixes out.
+    let mut json = idx.settings.json.clone();
+    if let Some(m) = json.as_object_mut() {
+        m.remove("textQueryPrefix");
+        m.remove("textChunkPrefix");
+    }
+    Ok(Json(json))
 }
 
 pub fn health_body() -> Value {

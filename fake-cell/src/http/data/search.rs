@@ -195,16 +195,30 @@ pub async fn embed_route(
     if items.is_empty() {
         return Err(CellError::InvalidArgument("content cannot be empty".into()));
     }
+    // Marqo's embed: `content_type` "query" (the default) takes the index's query prefix,
+    // "document" its chunk prefix, `null` none.
+    let prefix_key = match body.get("content_type") {
+        None => Some("textQueryPrefix"),
+        Some(Value::String(t)) if t == "document" => Some("textChunkPrefix"),
+        Some(Value::String(t)) if t == "query" => Some("textQueryPrefix"),
+        _ => None,
+    };
+    let prefix = prefix_key
+        .and_then(|k| s.json[k].as_str())
+        .unwrap_or_default();
+    let with_prefix = |t: &str| format!("{prefix}{t}");
     timings::stop("embed.query_preprocessing");
     let out = timings::time("embed.vector_inference_full_pipeline", || {
         items
             .iter()
             .map(|item| {
                 let v = match item {
-                    Value::String(t) => embed::embed_text(t, s.dim),
+                    Value::String(t) => embed::embed_text(&with_prefix(t), s.dim),
                     // A weighted map is combined as a search's `q` is (`nlerp` / `lerp` by default).
                     Value::Object(m) if !m.is_empty() => {
-                        interpolate::query_vector(item, &[], None, s)?
+                        let keyed: serde_json::Map<String, Value> =
+                            m.iter().map(|(k, w)| (with_prefix(k), w.clone())).collect();
+                        interpolate::query_vector(&Value::Object(keyed), &[], None, s)?
                     }
                     _ => {
                         return Err(CellError::InvalidArgument(
