@@ -369,9 +369,17 @@ def test_custom_and_context_vectors(client_factory):
         assert hits[0]["_id"] == "v2" and hits[0]["vec"] == "tropical fruit"
         hits = index.search({"plain apples": 0.1}, context={"tensor": [{"vector": _unit(1), "weight": 2}]})["hits"]
         assert hits[0]["_id"] == "v2"
-        hits = index.search("apples", search_method="HYBRID",
+        # context needs a weighted q or none at all (Marqo's get_query_vectors_from_jobs)
+        e = _rejected(lambda: index.search("apples", search_method="HYBRID",
+                                           context={"tensor": [{"vector": _unit(0), "weight": 1}]}))
+        assert e.message["message"].startswith("Cannot use 'context' for a search with a string 'q'")
+        hits = index.search(search_method="HYBRID",
+                            hybrid_parameters={"retrievalMethod": "tensor", "rankingMethod": "tensor"},
                             context={"tensor": [{"vector": _unit(0), "weight": 1}]})["hits"]
         assert hits[0]["_id"] == "v1"
+        # context documents: their vectors join the query's, and they are left out of the hits
+        hits = index.search({"fruit": 1}, context={"documents": {"ids": {"v2": 1}}})["hits"]
+        assert "v2" not in [h["_id"] for h in hits]
         hits = index.search({"customVector": {"content": "x", "vector": _unit(1)}})["hits"]
         assert hits[0]["_id"] == "v2"
         # a weighted dict is TENSOR-only (validation.validate_query)

@@ -310,7 +310,8 @@ async fn identical_documents_are_all_findable() {
     );
     let mut seen = std::collections::HashSet::new();
     for lo in (0..500).step_by(50) {
-        let f = json!({"efSearch": 10, "limit": 50, "filter": format!("n:[{lo} TO {}]", lo + 49)});
+        // efSearch ≥ limit: Marqo asks for min(limit + offset, efSearch) neighbours.
+        let f = json!({"efSearch": 50, "limit": 50, "filter": format!("n:[{lo} TO {}]", lo + 49)});
         for (id, _) in search(&url, "plain white cotton shirt", f).await {
             seen.insert(id);
         }

@@ -327,12 +327,149 @@ async fn map_score_modifiers(t: &Target) {
     assert!((got - (base * 20.0 + 30.0)).abs() < 1e-3, "{base} {r}");
 }
 
+/// Facets of a collapsing search count collapse groups (py-marqo's
+/// `test_search_with_valid_collapse_field_succeeds`): each product once per value.
+async fn collapsed_facets(t: &Target) {
+    let settings = json!({"model": "random/small", "collapseFields": [{"name": "pid"}]});
+    let (s, r) = t.req("POST", "/indexes/variants", settings).await;
+    assert_eq!(s, 200, "{r}");
+    let products = [
+        ("1", "SnugNest", 10.0),
+        ("2", "SnugNest", 20.0),
+        ("3", "PulseWear", 30.0),
+        ("4", "SprintX", 40.0),
+        ("5", "PulseWear", 50.0),
+        ("6", "RetroHue", 60.0),
+    ];
+    let mut docs = Vec::new();
+    for (pid, brand, price) in products {
+        for color in ["yellow", "red", "coral", "charcoal"] {
+            docs.push(
+                json!({"_id": format!("{pid}_{color}"), "pid": pid, "brand": brand,
+                "price": price, "color": color, "title": format!("modern {brand} clothes")}),
+            );
+        }
+    }
+    let (_, r) = t
+        .req(
+            "POST",
+            "/indexes/variants/documents",
+            json!({"documents": docs, "tensorFields": ["title"]}),
+        )
+        .await;
+    assert_eq!(r["errors"], false, "{r}");
+    for (retrieval, ranking) in [("disjunction", "rrf"), ("tensor", "tensor")] {
+        let r = t
+            .search(
+                "variants",
+                json!({"q": "modern clothes", "searchMethod": "HYBRID", "limit": 6,
+                    "hybridParameters": {"retrievalMethod": retrieval, "rankingMethod": ranking,
+                        "rerankDepthTensor": 30},
+                    "collapseFields": [{"name": "pid"}],
+                    "filter": "price:[15.0 TO *] AND (color:yellow OR color:red)",
+                    "facets": {"fields": {
+                        "price": {"type": "number", "ranges": [{"from": 15.0, "to": 40.0}, {"from": 40.0}]},
+                        "color": {"type": "string"}, "brand": {"type": "string"}}}}),
+            )
+            .await;
+        assert_eq!(r["hits"].as_array().map(Vec::len), Some(5), "{r}");
+        let f = &r["facets"];
+        assert_eq!(
+            f["price"],
+            json!({"15.0:40.0": {"count": 2}, "40.0:Inf": {"count": 3}}),
+            "{retrieval}: {r}"
+        );
+        assert_eq!(
+            f["color"],
+            json!({"red": {"count": 5}, "yellow": {"count": 5}}),
+            "{r}"
+        );
+        assert_eq!(
+            f["brand"],
+            json!({"PulseWear": {"count": 2}, "RetroHue": {"count": 1},
+                "SnugNest": {"count": 1}, "SprintX": {"count": 1}}),
+            "{r}"
+        );
+    }
+}
+
+/// `context.documents` (py-marqo's `test_search_with_context`), the string-`q` refusal of
+/// HYBRID with context, and `efSearch` capping a TENSOR search's neighbours.
+async fn context_documents(t: &Target) {
+    let (s, r) = t
+        .req("POST", "/indexes/ctx", json!({"model": "random/small"}))
+        .await;
+    assert_eq!(s, 200, "{r}");
+    let docs = json!({"documents": [
+        {"_id": "d1", "t": "A comparison of the best pets"},
+        {"_id": "d2", "t": "The history of dogs and household pets"},
+        {"_id": "d3", "t": "Another history of dogs and household pets"}],
+        "tensorFields": ["t"]});
+    t.req("POST", "/indexes/ctx/documents", docs).await;
+    let search = |context: Value| json!({"q": {"best pets": 1}, "context": context});
+    let ids = |r: &Value| -> Vec<String> {
+        r["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h["_id"].as_str().unwrap_or("").to_string())
+            .collect()
+    };
+    let r = t
+        .search("ctx", search(json!({"documents": {"ids": {"d2": 1}}})))
+        .await;
+    assert_eq!(ids(&r), ["d3", "d1"], "{r}");
+    let keep =
+        json!({"documents": {"ids": {"d2": 1}, "parameters": {"excludeInputDocuments": false}}});
+    let r = t.search("ctx", search(keep)).await;
+    assert!(ids(&r).contains(&"d2".to_string()), "{r}");
+    let (s, r) = t
+        .req(
+            "POST",
+            "/indexes/ctx/search",
+            search(json!({"documents": {"parameters": {}}})),
+        )
+        .await;
+    assert_eq!(s, 400, "{r}");
+    assert!(
+        message(&r).contains("must be present and a non-empty dict"),
+        "{r}"
+    );
+    let (s, r) = t
+        .req(
+            "POST",
+            "/indexes/ctx/search",
+            search(json!({"documents": {"ids": {"zz": 1}}})),
+        )
+        .await;
+    assert_eq!(
+        (s, message(&r)),
+        (400, "The following document IDs were not found: zz")
+    );
+    let (s, r) = t
+        .req(
+            "POST",
+            "/indexes/ctx/search",
+            json!({"q": "pets", "searchMethod": "HYBRID", "context": {"documents": {"ids": {"d2": 1}}}}),
+        )
+        .await;
+    assert_eq!(s, 400, "{r}");
+    assert!(message(&r).starts_with(
+        "Cannot use 'context' for a search with a string 'q' (or queryTensor): 'pets'."
+    ));
+    // Marqo asks Vespa for min(limit + offset, efSearch) neighbours.
+    let r = t.search("ctx", json!({"q": "pets", "efSearch": 2})).await;
+    assert_eq!(ids(&r).len(), 2, "{r}");
+}
+
 async fn all(t: &Target) {
     model_registry(t).await;
     typed_values(t).await;
     partial_updates(t).await;
     prefixes(t).await;
     map_score_modifiers(t).await;
+    collapsed_facets(t).await;
+    context_documents(t).await;
 }
 
 #[tokio::test]

@@ -53,7 +53,7 @@ impl Collapse {
     }
 }
 
-fn key(data: &IndexData, slot: u32, field: &str) -> Option<String> {
+pub(super) fn key(data: &IndexData, slot: u32, field: &str) -> Option<String> {
     match data.slot(slot)?.rec.fields.get(field)? {
         Value::String(s) => Some(s.clone()),
         Value::Number(n) => Some(n.to_string()),

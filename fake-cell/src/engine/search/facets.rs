@@ -3,9 +3,11 @@
 //! `string` → `{value: {"count"}}`, `array` → one count per element, `number` → `{min, max, avg,
 //! count, sum}` or, with `ranges`, those stats per bucket keyed by `name` or `"from:to"`
 //! (`-Inf`/`Inf` for open ends). Counts are descending unless `order: asc`, at most
-//! `maxResults` (100) values per field; `excludeTerms` drop filter terms for that field.
+//! `maxResults` (100) values per field; `excludeTerms` drop filter terms for that field. With
+//! `collapseFields` a count is of collapse groups (each group once per value) and a range
+//! bucket is only its count, as py-marqo's collapse tests expect of Marqo.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use serde_json::{Map, Value, json};
 
@@ -189,31 +191,48 @@ fn bound(v: Option<f64>, open: &str) -> String {
 }
 
 /// One field's facet over the matched slots.
-pub fn field(data: &IndexData, slots: &[u32], ff: &FacetField, all: &Facets) -> Value {
-    let docs = slots
-        .iter()
-        .filter_map(|s| data.slot(*s))
-        .map(|d| &d.rec.fields);
+/// One field's facet over `slots`; `group` is the collapse field, when the search collapses.
+pub fn field(
+    data: &IndexData,
+    slots: &[u32],
+    ff: &FacetField,
+    all: &Facets,
+    group: Option<&str>,
+) -> Value {
+    // Each document is its own group unless the search collapses (a document without the
+    // collapse field is one on its own, as it is a hit on its own).
+    let docs = slots.iter().filter_map(|s| {
+        let d = data.slot(*s)?;
+        let g = group
+            .and_then(|g| super::collapse::key(data, *s, g))
+            .map_or_else(|| format!("#{s}"), |k| format!("={k}"));
+        Some((g, &d.rec.fields))
+    });
     if ff.kind == Kind::Number {
-        return number(docs, ff);
+        return match group {
+            Some(_) if !ff.ranges.is_empty() => grouped_ranges(docs, ff),
+            _ => number(docs.map(|(_, d)| d), ff),
+        };
     }
-    let mut counts: HashMap<String, u64> = HashMap::new();
-    for doc in docs {
+    let mut groups: HashMap<String, HashSet<String>> = HashMap::new();
+    for (g, doc) in docs {
         match (ff.kind, doc.get(&ff.name)) {
-            (Kind::String, Some(Value::String(s))) => *counts.entry(s.clone()).or_default() += 1,
+            (Kind::String, Some(Value::String(s))) => {
+                groups.entry(s.clone()).or_default().insert(g);
+            }
             (Kind::Array, Some(Value::Array(a))) => {
-                let mut seen: Vec<&str> = a.iter().filter_map(Value::as_str).collect();
-                seen.sort_unstable();
-                seen.dedup();
-                for s in seen {
-                    *counts.entry(s.to_string()).or_default() += 1;
+                for s in a.iter().filter_map(Value::as_str) {
+                    groups.entry(s.to_string()).or_default().insert(g.clone());
                 }
             }
             _ => {}
         }
     }
     let asc = ff.asc.or(all.asc).unwrap_or(false);
-    let mut v: Vec<(String, u64)> = counts.into_iter().collect();
+    let mut v: Vec<(String, u64)> = groups
+        .into_iter()
+        .map(|(k, g)| (k, g.len() as u64))
+        .collect();
     v.sort_by(|a, b| {
         let by = if asc { a.1.cmp(&b.1) } else { b.1.cmp(&a.1) };
         by.then_with(|| a.0.cmp(&b.0))
@@ -222,6 +241,34 @@ pub fn field(data: &IndexData, slots: &[u32], ff: &FacetField, all: &Facets) -> 
     let m: Map<String, Value> = v
         .into_iter()
         .map(|(k, n)| (k, json!({"count": n})))
+        .collect();
+    Value::Object(m)
+}
+
+/// Range buckets counting collapse groups: `{"count"}` only.
+fn grouped_ranges<'a>(
+    docs: impl Iterator<Item = (String, &'a Map<String, Value>)>,
+    ff: &FacetField,
+) -> Value {
+    let mut buckets: Vec<HashSet<String>> = ff.ranges.iter().map(|_| HashSet::new()).collect();
+    for (g, d) in docs {
+        let Some(v) = d
+            .get(&ff.name)
+            .filter(|v| !v.is_boolean())
+            .and_then(Value::as_f64)
+        else {
+            continue;
+        };
+        if let Some(i) = ff.ranges.iter().position(|r| r.contains(v)) {
+            buckets[i].insert(g);
+        }
+    }
+    let m: Map<String, Value> = ff
+        .ranges
+        .iter()
+        .zip(&buckets)
+        .filter(|(_, b)| !b.is_empty())
+        .map(|(r, b)| (r.key(), json!({"count": b.len()})))
         .collect();
     Value::Object(m)
 }
@@ -240,23 +287,29 @@ fn number<'a>(docs: impl Iterator<Item = &'a Map<String, Value>>, ff: &FacetFiel
     let mut buckets: Vec<Stats> = ff.ranges.iter().map(|_| Stats::default()).collect();
     for v in values {
         // Vespa's `bucket(from, to)` is half-open: from ≤ v < to.
-        if let Some(i) = ff
-            .ranges
-            .iter()
-            .position(|r| r.from.is_none_or(|f| v >= f) && r.to.is_none_or(|t| v < t))
-        {
+        if let Some(i) = ff.ranges.iter().position(|r| r.contains(v)) {
             buckets[i].add(v);
         }
     }
     let mut m = Map::new();
     for (r, st) in ff.ranges.iter().zip(&buckets) {
         if st.count > 0 {
-            let key = r
-                .name
-                .clone()
-                .unwrap_or_else(|| format!("{}:{}", bound(r.from, "-Inf"), bound(r.to, "Inf")));
-            m.insert(key, st.json());
+            m.insert(r.key(), st.json());
         }
     }
     Value::Object(m)
+}
+
+impl Range {
+    /// Vespa's `bucket(from, to)` is half-open: from ≤ v < to.
+    fn contains(&self, v: f64) -> bool {
+        self.from.is_none_or(|f| v >= f) && self.to.is_none_or(|t| v < t)
+    }
+
+    /// The bucket's key: its `name`, else `"from:to"`.
+    fn key(&self) -> String {
+        self.name
+            .clone()
+            .unwrap_or_else(|| format!("{}:{}", bound(self.from, "-Inf"), bound(self.to, "Inf")))
+    }
 }

@@ -29,6 +29,9 @@ pub struct Params {
     pub searchable_tensor: Option<Vec<String>>,
     pub modifiers_lexical: Option<Modifiers>,
     pub modifiers_tensor: Option<Modifiers>,
+    /// `rerankDepthTensor`: how many tensor candidates the facet queries count (the page's
+    /// `limit + offset` when absent).
+    pub rerank_depth_tensor: Option<usize>,
 }
 
 fn bad(key: &str, msg: &str) -> CellError {
@@ -46,6 +49,7 @@ impl Params {
             searchable_tensor: None,
             modifiers_lexical: None,
             modifiers_tensor: None,
+            rerank_depth_tensor: None,
         };
         let Some(o) = v.filter(|v| !v.is_null()) else {
             return Ok(p);
@@ -125,6 +129,9 @@ impl Params {
                 }
             }
         }
+        p.rerank_depth_tensor = lookup(o, "rerankDepthTensor")
+            .and_then(crate::engine::model::as_int)
+            .and_then(|d| usize::try_from(d).ok());
         // As the model's `List[str]` holds them once validated (a number is its text).
         let list = |key: &str| -> CellResult<Option<Vec<String>>> {
             match lookup(o, key) {

@@ -130,7 +130,13 @@ pub fn execute_full(
                 })?,
             };
             timers.retrieving();
-            let v = run.tensor(fields.as_ref(), req.modifiers.as_ref(), &qv, Some(run.need));
+            let target_hits = run.need.min(req.ef_cap.unwrap_or(usize::MAX));
+            let v = run.tensor(
+                fields.as_ref(),
+                req.modifiers.as_ref(),
+                &qv,
+                Some(target_hits),
+            );
             (v, Extras::default())
         }
         Method::Hybrid => run.hybrid(s)?,

@@ -325,7 +325,8 @@ impl Run<'_> {
             }
             if retrieval != hybrid::Side::Lexical {
                 let seen: HashSet<u32> = hits.iter().map(|c| c.slot).collect();
-                let ten = run.tensor(tfields, None, qv, Some(self.need));
+                let depth = self.req.hybrid.rerank_depth_tensor.unwrap_or(self.need);
+                let ten = run.tensor(tfields, None, qv, Some(depth));
                 hits.extend(
                     ten.into_iter()
                         .filter(|c| !seen.contains(&c.slot))
@@ -358,7 +359,11 @@ impl Run<'_> {
                 if let Some(d) = f.max_depth {
                     slots.truncate(d);
                 }
-                m.insert(ff.name.clone(), facets::field(self.data, &slots, ff, f));
+                let group = post.collapse.as_ref().map(|c| c.name.as_str());
+                m.insert(
+                    ff.name.clone(),
+                    facets::field(self.data, &slots, ff, f, group),
+                );
             }
             extras.facets = Some(Value::Object(m));
         }

@@ -142,18 +142,12 @@ pub fn query(
             without.push(id.as_str());
         }
     }
-    if !missing.is_empty() && !opts.allow_missing_documents {
-        return Err(CellError::InvalidArgument(format!(
-            "The following document IDs were not found: {}",
-            missing.join(", ")
-        )));
-    }
-    if !without.is_empty() && !opts.allow_missing_embeddings {
-        return Err(CellError::InvalidArgument(format!(
-            "The following documents do not have embeddings: {}",
-            without.join(", ")
-        )));
-    }
+    found(
+        &missing,
+        &without,
+        opts.allow_missing_documents,
+        opts.allow_missing_embeddings,
+    )?;
     if vectors.is_empty() {
         return Err(CellError::InvalidArgument(
             "No document vectors found for the provided documents".into(),
@@ -166,4 +160,89 @@ pub fn query(
     interpolate(Interp::search_default(s.normalize), &[v], &[1.0])
         .map_err(|e| e.search_error())
         .map(|v| (v, exclude))
+}
+
+/// Recommender's refusals of documents not found or without embeddings, unless allowed.
+fn found(
+    missing: &[&str],
+    without: &[&str],
+    allow_missing_documents: bool,
+    allow_missing_embeddings: bool,
+) -> CellResult<()> {
+    if !missing.is_empty() && !allow_missing_documents {
+        return Err(CellError::InvalidArgument(format!(
+            "The following document IDs were not found: {}",
+            missing.join(", ")
+        )));
+    }
+    if !without.is_empty() && !allow_missing_embeddings {
+        return Err(CellError::InvalidArgument(format!(
+            "The following documents do not have embeddings: {}",
+            without.join(", ")
+        )));
+    }
+    Ok(())
+}
+
+/// A search's `context.documents` (later Marqo's personalisation, `get_query_vectors_from_jobs`):
+/// every chunk vector of each document of non-zero weight (of `tensorFields`, when given) joins
+/// the request's context vectors with its document's weight, interpolated with the query by
+/// `interpolationMethod`, else `slerp` (`normalizeEmbeddings`) / `lerp`. Returns the slots to
+/// exclude (every input document, zero weights too, unless `excludeInputDocuments` is false).
+pub fn add_context_documents(
+    req: &mut SearchReq,
+    data: &IndexData,
+    s: &Settings,
+) -> CellResult<HashSet<u32>> {
+    let Some(docs) = req.context_docs.clone() else {
+        return Ok(HashSet::new());
+    };
+    let mut exclude = HashSet::new();
+    if docs.exclude_inputs {
+        exclude.extend(docs.ids.iter().filter_map(|(id, _)| data.slot_of(id)));
+    }
+    let weighted: Vec<&(String, f32)> = docs.ids.iter().filter(|(_, w)| *w != 0.0).collect();
+    if weighted.is_empty() {
+        return Err(CellError::InvalidArgument(
+            "No documents with non-zero weight provided".into(),
+        ));
+    }
+    if let (true, Some(fields)) = (s.structured, docs.tensor_fields.as_ref())
+        && let Some(f) = fields.iter().find(|f| !s.tensor_fields.contains(f))
+    {
+        return Err(CellError::InvalidFieldName(format!(
+            "Tensor field \"{f}\" not found in index \"{}\". Available tensor fields: {}",
+            s.name,
+            s.tensor_fields.join(", ")
+        )));
+    }
+    let (mut missing, mut without) = (Vec::new(), Vec::new());
+    for (id, w) in weighted {
+        let Some(doc) = data.get(id) else {
+            missing.push(id.as_str());
+            continue;
+        };
+        let before = req.context.len();
+        for c in data.chunks_of(doc).filter(|c| {
+            docs.tensor_fields
+                .as_ref()
+                .is_none_or(|f| f.contains(&c.field))
+        }) {
+            req.context
+                .push((crate::engine::embed::dense(&c.vec, s.dim), *w));
+        }
+        if req.context.len() == before {
+            without.push(id.as_str());
+        }
+    }
+    found(
+        &missing,
+        &without,
+        docs.allow_missing_documents,
+        docs.allow_missing_embeddings,
+    )?;
+    req.post
+        .interpolation
+        .get_or_insert(Interp::recommend_default(s.normalize));
+    Ok(exclude)
 }

@@ -84,8 +84,15 @@ pub struct SearchReq {
     pub highlights: bool,
     pub modifiers: Option<Modifiers>,
     pub context: Vec<(Vec<f32>, f32)>,
+    /// `context.documents`: their vectors join the query's (added by the handler, which holds
+    /// the index's data).
+    pub context_docs: Option<super::context::Documents>,
     pub hybrid: hybrid::Params,
     pub ef_or_approx: bool,
+    /// The request's own `efSearch`: Marqo's tensor retrieval asks Vespa for
+    /// `min(limit + offset, efSearch)` nearest neighbours (`targetHits`), so a smaller
+    /// `efSearch` returns fewer hits.
+    pub ef_cap: Option<usize>,
     /// HYBRID: what each leg searches for.
     pub legs: Option<Legs>,
     /// Everything applied around retrieval (see `pipeline`).
@@ -280,7 +287,8 @@ pub fn parse_request(body: &Value, limits: &MarqoLimits) -> CellResult<SearchReq
         })?),
     };
     let context = super::context::parse(lookup(o, "context"));
-    if method == Method::Tensor && q.is_null() && context.is_empty() {
+    let context_docs = super::context::documents(lookup(o, "context"));
+    if method == Method::Tensor && q.is_null() && context.is_empty() && context_docs.is_none() {
         return Err(CellError::InvalidArgument(
             "either q or context is required for tensor and hybrid search".into(),
         ));
@@ -303,22 +311,16 @@ pub fn parse_request(body: &Value, limits: &MarqoLimits) -> CellResult<SearchReq
     low_bounds(limit, offset)?;
     super::query::validate_query(&q, method)?;
     let (limit, offset) = high_bounds(limit, offset, limits)?;
-    // Marqo's `validate_context`: a TENSOR search's context needs a weighted `q`.
-    if let (Method::Tensor, Value::String(text), true) =
-        (method, &q, model::given(o, "context").is_some())
-    {
-        return Err(CellError::InvalidArgument(format!(
-            "Marqo received a query = `{text}` with type =`str` and a parameter `context`.\n\
-             This is not supported as the context only works when the query is a dictionary.\
-             If you aim to search with your custom vectors, reformat the query as a dictionary.\n\
-             Please check `https://docs.marqo.ai/2.23/reference/api/search/search/#context` for more information."
-        )));
+    let has_context = model::given(o, "context").is_some();
+    if let (Method::Tensor, Value::String(text), true) = (method, &q, has_context) {
+        return Err(string_query_with_context(text, true));
     }
     if method == Method::Tensor {
         searchable_tensor_attributes(searchable.as_deref(), limits)?;
     }
     let filter = filter_src.map(|f| filter::parse(&f)).transpose()?;
     let mut post = super::pipeline::Post::parse(o)?;
+    let ef_cap = post.ann.ef_search;
     post.ann.ef_search.get_or_insert(limits.default_ef_search);
     // Marqo checks this once the search has run: a re-ranker needs the fields to re-rank over.
     if model::given(o, "reRanker").is_some() && searchable.is_none() {
@@ -332,10 +334,13 @@ pub fn parse_request(body: &Value, limits: &MarqoLimits) -> CellResult<SearchReq
             &q,
             lookup(o, "hybridParameters"),
             &hybrid,
-            !context.is_empty(),
+            !context.is_empty() || context_docs.is_some(),
         )?),
         _ => None,
     };
+    if let (Some(Value::String(text)), true) = (legs.as_ref().map(|l| &l.tensor), has_context) {
+        return Err(string_query_with_context(text, false));
+    }
     Ok(SearchReq {
         method,
         q,
@@ -347,10 +352,30 @@ pub fn parse_request(body: &Value, limits: &MarqoLimits) -> CellResult<SearchReq
         highlights,
         modifiers,
         context,
+        context_docs,
         hybrid,
         ef_or_approx: ef || approx,
+        ef_cap,
         legs,
         post,
+    })
+}
+
+/// A text query with `context`: TENSOR's `validate_context` (checked with the bounds), or
+/// HYBRID's vectoriser (context combines only with a weighted query or a custom vector).
+fn string_query_with_context(text: &str, tensor: bool) -> CellError {
+    CellError::InvalidArgument(if tensor {
+        format!(
+            "Marqo received a query = `{text}` with type =`str` and a parameter `context`.\n\
+             This is not supported as the context only works when the query is a dictionary.\
+             If you aim to search with your custom vectors, reformat the query as a dictionary.\n\
+             Please check `https://docs.marqo.ai/2.23/reference/api/search/search/#context` for more information."
+        )
+    } else {
+        format!(
+            "Cannot use 'context' for a search with a string 'q' (or queryTensor): '{text}'. \
+             To use 'context', please provide a dictionary or a CustomVectorQuery object as the query instead."
+        )
     })
 }
 

@@ -2,7 +2,6 @@
 //! index, run it under the index's read lock and write the answer straight from the stored
 //! documents. A search's hits are cached, serialised, per index version.
 
-use std::collections::HashSet;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
@@ -71,7 +70,7 @@ pub async fn search(
     // Marqo's `SearchQuery` model first (422), then the engine's own parsing and bounds (400).
     model::check(body_object(&mut body)?)?;
     let _route = timings::Guard::new(|| format!("POST /indexes/{name}/search"));
-    let req = parse_request(&body, &cell.cfg.limits)?;
+    let mut req = parse_request(&body, &cell.cfg.limits)?;
     let t = req.method.timers();
     timings::start(t.processing);
     let idx = cell.index_for(&caller, &name)?;
@@ -94,7 +93,8 @@ pub async fn search(
                     hits
                 }
                 None => {
-                    let page = execute(&req, &data, &idx.settings, &HashSet::new(), None)?;
+                    let exclude = recommend::add_context_documents(&mut req, &data, &idx.settings)?;
+                    let page = execute(&req, &data, &idx.settings, &exclude, None)?;
                     t.postprocessing();
                     let hits: Arc<[u8]> = response::hits_bytes(&response::Hits {
                         data: &data,
@@ -111,7 +111,8 @@ pub async fn search(
         response::answer_bytes(&hits, &envelope(&req, Some(&req.q), &extras, started))?
     } else {
         let data = idx.data.read();
-        let (page, extras) = execute_full(&req, &data, &idx.settings, &HashSet::new(), None)?;
+        let exclude = recommend::add_context_documents(&mut req, &data, &idx.settings)?;
+        let (page, extras) = execute_full(&req, &data, &idx.settings, &exclude, None)?;
         t.postprocessing();
         answer(&data, &page, &req, Some(&req.q), &extras, started)?
     };
