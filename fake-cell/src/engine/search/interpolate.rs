@@ -1,5 +1,6 @@
 //! How Marqo combines several vectors into one query vector (`core/utils/vector_interpolation.py`):
-//! `lerp`, `nlerp` and hierarchical pairwise `slerp`, their zero-weight errors, and the query
+//! `lerp`, `nlerp` and hierarchical pairwise `slerp` as current Marqo has them (weights scaled by
+//! the sum of their absolute values, so only all-zero weights are refused), and the query
 //! vector of a search (`tensor_search.get_query_vectors_from_jobs`): the texts of a weighted `q`
 //! in order, then `context.tensor` vectors, then a `customVector` (appended to the context as
 //! weight 1), all raw (not normalised) and combined by `interpolationMethod`, by default `nlerp`
@@ -22,8 +23,8 @@ pub enum Interp {
 /// Why Marqo's interpolation refuses its input (its exception classes).
 #[derive(Debug, Clone, PartialEq)]
 pub enum InterpError {
-    /// `ZeroSumWeightsError`; for SLERP the pair of weights whose sum is zero.
-    ZeroSum(Option<(f64, f64)>),
+    /// `AllZeroWeightsError`; `true` for SLERP.
+    AllZero(bool),
     /// `ZeroMagnitudeVectorError` (NLERP).
     ZeroMagnitude,
     /// SLERP's `ValueError` for a zero-length vector.
@@ -60,27 +61,13 @@ impl Interp {
     }
 }
 
-/// Python's `str(float)` for the weights in SLERP's message (`1.0`, `-0.5`).
-fn py_float(x: f64) -> String {
-    if x.fract() == 0.0 && x.abs() < 1e16 {
-        format!("{x:.1}")
-    } else {
-        format!("{x}")
-    }
-}
-
 impl InterpError {
     /// The message a search answers (the core's `InvalidArgumentError` text, 400).
     pub fn search_error(&self) -> CellError {
         CellError::InvalidArgument(match self {
-            InterpError::ZeroSum(None) => {
-                "Sum of weights is zero. LERP cannot interpolate vectors with zero sum of weights"
-                    .into()
-            }
-            InterpError::ZeroSum(Some((a, b))) => format!(
-                "Sum of weights {} and {} is zero. SLERP cannot interpolate vectors with a sum weight of zero",
-                py_float(*a),
-                py_float(*b)
+            InterpError::AllZero(slerp) => format!(
+                "All weights are zero. {} cannot interpolate vectors with all zero weights.",
+                if *slerp { "SLERP" } else { "LERP" }
             ),
             InterpError::ZeroMagnitude => {
                 "Interpolated vector has zero magnitude. Cannot normalize a vector with zero magnitude"
@@ -93,16 +80,14 @@ impl InterpError {
     /// The message recommend answers (`Recommender.recommend` rewrites the first two).
     pub fn recommend_error(&self) -> CellError {
         CellError::InvalidArgument(match self {
-            InterpError::ZeroSum(Some(_)) => "Sum of one or more consecutive weights is zero. SLERP cannot \
-                 interpolate vectors with zero sum of weights. Such weight pairs are prone to causing \
-                 this error depending on document embeddings, and should be avoided"
+            InterpError::AllZero(_) => "Cannot interpolate vectors with all zero weights. \
+                 Please ensure at least one weight is non-zero."
                 .into(),
-            InterpError::ZeroSum(None) => {
-                "Sum of weights is zero. LERP/NLERP requires non-zero sum of weights".into()
-            }
-            InterpError::ZeroMagnitude => "Linear interpolation of embeddings led to a zero-magnitude \
+            InterpError::ZeroMagnitude => {
+                "Linear interpolation of embeddings led to a zero-magnitude \
                  vector. NLERP cannot normalize a vector with zero magnitude"
-                .into(),
+                    .into()
+            }
             InterpError::ZeroLength => zero_length(),
         })
     }
@@ -198,9 +183,9 @@ pub fn interpolate(
     let mut ws: Vec<f64> = weights.to_vec();
     let out = match method {
         Interp::Lerp | Interp::Nlerp => {
-            let sum: f64 = ws.iter().sum();
+            let sum: f64 = ws.iter().map(|w| w.abs()).sum();
             if sum == 0.0 {
-                return Err(InterpError::ZeroSum(None));
+                return Err(InterpError::AllZero(false));
             }
             let mut acc: Vec<(u32, f64)> = Vec::new();
             for (v, w) in vs.iter().zip(&ws) {
@@ -215,9 +200,12 @@ pub fn interpolate(
             }
             acc
         }
-        // `_interpolate_hierarchical`: neighbours pairwise, each pair weighted (w0 + w1) / 2,
-        // an odd last vector carried up unchanged, until one is left.
+        // `_interpolate_hierarchical`: neighbours pairwise at t = w1 / (|w0| + |w1|), each pair
+        // weighted (|w0| + |w1|) / 2, an odd last vector carried up unchanged, until one is left.
         Interp::Slerp => {
+            if ws.iter().all(|w| *w == 0.0) {
+                return Err(InterpError::AllZero(true));
+            }
             while vs.len() > 1 {
                 let (mut next_v, mut next_w) = (Vec::new(), Vec::new());
                 for i in (0..vs.len()).step_by(2) {
@@ -227,9 +215,9 @@ pub fn interpolate(
                         continue;
                     }
                     let (w0, w1) = (ws[i], ws[i + 1]);
-                    let sum = w0 + w1;
+                    let sum = w0.abs() + w1.abs();
                     if sum == 0.0 {
-                        return Err(InterpError::ZeroSum(Some((w0, w1))));
+                        return Err(InterpError::AllZero(true));
                     }
                     next_v.push(slerp_pair(&vs[i], &vs[i + 1], w1 / sum)?);
                     next_w.push(sum / 2.0);
@@ -334,15 +322,18 @@ mod tests {
     #[test]
     fn lerp_and_nlerp_as_marqo() {
         let (e0, e1) = (v(&[(0, 1.0)]), v(&[(1, 1.0)]));
-        // Lerp: Σ (w/Σw)·v = (1/4)e0 + (3/4)e1.
+        // Lerp: Σ (w/Σ|w|)·v = (1/4)e0 + (3/4)e1.
         let l = interpolate(Interp::Lerp, &[e0.clone(), e1.clone()], &[1.0, 3.0]).unwrap();
         close(&l, &[(0, 0.25), (1, 0.75)]);
         // Nlerp divides by |(0.25, 0.75)| = 0.790569.
         let n = interpolate(Interp::Nlerp, &[e0.clone(), e1.clone()], &[1.0, 3.0]).unwrap();
         close(&n, &[(0, 0.316_227_8), (1, 0.948_683_3)]);
+        // Weights of opposite signs are scaled by Σ|w| (no zero-sum error any more).
+        let l = interpolate(Interp::Lerp, &[e0.clone(), e1.clone()], &[1.0, -1.0]).unwrap();
+        close(&l, &[(0, 0.5), (1, -0.5)]);
         assert_eq!(
-            interpolate(Interp::Lerp, &[e0.clone(), e1.clone()], &[1.0, -1.0]),
-            Err(InterpError::ZeroSum(None))
+            interpolate(Interp::Lerp, &[e0.clone(), e1.clone()], &[0.0, 0.0]),
+            Err(InterpError::AllZero(false))
         );
         // (1/2)e0 + (1/2)(-e0) = 0: Nlerp cannot normalise it.
         let neg = v(&[(0, -1.0)]);
@@ -370,17 +361,22 @@ mod tests {
             &s3,
             &[(0, 0.5), (1, 0.5), (2, std::f32::consts::FRAC_1_SQRT_2)],
         );
+        // t = w1 / (|w0| + |w1|) = -1/2: sin(3π/4)·e0 + sin(-π/4)·e1.
+        let s = interpolate(Interp::Slerp, &[e0.clone(), e1.clone()], &[2.0, -2.0]).unwrap();
+        let h = std::f32::consts::FRAC_1_SQRT_2;
+        close(&s, &[(0, h), (1, -h)]);
         assert_eq!(
-            interpolate(Interp::Slerp, &[e0.clone(), e1.clone()], &[2.0, -2.0]),
-            Err(InterpError::ZeroSum(Some((2.0, -2.0))))
+            interpolate(Interp::Slerp, &[e0.clone(), e1.clone()], &[0.0, 0.0]),
+            Err(InterpError::AllZero(true))
         );
-        let msg = InterpError::ZeroSum(Some((2.0, -2.0)))
-            .search_error()
-            .to_string();
-        assert!(msg.contains("Sum of weights 2.0 and -2.0 is zero"), "{msg}");
-        // A single vector comes back unchanged whatever its weight.
+        let msg = InterpError::AllZero(true).search_error().to_string();
+        assert_eq!(
+            msg,
+            "All weights are zero. SLERP cannot interpolate vectors with all zero weights."
+        );
+        // A single vector comes back unchanged whatever its non-zero weight.
         close(
-            &interpolate(Interp::Slerp, std::slice::from_ref(&e0), &[0.0]).unwrap(),
+            &interpolate(Interp::Slerp, std::slice::from_ref(&e0), &[-2.0]).unwrap(),
             &[(0, 1.0)],
         );
         assert_eq!(
