@@ -57,25 +57,14 @@ async fn model_registry(t: &Target) {
         "Could not find model properties for model=hf/my-own-model. Please check that the model name is correct."
     ));
     // With properties it is a custom model, checked by validate_model_properties.
-    let (s, r) = t
-        .req(
-            "POST",
-            "/indexes/own",
-            json!({"model": "hf/my-own-model", "modelProperties": {"type": "hf", "dimensions": 0}}),
-        )
-        .await;
+    let own = |dims: i64| json!({"model": "hf/my-own-model", "modelProperties": {"type": "hf", "dimensions": dims}});
+    let (s, r) = t.req("POST", "/indexes/own", own(0)).await;
     assert_eq!(s, 400, "{r}");
     assert!(
         message(&r).contains("'dimensions' must be a positive integer, but received 0."),
         "{r}"
     );
-    let (s, r) = t
-        .req(
-            "POST",
-            "/indexes/own",
-            json!({"model": "hf/my-own-model", "modelProperties": {"type": "hf", "dimensions": 16}}),
-        )
-        .await;
+    let (s, r) = t.req("POST", "/indexes/own", own(16)).await;
     assert_eq!(s, 200, "{r}");
 }
 

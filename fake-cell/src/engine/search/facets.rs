@@ -191,6 +191,13 @@ fn bound(v: Option<f64>, open: &str) -> String {
 }
 
 /// One field's facet over the matched slots.
+/// What a facet counts once: a collapse group (its field's value) or a document on its own.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Group {
+    Doc(u32),
+    Value(String),
+}
+
 /// One field's facet over `slots`; `group` is the collapse field, when the search collapses.
 pub fn field(
     data: &IndexData,
@@ -205,7 +212,7 @@ pub fn field(
         let d = data.slot(*s)?;
         let g = group
             .and_then(|g| super::collapse::key(data, *s, g))
-            .map_or_else(|| format!("#{s}"), |k| format!("={k}"));
+            .map_or(Group::Doc(*s), Group::Value);
         Some((g, &d.rec.fields))
     });
     if ff.kind == Kind::Number {
@@ -214,7 +221,7 @@ pub fn field(
             _ => number(docs.map(|(_, d)| d), ff),
         };
     }
-    let mut groups: HashMap<String, HashSet<String>> = HashMap::new();
+    let mut groups: HashMap<String, HashSet<Group>> = HashMap::new();
     for (g, doc) in docs {
         match (ff.kind, doc.get(&ff.name)) {
             (Kind::String, Some(Value::String(s))) => {
@@ -247,10 +254,10 @@ pub fn field(
 
 /// Range buckets counting collapse groups: `{"count"}` only.
 fn grouped_ranges<'a>(
-    docs: impl Iterator<Item = (String, &'a Map<String, Value>)>,
+    docs: impl Iterator<Item = (Group, &'a Map<String, Value>)>,
     ff: &FacetField,
 ) -> Value {
-    let mut buckets: Vec<HashSet<String>> = ff.ranges.iter().map(|_| HashSet::new()).collect();
+    let mut buckets: Vec<HashSet<Group>> = ff.ranges.iter().map(|_| HashSet::new()).collect();
     for (g, d) in docs {
         let Some(v) = d
             .get(&ff.name)

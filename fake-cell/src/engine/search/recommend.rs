@@ -113,41 +113,13 @@ pub fn query(
     opts: &Opts,
     s: &Settings,
 ) -> CellResult<(SparseVec, HashSet<u32>)> {
-    let mut exclude = HashSet::new();
-    if opts.exclude_inputs {
-        exclude.extend(docs.iter().filter_map(|(id, _)| data.slot_of(id)));
-    }
-    let weighted: Vec<&(String, f32)> = docs.iter().filter(|(_, w)| *w != 0.0).collect();
-    if weighted.is_empty() {
-        return Err(CellError::InvalidArgument(
-            "No documents with non-zero weight provided".into(),
-        ));
-    }
-    let (mut vectors, mut weights): (Vec<SparseVec>, Vec<f64>) = (Vec::new(), Vec::new());
-    let (mut missing, mut without) = (Vec::new(), Vec::new());
-    for (id, w) in weighted {
-        let Some(doc) = data.get(id) else {
-            missing.push(id.as_str());
-            continue;
-        };
-        let before = vectors.len();
-        for c in data
-            .chunks_of(doc)
-            .filter(|c| req.searchable.as_ref().is_none_or(|f| f.contains(&c.field)))
-        {
-            vectors.push(c.vec.clone());
-            weights.push(f64::from(*w));
-        }
-        if vectors.len() == before {
-            without.push(id.as_str());
-        }
-    }
-    found(
-        &missing,
-        &without,
-        opts.allow_missing_documents,
-        opts.allow_missing_embeddings,
-    )?;
+    let fields = req.searchable.as_deref();
+    let flags = (opts.allow_missing_documents, opts.allow_missing_embeddings);
+    let (chunks, exclude) = doc_vectors(data, docs, fields, opts.exclude_inputs, flags, None)?;
+    let (vectors, weights): (Vec<SparseVec>, Vec<f64>) = chunks
+        .into_iter()
+        .map(|(v, w)| (v.clone(), f64::from(w)))
+        .unzip();
     if vectors.is_empty() {
         return Err(CellError::InvalidArgument(
             "No document vectors found for the provided documents".into(),
@@ -162,26 +134,70 @@ pub fn query(
         .map(|v| (v, exclude))
 }
 
-/// Recommender's refusals of documents not found or without embeddings, unless allowed.
-fn found(
-    missing: &[&str],
-    without: &[&str],
-    allow_missing_documents: bool,
-    allow_missing_embeddings: bool,
-) -> CellResult<()> {
-    if !missing.is_empty() && !allow_missing_documents {
+/// Chunk vectors with their documents' weights.
+type Weighted<'a> = Vec<(&'a SparseVec, f32)>;
+
+/// Recommender's `get_doc_vectors_from_ids`: every chunk vector (of `fields`, when given) of
+/// each document of non-zero weight, with its document's weight, and the slots to exclude (every
+/// input document, zero weights too, when `exclude_inputs`). `allow` is
+/// `(allowMissingDocuments, allowMissingEmbeddings)`; otherwise those are its 400s. With
+/// `structured` settings, `fields` must be the index's tensor fields (recommend checks its own).
+fn doc_vectors<'a>(
+    data: &'a IndexData,
+    docs: &[(String, f32)],
+    fields: Option<&[String]>,
+    exclude_inputs: bool,
+    allow: (bool, bool),
+    structured: Option<&Settings>,
+) -> CellResult<(Weighted<'a>, HashSet<u32>)> {
+    let mut exclude = HashSet::new();
+    if exclude_inputs {
+        exclude.extend(docs.iter().filter_map(|(id, _)| data.slot_of(id)));
+    }
+    let weighted: Vec<&(String, f32)> = docs.iter().filter(|(_, w)| *w != 0.0).collect();
+    if weighted.is_empty() {
+        return Err(CellError::InvalidArgument(
+            "No documents with non-zero weight provided".into(),
+        ));
+    }
+    if let (Some(s), Some(fields)) = (structured.filter(|s| s.structured), fields)
+        && let Some(f) = fields.iter().find(|f| !s.tensor_fields.contains(f))
+    {
+        return Err(CellError::InvalidFieldName(format!(
+            "Tensor field \"{f}\" not found in index \"{}\". Available tensor fields: {}",
+            s.name,
+            s.tensor_fields.join(", ")
+        )));
+    }
+    let (mut chunks, mut missing, mut without) = (Vec::new(), Vec::new(), Vec::new());
+    for (id, w) in weighted {
+        let Some(doc) = data.get(id) else {
+            missing.push(id.as_str());
+            continue;
+        };
+        let before = chunks.len();
+        chunks.extend(
+            data.chunks_of(doc)
+                .filter(|c| fields.is_none_or(|f| f.contains(&c.field)))
+                .map(|c| (&c.vec, *w)),
+        );
+        if chunks.len() == before {
+            without.push(id.as_str());
+        }
+    }
+    if !missing.is_empty() && !allow.0 {
         return Err(CellError::InvalidArgument(format!(
             "The following document IDs were not found: {}",
             missing.join(", ")
         )));
     }
-    if !without.is_empty() && !allow_missing_embeddings {
+    if !without.is_empty() && !allow.1 {
         return Err(CellError::InvalidArgument(format!(
             "The following documents do not have embeddings: {}",
             without.join(", ")
         )));
     }
-    Ok(())
+    Ok((chunks, exclude))
 }
 
 /// A search's `context.documents` (later Marqo's personalisation, `get_query_vectors_from_jobs`):
@@ -197,50 +213,15 @@ pub fn add_context_documents(
     let Some(docs) = req.context_docs.clone() else {
         return Ok(HashSet::new());
     };
-    let mut exclude = HashSet::new();
-    if docs.exclude_inputs {
-        exclude.extend(docs.ids.iter().filter_map(|(id, _)| data.slot_of(id)));
-    }
-    let weighted: Vec<&(String, f32)> = docs.ids.iter().filter(|(_, w)| *w != 0.0).collect();
-    if weighted.is_empty() {
-        return Err(CellError::InvalidArgument(
-            "No documents with non-zero weight provided".into(),
-        ));
-    }
-    if let (true, Some(fields)) = (s.structured, docs.tensor_fields.as_ref())
-        && let Some(f) = fields.iter().find(|f| !s.tensor_fields.contains(f))
-    {
-        return Err(CellError::InvalidFieldName(format!(
-            "Tensor field \"{f}\" not found in index \"{}\". Available tensor fields: {}",
-            s.name,
-            s.tensor_fields.join(", ")
-        )));
-    }
-    let (mut missing, mut without) = (Vec::new(), Vec::new());
-    for (id, w) in weighted {
-        let Some(doc) = data.get(id) else {
-            missing.push(id.as_str());
-            continue;
-        };
-        let before = req.context.len();
-        for c in data.chunks_of(doc).filter(|c| {
-            docs.tensor_fields
-                .as_ref()
-                .is_none_or(|f| f.contains(&c.field))
-        }) {
-            req.context
-                .push((crate::engine::embed::dense(&c.vec, s.dim), *w));
-        }
-        if req.context.len() == before {
-            without.push(id.as_str());
-        }
-    }
-    found(
-        &missing,
-        &without,
-        docs.allow_missing_documents,
-        docs.allow_missing_embeddings,
-    )?;
+    let flags = (docs.allow_missing_documents, docs.allow_missing_embeddings);
+    let fields = docs.tensor_fields.as_deref();
+    let (chunks, exclude) =
+        doc_vectors(data, &docs.ids, fields, docs.exclude_inputs, flags, Some(s))?;
+    req.context.extend(
+        chunks
+            .into_iter()
+            .map(|(v, w)| (crate::engine::embed::dense(v, s.dim), w)),
+    );
     req.post
         .interpolation
         .get_or_insert(Interp::recommend_default(s.normalize));

@@ -172,27 +172,20 @@ mod tests {
     fn the_compiled_in_registry_parses_and_has_marqos_names() {
         let n = REGISTRY.len();
         assert!(n > 200, "{n} models");
-        assert_eq!(
-            lookup("hf/e5-base-v2").and_then(|m| m.dimensions),
-            Some(768)
-        );
-        assert_eq!(
-            lookup("sentence-transformers/all-MiniLM-L6-v2").and_then(|m| m.dimensions),
-            Some(384)
-        );
         // load_model_properties also files sbert models under their last path part.
-        assert_eq!(
-            lookup("all-MiniLM-L6-v2").and_then(|m| m.dimensions),
-            Some(384)
-        );
-        assert_eq!(
-            lookup("open_clip/ViT-L-14/laion2b_s32b_b82k").and_then(|m| m.dimensions),
-            Some(768)
-        );
-        assert_eq!(
-            lookup("open_clip/ViT-H-14/laion2b_s32b_b79k").and_then(|m| m.dimensions),
-            Some(1024)
-        );
+        for (name, dims) in [
+            ("hf/e5-base-v2", 768),
+            ("sentence-transformers/all-MiniLM-L6-v2", 384),
+            ("all-MiniLM-L6-v2", 384),
+            ("open_clip/ViT-L-14/laion2b_s32b_b82k", 768),
+            ("open_clip/ViT-H-14/laion2b_s32b_b79k", 1024),
+        ] {
+            assert_eq!(
+                lookup(name).and_then(|m| m.dimensions),
+                Some(dims),
+                "{name}"
+            );
+        }
         assert_eq!(
             lookup("hf/e5-base-v2").and_then(|m| m.text_query_prefix.as_deref()),
             Some("query: ")
