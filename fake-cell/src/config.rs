@@ -49,6 +49,11 @@ pub struct Config {
     /// Most documents one index may hold; adds beyond it answer 400 `bad_request`.
     #[arg(long, default_value_t = 100_000)]
     pub max_docs_per_index: usize,
+    /// Do not download media: every URL in an index that treats URLs as images is taken as an
+    /// image without looking (for a machine without the network its URLs need). By default
+    /// images are downloaded as Marqo downloads them, and one that cannot be is Marqo's error.
+    #[arg(long, env = "FAKE_CELL_NO_MEDIA_DOWNLOADS")]
+    pub no_media_downloads: bool,
     /// Marqo's switch for its batch routes (`/batch/indexes/{create,delete}`, `DELETE
     /// …/documents/delete-all`): off (403, as Marqo's default) unless `true` in any case.
     #[arg(long, env = "MARQO_ENABLE_BATCH_APIS", default_value = "FALSE")]

@@ -20,6 +20,7 @@ pub mod error;
 pub mod faults;
 pub mod http;
 pub mod lifecycle;
+pub mod media;
 pub mod model_cache;
 pub mod persist;
 pub mod servers;

@@ -183,6 +183,8 @@ pub struct Cell {
     pub state_tag: Mutex<Option<crate::snapshot::StateTag>>,
     /// What `GET /models` reports as loaded.
     pub models: crate::model_cache::ModelCache,
+    /// Downloads the images a request embeds, as Marqo does before it vectorises.
+    pub media: crate::media::Fetcher,
 }
 
 pub fn now_ms() -> u64 {
@@ -235,6 +237,7 @@ impl Cell {
         index_router: IndexRouter,
     ) -> Self {
         let writes = WriteGuard::new(health.clone(), &cfg.state_file);
+        let media = crate::media::Fetcher::new(!cfg.no_media_downloads);
         Cell {
             cfg,
             health,
@@ -253,6 +256,7 @@ impl Cell {
             written: AtomicU64::new(0),
             state_tag: Mutex::new(None),
             models: Default::default(),
+            media,
         }
     }
 

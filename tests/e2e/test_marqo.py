@@ -670,3 +670,53 @@ def test_what_marqos_api_suite_asserts(client_factory):
         assert e.message["message"].startswith("Could not find model properties for model=hf/no-such-model.")
     finally:
         client_factory().delete_index(name)
+
+
+PNG = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0"
+
+
+@pytest.fixture(scope="module")
+def image_server():
+    """A local image server on a free port: /cat.png is a PNG, anything else a 404."""
+    import http.server
+    import threading
+
+    class Images(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            ok = self.path == "/cat.png"
+            self.send_response(200 if ok else 404)
+            self.send_header("Content-Type", "image/png" if ok else "text/plain")
+            self.end_headers()
+            self.wfile.write(PNG if ok else b"not found")
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Images)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def test_images_are_downloaded_as_marqo_downloads_them(client_factory, image_server):
+    """A CLIP index downloads its documents' and queries' images: a missing one fails its
+    document (the others are written) and a search by it, in Marqo's words."""
+    mq = client_factory()
+    name = unique_name("images")
+    mq.create_index(name, model="open_clip/ViT-B-32/laion2b_s34b_b79k", treat_urls_and_pointers_as_images=True)
+    try:
+        index = client_factory().index(name)
+        good, missing = f"{image_server}/cat.png", f"{image_server}/gone.png"
+        res = index.add_documents([{"_id": "1", "img": good}, {"_id": "2", "img": missing}],
+                                  tensor_fields=["img"])
+        assert res["errors"] is True
+        assert [i["status"] for i in res["items"]] == [200, 400]
+        assert res["items"][1]["error"] == (
+            f"Could not process the media file found at `{missing}`. "
+            f"Reason: image url `{missing}` returned 404")
+        assert index.search(good)["hits"][0]["_id"] == "1"
+        e = _rejected(lambda: index.search(missing))
+        assert (e.status_code, e.code) == (400, "invalid_argument")
+        assert e.message["message"].startswith(f"Error vectorising content: ['{missing}']. ")
+    finally:
+        client_factory().delete_index(name)

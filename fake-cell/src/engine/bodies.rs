@@ -41,7 +41,7 @@ const ADD_FIELDS: &[Field] = &[
 ];
 
 /// Marqo's default `imageDownloadThreadCount` (`MARQO_IMAGE_DOWNLOAD_THREAD_COUNT_PER_REQUEST`).
-const IMAGE_THREADS: i64 = 20;
+pub const IMAGE_THREADS: i64 = 20;
 
 const UPDATE_FIELDS: &[Field] = &[Field("documents", Kind::List, false)];
 

@@ -244,6 +244,24 @@ pub struct AddBatch {
     pub records: Vec<DocRecord>,
 }
 
+impl AddBatch {
+    /// Answer the documents `failed` names with their message (400 `invalid_argument`, as
+    /// Marqo's `AddDocumentsError`) and write none of them.
+    pub fn fail(&mut self, failed: &HashMap<String, String>) {
+        if failed.is_empty() {
+            return;
+        }
+        self.records.retain(|r| !failed.contains_key(&r.id));
+        for item in &mut self.items {
+            let msg = item["_id"].as_str().and_then(|id| failed.get(id));
+            if let (Some(msg), Some(200)) = (msg, item["status"].as_u64()) {
+                let id = item["_id"].as_str().unwrap_or_default().to_string();
+                *item = item_error(&id, &CellError::InvalidArgument(msg.clone()));
+            }
+        }
+    }
+}
+
 /// Validate every document of an add request (`body` is the request object, `docs` its
 /// non-empty `documents` list).
 pub fn validate_add(

@@ -14,6 +14,7 @@ mod internal_routes;
 mod lifecycle;
 mod marqo_api_tests;
 mod marqo_limits;
+mod media;
 mod model_answers;
 mod ranking_fidelity;
 mod score_modifiers;

@@ -86,7 +86,22 @@ pub async fn add_documents(
     let _route = timings::Guard::new(|| format!("POST /indexes/{name}/documents"));
     timings::start("add_documents.processing_before_vespa");
     let s = idx.settings.clone();
-    let batch = documents::validate_add(obj, docs, &s, cell.cfg.limits.doc_bytes)?;
+    let mut batch = documents::validate_add(obj, docs, &s, cell.cfg.limits.doc_bytes)?;
+    if !batch.records.is_empty() {
+        // Marqo downloads a batch's images before it vectorises; a document whose image
+        // cannot be used is answered with its error and not written.
+        let threads = ["mediaDownloadThreadCount", "imageDownloadThreadCount"]
+            .iter()
+            .find_map(|k| obj.get(*k).and_then(model::as_int))
+            .unwrap_or(bodies::IMAGE_THREADS);
+        let threads = usize::try_from(threads).unwrap_or(1);
+        let headers = crate::media::headers(obj);
+        let failed = cell
+            .media
+            .check_add(&batch.records, &s, &headers, threads)
+            .await;
+        batch.fail(&failed);
+    }
     let prepared: Vec<_> = if batch.records.is_empty() {
         Vec::new()
     } else {
