@@ -1,5 +1,6 @@
-//! Media URLs fetched as Marqo fetches them before it embeds anything (`add_docs.py`,
-//! `clip_utils.load_image_from_path`, `infer_modality`, the search's `vectorise_jobs`): an image
+//! Media URLs fetched as Marqo fetches them before it embeds anything (current Marqo's
+//! `core/inference/image_download.py` and `infer_modality`; the add handler's and the search's
+//! `vectorise_jobs` messages, unchanged since 2.13): an image
 //! in an add request's tensor fields or in the query of a model that sees images is downloaded
 //! (Marqo's `TIMEOUT_SECONDS`, 3 s for the whole request, redirects followed, `Marqobot/1.0`
 //! plus the request's download headers), and one that gives no image fails its document or its
@@ -79,33 +80,42 @@ impl Fetcher {
                  information, please refer to: {IMAGES_DOCS}"
             ));
         }
-        let (status, head) = get(client, path, headers).await.map_err(|e| {
+        let got = get(client, path, headers).await.map_err(|e| {
             format!(
-                "Marqo encountered an error when downloading the image url {path}. The original \
+                "Marqo encountered an error when downloading the media url {path}. The original \
                  error is: {}",
                 curl_error(path, &e)
             )
         })?;
-        if status != 200 {
-            return Err(format!("image url `{path}` returned {status}"));
+        if got.status != 200 {
+            return Err(format!("media url `{path}` returned {}", got.status));
         }
-        identify(path, &head)
+        identify(path, &got.head)
     }
 
-    /// Marqo's `infer_modality` for a URL it cannot tell by its extension: a sample of the body,
-    /// whatever the status; the reason (`MediaDownloadError`'s words) when it cannot be fetched.
-    async fn sniff(&self, url: &str) -> Result<Modality, String> {
+    /// Marqo's `infer_modality` for a URL it cannot tell by its extension: a sample of the body
+    /// (with the request's download headers); the reason (`MediaDownloadError`'s words, with
+    /// `requests`' for the failure or its `raise_for_status`) when it cannot be fetched.
+    async fn sniff(&self, url: &str, headers: &Headers) -> Result<Modality, String> {
         let Some(client) = &self.client else {
             return Ok(Modality::Image);
         };
-        match get(client, url, &Vec::new()).await {
-            Ok((_, head)) if is_image(&head) => Ok(Modality::Image),
-            Ok(_) => Ok(Modality::Other),
-            Err(e) => Err(format!(
-                "Error downloading media file {url}: {}",
-                requests_error(url, &e)
-            )),
+        let failed = |why: String| format!("Error downloading media file {url}: {why}");
+        let got = get(client, url, headers)
+            .await
+            .map_err(|e| failed(requests_error(url, &e)))?;
+        if got.status >= 400 {
+            let side = if got.status < 500 { "Client" } else { "Server" };
+            return Err(failed(format!(
+                "{} {side} Error: {} for url: {}",
+                got.status, got.reason, got.url
+            )));
         }
+        Ok(if is_image(&got.head) {
+            Modality::Image
+        } else {
+            Modality::Other
+        })
     }
 
     /// The documents of an add request whose media cannot be used: `_id` → Marqo's message
@@ -149,7 +159,7 @@ impl Fetcher {
 
     /// One URL of an add request, as Marqo's add handler treats it.
     async fn fetch(&self, url: &str, need: Need, headers: &Headers) -> Result<(), String> {
-        if need == Need::Sniff && self.sniff(url).await? == Modality::Other {
+        if need == Need::Sniff && self.sniff(url, headers).await? == Modality::Other {
             // Not an image: Marqo embeds it as text.
             return Ok(());
         }
@@ -193,7 +203,7 @@ impl Fetcher {
         };
         // `infer_modality` of the job's first item decides how the whole job is embedded.
         if need_of(first) == Some(Need::Sniff)
-            && self.sniff(first).await.map_err(fail)? == Modality::Other
+            && self.sniff(first, headers).await.map_err(fail)? == Modality::Other
         {
             return Ok(());
         }
@@ -218,16 +228,17 @@ enum Need {
 }
 
 /// Marqo's `infer_modality` for a string: `None` for text, or for a video or audio URL (not
-/// downloaded by fake-cell).
+/// downloaded by fake-cell). The extension is the URL path's (`get_url_file_extension`: no
+/// query or fragment, none for a dot file).
 fn need_of(value: &str) -> Option<Need> {
-    if !valid_url(value) {
-        return None;
-    }
-    let ext = value
-        .rsplit('.')
-        .next()
-        .unwrap_or_default()
-        .to_ascii_lowercase();
+    let url = reqwest::Url::parse(value)
+        .ok()
+        .filter(|_| valid_url(value))?;
+    let name = url.path().rsplit('/').next().unwrap_or_default();
+    let ext = match name.trim_start_matches('.').rsplit_once('.') {
+        Some((_, ext)) => ext.to_ascii_lowercase(),
+        None => String::new(),
+    };
     match ext.as_str() {
         "jpg" | "jpeg" | "png" | "gif" | "webp" => Some(Need::Image),
         "mp4" | "avi" | "mov" | "mp3" | "wav" | "ogg" => None,
@@ -321,24 +332,38 @@ pub fn valid_url(s: &str) -> bool {
     })
 }
 
-/// GET `url`: the status and the body's first [`HEAD_BYTES`] (the rest is read and dropped).
+/// What a GET answered: its status and reason, the URL it ended at, the body's first bytes.
+struct Got {
+    status: u16,
+    reason: &'static str,
+    url: String,
+    head: Vec<u8>,
+}
+
+/// GET `url`, keeping the body's first [`HEAD_BYTES`] (the rest is read and dropped).
 async fn get(
     client: &reqwest::Client,
     url: &str,
     headers: &Headers,
-) -> Result<(u16, Vec<u8>), reqwest::Error> {
+) -> Result<Got, reqwest::Error> {
     let mut req = client.get(url);
     for (k, v) in headers {
         req = req.header(k.as_str(), v.as_str());
     }
     let mut resp = req.send().await?;
-    let status = resp.status().as_u16();
+    let status = resp.status();
+    let final_url = resp.url().to_string();
     let mut head = Vec::with_capacity(HEAD_BYTES);
     while let Some(chunk) = resp.chunk().await? {
         let room = HEAD_BYTES.saturating_sub(head.len());
         head.extend_from_slice(&chunk[..room.min(chunk.len())]);
     }
-    Ok((status, head))
+    Ok(Got {
+        status: status.as_u16(),
+        reason: status.canonical_reason().unwrap_or_default(),
+        url: final_url,
+        head,
+    })
 }
 
 /// The first bytes of a local file, for Marqo's `os.path.isfile` branch.
@@ -503,7 +528,9 @@ mod tests {
     #[test]
     fn modality_by_name_as_infer_modality() {
         assert_eq!(need_of("https://x.org/a/cat.PNG"), Some(Need::Image));
-        assert_eq!(need_of("https://x.org/a/cat.png?size=2"), Some(Need::Sniff));
+        assert_eq!(need_of("https://x.org/a/cat.png?size=2"), Some(Need::Image));
+        assert_eq!(need_of("https://x.org/a/.png"), Some(Need::Sniff));
+        assert_eq!(need_of("https://x.org/a.b/photo"), Some(Need::Sniff));
         assert_eq!(need_of("https://x.org/clip.mp4"), None);
         assert_eq!(need_of("https://x.org/photo"), Some(Need::Sniff));
         assert_eq!(need_of("a red shoe"), None);

@@ -713,7 +713,7 @@ def test_images_are_downloaded_as_marqo_downloads_them(client_factory, image_ser
         assert [i["status"] for i in res["items"]] == [200, 400]
         assert res["items"][1]["error"] == (
             f"Could not process the media file found at `{missing}`. "
-            f"Reason: image url `{missing}` returned 404")
+            f"Reason: media url `{missing}` returned 404")
         assert index.search(good)["hits"][0]["_id"] == "1"
         e = _rejected(lambda: index.search(missing))
         assert (e.status_code, e.code) == (400, "invalid_argument")

@@ -16,7 +16,7 @@ use crate::support::CellProc;
 const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0";
 
 /// An image server on a free port: `/cat.png` and `/photo` are PNGs, `/page` and `/fake.png`
-/// HTML, `/missing.png` a 404, `/auth.png` a PNG only with `x-key: k`. Returns its base URL.
+/// HTML, `/missing.png` a 404 (as is any other path), `/auth.png` a PNG only with `x-key: k`. Returns its base URL.
 async fn image_server() -> String {
     let png = || async { ([("content-type", "image/png")], PNG) };
     let html = || async { ([("content-type", "text/html")], "<!doctype html><p>hi</p>") };
@@ -82,6 +82,8 @@ async fn add_requests(t: &Target, base: &str, dead: u16) {
         {"_id": "refused_sample", "img": format!("http://127.0.0.1:{dead}/x")},
         {"_id": "text", "img": "a red shoe", "other": format!("{base}/missing.png")},
         {"_id": "auth", "img": format!("{base}/auth.png")},
+        {"_id": "gone_sample", "img": format!("{base}/gone")},
+        {"_id": "query_string", "img": format!("{base}/cat.png?size=2")},
     ]);
     let (s, r) = t
         .req(
@@ -106,6 +108,8 @@ async fn add_requests(t: &Target, base: &str, dead: u16) {
             ("refused_sample", 400),
             ("text", 200),
             ("auth", 400),
+            ("gone_sample", 400),
+            ("query_string", 200),
         ]
     );
     let msg = |id: &str| got.iter().find(|g| g.0 == id).unwrap().2.clone();
@@ -113,7 +117,7 @@ async fn add_requests(t: &Target, base: &str, dead: u16) {
     assert_eq!(
         msg("missing"),
         format!(
-            "Could not process the media file found at `{missing}`. Reason: image url `{missing}` returned 404"
+            "Could not process the media file found at `{missing}`. Reason: media url `{missing}` returned 404"
         )
     );
     assert!(
@@ -125,7 +129,7 @@ async fn add_requests(t: &Target, base: &str, dead: u16) {
         msg("refused"),
         format!(
             "Could not process the media file found at `http://127.0.0.1:{dead}/x.png`. Reason: Marqo \
-             encountered an error when downloading the image url http://127.0.0.1:{dead}/x.png. The \
+             encountered an error when downloading the media url http://127.0.0.1:{dead}/x.png. The \
              original error is: (7, 'Failed to connect to 127.0.0.1 port {dead} after 0 ms: Connection refused')"
         )
     );
@@ -138,6 +142,12 @@ async fn add_requests(t: &Target, base: &str, dead: u16) {
         msg("refused_sample")
     );
     assert!(msg("auth").ends_with("returned 403"), "{}", msg("auth"));
+    // A sample that answers an error status is requests' `raise_for_status`.
+    let gone = format!("{base}/gone");
+    assert_eq!(
+        msg("gone_sample"),
+        format!("Error downloading media file {gone}: 404 Client Error: Not Found for url: {gone}")
+    );
     // A failed document is not written; the others are.
     let (s, _) = t.get("/indexes/pics/documents/missing").await;
     assert_eq!(s, 404);
@@ -180,7 +190,7 @@ async fn queries(t: &Target, base: &str) {
         r["message"],
         format!(
             "Error vectorising content: ['{missing}']. Message: Could not process given image: \
-             ['{missing}']. Original Error message: image url `{missing}` returned 404"
+             ['{missing}']. Original Error message: media url `{missing}` returned 404"
         )
     );
     let (s, r) = t
