@@ -142,24 +142,38 @@ async fn typed_values(t: &Target) {
         (d["f"].clone(), d["fs"].clone()),
         (json!(0.0), json!([0.1, 1.0000001]))
     );
-    // A re-ranker needs the fields it re-ranks over.
+    // Marqo 2.17 dropped re-rankers: the search runs (its own errors first), then is refused;
+    // recommend, which searches with it, too.
+    let reranked = |body: Value| async move {
+        let (s, r) = t.req("POST", "/indexes/typed/search", body).await;
+        assert_eq!(s, 400, "{r}");
+        (
+            r["code"].as_str().unwrap_or_default().to_string(),
+            message(&r).to_string(),
+        )
+    };
+    let refused = "Reranker is no longer supported in Marqo version 2.17 and later";
+    for body in [
+        json!({"q": "a", "reRanker": "owl/ViT-B/32"}),
+        json!({"q": "a", "reRanker": "owl/ViT-B/32", "searchableAttributes": ["title"]}),
+        json!({"q": "a", "reRanker": "google/owlvit-base-patch32", "searchMethod": "LEXICAL"}),
+    ] {
+        assert_eq!(
+            reranked(body).await,
+            ("invalid_argument".into(), refused.into())
+        );
+    }
+    let (code, _) = reranked(json!({"q": "a", "reRanker": "owl/ViT-B/32", "filter": "i:3"})).await;
+    assert_eq!(code, "invalid_field_name");
     let (s, r) = t
         .req(
             "POST",
-            "/indexes/typed/search",
-            json!({"q": "a", "reRanker": "owl/ViT-B/32"}),
+            "/indexes/typed/recommend",
+            json!({"documents": ["1"], "reRanker": "owl/ViT-B/32"}),
         )
         .await;
-    assert_eq!(s, 400, "{r}");
-    assert!(
-        message(&r).starts_with("searchable_attributes cannot be None when re-ranking."),
-        "{r}"
-    );
-    t.search(
-        "typed",
-        json!({"q": "a", "reRanker": "owl/ViT-B/32", "searchableAttributes": ["title"]}),
-    )
-    .await;
+    assert_eq!((s, message(&r)), (400, refused), "{r}");
+    t.search("typed", json!({"q": "a", "reRanker": null})).await;
     // A filter on a field without the filter feature: Marqo's message.
     let (s, r) = t
         .req(

@@ -81,6 +81,7 @@ pub fn search_request(o: &Map<String, Value>, limits: &MarqoLimits) -> CellResul
         "scoreModifiers",
         "efSearch",
         "approximate",
+        "reRanker",
     ] {
         if let Some(v) = o.get(k) {
             search_body.insert(k.into(), v.clone());

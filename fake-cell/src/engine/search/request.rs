@@ -97,6 +97,22 @@ pub struct SearchReq {
     pub legs: Option<Legs>,
     /// Everything applied around retrieval (see `pipeline`).
     pub post: super::pipeline::Post,
+    /// A `reRanker` was named: Marqo ≥ 2.17 runs the search, then refuses it
+    /// ([`SearchReq::refuse_reranker`]).
+    pub reranker: bool,
+}
+
+impl SearchReq {
+    /// Marqo's `search` once the results are in: `Reranker is no longer supported in Marqo
+    /// version 2.17 and later` (so every error of the search itself comes first).
+    pub fn refuse_reranker(&self) -> CellResult<()> {
+        if self.reranker {
+            return Err(CellError::InvalidArgument(
+                "Reranker is no longer supported in Marqo version 2.17 and later".into(),
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// HYBRID's query per leg, as `hybrid_search.search` splits it: `q` for both, a
@@ -322,13 +338,6 @@ pub fn parse_request(body: &Value, limits: &MarqoLimits) -> CellResult<SearchReq
     let mut post = super::pipeline::Post::parse(o)?;
     let ef_cap = post.ann.ef_search;
     post.ann.ef_search.get_or_insert(limits.default_ef_search);
-    // Marqo checks this once the search has run: a re-ranker needs the fields to re-rank over.
-    if model::given(o, "reRanker").is_some() && searchable.is_none() {
-        return Err(CellError::InvalidArgument(
-            "searchable_attributes cannot be None when re-ranking. Specify which fields to search and rerank over."
-                .into(),
-        ));
-    }
     let legs = match method {
         Method::Hybrid => Some(legs(
             &q,
@@ -358,6 +367,7 @@ pub fn parse_request(body: &Value, limits: &MarqoLimits) -> CellResult<SearchReq
         ef_cap,
         legs,
         post,
+        reranker: model::given(o, "reRanker").is_some(),
     })
 }
 
