@@ -140,6 +140,8 @@ impl Fetcher {
                 urls.push((url.clone(), *need));
             }
         }
+        // Marqo times a batch's downloads as one phase (only when it has media).
+        crate::timings::start("image_download.full_time");
         let downloads = urls.into_iter().map(|(url, need)| async move {
             let got = self.fetch(&url, need, headers).await;
             (url, got)
@@ -148,6 +150,7 @@ impl Fetcher {
             .buffer_unordered(threads.max(1))
             .collect()
             .await;
+        crate::timings::stop("image_download.full_time");
         let mut failed = HashMap::new();
         for (id, url, _) in &wanted {
             if let Some(Err(msg)) = results.get(url) {

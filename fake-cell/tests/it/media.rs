@@ -148,6 +148,18 @@ async fn add_requests(t: &Target, base: &str, dead: u16) {
         msg("gone_sample"),
         format!("Error downloading media file {gone}: 404 Client Error: Not Found for url: {gone}")
     );
+    // Marqo times the downloads as one phase of the add.
+    let (_, r) = t
+        .req(
+            "POST",
+            "/indexes/pics/documents?telemetry=true",
+            json!({"documents": [{"_id": "ok", "img": format!("{base}/cat.png")}], "tensorFields": ["img"]}),
+        )
+        .await;
+    assert!(
+        r["telemetry"]["timesMs"]["image_download.full_time"].is_number(),
+        "{r}"
+    );
     // A failed document is not written; the others are.
     let (s, _) = t.get("/indexes/pics/documents/missing").await;
     assert_eq!(s, 404);
