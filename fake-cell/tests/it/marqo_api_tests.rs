@@ -463,6 +463,22 @@ async fn context_documents(t: &Target) {
     // Marqo asks Vespa for min(limit + offset, efSearch) neighbours.
     let r = t.search("ctx", json!({"q": "pets", "efSearch": 2})).await;
     assert_eq!(ids(&r).len(), 2, "{r}");
+    // HYBRID's tensor leg is the same nearestNeighbor term: at most efSearch hits from it.
+    let tensor_only = json!({"retrievalMethod": "tensor", "rankingMethod": "tensor"});
+    let r = t
+        .search(
+            "ctx",
+            json!({"q": "pets", "searchMethod": "HYBRID", "efSearch": 2, "hybridParameters": tensor_only}),
+        )
+        .await;
+    assert_eq!(ids(&r).len(), 2, "{r}");
+    let r = t
+        .search(
+            "ctx",
+            json!({"q": "pets", "searchMethod": "HYBRID", "hybridParameters": tensor_only}),
+        )
+        .await;
+    assert!(ids(&r).len() > 2, "{r}");
 }
 
 async fn all(t: &Target) {

@@ -224,7 +224,9 @@ impl Run<'_> {
             }
             None => self.lexical(lfields, p.modifiers_lexical.as_ref(), keep),
         };
+        // The tensor leg is Marqo's nearestNeighbor term: `targetHits` is at most `efSearch`.
         let ten = |keep: Option<usize>| {
+            let keep = keep.map(|k| k.min(self.req.ef_cap.unwrap_or(usize::MAX)));
             let v = self.tensor(tfields, p.modifiers_tensor.as_ref(), qv, keep);
             match leg(true) {
                 Some(r) => self.leg_recency(v, r, now, keep),
