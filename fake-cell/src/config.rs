@@ -144,6 +144,13 @@ pub struct MarqoLimits {
         default_value_t = MarqoLimits::TENSOR_FIELDS
     )]
     pub tensor_fields: usize,
+    /// Most documents a search's `context.documents` names.
+    #[arg(
+        long = "max-search-context-docs",
+        env = "MARQO_MAX_SEARCH_CONTEXT_DOCS",
+        default_value_t = MarqoLimits::SEARCH_CONTEXT_DOCS
+    )]
+    pub search_context_docs: usize,
 }
 
 impl MarqoLimits {
@@ -157,6 +164,7 @@ impl MarqoLimits {
     pub const DEFAULT_EF_SEARCH: usize = 2000;
     pub const LEXICAL_FIELDS: usize = 100;
     pub const TENSOR_FIELDS: usize = 100;
+    pub const SEARCH_CONTEXT_DOCS: usize = 10;
 }
 
 impl Default for MarqoLimits {
@@ -172,6 +180,7 @@ impl Default for MarqoLimits {
             lexical_fields: MarqoLimits::LEXICAL_FIELDS,
             tensor_fields: MarqoLimits::TENSOR_FIELDS,
             searchable_tensor_attributes: None,
+            search_context_docs: MarqoLimits::SEARCH_CONTEXT_DOCS,
         }
     }
 }

@@ -460,6 +460,25 @@ async fn context_documents(t: &Target) {
     assert!(message(&r).starts_with(
         "Cannot use 'context' for a search with a string 'q' (or queryTensor): 'pets'."
     ));
+    // Current Marqo takes at most MARQO_MAX_SEARCH_CONTEXT_DOCS (10) context documents.
+    let eleven: serde_json::Map<String, Value> =
+        (0..11).map(|i| (format!("d{i}"), json!(1))).collect();
+    let (s, r) = t
+        .req(
+            "POST",
+            "/indexes/ctx/search",
+            search(json!({"documents": {"ids": eleven}})),
+        )
+        .await;
+    assert_eq!(
+        (s, r["code"].as_str(), message(&r)),
+        (
+            400,
+            Some("illegal_requested_doc_count"),
+            "Search context documents limit exceeded. Maximum allowed is 10, but got 11. \
+             To increase, set the environment variable 'MARQO_MAX_SEARCH_CONTEXT_DOCS'"
+        )
+    );
     // Marqo asks Vespa for min(limit + offset, efSearch) neighbours.
     let r = t.search("ctx", json!({"q": "pets", "efSearch": 2})).await;
     assert_eq!(ids(&r).len(), 2, "{r}");

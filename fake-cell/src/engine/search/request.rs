@@ -334,6 +334,17 @@ pub fn parse_request(body: &Value, limits: &MarqoLimits) -> CellResult<SearchReq
     if method == Method::Tensor {
         searchable_tensor_attributes(searchable.as_deref(), limits)?;
     }
+    // Current Marqo bounds a TENSOR or HYBRID search's context documents (zero weights count).
+    if let Some(docs) = context_docs.as_ref().filter(|_| method != Method::Lexical)
+        && docs.ids.len() > limits.search_context_docs
+    {
+        return Err(CellError::IllegalDocCount(format!(
+            "Search context documents limit exceeded. Maximum allowed is {}, but got {}. \
+             To increase, set the environment variable 'MARQO_MAX_SEARCH_CONTEXT_DOCS'",
+            limits.search_context_docs,
+            docs.ids.len()
+        )));
+    }
     let filter = filter_src.map(|f| filter::parse(&f)).transpose()?;
     let mut post = super::pipeline::Post::parse(o)?;
     let ef_cap = post.ann.ef_search;
@@ -453,6 +464,29 @@ mod tests {
                 .contains("MARQO_MAX_RETRIEVABLE_DOCS limit of [7]")
         );
         assert!(parse(json!({"q": "x", "limit": 5, "offset": 2})).is_ok());
+    }
+
+    #[test]
+    fn context_documents_are_bounded_by_marqo_max_search_context_docs() {
+        let limits = MarqoLimits {
+            search_context_docs: 2,
+            ..MarqoLimits::default()
+        };
+        let docs = |n: usize| {
+            let ids: serde_json::Map<String, Value> =
+                (0..n).map(|i| (format!("d{i}"), json!(0))).collect();
+            json!({"q": {"x": 1}, "context": {"documents": {"ids": ids}}})
+        };
+        assert!(parse_request(&docs(2), &limits).is_ok());
+        match parse_request(&docs(3), &limits) {
+            Err(CellError::IllegalDocCount(m)) => assert_eq!(
+                m,
+                "Search context documents limit exceeded. Maximum allowed is 2, but got 3. \
+                 To increase, set the environment variable 'MARQO_MAX_SEARCH_CONTEXT_DOCS'"
+            ),
+            other => panic!("{:?}", other.map(|r| r.limit)),
+        }
+        assert_eq!(MarqoLimits::default().search_context_docs, 10);
     }
 
     #[test]
