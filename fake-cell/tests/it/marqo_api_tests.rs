@@ -500,6 +500,67 @@ async fn context_documents(t: &Target) {
     assert!(ids(&r).len() > 2, "{r}");
 }
 
+/// A structured index's searched fields as Marqo's `_get_{tensor,lexical}_fields_to_search`
+/// check them, and an index without the fields a method needs in Marqo's words for it.
+async fn structured_search_fields(t: &Target) {
+    for (name, tensor) in [("sf", json!(["title"])), ("notensor", json!([]))] {
+        let body = json!({"type": "structured", "model": "random/small",
+               "allFields": [{"name": "title", "type": "text", "features": ["lexical_search"]},
+                             {"name": "body", "type": "text"}],
+               "tensorFields": tensor});
+        let (s, r) = t.req("POST", &format!("/indexes/{name}"), body).await;
+        assert_eq!(s, 200, "{r}");
+    }
+    let refused = |index: &'static str, body: Value| async move {
+        let (s, r) = t
+            .req("POST", &format!("/indexes/{index}/search"), body)
+            .await;
+        assert_eq!(s, 400, "{r}");
+        (
+            r["code"].as_str().unwrap_or_default().to_string(),
+            message(&r).to_string(),
+        )
+    };
+    let no_tensor = (
+        "invalid_field_name".to_string(),
+        "Index sf has no tensor field body. Available tensor fields are: title".to_string(),
+    );
+    let no_lexical = (
+        "invalid_field_name".to_string(),
+        "Index sf has no lexically searchable field body. Available lexically searchable fields are: title"
+            .to_string(),
+    );
+    let body = json!({"q": "x", "searchableAttributes": ["body"]});
+    assert_eq!(refused("sf", body.clone()).await, no_tensor);
+    let mut lexical = body.clone();
+    lexical["searchMethod"] = json!("LEXICAL");
+    assert_eq!(refused("sf", lexical).await, no_lexical);
+    let hybrid = |key: &str| json!({"q": "x", "searchMethod": "HYBRID", "hybridParameters": {key: ["body"]}});
+    assert_eq!(
+        refused("sf", hybrid("searchableAttributesTensor")).await,
+        no_tensor
+    );
+    assert_eq!(
+        refused("sf", hybrid("searchableAttributesLexical")).await,
+        no_lexical
+    );
+    let (code, msg) = refused("notensor", json!({"q": "x"})).await;
+    assert_eq!(code, "invalid_argument");
+    assert!(
+        msg.starts_with(
+            "Index notensor has no tensor fields, thus tensor search cannot be performed."
+        ),
+        "{msg}"
+    );
+    let (_, msg) = refused("notensor", json!({"q": "x", "searchMethod": "HYBRID"})).await;
+    assert!(
+        msg.starts_with(
+            "Index notensor either has no tensor fields or no lexically searchable fields"
+        ),
+        "{msg}"
+    );
+}
+
 async fn all(t: &Target) {
     model_registry(t).await;
     typed_values(t).await;
@@ -508,6 +569,7 @@ async fn all(t: &Target) {
     map_score_modifiers(t).await;
     collapsed_facets(t).await;
     context_documents(t).await;
+    structured_search_fields(t).await;
 }
 
 #[tokio::test]

@@ -6,6 +6,7 @@ use std::cell::Cell;
 
 use super::impacts::{Impacts, impacts};
 use super::index_data::IndexData;
+use super::request::Method;
 use super::topk::{Scratch, with_scratch};
 use crate::engine::linguistics;
 use crate::engine::settings::Settings;
@@ -87,11 +88,13 @@ fn contains_phrase(tokens: &[String], phrase: &[String]) -> bool {
 type Source<'a> = (&'a FieldLex, &'a [(u32, u32)], u8);
 
 /// The searched lexical fields: the requested ones (checked against a structured index's
-/// lexical fields) or every lexical field.
+/// lexical fields, as Marqo's `_get_lexical_fields_to_search`) or every lexical field; an index
+/// without any is Vespa's missing rank profile in Marqo's words for `method`.
 pub fn lexical_fields(
     data: &IndexData,
     s: &Settings,
     requested: Option<&Vec<String>>,
+    method: Method,
 ) -> CellResult<Vec<String>> {
     if !s.structured {
         return Ok(requested
@@ -104,22 +107,17 @@ pub fn lexical_fields(
         .filter(|f| f.lexical)
         .map(|f| f.name.clone())
         .collect();
+    if let Some(bad) = requested.and_then(|r| r.iter().find(|f| !all.contains(f))) {
+        return Err(CellError::InvalidFieldName(format!(
+            "Index {} has no lexically searchable field {bad}. Available lexically searchable fields are: {}",
+            s.name,
+            all.join(", ")
+        )));
+    }
     if all.is_empty() {
-        return Err(CellError::InvalidArgument(
-            "Index has no lexically searchable fields".into(),
-        ));
+        return Err(super::no_fields(s, method));
     }
-    match requested {
-        Some(r) => {
-            if let Some(bad) = r.iter().find(|f| !all.contains(f)) {
-                return Err(CellError::InvalidArgument(format!(
-                    "{bad} is not a lexically searchable field"
-                )));
-            }
-            Ok(r.clone())
-        }
-        None => Ok(all),
-    }
+    Ok(requested.cloned().unwrap_or(all))
 }
 
 /// Score documents; `fields` are the searched lexical fields, `text_of(slot, field)` gives the

@@ -114,13 +114,13 @@ pub fn execute_full(
                     "efSearch and approximate are not valid for LEXICAL search".into(),
                 ));
             }
-            let fields = lexical::lexical_fields(data, s, req.searchable.as_ref())?;
+            let fields = lexical::lexical_fields(data, s, req.searchable.as_ref(), req.method)?;
             req.method.timers().retrieving();
             let v = run.lexical(&fields, req.modifiers.as_ref(), Some(run.need));
             (v, Extras::default())
         }
         Method::Tensor => {
-            let fields = tensor::tensor_fields(s, req.searchable.as_ref())?;
+            let fields = tensor::tensor_fields(s, req.searchable.as_ref(), req.method)?;
             let timers = req.method.timers();
             let qv = match qv_override {
                 Some(v) => v,
@@ -143,6 +143,27 @@ pub fn execute_full(
     };
     let page = page.into_iter().skip(req.offset).take(req.limit).collect();
     Ok((page, extras))
+}
+
+/// A structured index without the fields a search method needs: Vespa has no rank profile
+/// for it, which Marqo's search answers in these words (400 `invalid_argument`).
+fn no_fields(s: &Settings, method: Method) -> CellError {
+    let name = &s.name;
+    CellError::InvalidArgument(match method {
+        Method::Lexical => format!(
+            "Index {name} has no lexically searchable fields, thus lexical search cannot be performed. \
+             Please create an index with a lexically searchable field, or try a different search method."
+        ),
+        Method::Tensor => format!(
+            "Index {name} has no tensor fields, thus tensor search cannot be performed. \
+             Please create an index with a tensor field, or try a different search method."
+        ),
+        Method::Hybrid => format!(
+            "Index {name} either has no tensor fields or no lexically searchable fields, \
+             thus hybrid search cannot be performed. \
+             Please create an index with both tensor and lexical fields, or try a different search method."
+        ),
+    })
 }
 
 /// One request running against one index's data.

@@ -127,13 +127,18 @@ impl Run<'_> {
             c.check(s)?;
         }
         let p = &req.hybrid;
+        // As Marqo's hybrid query builds them: the tensor fields first.
+        let tfields = tensor::tensor_fields(
+            s,
+            p.searchable_tensor.as_ref().or(req.searchable.as_ref()),
+            req.method,
+        )?;
         let lfields = lexical::lexical_fields(
             data,
             s,
             p.searchable_lexical.as_ref().or(req.searchable.as_ref()),
+            req.method,
         )?;
-        let tfields =
-            tensor::tensor_fields(s, p.searchable_tensor.as_ref().or(req.searchable.as_ref()))?;
         // Marqo vectorises only when a leg needs the vector (`hybrid_search.search`).
         let tq = req.legs.as_ref().map_or(&req.q, |l| &l.tensor);
         let timers = req.method.timers();

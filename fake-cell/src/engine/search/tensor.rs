@@ -9,6 +9,7 @@ use std::cell::RefCell;
 use std::collections::HashSet;
 
 use super::index_data::IndexData;
+use super::request::Method;
 use super::topk::{Cand, Collector, Scratch, with_scratch};
 use crate::config::MarqoLimits;
 use crate::engine::ann::HitValue;
@@ -17,23 +18,24 @@ use crate::engine::embed::SparseVec;
 use crate::engine::settings::Settings;
 use crate::error::{CellError, CellResult};
 
-/// The searched tensor fields (`None` = every tensor field).
+/// The searched tensor fields (`None` = every tensor field): a structured index's checked as
+/// Marqo's `_get_tensor_fields_to_search` does; an index without any is Vespa's missing rank
+/// profile in Marqo's words for `method`.
 pub fn tensor_fields(
     s: &Settings,
     requested: Option<&Vec<String>>,
+    method: Method,
 ) -> CellResult<Option<HashSet<String>>> {
     if s.structured {
-        if s.tensor_fields.is_empty() {
-            return Err(CellError::InvalidArgument(
-                "Index has no tensor fields".into(),
-            ));
-        }
-        if let Some(r) = requested
-            && let Some(bad) = r.iter().find(|f| !s.tensor_fields.contains(f))
-        {
-            return Err(CellError::InvalidArgument(format!(
-                "{bad} is not a tensor field"
+        if let Some(bad) = requested.and_then(|r| r.iter().find(|f| !s.tensor_fields.contains(f))) {
+            return Err(CellError::InvalidFieldName(format!(
+                "Index {} has no tensor field {bad}. Available tensor fields are: {}",
+                s.name,
+                s.tensor_fields.join(", ")
             )));
+        }
+        if s.tensor_fields.is_empty() {
+            return Err(super::no_fields(s, method));
         }
     }
     Ok(requested.map(|r| r.iter().cloned().collect()))
