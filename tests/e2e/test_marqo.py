@@ -505,7 +505,7 @@ def test_interpolation_and_cutoff_through_the_client(client_factory):
         assert [h["_id"] for h in hits[:2]] == ["c", "e"]
         e = _rejected(lambda: index.search(search_method="HYBRID", hybrid_parameters={"queryTensor": "x"}))
         assert (e.status_code, e.code) == (400, "invalid_argument")
-        assert e.message["message"].startswith("Both 'hybridParameters.queryLexical'")
+        assert e.message["message"].startswith("Either 'hybridParameters.queryLexical' or just 'q'")
         # trackTotalHits false: 0 without facets, the count when the facet queries run
         lexical = {"retrievalMethod": "lexical", "rankingMethod": "lexical"}
         res = index.search("alpha", search_method="HYBRID", hybrid_parameters=lexical, track_total_hits=False)

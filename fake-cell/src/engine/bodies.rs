@@ -114,7 +114,26 @@ pub fn check_add_body(body: &Map<String, Value>) -> CellResult<()> {
             "Cannot set both imageDownloadThreadCount and mediaDownloadThreadCount",
         );
     }
+    both_download_headers(body, &mut errs);
     errs.into_result()
+}
+
+/// Current Marqo's `_validate_image_download_headers_and_media_download_headers` on the add
+/// and embed bodies (`skip_on_failure`; empty maps are falsy in Python).
+fn both_download_headers(body: &Map<String, Value>, errs: &mut Errors) {
+    let set = |k: &str| {
+        body.get(k)
+            .and_then(Value::as_object)
+            .is_some_and(|m| !m.is_empty())
+    };
+    if errs.is_empty() && set("imageDownloadHeaders") && set("mediaDownloadHeaders") {
+        errs.root(
+            &["body"],
+            "Cannot set both imageDownloadHeaders and mediaDownloadHeaders. \
+             'imageDownloadHeaders' is deprecated and will be removed in the future. \
+             Use mediaDownloadHeaders instead.",
+        );
+    }
 }
 
 /// 422 unless `body` is a valid `UpdateDocumentsBodyParams`.
@@ -144,6 +163,7 @@ pub fn check_recommend_body(body: &Map<String, Value>) -> CellResult<()> {
 pub fn check_embed_body(body: &Map<String, Value>) -> CellResult<()> {
     let mut errs = Errors::default();
     errs.check(body, &["body"], EMBED_FIELDS, &["content"]);
+    both_download_headers(body, &mut errs);
     errs.into_result()
 }
 

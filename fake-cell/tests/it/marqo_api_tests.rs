@@ -561,6 +561,74 @@ async fn structured_search_fields(t: &Target) {
     );
 }
 
+/// Root validators of current Marqo's request models that 2.13 lacked, as the newest
+/// marqo-api-tests assert them: each a 422 item at `["body", "__root__"]`.
+async fn newer_validators(t: &Target) {
+    let (s, r) = t.req("POST", "/indexes/nv", json!({})).await;
+    assert_eq!(s, 200, "{r}");
+    let h = json!({"k": "v"});
+    let docs = json!([{"_id": "1", "t": "a"}]);
+    let ctx = json!({"documents": {"ids": {"1": 1}}});
+    let lexical_lexical = json!({"retrievalMethod": "lexical", "rankingMethod": "lexical"});
+    let cases = [
+        (
+            "search",
+            json!({"q": "a", "image_download_headers": h, "mediaDownloadHeaders": h}),
+            "Cannot set both imageDownloadHeaders(image_download_headers) and mediaDownloadHeaders. ",
+        ),
+        (
+            "documents",
+            json!({"documents": docs, "tensorFields": ["t"], "imageDownloadHeaders": h, "mediaDownloadHeaders": h}),
+            "Cannot set both imageDownloadHeaders and mediaDownloadHeaders. ",
+        ),
+        (
+            "embed",
+            json!({"content": ["a"], "imageDownloadHeaders": h, "mediaDownloadHeaders": h}),
+            "Cannot set both imageDownloadHeaders and mediaDownloadHeaders. ",
+        ),
+        (
+            "search",
+            json!({"q": "a", "searchMethod": "LEXICAL", "context": ctx}),
+            "Context is not supported for lexical search",
+        ),
+        (
+            "search",
+            json!({"q": "a", "searchMethod": "HYBRID", "context": ctx, "hybridParameters": lexical_lexical}),
+            "Context is not supported for lexical/lexical hybrid search",
+        ),
+        (
+            "search",
+            json!({"q": "a", "searchMethod": "HYBRID", "rerankDepth": 5,
+                   "hybridParameters": {"rerankDepthTensor": -1}}),
+            "rerankDepthTensor cannot be negative.",
+        ),
+        (
+            "search",
+            json!({"q": "a", "searchMethod": "HYBRID", "sortBy": {"fields": [{"fieldName": "n"}]},
+                   "scoreModifiers": {"add_to_score": [{"field_name": "n", "weight": 1}]}}),
+            "'sortBy' cannot be used with 'scoreModifiers'(global score modifiers) in hybrid search ",
+        ),
+    ];
+    for (route, body, msg) in cases {
+        let (s, r) = t
+            .req("POST", &format!("/indexes/nv/{route}"), body.clone())
+            .await;
+        assert_eq!(s, 422, "{body}: {r}");
+        let d = &r["detail"][0];
+        assert_eq!(d["loc"], json!(["body", "__root__"]), "{body}: {r}");
+        assert!(
+            d["msg"].as_str().unwrap_or_default().starts_with(msg),
+            "{body}: {r}"
+        );
+    }
+    // Headers of one kind, or an empty map of the other, are fine.
+    t.search(
+        "nv",
+        json!({"q": "a", "image_download_headers": h, "mediaDownloadHeaders": {}}),
+    )
+    .await;
+}
+
 async fn all(t: &Target) {
     model_registry(t).await;
     typed_values(t).await;
@@ -570,6 +638,7 @@ async fn all(t: &Target) {
     collapsed_facets(t).await;
     context_documents(t).await;
     structured_search_fields(t).await;
+    newer_validators(t).await;
 }
 
 #[tokio::test]

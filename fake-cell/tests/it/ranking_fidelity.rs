@@ -282,7 +282,12 @@ async fn hybrid_query_legs(t: &Target) {
     let refused = [
         (
             json!({"queryTensor": "x"}),
-            "Both 'hybridParameters.queryLexical' and 'hybridParameters.queryLexical' or 'q' must be present when 'disjunction' retrieval method is used.",
+            "Either 'hybridParameters.queryLexical' or just 'q'must be present when 'disjunction' retrieval method is used.",
+        ),
+        // A lexical query alone leaves the tensor leg nothing to embed (no context).
+        (
+            json!({"queryLexical": "x"}),
+            "Marqo could not collect any vectors from the search query but the retrieval or ranking method requires at least one valid vector. Please check the provided query, context (if any), or queryTensor(for Hybrid search) ",
         ),
         (
             json!({"retrievalMethod": "lexical", "rankingMethod": "lexical", "queryTensor": "x"}),

@@ -271,7 +271,21 @@ fn root_validators(
     let hybrid_query = hybrid
         .is_some_and(|h| given(h, "queryTensor").is_some() || given(h, "queryLexical").is_some());
     let has = |k: &str| given(o, k).is_some();
-    if !has("q") {
+    // Current Marqo's first root validator (`skip_on_failure`: when it raises, the query and
+    // context check after it is skipped). Empty maps are falsy in Python.
+    let set = |k: &str| {
+        given(o, k)
+            .and_then(Value::as_object)
+            .is_some_and(|m| !m.is_empty())
+    };
+    if set("image_download_headers") && set("mediaDownloadHeaders") {
+        errs.root(
+            AT,
+            "Cannot set both imageDownloadHeaders(image_download_headers) and mediaDownloadHeaders. \
+             'imageDownloadHeaders'(image_download_headers) is deprecated and will be removed in the future. \
+             Use mediaDownloadHeaders instead.",
+        );
+    } else if !has("q") {
         match method {
             "LEXICAL" => errs.root(AT, "Query(q) is required for lexical search"),
             "TENSOR" if !has("context") => errs.root(
@@ -301,20 +315,26 @@ fn root_validators(
         &|| hybrid_only("Hybrid parameters", method),
         errs,
     );
-    if let Some(depth) = given(o, "rerankDepth").and_then(as_int) {
+    // `validate_rerank_depth`: its first failure ends it.
+    let depth_error = given(o, "rerankDepth").and_then(as_int).and_then(|depth| {
         if method == "LEXICAL" {
-            errs.root(
-                AT,
-                "'rerankDepth' is currently not supported for 'LEXICAL' search method.",
-            );
+            Some("'rerankDepth' is currently not supported for 'LEXICAL' search method.")
         } else if hybrid.is_some() && !ranking_rrf {
-            errs.root(
-                AT,
-                "'rerankDepth' is currently only supported for 'HYBRID' search with the 'RRF' rankingMethod.",
-            );
+            Some("'rerankDepth' is currently only supported for 'HYBRID' search with the 'RRF' rankingMethod.")
         } else if depth < 0 {
-            errs.root(AT, "rerankDepth cannot be negative.");
+            Some("rerankDepth cannot be negative.")
+        } else {
+            None
         }
+    });
+    let tensor_depth_negative = hybrid
+        .and_then(|h| given(h, "rerankDepthTensor"))
+        .and_then(as_int)
+        .is_some_and(|d| d < 0);
+    match depth_error {
+        Some(msg) => errs.root(AT, msg),
+        None if tensor_depth_negative => errs.root(AT, "rerankDepthTensor cannot be negative."),
+        None => {}
     }
     only_hybrid("facets", &|| hybrid_only("Facets", method), errs);
     only_hybrid(
@@ -350,6 +370,26 @@ fn root_validators(
         },
         errs,
     );
+    sort_by_conflicts(o, errs);
+    // Current Marqo: personalisation by context documents needs a tensor leg.
+    if given(o, "context").is_some_and(|c| given_in(c, "documents")) {
+        let lexical_only = hybrid.is_some_and(|h| {
+            let is = |k: &str| {
+                given(h, k)
+                    .and_then(Value::as_str)
+                    .is_some_and(|m| m.eq_ignore_ascii_case("lexical"))
+            };
+            is("retrievalMethod") && is("rankingMethod")
+        });
+        if method == "LEXICAL" {
+            errs.root(AT, "Context is not supported for lexical search");
+        } else if method == "HYBRID" && lexical_only {
+            errs.root(
+                AT,
+                "Context is not supported for lexical/lexical hybrid search",
+            );
+        }
+    }
     only_hybrid(
         "collapseFields",
         &|| hybrid_only("collapseFields", method),
@@ -359,6 +399,37 @@ fn root_validators(
         && c.len() != 1
     {
         errs.root(AT, "Exactly one collapse field must be provided");
+    }
+}
+
+/// Whether `v` is an object with a non-null `key`.
+fn given_in(v: &Value, key: &str) -> bool {
+    v.as_object().and_then(|m| given(m, key)).is_some()
+}
+
+/// Current Marqo's `sortBy` conflicts: not with global `scoreModifiers` (the same rerank
+/// phase), nor with `recencyParameters` unless recency stays out of the global phase.
+fn sort_by_conflicts(o: &Map<String, Value>, errs: &mut Errors) {
+    if given(o, "sortBy").is_none() {
+        return;
+    }
+    if given(o, "scoreModifiers").is_some() {
+        errs.root(
+            &["body"],
+            "'sortBy' cannot be used with 'scoreModifiers'(global score modifiers) in hybrid search \
+             as they are working in the same rerank phase. \
+             Please use sortBy only for sorting by fields, and scoreModifiers only for modifying scores",
+        );
+    }
+    if let Some(r) = given(o, "recencyParameters")
+        && r.get("applyInRankingPhase").and_then(Value::as_str) != Some("exclude-global")
+    {
+        errs.root(
+            &["body"],
+            "'sortBy' cannot be used with 'recencyParameters' with global-phase reranking \
+             in hybrid search. sortBy bypasses relevance scoring, making recency boosting \
+             ineffective. To use both, set applyInRankingPhase to 'exclude-global'.",
+        );
     }
 }
 

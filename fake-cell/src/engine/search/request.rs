@@ -154,15 +154,20 @@ fn legs(q: &Value, hp: Option<&Value>, p: &hybrid::Params, has_context: bool) ->
         Value::String(t) => (Some(q.clone()), Some(t.clone())),
         other => (Some(other.clone()), None),
     };
-    if tensor.is_none() != lexical.is_none() && p.retrieval == Side::Disjunction {
+    // Current Marqo's `hybrid_search`: only a missing lexical query is refused here (the
+    // tensor leg may come from context; without any, vectorising refuses it). Its words,
+    // without the space its two joined literals lack.
+    if lexical.is_none() && p.retrieval == Side::Disjunction {
         return bad(
-            "Both 'hybridParameters.queryLexical' and 'hybridParameters.queryLexical' or 'q' must be present when 'disjunction' retrieval method is used.",
+            "Either 'hybridParameters.queryLexical' or just 'q'must be present when 'disjunction' retrieval method is used.",
         );
     }
     if tensor.is_none() && lexical.is_none() {
         if !both(Side::Tensor) {
             return bad(
-                "Query cannot be 'None' for hybrid search unless retrieval_method and ranking_method are both 'tensor'.",
+                "Query cannot be 'None' for hybrid search unless: (1) retrievalMethod and rankingMethod \
+                 are both 'tensor' and 'context' is given or (2) One or both of queryLexical and queryTensor \
+                 are provided (depending on retrievalMethod and rankingMethod) instead.",
             );
         }
         if !has_context {
