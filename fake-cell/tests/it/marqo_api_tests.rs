@@ -629,6 +629,85 @@ async fn newer_validators(t: &Target) {
     .await;
 }
 
+/// HYBRID's per-leg score modifiers are the legs' rank profiles: a lexically retrieved page
+/// ranked by modified tensor scores, and RRF's `_lexical_score` / `_tensor_score` modified
+/// (marqo-api-tests' `test_hybrid_search_score_modifiers`).
+async fn hybrid_leg_modifiers(t: &Target) {
+    let (s, r) = t.req("POST", "/indexes/hm", json!({})).await;
+    assert_eq!(s, 200, "{r}");
+    let docs = json!([
+        {"_id": "doc6", "t": "HELLO WORLD"},
+        {"_id": "doc7", "t": "HELLO WORLD", "add_field_1": 1.0},
+        {"_id": "doc8", "t": "HELLO WORLD", "mult_field_1": 2.0},
+        {"_id": "doc9", "t": "HELLO WORLD", "mult_field_1": 3.0},
+        {"_id": "doc10", "t": "HELLO WORLD", "mult_field_2": 3.0},
+    ]);
+    let (_, r) = t
+        .req(
+            "POST",
+            "/indexes/hm/documents",
+            json!({"documents": docs, "tensorFields": ["t"]}),
+        )
+        .await;
+    assert_eq!(r["errors"], false, "{r}");
+    let tensor_mods = json!({
+        "multiply_score_by": [{"field_name": "mult_field_1", "weight": 10}, {"field_name": "mult_field_2", "weight": -10}],
+        "add_to_score": [{"field_name": "add_field_1", "weight": 5}]});
+    let r = t
+        .search(
+            "hm",
+            json!({"q": "HELLO WORLD", "searchMethod": "HYBRID",
+                   "hybridParameters": {"retrievalMethod": "lexical", "rankingMethod": "tensor",
+                                        "scoreModifiersTensor": tensor_mods}}),
+        )
+        .await;
+    let got: Vec<(&str, f64)> = r["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| (h["_id"].as_str().unwrap(), h["_score"].as_f64().unwrap()))
+        .collect();
+    // Every document's tensor score is the same `b` (the same text; e5's prefixes keep it
+    // under 1): multiplied by 3·10, 2·10 and 3·(−10), or plus 1·5.
+    let b = got.iter().find(|g| g.0 == "doc6").map_or(0.0, |g| g.1);
+    let want = [
+        ("doc9", 30.0 * b),
+        ("doc8", 20.0 * b),
+        ("doc7", b + 5.0),
+        ("doc6", b),
+        ("doc10", -30.0 * b),
+    ];
+    assert_eq!(got.len(), want.len(), "{r}");
+    for ((id, score), (wid, wscore)) in got.iter().zip(want) {
+        assert_eq!(*id, wid, "{r}");
+        assert!((score - wscore).abs() < 1e-4, "{r}");
+    }
+    let lexical_mods = json!({"add_to_score": [{"field_name": "add_field_1", "weight": 2}]});
+    let r = t
+        .search(
+            "hm",
+            json!({"q": "HELLO WORLD", "searchMethod": "HYBRID",
+                   "hybridParameters": {"scoreModifiersTensor": tensor_mods, "scoreModifiersLexical": lexical_mods}}),
+        )
+        .await;
+    let hit = |id: &str| {
+        r["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|h| h["_id"] == id)
+            .cloned()
+            .unwrap_or_else(|| panic!("{id}: {r}"))
+    };
+    let (d6, d7, d9) = (hit("doc6"), hit("doc7"), hit("doc9"));
+    let lexical = |h: &Value| h["_lexical_score"].as_f64().unwrap();
+    assert!((lexical(&d7) - lexical(&d6) - 2.0).abs() < 1e-4, "{r}");
+    let tensor = |h: &Value| h["_tensor_score"].as_f64().unwrap();
+    assert!((tensor(&d9) - 30.0 * tensor(&d6)).abs() < 1e-3, "{r}");
+    // RRF fuses the modified ranks: doc7 leads the lexical leg and is third in the tensor one.
+    assert_eq!(r["hits"][0]["_id"], "doc7", "{r}");
+}
+
 async fn all(t: &Target) {
     model_registry(t).await;
     typed_values(t).await;
@@ -639,6 +718,7 @@ async fn all(t: &Target) {
     context_documents(t).await;
     structured_search_fields(t).await;
     newer_validators(t).await;
+    hybrid_leg_modifiers(t).await;
 }
 
 #[tokio::test]

@@ -166,6 +166,15 @@ fn no_fields(s: &Settings, method: Method) -> CellError {
     })
 }
 
+/// A tensor leg's candidates under its modifiers: the rank profile's score, so HYBRID's
+/// `_tensor_score` is the modified one too.
+fn rescore(m: &Modifiers, cands: &mut [Cand], data: &IndexData) {
+    m.apply_all(cands, data);
+    for c in cands {
+        c.tensor = Some(c.score as f32);
+    }
+}
+
 /// One request running against one index's data.
 struct Run<'a> {
     req: &'a SearchReq,
@@ -265,11 +274,14 @@ impl Run<'_> {
         let text_of = |slot: u32, f: &str| self.text_of(slot, f);
         lexical::score(self.data, &lq, fields, text_of, &floor, |slot, score| {
             if self.pass(slot) {
+                // The leg's rank profile applies the modifiers: HYBRID's `_lexical_score` is
+                // the modified score.
+                let modified = self.modified(score, slot, mods);
                 out.push(Cand {
                     slot,
-                    score: self.modified(score, slot, mods),
+                    score: modified,
                     chunk: None,
-                    lexical: Some(score),
+                    lexical: Some(modified as f32),
                     tensor: None,
                 });
                 if mods.is_none() {
@@ -309,12 +321,12 @@ impl Run<'_> {
                     _ => None,
                 };
                 if let Some(d) = depth.filter(|d| *d < v.len()) {
-                    m.apply_all(&mut v[..d], self.data);
+                    rescore(m, &mut v[..d], self.data);
                     v[..d].sort_unstable_by(better);
                     v.truncate(keep.unwrap_or(v.len()));
                     return v;
                 }
-                m.apply_all(&mut v, self.data);
+                rescore(m, &mut v, self.data);
                 match keep {
                     Some(k) => top_k(v, k),
                     None => v,

@@ -239,13 +239,17 @@ impl Run<'_> {
             }
         };
         let fused = hybrid::run(p, retrieve, lex, ten, |slot| {
-            // Rank a lexically retrieved candidate by tensor closeness.
+            // Rank a lexically retrieved candidate by tensor closeness, under the tensor
+            // rank profile's modifiers.
             let doc = data.slot(slot)?;
-            data.chunk_ids_of(doc)
+            let (best, cid) = data
+                .chunk_ids_of(doc)
                 .filter_map(|cid| data.chunks[cid as usize].as_ref().map(|c| (cid, c)))
                 .filter(|(_, c)| tfields.is_none_or(|f| f.contains(&c.field)))
                 .map(|(cid, c)| (tensor::score(data, qv, &c.vec), cid))
-                .max_by(|a, b| a.0.total_cmp(&b.0))
+                .max_by(|a, b| a.0.total_cmp(&b.0))?;
+            let score = self.modified(best, slot, p.modifiers_tensor.as_ref());
+            Some((score as f32, cid))
         });
         match rec.filter(|r| cross && r.in_leg(p.retrieval == Side::Tensor)) {
             Some(r) => self.leg_recency(fused, r, now, None),
