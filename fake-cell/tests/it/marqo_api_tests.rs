@@ -708,6 +708,33 @@ async fn hybrid_leg_modifiers(t: &Target) {
     assert_eq!(r["hits"][0]["_id"], "doc7", "{r}");
 }
 
+/// A Marqtune model's properties are hidden from `GET settings` but for `isMarqtuneModel`.
+async fn marqtune_properties(t: &Target) {
+    let props = |marqtune: bool| {
+        json!({"isMarqtuneModel": marqtune, "name": "ViT-B-32", "dimensions": 512, "type": "open_clip",
+               "model_location": {"s3": {"Bucket": "marqtune-public-bucket", "Key": "m/epoch_1.pt"},
+                                  "auth_required": false}})
+    };
+    for (name, marqtune) in [("tuned", true), ("plain", false)] {
+        let (s, r) = t
+            .req(
+                "POST",
+                &format!("/indexes/{name}"),
+                json!({"model": "marqtune/model-id/checkpoint", "modelProperties": props(marqtune)}),
+            )
+            .await;
+        assert_eq!(s, 200, "{r}");
+        let (s, r) = t.get(&format!("/indexes/{name}/settings")).await;
+        assert_eq!(s, 200, "{r}");
+        let want = if marqtune {
+            json!({"isMarqtuneModel": true})
+        } else {
+            props(false)
+        };
+        assert_eq!(r["modelProperties"], want, "{r}");
+    }
+}
+
 async fn all(t: &Target) {
     model_registry(t).await;
     typed_values(t).await;
@@ -719,6 +746,7 @@ async fn all(t: &Target) {
     structured_search_fields(t).await;
     newer_validators(t).await;
     hybrid_leg_modifiers(t).await;
+    marqtune_properties(t).await;
 }
 
 #[tokio::test]

@@ -39,8 +39,27 @@ pub async fn settings(
     if let Some(m) = json.as_object_mut() {
         m.remove("textQueryPrefix");
         m.remove("textChunkPrefix");
+        if let Some(Value::Object(props)) = m.get_mut("modelProperties") {
+            hide_marqtune_properties(props);
+        }
     }
     Ok(Json(json))
+}
+
+/// Current Marqo's `get_model_properties`: a Marqtune model's properties show only what is not
+/// its own (`isMarqtuneModel` and any extra keys), never where it lives or what it is.
+fn hide_marqtune_properties(props: &mut serde_json::Map<String, Value>) {
+    if props.get("isMarqtuneModel").is_some_and(|v| v == true) {
+        for key in [
+            "name",
+            "dimensions",
+            "model_location",
+            "type",
+            "trustRemoteCode",
+        ] {
+            props.remove(key);
+        }
+    }
 }
 
 pub fn health_body() -> Value {
