@@ -52,7 +52,11 @@ pub struct Config {
     /// Do not download media: every URL in an index that treats URLs as images is taken as an
     /// image without looking (for a machine without the network its URLs need). By default
     /// images are downloaded as Marqo downloads them, and one that cannot be is Marqo's error.
-    #[arg(long, env = "FAKE_CELL_NO_MEDIA_DOWNLOADS")]
+    #[arg(
+        long,
+        env = "FAKE_CELL_NO_MEDIA_DOWNLOADS",
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
     pub no_media_downloads: bool,
     /// Marqo's switch for its batch routes (`/batch/indexes/{create,delete}`, `DELETE
     /// …/documents/delete-all`): off (403, as Marqo's default) unless `true` in any case.
@@ -224,5 +228,21 @@ impl FromStr for PortRange {
             return Err(format!("empty or invalid port range {s:?}"));
         }
         Ok(PortRange { low, high })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[test]
+    fn media_downloads_are_on_unless_the_flag_is_given() {
+        // The environment variable (1/true/yes/on) goes through the same boolish parser; it is
+        // not set here because tests share the process environment.
+        let parse = |args: &[&str]| Config::try_parse_from([&["fake-cell"], args].concat());
+        assert!(!parse(&[]).unwrap().no_media_downloads);
+        assert!(parse(&["--no-media-downloads"]).unwrap().no_media_downloads);
     }
 }
