@@ -268,42 +268,8 @@ fn root_validators(
     errs: &mut Errors,
 ) {
     const AT: &[&str] = &["body"];
-    let hybrid_query = hybrid
-        .is_some_and(|h| given(h, "queryTensor").is_some() || given(h, "queryLexical").is_some());
     let has = |k: &str| given(o, k).is_some();
-    // Current Marqo's first root validator (`skip_on_failure`: when it raises, the query and
-    // context check after it is skipped). Empty maps are falsy in Python.
-    let set = |k: &str| {
-        given(o, k)
-            .and_then(Value::as_object)
-            .is_some_and(|m| !m.is_empty())
-    };
-    if set("image_download_headers") && set("mediaDownloadHeaders") {
-        errs.root(
-            AT,
-            "Cannot set both imageDownloadHeaders(image_download_headers) and mediaDownloadHeaders. \
-             'imageDownloadHeaders'(image_download_headers) is deprecated and will be removed in the future. \
-             Use mediaDownloadHeaders instead.",
-        );
-    } else if !has("q") {
-        match method {
-            "LEXICAL" => errs.root(AT, "Query(q) is required for lexical search"),
-            "TENSOR" if !has("context") => errs.root(
-                AT,
-                "One of Query(q) or context is required for TENSOR search but both are missing",
-            ),
-            "HYBRID" if !has("context") && !hybrid_query => errs.root(
-                AT,
-                "One of Query(q), context, hybridParameters.queryTensor, or hybridParameters.queryTensor is required for HYBRID search but all are missing",
-            ),
-            _ => {}
-        }
-    } else if method == "HYBRID" && hybrid_query {
-        errs.root(
-            AT,
-            "Query(q) cannot be provided for HYBRID search when hybridParameters.queryTensor or hybridParameters.queryLexical is provided",
-        );
-    }
+    query_and_context(o, method, hybrid, errs);
     // The message is written only when the validator raises (this runs on every search).
     let only_hybrid = |key: &str, msg: &dyn Fn() -> String, errs: &mut Errors| {
         if has(key) && method != "HYBRID" {
@@ -315,27 +281,7 @@ fn root_validators(
         &|| hybrid_only("Hybrid parameters", method),
         errs,
     );
-    // `validate_rerank_depth`: its first failure ends it.
-    let depth_error = given(o, "rerankDepth").and_then(as_int).and_then(|depth| {
-        if method == "LEXICAL" {
-            Some("'rerankDepth' is currently not supported for 'LEXICAL' search method.")
-        } else if hybrid.is_some() && !ranking_rrf {
-            Some("'rerankDepth' is currently only supported for 'HYBRID' search with the 'RRF' rankingMethod.")
-        } else if depth < 0 {
-            Some("rerankDepth cannot be negative.")
-        } else {
-            None
-        }
-    });
-    let tensor_depth_negative = hybrid
-        .and_then(|h| given(h, "rerankDepthTensor"))
-        .and_then(as_int)
-        .is_some_and(|d| d < 0);
-    match depth_error {
-        Some(msg) => errs.root(AT, msg),
-        None if tensor_depth_negative => errs.root(AT, "rerankDepthTensor cannot be negative."),
-        None => {}
-    }
+    rerank_depth(o, method, hybrid, ranking_rrf, errs);
     only_hybrid("facets", &|| hybrid_only("Facets", method), errs);
     only_hybrid(
         "recencyParameters",
@@ -399,6 +345,83 @@ fn root_validators(
         && c.len() != 1
     {
         errs.root(AT, "Exactly one collapse field must be provided");
+    }
+}
+
+/// Current Marqo's first two root validators, both `skip_on_failure`: the download headers
+/// (when it raises, the query check after it is skipped; empty maps are falsy in Python), then
+/// `validate_query_and_context`.
+fn query_and_context(
+    o: &Map<String, Value>,
+    method: &str,
+    hybrid: Option<&Map<String, Value>>,
+    errs: &mut Errors,
+) {
+    const AT: &[&str] = &["body"];
+    let hybrid_query = hybrid
+        .is_some_and(|h| given(h, "queryTensor").is_some() || given(h, "queryLexical").is_some());
+    let has = |k: &str| given(o, k).is_some();
+    let set = |k: &str| {
+        given(o, k)
+            .and_then(Value::as_object)
+            .is_some_and(|m| !m.is_empty())
+    };
+    if set("image_download_headers") && set("mediaDownloadHeaders") {
+        errs.root(
+            AT,
+            "Cannot set both imageDownloadHeaders(image_download_headers) and mediaDownloadHeaders. \
+             'imageDownloadHeaders'(image_download_headers) is deprecated and will be removed in the future. \
+             Use mediaDownloadHeaders instead.",
+        );
+    } else if !has("q") {
+        match method {
+            "LEXICAL" => errs.root(AT, "Query(q) is required for lexical search"),
+            "TENSOR" if !has("context") => errs.root(
+                AT,
+                "One of Query(q) or context is required for TENSOR search but both are missing",
+            ),
+            "HYBRID" if !has("context") && !hybrid_query => errs.root(
+                AT,
+                "One of Query(q), context, hybridParameters.queryTensor, or hybridParameters.queryTensor is required for HYBRID search but all are missing",
+            ),
+            _ => {}
+        }
+    } else if method == "HYBRID" && hybrid_query {
+        errs.root(
+            AT,
+            "Query(q) cannot be provided for HYBRID search when hybridParameters.queryTensor or hybridParameters.queryLexical is provided",
+        );
+    }
+}
+
+/// `validate_rerank_depth`: its first failure ends it.
+fn rerank_depth(
+    o: &Map<String, Value>,
+    method: &str,
+    hybrid: Option<&Map<String, Value>>,
+    ranking_rrf: bool,
+    errs: &mut Errors,
+) {
+    const AT: &[&str] = &["body"];
+    let depth_error = given(o, "rerankDepth").and_then(as_int).and_then(|depth| {
+        if method == "LEXICAL" {
+            Some("'rerankDepth' is currently not supported for 'LEXICAL' search method.")
+        } else if hybrid.is_some() && !ranking_rrf {
+            Some("'rerankDepth' is currently only supported for 'HYBRID' search with the 'RRF' rankingMethod.")
+        } else if depth < 0 {
+            Some("rerankDepth cannot be negative.")
+        } else {
+            None
+        }
+    });
+    let tensor_depth_negative = hybrid
+        .and_then(|h| given(h, "rerankDepthTensor"))
+        .and_then(as_int)
+        .is_some_and(|d| d < 0);
+    match depth_error {
+        Some(msg) => errs.root(AT, msg),
+        None if tensor_depth_negative => errs.root(AT, "rerankDepthTensor cannot be negative."),
+        None => {}
     }
 }
 
