@@ -17,7 +17,9 @@ use serde::{Deserialize, Serialize};
 use service_kit::journal::{Journal, JournalError, Ticket};
 use service_kit::state_file::{self, Loaded};
 
+use crate::engine::search::index_data::IndexData;
 use crate::engine::store::{self, DocRecord, FieldNames};
+use crate::engine::typeahead::QueryRecord;
 use crate::error::{CellError, CellResult};
 use crate::state::{Account, ApiKey, Cell, Index, IndexMeta, Job};
 
@@ -47,6 +49,16 @@ pub enum Record {
     Alias {
         name: String,
         target: Option<String>,
+    },
+    /// Typeahead queries written (`put`), deleted, or all cleared first (`clear`).
+    Queries {
+        index: String,
+        #[serde(default)]
+        clear: bool,
+        #[serde(default)]
+        put: Vec<QueryRecord>,
+        #[serde(default)]
+        del: Vec<String>,
     },
     Job {
         v: Job,
@@ -91,6 +103,9 @@ pub struct IndexSnapshot {
     /// only grows).
     #[serde(default, skip_serializing_if = "FieldNames::is_empty")]
     pub fields: FieldNames,
+    /// Its typeahead queries.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub queries: Vec<QueryRecord>,
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -159,7 +174,9 @@ pub fn load_snapshot(cell: &Cell, snap: Snapshot) {
             },
         );
         if let Some(idx) = cell.indexes.read().get(&name) {
-            idx.data.write().fields.extend(i.fields);
+            let mut data = idx.data.write();
+            data.fields.extend(i.fields);
+            data.suggestions.put(i.queries);
         }
     }
     for (name, target) in snap.aliases {
@@ -215,6 +232,18 @@ pub fn apply(cell: &Cell, rec: Record) {
                 data.put(p);
             }
         }
+        Record::Queries {
+            index,
+            clear,
+            put,
+            del,
+        } => {
+            let Some(idx) = cell.indexes.read().get(&index).cloned() else {
+                return;
+            };
+            let mut data = idx.data.write();
+            apply_queries(&mut data, clear, put, &del);
+        }
         Record::Alias { name, target } => {
             let mut a = cell.aliases.write();
             match target {
@@ -232,6 +261,16 @@ pub fn apply(cell: &Cell, rec: Record) {
         Record::Reset => reset_memory(cell),
         Record::Noop => {}
     }
+}
+
+/// One typeahead write to an index's data (the handlers and recovery both apply it).
+pub fn apply_queries(data: &mut IndexData, clear: bool, put: Vec<QueryRecord>, del: &[String]) {
+    if clear {
+        data.suggestions.clear();
+    }
+    data.suggestions.remove(del);
+    data.suggestions.put(put);
+    data.version += 1;
 }
 
 pub fn reset_memory(cell: &Cell) {
@@ -257,14 +296,19 @@ pub fn snapshot(cell: &Cell, covered: u64) -> Snapshot {
         .iter()
         .map(|i| {
             let meta = i.meta.read().clone();
-            let (docs, fields) = {
+            let (docs, fields, queries) = {
                 let data = i.data.read();
-                (data.records(), data.fields.clone())
+                (
+                    data.records(),
+                    data.fields.clone(),
+                    data.suggestions.records(),
+                )
             };
             IndexSnapshot {
                 meta: Some(meta),
                 docs,
                 fields,
+                queries,
             }
         })
         .collect();

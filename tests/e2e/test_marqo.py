@@ -720,3 +720,38 @@ def test_images_are_downloaded_as_marqo_downloads_them(client_factory, image_ser
         assert e.message["message"].startswith(f"Error vectorising content: ['{missing}']. ")
     finally:
         client_factory().delete_index(name)
+
+
+def test_typeahead_as_marqo_api_tests_drive_it(client_factory, cell):
+    """Marqo's typeahead routes over raw HTTP, as marqo-api-tests drive them (py-marqo has no
+    typeahead methods yet): index queries, count, get, suggest, delete."""
+    import requests
+
+    mq = client_factory()
+    name = unique_name("typeahead")
+    mq.create_index(name)
+    try:
+        h = {"x-api-key": cell.api_key, "Content-Type": "application/json"}
+        base = f"{cell.url}/indexes/{name}/suggestions"
+        r = requests.post(f"{base}/queries", headers=h, timeout=10, data=json.dumps({"queries": [
+            {"query": "machine learning algorithms", "popularity": 10.0},
+            {"query": "machine learning basics", "popularity": 8.0},
+            {"query": "artificial intelligence", "popularity": 9.0, "metadata": {"hit_count": 500}},
+        ]}))
+        assert r.status_code == 200 and r.json()["indexed"] == 3
+        assert requests.get(f"{base}/stats", headers=h, timeout=10).json() == {"indexedQueries": 3}
+        got = requests.get(f"{base}/queries", headers=h, timeout=10,
+                           data=json.dumps(["artificial intelligence"])).json()["queries"]
+        assert got[0]["metadata"] == {"hit_count": 500}
+        r = requests.post(base, headers=h, timeout=10, data=json.dumps({"q": "machine", "limit": 5}))
+        assert [s["suggestion"] for s in r.json()["suggestions"]] == [
+            "machine learning algorithms", "machine learning basics"]
+        r = requests.post(base, headers=h, timeout=10, data=json.dumps({"q": "", "limit": 2}))
+        assert [s["suggestion"] for s in r.json()["suggestions"]] == [
+            "machine learning algorithms", "artificial intelligence"]
+        assert requests.post(base, headers=h, timeout=10, data=json.dumps({"limit": 2})).status_code == 422
+        r = requests.delete(f"{base}/queries", headers=h, timeout=10, data=json.dumps(["machine learning basics"]))
+        assert r.json() == "Queries deleted successfully"
+        assert requests.get(f"{base}/stats", headers=h, timeout=10).json() == {"indexedQueries": 2}
+    finally:
+        client_factory().delete_index(name)

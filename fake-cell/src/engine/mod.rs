@@ -28,4 +28,5 @@ pub mod python;
 pub mod search;
 pub mod settings;
 pub mod store;
+pub mod typeahead;
 pub mod unions;

@@ -14,6 +14,7 @@ use serde_json::Value;
 use super::{SnapshotDoc, prepared};
 use crate::engine::search::index_data::IndexData;
 use crate::engine::store::{DocRecord, FieldNames};
+use crate::engine::typeahead::QueryRecord;
 use crate::state::{Cell, Directory, Index, IndexMeta, Job};
 
 /// Everything a restore swaps, so a failed persist can put the old one back.
@@ -33,11 +34,13 @@ pub struct Kept {
     work: IndexWork,
 }
 
+/// An index to load: its metadata, documents, carried chunks, field names, typeahead queries.
 type IndexWork = (
     IndexMeta,
     Vec<DocRecord>,
     Vec<prepared::PreparedDoc>,
     FieldNames,
+    Vec<QueryRecord>,
 );
 
 /// The snapshot's state; an index whose carried chunks do not decode is an error naming it
@@ -58,13 +61,14 @@ pub fn build(cell: &Cell, doc: SnapshotDoc) -> Result<Parts, String> {
         let Some(meta) = i.meta else { continue };
         let chunks = carried.remove(&meta.name).unwrap_or_default();
         let live = cell.indexes.read().get(&meta.name).cloned();
-        match live.and_then(|l| unchanged(&l, &meta, &i.docs, &i.fields).map(|v| (l, v))) {
+        let same = |l: &Index| unchanged(l, &meta, &i.docs, &i.fields, &i.queries);
+        match live.and_then(|l| same(&l).map(|v| (l, v))) {
             Some((index, version)) => kept.push(Kept {
                 index,
                 version,
-                work: (meta, i.docs, chunks, i.fields),
+                work: (meta, i.docs, chunks, i.fields, i.queries),
             }),
-            None => work.push((meta, i.docs, chunks, i.fields)),
+            None => work.push((meta, i.docs, chunks, i.fields, i.queries)),
         }
     }
     let mut indexes: HashMap<String, Arc<Index>> = load_indexes(work)?
@@ -96,8 +100,7 @@ impl Parts {
                 settled += 1;
                 continue;
             }
-            let (meta, docs, chunks, fields) = k.work;
-            let index = load_index(meta, docs, chunks, fields)?;
+            let index = load_index(k.work)?;
             self.indexes.insert(index.name.clone(), Arc::new(index));
         }
         Ok(settled)
@@ -134,6 +137,7 @@ fn unchanged(
     meta: &IndexMeta,
     docs: &[DocRecord],
     fields: &FieldNames,
+    queries: &[QueryRecord],
 ) -> Option<u64> {
     let without_port = |m: &IndexMeta| {
         let mut v = serde_json::to_value(m).ok()?;
@@ -147,6 +151,7 @@ fn unchanged(
     let data = live.data.read();
     let same = data.len() == docs.len()
         && data.fields == *fields
+        && data.suggestions.records() == queries
         && data.iter().zip(docs).all(|((_, d), r)| {
             d.rec.id == r.id
                 && d.rec.fields == r.fields
@@ -178,10 +183,10 @@ fn load_indexes(work: Vec<IndexWork>) -> Result<Vec<Index>, String> {
             scope.spawn(|| {
                 loop {
                     let next = queue.lock().pop();
-                    let Some((meta, docs, chunks, fields)) = next else {
+                    let Some(w) = next else {
                         break;
                     };
-                    let built = load_index(meta, docs, chunks, fields);
+                    let built = load_index(w);
                     done.lock().push(built);
                 }
             });
@@ -191,18 +196,14 @@ fn load_indexes(work: Vec<IndexWork>) -> Result<Vec<Index>, String> {
 }
 
 /// One index with its documents in place.
-fn load_index(
-    meta: IndexMeta,
-    docs: Vec<DocRecord>,
-    chunks: Vec<prepared::PreparedDoc>,
-    fields: FieldNames,
-) -> Result<Index, String> {
+fn load_index((meta, docs, chunks, fields, queries): IndexWork) -> Result<Index, String> {
     let index = Index::new(meta);
     let mut data = IndexData::default();
     for p in prepared::load(&index.name, &index.settings, docs, chunks)? {
         data.put(p);
     }
     data.fields.extend(fields);
+    data.suggestions.put(queries);
     *index.data.write() = data;
     Ok(index)
 }

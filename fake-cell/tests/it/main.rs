@@ -24,3 +24,4 @@ mod snapshot;
 mod strict;
 mod support;
 mod system_routes;
+mod typeahead;

@@ -7,6 +7,7 @@ use std::ops::{Deref, DerefMut};
 use super::cache::ResultCache;
 use super::impacts::ImpactCache;
 use crate::engine::store::Store;
+use crate::engine::typeahead::Suggestions;
 
 #[derive(Default)]
 pub struct IndexData {
@@ -15,6 +16,9 @@ pub struct IndexData {
     pub impacts: ImpactCache,
     /// Ranked pages of recent search requests for the current version (see `cache.rs`).
     pub results: ResultCache,
+    /// The index's typeahead queries (`engine::typeahead`); a write to them bumps the version
+    /// too, so a snapshot restore sees the index changed.
+    pub suggestions: Suggestions,
 }
 
 impl Deref for IndexData {

@@ -1,7 +1,8 @@
 //! The data-plane routes, served both by every index server and by the main port (single-URL
 //! clients), like open-source Marqo's API, plus the index-less calls cloud-mode clients send to
 //! `/api/...`. Handlers: [`indexes`] (create / delete / list / status), [`documents`],
-//! [`info`] (settings, stats, health), [`search`] (search, recommend, embed), [`system`] (root,
+//! [`info`] (settings, stats, health), [`search`] (search, recommend, embed), [`suggestions`]
+//! (typeahead), [`system`] (root,
 //! health, models, devices), [`internal`] (Marqo's switched-off internal routes).
 
 pub mod documents;
@@ -9,6 +10,7 @@ pub mod indexes;
 pub mod info;
 pub mod internal;
 pub mod search;
+pub mod suggestions;
 pub mod system;
 
 use std::sync::Arc;
@@ -55,6 +57,18 @@ pub fn routes() -> Router<Arc<Cell>> {
         .route("/indexes/{name}/search", post(search::search))
         .route("/indexes/{name}/recommend", post(search::recommend))
         .route("/indexes/{name}/embed", post(search::embed_route))
+        .route("/indexes/{name}/suggestions", post(suggestions::suggest))
+        .route(
+            "/indexes/{name}/suggestions/queries",
+            post(suggestions::index_queries)
+                .get(suggestions::get_queries)
+                .delete(suggestions::delete_queries),
+        )
+        .route(
+            "/indexes/{name}/suggestions/queries/delete-all",
+            delete(suggestions::delete_all_queries),
+        )
+        .route("/indexes/{name}/suggestions/stats", get(suggestions::stats))
         .route("/models", get(models).delete(eject))
         .route("/device/cpu", get(cpu))
         .route("/device/cuda", get(cuda))
