@@ -10,6 +10,14 @@ use crate::in_process::cell_with_index;
 use crate::search_params::Target;
 use crate::support::CellProc;
 
+/// Add documents to `index`; every one must be written.
+async fn added(t: &Target, index: &str, body: Value) {
+    let (_, r) = t
+        .req("POST", &format!("/indexes/{index}/documents"), body)
+        .await;
+    assert_eq!(r["errors"], false, "{r}");
+}
+
 fn message(r: &Value) -> &str {
     r["message"].as_str().unwrap_or_default()
 }
@@ -353,14 +361,12 @@ async fn collapsed_facets(t: &Target) {
             );
         }
     }
-    let (_, r) = t
-        .req(
-            "POST",
-            "/indexes/variants/documents",
-            json!({"documents": docs, "tensorFields": ["title"]}),
-        )
-        .await;
-    assert_eq!(r["errors"], false, "{r}");
+    added(
+        t,
+        "variants",
+        json!({"documents": docs, "tensorFields": ["title"]}),
+    )
+    .await;
     for (retrieval, ranking) in [("disjunction", "rrf"), ("tensor", "tensor")] {
         let r = t
             .search(
@@ -642,14 +648,7 @@ async fn hybrid_leg_modifiers(t: &Target) {
         {"_id": "doc9", "t": "HELLO WORLD", "mult_field_1": 3.0},
         {"_id": "doc10", "t": "HELLO WORLD", "mult_field_2": 3.0},
     ]);
-    let (_, r) = t
-        .req(
-            "POST",
-            "/indexes/hm/documents",
-            json!({"documents": docs, "tensorFields": ["t"]}),
-        )
-        .await;
-    assert_eq!(r["errors"], false, "{r}");
+    added(t, "hm", json!({"documents": docs, "tensorFields": ["t"]})).await;
     let tensor_mods = json!({
         "multiply_score_by": [{"field_name": "mult_field_1", "weight": 10}, {"field_name": "mult_field_2", "weight": -10}],
         "add_to_score": [{"field_name": "add_field_1", "weight": 5}]});

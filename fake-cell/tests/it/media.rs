@@ -63,7 +63,8 @@ fn items(r: &Value) -> Vec<(String, u64, String)> {
         .collect()
 }
 
-async fn add_requests(t: &Target, base: &str, dead: u16) {
+/// `pics`: a CLIP index that treats URLs as images.
+async fn create_image_index(t: &Target) {
     let (s, r) = t
         .req(
             "POST",
@@ -72,6 +73,10 @@ async fn add_requests(t: &Target, base: &str, dead: u16) {
         )
         .await;
     assert_eq!(s, 200, "{r}");
+}
+
+async fn add_requests(t: &Target, base: &str, dead: u16) {
+    create_image_index(t).await;
     let docs = json!([
         {"_id": "ok", "img": format!("{base}/cat.png")},
         {"_id": "sniffed", "img": format!("{base}/photo")},
@@ -286,14 +291,7 @@ async fn no_media_downloads_takes_every_url_as_an_image() {
     let cell = CellProc::start(dir.path(), &["--open", "--no-media-downloads"]).await;
     let t = Target::Http(cell.url.clone());
     let dead = refused_port().await;
-    let (s, r) = t
-        .req(
-            "POST",
-            "/indexes/pics",
-            json!({"model": "open_clip/ViT-B-32/laion2b_s34b_b79k", "treatUrlsAndPointersAsImages": true}),
-        )
-        .await;
-    assert_eq!(s, 200, "{r}");
+    create_image_index(&t).await;
     let url = format!("http://127.0.0.1:{dead}/x.png");
     let (_, r) = t
         .req(
