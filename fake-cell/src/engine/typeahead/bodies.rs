@@ -109,6 +109,11 @@ fn forbid_unknown(o: &Map<String, Value>, known: &[&str], path: &[Value], errs: 
 }
 
 fn not_an_object(body: &Value) -> CellError {
+    if body.is_null() {
+        return CellError::Validation(vec![json!({
+            "type": "missing", "loc": ["body"], "msg": "Field required", "input": null,
+        })]);
+    }
     CellError::Validation(vec![json!({
         "type": "model_attributes_type", "loc": ["body"],
         "msg": "Input should be a valid dictionary or object to extract fields from", "input": body,
