@@ -320,13 +320,15 @@ test('a copy button copies the API key', async () => {
   const acct = m.accounts[0];
   const key = acct.api_keys[0];
   await page.locator('#seed-body').getByText(String(m.seed), { exact: true }).first().waitFor();
-  const button = page.getByRole('button', { name: `Copy API key ${key.name} of ${acct.name}` });
+  // Exact names: a seed can give two accounts names where one is the other's prefix
+  // ("Pinecrest Goods" and "Pinecrest Goods 2"), and a substring match would find both.
+  const button = page.getByRole('button', { name: `Copy API key ${key.name} of ${acct.name}`, exact: true });
   await button.click();
   const copied = await page.evaluate(() => navigator.clipboard.readText());
   assert.equal(copied, key.key);
   // Users and passwords are there too.
   const user = m.cognito.users[0];
-  await page.getByRole('button', { name: `Copy password of ${user.username}` }).click();
+  await page.getByRole('button', { name: `Copy password of ${user.username}`, exact: true }).click();
   assert.equal(await page.evaluate(() => navigator.clipboard.readText()), user.password);
 });
 
