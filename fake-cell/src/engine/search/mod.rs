@@ -141,6 +141,8 @@ pub fn execute_full(
         }
         Method::Hybrid => run.hybrid(s)?,
     };
+    // Marqo ≥ 2.17 refuses a re-ranker once the search has run (its own errors come first).
+    req.refuse_reranker()?;
     let page = page.into_iter().skip(req.offset).take(req.limit).collect();
     Ok((page, extras))
 }

@@ -101,7 +101,6 @@ pub async fn search(
                 None => {
                     let exclude = recommend::add_context_documents(&mut req, &data, &idx.settings)?;
                     let page = execute(&req, &data, &idx.settings, &exclude, None)?;
-                    req.refuse_reranker()?;
                     t.postprocessing();
                     let hits: Arc<[u8]> = response::hits_bytes(&response::Hits {
                         data: &data,
@@ -120,7 +119,6 @@ pub async fn search(
         let data = idx.data.read();
         let exclude = recommend::add_context_documents(&mut req, &data, &idx.settings)?;
         let (page, extras) = execute_full(&req, &data, &idx.settings, &exclude, None)?;
-        req.refuse_reranker()?;
         t.postprocessing();
         answer(&data, &page, &req, Some(&req.q), &extras, started)?
     };
@@ -164,7 +162,6 @@ pub async fn recommend(
         let (qv, exclude) =
             t.infer(|| recommend::query(&data, &req, &docs, &opts, &idx.settings))?;
         let page = execute(&req, &data, &idx.settings, &exclude, Some(qv))?;
-        req.refuse_reranker()?;
         t.postprocessing();
         // Marqo's recommender runs its search with `text=None`, which answers `"query": null`.
         answer(
