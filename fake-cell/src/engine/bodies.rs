@@ -41,7 +41,7 @@ const ADD_FIELDS: &[Field] = &[
 ];
 
 /// Marqo's default `imageDownloadThreadCount` (`MARQO_IMAGE_DOWNLOAD_THREAD_COUNT_PER_REQUEST`).
-pub const IMAGE_THREADS: i64 = 20;
+const IMAGE_THREADS: i64 = 20;
 
 const UPDATE_FIELDS: &[Field] = &[Field("documents", Kind::List, false)];
 
@@ -118,14 +118,20 @@ pub fn check_add_body(body: &Map<String, Value>) -> CellResult<()> {
     errs.into_result()
 }
 
+/// How many downloads a checked add body runs at once: its `mediaDownloadThreadCount`, else
+/// its `imageDownloadThreadCount`, else Marqo's default.
+pub fn download_threads(body: &Map<String, Value>) -> usize {
+    let threads = ["mediaDownloadThreadCount", "imageDownloadThreadCount"]
+        .iter()
+        .find_map(|k| body.get(*k).and_then(super::model::as_int))
+        .unwrap_or(IMAGE_THREADS);
+    usize::try_from(threads).unwrap_or(1)
+}
+
 /// Current Marqo's `_validate_image_download_headers_and_media_download_headers` on the add
 /// and embed bodies (`skip_on_failure`; empty maps are falsy in Python).
 fn both_download_headers(body: &Map<String, Value>, errs: &mut Errors) {
-    let set = |k: &str| {
-        body.get(k)
-            .and_then(Value::as_object)
-            .is_some_and(|m| !m.is_empty())
-    };
+    let set = |k: &str| super::model::non_empty_map(body, k);
     if errs.is_empty() && set("imageDownloadHeaders") && set("mediaDownloadHeaders") {
         errs.root(
             &["body"],

@@ -253,10 +253,11 @@ impl AddBatch {
         }
         self.records.retain(|r| !failed.contains_key(&r.id));
         for item in &mut self.items {
-            let msg = item["_id"].as_str().and_then(|id| failed.get(id));
-            if let (Some(msg), Some(200)) = (msg, item["status"].as_u64()) {
-                let id = item["_id"].as_str().unwrap_or_default().to_string();
-                *item = item_error(&id, &CellError::InvalidArgument(msg.clone()));
+            if item["status"] != 200 {
+                continue;
+            }
+            if let Some((id, msg)) = item["_id"].as_str().and_then(|id| failed.get_key_value(id)) {
+                *item = item_error(id, &CellError::InvalidArgument(msg.clone()));
             }
         }
     }

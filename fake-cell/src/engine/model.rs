@@ -217,6 +217,14 @@ pub fn lookup<'a>(obj: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
     }
 }
 
+/// Whether `obj[key]` is an object with members: a dict Python finds truthy (the download
+/// headers' validators treat an empty one as unset).
+pub fn non_empty_map(obj: &Map<String, Value>, key: &str) -> bool {
+    lookup(obj, key)
+        .and_then(Value::as_object)
+        .is_some_and(|m| !m.is_empty())
+}
+
 /// `obj` with the scalar fields of `fields` as the model holds them once validated (a
 /// `"yes"` bool is `true`, a number `str` its text, a numeric-string `int` a number), for code
 /// that reads the body after the check passed.

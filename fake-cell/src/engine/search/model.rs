@@ -361,11 +361,7 @@ fn query_and_context(
     let hybrid_query = hybrid
         .is_some_and(|h| given(h, "queryTensor").is_some() || given(h, "queryLexical").is_some());
     let has = |k: &str| given(o, k).is_some();
-    let set = |k: &str| {
-        given(o, k)
-            .and_then(Value::as_object)
-            .is_some_and(|m| !m.is_empty())
-    };
+    let set = |k: &str| crate::engine::model::non_empty_map(o, k);
     if set("image_download_headers") && set("mediaDownloadHeaders") {
         errs.root(
             AT,

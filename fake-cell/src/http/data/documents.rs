@@ -90,11 +90,7 @@ pub async fn add_documents(
     if !batch.records.is_empty() {
         // Marqo downloads a batch's images before it vectorises; a document whose image
         // cannot be used is answered with its error and not written.
-        let threads = ["mediaDownloadThreadCount", "imageDownloadThreadCount"]
-            .iter()
-            .find_map(|k| obj.get(*k).and_then(model::as_int))
-            .unwrap_or(bodies::IMAGE_THREADS);
-        let threads = usize::try_from(threads).unwrap_or(1);
+        let threads = bodies::download_threads(obj);
         let headers = crate::media::headers(obj);
         let failed = cell
             .media
