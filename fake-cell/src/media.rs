@@ -14,12 +14,12 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use futures::stream::{self, StreamExt};
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 
-use crate::engine::python::str_repr;
+use crate::engine::python::{self, str_repr};
 use crate::engine::settings::Settings;
 use crate::engine::settings::registry;
-use crate::engine::store::DocRecord;
+use crate::engine::store::{self, DocRecord};
 use crate::error::{CellError, CellResult};
 
 /// Marqo's `TIMEOUT_SECONDS` for one image download, the whole request.
@@ -193,14 +193,7 @@ impl Fetcher {
         if !sees_images(s) {
             return Ok(());
         }
-        let list = format!(
-            "[{}]",
-            images
-                .iter()
-                .map(|i| str_repr(i))
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
+        let list = python::repr(&json!(images));
         let fail = |msg: String| {
             CellError::InvalidArgument(format!("Error vectorising content: {list}. Message: {msg}"))
         };
@@ -255,33 +248,20 @@ fn need_of(value: &str) -> Option<Need> {
 /// multimodal field's parts.
 fn media_of(records: &[DocRecord], s: &Settings) -> Vec<(String, String, Need)> {
     let mut out = Vec::new();
+    if !s.structured && !s.media_urls {
+        return out;
+    }
     for r in records {
         let mut fields: Vec<&str> = Vec::new();
-        if s.structured {
-            for tf in &s.tensor_fields {
-                match s.field(tf) {
-                    Some(f) if f.kind == "multimodal_combination" => fields.extend(
-                        f.dependent
-                            .iter()
-                            .flat_map(|d| d.keys())
-                            .map(String::as_str),
-                    ),
-                    Some(_) => fields.push(tf),
-                    None => {}
-                }
-            }
-        } else if s.media_urls {
-            for tf in &r.tensor_fields {
-                let weights = r
-                    .mappings
-                    .as_ref()
-                    .and_then(|m| m.get(tf))
-                    .filter(|m| m["type"] == "multimodal_combination")
-                    .and_then(|m| m["weights"].as_object());
-                match weights {
-                    Some(w) => fields.extend(w.keys().map(String::as_str)),
-                    None => fields.push(tf),
-                }
+        for tf in store::tensor_fields_of(r, s) {
+            match store::field_kind(r, s, tf) {
+                Some("multimodal_combination") => fields.extend(
+                    store::multimodal_weights(r, s, tf)
+                        .into_iter()
+                        .flat_map(|w| w.keys())
+                        .map(String::as_str),
+                ),
+                _ => fields.push(tf),
             }
         }
         for f in fields {

@@ -217,44 +217,55 @@ fn is_media(s: &Settings, field: &str, value: &str) -> bool {
     }
 }
 
+/// The fields a document is embedded by: the index's tensor fields (structured) or the add
+/// request's.
+pub fn tensor_fields_of<'a>(rec: &'a DocRecord, s: &'a Settings) -> &'a [String] {
+    if s.structured {
+        &s.tensor_fields
+    } else {
+        &rec.tensor_fields
+    }
+}
+
+/// A tensor field's kind: the index's field type (structured) or the add request's mapping
+/// type (`None` for plain text).
+pub fn field_kind<'a>(rec: &'a DocRecord, s: &'a Settings, tf: &str) -> Option<&'a str> {
+    if s.structured {
+        s.field(tf).map(|f| f.kind.as_str())
+    } else {
+        mapping(rec, tf, "type").and_then(Value::as_str)
+    }
+}
+
+/// A multimodal combination's parts with their weights: the index's dependent fields
+/// (structured) or the add request's mapping weights.
+pub fn multimodal_weights<'a>(
+    rec: &'a DocRecord,
+    s: &'a Settings,
+    tf: &str,
+) -> Option<&'a Map<String, Value>> {
+    if s.structured {
+        s.field(tf).and_then(|f| f.dependent.as_ref())
+    } else {
+        mapping(rec, tf, "weights").and_then(Value::as_object)
+    }
+}
+
 /// Tokenise, chunk and embed a document for `settings`.
 pub fn prepare(rec: DocRecord, s: &Settings) -> Prepared {
     let lex = lexical_tokens(&rec, s);
-    let tensor_fields: Vec<String> = if s.structured {
-        s.tensor_fields.clone()
-    } else {
-        rec.tensor_fields.clone()
-    };
     // Text is embedded with the chunk prefix (the request's, else the index's); the chunk
     // stored and shown stays the text itself.
     let prefix = rec.chunk_prefix.as_deref().unwrap_or(&s.chunk_prefix);
     let mut chunks = Vec::new();
-    for tf in &tensor_fields {
-        let mapping_kind = if s.structured {
-            s.field(tf).map(|f| f.kind.clone())
-        } else {
-            mapping(&rec, tf, "type")
-                .and_then(Value::as_str)
-                .map(str::to_string)
-        };
-        match mapping_kind.as_deref() {
+    for tf in tensor_fields_of(&rec, s) {
+        match field_kind(&rec, s, tf) {
             Some("multimodal_combination") => {
-                let weights = if s.structured {
-                    s.field(tf).and_then(|f| f.dependent.clone())
-                } else {
-                    mapping(&rec, tf, "weights")
-                        .and_then(Value::as_object)
-                        .cloned()
-                };
                 let mut parts = Vec::new();
                 let mut texts = Vec::new();
-                for (child, w) in weights.unwrap_or_default() {
-                    if let Some(text) = rec.fields.get(&child).and_then(Value::as_str) {
-                        let prefix = if is_media(s, &child, text) {
-                            ""
-                        } else {
-                            prefix
-                        };
+                for (child, w) in multimodal_weights(&rec, s, tf).into_iter().flatten() {
+                    if let Some(text) = rec.fields.get(child).and_then(Value::as_str) {
+                        let prefix = if is_media(s, child, text) { "" } else { prefix };
                         parts.push((
                             embed::embed_text(&prefixed(prefix, text), s.dim),
                             w.as_f64().unwrap_or(1.0) as f32,
