@@ -29,22 +29,25 @@ pub fn terms(text: &str) -> Vec<String> {
         .collect()
 }
 
-/// One word's term, in Vespa's order: NFKC (so a ligature or a full-width letter is its plain
-/// form), lower-cased, accents dropped, stemmed.
+/// One word's term, in Vespa's order: folded ([`fold`]), then stemmed.
 fn term(word: &str) -> String {
-    let plain = if word.is_ascii() {
-        word.to_lowercase()
-    } else {
-        let lower = word.nfkc().collect::<String>().to_lowercase();
-        // Decomposed, an accented letter is its base letter and a mark from the Combining
-        // Diacritical Marks block, the only marks Vespa drops (other scripts' marks are letters'
-        // parts there).
-        lower
-            .nfd()
-            .filter(|c| !COMBINING_DIACRITICS.contains(c))
-            .collect()
-    };
-    ENGLISH.stem(&plain).into_owned()
+    ENGLISH.stem(&fold(word)).into_owned()
+}
+
+/// Text as Vespa folds it before stemming: NFKC (so a ligature or a full-width letter is its
+/// plain form), lower-cased, accents dropped.
+pub fn fold(text: &str) -> String {
+    if text.is_ascii() {
+        return text.to_lowercase();
+    }
+    let lower = text.nfkc().collect::<String>().to_lowercase();
+    // Decomposed, an accented letter is its base letter and a mark from the Combining
+    // Diacritical Marks block, the only marks Vespa drops (other scripts' marks are letters'
+    // parts there).
+    lower
+        .nfd()
+        .filter(|c| !COMBINING_DIACRITICS.contains(c))
+        .collect()
 }
 
 /// Unicode's Combining Diacritical Marks block.

@@ -11,9 +11,9 @@ pub use bodies::{SuggestRequest, index_request, query_list, suggest_request};
 
 use std::collections::BTreeMap;
 
+use crate::engine::linguistics;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
-use unicode_normalization::UnicodeNormalization;
 
 /// One indexed query, as `GET …/suggestions/queries` shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -37,14 +37,10 @@ pub struct Suggestions {
 /// A query's key: Vespa's normalisation for the typeahead schema (NFKC, accents removed,
 /// lower-cased, whitespace collapsed), so "Café" and "cafe" are one query.
 pub fn normalise(text: &str) -> String {
-    let folded: String = text
-        .nfkc()
-        .collect::<String>()
-        .to_lowercase()
-        .nfd()
-        .filter(|c| !('\u{300}'..='\u{36f}').contains(c))
-        .collect();
-    folded.split_whitespace().collect::<Vec<_>>().join(" ")
+    linguistics::fold(text)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn words(normalised: &str) -> Vec<&str> {
@@ -56,12 +52,11 @@ fn words(normalised: &str) -> Vec<&str> {
 
 /// Every prefix of every word, Marqo's `queryIndex` field (`m ma mar …`).
 fn prefixes(normalised: &str) -> String {
-    let mut out = Vec::new();
-    for w in words(normalised) {
-        let ends: Vec<usize> = w.char_indices().map(|(i, c)| i + c.len_utf8()).collect();
-        out.extend(ends.into_iter().map(|e| &w[..e]));
-    }
-    out.join(" ")
+    words(normalised)
+        .into_iter()
+        .flat_map(|w| w.char_indices().map(move |(i, c)| &w[..i + c.len_utf8()]))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 impl Suggestions {
@@ -116,17 +111,18 @@ impl Suggestions {
             .by_key
             .iter()
             .filter_map(|(key, r)| {
+                let query_words = words(key);
                 let text = if tokens.is_empty() {
                     Some(0.0)
                 } else {
-                    text_score(&tokens, &words(key), req)
+                    text_score(&tokens, &query_words, req)
                 }?;
                 let mut score = text;
                 if tokens.is_empty() || req.popularity_weight.is_some() {
                     score += req.popularity_weight.unwrap_or(1.0) * r.popularity;
                 }
                 if let Some(w) = req.bm25_weight {
-                    score += w * exact_words(&tokens, &words(key));
+                    score += w * exact_words(&tokens, &query_words);
                 }
                 Some((score, r))
             })
