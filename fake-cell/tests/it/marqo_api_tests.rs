@@ -24,16 +24,9 @@ fn message(r: &Value) -> &str {
 
 async fn model_registry(t: &Target) {
     // A registry name Marqo knows, with the registry's dimensions: a custom vector of 384 fits.
-    let (s, r) = t
-        .req(
-            "POST",
-            "/indexes/mini",
-            json!({"type": "structured", "model": "sentence-transformers/all-MiniLM-L6-v2",
+    t.create("mini", json!({"type": "structured", "model": "sentence-transformers/all-MiniLM-L6-v2",
                    "allFields": [{"name": "v", "type": "custom_vector", "features": ["lexical_search", "filter"]}],
-                   "tensorFields": ["v"]}),
-        )
-        .await;
-    assert_eq!(s, 200, "{r}");
+                   "tensorFields": ["v"]})).await;
     let doc = |n: usize| json!({"documents": [{"_id": "1", "v": {"content": "custom vector text", "vector": vec![0.5; n]}}]});
     let (_, r) = t.req("POST", "/indexes/mini/documents", doc(384)).await;
     assert_eq!(r["errors"], false, "{r}");
@@ -72,24 +65,20 @@ async fn model_registry(t: &Target) {
         message(&r).contains("'dimensions' must be a positive integer, but received 0."),
         "{r}"
     );
-    let (s, r) = t.req("POST", "/indexes/own", own(16)).await;
-    assert_eq!(s, 200, "{r}");
+    t.create("own", own(16)).await;
 }
 
 async fn typed_values(t: &Target) {
-    let (s, r) = t
-        .req(
-            "POST",
-            "/indexes/typed",
-            json!({"type": "structured", "model": "random/small",
+    t.create(
+        "typed",
+        json!({"type": "structured", "model": "random/small",
                    "allFields": [{"name": "title", "type": "text", "features": ["lexical_search"]},
                                  {"name": "f", "type": "float", "features": ["filter"]},
                                  {"name": "i", "type": "int"},
                                  {"name": "fs", "type": "array<float>"}],
                    "tensorFields": ["title"]}),
-        )
-        .await;
-    assert_eq!(s, 200, "{r}");
+    )
+    .await;
     let (_, r) = t
         .req(
             "POST",
@@ -319,10 +308,7 @@ async fn prefixes(t: &Target) {
 
 /// Score modifiers reach a map field's keys as `field.key` (Marqo flattens maps of numbers).
 async fn map_score_modifiers(t: &Target) {
-    let (s, r) = t
-        .req("POST", "/indexes/maps", json!({"model": "random/small"}))
-        .await;
-    assert_eq!(s, 200, "{r}");
+    t.create("maps", json!({"model": "random/small"})).await;
     let docs = json!({"documents": [{"_id": "1", "t": "rider", "m": {"a": 20.0}, "add": {"a": 30.0}}],
         "tensorFields": ["t"]});
     t.req("POST", "/indexes/maps/documents", docs).await;
@@ -342,8 +328,7 @@ async fn map_score_modifiers(t: &Target) {
 /// `test_search_with_valid_collapse_field_succeeds`): each product once per value.
 async fn collapsed_facets(t: &Target) {
     let settings = json!({"model": "random/small", "collapseFields": [{"name": "pid"}]});
-    let (s, r) = t.req("POST", "/indexes/variants", settings).await;
-    assert_eq!(s, 200, "{r}");
+    t.create("variants", settings).await;
     let products = [
         ("1", "SnugNest", 10.0),
         ("2", "SnugNest", 20.0),
@@ -405,10 +390,7 @@ async fn collapsed_facets(t: &Target) {
 /// `context.documents` (py-marqo's `test_search_with_context`), the string-`q` refusal of
 /// HYBRID with context, and `efSearch` capping a TENSOR search's neighbours.
 async fn context_documents(t: &Target) {
-    let (s, r) = t
-        .req("POST", "/indexes/ctx", json!({"model": "random/small"}))
-        .await;
-    assert_eq!(s, 200, "{r}");
+    t.create("ctx", json!({"model": "random/small"})).await;
     let docs = json!({"documents": [
         {"_id": "d1", "t": "A comparison of the best pets"},
         {"_id": "d2", "t": "The history of dogs and household pets"},
@@ -514,8 +496,7 @@ async fn structured_search_fields(t: &Target) {
                "allFields": [{"name": "title", "type": "text", "features": ["lexical_search"]},
                              {"name": "body", "type": "text"}],
                "tensorFields": tensor});
-        let (s, r) = t.req("POST", &format!("/indexes/{name}"), body).await;
-        assert_eq!(s, 200, "{r}");
+        t.create(name, body).await;
     }
     let refused = |index: &'static str, body: Value| async move {
         let (s, r) = t
@@ -570,8 +551,7 @@ async fn structured_search_fields(t: &Target) {
 /// Root validators of current Marqo's request models that 2.13 lacked, as the newest
 /// marqo-api-tests assert them: each a 422 item at `["body", "__root__"]`.
 async fn newer_validators(t: &Target) {
-    let (s, r) = t.req("POST", "/indexes/nv", json!({})).await;
-    assert_eq!(s, 200, "{r}");
+    t.create("nv", json!({})).await;
     let h = json!({"k": "v"});
     let docs = json!([{"_id": "1", "t": "a"}]);
     let ctx = json!({"documents": {"ids": {"1": 1}}});
@@ -639,8 +619,7 @@ async fn newer_validators(t: &Target) {
 /// ranked by modified tensor scores, and RRF's `_lexical_score` / `_tensor_score` modified
 /// (marqo-api-tests' `test_hybrid_search_score_modifiers`).
 async fn hybrid_leg_modifiers(t: &Target) {
-    let (s, r) = t.req("POST", "/indexes/hm", json!({})).await;
-    assert_eq!(s, 200, "{r}");
+    t.create("hm", json!({})).await;
     let docs = json!([
         {"_id": "doc6", "t": "HELLO WORLD"},
         {"_id": "doc7", "t": "HELLO WORLD", "add_field_1": 1.0},
@@ -715,14 +694,9 @@ async fn marqtune_properties(t: &Target) {
                                   "auth_required": false}})
     };
     for (name, marqtune) in [("tuned", true), ("plain", false)] {
-        let (s, r) = t
-            .req(
-                "POST",
-                &format!("/indexes/{name}"),
-                json!({"model": "marqtune/model-id/checkpoint", "modelProperties": props(marqtune)}),
-            )
-            .await;
-        assert_eq!(s, 200, "{r}");
+        let settings =
+            json!({"model": "marqtune/model-id/checkpoint", "modelProperties": props(marqtune)});
+        t.create(name, settings).await;
         let (s, r) = t.get(&format!("/indexes/{name}/settings")).await;
         assert_eq!(s, 200, "{r}");
         let want = if marqtune {

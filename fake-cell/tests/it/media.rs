@@ -65,14 +65,11 @@ fn items(r: &Value) -> Vec<(String, u64, String)> {
 
 /// `pics`: a CLIP index that treats URLs as images.
 async fn create_image_index(t: &Target) {
-    let (s, r) = t
-        .req(
-            "POST",
-            "/indexes/pics",
-            json!({"model": "open_clip/ViT-B-32/laion2b_s34b_b79k", "treatUrlsAndPointersAsImages": true}),
-        )
-        .await;
-    assert_eq!(s, 200, "{r}");
+    t.create(
+        "pics",
+        json!({"model": "open_clip/ViT-B-32/laion2b_s34b_b79k", "treatUrlsAndPointersAsImages": true}),
+    )
+    .await;
 }
 
 async fn add_requests(t: &Target, base: &str, dead: u16) {
@@ -229,22 +226,18 @@ async fn queries(t: &Target, base: &str) {
         .await;
     assert_eq!(s, 400, "{r}");
     // A text model embeds a URL as text: nothing is downloaded.
-    let (s, r) = t.req("POST", "/indexes/words", json!({})).await;
-    assert_eq!(s, 200, "{r}");
+    t.create("words", json!({})).await;
     t.search("words", json!({"q": missing})).await;
 }
 
 async fn structured(t: &Target) {
-    let (s, r) = t
-        .req(
-            "POST",
-            "/indexes/shelf",
-            json!({"type": "structured", "model": "open_clip/ViT-B-32/laion2b_s34b_b79k",
-                   "allFields": [{"name": "pic", "type": "image_pointer"}, {"name": "t", "type": "text"}],
-                   "tensorFields": ["pic"]}),
-        )
-        .await;
-    assert_eq!(s, 200, "{r}");
+    t.create(
+        "shelf",
+        json!({"type": "structured", "model": "open_clip/ViT-B-32/laion2b_s34b_b79k",
+               "allFields": [{"name": "pic", "type": "image_pointer"}, {"name": "t", "type": "text"}],
+               "tensorFields": ["pic"]}),
+    )
+    .await;
     let (_, r) = t
         .req(
             "POST",

@@ -39,6 +39,14 @@ impl Target {
         }
     }
 
+    /// Create `index` with `settings`; it must be created.
+    pub(crate) async fn create(&self, index: &str, settings: Value) {
+        let (s, r) = self
+            .req("POST", &format!("/indexes/{index}"), settings)
+            .await;
+        assert_eq!(s, 200, "{r}");
+    }
+
     pub(crate) async fn search(&self, index: &str, body: Value) -> Value {
         let (s, r) = self
             .req("POST", &format!("/indexes/{index}/search"), body.clone())

@@ -18,8 +18,7 @@ fn suggestions(r: &Value) -> Vec<&str> {
 }
 
 async fn workflow(t: &Target) {
-    let (s, r) = t.req("POST", "/indexes/ta", json!({})).await;
-    assert_eq!(s, 200, "{r}");
+    t.create("ta", json!({})).await;
     let queries = json!({"queries": [
         {"query": "machine learning algorithms", "popularity": 10.0, "metadata": {"hit_count": 3}},
         {"query": "machine learning basics", "popularity": 8.0},
