@@ -151,7 +151,7 @@ fn unchanged(
     let data = live.data.read();
     let same = data.len() == docs.len()
         && data.fields == *fields
-        && data.suggestions.records() == queries
+        && data.suggestions.holds(queries)
         && data.iter().zip(docs).all(|((_, d), r)| {
             d.rec.id == r.id
                 && d.rec.fields == r.fields

@@ -86,6 +86,11 @@ impl Suggestions {
         self.by_key.clear();
     }
 
+    /// Whether the store holds exactly `records`, in key order (a snapshot's, compared).
+    pub fn holds(&self, records: &[QueryRecord]) -> bool {
+        self.by_key.values().eq(records.iter())
+    }
+
     /// Every record, in key order (for snapshots).
     pub fn records(&self) -> Vec<QueryRecord> {
         self.by_key.values().cloned().collect()
