@@ -172,8 +172,9 @@ impl Fetcher {
     }
 
     /// The images of a search's or embed's query, for a model that sees images: the query
-    /// fails with Marqo's `vectorise_jobs` message when one cannot be used.
-    pub async fn check_query(&self, s: &Settings, q: &Value, headers: &Headers) -> CellResult<()> {
+    /// fails with Marqo's `vectorise_jobs` message when one cannot be used. The download headers
+    /// are read from `body` only when there is an image to download.
+    pub async fn check_query(&self, s: &Settings, q: &Value, body: &Value) -> CellResult<()> {
         if self.client.is_none() {
             return Ok(());
         }
@@ -193,6 +194,7 @@ impl Fetcher {
         if !sees_images(s) {
             return Ok(());
         }
+        let headers = &body.as_object().map(headers).unwrap_or_default();
         let list = python::repr(&json!(images));
         let fail = |msg: String| {
             CellError::InvalidArgument(format!("Error vectorising content: {list}. Message: {msg}"))

@@ -77,12 +77,7 @@ pub async fn search(
     if req.method != crate::engine::search::request::Method::Lexical {
         // Embedding the query loads the index's model, as in Marqo.
         cell.models.used(&idx.settings.model);
-        if let Some(obj) = body.as_object() {
-            let headers = crate::media::headers(obj);
-            cell.media
-                .check_query(&idx.settings, &req.q, &headers)
-                .await?;
-        }
+        cell.media.check_query(&idx.settings, &req.q, &body).await?;
     }
     idx.searches.fetch_add(1, Ordering::Relaxed);
     let body = if req.post.cacheable() {
@@ -202,12 +197,8 @@ pub async fn embed_route(
     if items.is_empty() {
         return Err(CellError::InvalidArgument("content cannot be empty".into()));
     }
-    let headers = body
-        .as_object()
-        .map(crate::media::headers)
-        .unwrap_or_default();
     for item in &items {
-        cell.media.check_query(s, item, &headers).await?;
+        cell.media.check_query(s, item, &body).await?;
     }
     // Marqo's embed: `content_type` "query" (the default) takes the index's query prefix,
     // "document" its chunk prefix, `null` none.
