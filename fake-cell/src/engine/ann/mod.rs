@@ -15,6 +15,7 @@
 //! exactly. [`space`] holds the distances, scores and the `annParameters`.
 
 pub mod graph;
+mod nav_dot;
 pub mod space;
 pub mod worker;
 

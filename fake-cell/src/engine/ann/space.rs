@@ -149,7 +149,7 @@ pub const NAV_MASS: f32 = 0.7;
 #[repr(C, align(64))]
 pub struct Nav {
     pub dims: [u16; NAV],
-    weights: [i8; NAV],
+    pub weights: [i8; NAV],
     scale: f32,
     /// The whole vector's squared norm, in the same line (a walk needs it for the euclidean
     /// and angular distances, and a second array would cost a second miss per node).
@@ -323,12 +323,7 @@ impl Query {
     /// [`Query::distance`] estimated from a stored vector's navigation form (hamming walks by
     /// the whole vector: the graph keeps no navigation forms for it).
     pub fn nav_distance(&self, b: &Nav) -> f32 {
-        let mut lanes = [0.0f32; 4];
-        for (i, (d, w)) in b.dims.iter().zip(&b.weights).enumerate() {
-            let x = self.dense.get(usize::from(*d)).copied().unwrap_or(0.0);
-            lanes[i % 4] += x * f32::from(*w);
-        }
-        let dot = ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) * b.scale;
+        let dot = super::nav_dot::dot(&self.dense, &b.dims, &b.weights) * b.scale;
         self.space().walk(Pair {
             dot,
             qn2: self.qn2,
