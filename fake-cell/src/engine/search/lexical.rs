@@ -144,7 +144,8 @@ pub fn score(
         }
     };
     // Dense accumulators by slot (reused per thread): far cheaper than hash maps on the hot path.
-    with_scratch(0, cap, |sc| {
+    // Room for whole scan blocks (see `or_dense`).
+    with_scratch(0, cap.div_ceil(SCAN_BLOCK) * SCAN_BLOCK, |sc| {
         if !q.required.is_empty() {
             with_phrases(sc, q, fields, &lists, &sources, text_of, &mut emit);
             return;
@@ -232,7 +233,9 @@ const SCAN_BLOCK: usize = 32;
 /// The scan passes over a block whose best sum is under `floor` with one comparison. Once the
 /// caller's best-k has filled, that is nearly every block: testing each slot instead cost a
 /// mispredicted branch per matching document (half of a common-word query's documents match),
-/// 80% of a 100k-document lexical search.
+/// 80% of a 100k-document lexical search. The accumulators are whole blocks (the scratch is
+/// rounded up to a multiple of a block; slots past `cap` stay 0), so a block's maximum and its
+/// clearing are fixed-size loops the compiler unrolls, not calls.
 fn or_dense(
     sc: &mut Scratch,
     cap: usize,
@@ -240,6 +243,7 @@ fn or_dense(
     floor: &Cell<f64>,
     emit: &mut impl FnMut(u32, f32),
 ) {
+    let cap = cap.div_ceil(SCAN_BLOCK) * SCAN_BLOCK;
     sc.dense_begin(cap);
     let scores = &mut sc.scores[..cap];
     for list in lists {
@@ -249,7 +253,8 @@ fn or_dense(
             }
         }
     }
-    for (b, block) in scores.chunks_mut(SCAN_BLOCK).enumerate() {
+    let (blocks, _) = scores.as_chunks_mut::<SCAN_BLOCK>();
+    for (b, block) in blocks.iter_mut().enumerate() {
         let top = block_max(block);
         if top > 0.0 && f64::from(top) >= floor.get() {
             for (i, s) in block.iter().enumerate() {
@@ -258,23 +263,31 @@ fn or_dense(
                 }
             }
         }
-        block.fill(0.0);
+        *block = [0.0; SCAN_BLOCK];
     }
     sc.dense_done();
 }
 
 /// The largest of `block`'s sums (0 when none is positive), in eight independent lanes so it
-/// compiles to vector max instructions rather than one chain of dependent ones.
-fn block_max(block: &[f32]) -> f32 {
+/// compiles to vector max instructions rather than one chain of dependent ones. Sums are never
+/// NaN, so plain comparisons do (`f32::max` adds NaN handling to every step).
+#[inline]
+fn block_max(block: &[f32; SCAN_BLOCK]) -> f32 {
+    let max = |a: f32, b: f32| if b > a { b } else { a };
     let mut lanes = [0.0f32; 8];
-    let mut eights = block.chunks_exact(8);
-    for e in &mut eights {
+    for e in block.as_chunks::<8>().0 {
         for (m, &x) in lanes.iter_mut().zip(e) {
-            *m = if x > *m { x } else { *m };
+            *m = max(*m, x);
         }
     }
-    let tail = eights.remainder().iter().copied();
-    lanes.into_iter().chain(tail).fold(0.0, f32::max)
+    let l = lanes;
+    let four = [
+        max(l[0], l[4]),
+        max(l[1], l[5]),
+        max(l[2], l[6]),
+        max(l[3], l[7]),
+    ];
+    max(max(four[0], four[2]), max(four[1], four[3]))
 }
 
 /// A query with quoted phrases: every phrase must occur in one of the fields, and at least one
