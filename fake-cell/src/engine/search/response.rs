@@ -3,7 +3,6 @@
 //! into a temporary JSON tree first (that copy was most of a small search's cost).
 
 use serde::Serialize;
-use serde::ser::{SerializeMap, SerializeSeq, Serializer};
 use serde_json::Value;
 
 use super::index_data::IndexData;
@@ -27,90 +26,90 @@ pub struct Hits<'a> {
     pub req: &'a SearchReq,
 }
 
-impl Serialize for Hits<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut seq = s.serialize_seq(None)?;
-        for c in self.page {
-            if self.data.slot(c.slot).is_some() {
-                seq.serialize_element(&Hit {
-                    data: self.data,
-                    c,
-                    req: self.req,
-                })?;
-            }
-        }
-        seq.end()
-    }
-}
-
-struct Hit<'a> {
-    data: &'a IndexData,
-    c: &'a Cand,
-    req: &'a SearchReq,
-}
-
-/// `[{field: text}]`: the best tensor chunk.
-struct Highlight<'a>(&'a str, &'a str);
-
-impl Serialize for Highlight<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut seq = s.serialize_seq(Some(1))?;
-        seq.serialize_element(&Entry(self.0, self.1))?;
-        seq.end()
-    }
-}
-
-/// `{key: value}`.
-struct Entry<'a>(&'a str, &'a str);
-
-impl Serialize for Entry<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut m = s.serialize_map(Some(1))?;
-        m.serialize_entry(self.0, self.1)?;
-        m.end()
-    }
-}
-
-impl Serialize for Hit<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let Some(doc) = self.data.slot(self.c.slot) else {
-            return s.serialize_none();
+/// Writes `[hit, …]` into `out` by hand: a page is mostly strings, and serde_json checks every
+/// byte of a string against its escape table one at a time (a fifth of a search's answer);
+/// here a string with nothing to escape (nearly all) is checked in vector-wide steps and
+/// copied whole. Numbers and non-string values still go through serde_json, so the bytes are
+/// the ones it writes.
+fn write_hits(out: &mut Vec<u8>, hits: &Hits) -> serde_json::Result<()> {
+    out.push(b'[');
+    let mut first = true;
+    for c in hits.page {
+        let Some(doc) = hits.data.slot(c.slot) else {
+            continue;
         };
-        let req = self.req;
-        let mut m = s.serialize_map(None)?;
-        m.serialize_entry("_id", &doc.rec.id)?;
+        if !first {
+            out.push(b',');
+        }
+        first = false;
+        let req = hits.req;
+        out.extend_from_slice(b"{\"_id\":");
+        write_str(out, &doc.rec.id)?;
         for (k, v) in &doc.rec.fields {
             if RESERVED.contains(&k.as_str()) {
                 continue;
             }
             if req.retrieve.as_ref().is_none_or(|r| r.contains(k)) {
-                m.serialize_entry(k, crate::engine::store::shown_value(v))?;
+                out.push(b',');
+                write_str(out, k)?;
+                out.push(b':');
+                match crate::engine::store::shown_value(v) {
+                    Value::String(s) => write_str(out, s)?,
+                    v => serde_json::to_writer(&mut *out, v)?,
+                }
             }
         }
         if req.highlights {
-            let chunk = self
-                .c
+            out.extend_from_slice(b",\"_highlights\":");
+            let chunk = c
                 .chunk
-                .and_then(|cid| self.data.chunks.get(cid as usize))
+                .and_then(|cid| hits.data.chunks.get(cid as usize))
                 .and_then(Option::as_ref);
             match (chunk, req.method) {
+                // `[{field: text}]`: the best tensor chunk.
                 (Some(ch), Method::Tensor | Method::Hybrid) => {
-                    m.serialize_entry("_highlights", &Highlight(&ch.field, &ch.text))?
+                    out.extend_from_slice(b"[{");
+                    write_str(out, &ch.field)?;
+                    out.push(b':');
+                    write_str(out, &ch.text)?;
+                    out.extend_from_slice(b"}]");
                 }
-                _ => m.serialize_entry("_highlights", &[(); 0])?,
+                _ => out.extend_from_slice(b"[]"),
             }
         }
         if req.method == Method::Hybrid {
-            if let Some(l) = self.c.lexical {
-                m.serialize_entry("_lexical_score", &f64::from(l))?;
+            if let Some(l) = c.lexical {
+                out.extend_from_slice(b",\"_lexical_score\":");
+                serde_json::to_writer(&mut *out, &f64::from(l))?;
             }
-            if let Some(t) = self.c.tensor {
-                m.serialize_entry("_tensor_score", &f64::from(t))?;
+            if let Some(t) = c.tensor {
+                out.extend_from_slice(b",\"_tensor_score\":");
+                serde_json::to_writer(&mut *out, &f64::from(t))?;
             }
         }
-        m.serialize_entry("_score", &self.c.score)?;
-        m.end()
+        out.extend_from_slice(b",\"_score\":");
+        serde_json::to_writer(&mut *out, &c.score)?;
+        out.push(b'}');
     }
+    out.push(b']');
+    Ok(())
+}
+
+/// A JSON string: copied between quotes when nothing in it needs escaping (what serde_json
+/// escapes: `"`, `\\` and control characters), else written by serde_json.
+fn write_str(out: &mut Vec<u8>, s: &str) -> serde_json::Result<()> {
+    // A fold without an early exit, so it compiles to vector compares over 16 bytes at a time.
+    let escapes = s
+        .bytes()
+        .fold(false, |e, b| e | (b < 0x20) | (b == b'"') | (b == b'\\'));
+    if escapes {
+        return serde_json::to_writer(out, s);
+    }
+    out.reserve(s.len() + 2);
+    out.push(b'"');
+    out.extend_from_slice(s.as_bytes());
+    out.push(b'"');
+    Ok(())
 }
 
 /// The answer's keys after `hits` (the hits are written, or taken from the cache, apart).
@@ -134,7 +133,7 @@ pub struct Envelope<'a> {
 pub fn hits_bytes(hits: &Hits) -> CellResult<Vec<u8>> {
     // Sized for a page of short documents up front: growing from empty copied the page ~6 times.
     let mut out = Vec::with_capacity(64 + 384 * hits.page.len());
-    serde_json::to_writer(&mut out, hits).map_err(cannot)?;
+    write_hits(&mut out, hits).map_err(cannot)?;
     Ok(out)
 }
 
@@ -157,4 +156,28 @@ pub fn answer_bytes(hits: &[u8], envelope: &Envelope) -> CellResult<Vec<u8>> {
 
 fn cannot(e: serde_json::Error) -> CellError {
     CellError::Internal(format!("cannot serialise search answer: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strings_are_written_as_serde_json_writes_them() {
+        for s in [
+            "",
+            "plain text, item 42",
+            "quote \" and backslash \\ inside",
+            "tab\there, newline\n, bell\u{7}, delete\u{7f}",
+            "ünïcode wörds, 漢字 and 🎉",
+            "\u{1f}",
+        ] {
+            let mut out = Vec::new();
+            write_str(&mut out, s).unwrap();
+            assert_eq!(
+                String::from_utf8(out).unwrap(),
+                serde_json::to_string(s).unwrap()
+            );
+        }
+    }
 }
