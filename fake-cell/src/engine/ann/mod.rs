@@ -14,8 +14,8 @@
 //! re-queued and the graph is rebuilt in the background while searches that need it answer
 //! exactly. [`space`] holds the distances, scores and the `annParameters`.
 
+mod dots;
 pub mod graph;
-mod nav_dot;
 pub mod space;
 pub mod worker;
 

@@ -275,22 +275,7 @@ impl Query {
     /// and its chain of dependent additions is as long as the overlap (a handful) instead of
     /// `v` (a few dozen), which was most of rescoring a walk's hits.
     fn dot(&self, v: &[Feat]) -> f32 {
-        let mut products = [0.0f32; 32];
-        let mut dot = 0.0f32;
-        for part in v.chunks(products.len()) {
-            let mut n = 0;
-            for (d, w) in part {
-                let x = self.dense.get(*d as usize).copied().unwrap_or(0.0);
-                if let Some(p) = products.get_mut(n) {
-                    *p = x * w;
-                }
-                n += usize::from(x != 0.0);
-            }
-            for p in &products[..n] {
-                dot += p;
-            }
-        }
-        dot
+        super::dots::sparse(&self.dense, v)
     }
 
     /// The graph's walk distance to a stored vector with squared norm `vn2`. The walk only
@@ -323,7 +308,7 @@ impl Query {
     /// [`Query::distance`] estimated from a stored vector's navigation form (hamming walks by
     /// the whole vector: the graph keeps no navigation forms for it).
     pub fn nav_distance(&self, b: &Nav) -> f32 {
-        let dot = super::nav_dot::dot(&self.dense, &b.dims, &b.weights) * b.scale;
+        let dot = super::dots::nav(&self.dense, &b.dims, &b.weights) * b.scale;
         self.space().walk(Pair {
             dot,
             qn2: self.qn2,
