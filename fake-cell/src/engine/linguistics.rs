@@ -12,7 +12,6 @@
 //! Embeddings keep their own words (`embed::tokenize`): changing them would move every vector.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use rust_stemmers::{Algorithm, Stemmer};
@@ -37,7 +36,7 @@ pub fn terms(text: &str) -> Vec<String> {
 const REMEMBERED_TERMS: usize = 4096;
 
 thread_local! {
-    static TERMS: RefCell<HashMap<Box<str>, Box<str>>> = RefCell::new(HashMap::new());
+    static TERMS: RefCell<foldhash::HashMap<Box<str>, Box<str>>> = RefCell::default();
 }
 
 /// One word's term, in Vespa's order: folded ([`fold`]), then stemmed.

@@ -12,7 +12,8 @@
 //! insert queue holds at most one job per point of the current graph (jobs of a replaced graph
 //! are dropped unprocessed). Nothing is persisted: after a restart the recovered documents are
 //! re-queued and the graph is rebuilt in the background while searches that need it answer
-//! exactly. [`space`] holds the distances, scores and the `annParameters`.
+//! exactly. [`space`] holds the distances, scores and the `annParameters`; `dots` the walk's two
+//! dot products in AVX2 with a scalar twin.
 
 mod dots;
 pub mod graph;

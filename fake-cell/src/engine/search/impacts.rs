@@ -3,7 +3,6 @@
 //! changes N, df or the average length). A read-heavy index then scores a query with one addition
 //! per posting. The lock is only held to look up or insert a list, never while computing one.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use parking_lot::Mutex;
@@ -28,7 +27,8 @@ pub struct ImpactCache {
 #[derive(Default)]
 struct CacheInner {
     version: u64,
-    lists: HashMap<String, HashMap<String, Impacts>>,
+    /// foldhash: a query looks up every (field, term) pair here, and SipHash was most of it.
+    lists: foldhash::HashMap<String, foldhash::HashMap<String, Impacts>>,
     postings: usize,
 }
 

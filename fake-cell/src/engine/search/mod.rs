@@ -40,7 +40,7 @@ use self::index_data::IndexData;
 use self::modifiers::Modifiers;
 use self::pipeline::Extras;
 use self::request::{Method, SearchReq};
-use self::topk::{Cand, Collector, better, top_k};
+use self::topk::{BestK, Cand, Collector, better, top_k};
 use crate::engine::embed::SparseVec;
 use crate::engine::settings::Settings;
 use crate::error::{CellError, CellResult};
@@ -270,10 +270,30 @@ impl Run<'_> {
                     .unwrap_or_default()
             });
         let lq = lexical::parse_query(&text);
-        let mut out = Collector::new(keep);
-        // Without modifiers the final score is the BM25 score, so the heap's floor prunes early.
-        let floor = std::cell::Cell::new(f64::MIN);
         let text_of = |slot: u32, f: &str| self.text_of(slot, f);
+        if let (None, Some(k)) = (mods, keep) {
+            // The final score is BM25's: the lighter best-k, whose floor prunes early.
+            let mut best = BestK::new(k);
+            let floor = std::cell::Cell::new(f64::MIN);
+            lexical::score(self.data, &lq, fields, text_of, &floor, |slot, score| {
+                if self.pass(slot) {
+                    best.push(score, slot);
+                    floor.set(best.floor());
+                }
+            });
+            let hit = |(slot, score): (u32, f32)| Cand {
+                slot,
+                score: f64::from(score),
+                chunk: None,
+                lexical: Some(score),
+                tensor: None,
+            };
+            return best.into_sorted().into_iter().map(hit).collect();
+        }
+        // With modifiers a low BM25 score can still place, and without `keep` every one is
+        // kept: no floor.
+        let mut out = Collector::new(keep);
+        let floor = std::cell::Cell::new(f64::MIN);
         lexical::score(self.data, &lq, fields, text_of, &floor, |slot, score| {
             if self.pass(slot) {
                 // The leg's rank profile applies the modifiers: HYBRID's `_lexical_score` is
@@ -286,9 +306,6 @@ impl Run<'_> {
                     lexical: Some(modified as f32),
                     tensor: None,
                 });
-                if mods.is_none() {
-                    floor.set(out.floor());
-                }
             }
         });
         out.into_sorted()

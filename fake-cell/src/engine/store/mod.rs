@@ -76,7 +76,8 @@ pub struct Chunk {
 /// vectors by slot keep the BM25 loop to array reads.
 #[derive(Default)]
 pub struct FieldLex {
-    pub postings: HashMap<String, Vec<(u32, u32)>>,
+    /// foldhash: a query looks up each of its terms in each field, and SipHash was most of it.
+    pub postings: foldhash::HashMap<String, Vec<(u32, u32)>>,
     len: Vec<u32>,
     pub count: usize,
     pub total: u64,
