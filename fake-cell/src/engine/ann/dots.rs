@@ -90,11 +90,11 @@ pub fn sparse(dense: &[f32], v: &[Feat]) -> f32 {
         // its arguments (see its own comments).
         return unsafe { sparse_avx2(dense, v) };
     }
-    sparse_scalar(dense, v)
+    sparse_from(0.0, dense, v)
 }
 
-fn sparse_scalar(dense: &[f32], v: &[Feat]) -> f32 {
-    let mut dot = 0.0f32;
+/// [`sparse`]'s scalar loop, continuing the sum `dot` (the AVX2 path ends with it).
+fn sparse_from(mut dot: f32, dense: &[f32], v: &[Feat]) -> f32 {
     for (d, w) in v {
         let x = dense.get(*d as usize).copied().unwrap_or(0.0);
         if x != 0.0 {
@@ -153,13 +153,7 @@ fn sparse_avx2(dense: &[f32], v: &[Feat]) -> f32 {
             bits &= bits - 1;
         }
     }
-    for (d, w) in rest {
-        let x = dense.get(*d as usize).copied().unwrap_or(0.0);
-        if x != 0.0 {
-            dot += x * w;
-        }
-    }
-    dot
+    sparse_from(dot, dense, rest)
 }
 
 #[cfg(test)]
@@ -227,7 +221,7 @@ mod tests {
                 plain.to_bits(),
                 "{n} features"
             );
-            assert_eq!(sparse_scalar(&dense, &v).to_bits(), plain.to_bits());
+            assert_eq!(sparse_from(0.0, &dense, &v).to_bits(), plain.to_bits());
         }
     }
 }

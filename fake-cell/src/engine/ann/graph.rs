@@ -21,7 +21,7 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
 use super::HitValue;
-use super::space::{Feat, Nav, Pair, Query, Space, norm2};
+use super::space::{Feat, Nav, Pair, Query, Space, from_ordered, norm2, ordered};
 
 /// Most levels a node gets (a 1-in-16^16 draw; keeps the level arrays small).
 const MAX_LEVEL: usize = 15;
@@ -34,18 +34,11 @@ struct D(u64);
 
 impl D {
     fn new(dist: f32, node: u32) -> D {
-        let b = dist.to_bits();
-        let key = if b >> 31 == 1 { !b } else { b | 1 << 31 };
-        D(u64::from(key) << 32 | u64::from(node))
+        D(u64::from(ordered(dist)) << 32 | u64::from(node))
     }
 
     fn dist(self) -> f32 {
-        let key = (self.0 >> 32) as u32;
-        f32::from_bits(if key >> 31 == 1 {
-            key & !(1 << 31)
-        } else {
-            !key
-        })
+        from_ordered((self.0 >> 32) as u32)
     }
 
     fn node(self) -> u32 {

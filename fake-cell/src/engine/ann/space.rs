@@ -126,6 +126,21 @@ pub fn norm2(v: &[Feat]) -> f32 {
     v.iter().map(|f| f.1 * f.1).sum()
 }
 
+/// `x`'s bits mapped to an unsigned order that is `f32::total_cmp`'s (so one integer compare
+/// orders scores or distances); [`from_ordered`] maps back.
+pub fn ordered(x: f32) -> u32 {
+    let b = x.to_bits();
+    if b >> 31 == 1 { !b } else { b | 1 << 31 }
+}
+
+pub fn from_ordered(key: u32) -> f32 {
+    f32::from_bits(if key >> 31 == 1 {
+        key & !(1 << 31)
+    } else {
+        !key
+    })
+}
+
 /// Non-zeros of a navigation form.
 pub const NAV: usize = 16;
 /// Share of a vector's squared norm its `NAV` heaviest non-zeros must hold for it to get a

@@ -6,6 +6,8 @@ use std::cell::RefCell;
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
+use crate::engine::ann::space::{from_ordered, ordered};
+
 /// A scored candidate document. The score is a double, as Vespa's relevance and Marqo's
 /// HybridSearcher hold it: a leg's own score (BM25, closeness) is computed in f32 and widened
 /// exactly, while what is computed from it (RRF, score modifiers, sort ranks) is computed as
@@ -150,19 +152,11 @@ impl BestK {
     }
 
     fn key(score: f32, slot: u32) -> u64 {
-        let b = score.to_bits();
-        let ordered = if b >> 31 == 1 { !b } else { b | 1 << 31 };
-        u64::from(ordered) << 32 | u64::from(u32::MAX - slot)
+        u64::from(ordered(score)) << 32 | u64::from(u32::MAX - slot)
     }
 
     fn unkey(key: u64) -> (u32, f32) {
-        let ordered = (key >> 32) as u32;
-        let bits = if ordered >> 31 == 1 {
-            ordered & !(1 << 31)
-        } else {
-            !ordered
-        };
-        (u32::MAX - key as u32, f32::from_bits(bits))
+        (u32::MAX - key as u32, from_ordered((key >> 32) as u32))
     }
 
     pub fn push(&mut self, score: f32, slot: u32) {
