@@ -1,14 +1,14 @@
 //! The walk's two dot products with a dense query, in AVX2 where the CPU has it and in a scalar
 //! loop that adds the same products in the same order elsewhere (so a walk explores the same
 //! nodes, and a hit gets the same score bits, on every machine):
-//! - [`nav`]: a navigation form's 16 products, about 700 calls per search: two gathers and a
+//! - [`nav`]: a navigation form's 16 products, about 700 per search: two gathers and a
 //!   handful of vector instructions instead of 16 scalar gather-multiply-adds (a fifth of a
-//!   HYBRID search's instructions);
+//!   HYBRID search's instructions); [`navs`] takes an expansion's fresh neighbours in one call;
 //! - [`sparse`]: a whole stored vector's, as the exact path sums it, for the ~50 hits a walk
 //!   rescores: its products eight at a time, then the non-zero ones added in order.
 #![allow(unsafe_code)]
 
-use super::space::{Feat, NAV};
+use super::space::{Feat, NAV, Nav};
 
 /// `Σ dense[dims[i]] · weights[i]` (a dimension outside `dense` counts 0), summed as eight
 /// lanes `i` and `i + 8`, then halves folded (lane `k` + lane `k + 4`, then `+ 2`, then `+ 1`).
@@ -21,6 +21,44 @@ pub fn nav(dense: &[f32], dims: &[u16; NAV], weights: &[i8; NAV]) -> f32 {
         return unsafe { nav_avx2(dense, dims, weights) };
     }
     nav_scalar(dense, dims, weights)
+}
+
+/// `finish(`[`nav`]`, form)` for the form of each of `nodes` into `out` (a node past `forms`
+/// counts as [`Nav::WHOLE`]): one call for an expansion's fresh neighbours, so the CPU check,
+/// the call and the query's bounds are paid once rather than per form (they were half of a
+/// walk's distance instructions), and the forms' loads of one expansion overlap.
+pub fn navs(
+    dense: &[f32],
+    forms: &[Nav],
+    nodes: &[u32],
+    out: &mut [f32],
+    finish: impl Fn(f32, &Nav) -> f32,
+) {
+    #[cfg(target_arch = "x86_64")]
+    if avx2() {
+        // SAFETY: the CPU has AVX2 (checked just above).
+        unsafe { navs_avx2(dense, forms, nodes, out, finish) };
+        return;
+    }
+    for (o, &n) in out.iter_mut().zip(nodes) {
+        let b = forms.get(n as usize).unwrap_or(&Nav::WHOLE);
+        *o = finish(nav_scalar(dense, &b.dims, &b.weights), b);
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn navs_avx2(
+    dense: &[f32],
+    forms: &[Nav],
+    nodes: &[u32],
+    out: &mut [f32],
+    finish: impl Fn(f32, &Nav) -> f32,
+) {
+    for (o, &n) in out.iter_mut().zip(nodes) {
+        let b = forms.get(n as usize).unwrap_or(&Nav::WHOLE);
+        *o = finish(nav_avx2(dense, &b.dims, &b.weights), b);
+    }
 }
 
 fn nav_scalar(dense: &[f32], dims: &[u16; NAV], weights: &[i8; NAV]) -> f32 {
@@ -41,6 +79,7 @@ fn avx2() -> bool {
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
+#[inline]
 fn nav_avx2(dense: &[f32], dims: &[u16; NAV], weights: &[i8; NAV]) -> f32 {
     use std::arch::x86_64::*;
     // SAFETY: `dims` is 32 bytes and `weights` 16: exactly what the two loads read.

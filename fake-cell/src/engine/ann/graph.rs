@@ -57,8 +57,11 @@ struct Scratch {
     stamp: u8,
     cand: BinaryHeap<Reverse<D>>,
     best: BinaryHeap<D>,
-    /// The expanded node's unvisited neighbours.
+    /// The expanded node's unvisited neighbours, their walk distances, and whether one of
+    /// them has no navigation form to walk by.
     fresh: Vec<u32>,
+    dists: Vec<f32>,
+    whole: bool,
     /// An unfiltered beam: the `ef` nearest nodes seen, nearest first, and whether each has
     /// been expanded (apart, so an insertion moves 9 bytes per later entry rather than 16).
     pool: Vec<D>,
@@ -244,6 +247,7 @@ impl Graph {
         })
     }
 
+    #[inline]
     fn links(&self, n: u32, layer: usize) -> &[u32] {
         if layer == 0 {
             let i = n as usize;
@@ -272,25 +276,67 @@ impl Graph {
         }
     }
 
-    /// Node `c`'s unvisited neighbours on `layer` into `s.fresh`, with one load from each of
+    /// Node `c`'s unvisited neighbours on `layer` into `s.fresh` (and into `s.whole` whether one
+    /// has no navigation form, so the walk measures it whole), with one load from each of
     /// their vectors: those loads are independent, so their cache misses overlap instead of each
     /// distance waiting for its own (the walk's main cost on an index larger than the cache).
     fn fresh_neighbours(&self, s: &mut Scratch, c: u32, layer: usize, nav: bool) {
-        s.fresh.clear();
+        let Scratch {
+            mark,
+            stamp,
+            fresh,
+            whole,
+            ..
+        } = s;
+        let links = self.links(c, layer);
+        // Room for every link, written by index and cut to length at the end: a push's
+        // capacity check and growth call made the loop spill its registers.
+        fresh.clear();
+        fresh.resize(links.len(), 0);
+        let mut k = 0;
+        *whole = false;
         let mut touch = 0u32;
-        for &n in self.links(c, layer) {
-            if s.visit(n) {
-                s.fresh.push(n);
-                touch ^= match self.nav_of(n) {
-                    Some(b) if nav => u32::from(b.dims[0]),
-                    _ => {
-                        let v = self.vec_of(n);
-                        v.first().map_or(0, |f| f.0) ^ v.last().map_or(0, |f| f.0)
-                    }
-                };
+        for &n in links {
+            // As `Scratch::visit`, with the marks and stamp held apart from `fresh`.
+            let Some(m) = mark.get_mut(n as usize) else {
+                continue;
+            };
+            if *m == *stamp {
+                continue;
             }
+            *m = *stamp;
+            if let Some(f) = fresh.get_mut(k) {
+                *f = n;
+            }
+            k += 1;
+            touch ^= match self.nav_of(n) {
+                Some(b) if nav => u32::from(b.dims[0]),
+                _ => {
+                    *whole = true;
+                    let v = self.vec_of(n);
+                    v.first().map_or(0, |f| f.0) ^ v.last().map_or(0, |f| f.0)
+                }
+            };
         }
+        fresh.truncate(k);
         std::hint::black_box(touch);
+    }
+
+    /// The walk distance of each of `s.fresh` into `s.dists`: by navigation forms in one call
+    /// when every fresh node has one (a search's usual case), else node by node.
+    fn fresh_dists(&self, s: &mut Scratch, q: &Query, nav: bool) {
+        let Scratch {
+            fresh,
+            dists,
+            whole,
+            ..
+        } = s;
+        if nav && !*whole {
+            q.nav_distances(&self.nav, fresh, dists);
+        } else {
+            dists.clear();
+            dists.extend(fresh.iter().map(|&n| self.dist(q, n, nav)));
+        }
     }
 
     /// The beam search of one layer when every node is acceptable (inserts, and searches
@@ -315,9 +361,9 @@ impl Graph {
             };
             *e = true;
             self.fresh_neighbours(s, c.node(), layer, nav);
+            self.fresh_dists(s, q, nav);
             for i in 0..s.fresh.len() {
-                let n = s.fresh[i];
-                let d = D::new(self.dist(q, n, nav), n);
+                let d = D::new(s.dists[i], s.fresh[i]);
                 if s.pool.len() >= ef && s.pool.last().is_some_and(|w| d >= *w) {
                     continue;
                 }
@@ -354,9 +400,9 @@ impl Graph {
                 break;
             }
             self.fresh_neighbours(s, c.node(), layer, nav);
+            self.fresh_dists(s, q, nav);
             for i in 0..s.fresh.len() {
-                let n = s.fresh[i];
-                let d = self.dist(q, n, nav);
+                let (n, d) = (s.fresh[i], s.dists[i]);
                 let full = s.best.len() >= ef;
                 if full && s.best.peek().is_some_and(|w| d >= w.dist()) {
                     continue;

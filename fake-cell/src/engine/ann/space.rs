@@ -332,6 +332,22 @@ impl Query {
         })
     }
 
+    /// [`Query::nav_distance`] to the form of each of `nodes` (indexes into `forms`), into
+    /// `out`: the same bits, in one call for a whole expansion ([`super::dots::navs`]).
+    pub fn nav_distances(&self, forms: &[Nav], nodes: &[u32], out: &mut Vec<f32>) {
+        out.clear();
+        out.resize(nodes.len(), 0.0);
+        let (space, qn2) = (self.space(), self.qn2);
+        super::dots::navs(&self.dense, forms, nodes, out, |dot, b| {
+            space.walk(Pair {
+                dot: dot * b.scale,
+                qn2,
+                vn2: b.vn2,
+                differ: 0.0,
+            })
+        });
+    }
+
     /// The score of a stored vector (exact; both search paths use it).
     pub fn score(&self, v: &[Feat]) -> f32 {
         self.space().closeness(self.pair(v, None))
@@ -489,6 +505,31 @@ mod tests {
             ever hold since every one of its many distinct words weighs the same as the others";
         assert!(Nav::of(&embed::embed_text(long, 768)).is_none());
         assert!(!Nav::WHOLE.walks());
+    }
+
+    #[test]
+    fn an_expansion_of_forms_gives_each_forms_distance_bits() {
+        let texts = [
+            "red leather boots",
+            "kitchen lamp",
+            "blue silk scarf for the evening",
+        ];
+        let forms: Vec<Nav> = texts
+            .iter()
+            .map(|t| Nav::of(&embed::embed_text(t, 768)).expect("a short text has a form"))
+            .collect();
+        let q = embed::embed_text("red leather shoes", 768);
+        // Node 7 is past the forms: it counts as a form of nothing.
+        let nodes = [2, 0, 7, 1, 0];
+        for space in ALL {
+            let dq = Query::new(space, &q);
+            let mut out = vec![f32::NAN; 9];
+            dq.nav_distances(&forms, &nodes, &mut out);
+            let one = |n: u32| dq.nav_distance(forms.get(n as usize).unwrap_or(&Nav::WHOLE));
+            let want: Vec<u32> = nodes.iter().map(|&n| one(n).to_bits()).collect();
+            let got: Vec<u32> = out.iter().map(|d| d.to_bits()).collect();
+            assert_eq!(got, want, "{space:?}");
+        }
     }
 
     #[test]
