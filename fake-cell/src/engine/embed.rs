@@ -21,9 +21,12 @@ pub type SparseVec = Vec<(u32, f32)>;
 /// FNV-1a 64 of the concatenation of `parts` (no joined string is built).
 fn fnv1a(parts: &[&[u8]]) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in parts.iter().flat_map(|p| p.iter()) {
-        h ^= u64::from(*b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
+    // Two plain loops: a flattened iterator cost several times the two instructions a byte.
+    for p in parts {
+        for b in *p {
+            h ^= u64::from(*b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
     }
     h
 }
