@@ -6,6 +6,8 @@
 //!   HYBRID search's instructions); [`navs`] takes an expansion's fresh neighbours in one call;
 //! - [`sparse`]: a whole stored vector's, as the exact path sums it, for the ~50 hits a walk
 //!   rescores: its products eight at a time, then the non-zero ones added in order.
+//!
+//! [`prefetch`] is here too: the walk's other intrinsic.
 #![allow(unsafe_code)]
 
 use super::space::{Feat, NAV, Nav};
@@ -58,6 +60,18 @@ fn navs_avx2(
     for (o, &n) in out.iter_mut().zip(nodes) {
         let b = forms.get(n as usize).unwrap_or(&Nav::WHOLE);
         *o = finish(nav_avx2(dense, &b.dims, &b.weights), b);
+    }
+}
+
+/// Asks the CPU to start loading `r`'s cache line (a hint: nothing observable changes).
+#[inline]
+pub fn prefetch<T>(r: &T) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+        // SAFETY: a prefetch loads nothing into the program and cannot fault, and `r` is a
+        // live reference (SSE, which has it, is part of every x86_64 CPU).
+        unsafe { _mm_prefetch::<_MM_HINT_T0>((r as *const T).cast()) };
     }
 }
 

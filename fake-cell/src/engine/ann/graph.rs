@@ -259,6 +259,20 @@ impl Graph {
         }
     }
 
+    /// Starts loading node `n`'s level-0 links when it joins a walk's pool, so that they are in
+    /// the cache by the time it is expanded rather than waited for then.
+    #[inline]
+    fn prefetch_links(&self, n: u32, layer: usize) {
+        let at = n as usize * self.m0;
+        if layer == 0
+            && let (Some(first), Some(last)) =
+                (self.links0.get(at), self.links0.get(at + self.m0 - 1))
+        {
+            super::dots::prefetch(first);
+            super::dots::prefetch(last);
+        }
+    }
+
     /// Greedy descent to the nearest node on `layer`, from `from`.
     fn greedy(&self, q: &Query, mut from: D, layer: usize, nav: bool) -> D {
         loop {
@@ -368,6 +382,7 @@ impl Graph {
                     continue;
                 }
                 let at = s.pool.partition_point(|p| *p < d);
+                self.prefetch_links(d.node(), layer);
                 s.pool.insert(at, d);
                 s.expanded.insert(at, false);
                 s.pool.truncate(ef);
@@ -435,8 +450,17 @@ impl Graph {
             HitValue::WalkDistance => d.dist(),
             HitValue::Score => q.score(self.vec_of(d.node())),
         };
-        self.walk(q, ef, accept)
-            .into_iter()
+        let hits = self.walk(q, ef, accept);
+        if let HitValue::Score = value {
+            // The hits' vectors are scattered over the arena: start loading every line of
+            // them before scoring any, rather than one hit's at a time.
+            for d in &hits {
+                for line in self.vec_of(d.node()).chunks(8) {
+                    super::dots::prefetch(&line[0]);
+                }
+            }
+        }
+        hits.into_iter()
             .map(|d| (ext[d.node() as usize], figure(d)))
             .collect()
     }
