@@ -20,21 +20,29 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
     type Rejection = CellError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let bytes = Bytes::from_request(req, state).await.map_err(|rej| {
-            let resp = rej.into_response();
-            if resp.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                CellError::TooLarge(BODY_LIMIT)
-            } else {
-                CellError::BadRequest(format!("cannot read request body ({})", resp.status()))
-            }
-        })?;
-        if bytes.iter().all(u8::is_ascii_whitespace) {
-            return Ok(JsonBody(Value::Null));
-        }
-        serde_json::from_slice(&bytes)
-            .map(JsonBody)
-            .map_err(|e| CellError::MalformedJson(e.to_string()))
+        read_json(req, state).await.map(|(v, _)| JsonBody(v))
     }
+}
+
+/// [`JsonBody`]'s value with the bytes it was parsed from.
+pub async fn read_json<S: Send + Sync>(
+    req: Request,
+    state: &S,
+) -> Result<(Value, Bytes), CellError> {
+    let bytes = Bytes::from_request(req, state).await.map_err(|rej| {
+        let resp = rej.into_response();
+        if resp.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            CellError::TooLarge(BODY_LIMIT)
+        } else {
+            CellError::BadRequest(format!("cannot read request body ({})", resp.status()))
+        }
+    })?;
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok((Value::Null, bytes));
+    }
+    serde_json::from_slice(&bytes)
+        .map(|v| (v, bytes))
+        .map_err(|e| CellError::MalformedJson(e.to_string()))
 }
 
 /// Look up a query parameter; ignores empty segments (`?&device=cpu`).
