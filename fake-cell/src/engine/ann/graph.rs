@@ -18,95 +18,17 @@
 
 use std::cell::RefCell;
 use std::cmp::Reverse;
-use std::collections::BinaryHeap;
 
 use super::HitValue;
-use super::space::{Feat, Nav, Pair, Query, Space, from_ordered, norm2, ordered};
+use super::scratch::{D, Scratch, with_scratch};
+use super::space::{Feat, Nav, Pair, Query, Space, norm2};
 
 /// Most levels a node gets (a 1-in-16^16 draw; keeps the level arrays small).
 const MAX_LEVEL: usize = 15;
 
-/// A node at a distance, ordered by distance then node as one `u64` (the heaps' comparisons
-/// are the walk's hottest branch): the distance's bits mapped to an unsigned order that is
-/// `f32::total_cmp`'s, above the node id.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-struct D(u64);
-
-impl D {
-    fn new(dist: f32, node: u32) -> D {
-        D(u64::from(ordered(dist)) << 32 | u64::from(node))
-    }
-
-    fn dist(self) -> f32 {
-        from_ordered((self.0 >> 32) as u32)
-    }
-
-    fn node(self) -> u32 {
-        self.0 as u32
-    }
-}
-
-/// Per-thread search state: visit marks by node, the filtered walk's two heaps and the
-/// unfiltered walk's pool.
-#[derive(Default)]
-struct Scratch {
-    /// A stamp per search instead of clearing; one byte per node, so a walk's random probes
-    /// hit a quarter of the cache lines a `u32` stamp would, at the price of clearing the
-    /// marks every 255 searches.
-    mark: Vec<u8>,
-    stamp: u8,
-    cand: BinaryHeap<Reverse<D>>,
-    best: BinaryHeap<D>,
-    /// The expanded node's unvisited neighbours, their walk distances, and whether one of
-    /// them has no navigation form to walk by.
-    fresh: Vec<u32>,
-    dists: Vec<f32>,
-    whole: bool,
-    /// An unfiltered beam: the `ef` nearest nodes seen, nearest first, and whether each has
-    /// been expanded (apart, so an insertion moves 9 bytes per later entry rather than 16).
-    pool: Vec<D>,
-    expanded: Vec<bool>,
-}
-
-impl Scratch {
-    fn begin(&mut self, n: usize) {
-        if self.mark.len() < n {
-            self.mark.resize(n, 0);
-        }
-        self.stamp = self.stamp.wrapping_add(1);
-        if self.stamp == 0 {
-            self.mark.iter_mut().for_each(|m| *m = 0);
-            self.stamp = 1;
-        }
-        self.cand.clear();
-        self.best.clear();
-        self.pool.clear();
-        self.expanded.clear();
-    }
-
-    /// True the first time `n` is seen in this search.
-    fn visit(&mut self, n: u32) -> bool {
-        let m = &mut self.mark[n as usize];
-        if *m == self.stamp {
-            false
-        } else {
-            *m = self.stamp;
-            true
-        }
-    }
-}
-
 thread_local! {
-    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
     /// One stored vector scattered into dense form while an insert compares it with many others.
     static DENSE: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
-}
-
-fn with_scratch<R>(f: impl FnOnce(&mut Scratch) -> R) -> R {
-    SCRATCH.with(|s| match s.try_borrow_mut() {
-        Ok(mut s) => f(&mut s),
-        Err(_) => f(&mut Scratch::default()),
-    })
 }
 
 pub struct Graph {
@@ -622,29 +544,11 @@ impl Graph {
 
 #[cfg(test)]
 mod tests {
-    use super::{D, Graph, Space};
+    use super::{Graph, Space};
 
     #[test]
     fn level_0_keeps_a_quarter_more_links_than_an_insert_makes_and_two_at_least() {
         let m0 = |m| Graph::new(m, 64, Space::PrenormalizedAngular).m0;
         assert_eq!([m0(2), m0(4), m0(8), m0(16), m0(32)], [4, 6, 10, 20, 40]);
-    }
-
-    #[test]
-    fn heap_keys_order_by_distance_then_node_and_keep_the_distance() {
-        let dists = [-2.5f32, -0.0, 0.0, 1e-30, 0.25, 1.0, 3.0e8];
-        let mut keys = Vec::new();
-        for (i, d) in dists.iter().enumerate() {
-            for n in [7u32, 0, u32::MAX] {
-                let k = D::new(*d, n);
-                assert_eq!((k.dist().to_bits(), k.node()), (d.to_bits(), n));
-                keys.push((k, i, n));
-            }
-        }
-        // The keys sort as `f32::total_cmp` then the node id would.
-        let mut by_key = keys.clone();
-        by_key.sort_by_key(|k| k.0);
-        keys.sort_by(|a, b| dists[a.1].total_cmp(&dists[b.1]).then(a.2.cmp(&b.2)));
-        assert!(by_key.iter().zip(&keys).all(|(a, b)| a.0 == b.0));
     }
 }

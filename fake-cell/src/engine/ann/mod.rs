@@ -17,6 +17,7 @@
 
 mod dots;
 pub mod graph;
+mod scratch;
 pub mod space;
 pub mod worker;
 
