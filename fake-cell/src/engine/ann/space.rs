@@ -216,6 +216,17 @@ impl Nav {
     }
 }
 
+/// The walk distance from a form's raw dot product with the query (`b.scale` undoes its 8-bit
+/// weights and the share of the norm it left out).
+fn form_distance(space: Space, qn2: f32, dot: f32, b: &Nav) -> f32 {
+    space.walk(Pair {
+        dot: dot * b.scale,
+        qn2,
+        vn2: b.vn2,
+        differ: 0.0,
+    })
+}
+
 /// A query vector in dense form for one space.
 #[derive(Default)]
 pub struct Query {
@@ -323,13 +334,8 @@ impl Query {
     /// [`Query::distance`] estimated from a stored vector's navigation form (hamming walks by
     /// the whole vector: the graph keeps no navigation forms for it).
     pub fn nav_distance(&self, b: &Nav) -> f32 {
-        let dot = super::dots::nav(&self.dense, &b.dims, &b.weights) * b.scale;
-        self.space().walk(Pair {
-            dot,
-            qn2: self.qn2,
-            vn2: b.vn2,
-            differ: 0.0,
-        })
+        let dot = super::dots::nav(&self.dense, &b.dims, &b.weights);
+        form_distance(self.space(), self.qn2, dot, b)
     }
 
     /// [`Query::nav_distance`] to the form of each of `nodes` (indexes into `forms`), into
@@ -339,12 +345,7 @@ impl Query {
         out.resize(nodes.len(), 0.0);
         let (space, qn2) = (self.space(), self.qn2);
         super::dots::navs(&self.dense, forms, nodes, out, |dot, b| {
-            space.walk(Pair {
-                dot: dot * b.scale,
-                qn2,
-                vn2: b.vn2,
-                differ: 0.0,
-            })
+            form_distance(space, qn2, dot, b)
         });
     }
 
