@@ -20,7 +20,7 @@ use std::cell::RefCell;
 use std::cmp::Reverse;
 
 use super::HitValue;
-use super::scratch::{D, Scratch, with_scratch};
+use super::scratch::{D, Scratch, first_visit, with_scratch};
 use super::space::{Feat, Nav, Pair, Query, Space, norm2};
 
 /// Most levels a node gets (a 1-in-16^16 draw; keeps the level arrays small).
@@ -233,14 +233,9 @@ impl Graph {
         *whole = false;
         let mut touch = 0u32;
         for &n in links {
-            // As `Scratch::visit`, with the marks and stamp held apart from `fresh`.
-            let Some(m) = mark.get_mut(n as usize) else {
-                continue;
-            };
-            if *m == *stamp {
+            if !first_visit(mark, *stamp, n) {
                 continue;
             }
-            *m = *stamp;
             if let Some(f) = fresh.get_mut(k) {
                 *f = n;
             }

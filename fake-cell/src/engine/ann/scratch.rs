@@ -69,13 +69,20 @@ impl Scratch {
 
     /// True the first time `n` is seen in this search.
     pub(super) fn visit(&mut self, n: u32) -> bool {
-        let m = &mut self.mark[n as usize];
-        if *m == self.stamp {
-            false
-        } else {
-            *m = self.stamp;
+        first_visit(&mut self.mark, self.stamp, n)
+    }
+}
+
+/// [`Scratch::visit`] on the marks and stamp alone, for a loop that also holds other fields of
+/// the scratch; false for a node past the marks.
+#[inline]
+pub(super) fn first_visit(mark: &mut [u8], stamp: u8, n: u32) -> bool {
+    match mark.get_mut(n as usize) {
+        Some(m) if *m != stamp => {
+            *m = stamp;
             true
         }
+        _ => false,
     }
 }
 
