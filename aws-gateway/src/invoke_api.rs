@@ -12,8 +12,8 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
-use http_body_util::{BodyExt, Limited};
 use lambda_invoke::{InvokeOutcome, LambdaError};
+use service_kit::body::{ReadError, read_limited};
 
 use crate::AppState;
 use crate::async_invoke::EventJob;
@@ -130,11 +130,10 @@ fn invocation_type(headers: &HeaderMap) -> Result<InvocationType, GatewayError> 
 
 /// The payload, within AWS's limit for `kind`, checked to be JSON; empty means `{}`.
 async fn read_payload(body: Body, kind: InvocationType) -> Result<Bytes, GatewayError> {
-    let bytes = match Limited::new(body, SYNC_PAYLOAD_LIMIT).collect().await {
-        Ok(c) => c.to_bytes(),
-        Err(e) if e.is::<http_body_util::LengthLimitError>() => {
-            return Err(GatewayError::SyncTooLarge);
-        }
+    // A too-large payload is read to its end first, so the SDK sees the 413 and not a reset.
+    let bytes = match read_limited(body, SYNC_PAYLOAD_LIMIT).await {
+        Ok(b) => b,
+        Err(ReadError::TooLarge(_)) => return Err(GatewayError::SyncTooLarge),
         Err(e) => return Err(GatewayError::BodyRead(e.to_string())),
     };
     if kind == InvocationType::Event && bytes.len() > EVENT_PAYLOAD_LIMIT {

@@ -6,6 +6,7 @@
 //! - [`shutdown`]: SIGINT | SIGTERM as one future, and a cloneable token for background work;
 //! - [`health`]: the `/healthz` contract (200 + JSON only once ready, 503 + JSON otherwise);
 //! - [`error`]: the JSON error body used by every API;
+//! - [`body`]: read a request body up to a limit, so that a too-large one still gets its 413;
 //! - [`state_file`]: atomic whole-file writes (unique temp file, fsync, rename, fsync dir) and safe loads;
 //! - [`journal`]: an append-only, group-committed write journal, so an acknowledged write survives `kill -9`;
 //! - [`restore_gate`]: hold writes back (or 503 them) while a snapshot restore swaps the state;
@@ -20,6 +21,7 @@
 //! Rule of thumb: if only one crate needs it, it lives in that crate, not here.
 
 pub mod background;
+pub mod body;
 pub mod cli;
 pub mod coalesce;
 pub mod error;

@@ -7,11 +7,11 @@ use std::time::{Instant, SystemTime};
 use axum::Json;
 use axum::body::Body;
 use axum::extract::State;
-use axum::extract::rejection::BytesRejection;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use serde_json::json;
+use service_kit::body::{ReadError, read_limited};
 
 use crate::AppState;
 use crate::envelope::{EventMeta, parse_head};
@@ -19,6 +19,9 @@ use crate::error::RouterError;
 use crate::forward::Forwarded;
 use crate::recent::{EventRecord, Outcome, Via};
 use crate::routes::Route;
+
+/// Largest accepted webhook body (axum's default limit, which this route had before).
+pub const BODY_LIMIT: usize = 2 * 1024 * 1024;
 
 /// Where an event went.
 pub enum Dispatch<'a> {
@@ -83,22 +86,15 @@ pub fn record(
     outcome
 }
 
-pub async fn post_webhook(
-    State(state): State<AppState>,
-    body: Result<Bytes, BytesRejection>,
-) -> Response {
+pub async fn post_webhook(State(state): State<AppState>, body: Body) -> Response {
     let started = Instant::now();
     let received_at = SystemTime::now();
-    let body = match body {
+    let body = match read_limited(body, BODY_LIMIT).await {
         Ok(b) => b,
-        Err(rej) => {
-            let e = if rej.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                RouterError::PayloadTooLarge(rej.body_text())
-            } else {
-                RouterError::BadRequest(rej.body_text())
-            };
-            return e.into_response();
+        Err(e @ ReadError::TooLarge(_)) => {
+            return RouterError::PayloadTooLarge(e.to_string()).into_response();
         }
+        Err(e) => return RouterError::BadRequest(e.to_string()).into_response(),
     };
     let meta = match parse_head(&body) {
         Ok(m) => m,

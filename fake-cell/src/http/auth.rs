@@ -134,7 +134,7 @@ impl<S: Needs> FromRequest<Arc<Cell>> for AuthJsonBytes<S> {
         // The key only, not a copy of every header; the body is read first, so a bad body is
         // still answered before a bad key.
         let key = req.headers().get("x-api-key").cloned();
-        let (body, bytes) = read_json(req, cell).await?;
+        let (body, bytes) = read_json(req).await?;
         let caller = authorize(cell, key.as_ref(), S::SCOPE)?;
         Ok(AuthJsonBytes(caller, body, bytes, PhantomData))
     }

@@ -4,9 +4,9 @@
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
-use axum::http::{StatusCode, Uri};
-use axum::response::IntoResponse;
+use axum::http::Uri;
 use serde_json::Value;
+use service_kit::body::{ReadError, read_limited};
 
 use crate::error::CellError;
 
@@ -19,24 +19,20 @@ pub struct JsonBody(pub Value);
 impl<S: Send + Sync> FromRequest<S> for JsonBody {
     type Rejection = CellError;
 
-    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        read_json(req, state).await.map(|(v, _)| JsonBody(v))
+    async fn from_request(req: Request, _: &S) -> Result<Self, Self::Rejection> {
+        read_json(req).await.map(|(v, _)| JsonBody(v))
     }
 }
 
-/// [`JsonBody`]'s value with the bytes it was parsed from.
-pub async fn read_json<S: Send + Sync>(
-    req: Request,
-    state: &S,
-) -> Result<(Value, Bytes), CellError> {
-    let bytes = Bytes::from_request(req, state).await.map_err(|rej| {
-        let resp = rej.into_response();
-        if resp.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            CellError::TooLarge(BODY_LIMIT)
-        } else {
-            CellError::BadRequest(format!("cannot read request body ({})", resp.status()))
-        }
-    })?;
+/// [`JsonBody`]'s value with the bytes it was parsed from. A body over [`BODY_LIMIT`] is read to
+/// its end before the 413, so the client sees the answer rather than a reset connection.
+pub async fn read_json(req: Request) -> Result<(Value, Bytes), CellError> {
+    let bytes = read_limited(req.into_body(), BODY_LIMIT)
+        .await
+        .map_err(|e| match e {
+            ReadError::TooLarge(limit) => CellError::TooLarge(limit),
+            ReadError::Read(_) => CellError::BadRequest(e.to_string()),
+        })?;
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok((Value::Null, bytes));
     }
