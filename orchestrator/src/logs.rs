@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use parking_lot::Mutex;
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, BufReader};
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::{broadcast, mpsc, oneshot};
 
 const KEEP_RUNS: usize = 20;
 const TAIL_LINES: usize = 2000;
@@ -83,10 +83,17 @@ pub struct LogSink {
     inner: Arc<SinkInner>,
 }
 
+/// What a sink's writer task is sent.
+enum ToFile {
+    Line(String),
+    /// Answer once every line sent before this one is in the file.
+    Flush(oneshot::Sender<()>),
+}
+
 struct SinkInner {
     service: String,
     prefix: String,
-    file_tx: mpsc::UnboundedSender<String>,
+    file_tx: mpsc::UnboundedSender<ToFile>,
     tail: Mutex<VecDeque<String>>,
     live: broadcast::Sender<String>,
     echo: bool,
@@ -104,7 +111,7 @@ impl LogSink {
         } else {
             format!("{tag:<width$} ", width = width + 2)
         };
-        let (file_tx, mut rx) = mpsc::unbounded_channel::<String>();
+        let (file_tx, mut rx) = mpsc::unbounded_channel::<ToFile>();
         tokio::spawn(async move {
             let f = std::fs::OpenOptions::new()
                 .create(true)
@@ -112,13 +119,23 @@ impl LogSink {
                 .open(&file);
             let Ok(f) = f else { return };
             let mut w = std::io::BufWriter::new(f);
-            while let Some(line) = rx.recv().await {
-                let _ = writeln!(w, "{line}");
+            let mut flushed = Vec::new();
+            while let Some(msg) = rx.recv().await {
+                let mut next = Some(msg);
                 // Flush whenever the queue is drained, so `logs -f` and crash tails are current.
-                while let Ok(line) = rx.try_recv() {
-                    let _ = writeln!(w, "{line}");
+                while let Some(msg) = next {
+                    match msg {
+                        ToFile::Line(line) => {
+                            let _ = writeln!(w, "{line}");
+                        }
+                        ToFile::Flush(ack) => flushed.push(ack),
+                    }
+                    next = rx.try_recv().ok();
                 }
                 let _ = w.flush();
+                for ack in flushed.drain(..) {
+                    let _ = ack.send(());
+                }
             }
         });
         let (live, _) = broadcast::channel(1024);
@@ -134,6 +151,15 @@ impl LogSink {
         }
     }
 
+    /// Wait (up to `within`) until every line sent so far is in the log file: the last lines of a
+    /// stop ("setup cancelled", "stopped") would otherwise die with the runtime, unwritten.
+    pub async fn flush(&self, within: std::time::Duration) {
+        let (tx, rx) = oneshot::channel();
+        if self.inner.file_tx.send(ToFile::Flush(tx)).is_ok() {
+            let _ = tokio::time::timeout(within, rx).await;
+        }
+    }
+
     pub fn service(&self) -> &str {
         &self.inner.service
     }
@@ -144,7 +170,7 @@ impl LogSink {
         if self.inner.echo {
             println!("{}{line}", self.inner.prefix);
         }
-        let _ = self.inner.file_tx.send(line.to_owned());
+        let _ = self.inner.file_tx.send(ToFile::Line(line.to_owned()));
         let mut tail = self.inner.tail.lock();
         if tail.len() == TAIL_LINES {
             tail.pop_front();
@@ -208,5 +234,27 @@ impl LogSink {
                 }
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A stop's last line is in the file once `flush` returns, even on a runtime with no spare
+    /// turn for the writer task (a current-thread runtime only runs it while we await).
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_line_is_in_the_file_once_flush_returns() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("svc.log");
+        let sink = LogSink::new("svc", file.clone(), false, 3);
+        for i in 0..100 {
+            sink.line(&format!("line {i}"));
+        }
+        sink.line("[hippodrome] setup cancelled after 1 s");
+        sink.flush(std::time::Duration::from_secs(5)).await;
+        let text = std::fs::read_to_string(&file).unwrap();
+        assert_eq!(text.lines().count(), 101, "{text}");
+        assert!(text.ends_with("setup cancelled after 1 s\n"), "{text}");
     }
 }

@@ -171,7 +171,7 @@ impl Supervisor {
     }
 
     /// Stop everything in reverse layer order (each layer's services concurrently). Setup steps
-    /// still running are cancelled first.
+    /// still running are cancelled first. Returns once every service's log file has its last line.
     pub async fn stop_all(&self) {
         self.options.stop.stopping.trigger();
         for layer in self.layers().into_iter().rev() {
@@ -189,6 +189,9 @@ impl Supervisor {
             for a in acks {
                 let _ = a.await;
             }
+        }
+        for s in &self.services {
+            s.sink.flush(Duration::from_secs(2)).await;
         }
     }
 
