@@ -7,7 +7,6 @@
 use std::sync::{Arc, OnceLock};
 
 use axum::Json;
-use axum::Router;
 use axum::http::request::Parts;
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -19,8 +18,9 @@ use crate::state::Cell;
 /// The process's rules: one cell per process, and every index server shares them.
 static FAULTS: OnceLock<Faults> = OnceLock::new();
 
-/// Wrap one of the cell's routers (main or index server) with the fault layer and its API.
-pub fn apply(router: Router, cell: &Arc<Cell>) -> Router {
+/// The fault layer's state for one of the cell's servers (main or index): the process's rules
+/// and the cell's classifier, for `service_kit::faults::layer::handle`.
+pub fn layer_state(cell: &Arc<Cell>) -> Arc<service_kit::faults::layer::Shared> {
     let faults = FAULTS
         .get_or_init(|| {
             let file = cell.cfg.state_file.with_extension("faults.json");
@@ -28,7 +28,7 @@ pub fn apply(router: Router, cell: &Arc<Cell>) -> Router {
         })
         .clone();
     cell.health.attach_faults(&faults);
-    service_kit::faults::layer::apply(router, faults, Marqo)
+    service_kit::faults::layer::shared(faults, Marqo)
 }
 
 struct Marqo;

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
 use tokio::sync::{OwnedRwLockReadGuard, OwnedRwLockWriteGuard, RwLock};
@@ -119,22 +119,36 @@ pub fn gate_router<S: Clone + Send + Sync + 'static>(
     static_paths: &'static [&'static str],
     busy: fn(&'static str) -> Response,
 ) -> axum::Router<S> {
-    router.layer(axum::middleware::from_fn(
-        move |req: Request, next: Next| {
-            let gate = gate.clone();
-            async move {
-                let path = req.uri().path();
-                let fixed = req.method() == axum::http::Method::GET && static_paths.contains(&path);
-                if fixed || path == "/healthz" || path == "/_fake/snapshot" {
-                    return next.run(req).await;
-                }
-                match gate.write().await {
-                    Ok(_permit) => next.run(req).await,
-                    Err(why) => busy(why),
-                }
-            }
+    router.layer(axum::middleware::from_fn_with_state(
+        Gated {
+            gate,
+            static_paths,
+            busy,
         },
+        middleware,
     ))
+}
+
+/// [`gate_router`]'s settings, for [`middleware`] as a `from_fn_with_state` layer around a
+/// whole service (`Router::layer` wraps each route apart).
+#[derive(Clone)]
+pub struct Gated {
+    pub gate: RestoreGate,
+    pub static_paths: &'static [&'static str],
+    pub busy: fn(&'static str) -> Response,
+}
+
+/// The gate as a middleware (see [`gate_router`]).
+pub async fn middleware(State(g): State<Gated>, req: Request, next: Next) -> Response {
+    let path = req.uri().path();
+    let fixed = req.method() == axum::http::Method::GET && g.static_paths.contains(&path);
+    if fixed || path == "/healthz" || path == "/_fake/snapshot" {
+        return next.run(req).await;
+    }
+    match g.gate.write().await {
+        Ok(_permit) => next.run(req).await,
+        Err(why) => (g.busy)(why),
+    }
 }
 
 #[cfg(test)]

@@ -7,7 +7,8 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::Request;
 use tower_http::LatencyUnit;
-use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tower_http::classify::{ServerErrorsAsFailures, SharedClassifier};
+use tower_http::trace::{DefaultOnBodyChunk, DefaultOnEos, DefaultOnResponse, TraceLayer};
 use tracing::{Level, Span};
 use tracing_subscriber::EnvFilter;
 
@@ -75,17 +76,32 @@ impl Drop for SinkWriter {
 /// Log every request `router` answers at debug level (`RUST_LOG=debug`): method and path (never
 /// the query, which can carry codes and tokens) in the span, status and latency in the line.
 pub fn trace_requests<S: Clone + Send + Sync + 'static>(router: Router<S>) -> Router<S> {
-    router.layer(
-        TraceLayer::new_for_http()
-            .make_span_with(request_span as fn(&Request<Body>) -> Span)
-            .on_request(())
-            .on_response(
-                DefaultOnResponse::new()
-                    .level(Level::DEBUG)
-                    .latency_unit(LatencyUnit::Millis),
-            )
-            .on_failure(()),
-    )
+    router.layer(trace_layer())
+}
+
+/// [`trace_requests`]'s layer, to wrap a whole service once (`Router::layer` wraps each route
+/// apart).
+pub type TraceRequests = TraceLayer<
+    SharedClassifier<ServerErrorsAsFailures>,
+    fn(&Request<Body>) -> Span,
+    (),
+    DefaultOnResponse,
+    DefaultOnBodyChunk,
+    DefaultOnEos,
+    (),
+>;
+
+/// The layer [`trace_requests`] adds.
+pub fn trace_layer() -> TraceRequests {
+    TraceLayer::new_for_http()
+        .make_span_with(request_span as fn(&Request<Body>) -> Span)
+        .on_request(())
+        .on_response(
+            DefaultOnResponse::new()
+                .level(Level::DEBUG)
+                .latency_unit(LatencyUnit::Millis),
+        )
+        .on_failure(())
 }
 
 fn request_span(req: &Request<Body>) -> Span {

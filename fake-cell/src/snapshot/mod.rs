@@ -76,13 +76,15 @@ pub fn current_sha256(cell: &Cell) -> Option<String> {
     (tag.written == cell.written.load(Ordering::SeqCst)).then_some(tag.sha256)
 }
 
-/// Hold every request on `routes` to the restore gate (see the module doc).
-pub fn gate<S: Clone + Send + Sync + 'static>(
-    routes: axum::Router<S>,
-    cell: &Cell,
-) -> axum::Router<S> {
-    // `GET /` is Marqo's fixed welcome, which the watchdog probes on every index server.
-    service_kit::restore_gate::gate_router(routes, cell.restore_gate.clone(), &["/"], busy)
+/// The restore gate's settings for the cell's servers (see the module doc), for
+/// `service_kit::restore_gate::middleware`.
+pub fn gated(cell: &Cell) -> service_kit::restore_gate::Gated {
+    service_kit::restore_gate::Gated {
+        gate: cell.restore_gate.clone(),
+        // `GET /` is Marqo's fixed welcome, which the watchdog probes on every index server.
+        static_paths: &["/"],
+        busy,
+    }
 }
 
 fn busy(why: &'static str) -> axum::response::Response {

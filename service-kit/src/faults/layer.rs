@@ -27,9 +27,19 @@ pub fn release_hangs() {
     RELEASE_HANGS.notify_waiters();
 }
 
-struct Shared {
+/// The layer's state: the rules and the service's classifier.
+pub struct Shared {
     faults: Faults,
     classifier: Box<dyn Classifier>,
+}
+
+/// The state [`handle`] takes, for a `from_fn_with_state` layer around a whole service
+/// (`Router::layer`, as [`apply`] uses, wraps each route apart).
+pub fn shared(faults: Faults, classifier: impl Classifier) -> Arc<Shared> {
+    Arc::new(Shared {
+        faults,
+        classifier: Box::new(classifier),
+    })
 }
 
 /// Wrap `router` with the rules API and the fault layer.
@@ -38,11 +48,10 @@ pub fn apply<S: Clone + Send + Sync + 'static>(
     faults: Faults,
     classifier: impl Classifier,
 ) -> Router<S> {
-    let shared = Arc::new(Shared {
-        faults,
-        classifier: Box::new(classifier),
-    });
-    router.layer(axum::middleware::from_fn_with_state(shared, handle))
+    router.layer(axum::middleware::from_fn_with_state(
+        shared(faults, classifier),
+        handle,
+    ))
 }
 
 /// Whether a path is the rules API.
@@ -53,7 +62,8 @@ pub fn is_api_path(path: &str) -> bool {
             .is_some_and(|r| r.starts_with('/'))
 }
 
-async fn handle(State(shared): State<Arc<Shared>>, req: Request, next: Next) -> Response {
+/// The fault middleware (see the module comment).
+pub async fn handle(State(shared): State<Arc<Shared>>, req: Request, next: Next) -> Response {
     let path = req.uri().path();
     if is_api_path(path) {
         return api::handle(&shared.faults, req).await;
