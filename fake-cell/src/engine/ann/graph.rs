@@ -280,34 +280,33 @@ impl Graph {
         s.begin(self.len());
         s.visit(start.node());
         s.pool.push(start);
-        s.expanded.push(false);
         // Every node before `next` has been expanded.
         let mut next = 0;
         loop {
-            while s.expanded.get(next).is_some_and(|e| *e) {
+            while s.pool.get(next).is_some_and(|d| d.expanded()) {
                 next += 1;
             }
-            let (Some(c), Some(e)) = (s.pool.get(next), s.expanded.get_mut(next)) else {
+            let Some(c) = s.pool.get_mut(next) else {
                 break;
             };
-            *e = true;
-            self.fresh_neighbours(s, c.node(), layer, nav);
+            c.mark_expanded();
+            let node = c.node();
+            self.fresh_neighbours(s, node, layer, nav);
             self.fresh_dists(s, q, nav);
             for i in 0..s.fresh.len() {
                 let d = D::new(s.dists[i], s.fresh[i]);
+                // (`d`'s node is in no entry, so the marks never decide these comparisons.)
                 if s.pool.len() >= ef && s.pool.last().is_some_and(|w| d >= *w) {
                     continue;
                 }
                 let at = s.pool.partition_point(|p| *p < d);
                 self.prefetch_links(d.node(), layer);
                 s.pool.insert(at, d);
-                s.expanded.insert(at, false);
                 s.pool.truncate(ef);
-                s.expanded.truncate(ef);
                 next = next.min(at);
             }
         }
-        s.pool.clone()
+        s.pool.iter().map(|d| d.unmarked()).collect()
     }
 
     /// The beam search of one layer: up to `ef` nearest nodes that `accept` takes (all nodes
