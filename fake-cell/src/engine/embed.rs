@@ -92,8 +92,8 @@ pub fn embed_text(text: &str, dim: usize) -> SparseVec {
     let words = tokenize(text);
     let label = label_words(text);
     let mut acc: Vec<(u32, f32)> = Vec::with_capacity(words.len() * 8);
-    let mut padded = String::new();
-    let mut at: Vec<usize> = Vec::new();
+    let mut padded = String::with_capacity(32);
+    let mut at: Vec<usize> = Vec::with_capacity(32);
     for (i, w) in words.iter().enumerate() {
         let m = if i < label { LABEL_WEIGHT } else { 1.0 };
         add_feature(&mut acc, &[b"w:", w.as_bytes()], m, dim);

@@ -46,7 +46,8 @@ fn term(word: &str) -> String {
             return make_term(word);
         };
         if let Some(t) = terms.get(word) {
-            return t.to_string();
+            // (Not `to_string`: on a `Box<str>` that goes through `Display` and grows the string.)
+            return String::from(&**t);
         }
         let t = make_term(word);
         if terms.len() >= REMEMBERED_TERMS {

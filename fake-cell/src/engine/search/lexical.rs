@@ -184,8 +184,9 @@ fn term_lists<'a>(
     terms.dedup();
     // (field list, postings, flag bit) for every searched field that has the term.
     // flag bit 1: matched a term, bit 2: matched an optional term
-    let mut wanted: Vec<(&str, &str)> = Vec::new();
-    let mut sources: Vec<Source> = Vec::new();
+    let most = fields.len() * terms.len();
+    let mut wanted: Vec<(&str, &str)> = Vec::with_capacity(most);
+    let mut sources: Vec<Source> = Vec::with_capacity(most);
     for f in fields {
         let Some(fl) = data.lex.get(f) else { continue };
         if fl.count == 0 {
