@@ -5,7 +5,7 @@
 //! envelope (`processingTimeMs` changes) is written each time. Bounded by entries and by bytes
 //! held, so memory stays small however many indexes exist.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::sync::Arc;
 
 use parking_lot::Mutex;
@@ -23,7 +23,8 @@ pub struct ResultCache {
 #[derive(Default)]
 struct Inner {
     version: u64,
-    pages: HashMap<String, Arc<[u8]>>,
+    /// foldhash, not SipHash: a key is a whole request body, hashed on every search.
+    pages: foldhash::HashMap<String, Arc<[u8]>>,
     /// Insertion order, for evicting the oldest.
     order: VecDeque<String>,
     bytes: usize,

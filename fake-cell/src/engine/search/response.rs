@@ -46,7 +46,8 @@ fn write_hits(out: &mut Vec<u8>, hits: &Hits) -> serde_json::Result<()> {
         out.extend_from_slice(b"{\"_id\":");
         write_str(out, &doc.rec.id)?;
         for (k, v) in &doc.rec.fields {
-            if RESERVED.contains(&k.as_str()) {
+            // (Every reserved key starts with `_`: most fields skip the five comparisons.)
+            if k.starts_with('_') && RESERVED.contains(&k.as_str()) {
                 continue;
             }
             if req.retrieve.as_ref().is_none_or(|r| r.contains(k)) {
