@@ -19,7 +19,6 @@ pub mod telemetry;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
 use axum::middleware::{from_fn, from_fn_with_state};
 use axum::routing::get;
 use tower::ServiceBuilder;
@@ -53,7 +52,9 @@ async fn method_not_allowed() -> CellError {
 
 /// Finish a router: JSON fallbacks, then the layers every request passes, outermost first: the
 /// fault rules (and their `/_fake/faults` API), request tracing (service-kit's: method, path,
-/// status and latency at debug level), the restore gate, `?telemetry=true` and the body limit.
+/// status and latency at debug level), the restore gate and `?telemetry=true`. (No body-limit
+/// layer: JSON bodies are read by [`body::read_json`] with its own limit, and the snapshot upload
+/// sets its own.)
 ///
 /// The layers wrap the finished router once, as one service. `Router::layer` would wrap every
 /// route apart, and a route's boxed stack is cloned level by level for each request: 31 of a
@@ -74,7 +75,6 @@ fn finish(routes: Router<Arc<Cell>>, cell: Arc<Cell>) -> Router {
             service_kit::restore_gate::middleware,
         ))
         .layer(from_fn(telemetry::telemetry))
-        .layer(DefaultBodyLimit::max(body::BODY_LIMIT))
         .service(routes);
     Router::new().fallback_service(layered)
 }
