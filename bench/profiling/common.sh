@@ -1,0 +1,36 @@
+# Shared by the profiling scripts: where things live and how a cell is started on the saved state.
+# WORK holds the saved index state and scratch copies; PORT is the cell's main port, INDEX_PORTS
+# the range its index servers take. The saved state remembers its index's port (the first of
+# the range), so every script must use the same range: searches go to INDEX_PORT.
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+WORK=${WORK:-/tmp/hippodrome-profiling}
+PORT=${PORT:-19600}
+INDEX_PORT=${INDEX_PORT:-19610}
+INDEX_PORTS="$INDEX_PORT-$((INDEX_PORT + 10))"
+
+# start_cell BIN DIR [WRAPPER...]: a cell on a fresh copy of $WORK/state in DIR; prints its pid.
+start_cell() {
+    local bin=$1 dir=$2
+    shift 2
+    rm -rf "$dir" && cp -r "$WORK/state" "$dir"
+    "$@" "$bin" --open --port "$PORT" --index-ports "$INDEX_PORTS" \
+        --state-file "$dir/cell.json" ${EXTRA:-} >"$dir/log" 2>&1 &
+    echo $!
+}
+
+# wait_ready PID: the index answers, then the cell's CPU is idle for 2 s (the HNSW graph is
+# rebuilt in the background after a restart; searches before that are exact scans).
+wait_ready() {
+    local pid=$1 prev cur
+    for _ in $(seq 1 1200); do
+        curl -sf "localhost:$INDEX_PORT/indexes/bench/health" >/dev/null && break
+        sleep 0.5
+    done
+    prev=$(python3 "$HERE/cpu.py" "$pid")
+    for _ in $(seq 1 300); do
+        sleep 2
+        cur=$(python3 "$HERE/cpu.py" "$pid")
+        python3 -c "import sys; sys.exit(0 if $cur - $prev < 0.05 else 1)" && return
+        prev=$cur
+    done
+}
