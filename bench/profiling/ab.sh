@@ -20,7 +20,6 @@ for _ in $(seq 1 "${ROUNDS:-3}"); do
         RPS=$(echo "$OUT" | awk '/Requests\/sec/ {print $2}')
         NON=$(echo "$OUT" | grep -c "Non-2xx" || true)
         python3 -c "print('$(basename "$BIN")', round(($C1 - $C0) * 1e6 / $N, 1), 'µs of cell CPU/request,', '$RPS', 'req/s', '(NON-2xx ANSWERS)' if $NON else '')"
-        kill "$PID"
-        wait "$PID" 2>/dev/null || true
+        stop_cell "$PID"
     done
 done

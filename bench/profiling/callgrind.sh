@@ -17,6 +17,5 @@ for METHOD in "$@"; do
     python3 "$HERE/load.py" "$INDEX_PORT" "$METHOD" "$N" 0
     callgrind_control -d "$PID" >/dev/null
 done
-kill "$PID"
-wait "$PID" 2>/dev/null || true
+stop_cell "$PID"
 ls "$WORK/$NAME".out.*

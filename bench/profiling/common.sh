@@ -34,3 +34,16 @@ wait_ready() {
         prev=$cur
     done
 }
+
+# stop_cell PID: SIGTERM, then wait until it is gone (SIGKILL after 10 s), so the next cell finds
+# its ports free. (The cell is not this shell's child when started by `$(start_cell ...)`.)
+stop_cell() {
+    local pid=$1
+    kill "$pid" 2>/dev/null || return 0
+    wait "$pid" 2>/dev/null || true # reaps it when it is this shell's child
+    for _ in $(seq 1 100); do
+        kill -0 "$pid" 2>/dev/null || return 0
+        sleep 0.1
+    done
+    kill -9 "$pid" 2>/dev/null || true
+}

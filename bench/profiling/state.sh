@@ -9,10 +9,9 @@ rm -rf "$WORK/state" && mkdir -p "$WORK/state"
 "$BIN" --open --port "$PORT" --index-ports "$INDEX_PORTS" --state-file "$WORK/state/cell.json" \
     >"$WORK/state.log" 2>&1 &
 PID=$!
-trap 'kill $PID 2>/dev/null || true' EXIT
+trap 'stop_cell $PID' EXIT
 for _ in $(seq 1 100); do curl -sf "localhost:$PORT/healthz" >/dev/null && break; sleep 0.1; done
 python3 "$HERE/fill.py" "http://127.0.0.1:$PORT" "$DOCS"
 wait_ready "$PID"
-kill "$PID"
-wait "$PID" 2>/dev/null || true
+stop_cell "$PID"
 echo "state of $DOCS documents in $WORK/state"
