@@ -19,13 +19,24 @@ start_cell() {
 }
 
 # wait_ready PID: the index answers, then the cell's CPU is idle for 2 s (the HNSW graph is
-# rebuilt in the background after a restart; searches before that are exact scans).
+# rebuilt in the background after a restart; searches before that are exact scans). When the
+# index never answers (a wrong INDEX_PORT, a cell that died), the cell is stopped and this
+# fails: a measurement of nothing would otherwise follow.
 wait_ready() {
     local pid=$1 prev cur
     for _ in $(seq 1 1200); do
         curl -sf "localhost:$INDEX_PORT/indexes/bench/health" >/dev/null && break
+        if ! kill -0 "$pid" 2>/dev/null; then
+            echo "the cell (pid $pid) exited before its index answered on port $INDEX_PORT" >&2
+            return 1
+        fi
         sleep 0.5
     done
+    if ! curl -sf "localhost:$INDEX_PORT/indexes/bench/health" >/dev/null; then
+        stop_cell "$pid"
+        echo "no index 'bench' answered on port $INDEX_PORT in 10 minutes (the saved state's port?)" >&2
+        return 1
+    fi
     prev=$(python3 "$HERE/cpu.py" "$pid")
     for _ in $(seq 1 300); do
         sleep 2
