@@ -53,7 +53,8 @@ pub async fn run(root: Option<&Path>, args: SeedArgs) -> anyhow::Result<ExitCode
         toml,
         running("moto"),
         running("fake_cell"),
-        (None, None),
+        // The sizes `up` seeded with: another size plans other owners for the same index names.
+        (info.seed_accounts, info.seed_docs_per_index),
     );
     if args.standard {
         cfg.sizes = ::seed::Sizes::standard();

@@ -74,13 +74,7 @@ pub async fn run(root: Option<&Path>, args: UpArgs) -> anyhow::Result<ExitCode> 
     })?;
     let sup = supervisor(specs, &logs, &settings, &args, detached, stop)?;
     let watchers = crate::watch::start(&sup, settings.config(), &settings.paths.project_root);
-    let state = app_state(
-        sup.clone(),
-        &settings,
-        args.no_seed || args.from_snapshot.is_some(),
-        shutdown.clone(),
-        started,
-    );
+    let state = app_state(sup.clone(), &settings, &args, shutdown.clone(), started);
     let dash = tokio::spawn(service_kit::serve(
         listener,
         dashboard::router(state.clone()),
@@ -200,11 +194,12 @@ fn supervisor(
 fn app_state(
     sup: Arc<Supervisor>,
     settings: &Resolved,
-    no_seed: bool,
+    args: &UpArgs,
     shutdown: Shutdown,
     started: Instant,
 ) -> AppState {
     let paths = &settings.paths;
+    let no_seed = args.no_seed || args.from_snapshot.is_some();
     AppState {
         sup,
         info: Arc::new(StackInfo {
@@ -213,6 +208,8 @@ fn app_state(
             cell_url: settings.ctx.cell_url.clone(),
             table_prefix: settings.table_prefix().to_owned(),
             seed: settings.seed(),
+            seed_accounts: args.seed_accounts,
+            seed_docs_per_index: args.seed_docs_per_index,
             project_root: paths.project_root.to_string_lossy().into_owned(),
             port_offset: settings.ports.offset,
             dashboard_port: settings.ports.dashboard(),

@@ -80,6 +80,8 @@ pub(super) fn state_with(
             cell_url: "http://127.0.0.1:1".into(),
             table_prefix: "dev-test-".into(),
             seed: 42,
+            seed_accounts: None,
+            seed_docs_per_index: None,
             project_root: dir.to_string_lossy().into_owned(),
             port_offset: 0,
             dashboard_port: 9000,

@@ -20,6 +20,13 @@ pub struct StackInfo {
     pub cell_url: String,
     pub table_prefix: String,
     pub seed: u64,
+    /// `up`'s `--seed-accounts` / `--seed-docs-per-index`, so `orchestrator seed` plans the same
+    /// accounts and indexes again: a plan of another size hands index names to other accounts,
+    /// and the cell refuses an index that belongs to another account.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed_accounts: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed_docs_per_index: Option<usize>,
     pub project_root: String,
     pub port_offset: u16,
     pub dashboard_port: u16,

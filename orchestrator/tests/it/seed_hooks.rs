@@ -150,6 +150,15 @@ command = ["sh", "-c", "echo ran >> \"{o}/after\""]
         text.contains("hook broken failed with exit code 7"),
         "{text}"
     );
+    // It plans what `up` planned (`--seed-accounts 1`): nothing new in the cell. With the default
+    // sizes it created other accounts, and an index name of `up`'s plan could fall to one of them
+    // (a 403 "belongs to another account", depending on the stack's random seed).
+    for group in ["cell-accounts", "cell-indexes", "cognito"] {
+        assert!(
+            text.contains(&format!("ready: {group} (0 created")),
+            "{text}"
+        );
+    }
     assert!(out.path().join("hook.env").exists());
     let after = std::fs::read_to_string(out.path().join("after")).unwrap();
     assert_eq!(after.lines().count(), 2, "{after}");
